@@ -1,0 +1,1 @@
+"""Speed figures, printed as name=value lines by `make bench`."""

@@ -1,0 +1,93 @@
+"""Run every bench/*_bench.py module and print its figures as name=value lines.
+
+Each module has `run(ctx)` and yields (name, value) pairs; `ctx.database(n)` gives the URL of a
+bench database holding the plan catalogue, the city data and n synthetic projects.
+"""
+
+import importlib
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from config import LOCAL_DATABASE_URL, ROOT
+from tracker import create_app, migrate
+from tracker.dbadmin import recreate_database
+from tracker.loaders import load_city, load_plan_catalogue, load_shelters
+from tracker.projects.demo import add_demo_projects
+
+GEODATA = ROOT / "geodata"
+
+
+class BenchContext:
+    """Bench databases by size, built once per run."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self._urls: dict[int, str] = {}
+
+    def database(self, projects: int) -> str:
+        """Return the URL of a fresh bench database with this many demo projects."""
+        if projects not in self._urls:
+            base, _, name = self.base_url.rpartition("/")
+            url = f"{base}/{name}_bench_{projects}"
+            recreate_database(url)
+            migrate.upgrade(url)
+            engine = create_engine(url)
+            with Session(engine) as session:
+                load_plan_catalogue(session, GEODATA / "plan_catalogue.json")
+                load_city(session, GEODATA)
+                load_shelters(session, GEODATA / "aso_shelters_gsi.csv")
+                add_demo_projects(session, projects)
+                session.commit()
+            engine.dispose()
+            _analyze(url)
+            self._urls[projects] = url
+        return self._urls[projects]
+
+    def app(self, projects: int):
+        """Return the app bound to the bench database of this size."""
+        return create_app({"DATABASE_URL": self.database(projects)})
+
+
+def _analyze(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE")
+    engine.dispose()
+
+
+def timed_ms(action, repeat: int = 15) -> float:
+    """Run the action `repeat` times after one warm-up and return the median in ms."""
+    action()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Return the p-th percentile (0–100) by nearest rank."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def main() -> None:
+    """Run the bench modules named on the command line, or all of them."""
+    ctx = BenchContext(os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL))
+    names = sys.argv[1:] or sorted(p.stem for p in Path(__file__).parent.glob("*_bench.py"))
+    for name in names:
+        module = importlib.import_module(f"bench.{name}")
+        for figure, value in module.run(ctx):
+            print(f"{figure}={value}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

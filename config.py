@@ -1,0 +1,48 @@
+"""Configuration read from the environment, with defaults for a local machine."""
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+LOCAL_DATABASE_URL = "postgresql+psycopg://tracker:tracker@127.0.0.1:5432/aso_tracker"
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """Return SECRET_KEY from the environment, or one kept in the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    # A key kept on disk keeps sessions valid across restarts without a key in the repo.
+    key_file = instance_dir / "secret_key"
+    if not key_file.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def test_database_url(database_url: str) -> str:
+    """Return the test database URL: TEST_DATABASE_URL, or the run database's name + '_test'."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return os.environ["TEST_DATABASE_URL"]
+    base, _, name = database_url.rpartition("/")
+    return f"{base}/{name}_test"
+
+
+def load_config() -> dict:
+    """Read the configuration from the environment."""
+    instance_dir = Path(os.environ.get("TRACKER_INSTANCE_DIR", ROOT / "instance"))
+    return {
+        "DATABASE_URL": os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL),
+        "DATABASE_URL_FROM_ENV": "DATABASE_URL" in os.environ,
+        "SECRET_KEY": _secret_key(instance_dir),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_dir / "uploads")),
+        "NODE_MODULES_DIR": os.environ.get("NODE_MODULES_DIR", str(ROOT / "node_modules")),
+        "GEODATA_DIR": str(ROOT / "geodata"),
+        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        "JSON_AS_ASCII": False,
+    }

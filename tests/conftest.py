@@ -1,0 +1,171 @@
+"""Fixtures: a real PostGIS test database built by the migrations, one rolled-back
+transaction per test, factories for projects, and a live server for Chromium."""
+
+import os
+import threading
+from datetime import date
+from pathlib import Path
+
+import pytest
+from shapely.geometry import LineString, Point
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from config import LOCAL_DATABASE_URL, ROOT, test_database_url
+from tracker import create_app, migrate
+from tracker.dbadmin import recreate_database
+from tracker.loaders import load_city, load_plan_catalogue, load_shelters
+from tracker.projects.operations import create_project
+
+GEODATA = ROOT / "geodata"
+
+# Places inside the city, for factories.
+MIYAJI_STATION = (131.11879, 32.937)
+UCHINOMAKI_STATION = (131.04441, 32.94212)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """A fresh test database with the schema built by running every migration."""
+    url = test_database_url(os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL))
+    recreate_database(url)
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    """The engine of the test database, with the catalogue and city data loaded once."""
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        load_plan_catalogue(session, GEODATA / "plan_catalogue.json")
+        load_city(session, GEODATA)
+        load_shelters(session, GEODATA / "aso_shelters_gsi.csv")
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        if outer.is_active:
+            outer.rollback()
+
+
+@pytest.fixture
+def app(database_url, connection, tmp_path):
+    """The app, bound to the test's connection."""
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "DB_CONNECTION": connection,
+            "SECRET_KEY": "test-secret",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+        }
+    )
+
+
+@pytest.fixture
+def session(connection) -> Session:
+    """A session for the test's own reads and writes, inside the rolled-back transaction."""
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as s:
+        yield s
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def make_project(session):
+    """Create a project with sensible defaults; keyword arguments override them."""
+
+    def make(**fields):
+        kind = fields.pop("kind", "bridge")
+        if "geometry" not in fields:
+            lon, lat = MIYAJI_STATION
+            fields["geometry"] = (
+                LineString([(lon, lat), (lon + 0.005, lat + 0.001)])
+                if kind in ("road", "pavement", "revetment")
+                else Point(lon, lat)
+            )
+        defaults = {
+            "name": "テスト事業",
+            "department": "建設課",
+            "planned_start": date(2022, 4, 1),
+            "planned_end": date(2023, 3, 31),
+        }
+        project = create_project(session, kind=kind, **(defaults | fields))
+        session.flush()
+        return project
+
+    return make
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the app on a free local port, in a thread, on the test's connection."""
+    # One thread serves requests one at a time: they share the test's single connection.
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium from the system, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _block_other_hosts(route):
+    host = route.request.url.split("/")[2].split(":")[0]
+    if host in ("127.0.0.1", "localhost"):
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture
+def page(browser):
+    """A page with every request to another host blocked: the app must work offline."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
+    context.route("**/*", _block_other_hosts)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """Where browser tests leave screenshots for people to look at."""
+    path = ROOT / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path

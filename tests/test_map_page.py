@@ -1,0 +1,91 @@
+"""The city map and project pages, in real Chromium with no internet."""
+
+import re
+
+from shapely.geometry import LineString
+
+XSS_NAME = "<img src=x onerror=alert(1)>"
+
+
+def test_map_draws_projects_offline_with_the_tile_credit(
+    live_server, page, make_project, artifacts_dir
+):
+    make_project(name="宮地橋 補修", status="construction", progress=30)
+    make_project(
+        name="市道 改良",
+        kind="road",
+        status="completed",
+        progress=100,
+        geometry=LineString([(131.04, 32.94), (131.05, 32.945)]),
+    )
+    make_project(name="内部検討", kind="sabo", is_public=False)
+    outside_requests = []
+    page.on("requestfailed", lambda r: outside_requests.append(r.url))
+
+    page.goto(live_server + "/")
+    page.wait_for_function("window.asoMapReady === true", timeout=15000)
+
+    assert page.evaluate("typeof window.L") == "object"
+    assert page.evaluate("typeof L.markerClusterGroup") == "function"
+    # The 38 GSI shelters plus the two public test projects; the staff-only one is not drawn.
+    assert page.evaluate("window.asoFeatureCount") == 40
+    credit = page.locator(".leaflet-control-attribution")
+    assert "地理院タイル" in credit.inner_text()
+    assert credit.locator("a[href='https://maps.gsi.go.jp/development/ichiran.html']").count()
+    for label in ("未着手", "工事中", "完了", "橋梁", "道路"):
+        assert page.locator(".leaflet-control", has_text=label).count() > 0, label
+    assert page.errors == []
+    # Only map tiles may have been wanted from the internet.
+    assert all("cyberjapandata.gsi.go.jp" in url for url in outside_requests)
+    page.screenshot(path=str(artifacts_dir / "city_map.png"))
+
+
+def test_popup_shows_a_hostile_name_as_text(live_server, page, make_project):
+    project = make_project(
+        name=XSS_NAME, kind="road", geometry=LineString([(131.04, 32.94), (131.05, 32.945)])
+    )
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(live_server + "/")
+    page.wait_for_function("window.asoMapReady === true", timeout=15000)
+    page.evaluate(
+        """(id) => {
+            const map = Object.values(window).find((v) => v instanceof L.Map);
+            map.eachLayer((layer) => {
+                if (layer.feature && layer.feature.id === id && layer.openPopup) layer.openPopup();
+            });
+        }""",
+        project.id,
+    )
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert XSS_NAME in popup.inner_text()
+    assert popup.locator("img").count() == 0
+    assert popup.locator(f"a[href$='/projects/{project.id}']").count() == 1
+    assert dialogs == []
+
+
+def test_project_page_shows_details_plan_links_and_history(client, make_project):
+    project = make_project(
+        name=XSS_NAME,
+        status="design",
+        progress=10,
+        plan_item_codes=["p1.m2.i1"],
+        indicator_codes=["m13_bridges_repaired"],
+    )
+    html = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and XSS_NAME not in html
+    assert "社会インフラの復旧・機能強化（道路・河川・橋梁）" in html
+    assert "補修済橋梁数" in html
+    assert re.search(r"設計中</td>\s*<td>10%", html)
+
+
+def test_private_and_unknown_projects_are_not_found(client, make_project):
+    hidden = make_project(is_public=False)
+    assert client.get(f"/projects/{hidden.id}").status_code == 404
+    assert client.get("/projects/999999").status_code == 404
+
+
+def test_sample_projects_are_marked_as_samples(client, make_project):
+    project = make_project(is_sample=True)
+    assert "サンプルデータ" in client.get(f"/projects/{project.id}").get_data(as_text=True)

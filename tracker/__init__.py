@@ -1,0 +1,32 @@
+"""Aso City recovery works tracker."""
+
+from flask import Flask
+
+from config import ROOT, load_config
+
+
+def create_app(config_override: dict | None = None) -> Flask:
+    """Create and configure an instance of the application."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(load_config())
+    if config_override:
+        app.config.update(config_override)
+
+    from tracker import assets, cli, compression, db, errors, formatting, i18n
+    from tracker.api.views import bp as api_bp
+    from tracker.web.views import bp as web_bp
+
+    db.init_app(app)
+    i18n.init_app(app)
+    formatting.init_app(app)
+    compression.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(web_bp)
+    app.register_blueprint(api_bp)
+    return app

@@ -1,0 +1,1 @@
+"""Aso City's own geography: its boundary and named places."""

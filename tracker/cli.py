@@ -1,0 +1,83 @@
+"""Command-line tasks: migrations, loading data, demo data."""
+
+import click
+from alembic import command
+from flask import Flask, current_app
+
+from tracker import migrate
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    app.cli.add_command(db_group)
+    app.cli.add_command(load_data_command)
+    app.cli.add_command(demo_data_command)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Manage the database schema."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="heads")
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION."""
+    command.downgrade(migrate.alembic_config(current_app.config["DATABASE_URL"]), revision)
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--head", default="head")
+def db_revision(message: str, head: str) -> None:
+    """Write a new migration from the difference between models and database."""
+    cfg = migrate.alembic_config(current_app.config["DATABASE_URL"])
+    command.revision(cfg, message=message, autogenerate=True, head=head)
+
+
+@click.command("load-data")
+def load_data_command() -> None:
+    """Load the plan catalogue, the city's geodata and the sample projects where missing."""
+    from tracker.loaders import load_all
+
+    with current_app.extensions["db_sessionmaker"]() as session:
+        for line in load_all(session, current_app.config["GEODATA_DIR"]):
+            click.echo(line)
+        session.commit()
+
+
+@click.command("demo-data")
+@click.option("--projects", "count", type=click.IntRange(1, 1_000_000), required=True)
+@click.option(
+    "--database-url",
+    envvar="DEMO_DATABASE_URL",
+    help="The database to fill (DATABASE_URL also names one).",
+)
+@click.option("--seed", type=int, default=1)
+def demo_data_command(count: int, database_url: str | None, seed: int) -> None:
+    """Add COUNT synthetic projects inside the city, to a database named on purpose."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from tracker.projects.demo import add_demo_projects
+
+    if database_url is None:
+        if not current_app.config["DATABASE_URL_FROM_ENV"]:
+            raise click.UsageError(
+                "name the database to fill: --database-url URL (or DATABASE_URL); "
+                "demo data never goes to the run database by default"
+            )
+        database_url = current_app.config["DATABASE_URL"]
+    engine = create_engine(database_url)
+    with Session(engine) as session:
+        added = add_demo_projects(session, count, seed=seed)
+        session.commit()
+    engine.dispose()
+    click.echo(f"added {added} demo projects")

@@ -1,0 +1,41 @@
+"""Gzip for large text responses: the field staff's phones often have weak signal."""
+
+import gzip
+
+from flask import Flask, request
+
+COMPRESSIBLE = (
+    "application/json",
+    "application/geo+json",
+    "text/html",
+    "text/csv",
+    "application/atom+xml",
+    "application/javascript",
+    "text/css",
+)
+MIN_SIZE = 1024
+
+
+def init_app(app: Flask) -> None:
+    """Compress responses for clients that accept gzip."""
+    app.after_request(_gzip_response)
+
+
+def _gzip_response(response):
+    if (
+        response.direct_passthrough
+        or response.status_code < 200
+        or response.status_code >= 300
+        or "gzip" not in request.headers.get("Accept-Encoding", "")
+        or "Content-Encoding" in response.headers
+        or not (response.mimetype or "").startswith(COMPRESSIBLE)
+    ):
+        return response
+    body = response.get_data()
+    if len(body) < MIN_SIZE:
+        return response
+    response.set_data(gzip.compress(body, compresslevel=5))
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["Content-Length"] = str(len(response.get_data()))
+    response.vary.add("Accept-Encoding")
+    return response

@@ -1,0 +1,97 @@
+"""Parse and check project geometries before anything is stored."""
+
+import json
+
+import shapely
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity, make_valid
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tracker.errors import BadInput
+from tracker.projects.vocab import KINDS, LINE_KINDS
+
+# Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
+BOUNDARY_TOLERANCE_M = 500
+CITY_CODE = "43214"
+
+ALLOWED_TYPES = {
+    "line": ("LineString", "MultiLineString"),
+    "other": ("Point", "MultiPoint", "Polygon", "MultiPolygon", "LineString", "MultiLineString"),
+}
+
+
+class GeometryRefused(BadInput):
+    """A geometry that cannot be stored; `repaired` holds a valid shape to offer, if any."""
+
+    def __init__(self, message: str, repaired: BaseGeometry | None = None):
+        super().__init__(message)
+        self.repaired = repaired
+
+
+def parse_geometry(value) -> BaseGeometry:
+    """Read a GeoJSON geometry (dict or text) or WKT text into a shapely geometry."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise GeometryRefused("geometry is missing")
+    try:
+        if isinstance(value, dict):
+            geom = shape(value)
+        elif value.lstrip().startswith("{"):
+            data = json.loads(value)
+            geom = shape(data.get("geometry", data) if data.get("type") == "Feature" else data)
+        else:
+            geom = shapely.from_wkt(value)
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.ShapelyError) as exc:
+        raise GeometryRefused(f"geometry does not parse as GeoJSON or WKT: {exc}") from None
+    if geom.is_empty:
+        raise GeometryRefused("geometry is empty")
+    return geom
+
+
+def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeometry:
+    """Refuse an invalid geometry, one of the wrong type for its kind, or one outside the city."""
+    if kind not in KINDS:
+        raise BadInput(f"kind: unknown kind {kind!r}")
+    if not geom.is_valid:
+        raise GeometryRefused(
+            f"geometry is invalid ({explain_validity(geom)}); the repaired shape is offered instead",
+            repaired=make_valid(geom),
+        )
+    allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
+    if geom.geom_type not in allowed:
+        raise GeometryRefused(
+            f"geometry type {geom.geom_type} does not fit kind {kind} ({KINDS[kind]}): "
+            f"use {' or '.join(allowed)}"
+        )
+    x_min, y_min, x_max, y_max = geom.bounds
+    if not (-180 <= x_min <= x_max <= 180 and -90 <= y_min <= y_max <= 90):
+        raise GeometryRefused("coordinates are not longitude/latitude (lon first, then lat)")
+    distance = distance_outside_city(session, geom)
+    if distance is not None and distance > BOUNDARY_TOLERANCE_M:
+        raise GeometryRefused(
+            f"geometry lies {distance / 1000:.1f} km outside the Aso City boundary "
+            f"(tolerance {BOUNDARY_TOLERANCE_M} m)"
+        )
+    return geom
+
+
+def distance_outside_city(session: Session, geom: BaseGeometry) -> float | None:
+    """Return how far (metres) the geometry reaches outside the city, or None if no boundary."""
+    # The farthest vertex decides; geography gives metres on the ellipsoid.
+    row = session.execute(
+        text(
+            """
+            SELECT max(ST_Distance(geography((dp).geom), geography(b.geom)))
+            FROM city_boundaries b, ST_DumpPoints(ST_GeomFromText(:wkt, 4326)) dp
+            WHERE b.code = :code
+            """
+        ),
+        {"wkt": geom.wkt, "code": CITY_CODE},
+    ).first()
+    return None if row is None or row[0] is None else float(row[0])
+
+
+def to_geojson(geom: BaseGeometry) -> dict:
+    """Return the geometry as a GeoJSON dict."""
+    return mapping(geom)

@@ -1,0 +1,226 @@
+"""Load the plan catalogue, the city's geodata and the sample projects, each only once."""
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon, Point, shape
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from tracker.city.models import CityBoundary, Place
+from tracker.geometry import CITY_CODE
+from tracker.plan.models import Indicator, PlanItem
+from tracker.projects.models import Project
+from tracker.projects.operations import append_history, create_project
+
+JST = ZoneInfo("Asia/Tokyo")
+SHELTER_SOURCE = "出典：国土地理院（指定緊急避難場所・指定避難所データ）"
+
+
+def load_all(session: Session, geodata_dir: str) -> Iterator[str]:
+    """Load everything that is not loaded yet, saying what was done."""
+    root = Path(geodata_dir)
+    yield load_plan_catalogue(session, root / "plan_catalogue.json")
+    yield load_city(session, root)
+    yield load_shelters(session, root / "aso_shelters_gsi.csv")
+    yield load_sample_projects(session, root / "sample_projects.geojson")
+
+
+def load_plan_catalogue(session: Session, path: Path) -> str:
+    """Load policies, measures, initiatives, 施策 and indicators from the catalogue file."""
+    if session.scalar(select(exists().where(PlanItem.code == "p1"))):
+        return "plan catalogue: already loaded"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    count = 0
+    for policy_data in data["policies"]:
+        policy = PlanItem(
+            code=policy_data["code"],
+            level="policy",
+            number=policy_data["number"],
+            name=policy_data["name"],
+            title=policy_data["title"],
+        )
+        session.add(policy)
+        count += 1
+        for measure_data in policy_data["measures"]:
+            measure = PlanItem(
+                code=measure_data["code"],
+                level="measure",
+                number=measure_data["number"],
+                name=measure_data["name"],
+                department=measure_data.get("department"),
+                parent=policy,
+            )
+            session.add(measure)
+            count += 1
+            for number, name in enumerate(measure_data.get("initiatives", []), start=1):
+                session.add(
+                    PlanItem(
+                        code=f"{measure.code}.i{number}",
+                        level="initiative",
+                        number=number,
+                        name=name,
+                        parent=measure,
+                    )
+                )
+                count += 1
+            for number, item in enumerate(measure_data.get("shisaku", []), start=1):
+                session.add(
+                    PlanItem(
+                        code=f"{measure.code}.s{number}",
+                        level="shisaku",
+                        number=number,
+                        name=item["name"],
+                        content=item["content"],
+                        effect=item["effect"],
+                        activities=item["activities"],
+                        parent=measure,
+                    )
+                )
+                count += 1
+            for number, item in enumerate(measure_data.get("indicators", []), start=1):
+                session.add(
+                    Indicator(
+                        code=item["code"],
+                        measure=measure,
+                        number=number,
+                        name=item["name"],
+                        unit=item["unit"],
+                        baseline=item["baseline"],
+                        baseline_label=item["baseline_label"],
+                        baseline_year=data["baseline_year"],
+                        target=item["target"],
+                        target_label=item["target_label"],
+                        target_year=data["target_year"],
+                    )
+                )
+    session.flush()
+    return f"plan catalogue: loaded {count} plan items"
+
+
+def load_city(session: Session, root: Path) -> str:
+    """Load the city boundary and the named places."""
+    if session.scalar(select(exists().where(CityBoundary.code == CITY_CODE))):
+        return "city boundary and places: already loaded"
+    feature = json.loads((root / "aso_boundary.geojson").read_text(encoding="utf-8"))["features"][0]
+    polygon = shape(feature["geometry"])
+    if polygon.geom_type == "Polygon":
+        polygon = MultiPolygon([polygon])
+    session.add(
+        CityBoundary(
+            code=feature["properties"]["code"],
+            name=feature["properties"]["name"],
+            source=feature["properties"]["attribution"],
+            geom=from_shape(polygon, srid=4326),
+        )
+    )
+    with (root / "aso_places.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        session.add(
+            Place(
+                name=row["name"],
+                kind=row["kind"],
+                inside_city=row["inside_city"] == "1",
+                source="「国土数値情報（鉄道データ）」（国土交通省）; © OpenStreetMap contributors",
+                geom=from_shape(Point(float(row["lon"]), float(row["lat"])), srid=4326),
+            )
+        )
+    session.flush()
+    return f"city boundary and places: loaded 1 boundary, {len(rows)} places"
+
+
+def load_shelters(session: Session, path: Path) -> str:
+    """Load the GSI designated shelters as shelter projects, keeping their GSI ID."""
+    if session.scalar(select(exists().where(Project.gsi_common_id.is_not(None)))):
+        return "shelters: already loaded"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        description = f"指定避難所（{SHELTER_SOURCE}）"
+        if row["note"]:
+            description += "。位置は県の防災情報ポータルと一致しないため現地確認が必要。"
+        create_project(
+            session,
+            name=row["name"],
+            kind="shelter",
+            geometry=Point(float(row["lon"]), float(row["lat"])),
+            department="防災情報室",
+            status="completed",
+            progress=100,
+            description=description,
+            address=row["address"],
+            gsi_common_id=row["gsi_common_id"],
+            plan_item_codes=["p1.m1.i5"],
+        )
+    return f"shelters: loaded {len(rows)}"
+
+
+def load_sample_projects(session: Session, path: Path) -> str:
+    """Load the sample recovery projects, with a status history that follows their dates."""
+    if session.scalar(select(exists().where(Project.is_sample.is_(True)))):
+        return "sample projects: already loaded"
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    for feature in features:
+        props = feature["properties"]
+        dates = {key: _date(props[key]) for key in DATE_FIELDS}
+        steps = sample_history(props["status"], props["progress"], dates)
+        first_at, first_status, first_progress = steps[0]
+        project = create_project(
+            session,
+            name=props["name"],
+            kind=props["kind"],
+            geometry=shape(feature["geometry"]),
+            department=props["department"],
+            status=first_status,
+            progress=first_progress,
+            is_public=props["public"],
+            description=props["description"],
+            is_sample=True,
+            plan_item_codes=props["plan_items"],
+            indicator_codes=props["indicators"],
+            created_at=first_at,
+            **dates,
+        )
+        for recorded_at, status, progress in steps[1:]:
+            append_history(
+                session, project, status=status, progress=progress, recorded_at=recorded_at
+            )
+    return f"sample projects: loaded {len(features)}"
+
+
+DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(9, 0), tzinfo=JST)
+
+
+def sample_history(status: str, progress: int, dates: dict) -> list[tuple[datetime, str, int]]:
+    """Return plausible (when, status, progress) steps that end in the given state."""
+    registered = _at((dates["planned_start"] or date(2021, 4, 1)) - timedelta(days=120))
+    if status == "planned":
+        return [(registered, "planned", 0)]
+    steps = [(registered, "planned", 0), (registered + timedelta(days=30), "design", 0)]
+    if status == "design":
+        return [*steps[:1], (steps[1][0], "design", progress)]
+    started = _at(dates["actual_start"])
+    steps.append((started, "construction", 5))
+    if status == "construction":
+        steps[-1] = (started, "construction", progress)
+    elif status == "suspended":
+        steps.append((started + timedelta(days=60), "suspended", progress))
+    elif status == "completed":
+        ended = _at(dates["actual_end"])
+        steps.append((started + (ended - started) / 2, "construction", 50))
+        steps.append((ended, "completed", 100))
+    return steps

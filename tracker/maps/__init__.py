@@ -1,0 +1,1 @@
+"""Leaflet maps built with folium, using only locally served scripts and styles."""

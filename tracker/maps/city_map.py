@@ -1,0 +1,232 @@
+"""Folium maps of Aso City that load only our own, locally served scripts and styles.
+
+Projects are not folium objects: the city map hands a URL to project_layers.js,
+which fetches and draws them in the browser, so building the map costs the same
+for ten projects or ten thousand.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import folium
+import xyzservices
+from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
+from folium.template import Template
+from markupsafe import Markup
+
+UrlFor = Callable[[str], str]
+
+GSI_ATTRIBUTION = (
+    '<a href="https://maps.gsi.go.jp/development/ichiran.html" target="_blank">地理院タイル</a>'
+)
+# (name in the layer control, GSI tile set, file type); the first is the default.
+BASE_LAYERS = (
+    ("地理院 標準地図", "std", "png"),
+    ("地理院 淡色地図", "pale", "png"),
+    ("地理院 写真", "seamlessphoto", "jpg"),
+)
+MAX_ZOOM = 18
+PROJECT_ZOOM = 16  # a single point project is shown at this zoom
+ASO_CENTER = (32.95, 131.12)  # only used before bounds are known
+
+BOUNDARY_STYLE = {"color": "#222222", "weight": 2, "opacity": 0.8, "fill": False}
+PROJECT_STYLE = {
+    "color": "#0b2e59",
+    "weight": 5,
+    "fillColor": "#0072b2",
+    "fillOpacity": 0.35,
+}
+
+
+def _default_static_url(path: str) -> str:
+    return f"/static/{path}"
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """A rendered map for a page: header in <head>, html where the map goes,
+    script (plain JavaScript) inside a <script> element after html."""
+
+    header: str
+    html: str
+    script: str
+
+
+class _PageMap(folium.Map):
+    # folium's own Map template also styles html/body, adds a viewport meta that
+    # blocks pinch zoom and can call jQuery; here the page owns its layout.
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="aso-map {{ this.css_class }}" id="{{ this.get_name() }}"></div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.map({{ this.get_name()|tojson }}, {
+            center: {{ this.location|tojson }},
+            ...{{ this.options|tojavascript }}
+        });
+        L.control.scale({imperial: false}).addTo({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+
+class _ProjectLayers(JSCSSMixin):
+    # One call into project_layers.js; the options are escaped JSON, except
+    # layer_control, which tojavascript turns into the control's JS variable.
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        AsoProjects.addTo({{ this._parent.get_name() }}, {{ this.options|tojavascript }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict, js: list, css: list):
+        super().__init__()
+        self._name = "AsoProjects"
+        self.options = options
+        self.default_js = js
+        self.default_css = css
+
+
+class _Shapes(MacroElement):
+    """Fixed GeoJSON geometries drawn with one style; the view is fitted to them."""
+
+    def __init__(self, geojson: dict, style: dict, *, max_zoom: int):
+        super().__init__()
+        self._name = "Shapes"
+        self.geometries = _geometries(geojson)
+        # Not interactive: clicks go through to the project layers beneath.
+        self.options = {"style": style, "interactive": False}
+        self.max_zoom = max_zoom
+
+    def render(self, **kwargs):
+        """Add the drawing script to the page."""
+        # Handed over as a finished string: a folium template's output is compiled
+        # again by branca as a Jinja template, which for a detailed boundary took
+        # longer than everything else put together (and would read "{{" in data).
+        circle = "function (feature, latlng) { return L.circleMarker(latlng, {radius: 10}); }"
+        script = (
+            "(function (map) {\n"
+            f"  var options = L.extend({_js(self.options)}, {{pointToLayer: {circle}}});\n"
+            f"  var layer = L.geoJSON({_js(self.geometries)}, options).addTo(map);\n"
+            "  var bounds = layer.getBounds();\n"
+            f"  if (bounds.isValid()) map.fitBounds(bounds, {{maxZoom: {int(self.max_zoom)}}});\n"
+            f"}})({self._parent.get_name()});\n"
+        )
+        self.get_root().script.add_child(_Text(script), name=self.get_name())
+
+
+class _Text(Element):
+    """Text put into the page as it is."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        """Return the text."""
+        return self.text
+
+
+def build_city_map(
+    *,
+    boundary: dict,
+    features_url: str,
+    vendor_url: UrlFor,
+    project_url_template: str,
+    static_url: UrlFor = _default_static_url,
+) -> folium.Map:
+    """Build the city map: GSI base layers, the city outline and the projects."""
+    m = _base_map("aso-map--city", vendor_url, static_url)
+    for index, (name, tileset, ext) in enumerate(BASE_LAYERS):
+        _gsi_layer(name, tileset, ext, show=index == 0).add_to(m)
+    _Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM).add_to(m)
+    # Collapsed is Leaflet's phone-friendly default; project_layers.js opens it on wide maps.
+    control = folium.LayerControl(collapsed=True).add_to(m)
+    # Added after the control: its script refers to the control's variable.
+    _ProjectLayers(
+        options={
+            "url": features_url,
+            "project_url": project_url_template,
+            "layer_control": control,
+        },
+        js=[
+            ("markercluster", vendor_url("leaflet.markercluster/dist/leaflet.markercluster.js")),
+            ("aso_project_layers", static_url("js/project_layers.js")),
+        ],
+        css=[("markercluster_css", vendor_url("leaflet.markercluster/dist/MarkerCluster.css"))],
+    ).add_to(m)
+    return m
+
+
+def build_project_map(
+    *, feature: dict, vendor_url: UrlFor, static_url: UrlFor = _default_static_url
+) -> folium.Map:
+    """Build a small map of one project's geometry on the GSI standard map."""
+    m = _base_map("aso-map--project", vendor_url, static_url)
+    _gsi_layer(*BASE_LAYERS[0], show=True).add_to(m)
+    _Shapes(feature, PROJECT_STYLE, max_zoom=PROJECT_ZOOM).add_to(m)
+    return m
+
+
+def render_parts(m: folium.Map) -> MapParts:
+    """Render a map into the pieces a page template places in its own layout."""
+    root = m.get_root()
+    # The page declares its own charset; a second declaration is invalid HTML.
+    root.header._children.pop("meta_http", None)
+    root.render()  # every element adds its pieces to root.header / html / script
+    return MapParts(
+        header=Markup(root.header.render()),
+        html=Markup(root.html.render()),
+        script=Markup(root.script.render()),
+    )
+
+
+def _base_map(css_class: str, vendor_url: UrlFor, static_url: UrlFor) -> folium.Map:
+    m = _PageMap(location=ASO_CENTER, zoom_start=12, tiles=None)
+    m.css_class = css_class
+    m.options["max_zoom"] = MAX_ZOOM
+    # New lists on the instance: folium's defaults are CDN URLs in module-level
+    # lists shared by every map, so they must be neither used nor mutated.
+    m.default_js = [("leaflet", vendor_url("leaflet/dist/leaflet.js"))]
+    m.default_css = [
+        ("leaflet_css", vendor_url("leaflet/dist/leaflet.css")),
+        ("aso_map_css", static_url("css/map.css")),
+    ]
+    return m
+
+
+def _gsi_layer(name: str, tileset: str, ext: str, *, show: bool) -> folium.TileLayer:
+    # A TileProvider rather than a URL string: folium looks a string up among
+    # xyzservices' ~1,000 named providers first, which costs ~8 ms per layer.
+    provider = xyzservices.TileProvider(
+        name=name,
+        url=f"https://cyberjapandata.gsi.go.jp/xyz/{tileset}/{{z}}/{{x}}/{{y}}.{ext}",
+        attribution="地理院タイル",
+        html_attribution=GSI_ATTRIBUTION,
+        max_zoom=MAX_ZOOM,
+    )
+    return folium.TileLayer(tiles=provider, name=name, show=show)
+
+
+def _geometries(geojson: dict) -> list:
+    """Return the geometries of a FeatureCollection, Feature or bare geometry."""
+    # Properties are dropped: the outline needs none, and names stay out of the page.
+    kind = geojson.get("type")
+    if kind == "FeatureCollection":
+        geometries = [f.get("geometry") for f in geojson.get("features") or []]
+    elif kind == "Feature":
+        geometries = [geojson.get("geometry")]
+    else:
+        geometries = [geojson]
+    return [g for g in geometries if g]
+
+
+def _js(value) -> str:
+    """Return JSON that is safe inside a <script> element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

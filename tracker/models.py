@@ -1,0 +1,5 @@
+"""Import every model module, so that the metadata knows all tables."""
+
+from tracker.city import models as city_models  # noqa: F401
+from tracker.plan import models as plan_models  # noqa: F401
+from tracker.projects import models as project_models  # noqa: F401

@@ -1,0 +1,1 @@
+"""The city plan: policies, measures, initiatives and measure 13's indicators."""

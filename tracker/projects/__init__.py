@@ -1,0 +1,1 @@
+"""Recovery and preparedness projects, their plan links and status history."""

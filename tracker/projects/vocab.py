@@ -1,0 +1,22 @@
+"""Project kinds and statuses, with the Japanese words people read."""
+
+KINDS = {
+    "road": "道路",
+    "bridge": "橋梁",
+    "revetment": "河川護岸",
+    "sabo": "砂防・治山",
+    "shelter": "避難所",
+    "pavement": "舗装更新",
+    "seismic": "耐震化",
+}
+
+STATUSES = {
+    "planned": "未着手",
+    "design": "設計中",
+    "construction": "工事中",
+    "completed": "完了",
+    "suspended": "中断",
+}
+
+# Roads, pavement renewals and revetments are measured along their length.
+LINE_KINDS = frozenset({"road", "pavement", "revetment"})

@@ -1,0 +1,300 @@
+/*
+ * Draw Aso City's recovery projects on a Leaflet map.
+ *
+ * AsoProjects.addTo(map, {url, projectUrl, layerControl, ...}) fetches one
+ * GeoJSON FeatureCollection and draws it client-side, so the page stays light
+ * however many projects there are. Data only ever reaches the page through
+ * textContent / properties, never as HTML.
+ */
+(function () {
+  "use strict";
+
+  // Okabe–Ito based: distinguishable with the common colour-vision deficiencies;
+  // orange and red also differ strongly in lightness. ink = readable text colour.
+  var STATUSES = {
+    planned: { label: "未着手", color: "#7a7a7a", ink: "#000" },
+    design: { label: "設計中", color: "#0072b2", ink: "#fff" },
+    construction: { label: "工事中", color: "#e69f00", ink: "#000" },
+    completed: { label: "完了", color: "#009e73", ink: "#000" },
+    suspended: { label: "中断", color: "#b2182b", ink: "#fff" }
+  };
+  var UNKNOWN_STATUS = { label: "不明", color: "#444444", ink: "#fff" };
+
+  // Kind is shown by shape (glyph and outline), status by colour, so the two never compete.
+  // geom only picks the legend sample; any kind is drawn by its real geometry.
+  var KINDS = {
+    road: { label: "道路", glyph: "道", geom: "line", line: { weight: 6 } },
+    bridge: { label: "橋梁", glyph: "橋", geom: "point", shape: "circle", line: { weight: 5 } },
+    revetment: { label: "河川護岸", glyph: "護", geom: "line", line: { weight: 4 }, casing: "#0b2e59" },
+    sabo: { label: "砂防・治山", glyph: "砂", geom: "point", shape: "circle", line: { weight: 4 } },
+    shelter: { label: "避難所", glyph: "避", geom: "point", shape: "square", line: { weight: 4 } },
+    pavement: { label: "舗装更新", glyph: "舗", geom: "line", line: { weight: 5, dashArray: "10 6" } },
+    seismic: { label: "耐震化", glyph: "耐", geom: "point", shape: "square", line: { weight: 4 } }
+  };
+  var OTHER_KIND = { label: "その他", glyph: "他", geom: "point", shape: "circle", line: { weight: 4 } };
+
+  var DEFAULTS = {
+    url: null,                  // GeoJSON FeatureCollection of projects
+    projectUrl: "/projects/{id}", // popup link; {id} is replaced
+    layerControl: null,         // L.control.layers to add one overlay per kind to
+    disableClusteringAtZoom: 16,
+    legend: true
+  };
+
+  // A div icon whose text and colours are set through the DOM, never as HTML.
+  var TextIcon = L.DivIcon.extend({
+    createIcon: function (oldIcon) {
+      var div = L.DivIcon.prototype.createIcon.call(this, oldIcon);
+      div.textContent = this.options.text;
+      div.style.backgroundColor = this.options.fill;
+      div.style.color = this.options.ink;
+      return div;
+    }
+  });
+
+  function el(tag, className, parent) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  function dateText(value) {
+    return value ? String(value).slice(0, 10).replace(/-/g, "/") : "未定";
+  }
+
+  function periodText(start, end) {
+    return start || end ? dateText(start) + " 〜 " + dateText(end) : "—";
+  }
+
+  function progressText(value) {
+    var n = Number(value);
+    return value === null || value === undefined || value === "" || isNaN(n) ? "—" : Math.round(n) + "%";
+  }
+
+  function popupContent(props, kind, status, projectUrl) {
+    var root = el("div", "aso-popup");
+    el("strong", "aso-popup__name", root).textContent = props.name ? String(props.name) : "（名称未設定）";
+    if (props.sample) el("span", "aso-popup__sample", root).textContent = "サンプルデータ";
+    var facts = el("dl", "aso-popup__facts", root);
+    [
+      ["種別", kind.label],
+      ["状況", status.label],
+      ["進捗", progressText(props.progress)],
+      ["予定", periodText(props.planned_start, props.planned_end)],
+      ["実績", periodText(props.actual_start, props.actual_end)]
+    ].forEach(function (row) {
+      el("dt", null, facts).textContent = row[0];
+      el("dd", null, facts).textContent = row[1];
+    });
+    if (projectUrl && props.id !== null && props.id !== undefined) {
+      var link = el("a", "aso-popup__link", root);
+      link.href = projectUrl.replace("{id}", encodeURIComponent(String(props.id)));
+      link.textContent = "詳細を見る";
+    }
+    return root;
+  }
+
+  var iconCache = {};
+  function pinIcon(kind, status) {
+    var key = kind.glyph + status.color;
+    if (!iconCache[key]) {
+      iconCache[key] = new TextIcon({
+        className: "aso-pin aso-pin--" + kind.shape,
+        iconSize: [24, 24],
+        popupAnchor: [0, -10],
+        text: kind.glyph,
+        fill: status.color,
+        ink: status.ink
+      });
+    }
+    return iconCache[key];
+  }
+
+  function clusterIcon(kind) {
+    return function (cluster) {
+      var text = kind.glyph + " " + cluster.getChildCount();
+      return new TextIcon({
+        className: "aso-cluster",
+        iconSize: [12 + 8 * text.length, 26],
+        text: text,
+        fill: "#333333",
+        ink: "#ffffff"
+      });
+    };
+  }
+
+  function lineStyle(kind, status) {
+    return L.extend({ color: status.color, opacity: 0.95, fillColor: status.color, fillOpacity: 0.3 }, kind.line);
+  }
+
+  function pointLatLngs(geometry) {
+    if (geometry.type === "Point") return [L.GeoJSON.coordsToLatLng(geometry.coordinates)];
+    if (geometry.type === "MultiPoint") {
+      return geometry.coordinates.map(function (c) { return L.GeoJSON.coordsToLatLng(c); });
+    }
+    return null;
+  }
+
+  function legendControl() {
+    var legend = L.control({ position: "bottomleft" });
+    legend.onAdd = function (map) {
+      var box = el("div", "leaflet-control aso-legend");
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      var details = el("details", null, box);
+      // Open on wide screens only: on a phone it would cover the map.
+      details.open = map.getSize().x >= 600;
+      el("summary", "aso-legend__title", details).textContent = "凡例";
+
+      el("h3", null, details).textContent = "状況";
+      var statuses = el("ul", null, details);
+      Object.keys(STATUSES).forEach(function (key) {
+        var item = el("li", null, statuses);
+        el("span", "aso-legend__swatch", item).style.backgroundColor = STATUSES[key].color;
+        el("span", null, item).textContent = STATUSES[key].label;
+      });
+
+      el("h3", null, details).textContent = "種別";
+      var kinds = el("ul", null, details);
+      Object.keys(KINDS).forEach(function (key) {
+        var kind = KINDS[key];
+        var item = el("li", null, kinds);
+        if (kind.geom === "point") {
+          var pin = el("span", "aso-pin aso-pin--" + kind.shape + " aso-legend__pin", item);
+          pin.textContent = kind.glyph;
+        } else {
+          var line = el("span", "aso-legend__line", item);
+          // Neutral ink: colour means status; a light core makes the casing read as a double line.
+          var ink = kind.casing ? "#bbbbbb" : "#333333";
+          line.style.borderTop = kind.line.weight + "px " + (kind.line.dashArray ? "dashed" : "solid") + " " + ink;
+          if (kind.casing) line.style.boxShadow = "0 0 0 3px " + kind.casing;
+        }
+        el("span", null, item).textContent = kind.label;
+      });
+      legend.status = el("p", "aso-legend__status", box);
+      legend.status.setAttribute("role", "status");
+      legend.status.textContent = "読み込み中…";
+      return box;
+    };
+    return legend;
+  }
+
+  function addTo(map, options) {
+    var opts = L.extend({}, DEFAULTS, options);
+    var control = opts.layerControl || L.control.layers(null, null, { collapsed: false }).addTo(map);
+    // One canvas for every project line: far cheaper than an SVG node per line.
+    var renderer = L.canvas({ padding: 0.5 });
+    var groups = {}; // kind -> {kind, cluster, vectors, markers}
+    var legend = null;
+
+    function groupFor(key) {
+      var known = Object.prototype.hasOwnProperty.call(KINDS, key);
+      var name = known ? key : "other";
+      if (!groups[name]) {
+        var kind = known ? KINDS[key] : OTHER_KIND;
+        var cluster = L.markerClusterGroup({
+          disableClusteringAtZoom: opts.disableClusteringAtZoom,
+          chunkedLoading: true,
+          showCoverageOnHover: false,
+          spiderfyOnMaxZoom: false,
+          iconCreateFunction: clusterIcon(kind)
+        });
+        var vectors = L.featureGroup();
+        var overlay = L.layerGroup([vectors, cluster]).addTo(map);
+        control.addOverlay(overlay, kind.label); // labels are our constants: the control inserts them as HTML
+        groups[name] = { kind: kind, cluster: cluster, vectors: vectors, markers: [] };
+      }
+      return groups[name];
+    }
+
+    function drawFeature(feature) {
+      var props = feature.properties || {};
+      var group = groupFor(props.kind);
+      var kind = group.kind;
+      var status = STATUSES[props.status] || UNKNOWN_STATUS;
+      var popup = function () { return popupContent(props, kind, status, opts.projectUrl); };
+      var points = pointLatLngs(feature.geometry);
+      if (points) {
+        points.forEach(function (latlng) {
+          var title = props.name ? String(props.name) : "";
+          var marker = L.marker(latlng, { icon: pinIcon(kind, status), title: title, alt: title });
+          marker.feature = feature;
+          group.markers.push(marker.bindPopup(popup));
+        });
+        return;
+      }
+      if (kind.casing) {
+        // Drawn first, wider and dark: reads as a double line around the status colour.
+        L.GeoJSON.geometryToLayer(feature, {
+          renderer: renderer, interactive: false, color: kind.casing, weight: kind.line.weight + 6
+        }).addTo(group.vectors);
+      }
+      var options = L.extend({ renderer: renderer }, lineStyle(kind, status));
+      var shape = L.GeoJSON.geometryToLayer(feature, options);
+      shape.feature = feature;
+      shape.bindPopup(popup).addTo(group.vectors);
+    }
+
+    // Bulk add, so markercluster builds its tree once; on the map it works in chunks
+    // between frames, and the promise settles when the last chunk is in.
+    function addMarkers(group) {
+      var markers = group.markers;
+      group.markers = [];
+      return new Promise(function (resolve) {
+        if (!group.cluster._map) { // kind switched off meanwhile: added at once
+          group.cluster.addLayers(markers);
+          resolve();
+          return;
+        }
+        group.cluster.options.chunkProgress = function (done, total) {
+          if (done === total) resolve();
+        };
+        group.cluster.addLayers(markers);
+      });
+    }
+
+    function draw(collection) {
+      var drawn = 0;
+      ((collection && collection.features) || []).forEach(function (feature) {
+        if (!feature || !feature.geometry) return;
+        drawFeature(feature);
+        drawn += 1;
+      });
+      var pending = Object.keys(groups).map(function (name) { return addMarkers(groups[name]); });
+      return Promise.all(pending).then(function () { return drawn; });
+    }
+
+    function finish(count, message) {
+      if (legend) legend.status.textContent = message;
+      map.getContainer().setAttribute("data-features-drawn", String(count));
+      window.asoFeatureCount = count;
+      window.asoMapReady = true;
+      map.fire("aso:projectsdrawn", { count: count });
+    }
+
+    Object.keys(KINDS).forEach(groupFor); // every kind in the control, even when empty
+    legend = opts.legend ? legendControl().addTo(map) : null;
+    // Collapsed is the phone-friendly default; on a wide map show the kinds at once.
+    if (opts.layerControl && map.getSize().x >= 600) opts.layerControl.expand();
+
+    return fetch(opts.url, { credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(draw)
+      .then(function (count) {
+        finish(count, "事業 " + count.toLocaleString("ja-JP") + " 件");
+        return count;
+      })
+      .catch(function (error) {
+        window.asoMapError = String(error);
+        if (window.console) console.error("AsoProjects:", error);
+        finish(0, "事業データを読み込めませんでした");
+        return 0;
+      });
+  }
+
+  window.AsoProjects = { addTo: addTo, STATUSES: STATUSES, KINDS: KINDS };
+})();

@@ -1,0 +1,81 @@
+"""Public pages: the city map and a page per project."""
+
+import json
+
+from flask import Blueprint, Response, abort, render_template, url_for
+from sqlalchemy import func, select
+
+from tracker.assets import vendor_url
+from tracker.city.models import CityBoundary
+from tracker.db import get_session
+from tracker.geometry import CITY_CODE
+from tracker.maps.city_map import build_city_map, build_project_map, render_parts
+from tracker.projects.models import Project
+from tracker.projects.queries import ProjectFilter, feature_collection, project_feature
+from tracker.projects.vocab import KINDS, STATUSES
+
+bp = Blueprint("web", __name__)
+
+
+def can_see_private() -> bool:
+    """Tell whether the visitor may see staff-only projects."""
+    return False
+
+
+def static_url(path: str) -> str:
+    """Return the URL of one of the app's own static files."""
+    return url_for("static", filename=path)
+
+
+def city_boundary_geojson() -> dict:
+    """Return the city boundary as a GeoJSON geometry."""
+    text = get_session().scalar(
+        select(func.ST_AsGeoJSON(CityBoundary.geom, 5)).where(CityBoundary.code == CITY_CODE)
+    )
+    if text is None:
+        abort(
+            503,
+            description="市の境界データが読み込まれていません（flask load-data を実行してください）",
+        )
+    return json.loads(text)
+
+
+@bp.get("/")
+def city_map():
+    """Show every public project on a map of the city."""
+    m = build_city_map(
+        boundary=city_boundary_geojson(),
+        features_url=url_for("web.map_features"),
+        vendor_url=vendor_url,
+        project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
+        static_url=static_url,
+    )
+    return render_template("map.html", map=render_parts(m))
+
+
+@bp.get("/map/projects.geojson")
+def map_features():
+    """Answer the map's one GeoJSON layer, with only the fields the popups show."""
+    filt = ProjectFilter(include_private=can_see_private())
+    return Response(
+        feature_collection(get_session(), filt, full=False), mimetype="application/geo+json"
+    )
+
+
+@bp.get("/projects/<int:project_id>")
+def project_page(project_id: int):
+    """Show one project: details, a small map, its plan links and its status history."""
+    session = get_session()
+    project = session.get(Project, project_id)
+    if project is None or not (project.is_public or can_see_private()):
+        abort(404, description="この事業は見つかりません")
+    feature = json.loads(project_feature(session, project_id, include_private=True))
+    m = build_project_map(feature=feature, vendor_url=vendor_url, static_url=static_url)
+    return render_template(
+        "project.html",
+        project=project,
+        map=render_parts(m),
+        kinds=KINDS,
+        statuses=STATUSES,
+        show_internal=can_see_private(),
+    )
