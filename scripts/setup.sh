@@ -42,6 +42,10 @@ if [ ! -f .venv/.installed ] || [ requirements.txt -nt .venv/.installed ]; then
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
   touch .venv/.installed
 fi
+# Compiled translation catalogues are build products, made from the .po files.
+if [ -d tracker/translations ]; then
+  .venv/bin/pybabel compile -q -d tracker/translations
+fi
 
 # --- Front-end assets (Leaflet and plugins), served by the app itself -------
 if [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then

@@ -169,3 +169,38 @@ def artifacts_dir() -> Path:
     path = ROOT / "test-artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture
+def make_user(session):
+    """Create a user with a role; sign in through `login_as`."""
+    from itertools import count
+
+    from tracker.accounts.models import User
+
+    numbers = count(1)
+
+    def make(role: str = "staff", login: str | None = None, **fields):
+        user = User(
+            login=login or f"{role}{next(numbers)}",
+            role=role,
+            password_hash=fields.pop("password_hash", "!"),
+            **fields,
+        )
+        session.add(user)
+        session.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign the test client in as a user, as the login form would."""
+
+    def login(user):
+        with client.session_transaction() as flask_session:
+            flask_session["user_id"] = user.id
+        return client
+
+    return login

@@ -17,6 +17,7 @@ def create_app(config_override: dict | None = None) -> Flask:
         app.config.update(config_override)
 
     from tracker import assets, cli, compression, db, errors, formatting, i18n
+    from tracker.accounts.views import bp as accounts_bp
     from tracker.api.views import bp as api_bp
     from tracker.web.views import bp as web_bp
 
@@ -27,6 +28,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(assets.bp)
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
     return app

@@ -2,17 +2,13 @@
 
 from flask import Blueprint, Response, abort, request
 
+from tracker.accounts.access import can_see_private
 from tracker.db import get_session
 from tracker.projects.queries import ProjectFilter, feature_collection, project_feature
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 GEOJSON = "application/geo+json"
-
-
-def can_see_private() -> bool:
-    """Tell whether the caller may see staff-only projects."""
-    return False
 
 
 @bp.get("/projects")

@@ -5,6 +5,7 @@ import json
 from flask import Blueprint, Response, abort, render_template, url_for
 from sqlalchemy import func, select
 
+from tracker.accounts.access import can_see_private
 from tracker.assets import vendor_url
 from tracker.city.models import CityBoundary
 from tracker.db import get_session
@@ -15,11 +16,6 @@ from tracker.projects.queries import ProjectFilter, feature_collection, project_
 from tracker.projects.vocab import KINDS, STATUSES
 
 bp = Blueprint("web", __name__)
-
-
-def can_see_private() -> bool:
-    """Tell whether the visitor may see staff-only projects."""
-    return False
 
 
 def static_url(path: str) -> str:
