@@ -204,3 +204,20 @@ def login_as(client):
         return client
 
     return login
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile the translation catalogues when the .mo files are missing or stale."""
+    # scripts/setup.sh compiles them too; this keeps a bare `pytest` working from a fresh clone.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in (ROOT / "tracker" / "translations").glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)

@@ -1,10 +1,14 @@
 """Japanese by default, English on request; the choice is kept in a cookie."""
 
+from urllib.parse import urlencode
+
 from flask import Flask, request
 from flask_babel import Babel, get_locale
 
 LANGUAGES = {"ja": "日本語", "en": "English"}
 LANG_COOKIE = "lang"
+# A year: a resident who picked English should not have to pick it again next month.
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def select_locale() -> str:
@@ -15,8 +19,28 @@ def select_locale() -> str:
     return "ja"
 
 
+def switch_url(lang: str) -> str:
+    """Return this page's URL with ?lang= set, which switches and remembers the language."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [lang]
+    return f"{request.path}?{urlencode(args, doseq=True)}"
+
+
+def _remember_choice(response):
+    # A plain link switches the language, so the switch works without JavaScript or forms.
+    lang = request.args.get("lang")
+    if lang in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=LANG_COOKIE_MAX_AGE, samesite="Lax", httponly=True
+        )
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Set up translations."""
+    """Set up translations and the remembered language switch."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["languages"] = LANGUAGES
+    app.jinja_env.globals["lang_switch_url"] = switch_url
+    app.after_request(_remember_choice)

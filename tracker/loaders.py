@@ -17,6 +17,7 @@ from tracker.geometry import CITY_CODE
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.models import Project
 from tracker.projects.operations import append_history, create_project
+from tracker.restrictions.operations import load_sample_restrictions
 
 JST = ZoneInfo("Asia/Tokyo")
 SHELTER_SOURCE = "出典：国土地理院（指定緊急避難場所・指定避難所データ）"
@@ -29,6 +30,7 @@ def load_all(session: Session, geodata_dir: str) -> Iterator[str]:
     yield load_city(session, root)
     yield load_shelters(session, root / "aso_shelters_gsi.csv")
     yield load_sample_projects(session, root / "sample_projects.geojson")
+    yield load_sample_restrictions(session, root / "sample_restrictions.csv")
 
 
 def load_plan_catalogue(session: Session, path: Path) -> str:

@@ -1,0 +1,88 @@
+"""An Atom feed (RFC 4287) of public status changes and new projects near a point."""
+
+from datetime import UTC, datetime
+from xml.etree import ElementTree as ET
+
+from flask import request, url_for
+from sqlalchemy.orm import Session
+
+from tracker.near import wording
+from tracker.near.queries import Circle, recent_changes
+
+ATOM = "http://www.w3.org/2005/Atom"
+ET.register_namespace("", ATOM)
+
+
+def _el(parent, tag: str, text: str | None = None, **attrs) -> ET.Element:
+    # ElementTree escapes text and attribute values, so names cannot break the XML.
+    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def build_feed(session: Session, circle: Circle, locale: str) -> bytes:
+    """Return the feed as UTF-8 XML, newest entry first."""
+    entries = recent_changes(session, circle)
+    feed_url = request.url
+    root = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": locale})
+    # The feed's id is its own address: the same circle always gives the same feed.
+    _el(root, "id", feed_url)
+    radius = wording.distance_label(circle.radius_m)
+    _el(root, "title", wording._("阿蘇市 近くの工事（半径 %(radius)s）", radius=radius))
+    _el(
+        root,
+        "subtitle",
+        wording._("指定した地点の周りの公共工事の状況の変化と新しい事業。"),
+    )
+    newest = entries[0].recorded_at if entries else datetime.now(UTC)
+    _el(root, "updated", _iso(newest))
+    _el(root, "link", rel="self", type="application/atom+xml", href=feed_url)
+    page = url_for(
+        "near.near_page",
+        lat=f"{circle.lat:.5f}",
+        lon=f"{circle.lon:.5f}",
+        radius=f"{circle.radius_m:g}",
+        _external=True,
+    )
+    _el(root, "link", rel="alternate", type="text/html", href=page)
+    author = _el(root, "author")
+    _el(author, "name", wording._("阿蘇市"))
+    for entry in entries:
+        _entry(root, entry)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _entry(root: ET.Element, entry) -> None:
+    item = _el(root, "entry")
+    link = url_for("web.project_page", project_id=entry.project_id, _external=True)
+    _el(item, "id", f"{link}#status-update-{entry.id}")
+    status = str(wording.STATUS_SHORT[entry.status])
+    if entry.previous_status is None:
+        title = wording._("新しい事業: %(name)s（%(status)s）", name=entry.name, status=status)
+    else:
+        title = wording._(
+            "%(name)s: %(old)s → %(new)s",
+            name=entry.name,
+            old=str(wording.STATUS_SHORT[entry.previous_status]),
+            new=status,
+        )
+    if entry.is_sample:
+        title += " " + wording._("［サンプル］")
+    _el(item, "title", title)
+    _el(item, "updated", _iso(entry.recorded_at))
+    _el(item, "published", _iso(entry.recorded_at))
+    _el(item, "link", rel="alternate", type="text/html", href=link)
+    _el(
+        item,
+        "summary",
+        wording._(
+            "%(plain)s（進捗 %(progress)s%%）",
+            plain=str(wording.STATUS_PLAIN[entry.status]),
+            progress=entry.progress,
+        ),
+    )

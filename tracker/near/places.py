@@ -1,0 +1,101 @@
+"""Places a resident can start from: district centres and landmarks, all stored locally."""
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tracker.city.models import Place
+
+DISTRICTS_FILE = "aso_districts.csv"
+
+# English names for the landmarks in aso_places.csv; a landmark missing here shows its
+# Japanese name, which is still the name on the signs.
+LANDMARK_NAMES_EN = {
+    "滝水駅": "Takimizu Station",
+    "波野駅": "Namino Station",
+    "宮地駅": "Miyaji Station",
+    "いこいの村駅": "Ikoinomura Station",
+    "阿蘇駅": "Aso Station",
+    "内牧駅": "Uchinomaki Station",
+    "市ノ川駅": "Ichinokawa Station",
+    "赤水駅": "Akamizu Station",
+    "阿蘇西IC（国道57号 北側復旧ルート）": "Aso-nishi IC (Route 57 northern route)",
+    "車帰IC（国道57号 北側復旧ルート）": "Kurumagaeri IC (Route 57 northern route)",
+    "阿蘇神社": "Aso Shrine",
+    "道の駅 阿蘇": "Michi-no-Eki Aso (roadside station)",
+}
+# Tunnel portals are not places people live near.
+LANDMARK_KINDS = ("rail_station", "road_interchange", "cultural_heritage", "roadside_station")
+
+
+@dataclass(frozen=True)
+class StartPlace:
+    """A named point to search around; `key` is what the page's place list sends."""
+
+    key: str
+    name: str
+    name_en: str
+    group: str  # "district" or "landmark"
+    lat: float
+    lon: float
+
+    def label(self, locale: str) -> str:
+        """Return the name to show in this language."""
+        return self.name_en if locale == "en" else self.name
+
+
+def districts() -> list[StartPlace]:
+    """Return the district centres from the geodata file, in the file's order."""
+    return list(_read_districts(str(Path(current_app.config["GEODATA_DIR"]) / DISTRICTS_FILE)))
+
+
+@lru_cache(maxsize=4)
+def _read_districts(path: str) -> tuple[StartPlace, ...]:
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        return tuple(
+            StartPlace(
+                key=f"d-{row['key']}",
+                name=row["name"],
+                name_en=row["name_en"],
+                group="district",
+                lat=float(row["lat"]),
+                lon=float(row["lon"]),
+            )
+            for row in rows
+        )
+
+
+def landmarks(session: Session) -> list[StartPlace]:
+    """Return the landmarks inside the city, east to west as people picture the caldera."""
+    rows = session.execute(
+        select(Place.id, Place.name, func.ST_Y(Place.geom), func.ST_X(Place.geom))
+        .where(Place.inside_city.is_(True), Place.kind.in_(LANDMARK_KINDS))
+        .order_by(func.ST_X(Place.geom).desc())
+    )
+    return [
+        StartPlace(
+            key=f"p-{place_id}",
+            name=name,
+            name_en=LANDMARK_NAMES_EN.get(name, name),
+            group="landmark",
+            lat=lat,
+            lon=lon,
+        )
+        for place_id, name, lat, lon in rows
+    ]
+
+
+def start_places(session: Session) -> list[StartPlace]:
+    """Return every place offered in the page's list: districts first, then landmarks."""
+    return districts() + landmarks(session)
+
+
+def find_place(session: Session, key: str) -> StartPlace | None:
+    """Return the place with this key, or None."""
+    return next((p for p in start_places(session) if p.key == key), None)

@@ -1,0 +1,175 @@
+"""The public "near me" page, the nearby API and the Atom feed; no account needed.
+
+Everything here reads with include_private off and an explicit list of public fields,
+whoever is signed in: the page may be shown on a staff member's phone to a resident.
+"""
+
+import json
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, render_template, request, url_for
+from flask_babel import get_locale
+
+from tracker.assets import vendor_url
+from tracker.db import get_session
+from tracker.errors import BadInput
+from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, GSI_ATTRIBUTION, MAX_ZOOM
+from tracker.near import feed, wording
+from tracker.near.places import StartPlace, find_place, start_places
+from tracker.near.queries import (
+    Circle,
+    check_near_city,
+    circle_from_args,
+    nearby_collection,
+    nearest_shelters,
+    parse_limit,
+    parse_point,
+    parse_radius,
+)
+from tracker.restrictions.operations import today_jst
+
+bp = Blueprint("near", __name__)
+
+RADIUS_CHOICES = (500, 1000, 3000)
+PAGE_LIMIT = 50
+SHELTER_COUNT = 3
+GEOJSON = "application/geo+json"
+
+
+def locale() -> str:
+    """Return the language of this response: 'ja' or 'en'."""
+    return str(get_locale() or "ja")
+
+
+@bp.get("/api/projects/nearby")
+def nearby_api():
+    """Answer public projects within `radius` metres of lat/lon, nearest first."""
+    session = get_session()
+    circle = circle_from_args(session, request.args)
+    limit = parse_limit(request.args)
+    body = nearby_collection(session, circle, today=today_jst(), limit=limit)
+    return Response(body, mimetype=GEOJSON)
+
+
+@dataclass
+class Choice:
+    """What the page was asked for: a listed place or a point, and a radius."""
+
+    circle: Circle | None
+    place: StartPlace | None
+    place_key: str
+
+
+def _read_choice(session, args) -> Choice:
+    radius = parse_radius(args)
+    key = args.get("place", "")
+    if args.get("lat") or args.get("lon"):
+        lat, lon = parse_point(args)
+        check_near_city(session, lat, lon)
+        return Choice(Circle(lat, lon, radius), None, "")
+    if key:
+        place = find_place(session, key)
+        if place is None:
+            raise BadInput(wording._("選んだ場所が見つかりません。一覧から選び直してください。"))
+        return Choice(Circle(place.lat, place.lon, radius), place, key)
+    return Choice(None, None, "")
+
+
+@bp.get("/near")
+def near_page():
+    """Show works, traffic restrictions and shelters near a chosen place."""
+    session = get_session()
+    lang = locale()
+    places = start_places(session)
+    error = None
+    try:
+        choice = _read_choice(session, request.args)
+    except BadInput as exc:
+        error = str(exc)
+        choice = Choice(None, None, "")
+    radius = choice.circle.radius_m if choice.circle else 1000
+    results, shelters, matched, in_force = [], [], 0, []
+    if choice.circle is not None:
+        collection = json.loads(
+            nearby_collection(session, choice.circle, today=today_jst(), limit=PAGE_LIMIT)
+        )
+        results = [f for f in collection["features"] if not f["properties"]["designated_shelter"]]
+        matched = collection["numberMatched"]
+        in_force = [
+            (f, r) for f in results for r in f["properties"]["restrictions"] if r["in_force"]
+        ]
+        shelters = nearest_shelters(session, choice.circle.lat, choice.circle.lon, SHELTER_COUNT)
+    radius_choices = sorted({*RADIUS_CHOICES, int(radius)})
+    html = render_template(
+        "near/near.html",
+        lang=lang,
+        places=places,
+        choice=choice,
+        radius=int(radius),
+        radius_choices=radius_choices,
+        results=results,
+        matched=matched,
+        shown_all=matched <= PAGE_LIMIT,
+        in_force=in_force,
+        shelters=shelters,
+        error=error,
+        w=wording,
+        map_config=_map_config(choice, results, shelters, lang),
+        vendor_url=vendor_url,
+        feed_url=_feed_url(choice),
+    )
+    return html, 400 if error else 200
+
+
+def _feed_url(choice: Choice) -> str | None:
+    if choice.circle is None:
+        return None
+    c = choice.circle
+    return url_for(
+        "near.near_feed", lat=f"{c.lat:.5f}", lon=f"{c.lon:.5f}", radius=f"{c.radius_m:g}"
+    )
+
+
+def _map_config(choice: Choice, results: list, shelters: list, lang: str) -> dict:
+    """Return what near.js needs to draw the map; names travel as data, never as HTML."""
+    name, tileset, ext = BASE_LAYERS[0]
+    circle = choice.circle
+    return {
+        "center": [circle.lat, circle.lon] if circle else list(ASO_CENTER),
+        "radius": circle.radius_m if circle else None,
+        "tiles": f"https://cyberjapandata.gsi.go.jp/xyz/{tileset}/{{z}}/{{x}}/{{y}}.{ext}",
+        "attribution": GSI_ATTRIBUTION,
+        "maxZoom": MAX_ZOOM,
+        "pageUrl": url_for("near.near_page"),
+        "projects": {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": f["geometry"],
+                    "properties": {"n": n, "name": f["properties"]["name"]},
+                }
+                for n, f in enumerate(results, start=1)
+            ],
+        },
+        "shelters": [{"name": s.name, "lat": s.lat, "lon": s.lon} for s in shelters],
+        "text": {
+            "here": wording._("選んだ場所"),
+            "shelter": wording._("避難所"),
+            # One character on the map pin.
+            "shelterGlyph": wording._("避"),
+            "locating": wording._("現在地を調べています…"),
+            "noLocation": wording._(
+                "現在地がわかりませんでした。一覧から場所を選ぶか、地図をタップしてください。"
+            ),
+        },
+    }
+
+
+@bp.get("/near/feed.atom")
+def near_feed():
+    """Answer an Atom feed of status changes and new projects within the circle."""
+    session = get_session()
+    circle = circle_from_args(session, request.args)
+    body = feed.build_feed(session, circle, locale())
+    return Response(body, mimetype="application/atom+xml")

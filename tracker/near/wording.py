@@ -1,0 +1,120 @@
+"""What a result means for a resident, in plain words and Japanese date conventions."""
+
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from tracker.formatting import fiscal_year, reiwa_label
+
+STATUS_PLAIN = {
+    "planned": _l("まだ始まっていません"),
+    "design": _l("設計中です（工事はまだ始まっていません）"),
+    "construction": _l("工事中です"),
+    "completed": _l("完了しました"),
+    "suspended": _l("中断しています"),
+}
+
+STATUS_SHORT = {
+    "planned": _l("未着手"),
+    "design": _l("設計中"),
+    "construction": _l("工事中"),
+    "completed": _l("完了"),
+    "suspended": _l("中断"),
+}
+
+KIND_LABELS = {
+    "road": _l("道路"),
+    "bridge": _l("橋梁"),
+    "revetment": _l("河川護岸"),
+    "sabo": _l("砂防・治山"),
+    "shelter": _l("避難所"),
+    "pavement": _l("舗装更新"),
+    "seismic": _l("耐震化"),
+}
+
+RESTRICTION_LABELS = {
+    "closed": _l("通行止め"),
+    "alternating": _l("片側交互通行"),
+    "detour": _l("迂回路"),
+    "lane": _l("車線規制"),
+    "other": _l("通行規制"),
+}
+
+MONTHS_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def distance_label(metres: float) -> str:
+    """Say a distance as people do: '350 m' below a kilometre, '1.2 km' above."""
+    if metres < 1000:
+        return f"{round(metres / 10) * 10:.0f} m"
+    km = f"{metres / 1000:.1f}".removesuffix(".0")
+    return f"{km} km"
+
+
+def period_label(starts_on: str, ends_on: str | None, locale: str) -> str:
+    """Say a restriction's dates: '2026年11月1日〜2026年12月20日' or '… から当面の間'."""
+    start = day_label(date.fromisoformat(starts_on), locale)
+    if not ends_on:
+        return _("%(start)sから当面の間", start=start)
+    return _("%(start)s〜%(end)s", start=start, end=day_label(date.fromisoformat(ends_on), locale))
+
+
+def month_label(day: date, locale: str) -> str:
+    """Name the month of a day: '2027年3月' or 'March 2027'."""
+    if locale == "en":
+        return f"{MONTHS_EN[day.month - 1]} {day.year}"
+    return f"{day.year}年{day.month}月"
+
+
+def day_label(day: date | None, locale: str) -> str:
+    """Name a day: '2026年11月1日' or '1 November 2026'."""
+    if day is None:
+        return ""
+    if locale == "en":
+        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def fiscal_label(day: date, locale: str) -> str:
+    """Name the fiscal year of a day in 令和: '令和8年度', with the western year in English."""
+    year = fiscal_year(day)
+    if locale == "en":
+        return f"FY{year} ({reiwa_label(year)})"
+    return reiwa_label(year)
+
+
+def completion_label(props: dict, locale: str) -> str:
+    """Say when the work ended or is expected to end: month and fiscal year."""
+    if props["status"] == "completed":
+        if not props.get("actual_end"):
+            return _("完了")
+        day = date.fromisoformat(props["actual_end"])
+        return _(
+            "%(month)s（%(fiscal)s）に完了",
+            month=month_label(day, locale),
+            fiscal=fiscal_label(day, locale),
+        )
+    if props.get("planned_end"):
+        day = date.fromisoformat(props["planned_end"])
+        if props["status"] == "suspended":
+            return _("未定（当初の予定は%(month)s）", month=month_label(day, locale))
+        return _(
+            "%(month)s（%(fiscal)s）完了予定",
+            month=month_label(day, locale),
+            fiscal=fiscal_label(day, locale),
+        )
+    return _("未定")

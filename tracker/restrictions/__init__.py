@@ -1,0 +1,1 @@
+"""Traffic restrictions that works put on roads: closures, alternating traffic, detours."""

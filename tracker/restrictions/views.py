@@ -1,0 +1,86 @@
+"""Staff add and lift the traffic restrictions of a project."""
+
+from datetime import date
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from tracker.accounts.access import roles_required
+from tracker.db import get_session
+from tracker.errors import BadInput
+from tracker.projects.models import Project
+from tracker.restrictions.models import RESTRICTION_KINDS, TrafficRestriction
+from tracker.restrictions.operations import add_restriction, end_restriction, today_jst
+
+bp = Blueprint("restrictions", __name__)
+
+
+def _date(value: str, field: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"{field}: not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _project(project_id: int) -> Project:
+    project = get_session().get(Project, project_id)
+    if project is None:
+        abort(404, description="この事業は見つかりません")
+    return project
+
+
+def _restrictions(project: Project) -> list[TrafficRestriction]:
+    return list(
+        get_session().scalars(
+            select(TrafficRestriction)
+            .where(TrafficRestriction.project_id == project.id)
+            .order_by(TrafficRestriction.starts_on.desc(), TrafficRestriction.id.desc())
+        )
+    )
+
+
+@bp.route("/projects/<int:project_id>/restrictions", methods=["GET", "POST"])
+@roles_required("staff", "admin")
+def project_restrictions(project_id: int):
+    """List a project's traffic restrictions and add one."""
+    project = _project(project_id)
+    error = None
+    if request.method == "POST":
+        form = request.form
+        try:
+            add_restriction(
+                get_session(),
+                project,
+                kind=form.get("kind", ""),
+                starts_on=_date(form.get("starts_on"), "starts_on"),
+                ends_on=_date(form.get("ends_on"), "ends_on"),
+                description=form.get("description", ""),
+            )
+        except BadInput as exc:
+            error = str(exc)
+        else:
+            return redirect(url_for(".project_restrictions", project_id=project.id), code=303)
+    html = render_template(
+        "near/restrictions.html",
+        project=project,
+        restrictions=_restrictions(project),
+        kinds=RESTRICTION_KINDS,
+        today=today_jst(),
+        error=error,
+        form=request.form,
+    )
+    return html, 400 if error else 200
+
+
+@bp.post("/restrictions/<int:restriction_id>/end")
+@roles_required("staff", "admin")
+def end(restriction_id: int):
+    """Lift a restriction now."""
+    restriction = get_session().get(TrafficRestriction, restriction_id)
+    if restriction is None:
+        abort(404, description="この規制は見つかりません")
+    end_restriction(get_session(), restriction)
+    return redirect(url_for(".project_restrictions", project_id=restriction.project_id), code=303)

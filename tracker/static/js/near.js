@@ -1,0 +1,114 @@
+/*
+ * The /near page's map and "use my location" button.
+ *
+ * The page works without this script: the place list and the radius are a
+ * plain GET form and the results are rendered on the server. This script only
+ * adds ways to pick the point (the browser's location, a tap on the map) and
+ * draws the chosen circle, the numbered results and the shelters. Names reach
+ * the page as data and are shown with textContent / Leaflet tooltips of text
+ * nodes, never as HTML.
+ */
+(function () {
+  "use strict";
+
+  var configNode = document.getElementById("near-config");
+  if (!configNode) return;
+  var config = JSON.parse(configNode.textContent);
+  var form = document.querySelector(".near-form");
+  var status = document.getElementById("near-status");
+
+  function radius() {
+    var checked = form.querySelector("input[name=radius]:checked");
+    return checked ? checked.value : "1000";
+  }
+
+  function goTo(lat, lon) {
+    var params = new URLSearchParams();
+    params.set("lat", lat.toFixed(5));
+    params.set("lon", lon.toFixed(5));
+    params.set("radius", radius());
+    window.location.assign(config.pageUrl + "?" + params.toString());
+  }
+
+  function say(message) {
+    status.textContent = message;
+  }
+
+  // Use my location: only offered where the browser can do it.
+  var locate = document.getElementById("near-locate");
+  if (locate && "geolocation" in navigator) {
+    locate.hidden = false;
+    locate.addEventListener("click", function () {
+      say(config.text.locating);
+      navigator.geolocation.getCurrentPosition(
+        function (position) {
+          goTo(position.coords.latitude, position.coords.longitude);
+        },
+        function () {
+          say(config.text.noLocation);
+        },
+        { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }
+      );
+    });
+  }
+
+  if (typeof L === "undefined") return;
+  var wrap = document.getElementById("near-map-wrap");
+  wrap.hidden = false;
+
+  var map = L.map("near-map", { maxZoom: config.maxZoom, tap: true });
+  L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: config.maxZoom }).addTo(map);
+  L.control.scale({ imperial: false }).addTo(map);
+
+  function label(layer, text) {
+    // A text node: Leaflet inserts nodes as they are, so names cannot become markup.
+    layer.bindTooltip(document.createTextNode(text));
+  }
+
+  var bounds = null;
+  if (config.radius) {
+    var center = L.latLng(config.center[0], config.center[1]);
+    var circle = L.circle(center, {
+      radius: config.radius, color: "#0b3d66", weight: 2, fillOpacity: 0.06, interactive: false
+    }).addTo(map);
+    var here = L.circleMarker(center, {
+      radius: 8, color: "#fff", weight: 3, fillColor: "#c2185b", fillOpacity: 1
+    }).addTo(map);
+    label(here, config.text.here);
+    bounds = circle.getBounds();
+  }
+
+  L.geoJSON(config.projects, {
+    style: function () { return { color: "#0b3d66", weight: 5 }; },
+    pointToLayer: function (feature, latlng) {
+      var icon = L.divIcon({ className: "near-pin", iconSize: [26, 26], html: "" });
+      var marker = L.marker(latlng, { icon: icon, keyboard: false });
+      marker.on("add", function () {
+        marker.getElement().textContent = String(feature.properties.n);
+      });
+      return marker;
+    },
+    onEachFeature: function (feature, layer) {
+      label(layer, feature.properties.n + ". " + feature.properties.name);
+    }
+  }).addTo(map);
+
+  config.shelters.forEach(function (shelter) {
+    var icon = L.divIcon({ className: "near-shelter-pin", iconSize: [26, 26], html: "" });
+    var marker = L.marker([shelter.lat, shelter.lon], { icon: icon, keyboard: false }).addTo(map);
+    marker.getElement().textContent = config.text.shelterGlyph;
+    marker.getElement().setAttribute("title", config.text.shelter);
+    label(marker, config.text.shelter + ": " + shelter.name);
+  });
+
+  if (bounds) {
+    map.fitBounds(bounds, { padding: [8, 8] });
+  } else {
+    map.setView(config.center, 11);
+  }
+
+  map.on("click", function (event) {
+    goTo(event.latlng.lat, event.latlng.lng);
+  });
+  window.asoNearReady = true;
+})();
