@@ -21,6 +21,8 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.api.views import bp as api_bp
     from tracker.near.views import bp as near_bp
     from tracker.restrictions.views import bp as restrictions_bp
+    from tracker.updates.api import bp as updates_api_bp
+    from tracker.updates.views import bp as staff_bp
     from tracker.web.views import bp as web_bp
 
     db.init_app(app)
@@ -35,4 +37,6 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(near_bp)
     app.register_blueprint(restrictions_bp)
+    app.register_blueprint(updates_api_bp)
+    app.register_blueprint(staff_bp)
     return app

@@ -5,3 +5,4 @@ from tracker.city import models as city_models  # noqa: F401
 from tracker.plan import models as plan_models  # noqa: F401
 from tracker.projects import models as project_models  # noqa: F401
 from tracker.restrictions import models as restriction_models  # noqa: F401
+from tracker.updates import models as update_models  # noqa: F401

@@ -15,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.accounts.models import User
 from tracker.db import Base
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.vocab import KINDS, LINE_KINDS, STATUSES
@@ -107,5 +108,8 @@ class StatusUpdate(Base):
     note: Mapped[str] = mapped_column(Text, server_default="")
     client_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
     position = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    # Who recorded it; empty for entries the system writes (registration, data loads).
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     project: Mapped[Project] = relationship(back_populates="updates")
+    author: Mapped[User | None] = relationship()

@@ -1,0 +1,1 @@
+"""Field updates: status history, photos and the phone update flow for staff."""

@@ -1,0 +1,103 @@
+"""Read an update from a request: a JSON body, or a form with photo files."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import Request
+from flask_babel import gettext as _
+
+from tracker.errors import BadInput
+from tracker.updates.photos import MAX_PHOTOS, PreparedPhoto, prepare_photo
+
+
+@dataclass
+class UpdateInput:
+    """The fields of one update, parsed but not yet checked against the project."""
+
+    status: str
+    progress: int
+    note: str = ""
+    client_id: str | None = None
+    position: tuple[float, float] | None = None  # (lon, lat)
+    actual_end: date | None = None
+    photos: list[PreparedPhoto] = field(default_factory=list)
+
+    def as_kwargs(self) -> dict:
+        """Return the keyword arguments of record_status_update()."""
+        return dict(self.__dict__)
+
+
+def parse_update(request: Request) -> UpdateInput:
+    """Parse an update from JSON or multipart form data, naming the field that is wrong."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise BadInput("body: " + _("JSONオブジェクトを送ってください"))
+        position = data.get("position")
+        if position is not None:
+            if not isinstance(position, dict) or "lat" not in position or "lon" not in position:
+                raise BadInput("position: " + _('{"lat": …, "lon": …} の形で送ってください'))
+            position = (_number(position["lon"]), _number(position["lat"]))
+        progress = data.get("progress")
+        photos = []
+    else:
+        data = request.form
+        lat, lon = data.get("lat", "").strip(), data.get("lon", "").strip()
+        position = (_number(lon), _number(lat)) if lat and lon else None
+        progress = _form_int(data.get("progress"))
+        photos = _photos(request)
+    status = data.get("status")
+    if not isinstance(status, str) or not status:
+        raise BadInput("status: " + _("状況を選んでください"))
+    if progress is None:
+        raise BadInput("progress: " + _("進捗（0〜100）を入れてください"))
+    note = data.get("note") or ""
+    if not isinstance(note, str):
+        raise BadInput("note: " + _("メモは文字列で送ってください"))
+    client_id = data.get("client_id") or None
+    if client_id is not None and not isinstance(client_id, str):
+        raise BadInput("client_id: " + _("UUIDの形式ではありません"))
+    return UpdateInput(
+        status=status,
+        progress=progress,
+        note=note,
+        client_id=client_id,
+        position=position,
+        actual_end=_date(data.get("actual_end")),
+        photos=photos,
+    )
+
+
+def _number(value) -> float:
+    if isinstance(value, bool):
+        raise BadInput("position: " + _("緯度・経度は数値で指定してください"))
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise BadInput("position: " + _("緯度・経度は数値で指定してください")) from None
+
+
+def _form_int(value):
+    if value is None or value.strip() == "":
+        return None
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise BadInput("progress: " + _("進捗は0〜100の整数で入れてください")) from None
+
+
+def _date(value) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise BadInput("actual_end: " + _("日付は YYYY-MM-DD の形で入れてください")) from None
+
+
+def _photos(request: Request) -> list[PreparedPhoto]:
+    # A form with an empty file input still sends one part with no name and no bytes.
+    files = [f for f in request.files.getlist("photos") if f.filename]
+    if len(files) > MAX_PHOTOS:
+        raise BadInput("photos: " + _("写真は1回に%(n)d枚までです", n=MAX_PHOTOS))
+    return [prepare_photo(f.read(), f.filename or "") for f in files]

@@ -1,0 +1,157 @@
+"""Photo checks and storage: content-checked, turned upright, public copies without EXIF.
+
+Each photo is kept as three files under UPLOAD_DIR/photos/<key[:2]>/:
+  <key>.<ext>        the upload as it came (with its EXIF, GPS included), staff only
+  <key>.display.jpg  upright, at most 2048 px, re-encoded without any metadata
+  <key>.thumb.jpg    upright, at most 320 px, without any metadata
+"""
+
+import io
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask_babel import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from tracker.errors import BadInput
+from tracker.updates.models import CONTENT_TYPES, MAX_PHOTO_BYTES
+
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+DISPLAY_SIZE = 2048
+THUMB_SIZE = 320
+MAX_PHOTOS = 10
+# A 10 MB file can still unpack to gigabytes of pixels; phone cameras stay far below this.
+MAX_PIXELS = 60_000_000
+VARIANTS = ("display", "thumb")
+
+_WRITTEN = "tracker.updates.written_files"
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A checked photo with its public copies rendered, not yet on disk."""
+
+    key: str
+    original_name: str
+    content_type: str
+    original: bytes
+    display: bytes
+    thumb: bytes
+    width: int
+    height: int
+
+
+def prepare_photo(data: bytes, filename: str = "") -> PreparedPhoto:
+    """Check an upload by its content and render its upright, metadata-free copies."""
+    name = os.path.basename(filename or "")[:200]
+    label = name or _("写真")
+    if not data:
+        raise BadInput("photos: " + _("「%(name)s」は空のファイルです", name=label))
+    if len(data) > MAX_PHOTO_BYTES:
+        raise BadInput(
+            "photos: "
+            + _(
+                "「%(name)s」は大きすぎます（%(size).1f MB、上限は10 MB）",
+                name=label,
+                size=len(data) / 1024 / 1024,
+            )
+        )
+    not_a_photo = BadInput(
+        "photos: " + _("「%(name)s」は写真として読み取れません（JPEG・PNG・WebPのみ）", name=label)
+    )
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            content_type = FORMATS.get(probe.format or "")
+            if content_type is None:
+                raise not_a_photo
+            if probe.width * probe.height > MAX_PIXELS:
+                raise BadInput("photos: " + _("「%(name)s」は画素数が多すぎます", name=label))
+            probe.verify()  # walks the whole file: catches truncated and corrupt uploads
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+    except BadInput:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise not_a_photo from None
+    return PreparedPhoto(
+        key=uuid.uuid4().hex,
+        original_name=name,
+        content_type=content_type,
+        original=data,
+        display=_render(upright, DISPLAY_SIZE, quality=85),
+        thumb=_render(upright, THUMB_SIZE, quality=80),
+        width=upright.width,
+        height=upright.height,
+    )
+
+
+def _render(image: Image.Image, size: int, *, quality: int) -> bytes:
+    # A fresh RGB image carries no EXIF, XMP or ICC blocks: nothing about where it was taken.
+    copy = image.copy()
+    copy.thumbnail((size, size), Image.Resampling.LANCZOS)
+    if copy.mode not in ("RGB", "L"):
+        background = Image.new("RGB", copy.size, "white")
+        rgba = copy.convert("RGBA")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        copy = background
+    out = io.BytesIO()
+    copy.save(out, "JPEG", quality=quality, optimize=True)
+    return out.getvalue()
+
+
+def photo_path(upload_dir: str | Path, key: str, variant: str, extension: str = "jpg") -> Path:
+    """Return where one file of a photo is kept; variant is original, display or thumb."""
+    if not key.isalnum():
+        raise ValueError(f"bad storage key {key!r}")
+    folder = Path(upload_dir) / "photos" / key[:2]
+    if variant == "original":
+        return folder / f"{key}.{extension}"
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}")
+    return folder / f"{key}.{variant}.jpg"
+
+
+def write_photo_files(session: Session, upload_dir: str | Path, photo: PreparedPhoto) -> None:
+    """Write a photo's files, and remove them again if the session's transaction rolls back."""
+    files = [
+        (
+            photo_path(upload_dir, photo.key, "original", CONTENT_TYPES[photo.content_type]),
+            photo.original,
+        ),
+        (photo_path(upload_dir, photo.key, "display"), photo.display),
+        (photo_path(upload_dir, photo.key, "thumb"), photo.thumb),
+    ]
+    _watch_transaction(session)
+    written = session.info.setdefault(_WRITTEN, [])
+    for path, data in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole, then renamed: a reader never sees half a photo.
+        partial = path.with_name(path.name + ".part")
+        partial.write_bytes(data)
+        written.append(path)
+        os.replace(partial, path)
+
+
+def _watch_transaction(session: Session) -> None:
+    if not event.contains(session, "after_commit", _keep_files):
+        event.listen(session, "after_commit", _keep_files)
+        event.listen(session, "after_soft_rollback", _remove_files)
+
+
+def _keep_files(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+
+
+def _remove_files(session: Session, previous_transaction) -> None:
+    # Only the whole transaction's end matters; a savepoint rolled back inside it
+    # (a duplicate client_id, say) leaves the files of rows that still stand.
+    if previous_transaction.nested or previous_transaction.parent is not None:
+        return
+    for path in session.info.pop(_WRITTEN, []):
+        path.unlink(missing_ok=True)
+        path.with_name(path.name + ".part").unlink(missing_ok=True)
