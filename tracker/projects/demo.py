@@ -6,7 +6,8 @@ from sqlalchemy.orm import Session
 from tracker.geometry import CITY_CODE
 
 # One statement makes every project: random points inside the boundary, short lines for the
-# line kinds, random statuses and dates. Kept in SQL so that 100,000 rows take seconds.
+# line kinds, random statuses and dates, the plan items and indicators each kind serves, and a
+# status history that follows the dates. Kept in SQL so that 100,000 rows take seconds.
 DEMO_INSERT = text(
     """
     WITH points AS (
@@ -18,7 +19,9 @@ DEMO_INSERT = text(
                    [1 + floor(random() * 7)::int] AS kind,
                (ARRAY['planned','design','construction','completed','suspended'])
                    [1 + floor(random() * 5)::int] AS status,
-               DATE '2020-04-01' + floor(random() * 1500)::int AS planned_start
+               DATE '2020-04-01' + floor(random() * 1500)::int AS planned_start,
+               (ARRAY['建設課','農林整備課','防災情報室','まちづくり課'])
+                   [1 + floor(random() * 4)::int] AS department
         FROM points
     ), inserted AS (
         INSERT INTO projects (name, kind, status, progress, planned_start, planned_end,
@@ -31,17 +34,47 @@ DEMO_INSERT = text(
                CASE WHEN status IN ('construction', 'completed', 'suspended')
                     THEN planned_start + 30 END,
                CASE WHEN status = 'completed' THEN planned_start + 330 END,
-               '建設課', random() < 0.95, true,
+               department, random() < 0.95, true,
                CASE WHEN kind IN ('road', 'pavement', 'revetment')
                     THEN ST_MakeLine(geom, ST_Translate(geom, 0.004 * (random() - 0.5),
                                                               0.004 * (random() - 0.5)))
                     ELSE geom END,
                planned_start - 90, planned_start - 90
         FROM numbered
-        RETURNING id, status, progress, created_at
+        RETURNING id, kind, status, progress, created_at, planned_start, actual_start,
+                  actual_end
+    ), plan_links AS (
+        INSERT INTO project_plan_items (project_id, plan_item_id)
+        SELECT i.id, pi.id
+        FROM inserted i
+        JOIN (VALUES ('road', 'p1.m2.i1'), ('road', 'p5.m13.s2'),
+                     ('bridge', 'p1.m2.i1'), ('bridge', 'p5.m13.s1'),
+                     ('revetment', 'p1.m2.i1'), ('revetment', 'p5.m13.s3'),
+                     ('sabo', 'p1.m2.i2'), ('shelter', 'p1.m1.i5'),
+                     ('pavement', 'p5.m13.s1'), ('seismic', 'p5.m13.s4'))
+             AS k(kind, code) ON k.kind = i.kind
+        JOIN plan_items pi ON pi.code = k.code
+    ), indicator_links AS (
+        INSERT INTO project_indicators (project_id, indicator_id)
+        SELECT i.id, ind.id
+        FROM inserted i
+        JOIN (VALUES ('bridge', 'm13_bridges_repaired'), ('pavement', 'm13_pavement_renewed'),
+                     ('road', 'm13_road_improved'), ('revetment', 'm13_revetment'))
+             AS k(kind, code) ON k.kind = i.kind
+        JOIN indicators ind ON ind.code = k.code
+    ), history AS (
+        -- Registered as planned; then one entry that reaches today's status on its date.
+        INSERT INTO status_updates (project_id, recorded_at, previous_status, status, progress,
+                                    note)
+        SELECT id, created_at, NULL, 'planned', 0, '登録' FROM inserted
+        UNION ALL
+        SELECT id,
+               (CASE status WHEN 'completed' THEN actual_end WHEN 'design' THEN planned_start - 30
+                           ELSE actual_start END + TIME '09:00') AT TIME ZONE 'Asia/Tokyo',
+               'planned', status, progress, ''
+        FROM inserted WHERE status <> 'planned'
     )
-    INSERT INTO status_updates (project_id, recorded_at, previous_status, status, progress, note)
-    SELECT id, created_at, NULL, status, progress, '登録' FROM inserted
+    SELECT count(*) FROM inserted
     """
 )
 
@@ -49,5 +82,4 @@ DEMO_INSERT = text(
 def add_demo_projects(session: Session, count: int, *, seed: int = 1) -> int:
     """Add `count` synthetic projects inside the city boundary; return how many were added."""
     session.execute(text("SELECT setseed(:s)"), {"s": (seed % 1000) / 1000})
-    result = session.execute(DEMO_INSERT, {"count": count, "seed": seed, "code": CITY_CODE})
-    return result.rowcount
+    return session.scalar(DEMO_INSERT, {"count": count, "seed": seed, "code": CITY_CODE})

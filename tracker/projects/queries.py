@@ -1,14 +1,37 @@
 """Read projects as GeoJSON built in SQL; the map, the API and the exports all read from here."""
 
+import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import JSON, Select, Text, cast, func, literal_column, select, text
+from sqlalchemy import (
+    JSON,
+    Select,
+    Text,
+    and_,
+    cast,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
+from tracker.formatting import JST
 from tracker.plan.models import Indicator, PlanItem
-from tracker.projects.models import Project, project_indicators, project_plan_items
+from tracker.projects.models import (
+    Project,
+    StatusUpdate,
+    project_indicators,
+    project_plan_items,
+)
 from tracker.projects.vocab import KINDS, STATUSES
+
+# Fiscal years people may ask for; anything else is a typing mistake.
+FISCAL_YEAR_RANGE = range(2000, 2101)
 
 # Six decimals of a degree is about 10 cm: enough for any project and small on the wire.
 COORDINATE_DECIMALS = 6
@@ -23,6 +46,15 @@ class ProjectFilter:
     bbox: tuple[float, float, float, float] | None = None
     include_private: bool = False
     ids: list[int] | None = None
+    # Plan item codes; a project matches when linked to the item or to one below it.
+    plan_items: list[str] = field(default_factory=list)
+    indicators: list[str] = field(default_factory=list)
+    departments: list[str] = field(default_factory=list)
+    # Fiscal years (named by their April's year) that the planned period overlaps.
+    fiscal_years: list[int] = field(default_factory=list)
+    name_search: str = ""
+    # Read status and progress as they stood at the end of this day in Japan time.
+    as_of: date | None = None
 
     @classmethod
     def from_args(cls, args, *, include_private: bool = False) -> "ProjectFilter":
@@ -33,6 +65,80 @@ class ProjectFilter:
             bbox=_bbox(args.get("bbox")),
             include_private=include_private,
         )
+
+    @classmethod
+    def from_meeting_args(cls, args, *, include_private: bool = False) -> "ProjectFilter":
+        """Read the meeting map's filters as well; plan items and indicators are checked later."""
+        filt = cls.from_args(args, include_private=include_private)
+        filt.plan_items = _values(args, "plan_item")
+        filt.indicators = _values(args, "indicator")
+        filt.departments = _values(args, "department")
+        filt.fiscal_years = [_fiscal_year(v) for v in _values(args, "fiscal_year")]
+        filt.name_search = (args.get("q") or "").strip()[:100]
+        filt.as_of = parse_day(args.get("as_of"), "as_of")
+        return filt
+
+    def check_codes(self, session: Session) -> None:
+        """Refuse plan item and indicator codes that do not exist."""
+        for model, codes, name in (
+            (PlanItem, self.plan_items, "plan_item"),
+            (Indicator, self.indicators, "indicator"),
+        ):
+            if not codes:
+                continue
+            found = set(session.scalars(select(model.code).where(model.code.in_(codes))))
+            unknown = [c for c in codes if c not in found]
+            if unknown:
+                raise BadInput(f"{name}: unknown code(s) {', '.join(unknown)}")
+
+    def query_args(self) -> list[tuple[str, str]]:
+        """Return the filter as query arguments, so that a view can be linked and reopened."""
+        pairs = [("kind", v) for v in self.kinds] + [("status", v) for v in self.statuses]
+        pairs += [("plan_item", v) for v in self.plan_items]
+        pairs += [("indicator", v) for v in self.indicators]
+        pairs += [("department", v) for v in self.departments]
+        pairs += [("fiscal_year", str(v)) for v in self.fiscal_years]
+        if self.name_search:
+            pairs.append(("q", self.name_search))
+        if self.bbox:
+            pairs.append(("bbox", ",".join(str(n) for n in self.bbox)))
+        if self.as_of:
+            pairs.append(("as_of", self.as_of.isoformat()))
+        return pairs
+
+
+def parse_day(raw: str | None, name: str) -> date | None:
+    """Read a YYYY-MM-DD date, refusing impossible ones; empty means none."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadInput(f"{name}: not a real date (YYYY-MM-DD): {raw[:20]}") from None
+
+
+def end_of_day(day: date) -> datetime:
+    """Return the first instant after the day ends in Japan time."""
+    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=JST)
+
+
+def _values(args, name: str) -> list[str]:
+    return list(
+        dict.fromkeys(v.strip() for raw in args.getlist(name) for v in raw.split(",") if v.strip())
+    )
+
+
+def _fiscal_year(raw: str) -> int:
+    try:
+        year = int(raw)
+    except ValueError:
+        year = None
+    if year not in FISCAL_YEAR_RANGE:
+        raise BadInput(f"fiscal_year: a western year from 2000 to 2100, not {raw[:20]}")
+    return year
 
 
 def _codes(args, name: str, allowed: dict) -> list[str]:
@@ -61,15 +167,78 @@ def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
     return numbers
 
 
+def history_as_of(day: date):
+    """Return a subquery of each project's latest status and progress at the end of `day`."""
+    # One ordered pass over the history (its index holds status and progress) beats a
+    # lookup per project once the whole city is counted.
+    return (
+        select(StatusUpdate.project_id, StatusUpdate.status, StatusUpdate.progress)
+        .where(StatusUpdate.recorded_at < end_of_day(day))
+        .distinct(StatusUpdate.project_id)
+        .order_by(StatusUpdate.project_id, StatusUpdate.recorded_at.desc(), StatusUpdate.id.desc())
+        .subquery("h")
+    )
+
+
 def filtered_projects(filt: ProjectFilter) -> Select:
     """Return a SELECT of the projects table limited by the filter."""
-    query = select(Project.__table__)
+    table = Project.__table__
+    status = Project.status
+    if filt.as_of is None:
+        query = select(table)
+    else:
+        # Same columns, but status and progress read from the history; projects created
+        # later have no history row yet, so the inner join leaves them out.
+        h = history_as_of(filt.as_of)
+        status = h.c.status
+        columns = [h.c[c.name] if c.name in ("status", "progress") else c for c in table.columns]
+        query = (
+            select(*columns)
+            .select_from(table)
+            .join(h, h.c.project_id == Project.id)
+            .where(Project.created_at < end_of_day(filt.as_of))
+        )
     if not filt.include_private:
         query = query.where(Project.is_public.is_(True))
     if filt.kinds:
         query = query.where(Project.kind.in_(filt.kinds))
     if filt.statuses:
-        query = query.where(Project.status.in_(filt.statuses))
+        query = query.where(status.in_(filt.statuses))
+    if filt.plan_items:
+        matches = [
+            or_(PlanItem.code == code, PlanItem.code.startswith(code + ".", autoescape=True))
+            for code in filt.plan_items
+        ]
+        query = query.where(
+            exists()
+            .where(project_plan_items.c.project_id == Project.id)
+            .where(project_plan_items.c.plan_item_id == PlanItem.id)
+            .where(or_(*matches))
+        )
+    if filt.indicators:
+        query = query.where(
+            exists()
+            .where(project_indicators.c.project_id == Project.id)
+            .where(project_indicators.c.indicator_id == Indicator.id)
+            .where(Indicator.code.in_(filt.indicators))
+        )
+    if filt.departments:
+        query = query.where(Project.department.in_(filt.departments))
+    if filt.fiscal_years:
+        query = query.where(
+            or_(
+                *[
+                    and_(
+                        Project.planned_start <= date(year + 1, 3, 31),
+                        func.coalesce(Project.planned_end, Project.planned_start)
+                        >= date(year, 4, 1),
+                    )
+                    for year in filt.fiscal_years
+                ]
+            )
+        )
+    if filt.name_search:
+        query = query.where(Project.name.contains(filt.name_search, autoescape=True))
     if filt.bbox:
         query = query.where(Project.geom.intersects(func.ST_MakeEnvelope(*filt.bbox, 4326)))
     if filt.ids is not None:
@@ -124,6 +293,15 @@ def feature_collection(session: Session, filt: ProjectFilter, *, full: bool = Tr
     features = func.coalesce(func.json_agg(rows.c.feature), text("'[]'::json"))
     collection = func.json_build_object("type", "FeatureCollection", "features", features)
     return session.scalar(select(cast(collection, Text)))
+
+
+def status_counts(session: Session, filt: ProjectFilter) -> dict[str, int]:
+    """Count the filtered projects by status, every status present (zero when none)."""
+    p = filtered_projects(filt).subquery("p")
+    rows = session.execute(select(p.c.status, func.count()).group_by(p.c.status))
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({status: n for status, n in rows})
+    return counts
 
 
 def project_feature(session: Session, project_id: int, *, include_private: bool) -> str | None:

@@ -1,0 +1,1 @@
+"""Measure 13's indicators: values derived from projects, and recorded yearly figures."""

@@ -1,0 +1,56 @@
+"""GET /api/indicators: measure 13's indicators as JSON, now or as of a date."""
+
+from flask import Blueprint, jsonify, request, url_for
+
+from tracker.accounts.access import can_see_private
+from tracker.db import get_session
+from tracker.indicators.queries import indicator_values
+from tracker.projects.queries import parse_day
+
+bp = Blueprint("indicators_api", __name__, url_prefix="/api")
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+@bp.get("/indicators")
+def list_indicators():
+    """Answer each indicator's baseline, target and current value, and the projects counted."""
+    as_of = parse_day(request.args.get("as_of"), "as_of")
+    values = indicator_values(
+        get_session(), as_of=as_of, include_private=can_see_private(), with_series=False
+    )
+    items = []
+    for v in values:
+        item = {
+            "code": v.code,
+            "name": v.name,
+            "unit": v.unit,
+            "baseline": _number(v.baseline),
+            "baseline_year": v.baseline_year,
+            "target": _number(v.target),
+            "target_year": v.target_year,
+            "current": _number(v.current),
+            "method": v.method,
+            "derived": _number(v.derived),
+            "official": None
+            if v.official is None
+            else {
+                "fiscal_year": v.official.fiscal_year,
+                "value": _number(v.official.value),
+                "source": v.official.source,
+                "sample": v.official.is_sample,
+            },
+            "difference": _number(v.difference),
+            "progress_percent": None if v.share is None else round(v.share, 1),
+            "projects_counted": len(v.project_ids),
+            "project_ids": v.project_ids,
+        }
+        if v.method != "recorded":
+            args = {"indicator": v.code, "status": "completed"}
+            if as_of:
+                args["as_of"] = as_of.isoformat()
+            item["projects_url"] = url_for("meeting.meeting_map", **args)
+        items.append(item)
+    return jsonify(as_of=as_of.isoformat() if as_of else None, indicators=items)

@@ -1,0 +1,1 @@
+"""The planning meeting: the filtered map, counts, coverage, changes, print and exports."""

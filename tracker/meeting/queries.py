@@ -1,0 +1,220 @@
+"""Reads for the meeting pages, all computed in SQL from the shared project filter."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy import and_, case, func, literal, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from tracker.city.models import CityBoundary
+from tracker.formatting import JST
+from tracker.geometry import CITY_CODE
+from tracker.plan.models import Indicator, PlanItem
+from tracker.projects.models import Project, StatusUpdate, project_indicators, project_plan_items
+from tracker.projects.queries import ProjectFilter, end_of_day, filtered_projects
+from tracker.projects.vocab import STATUSES
+
+POLICY1_MEASURES = ("p1.m1", "p1.m2")
+LIST_LIMIT = 300
+CHANGES_LIMIT = 500
+
+
+def departments(session: Session) -> list[str]:
+    """Return every department that owns a project or a plan item, in order."""
+    names = select(Project.department).union(
+        select(PlanItem.department).where(PlanItem.department.is_not(None))
+    )
+    return sorted(session.scalars(names))
+
+
+def filter_plan_items(session: Session) -> list[PlanItem]:
+    """Return the measures, initiatives and 施策 one may filter by, in plan order."""
+    return session.scalars(
+        select(PlanItem)
+        .where(PlanItem.level.in_(("measure", "initiative", "shisaku")))
+        .order_by(PlanItem.code)
+    ).all()
+
+
+def _code_array(link_column, target, project_id):
+    link = link_column.table
+    return func.array(
+        select(target.code)
+        .join(link, link_column == target.id)
+        .where(link.c.project_id == project_id)
+        .order_by(target.code)
+        .scalar_subquery()
+    )
+
+
+def project_rows(session: Session, filt: ProjectFilter, *, limit: int | None = LIST_LIMIT):
+    """Return the filtered projects as rows for the list and the CSV, ordered by id."""
+    p = filtered_projects(filt).subquery("p")
+    query = select(
+        p.c.id,
+        p.c.name,
+        p.c.kind,
+        p.c.status,
+        p.c.progress,
+        p.c.department,
+        p.c.planned_start,
+        p.c.planned_end,
+        p.c.actual_start,
+        p.c.actual_end,
+        p.c.is_public,
+        p.c.is_sample,
+        func.array_to_string(
+            _code_array(project_plan_items.c.plan_item_id, PlanItem, p.c.id), literal(" ")
+        ).label("plan_items"),
+        func.array_to_string(
+            _code_array(project_indicators.c.indicator_id, Indicator, p.c.id), literal(" ")
+        ).label("indicators"),
+        case(
+            (func.ST_Dimension(p.c.geom) == 1, func.ST_Length(func.geography(p.c.geom))),
+        ).label("length_m"),
+    ).order_by(p.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return session.execute(query).all()
+
+
+@dataclass
+class CoverageRow:
+    """One initiative of Policy 1 with its projects' status counts."""
+
+    code: str
+    measure_name: str
+    name: str
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        """Return how many projects are linked."""
+        return sum(self.counts.values())
+
+
+def policy1_coverage(
+    session: Session, *, include_private: bool, as_of: date | None = None
+) -> list[CoverageRow]:
+    """Count each Policy 1 initiative's linked projects by status; zero rows are the gaps."""
+    p = filtered_projects(ProjectFilter(include_private=include_private, as_of=as_of)).subquery("p")
+    measure = PlanItem.__table__.alias("measure")
+    item = PlanItem.__table__.alias("item")
+    counts = [func.count(p.c.id).filter(p.c.status == status).label(status) for status in STATUSES]
+    rows = session.execute(
+        select(item.c.code, measure.c.name.label("measure_name"), item.c.name, *counts)
+        .select_from(item)
+        .join(measure, measure.c.id == item.c.parent_id)
+        .outerjoin(project_plan_items, project_plan_items.c.plan_item_id == item.c.id)
+        .outerjoin(p, p.c.id == project_plan_items.c.project_id)
+        .where(measure.c.code.in_(POLICY1_MEASURES), item.c.level == "initiative")
+        .group_by(item.c.id, item.c.code, measure.c.name, item.c.name, measure.c.code)
+        .order_by(measure.c.code, item.c.number)
+    )
+    return [
+        CoverageRow(r.code, r.measure_name, r.name, {s: getattr(r, s) for s in STATUSES})
+        for r in rows
+    ]
+
+
+@dataclass
+class Change:
+    """One entry of the "changes since" list."""
+
+    recorded_at: datetime
+    project_id: int
+    name: str
+    kind: str
+    category: str  # new / completed / status
+    previous_status: str | None
+    status: str
+    note: str
+
+
+def changes_since(
+    session: Session, since: date, *, until: date | None, include_private: bool
+) -> tuple[list[Change], dict[str, int]]:
+    """Return new projects, status changes and completed works from the start of `since`."""
+    start = datetime.combine(since, time(0, 0), tzinfo=JST)
+    category = case(
+        (StatusUpdate.previous_status.is_(None), "new"),
+        (StatusUpdate.status == "completed", "completed"),
+        else_="status",
+    ).label("category")
+    conditions = [
+        StatusUpdate.recorded_at >= start,
+        or_(
+            StatusUpdate.previous_status.is_(None),
+            StatusUpdate.previous_status != StatusUpdate.status,
+        ),
+    ]
+    if until is not None:
+        conditions.append(StatusUpdate.recorded_at < end_of_day(until))
+    if not include_private:
+        conditions.append(Project.is_public.is_(True))
+    base = (
+        select(StatusUpdate, Project.name, Project.kind, category)
+        .join(Project)
+        .where(and_(*conditions))
+    )
+    totals = dict.fromkeys(("new", "status", "completed"), 0)
+    sub = base.subquery()
+    for name, n in session.execute(select(sub.c.category, func.count()).group_by(sub.c.category)):
+        totals[name] = n
+    rows = session.execute(
+        base.order_by(StatusUpdate.recorded_at.desc(), StatusUpdate.id.desc()).limit(CHANGES_LIMIT)
+    )
+    changes = [
+        Change(u.recorded_at, u.project_id, name, kind, cat, u.previous_status, u.status, u.note)
+        for u, name, kind, cat in rows
+    ]
+    return changes, totals
+
+
+def map_svg_parts(session: Session, filt: ProjectFilter) -> dict | None:
+    """Return the boundary and one SVG path per status for a printable map picture."""
+    b = session.execute(
+        select(
+            func.ST_AsSVG(func.ST_Simplify(CityBoundary.geom, 0.0003), 0, 4).label("d"),
+            func.ST_XMin(CityBoundary.geom).label("xmin"),
+            func.ST_YMax(CityBoundary.geom).label("ymax"),
+            (func.ST_XMax(CityBoundary.geom) - func.ST_XMin(CityBoundary.geom)).label("width"),
+            (func.ST_YMax(CityBoundary.geom) - func.ST_YMin(CityBoundary.geom)).label("height"),
+        ).where(CityBoundary.code == CITY_CODE)
+    ).one_or_none()
+    if b is None:
+        return None
+    # Points become zero-length round-capped strokes and areas their outlines, so each
+    # status is one path: the picture costs the same for ten projects or a hundred thousand.
+    p = filtered_projects(filt).subquery("p")
+    dim = func.ST_Dimension(p.c.geom)
+    point = func.ST_PointOnSurface(p.c.geom)
+    shape = case(
+        (dim == 0, func.ST_MakeLine(point, func.ST_Translate(point, 0.00001, 0))),
+        (dim == 2, func.ST_Boundary(p.c.geom)),
+        else_=p.c.geom,
+    )
+    shapes = select(p.c.status, shape.label("geom")).subquery("shapes")
+    parts = select(
+        shapes.c.status, literal_column("(ST_Dump(shapes.geom)).geom").label("g")
+    ).subquery("parts")
+    paths = dict(
+        session.execute(
+            select(parts.c.status, func.ST_AsSVG(func.ST_Collect(parts.c.g), 0, 4)).group_by(
+                parts.c.status
+            )
+        ).all()
+    )
+    return {
+        "boundary": b.d,
+        "xmin": b.xmin,
+        "ymax": b.ymax,
+        "width": b.width,
+        "height": b.height,
+        "paths": {status: paths[status] for status in STATUSES if paths.get(status)},
+    }
+
+
+def boundary_exists(session: Session) -> bool:
+    """Tell whether the city boundary is loaded."""
+    return session.scalar(select(func.count()).where(CityBoundary.code == CITY_CODE)) > 0

@@ -1,0 +1,223 @@
+"""The meeting pages under /plan: the filtered map, dashboard, coverage, changes, print, exports."""
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, render_template, request, url_for
+
+from tracker.accounts.access import can_see_private, current_user, roles_required
+from tracker.assets import vendor_url
+from tracker.db import get_session
+from tracker.errors import BadInput
+from tracker.formatting import JST, fiscal_year
+from tracker.indicators.operations import record_figure
+from tracker.indicators.queries import indicator_values
+from tracker.maps.city_map import build_city_map, render_parts
+from tracker.meeting import queries
+from tracker.meeting.charts import year_chart
+from tracker.meeting.exports import projects_csv
+from tracker.projects.queries import (
+    ProjectFilter,
+    feature_collection,
+    parse_day,
+    status_counts,
+)
+from tracker.projects.vocab import KINDS, STATUSES
+from tracker.web.views import city_boundary_geojson, static_url
+
+bp = Blueprint("meeting", __name__, url_prefix="/plan")
+
+PAPER_SIZES = ("A4", "A3")
+FIGURE_ROLES = ("staff", "admin")
+
+
+def _filter() -> ProjectFilter:
+    """Read and check the meeting filter from the query string."""
+    filt = ProjectFilter.from_meeting_args(request.args, include_private=can_see_private())
+    filt.check_codes(get_session())
+    unknown = [d for d in filt.departments if d not in queries.departments(get_session())]
+    if unknown:
+        raise BadInput(f"department: unknown department(s) {', '.join(unknown)}")
+    return filt
+
+
+def _query(filt: ProjectFilter, **extra) -> str:
+    pairs = filt.query_args() + [(k, v) for k, v in extra.items() if v is not None]
+    return urlencode(pairs)
+
+
+def _fiscal_years() -> list[int]:
+    return list(range(2016, fiscal_year(datetime.now(JST).date()) + 3))
+
+
+def _can_record() -> bool:
+    user = current_user()
+    return user is not None and user.role in FIGURE_ROLES
+
+
+@bp.get("")
+def meeting_map():
+    """Show the full-screen meeting map with its filters, counts and the list beside it."""
+    session = get_session()
+    filt = _filter()
+    query = _query(filt)
+    m = build_city_map(
+        boundary=city_boundary_geojson(),
+        features_url=url_for("meeting.features") + ("?" + query if query else ""),
+        vendor_url=vendor_url,
+        project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
+        static_url=static_url,
+    )
+    counts = status_counts(session, filt)
+    return render_template(
+        "meeting/map.html",
+        map=render_parts(m),
+        filt=filt,
+        query=query,
+        counts=counts,
+        total=sum(counts.values()),
+        rows=queries.project_rows(session, filt),
+        list_limit=queries.LIST_LIMIT,
+        kinds=KINDS,
+        statuses=STATUSES,
+        plan_items=queries.filter_plan_items(session),
+        departments=queries.departments(session),
+        fiscal_years=_fiscal_years(),
+    )
+
+
+@bp.get("/projects.geojson")
+def features():
+    """Answer the filtered projects as GeoJSON: the meeting map's layer and its export."""
+    body = feature_collection(get_session(), _filter())
+    response = Response(body, mimetype="application/geo+json")
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = _attachment("geojson")
+    return response
+
+
+@bp.get("/projects.csv")
+def projects_csv_export():
+    """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers)."""
+    rows = queries.project_rows(get_session(), _filter(), limit=None)
+    response = Response(projects_csv(rows), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = _attachment("csv")
+    return response
+
+
+def _attachment(ext: str) -> str:
+    stamp = datetime.now(JST).strftime("%Y%m%d")
+    return f'attachment; filename="aso_projects_{stamp}.{ext}"'
+
+
+def _as_of():
+    return parse_day(request.args.get("as_of"), "as_of")
+
+
+@bp.get("/indicators")
+def dashboard():
+    """Show measure 13's indicators: baseline, target, current, progress and a yearly chart."""
+    as_of = _as_of()
+    values = indicator_values(get_session(), as_of=as_of, include_private=can_see_private())
+    return render_template(
+        "meeting/indicators.html",
+        values=values,
+        charts={v.code: year_chart(v) for v in values},
+        as_of=as_of,
+        can_record=_can_record(),
+        fiscal_years=_fiscal_years(),
+    )
+
+
+@bp.post("/indicators/figures")
+@roles_required(*FIGURE_ROLES)
+def record_indicator_figure():
+    """Record a yearly figure for an indicator with its source, then show the dashboard."""
+    form = request.form
+    raw_year = (form.get("fiscal_year") or "").strip()
+    if not raw_year.isdigit():
+        raise BadInput("fiscal_year: must be a western year such as 2024")
+    figure = record_figure(
+        get_session(),
+        indicator_code=form.get("indicator", ""),
+        fiscal_year=int(raw_year),
+        value=form.get("value", ""),
+        source=form.get("source", ""),
+        note=form.get("note", ""),
+        recorded_by=current_user(),
+    )
+    return render_template("meeting/figure_recorded.html", figure=figure), 201
+
+
+@bp.get("/coverage")
+def coverage():
+    """Show Policy 1's initiatives with their projects' status counts, and the ones with none."""
+    as_of = _as_of()
+    rows = queries.policy1_coverage(get_session(), include_private=can_see_private(), as_of=as_of)
+    return render_template(
+        "meeting/coverage.html",
+        rows=rows,
+        gaps=[r for r in rows if r.total == 0],
+        statuses=STATUSES,
+        as_of=as_of,
+    )
+
+
+@bp.get("/changes")
+def changes():
+    """List new projects, status changes and completed works since a date."""
+    since = parse_day(request.args.get("since"), "since")
+    until = parse_day(request.args.get("until"), "until")
+    if since and until and until < since:
+        raise BadInput("until: is before since")
+    found, totals = ([], None)
+    if since:
+        found, totals = queries.changes_since(
+            get_session(), since, until=until, include_private=can_see_private()
+        )
+    return render_template(
+        "meeting/changes.html",
+        since=since,
+        until=until,
+        changes=found,
+        totals=totals,
+        limit=queries.CHANGES_LIMIT,
+        kinds=KINDS,
+        statuses=STATUSES,
+    )
+
+
+@bp.get("/print")
+def print_sheet():
+    """Show a printable sheet (A4 or A3 landscape): map picture, counts and indicators."""
+    size = (request.args.get("size") or "A4").upper()
+    if size not in PAPER_SIZES:
+        raise BadInput(f"size: use A4 or A3, not {request.args.get('size', '')[:10]}")
+    session = get_session()
+    filt = _filter()
+    counts = status_counts(session, filt)
+    return render_template(
+        "meeting/print.html",
+        size=size,
+        filt=filt,
+        query=_query(filt),
+        counts=counts,
+        total=sum(counts.values()),
+        svg=queries.map_svg_parts(session, filt),
+        values=indicator_values(
+            session, as_of=filt.as_of, include_private=filt.include_private, with_series=False
+        ),
+        statuses=STATUSES,
+        kinds=KINDS,
+        printed_at=datetime.now(JST),
+    )
+
+
+@bp.app_template_filter("amount")
+def amount(value) -> str:
+    """Format a decimal amount without trailing zeros, with thousands separators."""
+    if value is None:
+        return ""
+    text = f"{value:,.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
