@@ -19,6 +19,8 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker import assets, cli, compression, db, errors, formatting, i18n
     from tracker.accounts.views import bp as accounts_bp
     from tracker.api.views import bp as api_bp
+    from tracker.indicators.views import bp as indicators_api_bp
+    from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
     from tracker.restrictions.views import bp as restrictions_bp
     from tracker.updates.api import bp as updates_api_bp
@@ -35,6 +37,8 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(indicators_api_bp)
+    app.register_blueprint(meeting_bp)
     app.register_blueprint(near_bp)
     app.register_blueprint(restrictions_bp)
     app.register_blueprint(updates_api_bp)
