@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -44,5 +45,11 @@ def load_config() -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        # A sign-in lasts two weeks (staff phones stay signed in between site visits);
+        # signing out ends it at once on the server side.
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        # CSRF tokens live as long as the sign-in: an update kept offline for hours must
+        # still be accepted when it is sent.
+        "WTF_CSRF_TIME_LIMIT": None,
         "JSON_AS_ASCII": False,
     }

@@ -67,6 +67,22 @@ def app(database_url, connection, tmp_path):
             "DB_CONNECTION": connection,
             "SECRET_KEY": "test-secret",
             "UPLOAD_DIR": str(tmp_path / "uploads"),
+            # Off by default so tests can post forms; tests of CSRF itself use `csrf_app`.
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+
+
+@pytest.fixture
+def csrf_app(database_url, connection, tmp_path):
+    """The app with CSRF checks on, as it runs for real."""
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "DB_CONNECTION": connection,
+            "SECRET_KEY": "test-secret",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
         }
     )
 
@@ -173,18 +189,22 @@ def artifacts_dir() -> Path:
 
 @pytest.fixture
 def make_user(session):
-    """Create a user with a role; sign in through `login_as`."""
+    """Create a user with a role (and a real password hash with `password=`); sign in
+    through `login_as`."""
     from itertools import count
 
     from tracker.accounts.models import User
+    from tracker.accounts.passwords import hash_password
 
     numbers = count(1)
 
-    def make(role: str = "staff", login: str | None = None, **fields):
+    def make(role: str = "staff", login: str | None = None, password: str | None = None, **fields):
+        # "!" is no Argon2 hash: a user made without a password cannot sign in with one.
+        default_hash = hash_password(password) if password is not None else "!"
         user = User(
             login=login or f"{role}{next(numbers)}",
             role=role,
-            password_hash=fields.pop("password_hash", "!"),
+            password_hash=fields.pop("password_hash", default_hash),
             **fields,
         )
         session.add(user)
@@ -195,13 +215,18 @@ def make_user(session):
 
 
 @pytest.fixture
-def login_as(client):
-    """Sign the test client in as a user, as the login form would."""
+def login_as(client, session):
+    """Sign the test client in as a user, as the login form would (a server-side session)."""
+    from tracker.accounts.access import SESSION_KEY
+    from tracker.accounts.operations import start_login_session
 
-    def login(user):
-        with client.session_transaction() as flask_session:
-            flask_session["user_id"] = user.id
-        return client
+    def login(user, test_client=None):
+        test_client = test_client or client
+        sid = start_login_session(session, user)
+        with test_client.session_transaction() as flask_session:
+            flask_session.clear()
+            flask_session[SESSION_KEY] = sid
+        return test_client
 
     return login
 

@@ -17,8 +17,10 @@ def create_app(config_override: dict | None = None) -> Flask:
         app.config.update(config_override)
 
     from tracker import assets, cli, compression, db, errors, formatting, i18n
+    from tracker.accounts import security
     from tracker.accounts.views import bp as accounts_bp
     from tracker.api.views import bp as api_bp
+    from tracker.editing.views import bp as editing_bp
     from tracker.indicators.views import bp as indicators_api_bp
     from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
@@ -33,10 +35,12 @@ def create_app(config_override: dict | None = None) -> Flask:
     compression.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    security.init_app(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(editing_bp)
     app.register_blueprint(indicators_api_bp)
     app.register_blueprint(meeting_bp)
     app.register_blueprint(near_bp)

@@ -23,17 +23,30 @@ ALLOWED_TYPES = {
 
 
 class GeometryRefused(BadInput):
-    """A geometry that cannot be stored; `repaired` holds a valid shape to offer, if any."""
+    """A geometry that cannot be stored; `repaired` holds a valid shape to offer, if any.
 
-    def __init__(self, message: str, repaired: BaseGeometry | None = None):
+    `reason` names the refusal (missing, parse, empty, invalid, type, coordinates, outside)
+    and `details` its figures, so that pages can say why in the reader's language.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        repaired: BaseGeometry | None = None,
+        *,
+        reason: str = "parse",
+        details: dict | None = None,
+    ):
         super().__init__(message)
         self.repaired = repaired
+        self.reason = reason
+        self.details = details or {}
 
 
 def parse_geometry(value) -> BaseGeometry:
     """Read a GeoJSON geometry (dict or text) or WKT text into a shapely geometry."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise GeometryRefused("geometry is missing")
+        raise GeometryRefused("geometry is missing", reason="missing")
     try:
         if isinstance(value, dict):
             geom = shape(value)
@@ -43,9 +56,13 @@ def parse_geometry(value) -> BaseGeometry:
         else:
             geom = shapely.from_wkt(value)
     except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.ShapelyError) as exc:
-        raise GeometryRefused(f"geometry does not parse as GeoJSON or WKT: {exc}") from None
+        raise GeometryRefused(
+            f"geometry does not parse as GeoJSON or WKT: {exc}",
+            reason="parse",
+            details={"problem": str(exc)},
+        ) from None
     if geom.is_empty:
-        raise GeometryRefused("geometry is empty")
+        raise GeometryRefused("geometry is empty", reason="empty")
     return geom
 
 
@@ -54,24 +71,33 @@ def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeome
     if kind not in KINDS:
         raise BadInput(f"kind: unknown kind {kind!r}")
     if not geom.is_valid:
+        problem = explain_validity(geom)
         raise GeometryRefused(
-            f"geometry is invalid ({explain_validity(geom)}); the repaired shape is offered instead",
+            f"geometry is invalid ({problem}); the repaired shape is offered instead",
             repaired=make_valid(geom),
+            reason="invalid",
+            details={"problem": problem},
         )
     allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
     if geom.geom_type not in allowed:
         raise GeometryRefused(
             f"geometry type {geom.geom_type} does not fit kind {kind} ({KINDS[kind]}): "
-            f"use {' or '.join(allowed)}"
+            f"use {' or '.join(allowed)}",
+            reason="type",
+            details={"type": geom.geom_type, "kind": kind, "allowed": allowed},
         )
     x_min, y_min, x_max, y_max = geom.bounds
     if not (-180 <= x_min <= x_max <= 180 and -90 <= y_min <= y_max <= 90):
-        raise GeometryRefused("coordinates are not longitude/latitude (lon first, then lat)")
+        raise GeometryRefused(
+            "coordinates are not longitude/latitude (lon first, then lat)", reason="coordinates"
+        )
     distance = distance_outside_city(session, geom)
     if distance is not None and distance > BOUNDARY_TOLERANCE_M:
         raise GeometryRefused(
             f"geometry lies {distance / 1000:.1f} km outside the Aso City boundary "
-            f"(tolerance {BOUNDARY_TOLERANCE_M} m)"
+            f"(tolerance {BOUNDARY_TOLERANCE_M} m)",
+            reason="outside",
+            details={"distance_m": distance, "tolerance_m": BOUNDARY_TOLERANCE_M},
         )
     return geom
 

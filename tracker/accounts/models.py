@@ -1,8 +1,8 @@
-"""User and API token tables."""
+"""User, API token, sign-in session and sign-in attempt tables."""
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Text, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import Base
@@ -33,6 +33,11 @@ class User(Base):
         """Tell whether this user may create and change projects."""
         return self.role in ("admin", "staff")
 
+    @property
+    def label(self) -> str:
+        """Return the name people read: the display name, or the login."""
+        return self.display_name or self.login
+
 
 class ApiToken(Base):
     """A bearer token for the API; only its hash is stored."""
@@ -46,3 +51,37 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class LoginSession(Base):
+    """One signed-in browser. The session cookie carries a random id; only its hash is kept.
+
+    Flask's cookie is signed, not stored: without this row a copied cookie would stay valid
+    after sign-out. Ending the row (sign-out) makes that cookie worthless at once.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    ended_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """One try at signing in, kept in the database so that every worker sees the same count."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_login_at", "login", "at"),
+        Index("ix_login_attempts_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    login: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(Text)
+    succeeded: Mapped[bool]

@@ -1,14 +1,58 @@
-"""The JSON API: projects as GeoJSON (RFC 7946, lon/lat)."""
+"""The JSON API: projects as GeoJSON (RFC 7946, lon/lat), read by anyone, written by staff."""
 
-from flask import Blueprint, Response, abort, request
+import json
+import re
+from datetime import date
 
-from tracker.accounts.access import can_see_private
+from flask import Blueprint, Response, abort, jsonify, request, url_for
+from sqlalchemy import select
+
+from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.db import get_session
+from tracker.errors import BadInput
+from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
+from tracker.projects.models import Project
+from tracker.projects.operations import (
+    DATE_FIELDS,
+    StaleEdit,
+    create_project,
+    update_project,
+)
 from tracker.projects.queries import ProjectFilter, feature_collection, project_feature
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 GEOJSON = "application/geo+json"
+
+# Properties a client may send: the ones GET answers, plus the description.
+WRITABLE_PROPERTIES = (
+    "name",
+    "kind",
+    "status",
+    "progress",
+    *DATE_FIELDS,
+    "department",
+    "plan_items",
+    "indicators",
+    "public",
+    "description",
+)
+# Answered by GET and harmless to send back unchanged: a fetched Feature can be PATCHed as is.
+READ_ONLY_PROPERTIES = ("id", "sample")
+REQUIRED_ON_CREATE = ("name", "kind", "department")
+
+
+@bp.errorhandler(GeometryRefused)
+def _geometry_refused(error: GeometryRefused):
+    body = {"error": str(error)}
+    if error.repaired is not None:
+        body["repaired"] = to_geojson(error.repaired)
+    return jsonify(body), 400
+
+
+def etag_of(project: Project) -> str:
+    """Return the (unquoted) entity tag of a project's current version."""
+    return f"p{project.id}-v{project.version}"
 
 
 @bp.get("/projects")
@@ -20,8 +64,152 @@ def list_projects():
 
 @bp.get("/projects/<int:project_id>")
 def get_project(project_id: int):
-    """Answer one project as a GeoJSON Feature."""
-    feature = project_feature(get_session(), project_id, include_private=can_see_private())
+    """Answer one project as a GeoJSON Feature, with its version as the ETag."""
+    session = get_session()
+    feature = project_feature(session, project_id, include_private=can_see_private())
     if feature is None:
         abort(404, description=f"no project with id {project_id}")
-    return Response(feature, mimetype=GEOJSON)
+    response = Response(feature, mimetype=GEOJSON)
+    response.set_etag(etag_of(session.get(Project, project_id)))
+    return response
+
+
+@bp.post("/projects")
+@roles_required("admin", "staff")
+def create_project_view():
+    """Create a project from a GeoJSON Feature; answer 201 with it."""
+    session = get_session()
+    geometry, properties = _read_feature(request.get_json(silent=True))
+    missing = [name for name in REQUIRED_ON_CREATE if properties.get(name) in (None, "")]
+    if geometry is None:
+        missing.insert(0, "geometry")
+    if missing:
+        raise BadInput(f"{missing[0]}: required to create a project")
+    fields = {_model_name(name): value for name, value in properties.items()}
+    project = create_project(session, geometry=geometry, user=current_user(), **fields)
+    response = _feature_response(session, project, 201)
+    response.headers["Location"] = url_for("api.get_project", project_id=project.id)
+    return response
+
+
+@bp.patch("/projects/<int:project_id>")
+@roles_required("admin", "staff")
+def update_project_view(project_id: int):
+    """Change some fields of a project, only if If-Match names its current version."""
+    session = get_session()
+    # Locked until the request ends: two edits of one version cannot both pass the check.
+    project = session.scalar(
+        select(Project)
+        .where(Project.id == project_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if project is None:
+        abort(404, description=f"no project with id {project_id}")
+    expected = _expected_version(project)
+    geometry, properties = _read_feature(request.get_json(silent=True))
+    changes = dict(properties)
+    if geometry is not None:
+        changes["geometry"] = geometry
+    try:
+        update_project(session, project, changes, expected_version=expected, user=current_user())
+    except StaleEdit as exc:
+        return _stale_response(exc)
+    return _feature_response(session, project, 200)
+
+
+def _expected_version(project: Project) -> int:
+    """Return the version that the If-Match header names, refusing a missing or blind one."""
+    if "If-Match" not in request.headers:
+        abort(
+            428,
+            description="If-Match is required: send the ETag from GET /api/projects/<id>, "
+            "so that no one else's change is overwritten unseen",
+        )
+    if request.if_match.star_tag:
+        abort(428, description="If-Match: * would overwrite blindly; send the project's ETag")
+    pattern = re.compile(rf"p{project.id}-v(\d+)")
+    for tag in request.if_match.as_set(include_weak=True):
+        match = pattern.fullmatch(tag)
+        if match:
+            return int(match.group(1))
+    # A tag of another resource or from nowhere cannot be the current version.
+    return -1
+
+
+def _stale_response(exc: StaleEdit):
+    project = exc.project
+    message = (
+        f"the project changed since your copy (now version {project.version}); "
+        "GET it again, reapply your change and send the new ETag"
+    )
+    body = {"error": message, "changed": exc.changed_fields}
+    response = jsonify(body)
+    response.status_code = 412
+    response.set_etag(etag_of(project))
+    return response
+
+
+def _feature_response(session, project: Project, status: int) -> Response:
+    session.flush()
+    feature = project_feature(session, project.id, include_private=True)
+    response = Response(feature, status=status, mimetype=GEOJSON)
+    response.set_etag(etag_of(project))
+    return response
+
+
+def _model_name(name: str) -> str:
+    return {
+        "public": "is_public",
+        "plan_items": "plan_item_codes",
+        "indicators": "indicator_codes",
+    }.get(name, name)
+
+
+def _read_feature(data) -> tuple:
+    """Return (shapely geometry or None, checked properties) from a GeoJSON Feature."""
+    if not isinstance(data, dict):
+        raise BadInput("body: send a GeoJSON Feature as JSON (Content-Type: application/json)")
+    if data.get("type", "Feature") != "Feature":
+        raise BadInput(f"type: must be 'Feature', not {data.get('type')!r}")
+    properties = data.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise BadInput("properties: must be an object")
+    geometry = None
+    if data.get("geometry") is not None:
+        if not isinstance(data["geometry"], dict):
+            raise GeometryRefused("geometry: must be a GeoJSON geometry object")
+        geometry = parse_geometry(data["geometry"])
+    checked = {}
+    for name, value in properties.items():
+        if name in READ_ONLY_PROPERTIES:
+            continue
+        if name not in WRITABLE_PROPERTIES:
+            raise BadInput(f"{name}: not a property of a project")
+        checked[name] = _check_property(name, value)
+    return geometry, checked
+
+
+def _check_property(name: str, value):
+    if name in DATE_FIELDS:
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise BadInput(f"{name}: must be a date YYYY-MM-DD or null, not {value!r}") from None
+    if name in ("plan_items", "indicators"):
+        if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+            raise BadInput(f"{name}: must be a list of codes")
+        return value
+    if name == "public":
+        if not isinstance(value, bool):
+            raise BadInput(f"public: must be true or false, not {json.dumps(value)}")
+        return value
+    if name == "progress":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadInput(f"progress: must be a whole number from 0 to 100, not {value!r}")
+        return value
+    if not isinstance(value, str):
+        raise BadInput(f"{name}: must be text")
+    return value

@@ -1,0 +1,83 @@
+"""The drawing map of the project form: folium's Draw plugin on the GSI map, served locally."""
+
+import folium
+from folium.elements import JSCSSMixin
+from folium.plugins import Draw
+from folium.template import Template
+
+from tracker.maps.city_map import (
+    BASE_LAYERS,
+    BOUNDARY_STYLE,
+    MAX_ZOOM,
+    UrlFor,
+    _base_map,
+    _gsi_layer,
+    _js,
+    _Shapes,
+)
+
+# What can be drawn: points, lines and polygons (rectangles and circles are not geometries
+# the projects table keeps). Self-crossing shapes are refused while drawing already.
+DRAW_OPTIONS = {
+    "polyline": {"shapeOptions": {"color": "#0b2e59", "weight": 5}},
+    "polygon": {"allowIntersection": False, "showArea": False},
+    "marker": True,
+    "rectangle": False,
+    "circle": False,
+    "circlemarker": False,
+}
+EDIT_OPTIONS = {"poly": {"allowIntersection": False}}
+
+
+class _Editor(JSCSSMixin):
+    # One call into project_editor.js, which keeps the drawn shapes and the text box in step.
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        AsoEditor.attach({{ this._parent.get_name() }},
+            drawnItems_{{ this.draw.get_name() }}, {{ this.options_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, draw: Draw, options: dict, js: list):
+        super().__init__()
+        self._name = "AsoEditor"
+        self.draw = draw
+        # Escaped for a <script> element; the geometry may come from pasted text.
+        self.options_js = _js(options)
+        self.default_js = js
+
+
+def build_editor_map(
+    *,
+    boundary: dict,
+    geometry: dict | None,
+    repaired: dict | None,
+    textarea_id: str,
+    vendor_url: UrlFor,
+    static_url: UrlFor,
+    editor_js_url: str,
+) -> folium.Map:
+    """Build the form's map: city outline, the shape being edited, and Draw's toolbar."""
+    m = _base_map("aso-map--editor", vendor_url, static_url)
+    for index, (name, tileset, ext) in enumerate(BASE_LAYERS):
+        _gsi_layer(name, tileset, ext, show=index == 0).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    _Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM).add_to(m)
+    draw = Draw(
+        position="topleft",
+        show_geometry_on_click=False,
+        draw_options=DRAW_OPTIONS,
+        edit_options=EDIT_OPTIONS,
+    )
+    # On the instance: the class default is a CDN, and pages here load nothing from outside.
+    draw.default_js = [("leaflet_draw_js", vendor_url("leaflet-draw/dist/leaflet.draw.js"))]
+    draw.default_css = [("leaflet_draw_css", vendor_url("leaflet-draw/dist/leaflet.draw.css"))]
+    draw.add_to(m)
+    _Editor(
+        draw,
+        {"textarea": textarea_id, "geometry": geometry, "repaired": repaired},
+        js=[("aso_project_editor", editor_js_url)],
+    ).add_to(m)
+    return m

@@ -1,0 +1,99 @@
+/* Keeps the project form's drawing map and its GeoJSON / WKT text box in step.
+ * Called once per page by the map's script: AsoEditor.attach(map, drawnItems, options). */
+(function () {
+  "use strict";
+
+  var MULTI = { Point: "MultiPoint", LineString: "MultiLineString", Polygon: "MultiPolygon" };
+
+  function geometryOf(group) {
+    var geometries = group.toGeoJSON().features.map(function (f) { return f.geometry; });
+    if (geometries.length === 0) return null;
+    if (geometries.length === 1) return geometries[0];
+    var type = geometries[0].type;
+    var same = geometries.every(function (g) { return g.type === type; });
+    if (same && MULTI[type]) {
+      return { type: MULTI[type], coordinates: geometries.map(function (g) { return g.coordinates; }) };
+    }
+    // Mixed shapes: the server says which type the kind needs.
+    return { type: "GeometryCollection", geometries: geometries };
+  }
+
+  function parseGeoJSON(text) {
+    var value = text.trim();
+    if (value.charAt(0) !== "{") return null; // WKT is checked by the server on saving
+    try {
+      var data = JSON.parse(value);
+      return data && data.type === "Feature" ? data.geometry : data;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function attach(map, drawnItems, options) {
+    var textarea = document.getElementById(options.textarea);
+    var status = document.getElementById(options.textarea + "-map-status");
+
+    function show(geometry, fit) {
+      drawnItems.clearLayers();
+      if (!geometry) return;
+      L.geoJSON(geometry).eachLayer(function (layer) { drawnItems.addLayer(layer); });
+      var bounds = drawnItems.getBounds();
+      if (fit && bounds.isValid()) map.fitBounds(bounds, { maxZoom: 16 });
+    }
+
+    function say(text) {
+      if (status) status.textContent = text;
+    }
+
+    function writeBack() {
+      var geometry = geometryOf(drawnItems);
+      textarea.value = geometry ? JSON.stringify(geometry) : "";
+      say(geometry ? "地図の図形を入力欄に反映しました。" : "図形がありません。");
+    }
+
+    show(options.geometry, true);
+    map.on("draw:created draw:edited draw:deleted", function () {
+      // After Draw's own handler has added the new layer to the group.
+      window.setTimeout(writeBack, 0);
+    });
+
+    textarea.addEventListener("change", function () {
+      var geometry = parseGeoJSON(textarea.value);
+      if (geometry) {
+        show(geometry, true);
+        say("貼り付けた GeoJSON を地図に表示しました。");
+      } else if (textarea.value.trim()) {
+        say("WKT などは保存するときに確認します。");
+      }
+    });
+
+    if (options.repaired) {
+      var repairedLayer = L.geoJSON(options.repaired, {
+        style: { color: "#e69f00", weight: 4, dashArray: "6 4", fillOpacity: 0.2 },
+        interactive: false,
+      }).addTo(map);
+      var bounds = repairedLayer.getBounds();
+      if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 16 });
+      var button = document.getElementById("use-repaired");
+      if (button) {
+        button.addEventListener("click", function () {
+          map.removeLayer(repairedLayer);
+          textarea.value = JSON.stringify(options.repaired);
+          show(options.repaired, true);
+          say("修正した形を入力欄に入れました。確認して保存してください。");
+          button.disabled = true;
+        });
+      }
+    }
+
+    var clear = document.getElementById(options.textarea + "-clear");
+    if (clear) {
+      clear.addEventListener("click", function () {
+        drawnItems.clearLayers();
+        writeBack();
+      });
+    }
+  }
+
+  window.AsoEditor = { attach: attach };
+})();

@@ -1,0 +1,295 @@
+"""Create and edit projects (staff and admins): the form, the drawing map, stale-save checks."""
+
+import json
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from tracker.accounts.access import current_user, roles_required
+from tracker.assets import vendor_url
+from tracker.db import get_session
+from tracker.editing.forms import FIELD_LABELS, ProjectForm, geometry_refusal_text
+from tracker.editing.map import build_editor_map
+from tracker.errors import BadInput
+from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
+from tracker.maps.city_map import render_parts
+from tracker.plan.models import PlanItem
+from tracker.projects.audit import project_changes
+from tracker.projects.models import Project
+from tracker.projects.operations import (
+    AUDITED_FIELDS,
+    StaleEdit,
+    create_project,
+    project_values,
+    update_project,
+)
+from tracker.projects.vocab import KINDS, STATUSES
+from tracker.web.views import city_boundary_geojson, static_url
+
+bp = Blueprint(
+    "editing",
+    __name__,
+    static_folder="static",
+    static_url_path="/static/editing",
+)
+
+EDITORS = ("admin", "staff")
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def new_project():
+    """Show the empty project form, and create the project from it."""
+    form = ProjectForm()
+    catalogue = _fill_choices(form)
+    problem = None
+    if form.validate_on_submit():
+        try:
+            geometry = parse_geometry(form.geometry.data)
+            project = create_project(
+                get_session(),
+                name=form.name.data,
+                kind=form.kind.data,
+                geometry=geometry,
+                department=form.department.data,
+                status=form.status.data,
+                progress=form.progress.data,
+                planned_start=form.planned_start.data,
+                planned_end=form.planned_end.data,
+                actual_start=form.actual_start.data,
+                actual_end=form.actual_end.data,
+                is_public=bool(form.public.data),
+                description=form.description.data or "",
+                plan_item_codes=form.plan_items.data or [],
+                indicator_codes=form.indicators.data or [],
+                user=current_user(),
+            )
+        except BadInput as exc:
+            problem = exc
+        else:
+            return redirect(url_for("web.project_page", project_id=project.id))
+    return _render(form, catalogue, project=None, problem=problem)
+
+
+@bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_project(project_id: int):
+    """Show a project's form, and save it unless someone else saved in between."""
+    session = get_session()
+    project = session.scalar(
+        select(Project)
+        .where(Project.id == project_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if project is None:
+        abort(404, description=_("この事業は見つかりません"))
+    current = project_values(project)
+    form = ProjectForm()
+    # Status and progress change through status updates, which keep their own history.
+    del form.status, form.progress
+    catalogue = _fill_choices(form)
+    if not form.is_submitted():
+        _load(form, project, current)
+        return _render(form, catalogue, project=project)
+
+    problem = conflicts = None
+    if form.validate():
+        try:
+            geometry = parse_geometry(form.geometry.data)
+            update_project(
+                session,
+                project,
+                form.changes(geometry),
+                expected_version=_int(form.version.data),
+                user=current_user(),
+            )
+        except StaleEdit:
+            conflicts = _conflicts(form, current)
+            # The form now stands on the stored version: saving again is a deliberate
+            # choice made after seeing what changed, not a silent overwrite.
+            form.version.data = str(project.version)
+            form.loaded.data = json.dumps(current, ensure_ascii=False)
+        except BadInput as exc:
+            problem = exc
+        else:
+            return redirect(url_for("web.project_page", project_id=project.id))
+    return _render(form, catalogue, project=project, problem=problem, conflicts=conflicts)
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _load(form: ProjectForm, project: Project, values: dict) -> None:
+    for name in ("name", "kind", "planned_start", "planned_end", "actual_start", "actual_end"):
+        form[name].data = getattr(project, name)
+    form.department.data = project.department
+    form.public.data = project.is_public
+    form.description.data = project.description
+    form.geometry.data = json.dumps(values["geometry"])
+    form.plan_items.data = values["plan_items"]
+    form.indicators.data = values["indicators"]
+    form.version.data = str(project.version)
+    form.loaded.data = json.dumps(values, ensure_ascii=False)
+
+
+def _conflicts(form: ProjectForm, current: dict) -> list[dict]:
+    """Return the fields someone else changed since the form was loaded: theirs and yours."""
+    try:
+        loaded = json.loads(form.loaded.data or "{}")
+    except ValueError:
+        loaded = {}
+    yours = {name: form[name].data for name in ("name", "kind", "planned_start", "planned_end")} | {
+        "actual_start": form.actual_start.data,
+        "actual_end": form.actual_end.data,
+        "department": form.department.data,
+        "public": bool(form.public.data),
+        "description": form.description.data or "",
+        "plan_items": sorted(form.plan_items.data or []),
+        "indicators": sorted(form.indicators.data or []),
+        "geometry": None,
+    }
+    rows = []
+    for field in AUDITED_FIELDS:
+        if field in loaded and loaded[field] == current[field]:
+            continue
+        rows.append(
+            {
+                "label": FIELD_LABELS[field],
+                "theirs": show_value(field, current[field]),
+                "yours": show_value(field, yours[field]) if field in yours else "—",
+                "before": show_value(field, loaded.get(field)) if field in loaded else "—",
+            }
+        )
+    return rows
+
+
+@bp.app_template_global("audit_value")
+def show_value(field: str, value) -> str:
+    """Write a field's value as people read it."""
+    if value is None or value == "" or value == []:
+        return _("（なし）") if field != "geometry" else _("（入力欄のとおり）")
+    if field == "kind":
+        return KINDS.get(value, value)
+    if field == "status":
+        return STATUSES.get(value, value)
+    if field == "progress":
+        return f"{value}%"
+    if field == "public":
+        return _("公開") if value else _("職員のみ")
+    if field == "geometry":
+        return _("形状（%(type)s）", type=value.get("type", ""))
+    if isinstance(value, list):
+        return "、".join(value)
+    return str(value)
+
+
+@bp.app_template_global("field_label")
+def field_label(field: str) -> str:
+    """Return the label people read for a project field."""
+    return str(FIELD_LABELS.get(field, field))
+
+
+@bp.app_template_global("audit_trail")
+def audit_trail(project_id: int) -> list:
+    """Return a project's audit rows, newest first, to admins only (others get none)."""
+    user = current_user()
+    if user is None or user.role != "admin":
+        return []
+    order = {field: index for index, field in enumerate(AUDITED_FIELDS)}
+    return [
+        {
+            "row": row,
+            # JSONB keeps no key order; show fields in the form's order.
+            "changes": sorted(row.changes.items(), key=lambda item: order.get(item[0], 99)),
+        }
+        for row in project_changes(get_session(), project_id)
+    ]
+
+
+def _fill_choices(form: ProjectForm) -> list[dict]:
+    """Give the plan-link fields their choices; return the measures to group them by."""
+    session = get_session()
+    items = session.scalars(select(PlanItem)).all()
+    by_parent: dict[int | None, list[PlanItem]] = {}
+    for item in items:
+        by_parent.setdefault(item.parent_id, []).append(item)
+    for children in by_parent.values():
+        # Initiatives first, then 施策, each in the plan's order.
+        children.sort(key=lambda i: (i.level != "initiative", i.number))
+    catalogue = []
+    plan_choices, indicator_choices = [], []
+    for policy in sorted(by_parent.get(None, []), key=lambda i: i.number):
+        for measure in sorted(by_parent.get(policy.id, []), key=lambda i: i.number):
+            children = by_parent.get(measure.id, [])
+            catalogue.append(
+                {
+                    "policy": policy,
+                    "measure": measure,
+                    "items": children,
+                    "indicators": list(measure.indicators),
+                }
+            )
+            plan_choices += [SelectChoice(i.code, i.name) for i in (measure, *children)]
+            indicator_choices += [SelectChoice(i.code, i.name) for i in measure.indicators]
+    form.plan_items.choices = plan_choices
+    form.indicators.choices = indicator_choices
+    return catalogue
+
+
+def _render(form, catalogue, *, project, problem=None, conflicts=None):
+    """Render the form page; 400 when something was refused, 409 on a stale save."""
+    repaired = None
+    message = None
+    if isinstance(problem, GeometryRefused):
+        message = geometry_refusal_text(problem)
+        if problem.repaired is not None:
+            repaired = to_geojson(problem.repaired)
+    elif problem is not None:
+        field, _sep, text = str(problem).partition(": ")
+        label = FIELD_LABELS.get(field)
+        message = _("%(label)s：%(text)s", label=label, text=text) if label else str(problem)
+    try:
+        shown = parse_geometry(form.geometry.data)
+        geometry = to_geojson(shown)
+    except GeometryRefused:
+        geometry = None
+    m = build_editor_map(
+        boundary=city_boundary_geojson(),
+        geometry=geometry,
+        repaired=repaired,
+        textarea_id="geometry",
+        vendor_url=vendor_url,
+        static_url=static_url,
+        editor_js_url=url_for("editing.static", filename="project_editor.js"),
+    )
+    departments = get_session().scalars(
+        select(Project.department).distinct().order_by(Project.department)
+    )
+    if conflicts is not None:
+        status = 409
+    elif problem is not None or form.errors:
+        status = 400
+    else:
+        status = 200
+    return (
+        render_template(
+            "editing/project_form.html",
+            form=form,
+            project=project,
+            catalogue=catalogue,
+            map=render_parts(m),
+            message=message,
+            repaired=repaired,
+            conflicts=conflicts,
+            departments=list(departments),
+            statuses=STATUSES,
+        ),
+        status,
+    )

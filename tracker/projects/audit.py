@@ -1,0 +1,78 @@
+"""The audit trail of project changes: who changed which fields, from what to what."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Text, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from tracker.accounts.models import User
+from tracker.db import Base
+
+ACTIONS = ("create", "update")
+
+
+class ProjectChange(Base):
+    """One create or edit of a project; `changes` maps each field to its old and new value."""
+
+    __tablename__ = "project_changes"
+    __table_args__ = (CheckConstraint("action IN ('create', 'update')", name="action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    # None for changes made by loaders and command-line tasks.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    action: Mapped[str] = mapped_column(Text)
+    # The project's version once this change was applied.
+    version: Mapped[int]
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+    user: Mapped[User | None] = relationship()
+
+
+def record_change(
+    session: Session,
+    project,
+    *,
+    action: str,
+    changes: dict[str, dict[str, Any]],
+    user: User | None,
+    recorded_at: datetime | None = None,
+) -> ProjectChange:
+    """Append an audit row for a change already applied to the project."""
+    row = ProjectChange(
+        project_id=project.id,
+        user_id=user.id if user is not None else None,
+        action=action,
+        version=project.version,
+        changes=changes,
+    )
+    if recorded_at is not None:
+        row.recorded_at = recorded_at
+    session.add(row)
+    return row
+
+
+def project_changes(session: Session, project_id: int) -> list[ProjectChange]:
+    """Return a project's audit rows, newest first."""
+    return list(
+        session.scalars(
+            select(ProjectChange)
+            .where(ProjectChange.project_id == project_id)
+            .order_by(ProjectChange.id.desc())
+        )
+    )
+
+
+def fields_changed_since(session: Session, project_id: int, version: int) -> list[str]:
+    """Return the fields that audited edits changed after the given version, in first-seen order."""
+    fields: dict[str, None] = {}
+    for changes in session.scalars(
+        select(ProjectChange.changes)
+        .where(ProjectChange.project_id == project_id, ProjectChange.version > version)
+        .order_by(ProjectChange.id)
+    ):
+        fields.update(dict.fromkeys(changes))
+    return list(fields)
