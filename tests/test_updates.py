@@ -464,12 +464,14 @@ def test_projects_near_me_come_nearest_first(client, make_user, login_as, make_p
     login_as(make_user())
     lon, lat = MIYAJI_STATION
     found = client.get(f"/staff/nearby.json?lat={lat + 0.001}&lon={lon}").json["projects"]
-    names = [p["name"] for p in found]
-    assert names.index(near.name) < names.index(far.name)
-    mine = next(p for p in found if p["name"] == near.name)
-    assert 100 < mine["distance_m"] < 120  # 0.001° of latitude
-    assert mine["url"] == f"/staff/projects/{near.id}"
+    assert found[0]["name"] == near.name
+    assert 100 < found[0]["distance_m"] < 120  # 0.001° of latitude
+    assert found[0]["url"] == f"/staff/projects/{near.id}"
+    distances = [p["distance_m"] for p in found]
+    assert distances == sorted(distances)
 
+    bridges = client.get(f"/staff/nearby.json?q=橋&lat={lat}&lon={lon}").json["projects"]
+    assert [p["name"] for p in bridges] == [near.name, far.name]
     by_name = client.get("/staff/nearby.json?q=内牧温泉").json["projects"]
     assert [p["name"] for p in by_name] == ["内牧温泉橋"]
     assert client.get("/staff/nearby.json").status_code == 400

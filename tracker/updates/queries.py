@@ -9,7 +9,7 @@ from tracker.projects.models import Project, StatusUpdate
 from tracker.projects.vocab import KINDS, STATUSES
 
 NEAR_RADIUS_M = 10_000
-NEAR_LIMIT = 20
+NEAR_LIMIT = 10  # a phone screen or two; the search and the map find the rest
 # Degrees that surely cover a metre at Aso's latitude (1° of longitude ≈ 93 km there):
 # a cheap box that lets the geometry index pick candidates before the exact test.
 _DEGREES_PER_METRE = 1 / 80_000

@@ -83,7 +83,8 @@
     var when = document.createElement("span");
     when.className = "when";
     var d = new Date(update.recorded_at);
-    when.textContent = d.toLocaleString("ja-JP", { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+    // Swedish order is ISO-like (2026-11-29 09:05), the format the server writes.
+    when.textContent = d.toLocaleString("sv-SE", { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
     li.appendChild(when);
     var what = document.createElement("span");
     what.className = "what";
@@ -124,6 +125,10 @@
     if (String(event.detail.item.project_id) !== text.projectId) return;
     addToHistory(event.detail.update);
     settle(event.detail.update);
+    // Fetch this page again so that the copy the service worker keeps for offline use
+    // shows the new update too.
+    fetch(location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .catch(function () {});
   });
 
   // The recorded update is the project's state now: the form starts from it next time.

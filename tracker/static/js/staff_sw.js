@@ -60,7 +60,8 @@ self.addEventListener("fetch", function (event) {
   if (request.method !== "GET") return;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (request.mode === "navigate" && url.pathname.indexOf(PAGES) === 0) {
+  var page = request.mode === "navigate" || (request.headers.get("Accept") || "").indexOf("text/html") === 0;
+  if (page && url.pathname.indexOf(PAGES) === 0) {
     event.respondWith(networkFirst(request));
   } else if (url.pathname.indexOf("/static/") === 0 || url.pathname.indexOf("/vendor/") === 0) {
     event.respondWith(cacheFirst(request));
