@@ -155,3 +155,12 @@ def test_the_nearby_query_uses_the_geography_index(session, make_project):
     params = nearby_params(Circle(HERE[1], HERE[0], 500), today=today_jst())
     plan = "\n".join(row[0] for row in session.execute(text("EXPLAIN " + NEARBY_SQL.text), params))
     assert "ix_projects_geog" in plan, plan
+
+
+def test_a_limit_keeps_the_nearest_and_says_more_exist(client, make_project):
+    ids = [make_project(name=f"{m} m", geometry=north(m)).id for m in (300, 100, 200)]
+    data = nearby(client, limit=2).get_json()
+    assert [f["id"] for f in data["features"]] == [ids[1], ids[2]]
+    assert data["numberReturned"] == 2 and data["truncated"] is True
+    assert nearby(client, limit=3).get_json()["truncated"] is False
+    assert nearby(client, limit=0).status_code == 400

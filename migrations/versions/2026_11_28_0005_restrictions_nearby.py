@@ -48,13 +48,16 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_traffic_restrictions_project_id"), "traffic_restrictions", ["project_id"]
     )
-    # Distances in metres come from geography; ST_DWithin(geom::geography, ...) can only use
-    # an index built on that same expression. Alembic's autogenerate skips expression indexes,
-    # so it is kept here rather than on the model.
-    op.execute("CREATE INDEX ix_projects_geog ON projects USING gist ((geom::geography))")
+    # Distances in metres come from geography; the nearby search (KNN <-> and ST_DWithin on
+    # geom::geography) can only use an index built on that same expression. Alembic's
+    # autogenerate skips expression indexes, so it is kept here rather than on the model.
+    # IF NOT EXISTS: another branch from 0002 may create the same index.
+    op.execute(
+        "CREATE INDEX IF NOT EXISTS ix_projects_geog ON projects USING gist ((geom::geography))"
+    )
 
 
 def downgrade() -> None:
-    op.execute("DROP INDEX ix_projects_geog")
+    op.execute("DROP INDEX IF EXISTS ix_projects_geog")
     op.drop_index(op.f("ix_traffic_restrictions_project_id"), table_name="traffic_restrictions")
     op.drop_table("traffic_restrictions")

@@ -111,29 +111,35 @@ def parse_limit(args) -> int:
     return int(value)
 
 
-# The candidates come from the geography index (ST_DWithin on geom::geography, the indexed
-# expression), then are sorted by their exact distance. Restrictions still to come or in force
-# travel with each feature; lifted or past ones stay out.
+# The nearest public projects come straight off the geography index in distance order (KNN on
+# the indexed expression geom::geography), so the cost follows the limit, not the radius: a 3 km
+# circle in a dense city holds thousands of projects. One extra row tells whether more lie within
+# the radius. The radius and distance_m are then measured exactly on the ellipsoid. Restrictions
+# still to come or in force travel with each feature; lifted or past ones stay out.
 NEARBY_SQL = text(
     """
     WITH here AS (
         SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g
-    ), hits AS (
+    ), nearest AS (
         SELECT p.id, p.name, p.kind, p.status, p.progress, p.planned_start, p.planned_end,
                p.actual_start, p.actual_end, p.is_sample, p.geom,
                p.gsi_common_id IS NOT NULL AS designated_shelter,
-               CASE WHEN p.gsi_common_id IS NOT NULL THEN p.address END AS shelter_address,
-               ST_Distance(p.geom::geography, here.g) AS distance_m,
-               count(*) OVER () AS matched
-        FROM projects p, here
-        WHERE p.is_public AND ST_DWithin(p.geom::geography, here.g, :radius)
-        ORDER BY distance_m, p.id
-        LIMIT :limit
+               CASE WHEN p.gsi_common_id IS NOT NULL THEN p.address END AS shelter_address
+        FROM projects p
+        WHERE p.is_public
+        ORDER BY p.geom::geography <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography
+        LIMIT :limit + 1
+    ), measured AS (
+        SELECT n.*, ST_Distance(n.geom::geography, here.g) AS distance_m
+        FROM nearest n, here
+        WHERE ST_DWithin(n.geom::geography, here.g, :radius)
+    ), hits AS (
+        SELECT m.*, row_number() OVER (ORDER BY m.distance_m, m.id) AS rank FROM measured m
     )
     SELECT json_build_object(
         'type', 'FeatureCollection',
-        'numberMatched', coalesce(max(h.matched), 0),
-        'numberReturned', count(h.id),
+        'numberReturned', count(h.id) FILTER (WHERE h.rank <= :limit),
+        'truncated', count(h.id) > :limit,
         'features', coalesce(json_agg(json_build_object(
             'type', 'Feature',
             'id', h.id,
@@ -156,7 +162,7 @@ NEARBY_SQL = text(
                       AND (r.ends_on IS NULL OR r.ends_on >= :today)
                 )
             )
-        ) ORDER BY h.distance_m, h.id), '[]'::json)
+        ) ORDER BY h.rank) FILTER (WHERE h.rank <= :limit), '[]'::json)
     )::text
     FROM hits h
     """

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import get_locale
+from shapely.geometry import Point, shape
+from shapely.ops import nearest_points
 
 from tracker.assets import vendor_url
 from tracker.db import get_session
@@ -88,13 +90,13 @@ def near_page():
         error = str(exc)
         choice = Choice(None, None, "")
     radius = choice.circle.radius_m if choice.circle else 1000
-    results, shelters, matched, in_force = [], [], 0, []
+    results, shelters, truncated, in_force = [], [], False, []
     if choice.circle is not None:
         collection = json.loads(
             nearby_collection(session, choice.circle, today=today_jst(), limit=PAGE_LIMIT)
         )
         results = [f for f in collection["features"] if not f["properties"]["designated_shelter"]]
-        matched = collection["numberMatched"]
+        truncated = collection["truncated"]
         in_force = [
             (f, r) for f in results for r in f["properties"]["restrictions"] if r["in_force"]
         ]
@@ -108,12 +110,12 @@ def near_page():
         radius=int(radius),
         radius_choices=radius_choices,
         results=results,
-        matched=matched,
-        shown_all=matched <= PAGE_LIMIT,
+        truncated=truncated,
         in_force=in_force,
         shelters=shelters,
         error=error,
         w=wording,
+        today=today_jst(),
         map_config=_map_config(choice, results, shelters, lang),
         vendor_url=vendor_url,
         feed_url=_feed_url(choice),
@@ -152,6 +154,12 @@ def _map_config(choice: Choice, results: list, shelters: list, lang: str) -> dic
                 for n, f in enumerate(results, start=1)
             ],
         },
+        # Each work's number sits where it comes closest to the chosen point.
+        "pins": [
+            {"n": n, "name": f["properties"]["name"], "lat": lat, "lon": lon}
+            for n, f in enumerate(results, start=1)
+            for lat, lon in [_closest(f["geometry"], circle)]
+        ],
         "shelters": [{"name": s.name, "lat": s.lat, "lon": s.lon} for s in shelters],
         "text": {
             "here": wording._("選んだ場所"),
@@ -164,6 +172,11 @@ def _map_config(choice: Choice, results: list, shelters: list, lang: str) -> dic
             ),
         },
     }
+
+
+def _closest(geometry: dict, circle: Circle) -> tuple[float, float]:
+    point = nearest_points(shape(geometry), Point(circle.lon, circle.lat))[0]
+    return point.y, point.x
 
 
 @bp.get("/near/feed.atom")

@@ -60,7 +60,8 @@ MONTHS_EN = [
 def distance_label(metres: float) -> str:
     """Say a distance as people do: '350 m' below a kilometre, '1.2 km' above."""
     if metres < 1000:
-        return f"{round(metres / 10) * 10:.0f} m"
+        # Ten metres is as close as a map pin and a phone's location can tell.
+        return f"{max(10, round(metres / 10) * 10):.0f} m"
     km = f"{metres / 1000:.1f}".removesuffix(".0")
     return f"{km} km"
 
@@ -97,7 +98,7 @@ def fiscal_label(day: date, locale: str) -> str:
     return reiwa_label(year)
 
 
-def completion_label(props: dict, locale: str) -> str:
+def completion_label(props: dict, locale: str, today: date | None = None) -> str:
     """Say when the work ended or is expected to end: month and fiscal year."""
     if props["status"] == "completed":
         if not props.get("actual_end"):
@@ -112,9 +113,12 @@ def completion_label(props: dict, locale: str) -> str:
         day = date.fromisoformat(props["planned_end"])
         if props["status"] == "suspended":
             return _("未定（当初の予定は%(month)s）", month=month_label(day, locale))
-        return _(
+        label = _(
             "%(month)s（%(fiscal)s）完了予定",
             month=month_label(day, locale),
             fiscal=fiscal_label(day, locale),
         )
+        if today is not None and day < today:
+            label += _("（予定を過ぎています）")
+        return label
     return _("未定")

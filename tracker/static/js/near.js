@@ -65,47 +65,48 @@
     layer.bindTooltip(document.createTextNode(text));
   }
 
-  var bounds = null;
+  // The view comes first: Leaflet draws a layer, and creates its element, only once the map has one.
+  var center = L.latLng(config.center[0], config.center[1]);
   if (config.radius) {
-    var center = L.latLng(config.center[0], config.center[1]);
-    var circle = L.circle(center, {
+    map.fitBounds(center.toBounds(config.radius * 2), { padding: [8, 8] });
+  } else {
+    map.setView(center, 11);
+  }
+  if (config.radius) {
+    L.circle(center, {
       radius: config.radius, color: "#0b3d66", weight: 2, fillOpacity: 0.06, interactive: false
     }).addTo(map);
     var here = L.circleMarker(center, {
       radius: 8, color: "#fff", weight: 3, fillColor: "#c2185b", fillOpacity: 1
     }).addTo(map);
     label(here, config.text.here);
-    bounds = circle.getBounds();
   }
 
+  // Works are drawn as they are (lines, areas); a numbered pin matches each to the list.
   L.geoJSON(config.projects, {
-    style: function () { return { color: "#0b3d66", weight: 5 }; },
+    style: function () { return { color: "#0b3d66", weight: 5, fillOpacity: 0.2 }; },
     pointToLayer: function (feature, latlng) {
-      var icon = L.divIcon({ className: "near-pin", iconSize: [26, 26], html: "" });
-      var marker = L.marker(latlng, { icon: icon, keyboard: false });
-      marker.on("add", function () {
-        marker.getElement().textContent = String(feature.properties.n);
-      });
-      return marker;
+      return L.circleMarker(latlng, { radius: 4, color: "#0b3d66", interactive: false });
     },
-    onEachFeature: function (feature, layer) {
-      label(layer, feature.properties.n + ". " + feature.properties.name);
-    }
+    interactive: false
   }).addTo(map);
 
-  config.shelters.forEach(function (shelter) {
-    var icon = L.divIcon({ className: "near-shelter-pin", iconSize: [26, 26], html: "" });
-    var marker = L.marker([shelter.lat, shelter.lon], { icon: icon, keyboard: false }).addTo(map);
-    marker.getElement().textContent = config.text.shelterGlyph;
-    marker.getElement().setAttribute("title", config.text.shelter);
-    label(marker, config.text.shelter + ": " + shelter.name);
+  function pin(className, lat, lon, glyph, text) {
+    var icon = L.divIcon({ className: className, iconSize: [26, 26], html: "" });
+    var marker = L.marker([lat, lon], { icon: icon, keyboard: false }).addTo(map);
+    marker.getElement().textContent = glyph;
+    label(marker, text);
+    return marker;
+  }
+
+  config.pins.forEach(function (p) {
+    pin("near-pin", p.lat, p.lon, String(p.n), p.n + ". " + p.name);
   });
 
-  if (bounds) {
-    map.fitBounds(bounds, { padding: [8, 8] });
-  } else {
-    map.setView(config.center, 11);
-  }
+  config.shelters.forEach(function (shelter) {
+    pin("near-shelter-pin", shelter.lat, shelter.lon, config.text.shelterGlyph,
+      config.text.shelter + ": " + shelter.name);
+  });
 
   map.on("click", function (event) {
     goTo(event.latlng.lat, event.latlng.lng);

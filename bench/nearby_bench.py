@@ -1,0 +1,68 @@
+"""Nearby search at 100,000 projects: the API's p95 against the bare SQL's p95, same run.
+
+Both answer the same random points inside the city with the same radii (the page's 500 m,
+1 km and 3 km); the bare SQL is the API's own statement run on a plain connection, so the
+gap is what Flask, input checks and the boundary test add.
+"""
+
+import random
+import time
+
+from sqlalchemy import create_engine, text
+
+from bench.run import percentile
+from tracker.geometry import CITY_CODE
+from tracker.near.queries import NEARBY_SQL, Circle, nearby_params
+from tracker.restrictions.operations import today_jst
+
+PROJECTS = 100_000
+POINTS = 300
+RADII = (500, 1000, 3000)
+
+
+def _random_points(url: str, count: int) -> list[tuple[float, float]]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT ST_Y(d.geom), ST_X(d.geom) FROM city_boundaries b,"
+                " ST_Dump(ST_GeneratePoints(b.geom, :n, 7)) d WHERE b.code = :code"
+            ),
+            {"n": count, "code": CITY_CODE},
+        ).all()
+    engine.dispose()
+    return [(lat, lon) for lat, lon in rows]
+
+
+def run(ctx):
+    """Yield the nearby figures."""
+    url = ctx.database(PROJECTS)
+    client = ctx.app(PROJECTS).test_client()
+    rng = random.Random(5)
+    cases = [(lat, lon, rng.choice(RADII)) for lat, lon in _random_points(url, POINTS)]
+    engine = create_engine(url)
+    today = today_jst()
+    api_ms, sql_ms, sizes = [], [], []
+    with engine.connect() as conn:
+        # Warm both paths (caches, the app's first request) before measuring.
+        for lat, lon, radius in cases[:10]:
+            client.get(f"/api/projects/nearby?lat={lat}&lon={lon}&radius={radius}")
+            conn.execute(NEARBY_SQL, nearby_params(Circle(lat, lon, radius), today=today))
+        # Interleaved, so that both see the same machine at the same moment.
+        for lat, lon, radius in cases:
+            start = time.perf_counter()
+            answer = client.get(f"/api/projects/nearby?lat={lat}&lon={lon}&radius={radius}")
+            api_ms.append((time.perf_counter() - start) * 1000)
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+            sizes.append(len(answer.data))
+
+            start = time.perf_counter()
+            conn.execute(NEARBY_SQL, nearby_params(Circle(lat, lon, radius), today=today)).scalar()
+            sql_ms.append((time.perf_counter() - start) * 1000)
+    engine.dispose()
+
+    api_p95, sql_p95 = percentile(api_ms, 95), percentile(sql_ms, 95)
+    yield "nearby_p95_ms_100000", round(api_p95, 1)
+    yield "nearby_sql_p95_ms_100000", round(sql_p95, 1)
+    yield "nearby_p95_ratio_100000", round(api_p95 / sql_p95, 2)
+    yield "nearby_kb_median_100000", round(sorted(sizes)[len(sizes) // 2] / 1024, 1)

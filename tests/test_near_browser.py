@@ -1,0 +1,123 @@
+"""/near on a 375 px phone in headless Chromium, offline: with and without JavaScript."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from shapely.geometry import LineString, Point
+
+from tracker.restrictions.operations import add_restriction, today_jst
+
+UCHINOMAKI = (131.0400, 32.9717)
+PHONE = {"width": 375, "height": 740}
+
+
+def _local_only(route):
+    host = route.request.url.split("/")[2].split(":")[0]
+    if host in ("127.0.0.1", "localhost"):
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-sized page that can only reach the local server; JS errors are collected."""
+    contexts = []
+
+    def open_page(**options):
+        context = browser.new_context(viewport=PHONE, locale="ja-JP", has_touch=True, **options)
+        context.route("**/*", _local_only)
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def works(session, make_project):
+    road = make_project(
+        name="市道内牧駅前線 <改良>",
+        kind="road",
+        geometry=LineString([UCHINOMAKI, (UCHINOMAKI[0] + 0.004, UCHINOMAKI[1] + 0.001)]),
+        status="construction",
+        progress=45,
+    )
+    add_restriction(
+        session, road, kind="alternating", starts_on=today_jst() - timedelta(days=2),
+        description="平日昼間は片側交互通行",
+    )  # fmt: skip
+    make_project(name="内牧の橋", geometry=Point(UCHINOMAKI[0], UCHINOMAKI[1] + 0.003))
+    make_project(
+        name="職員のみ", geometry=Point(UCHINOMAKI[0], UCHINOMAKI[1] + 0.001), is_public=False
+    )
+
+
+def test_phone_page_with_map_results_and_shelters(live_server, phone, works, artifacts_dir):
+    page = phone()
+    page.goto(live_server + "/near?place=d-uchinomaki&radius=1000")
+    page.wait_for_function("window.asoNearReady === true", timeout=15000)
+
+    assert page.locator("#near-map").is_visible()
+    assert page.locator(".leaflet-control-attribution a", has_text="地理院タイル").count() == 1
+    # Nothing wider than the phone: no sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    banner = page.locator(".restrictions-now")
+    assert banner.is_visible() and "片側交互通行" in banner.inner_text()
+    names = page.locator(".result__name a").all_inner_texts()
+    assert names == ["市道内牧駅前線 <改良>", "内牧の橋"]
+    assert "職員のみ" not in page.content()
+    assert page.locator(".shelter").count() == 3
+    # Two numbered pins for the works, three shelter pins.
+    assert page.locator(".near-pin").all_inner_texts() == ["1", "2"]
+    assert page.locator(".near-shelter-pin").count() == 3
+    # Touch targets: 44 CSS px at least.
+    for selector in (".near-form .radio", ".near-form select", ".button", ".result__name a"):
+        for box in (el.bounding_box() for el in page.locator(selector).all()):
+            assert box["height"] >= 44, selector
+    assert page.errors == []
+    page.screenshot(path=str(artifacts_dir / "near_phone.png"), full_page=True)
+
+
+def test_tapping_the_map_searches_around_that_spot(live_server, phone, works):
+    page = phone()
+    page.goto(live_server + "/near")
+    page.wait_for_function("window.asoNearReady === true", timeout=15000)
+    page.locator("#near-map").click(position={"x": 180, "y": 120})
+    page.wait_for_url(re.compile(r"/near\?lat=[\d.]+&lon=[\d.]+&radius=1000"))
+    assert page.locator("#h-works").inner_text().startswith("選んだ地点から1 km以内の工事")
+    assert page.errors == []
+
+
+def test_my_location_button_uses_the_browser_position(live_server, phone, works):
+    page = phone(
+        geolocation={"latitude": UCHINOMAKI[1], "longitude": UCHINOMAKI[0]},
+        permissions=["geolocation"],
+    )
+    page.goto(live_server + "/near")
+    page.get_by_label("500 m").check()
+    page.get_by_role("button", name="現在地で探す").click()
+    page.wait_for_url(re.compile(r"lat=32\.9717.*radius=500"))
+    assert "内牧の橋" in page.locator(".results").inner_text()
+
+
+def test_without_javascript_the_form_and_results_still_work(
+    live_server, phone, works, artifacts_dir
+):
+    page = phone(java_script_enabled=False)
+    page.goto(live_server + "/near?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert not page.locator("#near-map").is_visible()
+    page.get_by_label("Place (district, station or landmark)").select_option(label="Uchinomaki")
+    page.get_by_label("3 km").check()
+    page.get_by_role("button", name="Search around this place").click()
+    page.wait_for_url(re.compile(r"place=d-uchinomaki.*radius=3000"))
+    assert page.locator("h2#h-works").inner_text() == "Works within 3 km of Uchinomaki"
+    assert page.locator(".result").count() == 2
+    assert "Alternating one-lane traffic" in page.locator(".restrictions-now").inner_text()
+    page.screenshot(path=str(artifacts_dir / "near_phone_nojs_en.png"), full_page=True)
