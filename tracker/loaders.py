@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker.city.models import CityBoundary, Place
 from tracker.geometry import CITY_CODE
+from tracker.indicators.loaders import load_sample_figures
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.models import Project
 from tracker.projects.operations import append_history, create_project
@@ -31,6 +32,7 @@ def load_all(session: Session, geodata_dir: str) -> Iterator[str]:
     yield load_shelters(session, root / "aso_shelters_gsi.csv")
     yield load_sample_projects(session, root / "sample_projects.geojson")
     yield load_sample_restrictions(session, root / "sample_restrictions.csv")
+    yield load_sample_figures(session, root / "sample_indicator_figures.csv")
 
 
 def load_plan_catalogue(session: Session, path: Path) -> str:
