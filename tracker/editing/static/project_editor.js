@@ -52,6 +52,12 @@
     }
 
     show(options.geometry, true);
+    if (options.repaired) {
+      // The refused shape in red, the offered repair in orange dashes above it.
+      drawnItems.eachLayer(function (layer) {
+        if (layer.setStyle) layer.setStyle({ color: "#b2182b", weight: 2 });
+      });
+    }
     map.on("draw:created draw:edited draw:deleted", function () {
       // After Draw's own handler has added the new layer to the group.
       window.setTimeout(writeBack, 0);
