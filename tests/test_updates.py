@@ -509,3 +509,46 @@ def test_the_service_worker_is_served_with_the_staff_scope(client):
     assert response.mimetype == "application/javascript"
     assert response.headers["Service-Worker-Allowed"] == "/staff/"
     assert "/static/js/staff_form.js" in response.text
+
+
+# --- CSRF, as the app runs for real -------------------------------------------------------
+
+
+@pytest.fixture
+def csrf_client(database_url, connection, tmp_path, client, login_as, make_user):
+    """A client of the app with CSRF checks on, signed in as staff by session cookie."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "DB_CONNECTION": connection,
+            "SECRET_KEY": "test-secret",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
+    login_as(make_user("staff"))
+    signed_in = app.test_client()
+    signed_in.set_cookie("session", client.get_cookie("session").value)
+    return signed_in
+
+
+def test_cookie_posts_need_the_csrf_token_that_the_staff_pages_hand_out(
+    csrf_client, session, make_project
+):
+    project = make_project()
+    url = f"/api/projects/{project.id}/updates"
+    payload = {"status": "design", "progress": 10}
+
+    refused = csrf_client.post(url, json=payload)
+    assert refused.status_code == 400
+    assert "CSRF" in refused.json["error"]
+    assert len(history(session, project)) == 1
+
+    page = csrf_client.get(f"/staff/projects/{project.id}").text
+    assert '<meta name="csrf-token"' in page
+    assert 'name="csrf_token"' in page
+    token = csrf_client.get("/staff/csrf.json").json["csrf_token"]
+    accepted = csrf_client.post(url, json=payload, headers={"X-CSRFToken": token})
+    assert accepted.status_code == 201
+    assert history(session, project)[-1] == ("planned", "design", 10)

@@ -1,8 +1,7 @@
 """Reads for the field update flow: projects near a phone, an update as JSON."""
 
-from geoalchemy2 import Geography
 from geoalchemy2.shape import to_shape
-from sqlalchemy import cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.projects.models import Project, StatusUpdate
@@ -10,9 +9,6 @@ from tracker.projects.vocab import KINDS, STATUSES
 
 NEAR_RADIUS_M = 10_000
 NEAR_LIMIT = 10  # a phone screen or two; the search and the map find the rest
-# Degrees that surely cover a metre at Aso's latitude (1° of longitude ≈ 93 km there):
-# a cheap box that lets the geometry index pick candidates before the exact test.
-_DEGREES_PER_METRE = 1 / 80_000
 
 
 def projects_near(
@@ -25,28 +21,43 @@ def projects_near(
     limit: int = NEAR_LIMIT,
 ) -> list[dict]:
     """Return projects near a point (nearest first) and/or whose name contains a text."""
-    distance = None
-    stmt = select(
-        Project.id, Project.name, Project.kind, Project.status, Project.progress, Project.is_public
-    )
-    if lon is not None and lat is not None:
-        point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
-        here = cast(point, Geography)
-        there = cast(Project.geom, Geography)
-        distance = func.ST_Distance(there, here)
-        stmt = stmt.add_columns(distance.label("distance_m"))
-        if not name:
-            stmt = stmt.where(
-                Project.geom.op("&&")(func.ST_Expand(point, radius_m * _DEGREES_PER_METRE)),
-                func.ST_DWithin(there, here, radius_m),
-            )
-        stmt = stmt.order_by(there.op("<->")(here), Project.id)
-    else:
-        stmt = stmt.order_by(Project.name, Project.id)
+    columns = [
+        Project.id,
+        Project.name,
+        Project.kind,
+        Project.status,
+        Project.progress,
+        Project.is_public,
+    ]
+    stmt = select(*columns)
     if name:
         pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(Project.name.ilike(pattern, escape="\\"))
-    rows = session.execute(stmt.limit(limit)).mappings()
+    near = lon is not None and lat is not None
+    if near:
+        # geography(...) rather than CAST(... AS Geography): GeoAlchemy2 renders the
+        # cast with a typmod, which no longer matches the index expression geom::geography.
+        here = func.geography(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326))
+        there = func.geography(Project.geom)
+        # Nearest first straight from the geography index (ix_projects_geog), which stops
+        # after `limit` rows; an ST_DWithin filter in the same query made the planner read
+        # every project within the radius instead (a third of the city at 100,000).
+        distance = func.ST_Distance(there, here).label("distance_m")
+        if name:
+            # Few projects match a name: sort those, rather than walk the index from
+            # the nearest until enough match (all of it, for a name that matches none).
+            stmt = stmt.add_columns(distance).order_by(distance, Project.id).limit(limit)
+        else:
+            inner = (
+                stmt.add_columns(distance).order_by(there.op("<->")(here)).limit(limit).subquery()
+            )
+            stmt = (
+                select(inner)
+                .where(inner.c.distance_m <= radius_m)
+                .order_by(inner.c.distance_m, inner.c.id)
+            )
+    else:
+        stmt = stmt.order_by(Project.name, Project.id).limit(limit)
     return [
         {
             "id": row["id"],
@@ -57,9 +68,9 @@ def projects_near(
             "status_label": STATUSES[row["status"]],
             "progress": row["progress"],
             "public": row["is_public"],
-            "distance_m": round(row["distance_m"]) if distance is not None else None,
+            "distance_m": round(row["distance_m"]) if near else None,
         }
-        for row in rows
+        for row in session.execute(stmt).mappings()
     ]
 
 
