@@ -184,3 +184,22 @@ def test_files_written_before_a_rollback_are_removed(session, make_project, make
     assert len(files_in(folder)) == 3
     session.rollback()
     assert files_in(folder) == []
+
+
+def test_the_project_page_shows_authors_and_photos_to_signed_in_users_only(
+    app, client, make_project, staff_headers, make_user, login_as
+):
+    project = make_project()
+    response = post_with_photos(client, project, staff_headers, [("a.jpg", jpeg_with_gps())])
+    thumb_url = response.json["photos"][0]["thumb_url"]
+    author = response.json["author"]["name"]
+
+    public_page = app.test_client().get(f"/projects/{project.id}").text
+    assert thumb_url not in public_page
+    assert "写真付き" not in public_page
+
+    login_as(make_user("viewer"))
+    page = client.get(f"/projects/{project.id}").text
+    assert thumb_url in page
+    assert author in page
+    assert "写真付き" in page
