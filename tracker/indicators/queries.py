@@ -45,14 +45,15 @@ _HISTORY_SQL = text(
     WITH cutoffs AS (
         SELECT c.at, c.n FROM unnest(:cutoffs) WITH ORDINALITY AS c(at, n)
     ), linked AS MATERIALIZED (
-        SELECT l.indicator_id, p.id, p.created_at,
+        SELECT l.indicator_id, p.id, p.created_at, p.status,
                CASE WHEN ST_Dimension(p.geom) = 1 THEN ST_Length(p.geom::geography)
                     ELSE 0 END AS metres
         FROM project_indicators l
         JOIN projects p ON p.id = l.project_id
         WHERE (:private OR p.is_public)
-          AND EXISTS (SELECT 1 FROM status_updates s
-                      WHERE s.project_id = p.id AND s.status = 'completed')
+          AND (p.status = 'completed'
+               OR EXISTS (SELECT 1 FROM status_updates s
+                          WHERE s.project_id = p.id AND s.status = 'completed'))
     ), spans AS (
         SELECT s.project_id, s.status, s.recorded_at AS since,
                lead(s.recorded_at) OVER (PARTITION BY s.project_id
@@ -67,6 +68,13 @@ _HISTORY_SQL = text(
                 AND (s.until IS NULL OR s.until >= c.at)
     JOIN linked l ON l.id = s.project_id AND l.created_at < c.at
     GROUP BY c.n, l.indicator_id
+    UNION ALL
+    -- Now, from the status column; sharing `linked` measures each line only once.
+    SELECT 0, l.indicator_id, count(*), coalesce(sum(l.metres), 0),
+           array_agg(l.id ORDER BY l.id)
+    FROM linked l
+    WHERE :with_now AND l.status = 'completed'
+    GROUP BY l.indicator_id
     """
 ).bindparams(bindparam("cutoffs", type_=ARRAY(TIMESTAMP(timezone=True))))
 
@@ -128,23 +136,26 @@ def _completed(
 ) -> dict[tuple[int, int], tuple[int, float, list[int]]]:
     """Return {(cutoff index, indicator id): (count, metres, ids)}; None means now."""
     totals = {}
-    if None in cutoffs:
-        for row in session.execute(_CURRENT_SQL, {"private": include_private}):
-            totals[(cutoffs.index(None), row.indicator_id)] = (row.n, row.metres, row.ids)
     past = [(i, c) for i, c in enumerate(cutoffs) if c is not None]
-    if past:
-        rows = session.execute(
-            _HISTORY_SQL,
-            {
-                "cutoffs": [c for _, c in past],
-                "private": include_private,
-                # Only the last cutoff's projects are listed; the yearly ones are only counted.
-                "ids_for": len(past) if with_ids else 0,
-            },
-        )
-        for row in rows:
-            index = past[row.n - 1][0]
-            totals[(index, row.indicator_id)] = (row.n_projects, row.metres, row.ids or [])
+    now = cutoffs.index(None) if None in cutoffs else None
+    if not past:
+        if now is not None:
+            for row in session.execute(_CURRENT_SQL, {"private": include_private}):
+                totals[(now, row.indicator_id)] = (row.n, row.metres, row.ids)
+        return totals
+    rows = session.execute(
+        _HISTORY_SQL,
+        {
+            "cutoffs": [c for _, c in past],
+            "private": include_private,
+            "with_now": now is not None,
+            # Only the latest value lists its projects; the yearly ones are only counted.
+            "ids_for": len(past) if with_ids and now is None else -1,
+        },
+    )
+    for row in rows:
+        index = now if row.n == 0 else past[row.n - 1][0]
+        totals[(index, row.indicator_id)] = (row.n_projects, row.metres, row.ids or [])
     return totals
 
 
