@@ -44,7 +44,7 @@ if [ ! -f .venv/.installed ] || [ requirements.txt -nt .venv/.installed ]; then
 fi
 # Compiled translation catalogues are build products, made from the .po files.
 if [ -d tracker/translations ]; then
-  .venv/bin/pybabel compile -q -d tracker/translations
+  .venv/bin/pybabel -q compile -d tracker/translations
 fi
 
 # --- Front-end assets (Leaflet and plugins), served by the app itself -------
