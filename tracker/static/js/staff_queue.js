@@ -92,8 +92,24 @@
     return fetch(item.url, { method: "POST", body: body, credentials: "same-origin", headers: headers });
   }
 
+  // Entries being sent right now: a retry pass must not send them a second time
+  // (the server would record them once, but the page would show them twice).
+  var inFlight = {};
+
   /* Send one entry. Resolves to {state: "sent"|"offline"|"login"|"failed", update?, error?}. */
   function send(item, token) {
+    if (inFlight[item.client_id]) return Promise.resolve({ state: "busy" });
+    inFlight[item.client_id] = true;
+    return sendNow(item, token).then(function (result) {
+      delete inFlight[item.client_id];
+      return result;
+    }, function (error) {
+      delete inFlight[item.client_id];
+      throw error;
+    });
+  }
+
+  function sendNow(item, token) {
     return post(item, token).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.status === 201) {
@@ -104,7 +120,7 @@
         }
         if (response.status === 400 && /csrf/i.test(data.error || "") && !item.retriedToken) {
           item.retriedToken = true;
-          return freshToken().then(function (t) { return send(item, t); });
+          return freshToken().then(function (t) { return sendNow(item, t); });
         }
         if (response.status === 401) {
           return { state: "login", error: data.error };
