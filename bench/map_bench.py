@@ -20,7 +20,8 @@ def run(ctx):
     yield "map_features_ms_10000", round(timed_ms(lambda: client.get("/map/projects.geojson")), 1)
     yield "map_features_kb_10000", round(len(features.data) / 1024, 1)
     yield "map_features_gzip_kb_10000", round(len(gzip.compress(features.data, 5)) / 1024, 1)
-    yield "map_transfer_gzip_kb_10000", round(
-        (len(gzip.compress(page.data, 5)) + len(gzip.compress(features.data, 5))) / 1024, 1
+    yield (
+        "map_transfer_gzip_kb_10000",
+        round((len(gzip.compress(page.data, 5)) + len(gzip.compress(features.data, 5))) / 1024, 1),
     )
     yield "api_projects_ms_10000", round(timed_ms(lambda: client.get("/api/projects")), 1)

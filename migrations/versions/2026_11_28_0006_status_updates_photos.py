@@ -72,7 +72,7 @@ def upgrade() -> None:
 
     # "Projects near me" measures true distances (geography); this index lets its
     # ST_DWithin filter and nearest-first <-> ordering skip the rest of the city.
-    op.execute("CREATE INDEX ix_projects_geog ON projects USING gist ((geom::geography))")
+    op.execute("CREATE INDEX IF NOT EXISTS ix_projects_geog ON projects USING gist ((geom::geography))")
 
     op.execute(APPEND_ONLY_FUNCTIONS)
     op.execute(
@@ -90,7 +90,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER status_updates_append_only ON status_updates")
     op.execute("DROP FUNCTION photos_append_only()")
     op.execute("DROP FUNCTION status_updates_append_only()")
-    op.execute("DROP INDEX ix_projects_geog")
+    op.execute("DROP INDEX IF EXISTS ix_projects_geog")
     op.drop_index(op.f('ix_photos_update_id'), table_name='photos')
     op.drop_table('photos')
     op.drop_index(op.f('ix_status_updates_author_id'), table_name='status_updates')
