@@ -11,10 +11,10 @@ from tracker.geometry import CITY_CODE
 DEMO_INSERT = text(
     """
     WITH points AS (
-        SELECT (ST_Dump(ST_GeneratePoints(b.geom, :count, :seed))).geom AS geom
+        SELECT (ST_Dump(ST_GeneratePoints(b.geom, :count, :seed))).geom AS geom, b.geom AS city
         FROM city_boundaries b WHERE b.code = :code
     ), numbered AS (
-        SELECT geom, row_number() OVER () AS n,
+        SELECT geom, city, row_number() OVER () AS n,
                (ARRAY['road','bridge','revetment','sabo','shelter','pavement','seismic'])
                    [1 + floor(random() * 7)::int] AS kind,
                (ARRAY['planned','design','construction','completed','suspended'])
@@ -35,9 +35,12 @@ DEMO_INSERT = text(
                     THEN planned_start + 30 END,
                CASE WHEN status = 'completed' THEN planned_start + 330 END,
                department, random() < 0.95, true,
+               -- A line starting near the edge is clipped to the city, keeping its first piece.
                CASE WHEN kind IN ('road', 'pavement', 'revetment')
-                    THEN ST_MakeLine(geom, ST_Translate(geom, 0.004 * (random() - 0.5),
-                                                              0.004 * (random() - 0.5)))
+                    THEN ST_GeometryN(ST_CollectionExtract(ST_Intersection(
+                             ST_MakeLine(geom, ST_Translate(geom, 0.004 * (random() - 0.5),
+                                                                  0.004 * (random() - 0.5))),
+                             city), 2), 1)
                     ELSE geom END,
                planned_start - 90, planned_start - 90
         FROM numbered
