@@ -159,7 +159,8 @@ def browser():
         browser.close()
 
 
-def _block_other_hosts(route):
+def local_only(route):
+    """Let requests to this machine through and abort every other: no internet."""
     host = route.request.url.split("/")[2].split(":")[0]
     if host in ("127.0.0.1", "localhost"):
         route.continue_()
@@ -171,7 +172,7 @@ def _block_other_hosts(route):
 def page(browser):
     """A page with every request to another host blocked: the app must work offline."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
-    context.route("**/*", _block_other_hosts)
+    context.route("**/*", local_only)
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))

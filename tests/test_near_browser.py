@@ -6,18 +6,11 @@ from datetime import timedelta
 import pytest
 from shapely.geometry import LineString, Point
 
+from tests.conftest import local_only
 from tracker.restrictions.operations import add_restriction, today_jst
 
 UCHINOMAKI = (131.0400, 32.9717)
 PHONE = {"width": 375, "height": 740}
-
-
-def _local_only(route):
-    host = route.request.url.split("/")[2].split(":")[0]
-    if host in ("127.0.0.1", "localhost"):
-        route.continue_()
-    else:
-        route.abort()
 
 
 @pytest.fixture
@@ -27,7 +20,7 @@ def phone(browser):
 
     def open_page(**options):
         context = browser.new_context(viewport=PHONE, locale="ja-JP", has_touch=True, **options)
-        context.route("**/*", _local_only)
+        context.route("**/*", local_only)
         contexts.append(context)
         page = context.new_page()
         page.errors = []

@@ -5,7 +5,6 @@ import re
 from datetime import date
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
-from sqlalchemy import select
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.db import get_session
@@ -16,6 +15,7 @@ from tracker.projects.operations import (
     DATE_FIELDS,
     StaleEdit,
     create_project,
+    lock_project,
     update_project,
 )
 from tracker.projects.queries import ProjectFilter, feature_collection, project_feature
@@ -98,12 +98,7 @@ def update_project_view(project_id: int):
     """Change some fields of a project, only if If-Match names its current version."""
     session = get_session()
     # Locked until the request ends: two edits of one version cannot both pass the check.
-    project = session.scalar(
-        select(Project)
-        .where(Project.id == project_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    project = lock_project(session, project_id)
     if project is None:
         abort(404, description=f"no project with id {project_id}")
     expected = _expected_version(project)

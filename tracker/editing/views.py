@@ -15,6 +15,7 @@ from tracker.editing.map import build_editor_map
 from tracker.errors import BadInput
 from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
 from tracker.maps.city_map import render_parts
+from tracker.maps.page_data import city_boundary_geojson, static_url
 from tracker.plan.models import PlanItem
 from tracker.projects.audit import project_changes
 from tracker.projects.models import Project
@@ -22,11 +23,11 @@ from tracker.projects.operations import (
     AUDITED_FIELDS,
     StaleEdit,
     create_project,
+    lock_project,
     project_values,
     update_project,
 )
 from tracker.projects.vocab import KINDS, STATUSES
-from tracker.web.views import city_boundary_geojson, static_url
 
 bp = Blueprint(
     "editing",
@@ -78,12 +79,7 @@ def new_project():
 def edit_project(project_id: int):
     """Show a project's form, and save it unless someone else saved in between."""
     session = get_session()
-    project = session.scalar(
-        select(Project)
-        .where(Project.id == project_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    project = lock_project(session, project_id)
     if project is None:
         abort(404, description=_("この事業は見つかりません"))
     current = project_values(project)

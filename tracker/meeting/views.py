@@ -13,6 +13,7 @@ from tracker.formatting import JST, fiscal_year
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.maps.city_map import build_city_map, render_parts
+from tracker.maps.page_data import city_boundary_geojson, static_url
 from tracker.meeting import queries
 from tracker.meeting.charts import year_chart
 from tracker.meeting.exports import projects_csv
@@ -23,7 +24,6 @@ from tracker.projects.queries import (
     status_counts,
 )
 from tracker.projects.vocab import KINDS, STATUSES
-from tracker.web.views import city_boundary_geojson, static_url
 
 bp = Blueprint("meeting", __name__, url_prefix="/plan")
 

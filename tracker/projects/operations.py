@@ -55,6 +55,16 @@ class StaleEdit(Exception):
         self.changed_fields = changed_fields
 
 
+def lock_project(session: Session, project_id: int) -> Project | None:
+    """Load a project and lock its row until the transaction ends, so changes queue up."""
+    return session.scalar(
+        select(Project)
+        .where(Project.id == project_id)
+        .with_for_update(of=Project)
+        .execution_options(populate_existing=True)
+    )
+
+
 def check_progress(progress) -> int:
     """Return progress as an int in 0–100, or refuse it."""
     if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:

@@ -16,7 +16,7 @@ from tracker.accounts.models import User
 from tracker.errors import BadInput
 from tracker.formatting import JST
 from tracker.projects.models import Project, StatusUpdate
-from tracker.projects.operations import check_progress
+from tracker.projects.operations import check_progress, lock_project
 from tracker.updates.models import Photo
 from tracker.updates.photos import MAX_PHOTOS, PreparedPhoto, write_photo_files
 from tracker.updates.transitions import check_change
@@ -55,12 +55,7 @@ def record_status_update(
         return earlier
     # Updates to one project queue up here, so each sees the one before it: the
     # previous status is right and none is lost when several people send at once.
-    project = session.scalars(
-        select(Project)
-        .where(Project.id == project.id)
-        .with_for_update(of=Project)
-        .execution_options(populate_existing=True)
-    ).one()
+    project = lock_project(session, project.id)
     if client_id is not None and (earlier := _by_client_id(session, project, client_id)):
         return earlier  # sent again while the first copy was waiting for the lock
 

@@ -26,6 +26,7 @@ from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.maps.city_map import build_city_map, render_parts
+from tracker.maps.page_data import city_boundary_geojson, static_url
 from tracker.projects.models import Project
 from tracker.projects.vocab import KINDS, STATUSES
 from tracker.updates.api import photo_url
@@ -57,20 +58,16 @@ VENDOR_ASSETS = (
 WRITERS = ("staff", "admin")
 
 
-def _static_url(path: str) -> str:
-    return url_for("static", filename=path)
-
-
 @bp.get("/staff/")
 @roles_required(*WRITERS)
 def home():
     """Find the project to update: near the phone, by name, or on the map."""
     m = build_city_map(
-        boundary=_city_boundary(),
+        boundary=city_boundary_geojson(),
         features_url=url_for("web.map_features"),
         vendor_url=vendor_url,
         project_url_template=url_for("staff.update_form", project_id=1)[:-1] + "{id}",
-        static_url=_static_url,
+        static_url=static_url,
     )
     query = request.args.get("q", "").strip()[:100]
     results = _with_urls(projects_near(get_session(), name=query)) if query else []
@@ -81,12 +78,6 @@ def _with_urls(rows: list[dict]) -> list[dict]:
     for row in rows:
         row["url"] = url_for("staff.update_form", project_id=row["id"])
     return rows
-
-
-def _city_boundary() -> dict:
-    from tracker.web.views import city_boundary_geojson
-
-    return city_boundary_geojson()
 
 
 @bp.get("/staff/nearby.json")
@@ -159,7 +150,7 @@ def csrf():
 @bp.get("/staff/sw.js")
 def service_worker():
     """Serve the service worker from /staff/, so that its scope covers the staff pages."""
-    assets = [_static_url(path) for path in OWN_ASSETS]
+    assets = [static_url(path) for path in OWN_ASSETS]
     assets += [vendor_url(path) for path in VENDOR_ASSETS]
     config = {
         "version": _assets_version(current_app.static_folder),

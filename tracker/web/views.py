@@ -3,37 +3,17 @@
 import json
 
 from flask import Blueprint, Response, abort, render_template, url_for
-from sqlalchemy import func, select
 
 from tracker.accounts.access import can_see_private
 from tracker.assets import vendor_url
-from tracker.city.models import CityBoundary
 from tracker.db import get_session
-from tracker.geometry import CITY_CODE
 from tracker.maps.city_map import build_city_map, build_project_map, render_parts
+from tracker.maps.page_data import city_boundary_geojson, static_url
 from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, feature_collection, project_feature
 from tracker.projects.vocab import KINDS, STATUSES
 
 bp = Blueprint("web", __name__)
-
-
-def static_url(path: str) -> str:
-    """Return the URL of one of the app's own static files."""
-    return url_for("static", filename=path)
-
-
-def city_boundary_geojson() -> dict:
-    """Return the city boundary as a GeoJSON geometry."""
-    text = get_session().scalar(
-        select(func.ST_AsGeoJSON(CityBoundary.geom, 5)).where(CityBoundary.code == CITY_CODE)
-    )
-    if text is None:
-        abort(
-            503,
-            description="市の境界データが読み込まれていません（flask load-data を実行してください）",
-        )
-    return json.loads(text)
 
 
 @bp.get("/")
