@@ -1,7 +1,7 @@
 """Projects: geometry round trips, checks on create, sample data."""
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from shapely.geometry import LineString, Point, Polygon, shape
@@ -142,6 +142,8 @@ def test_sample_projects_load_over_every_kind_inside_the_city(session):
     for project in samples:
         assert project.updates[-1].status == project.status
         assert project.updates[-1].progress == project.progress
+        times = [update.recorded_at for update in project.updates]
+        assert times == sorted(times) and times[-1] <= datetime.now(UTC), project.name
 
 
 def test_the_38_gsi_shelters_are_loaded_with_their_ids(session):

@@ -199,6 +199,8 @@ def load_sample_projects(session: Session, path: Path) -> str:
 
 
 DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
+# The day the sample projects' statuses describe.
+SAMPLES_AS_OF = date(2026, 11, 1)
 
 
 def _date(value: str | None) -> date | None:
@@ -219,8 +221,11 @@ def sample_history(status: str, progress: int, dates: dict) -> list[tuple[dateti
         return [*steps[:1], (steps[1][0], "design", progress)]
     started = _at(dates["actual_start"])
     steps.append((started, "construction", 5))
-    if status == "construction":
-        steps[-1] = (started, "construction", progress)
+    if status == "construction" and progress > 5:
+        # Progress reported part-way between the start and the date the samples describe.
+        until = _at(min(dates["planned_end"] or SAMPLES_AS_OF, SAMPLES_AS_OF))
+        reported = max(started + timedelta(days=1), started + (until - started) * progress / 100)
+        steps.append((reported, "construction", progress))
     elif status == "suspended":
         steps.append((started + timedelta(days=60), "suspended", progress))
     elif status == "completed":
