@@ -154,15 +154,10 @@ def create_project(
         project.updated_at = created_at
     session.add(project)
     session.flush()
-    append_history(
-        session,
-        project,
-        status=status,
-        progress=project.progress,
-        note="登録",
+    _add_history_row(
+        session, project, None, status=status, progress=project.progress, note="登録",
         recorded_at=created_at,
-        previous_status=None,
-    )
+    )  # fmt: skip
     values = project_values(project)
     record_change(
         session,
@@ -321,17 +316,36 @@ def append_history(
     progress: int,
     note: str = "",
     recorded_at: datetime | None = None,
-    previous_status: str | None = "",
 ) -> StatusUpdate:
-    """Append a history entry and make it the project's current status."""
+    """Append a system-written history entry (loaders, fixtures) and make it current.
+
+    People's updates go through tracker.updates.operations.record_status_update, which
+    applies the transition rules, locks the project and records the author.
+    """
+    return _add_history_row(
+        session, project, project.status, status=status, progress=progress, note=note,
+        recorded_at=recorded_at,
+    )  # fmt: skip
+
+
+def _add_history_row(
+    session: Session,
+    project: Project,
+    previous_status: str | None,
+    *,
+    status: str,
+    progress: int,
+    note: str,
+    recorded_at: datetime | None,
+) -> StatusUpdate:
     update = StatusUpdate(
         project=project,
-        previous_status=project.status if previous_status == "" else previous_status,
+        previous_status=previous_status,
         status=status,
         progress=check_progress(progress),
         note=note,
     )
-    if recorded_at is not None:
+    if recorded_at is not None:  # else the database's now()
         update.recorded_at = recorded_at
     project.status = status
     project.progress = progress
