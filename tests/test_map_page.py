@@ -89,3 +89,19 @@ def test_private_and_unknown_projects_are_not_found(client, make_project):
 def test_sample_projects_are_marked_as_samples(client, make_project):
     project = make_project(is_sample=True)
     assert "サンプルデータ" in client.get(f"/projects/{project.id}").get_data(as_text=True)
+
+
+def test_staff_find_edit_update_and_restriction_links_on_the_project_page(
+    client, make_project, make_user, login_as
+):
+    project = make_project()
+    anonymous = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert "編集する" not in anonymous and f"/staff/projects/{project.id}" not in anonymous
+    login_as(make_user(role="staff"))
+    html = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    for href in (
+        f"/projects/{project.id}/edit",
+        f"/staff/projects/{project.id}",
+        f"/projects/{project.id}/restrictions",
+    ):
+        assert f'href="{href}"' in html, href
