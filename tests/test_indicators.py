@@ -6,7 +6,7 @@ from datetime import date, datetime
 import pytest
 from shapely.geometry import LineString, Point
 
-from tracker.formatting import JST
+from tracker.formatting import JST, fiscal_year
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.projects.operations import append_history
@@ -163,7 +163,7 @@ def test_api_answers_indicators_with_projects_and_official_difference(
     record_figure(
         session,
         indicator_code="m13_bridges_repaired",
-        fiscal_year=2024,
+        fiscal_year=fiscal_year(datetime.now(JST).date()),  # this year: compared with now
         value=21,
         source="道路施設点検結果",
     )
@@ -182,7 +182,62 @@ def test_api_answers_indicators_with_projects_and_official_difference(
     assert (b["target"], b["target_year"], b["current"]) == (40, 2024, 19)
     assert b["project_ids"] == [bridge.id] and b["projects_counted"] == 1
     assert b["official"]["value"] == 21 and b["difference"] == -2
+    assert b["remaining"] == 21  # 40 - 19
     assert "indicator=m13_bridges_repaired" in b["projects_url"]
+
+
+def test_official_figure_is_compared_with_the_value_for_its_own_year(client, session, make_project):
+    for completed_at in ("2024-09-01 10:00", "2025-05-01 10:00"):
+        bridge = make_project(
+            kind="bridge",
+            indicator_codes=["m13_bridges_repaired"],
+            created_at=at("2024-06-01 09:00"),
+        )
+        append_history(
+            session, bridge, status="completed", progress=100, recorded_at=at(completed_at)
+        )
+    # The official count for fiscal 2024 (to 2025-03-31), published in the summer after.
+    record_figure(
+        session,
+        indicator_code="m13_bridges_repaired",
+        fiscal_year=2024,
+        value=21,
+        source="令和6年度 道路施設点検結果",
+        recorded_at=at("2025-07-01 09:00"),
+    )
+
+    body = client.get("/api/indicators?as_of=2025-08-01").get_json()
+
+    b = next(i for i in body["indicators"] if i["code"] == "m13_bridges_repaired")
+    assert b["current"] == 18 + 2
+    # Fiscal 2024 ended with one of the two: 19 derived against 21 official.
+    assert b["official"]["fiscal_year"] == 2024 and b["difference"] == 19 - 21
+
+
+def test_works_finished_by_the_baseline_year_are_already_in_the_baseline(session, make_project):
+    # River revetment was 0 m at the end of fiscal 2020 (R2), so a line finished on
+    # 2021-03-31 is part of that figure; one finished the next day adds to it.
+    for day, lat, dlat in (
+        ("2021-03-31 23:30", 32.960, 0.004),
+        ("2021-04-01 00:30", 32.950, 0.001),
+    ):
+        line = make_project(
+            kind="revetment",
+            geometry=north_line(lat, dlat),
+            indicator_codes=["m13_revetment"],
+            created_at=at("2020-10-01 09:00"),
+        )
+        append_history(session, line, status="completed", progress=100, recorded_at=at(day))
+
+    revetment = by_code(indicator_values(session))["m13_revetment"]
+
+    later = meridian_metres(32.950, 32.951)
+    assert later == pytest.approx(110.9, abs=0.1)
+    assert float(revetment.current) == pytest.approx(later, abs=0.5)
+    assert len(revetment.project_ids) == 1
+    series = {year: amount for year, amount, _ in revetment.series}
+    assert series[2020] == 0  # R2 is the plan's baseline, not baseline plus its own works
+    assert float(series[2021]) == pytest.approx(later, abs=0.5)
 
 
 def test_api_as_of_gives_values_as_they_stood(client, session, make_project):
@@ -233,14 +288,15 @@ def test_staff_record_an_official_figure_shown_beside_the_derived_one(
     make_project(
         kind="bridge", status="completed", progress=100, indicator_codes=["m13_bridges_repaired"]
     )
+    this_year = fiscal_year(datetime.now(JST).date())
     login_as(make_user(role="staff"))
     response = client.post(
         "/plan/indicators/figures",
         data={
             "indicator": "m13_bridges_repaired",
-            "fiscal_year": "2024",
+            "fiscal_year": str(this_year),
             "value": "22",
-            "source": "令和6年度 道路施設点検結果",
+            "source": "道路施設点検結果",
         },
     )
     assert response.status_code == 201
@@ -249,6 +305,7 @@ def test_staff_record_an_official_figure_shown_beside_the_derived_one(
     page = client.get("/plan/indicators").get_data(as_text=True)
     row = page.split('data-code="m13_bridges_repaired"')[1].split("</tr>")[0]
     assert "19 橋" in row and "22 橋" in row and "-3" in row
+    assert "あと 21 橋" in row  # 40 - 19
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,9 @@
 length of completed linked lines, measured on the geography (metres on the ellipsoid, not
 degrees); % (ratios of building stock) cannot be derived from projects, so it is the latest
 figure staff recorded. An official figure recorded for any indicator is shown beside it.
+
+Only works completed after the baseline year count: the plan's baseline (R2) already holds
+what was finished by the end of fiscal 2020, so the R2 value is the baseline itself.
 """
 
 from dataclasses import dataclass, field
@@ -24,57 +27,45 @@ MEASURE_CODE = "p5.m13"
 METHODS = {"橋": "count", "km": "length", "m": "length"}
 METRES_PER_UNIT = {"km": Decimal(1000), "m": Decimal(1)}
 
-# Completed linked projects now: the status column is the current truth.
-_CURRENT_SQL = text(
-    """
-    SELECT l.indicator_id, count(*) AS n,
-           coalesce(sum(CASE WHEN ST_Dimension(p.geom) = 1
-                             THEN ST_Length(p.geom::geography) END), 0) AS metres,
-           array_agg(p.id ORDER BY p.id) AS ids
-    FROM project_indicators l
-    JOIN projects p ON p.id = l.project_id
-    WHERE p.status = 'completed' AND (:private OR p.is_public)
-    GROUP BY l.indicator_id
-    """
-)
-
-# Completed linked projects at each cutoff, read from the status history: a history row
-# holds from its recorded_at until the next row of the same project.
-_HISTORY_SQL = text(
+# Completed linked projects at each cutoff (NULL: now), read from the status history. A
+# status holds from the entry that changed to it until the next change; only completions
+# after the indicator's baseline year count, since the baseline already holds earlier ones.
+_COMPLETED_SQL = text(
     """
     WITH cutoffs AS (
-        SELECT c.at, c.n FROM unnest(:cutoffs) WITH ORDINALITY AS c(at, n)
+        SELECT coalesce(c.at, 'infinity') AS at, c.n
+        FROM unnest(:cutoffs) WITH ORDINALITY AS c(at, n)
     ), linked AS MATERIALIZED (
-        SELECT l.indicator_id, p.id, p.created_at, p.status,
+        SELECT l.indicator_id, p.id, p.created_at,
+               make_date(i.baseline_year + 1, 4, 1)::timestamp AT TIME ZONE 'Asia/Tokyo'
+                   AS baseline_end,
                CASE WHEN ST_Dimension(p.geom) = 1 THEN ST_Length(p.geom::geography)
                     ELSE 0 END AS metres
         FROM project_indicators l
+        JOIN indicators i ON i.id = l.indicator_id
         JOIN projects p ON p.id = l.project_id
         WHERE (:private OR p.is_public)
-          AND (p.status = 'completed'
-               OR EXISTS (SELECT 1 FROM status_updates s
-                          WHERE s.project_id = p.id AND s.status = 'completed'))
-    ), spans AS (
-        SELECT s.project_id, s.status, s.recorded_at AS since,
-               lead(s.recorded_at) OVER (PARTITION BY s.project_id
-                                         ORDER BY s.recorded_at, s.id) AS until
+          AND p.id IN (SELECT project_id FROM status_updates WHERE status = 'completed')
+    ), history AS (
+        SELECT s.id, s.project_id, s.status, s.recorded_at,
+               lag(s.status) OVER (PARTITION BY s.project_id
+                                   ORDER BY s.recorded_at, s.id) AS before
         FROM status_updates s
         WHERE s.project_id IN (SELECT id FROM linked)
+    ), spans AS (
+        SELECT h.project_id, h.status, h.recorded_at AS since,
+               lead(h.recorded_at) OVER (PARTITION BY h.project_id
+                                         ORDER BY h.recorded_at, h.id) AS until
+        FROM history h
+        WHERE h.before IS DISTINCT FROM h.status
     )
     SELECT c.n, l.indicator_id, count(*) AS n_projects, coalesce(sum(l.metres), 0) AS metres,
            array_agg(l.id ORDER BY l.id) FILTER (WHERE c.n = :ids_for) AS ids
     FROM cutoffs c
     JOIN spans s ON s.status = 'completed' AND s.since < c.at
                 AND (s.until IS NULL OR s.until >= c.at)
-    JOIN linked l ON l.id = s.project_id AND l.created_at < c.at
+    JOIN linked l ON l.id = s.project_id AND l.created_at < c.at AND s.since >= l.baseline_end
     GROUP BY c.n, l.indicator_id
-    UNION ALL
-    -- Now, from the status column; sharing `linked` measures each line only once.
-    SELECT 0, l.indicator_id, count(*), coalesce(sum(l.metres), 0),
-           array_agg(l.id ORDER BY l.id)
-    FROM linked l
-    WHERE :with_now AND l.status = 'completed'
-    GROUP BY l.indicator_id
     """
 ).bindparams(bindparam("cutoffs", type_=ARRAY(TIMESTAMP(timezone=True))))
 
@@ -106,16 +97,25 @@ class IndicatorValue:
     current: Decimal | None = None
     derived: Decimal | None = None
     official: Figure | None = None
+    # The derived value for the official figure's fiscal year, which the official one checks.
+    derived_for_official: Decimal | None = None
     project_ids: list[int] = field(default_factory=list)
     # (fiscal year, value or None, official value or None), oldest first.
     series: list[tuple[int, Decimal | None, Decimal | None]] = field(default_factory=list)
 
     @property
     def difference(self) -> Decimal | None:
-        """Return derived minus official, when both exist."""
-        if self.derived is None or self.official is None:
+        """Return derived minus official for the official figure's year, when both exist."""
+        if self.derived_for_official is None or self.official is None:
             return None
-        return self.derived - self.official.value
+        return self.derived_for_official - self.official.value
+
+    @property
+    def remaining(self) -> Decimal | None:
+        """Return how much is still to do to reach the target (zero once reached)."""
+        if self.current is None:
+            return None
+        return max(Decimal(0), self.target - self.current)
 
     @property
     def share(self) -> float | None:
@@ -132,31 +132,19 @@ def _amount(unit: str, method: str, n: int, metres) -> Decimal:
 
 
 def _completed(
-    session: Session, cutoffs: list[datetime | None], include_private: bool, *, with_ids: bool
+    session: Session, cutoffs: list[datetime | None], include_private: bool
 ) -> dict[tuple[int, int], tuple[int, float, list[int]]]:
-    """Return {(cutoff index, indicator id): (count, metres, ids)}; None means now."""
-    totals = {}
-    past = [(i, c) for i, c in enumerate(cutoffs) if c is not None]
-    now = cutoffs.index(None) if None in cutoffs else None
-    if not past:
-        if now is not None:
-            for row in session.execute(_CURRENT_SQL, {"private": include_private}):
-                totals[(now, row.indicator_id)] = (row.n, row.metres, row.ids)
-        return totals
+    """Return {(cutoff index, indicator id): (count, metres, ids)}; a None cutoff means now.
+
+    Only the last cutoff lists its projects; the earlier ones are only counted.
+    """
     rows = session.execute(
-        _HISTORY_SQL,
-        {
-            "cutoffs": [c for _, c in past],
-            "private": include_private,
-            "with_now": now is not None,
-            # Only the latest value lists its projects; the yearly ones are only counted.
-            "ids_for": len(past) if with_ids and now is None else -1,
-        },
+        _COMPLETED_SQL,
+        {"cutoffs": cutoffs, "private": include_private, "ids_for": len(cutoffs)},
     )
-    for row in rows:
-        index = now if row.n == 0 else past[row.n - 1][0]
-        totals[(index, row.indicator_id)] = (row.n_projects, row.metres, row.ids or [])
-    return totals
+    return {
+        (row.n - 1, row.indicator_id): (row.n_projects, row.metres, row.ids or []) for row in rows
+    }
 
 
 def _figures(session: Session, cutoff: datetime | None) -> dict[int, dict[int, Figure]]:
@@ -174,11 +162,7 @@ def _figures(session: Session, cutoff: datetime | None) -> dict[int, dict[int, F
 
 
 def indicator_values(
-    session: Session,
-    *,
-    as_of: date | None = None,
-    include_private: bool = False,
-    with_series: bool = True,
+    session: Session, *, as_of: date | None = None, include_private: bool = False
 ) -> list[IndicatorValue]:
     """Return measure 13's indicators as they stood at the end of `as_of` (default: now)."""
     indicators = session.scalars(
@@ -190,15 +174,13 @@ def indicator_values(
     if not indicators:
         return []
     cutoff = end_of_day(as_of) if as_of else None
-    today = as_of or datetime.now(JST).date()
     first_year = min(i.baseline_year for i in indicators)
-    last_year = fiscal_year(today)
-    years = list(range(first_year, last_year + 1)) if with_series else []
+    last_year = max(first_year, fiscal_year(as_of or datetime.now(JST).date()))
+    years = list(range(first_year, last_year + 1))
     # The year-end of every earlier year, then the date asked for (or now) for the last one.
     cutoffs: list[datetime | None] = [end_of_day(date(y + 1, 3, 31)) for y in years[:-1]]
     cutoffs.append(cutoff)
-    totals = _completed(session, cutoffs, include_private, with_ids=True)
-    last = len(cutoffs) - 1
+    totals = _completed(session, cutoffs, include_private)
     figures = _figures(session, cutoff)
 
     values = []
@@ -218,16 +200,8 @@ def indicator_values(
         )
         recorded = figures.get(ind.id, {})
         if recorded:
-            latest = recorded[max(recorded)]
-            value.official = latest
-        if method == "recorded":
-            # Before the first recorded year the plan's own baseline is the latest known value.
-            value.current = value.official.value if value.official else ind.baseline
-        else:
-            n, metres, ids = totals.get((last, ind.id), (0, 0, []))
-            value.derived = ind.baseline + _amount(ind.unit, method, n, metres)
-            value.current = value.derived
-            value.project_ids = list(ids)
+            value.official = recorded[max(recorded)]
+        derived_by_year = {}
         for index, year in enumerate(years):
             official = recorded.get(year)
             if method == "recorded":
@@ -237,7 +211,19 @@ def indicator_values(
                 value.series.append((year, amount, None))
             else:
                 n, metres, _ids = totals.get((index, ind.id), (0, 0, []))
-                amount = ind.baseline + _amount(ind.unit, method, n, metres)
-                value.series.append((year, amount, official.value if official else None))
+                derived_by_year[year] = ind.baseline + _amount(ind.unit, method, n, metres)
+                value.series.append(
+                    (year, derived_by_year[year], official.value if official else None)
+                )
+        if method == "recorded":
+            # Before the first recorded year the plan's own baseline is the latest known value.
+            value.current = value.official.value if value.official else ind.baseline
+        else:
+            value.derived = value.current = derived_by_year[last_year]
+            value.project_ids = list(totals.get((len(years) - 1, ind.id), (0, 0, []))[2])
+            if value.official:
+                # A figure for a year not yet over is checked against the latest value.
+                year = min(value.official.fiscal_year, last_year)
+                value.derived_for_official = derived_by_year.get(year)
         values.append(value)
     return values

@@ -18,9 +18,7 @@ def _number(value):
 def list_indicators():
     """Answer each indicator's baseline, target and current value, and the projects counted."""
     as_of = parse_day(request.args.get("as_of"), "as_of")
-    values = indicator_values(
-        get_session(), as_of=as_of, include_private=can_see_private(), with_series=False
-    )
+    values = indicator_values(get_session(), as_of=as_of, include_private=can_see_private())
     items = []
     for v in values:
         item = {
@@ -44,6 +42,7 @@ def list_indicators():
             },
             "difference": _number(v.difference),
             "progress_percent": None if v.share is None else round(v.share, 1),
+            "remaining": _number(v.remaining),
             "projects_counted": len(v.project_ids),
             "project_ids": v.project_ids,
         }

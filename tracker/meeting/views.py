@@ -205,9 +205,7 @@ def print_sheet():
         counts=counts,
         total=sum(counts.values()),
         svg=queries.map_svg_parts(session, filt),
-        values=indicator_values(
-            session, as_of=filt.as_of, include_private=filt.include_private, with_series=False
-        ),
+        values=indicator_values(session, as_of=filt.as_of, include_private=filt.include_private),
         statuses=STATUSES,
         kinds=KINDS,
         printed_at=datetime.now(JST),
