@@ -1,7 +1,9 @@
 """Measure 13's indicators: arithmetic against hand-computed fixtures, as_of, official figures."""
 
 import math
+import re
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 from shapely.geometry import LineString, Point
@@ -9,6 +11,7 @@ from shapely.geometry import LineString, Point
 from tracker.formatting import JST, fiscal_year
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
+from tracker.meeting.charts import axis_ticks
 from tracker.projects.operations import append_history
 
 LON = 131.10  # a meridian inside the city
@@ -353,3 +356,33 @@ def test_dashboard_draws_a_chart_per_indicator_and_links_projects(client, make_p
     assert html.count('<svg class="year-chart"') == 7
     assert "令和7年度" in html  # the fiscal year of the chosen date
     assert "/plan?indicator=m13_bridges_repaired&amp;status=completed&amp;as_of=2026-01-15" in html
+
+
+def test_year_charts_give_their_axis_values(client, make_project):
+    make_project(
+        kind="bridge", status="completed", progress=100, indicator_codes=["m13_bridges_repaired"]
+    )
+    html = client.get("/plan/indicators").get_data(as_text=True)
+    charts = {
+        card.split("</figcaption>")[0]: card
+        for card in html.split('<figure class="chart-card">')[1:]
+    }
+    bridges = charts["\n    <figcaption>補修済橋梁数（橋）"]
+    # 18 → 40 bridges: the axis starts at zero and climbs in tens.
+    assert re.findall(r'class="tick">([\d.,]+)<', bridges) == ["0", "10", "20", "30", "40"]
+    assert re.findall(r'class="bar-value">([\d.,]+)<', bridges) == ["19"]  # this year's bar
+    road = charts["\n    <figcaption>道路改良延長（km）"]
+    # 426.9 → 429.4 km: a cut axis whose first value says where it starts.
+    assert re.findall(r'class="tick">([\d.,]+)<', road) == ["426", "427", "428", "429", "430"]
+
+
+@pytest.mark.parametrize(
+    "low, high, ticks",
+    [
+        ("4.3", "7.1", ["4", "5", "6", "7", "8"]),
+        ("0", "176.4", ["0", "50", "100", "150", "200"]),
+        ("36.3", "60", ["30", "40", "50", "60"]),
+    ],
+)
+def test_axis_values_are_round_and_cover_the_data(low, high, ticks):
+    assert axis_ticks(Decimal(low), Decimal(high)) == [Decimal(t) for t in ticks]

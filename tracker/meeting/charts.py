@@ -6,8 +6,9 @@ from decimal import Decimal
 from tracker.formatting import reiwa_label
 from tracker.indicators.queries import IndicatorValue
 
-WIDTH, HEIGHT = 360, 170
-LEFT, RIGHT, TOP, BOTTOM = 44, 8, 10, 34
+WIDTH, HEIGHT = 440, 220
+LEFT, RIGHT, TOP, BOTTOM = 48, 34, 18, 36
+STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
 
 
 @dataclass
@@ -25,33 +26,54 @@ class Bar:
 
 
 @dataclass
+class Tick:
+    """One value on the vertical axis, with its gridline."""
+
+    y: float
+    value: Decimal
+
+
+@dataclass
 class Chart:
     """Everything the SVG template needs."""
 
     width: int
     height: int
     bars: list[Bar]
+    ticks: list[Tick]
     baseline_y: float
     target_y: float
     axis_y: float
-    low: Decimal
-    high: Decimal
     left: int
     right: int
 
 
+def axis_ticks(low: Decimal, high: Decimal) -> list[Decimal]:
+    """Return round axis values from at or below `low` to at or above `high`, four or so apart.
+
+    The axis starts at zero when zero is near; otherwise it is cut so that 426.9 → 429.4 km
+    does not look flat, and the tick values say where it starts.
+    """
+    if Decimal(0) <= low <= high - low:
+        low = Decimal(0)
+    rough = (high - low or Decimal(1)) / 4
+    magnitude = Decimal(1).scaleb(rough.adjusted())
+    step = next(m * magnitude for m in STEPS if m * magnitude >= rough)
+    first = (low / step).to_integral_value(rounding="ROUND_FLOOR") * step
+    ticks = [first]
+    while ticks[-1] < high or len(ticks) < 2:
+        ticks.append(ticks[-1] + step)
+    return ticks
+
+
 def year_chart(value: IndicatorValue) -> Chart:
-    """Lay out a bar per fiscal year from the baseline year, with baseline and target lines."""
+    """Lay out a bar per fiscal year with a valued axis, and the baseline and target lines."""
     amounts = [a for _, a, _ in value.series if a is not None]
     amounts += [o for _, _, o in value.series if o is not None]
-    low = min([value.baseline, value.target, *amounts])
-    high = max([value.baseline, value.target, *amounts])
-    span = high - low or Decimal(1)
-    # Bars start a little below the smallest value: 426.9 → 429.4 km must not look flat.
-    low = (
-        max(Decimal(0), low - span * Decimal("0.25")) if low >= 0 else low - span * Decimal("0.25")
+    ticks = axis_ticks(
+        min([value.baseline, value.target, *amounts]), max([value.baseline, value.target, *amounts])
     )
-    high = high + span * Decimal("0.1")
+    low, high = ticks[0], ticks[-1]
     plot_h = HEIGHT - TOP - BOTTOM
     plot_w = WIDTH - LEFT - RIGHT
 
@@ -78,11 +100,10 @@ def year_chart(value: IndicatorValue) -> Chart:
         width=WIDTH,
         height=HEIGHT,
         bars=bars,
+        ticks=[Tick(y(t), t) for t in ticks],
         baseline_y=y(value.baseline),
         target_y=y(value.target),
         axis_y=y(low),
-        low=low,
-        high=high,
         left=LEFT,
         right=WIDTH - RIGHT,
     )
