@@ -260,7 +260,9 @@ def test_api_as_of_gives_values_as_they_stood(client, session, make_project):
     assert current["2023-05-01"]["m13_bridges_repaired"] == 19
 
 
-@pytest.mark.parametrize("as_of", ["2023-02-30", "2023-13-01", "yesterday", "2023-1-5"])
+@pytest.mark.parametrize(
+    "as_of", ["2023-02-30", "2023-13-01", "yesterday", "2023-1-5", "9999-12-31", "1999-12-31"]
+)
 def test_api_refuses_impossible_dates_with_a_message(client, as_of):
     response = client.get(f"/api/indicators?as_of={as_of}")
     assert response.status_code == 400

@@ -212,6 +212,10 @@ def test_changes_since_a_date_lists_new_status_changes_and_completions(
         ("/plan/coverage?as_of=0000-00-00", "as_of"),
         ("/plan/changes?since=2024-09-31", "since"),
         ("/plan/changes?since=2024-09-10&until=2024-09-01", "until"),
+        ("/plan?as_of=9999-12-31", "as_of"),  # the day after has no date
+        ("/plan/indicators?as_of=9999-12-31", "as_of"),
+        ("/plan/changes?since=2024-09-01&until=9999-12-31", "until"),
+        ("/plan/coverage?as_of=0001-01-01", "as_of"),
     ],
 )
 def test_bad_input_gets_a_clear_400(client, url, message):

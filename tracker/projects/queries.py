@@ -108,16 +108,19 @@ class ProjectFilter:
 
 
 def parse_day(raw: str | None, name: str) -> date | None:
-    """Read a YYYY-MM-DD date, refusing impossible ones; empty means none."""
+    """Read a YYYY-MM-DD date from 2000 to 2100, refusing impossible ones; empty means none."""
     raw = (raw or "").strip()
     if not raw:
         return None
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise BadInput(f"{name}: not a real date (YYYY-MM-DD): {raw[:20]}") from None
+    if day.year not in FISCAL_YEAR_RANGE:
+        raise BadInput(f"{name}: a date from 2000 to 2100, not {raw}")
+    return day
 
 
 def end_of_day(day: date) -> datetime:
