@@ -50,6 +50,13 @@ def test_wrong_password_and_unknown_login_get_the_same_answer(client, make_user)
     assert client.get("/projects/new").status_code == 302
 
 
+def test_a_login_with_a_nul_character_is_refused_not_crashed(client, session):
+    response = _login(client, "tanaka\x00", PASSWORD)
+    assert response.status_code == 400
+    assert "使えない文字" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(LoginAttempt)) == 0
+
+
 def test_inactive_users_cannot_sign_in(client, make_user):
     make_user(login="left", password=PASSWORD, is_active=False)
     assert "違います" in _login(client, "left", PASSWORD).get_data(as_text=True)
@@ -302,3 +309,78 @@ def test_staff_only_projects_are_seen_by_signed_in_roles_only(
     assert (private.id in ids) is sees_private
     page = client.get(f"/projects/{private.id}")
     assert page.status_code == (200 if sees_private else 404)
+
+
+# --- Every write route ----------------------------------------------------------------------
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Anyone may try to sign in, and signing out only ends one's own session.
+OPEN_TO_ALL = {"accounts.login", "accounts.logout"}
+
+
+def write_routes(app) -> list[tuple[str, str, str]]:
+    """Return (endpoint, method, rule) of every route that changes something."""
+    return sorted(
+        (rule.endpoint, method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods & WRITE_METHODS
+    )
+
+
+def _url(rule: str, project_id: int) -> str:
+    return re.sub(r"<[^>]+>", str(project_id), rule)
+
+
+def _history_size(session) -> int:
+    session.expire_all()
+    return session.scalar(
+        text(
+            "SELECT (SELECT count(*) FROM status_updates) + (SELECT count(*) FROM project_changes)"
+        )
+    )
+
+
+def test_every_write_route_refuses_anonymous_and_viewer_callers(
+    app, client, session, make_user, make_project, login_as
+):
+    from tracker.accounts.operations import create_token
+
+    project = make_project()
+    routes = [r for r in write_routes(app) if r[0] not in OPEN_TO_ALL]
+    # The listing itself works: the API, the forms and the staff flow are all in it.
+    assert {"api.update_project_view", "editing.edit_project", "staff.submit_update"} <= {
+        endpoint for endpoint, _method, _rule in routes
+    }
+    before = _history_size(session)
+    viewer = make_user(role="viewer")
+    token = {"Authorization": f"Bearer {create_token(session, viewer)}"}
+    body = {"status": "construction", "progress": 50, "name": "上書き"}
+    for endpoint, method, rule in routes:
+        url = _url(rule, project.id)
+        anonymous = app.test_client().open(url, method=method, data=body)
+        where = f"{method} {url} ({endpoint})"
+        assert anonymous.status_code in (302, 401), where
+        if anonymous.status_code == 302:
+            assert anonymous.headers["Location"].startswith("/login"), where
+        assert client.open(url, method=method, json=body, headers=token).status_code == 403, where
+        login_as(viewer)
+        assert client.open(url, method=method, data=body).status_code == 403, where
+    assert _history_size(session) == before
+
+
+def test_every_cookie_signed_write_needs_the_csrf_token(
+    csrf_app, session, make_user, make_project, login_as
+):
+    project = make_project()
+    client = csrf_app.test_client()
+    login_as(make_user(role="admin"), client)
+    before = _history_size(session)
+    for endpoint, method, rule in write_routes(csrf_app):
+        url = _url(rule, project.id)
+        response = client.open(
+            url, method=method, data={"status": "construction", "progress": "50"}
+        )
+        assert response.status_code == 400, f"{method} {url} ({endpoint})"
+    assert _history_size(session) == before
+    # Signed in still: the refused sign-out did not go through either.
+    assert client.get("/projects/new").status_code == 200

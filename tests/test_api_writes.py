@@ -92,6 +92,10 @@ def test_creation_is_audited_with_its_author(client, token_for, session, make_us
         ({"plan_items": ["p99.m1"]}, "plan_items"),
         ({"indicators": "m13_bridges_repaired"}, "indicators"),
         ({"colour": "red"}, "colour"),
+        ({"name": "坂梨橋\x00"}, "name"),
+        # A new project follows the same rules as a status update.
+        ({"status": "completed", "progress": 40, "actual_end": "2025-12-01"}, "progress"),
+        ({"status": "completed", "progress": 100}, "actual_end"),
     ],
 )
 def test_bad_fields_are_refused_by_name(client, token_for, session, change, field):
@@ -130,6 +134,8 @@ BOWTIE = {
         ({"type": "Point", "coordinates": [130.7, 32.8]}, "bridge", "outside the Aso City"),
         ({"type": "Point", "coordinates": [LAT, LON]}, "bridge", "not longitude/latitude"),
         (BOWTIE, "sabo", "invalid"),
+        ({"type": "Point", "coordinates": [float("nan"), LAT]}, "bridge", "finite numbers"),
+        ({"type": "Point", "coordinates": [LON, float("inf")]}, "bridge", "finite numbers"),
     ],
 )
 def test_refused_geometries_say_why_and_save_nothing(
@@ -155,6 +161,20 @@ def test_a_self_intersecting_polygon_comes_back_repaired(client, token_for, sess
         "/api/projects", json=feature(body["repaired"], kind="sabo"), headers=token_for()
     )
     assert again.status_code == 201
+
+
+def test_a_height_from_a_gps_is_dropped_not_refused(client, token_for):
+    point = {"type": "Point", "coordinates": [LON, LAT, 512.5]}
+    response = client.post("/api/projects", json=feature(point), headers=token_for())
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["geometry"]["coordinates"] == [LON, LAT]
+
+
+def test_a_completed_project_is_registered_with_its_end_date(client, token_for):
+    done = {"status": "completed", "progress": 100, "actual_end": "2025-12-01"}
+    response = client.post("/api/projects", json=feature(**done), headers=token_for())
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["properties"]["actual_end"] == "2025-12-01"
 
 
 def test_a_point_just_outside_the_boundary_is_within_tolerance(client, token_for, session):
@@ -252,6 +272,28 @@ def test_a_stale_edit_gets_412_and_never_overwrites(client, token_for, session, 
     assert second.headers["ETag"] == first.headers["ETag"]
     session.expire_all()
     assert (bridge.department, bridge.name) == ("土木課", "宮地橋 補修")
+
+
+def test_an_etag_with_an_impossible_version_is_stale(client, token_for, session, bridge):
+    response = client.patch(
+        f"/api/projects/{bridge.id}",
+        json={"properties": {"name": "上書き"}},
+        headers=token_for() | {"If-Match": f'"p{bridge.id}-v{10**30}"'},
+    )
+    assert response.status_code == 412
+    session.expire_all()
+    assert bridge.name == "宮地橋 補修"
+
+
+def test_an_id_too_large_for_the_database_is_not_found(client, token_for):
+    huge = 10**20
+    response = client.post(
+        f"/api/projects/{huge}/updates",
+        json={"status": "design", "progress": 5},
+        headers=token_for(),
+    )
+    assert response.status_code == 404 and "error" in response.get_json()
+    assert client.get(f"/api/projects/{huge}").status_code == 404
 
 
 def test_an_etag_of_another_project_does_not_match(client, token_for, bridge, make_project):

@@ -240,6 +240,35 @@ def test_a_refused_geometry_edit_keeps_the_project(client, session, staff, bridg
     assert bridge.name == "宮地橋 補修" and bridge.version == 1
 
 
+def test_a_form_with_an_impossible_version_is_stale_not_an_error(client, session, staff, bridge):
+    page = client.get(f"/projects/{bridge.id}/edit").get_data(as_text=True)
+    data = edit_data(page, version=str(10**30), name="変わってはいけない")
+    assert client.post(f"/projects/{bridge.id}/edit", data=data).status_code == 409
+    session.expire_all()
+    assert bridge.name == "宮地橋 補修"
+
+
+def test_a_completed_project_keeps_its_end_date(client, session, staff, make_project):
+    from datetime import date
+
+    done = make_project(status="completed", progress=100, actual_end=date(2025, 3, 31))
+    page = client.get(f"/projects/{done.id}/edit").get_data(as_text=True)
+    response = client.post(f"/projects/{done.id}/edit", data=edit_data(page, actual_end=""))
+    assert response.status_code == 400
+    assert "完了日（実績終了日）が必要です" in response.get_data(as_text=True)
+    session.expire_all()
+    assert done.actual_end == date(2025, 3, 31)
+
+
+def test_a_new_completed_project_needs_full_progress(client, session, staff):
+    before = count(session)
+    data = form_data(status="completed", progress="60", actual_end="2025-03-31")
+    response = client.post("/projects/new", data=data)
+    assert response.status_code == 400
+    assert "進捗を100%にしてください" in response.get_data(as_text=True)
+    assert count(session) == before
+
+
 def test_the_edit_form_changes_neither_status_nor_progress(client, staff, bridge):
     text = client.get(f"/projects/{bridge.id}/edit").get_data(as_text=True)
     assert 'name="status"' not in text and 'name="progress"' not in text

@@ -244,6 +244,8 @@ def test_who_may_post(client, session, make_project, make_user, login_as):
         ({"status": "design", "progress": 5, "position": {"lat": 95, "lon": 131}}, "position"),
         ({"status": "design", "progress": 5, "position": [131, 32]}, "position"),
         ({"status": "design", "progress": 5, "note": 7}, "note"),
+        ({"status": "design", "progress": 5, "note": "型枠\x00完了"}, "note"),
+        ({"status": "design", "progress": 5, "actual_end": "2024-02-30"}, "actual_end"),
         ({"status": "completed", "progress": 100}, "status"),
     ],
 )
@@ -475,6 +477,11 @@ def test_projects_near_me_come_nearest_first(client, make_user, login_as, make_p
     by_name = client.get("/staff/nearby.json?q=内牧温泉").json["projects"]
     assert [p["name"] for p in by_name] == ["内牧温泉橋"]
     assert client.get("/staff/nearby.json").status_code == 400
+    for lat, lon in (("nan", "131"), ("33", "inf"), ("95", "131")):
+        response = client.get(
+            f"/staff/nearby.json?lat={lat}&lon={lon}", headers={"Accept": "application/json"}
+        )
+        assert response.status_code == 400 and response.json["error"].startswith("lat: ")
 
 
 def test_the_form_offers_only_allowed_statuses(client, make_user, login_as, make_project):

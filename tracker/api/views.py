@@ -123,7 +123,8 @@ def _expected_version(project: Project) -> int:
         )
     if request.if_match.star_tag:
         abort(428, description="If-Match: * would overwrite blindly; send the project's ETag")
-    pattern = re.compile(rf"p{project.id}-v(\d+)")
+    # At most 9 digits: any version the database can hold, never one too large to query.
+    pattern = re.compile(rf"p{project.id}-v(\d{{1,9}})")
     for tag in request.if_match.as_set(include_weak=True):
         match = pattern.fullmatch(tag)
         if match:

@@ -116,10 +116,13 @@ def edit_project(project_id: int):
 
 
 def _int(value) -> int:
+    # A version the form cannot have been loaded at (garbage, or too large for the
+    # database) is stale: the person sees what is stored now.
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return -1
+    return number if 0 <= number < 2**31 else -1
 
 
 def _load(form: ProjectForm, project: Project, values: dict) -> None:

@@ -1,6 +1,7 @@
 """Writes to projects and their history; views and loaders call these, never the tables."""
 
 import json
+import math
 from datetime import date, datetime
 from typing import Any
 
@@ -12,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
 from tracker.errors import BadInput
-from tracker.geometry import check_geometry
+from tracker.geometry import GeometryRefused, check_geometry
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change
 from tracker.projects.models import Project, StatusUpdate
 from tracker.projects.vocab import KINDS, STATUSES
+from tracker.updates.transitions import check_state
 
 # The fields an edit may change, by the names the API uses. Status and progress are not
 # among them: they change through status updates, which keep their own history and rules.
@@ -129,7 +131,13 @@ def create_project(
             "actual_end": actual_end,
         }
     )
-    check_geometry(session, geometry, kind)
+    if user is not None:
+        # What people enter follows the status rules; loaded records are taken as they
+        # stand (shelters completed before any record was kept have no end date).
+        check_state(
+            status=status, progress=progress, actual_start=actual_start, actual_end=actual_end
+        )
+    geometry = check_geometry(session, flat_geometry(geometry), kind)
     project = Project(
         name=name,
         kind=kind,
@@ -208,10 +216,19 @@ def update_project(
     if not isinstance(new["public"], bool):
         raise BadInput("public: must be true or false")
     _check_dates(new)
+    if new["actual_start"] != old["actual_start"] or new["actual_end"] != old["actual_end"]:
+        # A completed project keeps its end date: an edit cannot clear it.
+        check_state(
+            status=project.status,
+            progress=project.progress,
+            actual_start=new["actual_start"],
+            actual_end=new["actual_end"],
+        )
     if new["kind"] not in KINDS:
         raise BadInput(f"kind: unknown kind {new['kind']!r}")
     if not isinstance(new["geometry"], BaseGeometry):
         raise BadInput("geometry: not a geometry")
+    new["geometry"] = flat_geometry(new["geometry"])
     if new["kind"] != old["kind"] or not _same_shape(new["geometry"], old["geometry"]):
         check_geometry(session, new["geometry"], new["kind"])
     plan_items = find_plan_items(session, new["plan_items"])
@@ -268,6 +285,15 @@ def project_values(project: Project, *, geometry_as_shape: bool = False) -> dict
         value = getattr(project, field)
         values[field] = value if geometry_as_shape else _jsonable(value)
     return values
+
+
+def flat_geometry(geometry: BaseGeometry) -> BaseGeometry:
+    """Return the geometry without heights (a GPS may add them), refusing NaN or infinity."""
+    if not all(map(math.isfinite, shapely.get_coordinates(geometry).flat)):
+        raise GeometryRefused(
+            "coordinates must be finite numbers (no NaN or Infinity)", reason="coordinates"
+        )
+    return shapely.force_2d(geometry)
 
 
 def _check_name(name) -> str:

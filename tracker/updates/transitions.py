@@ -26,6 +26,21 @@ def allowed_next(status: str) -> list[str]:
     return [s for s in STATUSES if s in TRANSITIONS[status]]
 
 
+def check_state(
+    *, status: str, progress: int, actual_start: date | None, actual_end: date | None
+) -> None:
+    """Refuse a state no project may be in, whether reached by an update or entered new."""
+    if status not in STATUSES:
+        raise BadInput("status: " + _("不明な状況です: %(status)s", status=status))
+    if status == "completed":
+        if progress != 100:
+            raise BadInput("progress: " + _("完了にするには進捗を100%にしてください"))
+        if actual_end is None:
+            raise BadInput("actual_end: " + _("完了にするには完了日（実績終了日）が必要です"))
+        if actual_start is not None and actual_end < actual_start:
+            raise BadInput("actual_end: " + _("完了日が着手日より前になっています"))
+
+
 def check_change(
     *,
     previous_status: str,
@@ -50,13 +65,7 @@ def check_change(
                 allowed=allowed,
             )
         )
-    if status == "completed":
-        if progress != 100:
-            raise BadInput("progress: " + _("完了にするには進捗を100%にしてください"))
-        if actual_end is None:
-            raise BadInput("actual_end: " + _("完了にするには完了日（実績終了日）が必要です"))
-        if actual_start is not None and actual_end < actual_start:
-            raise BadInput("actual_end: " + _("完了日が着手日より前になっています"))
+    check_state(status=status, progress=progress, actual_start=actual_start, actual_end=actual_end)
     if note:
         return
     # These changes are easy to misread later without a reason beside them.

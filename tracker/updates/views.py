@@ -90,6 +90,9 @@ def nearby():
         point = (float(lon), float(lat)) if lat and lon else (None, None)
     except ValueError:
         raise BadInput("lat: " + _("緯度・経度は数値で指定してください")) from None
+    if lat and lon and not (-180 <= point[0] <= 180 and -90 <= point[1] <= 90):
+        # Also refuses nan and inf, which compare false with everything.
+        raise BadInput("lat: " + _("緯度・経度の範囲外です"))
     if point == (None, None) and not name:
         raise BadInput("q: " + _("位置か事業名を指定してください"))
     results = projects_near(get_session(), lon=point[0], lat=point[1], name=name)
