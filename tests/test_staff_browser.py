@@ -2,11 +2,14 @@
 record an update with a photo, then record one without signal and see it sent once."""
 
 import io
+import threading
 
+import pytest
 from PIL import Image
 from playwright.sync_api import expect
 from shapely.geometry import Point
 from sqlalchemy import func, select
+from werkzeug.serving import make_server
 
 from tests.conftest import MIYAJI_STATION, UCHINOMAKI_STATION
 from tracker.projects.models import StatusUpdate
@@ -112,4 +115,48 @@ def test_field_update_online_then_offline_at_375px(
     page.screenshot(path=str(artifacts_dir / "staff_sent_375.png"), full_page=True)
     assert recorded(session, near, "電波なしで記録した配筋") == 1
     assert near.id and page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.errors == []
+
+
+@pytest.fixture
+def csrf_live_server(csrf_app):
+    """Serve the app with CSRF checks on, as it runs for real (see conftest.live_server)."""
+    server = make_server("127.0.0.1", 0, csrf_app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+def test_an_update_made_after_signing_out_waits_for_the_next_sign_in(
+    csrf_live_server, page, session, client, login_as, make_user, make_project, artifacts_dir
+):
+    project = make_project(name="宮地駅前橋 補修")
+    user = make_user("staff")
+    live_server = csrf_live_server
+    sign_in(page, live_server, client, login_as, user)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/staff/projects/{project.id}")
+
+    # The phone's sign-in is gone (signed out in another tab, or it ran out) while the
+    # form stays open: no CSRF token works now, yet the update is kept, not refused.
+    page.context.clear_cookies()
+    page.get_by_label("設計中").check()
+    page.get_by_label("メモ").fill("詳細設計に着手")
+    page.get_by_role("button", name="記録する").click()
+    expect(page.locator("#form-message")).to_contain_text("ログインし直すと送信します")
+    outbox = page.locator("#outbox")
+    expect(outbox).to_contain_text("送信待ち")
+    expect(outbox).to_contain_text("詳細設計に着手")
+    expect(outbox.get_by_role("link", name="ログインし直すと送信します")).to_be_visible()
+    page.screenshot(path=str(artifacts_dir / "staff_signed_out_375.png"), full_page=True)
+    assert recorded(session, project, "詳細設計に着手") == 0
+
+    # Signed in again, it goes by itself, once.
+    sign_in(page, live_server, client, login_as, user)
+    page.reload()
+    expect(outbox).to_be_hidden(timeout=30_000)
+    expect(page.locator("#history li").first).to_contain_text("詳細設計に着手")
+    assert recorded(session, project, "詳細設計に着手") == 1
     assert page.errors == []

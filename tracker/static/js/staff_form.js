@@ -166,7 +166,7 @@
           return;
         }
         if (result.state === "sent") show("ok", text.sent);
-        else if (result.state === "login") show("bad", result.error || "");
+        else if (result.state === "login") show("bad", text.login);
         else show("queued", text.queued);
         form.reset();
         photoNames.textContent = "";

@@ -11,6 +11,8 @@
   var listeners = [];
   var flushing = null;
   var dbPromise = null;
+  // Set when the server asked to sign in again; the outbox then says so, with a link.
+  var loginNeeded = false;
 
   function openDb() {
     if (!dbPromise) {
@@ -113,18 +115,22 @@
     return post(item, token).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.status === 201) {
+          loginNeeded = false;
           return remove(item.client_id).then(function () {
             window.dispatchEvent(new CustomEvent("aso:sent", { detail: { item: item, update: data } }));
             return { state: "sent", update: data };
           });
         }
-        if (response.status === 400 && /csrf/i.test(data.error || "") && !item.retriedToken) {
-          item.retriedToken = true;
-          return freshToken().then(function (t) { return sendNow(item, t); });
+        if (response.status === 400 && /csrf/i.test(data.error || "")) {
+          if (!item.retriedToken) {
+            item.retriedToken = true;
+            return freshToken().then(function (t) { return sendNow(item, t); });
+          }
+          // No token works without a sign-in (signed out, or the session ran out):
+          // nothing is wrong with the update itself, so it waits for the next sign-in.
+          return askToSignIn();
         }
-        if (response.status === 401) {
-          return { state: "login", error: data.error };
-        }
+        if (response.status === 401) return askToSignIn();
         if (response.status >= 500 || response.status === 408 || response.status === 429) {
           return { state: "offline", error: data.error };
         }
@@ -136,6 +142,11 @@
     }, function () {
       return { state: "offline" };
     });
+  }
+
+  function askToSignIn() {
+    loginNeeded = true;
+    return changed().then(function () { return { state: "login" }; });
   }
 
   /* Keep an update on the device first, then try to send it at once. */
@@ -223,6 +234,8 @@
       }
       ul.appendChild(li);
     });
+    var login = box.querySelector(".outbox-login");
+    if (login) login.hidden = !loginNeeded || !items.some(function (i) { return i.state !== "failed"; });
     box.hidden = items.length === 0;
   }
 
