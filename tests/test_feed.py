@@ -1,5 +1,7 @@
 """The Atom feed of nearby works: valid Atom, newest first, public only, no account."""
 
+import html
+import re
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
@@ -83,3 +85,38 @@ def test_feed_in_english_and_bad_points_refused(client, make_project):
     assert root.find(f"{A}title").text == "Aso City: works within 1 km"
     assert feed(client, lat=35.68, lon=139.76).status_code == 400
     assert feed(client, radius=20000).status_code == 400
+
+
+def test_a_progress_report_reads_as_progress_not_as_a_change(client, session, make_project):
+    works = make_project(name="狩尾橋", geometry=north(100), created_at=at(1))
+    append_history(session, works, status="construction", progress=20, recorded_at=at(5))
+    append_history(session, works, status="construction", progress=60, recorded_at=at(9))
+
+    titles = [e.find(f"{A}title").text for e in ET.fromstring(feed(client).data).iter(f"{A}entry")]
+
+    assert titles[0] == "狩尾橋: 進捗 60%（工事中）"
+    assert titles[1] == "狩尾橋: 未着手 → 工事中"
+
+
+def test_feed_id_is_the_same_for_the_same_circle_and_english_stays_english(
+    app, client, make_project
+):
+    make_project(name="橋", geometry=north(100))
+    plain = ET.fromstring(feed(client).data).find(f"{A}id").text
+    shuffled = client.get(
+        "/near/feed.atom", query_string={"radius": 1000, "utm": "x", "lon": HERE[0], "lat": HERE[1]}
+    )
+    assert ET.fromstring(shuffled.data).find(f"{A}id").text == plain
+
+    # The English page offers the English feed, which links back to the English page.
+    page = client.get("/near", query_string={"lat": HERE[1], "lon": HERE[0], "lang": "en"})
+    href = re.search(
+        r'type="application/atom\+xml"[^>]*href="([^"]+)"', page.get_data(as_text=True)
+    )
+    # A feed reader has no cookie: the language must travel in the feed's address.
+    english = app.test_client().get(html.unescape(href.group(1)))
+    root = ET.fromstring(english.data)
+    assert root.find(f"{A}title").text == "Aso City: works within 1 km"
+    assert root.find(f"{A}id").text != plain
+    alternate = root.find(f"{A}link[@rel='alternate']").get("href")
+    assert "lang=en" in alternate

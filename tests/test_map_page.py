@@ -4,6 +4,8 @@ import re
 
 from shapely.geometry import LineString
 
+from tests.conftest import local_only
+
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
 
@@ -105,3 +107,24 @@ def test_staff_find_edit_update_and_restriction_links_on_the_project_page(
         f"/projects/{project.id}/restrictions",
     ):
         assert f'href="{href}"' in html, href
+
+
+def test_on_a_phone_the_map_and_its_credits_fit_the_screen(live_server, browser, artifacts_dir):
+    context = browser.new_context(viewport={"width": 375, "height": 667}, has_touch=True)
+    context.route("**/*", local_only)
+    page = context.new_page()
+    try:
+        page.goto(live_server + "/")
+        page.wait_for_function("window.asoMapReady === true", timeout=15000)
+        credit = page.locator(".leaflet-control-attribution")
+        box = credit.bounding_box()
+        # Seen without scrolling: the whole credit lies inside the first screen.
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 667
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+        text = credit.inner_text()
+        assert "地理院タイル" in text and "国土数値情報" in text and "国土地理院" in text
+        assert page.locator(".map-notice").is_visible()
+        assert page.evaluate("document.documentElement.scrollHeight") <= 667
+        page.screenshot(path=str(artifacts_dir / "city_map_phone.png"))
+    finally:
+        context.close()

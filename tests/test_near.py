@@ -141,12 +141,28 @@ def test_a_point_from_the_map_or_the_location_button_works_too(client, make_proj
     assert "地点の近くの橋" in page
 
 
-def test_bad_input_is_explained_on_the_page(client):
+def alert_of(answer) -> str:
+    html = answer.get_data(as_text=True)
+    return text_of(re.search(r'<p class="form-error" role="alert">(.*?)</p>', html).group(1))
+
+
+def test_bad_input_is_explained_on_the_page_in_the_readers_language(client):
     answer = client.get("/near?lat=abc&lon=131&radius=500")
     assert answer.status_code == 400
-    assert 'role="alert"' in answer.get_data(as_text=True)
-    assert "lat: not a number" in answer.get_data(as_text=True)
-    assert client.get("/near?place=d-nowhere").status_code == 400
+    assert alert_of(answer) == (
+        "場所または範囲の指定を読み取れませんでした。一覧から選び直してください。"
+    )
+    unknown = client.get("/near?place=d-nowhere")
+    assert unknown.status_code == 400
+    assert alert_of(unknown) == "選んだ場所が見つかりません。一覧から選び直してください。"
+    # "Use my location" pressed in Kumamoto city, 26 km beyond the boundary.
+    far = client.get("/near?lat=32.80&lon=130.71&radius=1000")
+    assert far.status_code == 400
+    assert alert_of(far).startswith("その地点は阿蘇市の境界から約26 km離れています。")
+    english = client.get("/near?lat=32.80&lon=130.71&radius=1000&lang=en")
+    assert alert_of(english).startswith("That point is about 26 km outside Aso City.")
+    # The form is still there to pick a place from the list.
+    assert '<select id="near-place" name="place">' in far.get_data(as_text=True)
 
 
 def test_english_switch_is_remembered(client, make_project):
@@ -166,7 +182,8 @@ def test_english_switch_is_remembered(client, make_project):
     assert '<html lang="en">' in html
     assert "Works within 1 km of Uchinomaki" in page
     assert "Under construction (progress 40%)" in page
-    assert "Expected to finish in March 2027 (FY2026 (令和8年度))" in page
+    assert "Expected to finish in March 2027, FY2026 (Reiwa 8)" in page
+    assert "令和" not in page
     assert "Nearest shelters" in page and "Designated shelter" in page
     assert ">日本語</a>" in html
 

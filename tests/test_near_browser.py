@@ -114,3 +114,24 @@ def test_without_javascript_the_form_and_results_still_work(
     assert page.locator(".result").count() == 2
     assert "Alternating one-lane traffic" in page.locator(".restrictions-now").inner_text()
     page.screenshot(path=str(artifacts_dir / "near_phone_nojs_en.png"), full_page=True)
+    # Only names and staff-written notes stay Japanese, each marked lang="ja" for screen readers.
+    unmarked = page.evaluate(
+        """() => {
+            document.querySelectorAll('[lang="ja"]').forEach((el) => el.remove());
+            return document.body.innerText.match(/[\\u3040-\\u30ff\\u3400-\\u9fff\\uff01-\\uff5e]+/g);
+        }"""
+    )
+    assert unmarked is None
+
+
+def test_the_header_stays_compact_on_a_phone(live_server, phone):
+    page = phone()
+    page.goto(live_server + "/near")
+    header = page.locator(".site-header").bounding_box()
+    # Title and language on one row, the menu on a second: not four rows pushing the page down.
+    assert header["height"] <= 2 * 48
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    link = page.get_by_role("link", name="近くの工事・避難所")
+    assert link.get_attribute("aria-current") == "page"
+    assert link.bounding_box()["height"] >= 44
+    assert page.get_by_role("link", name="English").bounding_box()["height"] >= 44

@@ -21,6 +21,11 @@ UrlFor = Callable[[str], str]
 GSI_ATTRIBUTION = (
     '<a href="https://maps.gsi.go.jp/development/ichiran.html" target="_blank">地理院タイル</a>'
 )
+# The city map's own data, credited beside the tiles so that every source stays in view even
+# on a phone, where the page has no room for a footer under the map.
+CITY_DATA_ATTRIBUTION = (
+    "「国土数値情報（行政区域データ）」（国土交通省）を加工して作成 | 指定避難所: 国土地理院"
+)
 # (name in the layer control, GSI tile set, file type); the first is the default.
 BASE_LAYERS = (
     ("地理院 標準地図", "std", "png"),
@@ -95,12 +100,12 @@ class _ProjectLayers(JSCSSMixin):
 class _Shapes(MacroElement):
     """Fixed GeoJSON geometries drawn with one style; the view is fitted to them."""
 
-    def __init__(self, geojson: dict, style: dict, *, max_zoom: int):
+    def __init__(self, geojson: dict, style: dict, *, max_zoom: int, attribution: str = ""):
         super().__init__()
         self._name = "Shapes"
         self.geometries = _geometries(geojson)
         # Not interactive: clicks go through to the project layers beneath.
-        self.options = {"style": style, "interactive": False}
+        self.options = {"style": style, "interactive": False, "attribution": attribution}
         self.max_zoom = max_zoom
 
     def render(self, **kwargs):
@@ -144,7 +149,9 @@ def build_city_map(
     m = _base_map("aso-map--city", vendor_url, static_url)
     for index, (name, tileset, ext) in enumerate(BASE_LAYERS):
         _gsi_layer(name, tileset, ext, show=index == 0).add_to(m)
-    _Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM).add_to(m)
+    _Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM, attribution=CITY_DATA_ATTRIBUTION).add_to(
+        m
+    )
     # Collapsed is Leaflet's phone-friendly default; project_layers.js opens it on wide maps.
     control = folium.LayerControl(collapsed=True).add_to(m)
     # Added after the control: its script refers to the control's variable.

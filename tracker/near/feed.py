@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
-from flask import request, url_for
+from flask import url_for
 from sqlalchemy.orm import Session
 
 from tracker.near import wording
@@ -25,12 +25,26 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def circle_url(endpoint: str, circle: Circle, locale: str, **url_args) -> str:
+    """Return the URL of the page or the feed for a circle; an English reader's stays English."""
+    if locale != "ja":
+        url_args["lang"] = locale
+    return url_for(
+        endpoint,
+        lat=f"{circle.lat:.5f}",
+        lon=f"{circle.lon:.5f}",
+        radius=f"{circle.radius_m:g}",
+        **url_args,
+    )
+
+
 def build_feed(session: Session, circle: Circle, locale: str) -> bytes:
     """Return the feed as UTF-8 XML, newest entry first."""
     entries = recent_changes(session, circle)
-    feed_url = request.url
+    # The feed's id is its own canonical address, whatever order or extra arguments the request
+    # came with: the same circle in the same language is always the same feed.
+    feed_url = circle_url("near.near_feed", circle, locale, _external=True)
     root = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": locale})
-    # The feed's id is its own address: the same circle always gives the same feed.
     _el(root, "id", feed_url)
     radius = wording.distance_label(circle.radius_m)
     _el(root, "title", wording._("阿蘇市 近くの工事（半径 %(radius)s）", radius=radius))
@@ -42,13 +56,7 @@ def build_feed(session: Session, circle: Circle, locale: str) -> bytes:
     newest = entries[0].recorded_at if entries else datetime.now(UTC)
     _el(root, "updated", _iso(newest))
     _el(root, "link", rel="self", type="application/atom+xml", href=feed_url)
-    page = url_for(
-        "near.near_page",
-        lat=f"{circle.lat:.5f}",
-        lon=f"{circle.lon:.5f}",
-        radius=f"{circle.radius_m:g}",
-        _external=True,
-    )
+    page = circle_url("near.near_page", circle, locale, _external=True)
     _el(root, "link", rel="alternate", type="text/html", href=page)
     author = _el(root, "author")
     _el(author, "name", wording._("阿蘇市"))
@@ -64,6 +72,14 @@ def _entry(root: ET.Element, entry) -> None:
     status = str(wording.STATUS_SHORT[entry.status])
     if entry.previous_status is None:
         title = wording._("新しい事業: %(name)s（%(status)s）", name=entry.name, status=status)
+    elif entry.previous_status == entry.status:
+        # A progress report without a change of status.
+        title = wording._(
+            "%(name)s: 進捗 %(progress)s%%（%(status)s）",
+            name=entry.name,
+            progress=entry.progress,
+            status=status,
+        )
     else:
         title = wording._(
             "%(name)s: %(old)s → %(new)s",

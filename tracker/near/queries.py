@@ -74,6 +74,17 @@ def parse_point(args) -> tuple[float, float]:
     return lat, lon
 
 
+class OutsideCity(BadInput):
+    """A point too far from Aso City to serve; `distance_m` says how far beyond its boundary."""
+
+    def __init__(self, distance_m: float):
+        super().__init__(
+            f"lat/lon: the point is {distance_m / 1000:.1f} km outside Aso City; "
+            f"at most {MAX_OUTSIDE_CITY_M // 1000} km beyond its boundary is served"
+        )
+        self.distance_m = distance_m
+
+
 def check_near_city(session: Session, lat: float, lon: float) -> None:
     """Refuse a point more than 20 km beyond the city boundary."""
     distance = session.scalar(
@@ -87,10 +98,7 @@ def check_near_city(session: Session, lat: float, lon: float) -> None:
         {"lat": lat, "lon": lon, "code": CITY_CODE},
     )
     if distance is not None and distance > MAX_OUTSIDE_CITY_M:
-        raise BadInput(
-            f"lat/lon: the point is {distance / 1000:.1f} km outside Aso City; "
-            f"at most {MAX_OUTSIDE_CITY_M // 1000} km beyond its boundary is served"
-        )
+        raise OutsideCity(distance)
 
 
 def circle_from_args(session: Session, args) -> Circle:

@@ -19,7 +19,9 @@ from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, GSI_ATTRIBUTION, MAX_
 from tracker.near import feed, wording
 from tracker.near.places import StartPlace, find_place, start_places
 from tracker.near.queries import (
+    MAX_OUTSIDE_CITY_M,
     Circle,
+    OutsideCity,
     check_near_city,
     circle_from_args,
     nearby_collection,
@@ -53,6 +55,10 @@ def nearby_api():
     return Response(body, mimetype=GEOJSON)
 
 
+class UnknownPlace(BadInput):
+    """A place key that is not in the page's list (an old bookmark, a typo)."""
+
+
 @dataclass
 class Choice:
     """What the page was asked for: a listed place or a point, and a radius."""
@@ -72,9 +78,24 @@ def _read_choice(session, args) -> Choice:
     if key:
         place = find_place(session, key)
         if place is None:
-            raise BadInput(wording._("選んだ場所が見つかりません。一覧から選び直してください。"))
+            raise UnknownPlace(f"place: not in the list: {key!r}")
         return Choice(Circle(place.lat, place.lon, radius), place, key)
     return Choice(None, None, "")
+
+
+def _page_error(error: BadInput) -> str:
+    """Say in the reader's language what went wrong; the API's messages are for programs."""
+    if isinstance(error, OutsideCity):
+        # Most often "use my location" pressed far from Aso.
+        return wording._(
+            "その地点は阿蘇市の境界から約%(km)s km離れています。"
+            "市内か、境界から%(limit)s km以内の場所を選んでください。",
+            km=f"{error.distance_m / 1000:.0f}",
+            limit=MAX_OUTSIDE_CITY_M // 1000,
+        )
+    if isinstance(error, UnknownPlace):
+        return wording._("選んだ場所が見つかりません。一覧から選び直してください。")
+    return wording._("場所または範囲の指定を読み取れませんでした。一覧から選び直してください。")
 
 
 @bp.get("/near")
@@ -87,7 +108,7 @@ def near_page():
     try:
         choice = _read_choice(session, request.args)
     except BadInput as exc:
-        error = str(exc)
+        error = _page_error(exc)
         choice = Choice(None, None, "")
     radius = choice.circle.radius_m if choice.circle else 1000
     results, shelters, truncated, in_force = [], [], False, []
@@ -118,18 +139,13 @@ def near_page():
         today=today_jst(),
         map_config=_map_config(choice, results, shelters, lang),
         vendor_url=vendor_url,
-        feed_url=_feed_url(choice),
+        feed_url=_feed_url(choice, lang),
     )
     return html, 400 if error else 200
 
 
-def _feed_url(choice: Choice) -> str | None:
-    if choice.circle is None:
-        return None
-    c = choice.circle
-    return url_for(
-        "near.near_feed", lat=f"{c.lat:.5f}", lon=f"{c.lon:.5f}", radius=f"{c.radius_m:g}"
-    )
+def _feed_url(choice: Choice, lang: str) -> str | None:
+    return feed.circle_url("near.near_feed", choice.circle, lang) if choice.circle else None
 
 
 def _map_config(choice: Choice, results: list, shelters: list, lang: str) -> dict:

@@ -5,7 +5,7 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from tracker.formatting import fiscal_year, reiwa_label
+from tracker.formatting import REIWA_FIRST_YEAR, fiscal_year, reiwa_label
 
 STATUS_PLAIN = {
     "planned": _l("まだ始まっていません"),
@@ -59,9 +59,11 @@ MONTHS_EN = [
 
 def distance_label(metres: float) -> str:
     """Say a distance as people do: '350 m' below a kilometre, '1.2 km' above."""
+    # Ten metres is as close as a map pin and a phone's location can tell. Rounded first, so
+    # that 996 m reads "1 km", never "1000 m".
+    metres = max(10, round(metres / 10) * 10)
     if metres < 1000:
-        # Ten metres is as close as a map pin and a phone's location can tell.
-        return f"{max(10, round(metres / 10) * 10):.0f} m"
+        return f"{metres} m"
     km = f"{metres / 1000:.1f}".removesuffix(".0")
     return f"{km} km"
 
@@ -91,11 +93,12 @@ def day_label(day: date | None, locale: str) -> str:
 
 
 def fiscal_label(day: date, locale: str) -> str:
-    """Name the fiscal year of a day in 令和: '令和8年度', with the western year in English."""
+    """Name the fiscal year (April to March) of a day: '令和8年度', or 'FY2026 (Reiwa 8)'."""
     year = fiscal_year(day)
-    if locale == "en":
-        return f"FY{year} ({reiwa_label(year)})"
-    return reiwa_label(year)
+    if locale != "en":
+        return reiwa_label(year)
+    reiwa = year - REIWA_FIRST_YEAR + 1
+    return f"FY{year} (Reiwa {reiwa})" if reiwa >= 1 else f"FY{year}"
 
 
 def completion_label(props: dict, locale: str, today: date | None = None) -> str:
