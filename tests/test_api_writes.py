@@ -274,6 +274,32 @@ def test_a_stale_edit_gets_412_and_never_overwrites(client, token_for, session, 
     assert (bridge.department, bridge.name) == ("土木課", "宮地橋 補修")
 
 
+def test_a_status_update_since_the_etag_is_named_in_the_412(client, token_for, session, bridge):
+    stale = _etag(client, bridge.id)
+    headers = token_for()
+    update = {"status": "construction", "progress": 20, "note": "着工"}
+    assert (
+        client.post(f"/api/projects/{bridge.id}/updates", json=update, headers=headers).status_code
+        == 201
+    )
+    response = client.patch(
+        f"/api/projects/{bridge.id}",
+        json={"properties": {"name": "上書き"}},
+        headers=headers | {"If-Match": stale},
+    )
+    assert response.status_code == 412
+    assert set(response.get_json()["changed"]) == {"status", "progress", "actual_start"}
+    # The audit trail records the update's effect on the project, with its author.
+    row = session.scalars(
+        select(ProjectChange)
+        .where(ProjectChange.project_id == bridge.id)
+        .order_by(ProjectChange.id.desc())
+    ).first()
+    assert row.changes["status"] == {"old": "planned", "new": "construction"}
+    assert row.changes["progress"] == {"old": 0, "new": 20}
+    assert row.user.role == "staff"
+
+
 def test_an_etag_with_an_impossible_version_is_stale(client, token_for, session, bridge):
     response = client.patch(
         f"/api/projects/{bridge.id}",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from tracker.accounts.models import User
 from tracker.errors import BadInput
 from tracker.formatting import JST
+from tracker.projects.audit import record_change
 from tracker.projects.models import Project, StatusUpdate
 from tracker.projects.operations import check_progress, lock_project
 from tracker.updates.models import Photo
@@ -96,6 +97,7 @@ def record_status_update(
                 return earlier
         raise
 
+    before = _state(project)
     if status == "construction" and project.actual_start is None:
         project.actual_start = today
     if status == "completed":
@@ -105,6 +107,13 @@ def record_status_update(
     project.status = status
     project.progress = progress
     project.updated_at = func.now()
+    session.flush()
+    # The project's own fields changed too: the audit trail says so beside the edits, and
+    # an edit made against the older version learns which fields moved (412).
+    after = _state(project)
+    changed = {f: {"old": before[f], "new": after[f]} for f in after if before[f] != after[f]}
+    if changed:
+        record_change(session, project, action="update", changes=changed, user=user)
 
     if photos:
         folder = upload_dir or current_app.config["UPLOAD_DIR"]
@@ -127,6 +136,16 @@ def record_status_update(
     session.flush()
     session.refresh(update)
     return update
+
+
+def _state(project: Project) -> dict:
+    """Return the project fields an update may change, as JSON values."""
+    return {
+        "status": project.status,
+        "progress": project.progress,
+        "actual_start": project.actual_start and project.actual_start.isoformat(),
+        "actual_end": project.actual_end and project.actual_end.isoformat(),
+    }
 
 
 def check_client_id(value) -> uuid.UUID | None:
