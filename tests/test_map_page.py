@@ -128,3 +128,29 @@ def test_on_a_phone_the_map_and_its_credits_fit_the_screen(live_server, browser,
         page.screenshot(path=str(artifacts_dir / "city_map_phone.png"))
     finally:
         context.close()
+
+
+def test_the_map_speaks_english_when_asked(live_server, page, make_project):
+    project = make_project(name="宮地橋 補修", status="construction", progress=30, is_sample=True)
+    page.goto(live_server + "/?lang=en")
+    page.wait_for_function("window.asoMapReady === true", timeout=15000)
+
+    legend = page.locator(".aso-legend").inner_text()
+    for words in ("Legend", "Under construction", "Bridge", "Earthquake-proofing", "works"):
+        assert words in legend, words
+    assert "凡例" not in legend and "工事中" not in legend
+    assert "GSI aerial photos" in page.locator(".leaflet-control-layers").inner_text()
+    page.evaluate(
+        """(id) => {
+            const map = Object.values(window).find((v) => v instanceof L.Map);
+            map.eachLayer((layer) => {
+                if (layer.feature && layer.feature.id === id && layer.openPopup) layer.openPopup();
+            });
+        }""",
+        project.id,
+    )
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "宮地橋 補修" in text and "Sample data" in text and "Under construction" in text
+    assert popup.get_by_role("link", name="Details").count() == 1

@@ -72,12 +72,17 @@ def test_radius_limits_are_inclusive(client, make_project):
         ({"lat": "abc"}, "lat: not a number"),
         ({"lon": "131,1"}, "lon: not a number"),
         ({"lat": "nan"}, "lat: not a finite number"),
+        ({"lon": "inf"}, "lon: not a finite number"),
+        ({"lat": "-Infinity"}, "lat: not a finite number"),
+        ({"lat": "1e400"}, "lat: not a finite number"),
+        ({"lon": ""}, "lon: missing"),
         ({"lat": 95}, "lat: must be between -90 and 90"),
         ({"lat": 35.681, "lon": 139.767}, "outside Aso City"),  # Tokyo station
         ({"lat": 32.80, "lon": 130.71}, "outside Aso City"),  # Kumamoto, 26 km from the boundary
         ({"radius": 0}, "radius"),
         ({"radius": 10001}, "radius"),
         ({"radius": "1km"}, "radius: not a number"),
+        ({"radius": "nan"}, "radius: not a finite number"),
         ({"radius": -5}, "radius"),
     ],
 )

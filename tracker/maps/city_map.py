@@ -144,10 +144,17 @@ def build_city_map(
     vendor_url: UrlFor,
     project_url_template: str,
     static_url: UrlFor = _default_static_url,
+    labels: dict | None = None,
 ) -> folium.Map:
-    """Build the city map: GSI base layers, the city outline and the projects."""
+    """Build the city map: GSI base layers, the city outline and the projects.
+
+    `labels` gives the page's words: base layer names by tile set under "base_layers",
+    and what project_layers.js shows ("text", "statuses", "kinds").
+    """
+    labels = labels or {}
     m = _base_map("aso-map--city", vendor_url, static_url)
     for index, (name, tileset, ext) in enumerate(BASE_LAYERS):
+        name = labels.get("base_layers", {}).get(tileset, name)
         _gsi_layer(name, tileset, ext, show=index == 0).add_to(m)
     _Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM, attribution=CITY_DATA_ATTRIBUTION).add_to(
         m
@@ -160,6 +167,7 @@ def build_city_map(
             "url": features_url,
             "project_url": project_url_template,
             "layer_control": control,
+            "labels": {key: labels[key] for key in ("text", "statuses", "kinds") if key in labels},
         },
         js=[
             ("markercluster", vendor_url("leaflet.markercluster/dist/leaflet.markercluster.js")),

@@ -3,12 +3,14 @@
 import json
 
 from flask import Blueprint, Response, abort, render_template, url_for
+from flask_babel import gettext as _
 
 from tracker.accounts.access import can_see_private
 from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.maps.city_map import build_city_map, build_project_map, render_parts
 from tracker.maps.page_data import city_boundary_geojson, static_url
+from tracker.near import wording
 from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, feature_collection, project_feature
 from tracker.projects.vocab import KINDS, STATUSES
@@ -25,8 +27,38 @@ def city_map():
         vendor_url=vendor_url,
         project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
         static_url=static_url,
+        labels=_map_labels(),
     )
     return render_template("map.html", map=render_parts(m))
+
+
+def _map_labels() -> dict:
+    """Return the city map's words in the reader's language."""
+    return {
+        "base_layers": {
+            "std": _("地理院 標準地図"),
+            "pale": _("地理院 淡色地図"),
+            "seamlessphoto": _("地理院 写真"),
+        },
+        "statuses": {code: str(label) for code, label in wording.STATUS_SHORT.items()},
+        "kinds": {code: str(label) for code, label in wording.KIND_LABELS.items()},
+        "text": {
+            "legend": _("凡例"),
+            "status": _("状況"),
+            "kind": _("種別"),
+            "progress": _("進捗"),
+            "planned": _("予定"),
+            "actual": _("実績"),
+            "undecided": _("未定"),
+            "unnamed": _("（名称未設定）"),
+            "sample": _("サンプルデータ"),
+            "details": _("詳細を見る"),
+            "loading": _("読み込み中…"),
+            # {n} is replaced by the number of projects on the map.
+            "count": _("事業 {n} 件"),
+            "failed": _("事業データを読み込めませんでした"),
+        },
+    }
 
 
 @bp.get("/map/projects.geojson")

@@ -1,7 +1,7 @@
 /*
  * Draw Aso City's recovery projects on a Leaflet map.
  *
- * AsoProjects.addTo(map, {url, projectUrl, layerControl, ...}) fetches one
+ * AsoProjects.addTo(map, {url, projectUrl, layerControl, labels, ...}) fetches one
  * GeoJSON FeatureCollection and draws it client-side, so the page stays light
  * however many projects there are. Data only ever reaches the page through
  * textContent / properties, never as HTML.
@@ -33,12 +33,31 @@
   };
   var OTHER_KIND = { label: "その他", glyph: "他", geom: "point", shape: "circle", line: { weight: 4 } };
 
+  // The words of the popups and the legend; the page passes them translated as `labels.text`,
+  // with `labels.statuses` and `labels.kinds` for the names above.
+  var TEXT = {
+    legend: "凡例",
+    status: "状況",
+    kind: "種別",
+    progress: "進捗",
+    planned: "予定",
+    actual: "実績",
+    undecided: "未定",
+    unnamed: "（名称未設定）",
+    sample: "サンプルデータ",
+    details: "詳細を見る",
+    loading: "読み込み中…",
+    count: "事業 {n} 件",
+    failed: "事業データを読み込めませんでした"
+  };
+
   var DEFAULTS = {
     url: null,                  // GeoJSON FeatureCollection of projects
     projectUrl: "/projects/{id}", // popup link; {id} is replaced
     layerControl: null,         // L.control.layers to add one overlay per kind to
     disableClusteringAtZoom: 16,
-    legend: true
+    legend: true,
+    labels: null                // {text, statuses, kinds}: words in the page's language
   };
 
   // A div icon whose text and colours are set through the DOM, never as HTML.
@@ -60,7 +79,7 @@
   }
 
   function dateText(value) {
-    return value ? String(value).slice(0, 10).replace(/-/g, "/") : "未定";
+    return value ? String(value).slice(0, 10).replace(/-/g, "/") : TEXT.undecided;
   }
 
   function periodText(start, end) {
@@ -74,15 +93,15 @@
 
   function popupContent(props, kind, status, projectUrl) {
     var root = el("div", "aso-popup");
-    el("strong", "aso-popup__name", root).textContent = props.name ? String(props.name) : "（名称未設定）";
-    if (props.sample) el("span", "aso-popup__sample", root).textContent = "サンプルデータ";
+    el("strong", "aso-popup__name", root).textContent = props.name ? String(props.name) : TEXT.unnamed;
+    if (props.sample) el("span", "aso-popup__sample", root).textContent = TEXT.sample;
     var facts = el("dl", "aso-popup__facts", root);
     [
-      ["種別", kind.label],
-      ["状況", status.label],
-      ["進捗", progressText(props.progress)],
-      ["予定", periodText(props.planned_start, props.planned_end)],
-      ["実績", periodText(props.actual_start, props.actual_end)]
+      [TEXT.kind, kind.label],
+      [TEXT.status, status.label],
+      [TEXT.progress, progressText(props.progress)],
+      [TEXT.planned, periodText(props.planned_start, props.planned_end)],
+      [TEXT.actual, periodText(props.actual_start, props.actual_end)]
     ].forEach(function (row) {
       el("dt", null, facts).textContent = row[0];
       el("dd", null, facts).textContent = row[1];
@@ -90,7 +109,7 @@
     if (projectUrl && props.id !== null && props.id !== undefined) {
       var link = el("a", "aso-popup__link", root);
       link.href = projectUrl.replace("{id}", encodeURIComponent(String(props.id)));
-      link.textContent = "詳細を見る";
+      link.textContent = TEXT.details;
     }
     return root;
   }
@@ -145,9 +164,9 @@
       var details = el("details", null, box);
       // Open on wide screens only: on a phone it would cover the map.
       details.open = map.getSize().x >= 600;
-      el("summary", "aso-legend__title", details).textContent = "凡例";
+      el("summary", "aso-legend__title", details).textContent = TEXT.legend;
 
-      el("h3", null, details).textContent = "状況";
+      el("h3", null, details).textContent = TEXT.status;
       var statuses = el("ul", null, details);
       Object.keys(STATUSES).forEach(function (key) {
         var item = el("li", null, statuses);
@@ -155,7 +174,7 @@
         el("span", null, item).textContent = STATUSES[key].label;
       });
 
-      el("h3", null, details).textContent = "種別";
+      el("h3", null, details).textContent = TEXT.kind;
       var kinds = el("ul", null, details);
       Object.keys(KINDS).forEach(function (key) {
         var kind = KINDS[key];
@@ -174,14 +193,32 @@
       });
       legend.status = el("p", "aso-legend__status", box);
       legend.status.setAttribute("role", "status");
-      legend.status.textContent = "読み込み中…";
+      legend.status.textContent = TEXT.loading;
       return box;
     };
     return legend;
   }
 
+  function escapeHtml(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span.innerHTML;
+  }
+
+  // One map per page, so the page's language can simply replace the default words.
+  function useLabels(labels) {
+    if (!labels) return;
+    L.extend(TEXT, labels.text);
+    [[STATUSES, labels.statuses], [KINDS, labels.kinds]].forEach(function (pair) {
+      Object.keys(pair[1] || {}).forEach(function (key) {
+        if (pair[0][key]) pair[0][key].label = String(pair[1][key]);
+      });
+    });
+  }
+
   function addTo(map, options) {
     var opts = L.extend({}, DEFAULTS, options);
+    useLabels(opts.labels);
     var control = opts.layerControl || L.control.layers(null, null, { collapsed: false }).addTo(map);
     // One canvas for every project line: far cheaper than an SVG node per line.
     var renderer = L.canvas({ padding: 0.5 });
@@ -202,7 +239,7 @@
         });
         var vectors = L.featureGroup();
         var overlay = L.layerGroup([vectors, cluster]).addTo(map);
-        control.addOverlay(overlay, kind.label); // labels are our constants: the control inserts them as HTML
+        control.addOverlay(overlay, escapeHtml(kind.label)); // the control inserts names as HTML
         groups[name] = { kind: kind, cluster: cluster, vectors: vectors, markers: [] };
       }
       return groups[name];
@@ -285,13 +322,13 @@
       })
       .then(draw)
       .then(function (count) {
-        finish(count, "事業 " + count.toLocaleString("ja-JP") + " 件");
+        finish(count, TEXT.count.replace("{n}", count.toLocaleString()));
         return count;
       })
       .catch(function (error) {
         window.asoMapError = String(error);
         if (window.console) console.error("AsoProjects:", error);
-        finish(0, "事業データを読み込めませんでした");
+        finish(0, TEXT.failed);
         return 0;
       });
   }
