@@ -41,7 +41,8 @@ def load_config() -> dict:
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_dir / "uploads")),
         "NODE_MODULES_DIR": os.environ.get("NODE_MODULES_DIR", str(ROOT / "node_modules")),
         "GEODATA_DIR": str(ROOT / "geodata"),
-        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        # Room for one status update with its most photos (10 of up to 10 MB each) and the form.
+        "MAX_CONTENT_LENGTH": 102 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
