@@ -230,5 +230,6 @@ def test_print_sheet_has_the_map_picture_counts_and_indicators(client, works):
     assert 'class="map-boundary"' in html
     assert 'class="map-projects map-completed"' in html
     assert "補修済橋梁数" in html and "戸建木造住宅耐震化率" in html
+    assert "あと 22 橋" in html  # 40 - 18: the linked bridge is not linked to the indicator
     assert counts(html)["construction"] == 1
     assert 'class="sheet sheet--A4"' in client.get("/plan/print").get_data(as_text=True)

@@ -87,3 +87,4 @@ def test_print_sheet_renders_to_pdf_and_png_that_are_not_blank(
     page.goto(live_server + "/plan/print?size=A3")
     pdf_a3 = page.pdf(prefer_css_page_size=True, print_background=True)
     assert media_boxes(pdf_a3) == [(1191, 842)]  # A3 landscape
+    assert len(re.findall(rb"/Type /Page\b", pdf_a3)) == 1
