@@ -3,6 +3,7 @@ transaction per test, factories for projects, and a live server for Chromium."""
 
 import os
 import threading
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -57,9 +58,7 @@ def connection(engine):
             outer.rollback()
 
 
-@pytest.fixture
-def app(database_url, connection, tmp_path):
-    """The app, bound to the test's connection."""
+def _test_app(database_url, connection, tmp_path, **overrides):
     return create_app(
         {
             "TESTING": True,
@@ -67,24 +66,22 @@ def app(database_url, connection, tmp_path):
             "DB_CONNECTION": connection,
             "SECRET_KEY": "test-secret",
             "UPLOAD_DIR": str(tmp_path / "uploads"),
-            # Off by default so tests can post forms; tests of CSRF itself use `csrf_app`.
-            "WTF_CSRF_ENABLED": False,
+            **overrides,
         }
     )
+
+
+@pytest.fixture
+def app(database_url, connection, tmp_path):
+    """The app, bound to the test's connection."""
+    # CSRF off by default so tests can post forms; tests of CSRF itself use `csrf_app`.
+    return _test_app(database_url, connection, tmp_path, WTF_CSRF_ENABLED=False)
 
 
 @pytest.fixture
 def csrf_app(database_url, connection, tmp_path):
     """The app with CSRF checks on, as it runs for real."""
-    return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "DB_CONNECTION": connection,
-            "SECRET_KEY": "test-secret",
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-        }
-    )
+    return _test_app(database_url, connection, tmp_path)
 
 
 @pytest.fixture
@@ -126,9 +123,9 @@ def make_project(session):
     return make
 
 
-@pytest.fixture
-def live_server(app):
-    """Serve the app on a free local port, in a thread, on the test's connection."""
+@contextmanager
+def serving(app):
+    """Serve the app on a free local port, in a thread, and yield its base URL."""
     # One thread serves requests one at a time: they share the test's single connection.
     server = make_server("127.0.0.1", 0, app, threaded=False)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -136,6 +133,20 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a local port, on the test's connection."""
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+def csrf_live_server(csrf_app):
+    """The app with CSRF checks on, served on a local port."""
+    with serving(csrf_app) as url:
+        yield url
 
 
 CHROMIUM = "/usr/bin/chromium"

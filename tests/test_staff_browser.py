@@ -2,14 +2,11 @@
 record an update with a photo, then record one without signal and see it sent once."""
 
 import io
-import threading
 
-import pytest
 from PIL import Image
 from playwright.sync_api import expect
 from shapely.geometry import Point
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from tests.conftest import MIYAJI_STATION, UCHINOMAKI_STATION
 from tracker.projects.models import StatusUpdate
@@ -116,17 +113,6 @@ def test_field_update_online_then_offline_at_375px(
     assert recorded(session, near, "電波なしで記録した配筋") == 1
     assert near.id and page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert page.errors == []
-
-
-@pytest.fixture
-def csrf_live_server(csrf_app):
-    """Serve the app with CSRF checks on, as it runs for real (see conftest.live_server)."""
-    server = make_server("127.0.0.1", 0, csrf_app, threaded=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
 
 
 def test_an_update_made_after_signing_out_waits_for_the_next_sign_in(
