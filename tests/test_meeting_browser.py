@@ -4,6 +4,7 @@ import io
 import re
 
 from PIL import Image
+from playwright.sync_api import expect
 from shapely.geometry import LineString
 
 
@@ -32,6 +33,12 @@ def test_meeting_map_draws_the_filtered_works_beside_the_list(
     assert map_box["width"] > 700 and map_box["height"] > 600  # fills the screen beside the list
     assert page.errors == []
     page.screenshot(path=str(artifacts_dir / "meeting_map.png"))
+
+    # A listed work can be found on the map from the list.
+    for name in ("市道 改良", "宮地橋 補修"):
+        page.locator("#project-list li", has_text=name).get_by_role("button").click()
+        # The map may first zoom to open the popup: wait for it, up to Playwright's timeout.
+        expect(page.locator(".leaflet-popup-content", has_text=name)).to_be_visible()
 
     # Changing a filter reloads with it in the URL, so the view can be shared.
     page.locator("input[name=status][value=completed]").check()

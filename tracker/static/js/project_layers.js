@@ -223,7 +223,9 @@
     // One canvas for every project line: far cheaper than an SVG node per line.
     var renderer = L.canvas({ padding: 0.5 });
     var groups = {}; // kind -> {kind, cluster, vectors, markers}
+    var layersById = {}; // project id -> {layer, group}, for show()
     var legend = null;
+    shown = { map: map, layersById: layersById, zoom: opts.disableClusteringAtZoom };
 
     function groupFor(key) {
       var known = Object.prototype.hasOwnProperty.call(KINDS, key);
@@ -232,6 +234,9 @@
         var kind = known ? KINDS[key] : OTHER_KIND;
         var cluster = L.markerClusterGroup({
           disableClusteringAtZoom: opts.disableClusteringAtZoom,
+          // Animated splits ignore moves for a moment after each zoom, which left markers
+          // missing when the view jumped twice in a row (show() from the meeting list).
+          animate: false,
           chunkedLoading: true,
           showCoverageOnHover: false,
           spiderfyOnMaxZoom: false,
@@ -258,6 +263,7 @@
           var marker = L.marker(latlng, { icon: pinIcon(kind, status), title: title, alt: title });
           marker.feature = feature;
           group.markers.push(marker.bindPopup(popup));
+          if (!layersById[feature.id]) layersById[feature.id] = { layer: marker, group: group };
         });
         return;
       }
@@ -271,6 +277,7 @@
       var shape = L.GeoJSON.geometryToLayer(feature, options);
       shape.feature = feature;
       shape.bindPopup(popup).addTo(group.vectors);
+      layersById[feature.id] = { layer: shape, group: group };
     }
 
     // Bulk add, so markercluster builds its tree once; on the map it works in chunks
@@ -333,5 +340,34 @@
       });
   }
 
-  window.AsoProjects = { addTo: addTo, STATUSES: STATUSES, KINDS: KINDS };
+  // The map drawn last, so that a list beside it can point at one of its projects.
+  var shown = null;
+
+  // Bring one project into view and open its popup; false if it is not on the map.
+  function show(id) {
+    var entry = shown && shown.layersById[id];
+    if (!entry) return false;
+    var map = shown.map;
+    var layer = entry.layer;
+    map.stop(); // a zoom still under way would swallow this one
+    if (layer.getLatLng) {
+      if (!map.hasLayer(entry.group.cluster)) map.addLayer(entry.group.cluster);
+      // At this zoom markers stand on their own; the cluster puts the marker on the map
+      // once the move has ended, and only then can its popup open.
+      map.setView(layer.getLatLng(), Math.max(map.getZoom(), shown.zoom));
+      openWhenOnMap(layer, 120);
+    } else {
+      if (!map.hasLayer(entry.group.vectors)) map.addLayer(entry.group.vectors);
+      map.fitBounds(layer.getBounds(), { maxZoom: shown.zoom });
+      layer.openPopup();
+    }
+    return true;
+  }
+
+  function openWhenOnMap(layer, framesLeft) {
+    if (layer._map) layer.openPopup();
+    else if (framesLeft > 0) requestAnimationFrame(function () { openWhenOnMap(layer, framesLeft - 1); });
+  }
+
+  window.AsoProjects = { addTo: addTo, show: show, STATUSES: STATUSES, KINDS: KINDS };
 })();
