@@ -229,6 +229,13 @@ def test_staff_add_and_lift_a_restriction(client, make_project, make_user, login
         url, data={"kind": "closed", "starts_on": "2026-01-01", "description": ""}
     )
     assert refused.status_code == 400 and 'role="alert"' in refused.get_data(as_text=True)
+    assert "通行する人に何が変わるかを短く書いてください" in refused.get_data(as_text=True)
+    backwards = client.post(
+        url,
+        data={"kind": "closed", "starts_on": "2026-02-01", "ends_on": "2026-01-01",
+              "description": "通行止め"},
+    )  # fmt: skip
+    assert "終了日が開始日より前になっています" in backwards.get_data(as_text=True)
     added = client.post(
         url,
         data={

@@ -4,6 +4,7 @@ import csv
 from datetime import date, datetime
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
@@ -29,16 +30,16 @@ def add_restriction(
 ) -> TrafficRestriction:
     """Record a traffic restriction on a project after checking its kind, dates and text."""
     if kind not in RESTRICTION_KINDS:
-        raise BadInput(f"kind: unknown restriction kind {kind!r}")
+        raise BadInput("kind: " + _("規制の種類を選んでください"))
     if starts_on is None:
-        raise BadInput("starts_on: a restriction needs a start date")
+        raise BadInput("starts_on: " + _("開始日を入れてください"))
     if ends_on is not None and ends_on < starts_on:
-        raise BadInput("ends_on: ends before starts_on")
+        raise BadInput("ends_on: " + _("終了日が開始日より前になっています"))
     description = (description or "").strip()
     if not description:
-        raise BadInput("description: say briefly what changes for road users")
+        raise BadInput("description: " + _("通行する人に何が変わるかを短く書いてください"))
     if len(description) > DESCRIPTION_MAX:
-        raise BadInput(f"description: at most {DESCRIPTION_MAX} characters")
+        raise BadInput("description: " + _("%(n)d文字以内で書いてください", n=DESCRIPTION_MAX))
     restriction = TrafficRestriction(
         project=project,
         kind=kind,

@@ -3,6 +3,7 @@
 from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracker.accounts.access import roles_required
@@ -22,7 +23,7 @@ def _date(value: str, field: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise BadInput(f"{field}: not a date (YYYY-MM-DD): {value!r}") from None
+        raise BadInput(f"{field}: " + _("日付として読めません（例: 2026-04-01）")) from None
 
 
 def _project(project_id: int) -> Project:
