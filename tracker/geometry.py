@@ -1,6 +1,7 @@
 """Parse and check project geometries before anything is stored."""
 
 import json
+import math
 
 import shapely
 from shapely.geometry import mapping, shape
@@ -64,6 +65,15 @@ def parse_geometry(value) -> BaseGeometry:
     if geom.is_empty:
         raise GeometryRefused("geometry is empty", reason="empty")
     return geom
+
+
+def flat_geometry(geometry: BaseGeometry) -> BaseGeometry:
+    """Return the geometry without heights (a GPS may add them), refusing NaN or infinity."""
+    if not all(map(math.isfinite, shapely.get_coordinates(geometry).flat)):
+        raise GeometryRefused(
+            "coordinates must be finite numbers (no NaN or Infinity)", reason="coordinates"
+        )
+    return shapely.force_2d(geometry)
 
 
 def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeometry:

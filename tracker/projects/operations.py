@@ -1,7 +1,6 @@
 """Writes to projects and their history; views and loaders call these, never the tables."""
 
 import json
-import math
 from datetime import date, datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
 from tracker.errors import BadInput
-from tracker.geometry import GeometryRefused, check_geometry
+from tracker.geometry import check_geometry, flat_geometry
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change
 from tracker.projects.models import Project, StatusUpdate
@@ -285,15 +284,6 @@ def project_values(project: Project, *, geometry_as_shape: bool = False) -> dict
         value = getattr(project, field)
         values[field] = value if geometry_as_shape else _jsonable(value)
     return values
-
-
-def flat_geometry(geometry: BaseGeometry) -> BaseGeometry:
-    """Return the geometry without heights (a GPS may add them), refusing NaN or infinity."""
-    if not all(map(math.isfinite, shapely.get_coordinates(geometry).flat)):
-        raise GeometryRefused(
-            "coordinates must be finite numbers (no NaN or Infinity)", reason="coordinates"
-        )
-    return shapely.force_2d(geometry)
 
 
 def _check_name(name) -> str:
