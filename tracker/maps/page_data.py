@@ -1,13 +1,15 @@
-"""What every map page needs from the app: our static URLs and the city boundary."""
+"""What every map page needs from the app: our static URLs, the city boundary, its words."""
 
 import json
 
 from flask import abort, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tracker.city.models import CityBoundary
 from tracker.db import get_session
 from tracker.geometry import CITY_CODE
+from tracker.near import wording
 
 
 def static_url(path: str) -> str:
@@ -26,3 +28,32 @@ def city_boundary_geojson() -> dict:
             description="市の境界データが読み込まれていません（flask load-data を実行してください）",
         )
     return json.loads(text)
+
+
+def map_labels() -> dict:
+    """Return the city map's words in the reader's language."""
+    return {
+        "base_layers": {
+            "std": _("地理院 標準地図"),
+            "pale": _("地理院 淡色地図"),
+            "seamlessphoto": _("地理院 写真"),
+        },
+        "statuses": {code: str(label) for code, label in wording.STATUS_SHORT.items()},
+        "kinds": {code: str(label) for code, label in wording.KIND_LABELS.items()},
+        "text": {
+            "legend": _("凡例"),
+            "status": _("状況"),
+            "kind": _("種別"),
+            "progress": _("進捗"),
+            "planned": _("予定"),
+            "actual": _("実績"),
+            "undecided": _("未定"),
+            "unnamed": _("（名称未設定）"),
+            "sample": _("サンプルデータ"),
+            "details": _("詳細を見る"),
+            "loading": _("読み込み中…"),
+            # {n} is replaced by the number of projects on the map.
+            "count": _("事業 {n} 件"),
+            "failed": _("事業データを読み込めませんでした"),
+        },
+    }

@@ -13,7 +13,7 @@ from tracker.formatting import JST, fiscal_year
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.maps.city_map import build_city_map, render_parts
-from tracker.maps.page_data import city_boundary_geojson, static_url
+from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
 from tracker.meeting import queries
 from tracker.meeting.charts import year_chart
 from tracker.meeting.exports import projects_csv
@@ -67,6 +67,7 @@ def meeting_map():
         vendor_url=vendor_url,
         project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
         static_url=static_url,
+        labels=map_labels(),
     )
     counts = status_counts(session, filt)
     return render_template(

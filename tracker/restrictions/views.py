@@ -29,7 +29,7 @@ def _date(value: str, field: str) -> date | None:
 def _project(project_id: int) -> Project:
     project = get_session().get(Project, project_id)
     if project is None:
-        abort(404, description="この事業は見つかりません")
+        abort(404, description=_("この事業は見つかりません"))
     return project
 
 
@@ -82,6 +82,6 @@ def end(restriction_id: int):
     """Lift a restriction now."""
     restriction = get_session().get(TrafficRestriction, restriction_id)
     if restriction is None:
-        abort(404, description="この規制は見つかりません")
+        abort(404, description=_("この規制は見つかりません"))
     end_restriction(get_session(), restriction)
     return redirect(url_for(".project_restrictions", project_id=restriction.project_id), code=303)

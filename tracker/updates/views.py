@@ -26,7 +26,7 @@ from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.maps.city_map import build_city_map, render_parts
-from tracker.maps.page_data import city_boundary_geojson, static_url
+from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
 from tracker.projects.models import Project
 from tracker.projects.vocab import KINDS, STATUSES
 from tracker.updates.api import photo_url
@@ -68,6 +68,7 @@ def home():
         vendor_url=vendor_url,
         project_url_template=url_for("staff.update_form", project_id=1)[:-1] + "{id}",
         static_url=static_url,
+        labels=map_labels(),
     )
     query = request.args.get("q", "").strip()[:100]
     results = _with_urls(projects_near(get_session(), name=query)) if query else []

@@ -9,8 +9,7 @@ from tracker.accounts.access import can_see_private
 from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.maps.city_map import build_city_map, build_project_map, render_parts
-from tracker.maps.page_data import city_boundary_geojson, static_url
-from tracker.near import wording
+from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
 from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, feature_collection, project_feature
 from tracker.projects.vocab import KINDS, STATUSES
@@ -27,38 +26,9 @@ def city_map():
         vendor_url=vendor_url,
         project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
         static_url=static_url,
-        labels=_map_labels(),
+        labels=map_labels(),
     )
     return render_template("map.html", map=render_parts(m))
-
-
-def _map_labels() -> dict:
-    """Return the city map's words in the reader's language."""
-    return {
-        "base_layers": {
-            "std": _("地理院 標準地図"),
-            "pale": _("地理院 淡色地図"),
-            "seamlessphoto": _("地理院 写真"),
-        },
-        "statuses": {code: str(label) for code, label in wording.STATUS_SHORT.items()},
-        "kinds": {code: str(label) for code, label in wording.KIND_LABELS.items()},
-        "text": {
-            "legend": _("凡例"),
-            "status": _("状況"),
-            "kind": _("種別"),
-            "progress": _("進捗"),
-            "planned": _("予定"),
-            "actual": _("実績"),
-            "undecided": _("未定"),
-            "unnamed": _("（名称未設定）"),
-            "sample": _("サンプルデータ"),
-            "details": _("詳細を見る"),
-            "loading": _("読み込み中…"),
-            # {n} is replaced by the number of projects on the map.
-            "count": _("事業 {n} 件"),
-            "failed": _("事業データを読み込めませんでした"),
-        },
-    }
 
 
 @bp.get("/map/projects.geojson")
@@ -76,7 +46,7 @@ def project_page(project_id: int):
     session = get_session()
     project = session.get(Project, project_id)
     if project is None or not (project.is_public or can_see_private()):
-        abort(404, description="この事業は見つかりません")
+        abort(404, description=_("この事業は見つかりません"))
     feature = json.loads(project_feature(session, project_id, include_private=True))
     m = build_project_map(feature=feature, vendor_url=vendor_url, static_url=static_url)
     return render_template(
