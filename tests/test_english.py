@@ -43,3 +43,13 @@ def test_main_pages_speak_english(client, make_project, make_user, login_as):
     html = client.get("/plan/indicators?lang=en").get_data(as_text=True)
     assert "Sign out" in html and "Record a yearly or official figure (staff)" in html
     assert "ログアウト" not in html and "年度値・公式値を記録する" not in html
+
+    # Staff pages name kinds and statuses, and refuse a change, in the reader's language.
+    html = client.get("/projects/new?lang=en").get_data(as_text=True)
+    assert ">River embankment<" in html and ">Not started<" in html and ">河川護岸<" not in html
+    refused = client.post(
+        f"/api/projects/{project.id}/updates?lang=en",
+        json={"status": "planned", "progress": 0, "note": ""},
+    )
+    assert refused.status_code == 400
+    assert "Under construction" in refused.get_json()["error"]

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from tracker.geometry import GeometryRefused
 from tracker.projects.operations import DATE_FIELDS
-from tracker.projects.vocab import KINDS, STATUSES
+from tracker.projects.vocab import KINDS, STATUSES, kind_label
 
 # Labels people read, by the field names the API, the audit trail and the form share.
 FIELD_LABELS = {
@@ -52,10 +52,10 @@ class ProjectForm(FlaskForm):
     """Every field of a project that staff set; status and progress only when creating."""
 
     name = StringField(_l("事業名"), validators=[DataRequired(_l("事業名を入力してください"))])
-    kind = SelectField(_l("種別"), choices=[SelectChoice(k, v) for k, v in KINDS.items()])
+    kind = SelectField(_l("種別"), choices=[SelectChoice(k, _l(v)) for k, v in KINDS.items()])
     status = SelectField(
         _l("状況"),
-        choices=[SelectChoice(k, v) for k, v in STATUSES.items()],
+        choices=[SelectChoice(k, _l(v)) for k, v in STATUSES.items()],
         default="planned",
     )
     progress = IntegerField(
@@ -121,7 +121,7 @@ def geometry_refusal_text(error: GeometryRefused) -> str:
             expected = _("線（道路・舗装・護岸は延長で管理します）")
         return _(
             "「%(kind)s」には %(type)s の形は使えません。%(expected)s で描いてください。",
-            kind=KINDS.get(details.get("kind"), details.get("kind")),
+            kind=kind_label(details.get("kind")),
             type=details.get("type"),
             expected=expected,
         )

@@ -27,7 +27,7 @@ from tracker.projects.operations import (
     project_values,
     update_project,
 )
-from tracker.projects.vocab import KINDS, STATUSES
+from tracker.projects.vocab import STATUSES, kind_label, status_label
 
 bp = Blueprint(
     "editing",
@@ -175,9 +175,9 @@ def show_value(field: str, value) -> str:
     if value is None or value == "" or value == []:
         return _("（なし）") if field != "geometry" else _("（入力欄のとおり）")
     if field == "kind":
-        return KINDS.get(value, value)
+        return kind_label(value)
     if field == "status":
-        return STATUSES.get(value, value)
+        return status_label(value)
     if field == "progress":
         return f"{value}%"
     if field == "public":

@@ -1,5 +1,7 @@
 """Project kinds and statuses, with the Japanese words people read."""
 
+from flask_babel import gettext
+
 KINDS = {
     "road": "道路",
     "bridge": "橋梁",
@@ -20,3 +22,13 @@ STATUSES = {
 
 # Roads, pavement renewals and revetments are measured along their length.
 LINE_KINDS = frozenset({"road", "pavement", "revetment"})
+
+
+def kind_label(kind: str) -> str:
+    """Name a kind in the reader's language (unknown codes as they are)."""
+    return gettext(KINDS[kind]) if kind in KINDS else kind
+
+
+def status_label(status: str) -> str:
+    """Name a status in the reader's language (unknown codes as they are)."""
+    return gettext(STATUSES[status]) if status in STATUSES else status

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.projects.models import Project, StatusUpdate
-from tracker.projects.vocab import KINDS, STATUSES
+from tracker.projects.vocab import kind_label, status_label
 
 NEAR_RADIUS_M = 10_000
 NEAR_LIMIT = 10  # a phone screen or two; the search and the map find the rest
@@ -63,9 +63,9 @@ def projects_near(
             "id": row["id"],
             "name": row["name"],
             "kind": row["kind"],
-            "kind_label": KINDS[row["kind"]],
+            "kind_label": kind_label(row["kind"]),
             "status": row["status"],
-            "status_label": STATUSES[row["status"]],
+            "status_label": status_label(row["status"]),
             "progress": row["progress"],
             "public": row["is_public"],
             "distance_m": round(row["distance_m"]) if near else None,

@@ -5,7 +5,7 @@ from datetime import date
 from flask_babel import gettext as _
 
 from tracker.errors import BadInput
-from tracker.projects.vocab import STATUSES
+from tracker.projects.vocab import STATUSES, status_label
 
 # Current status → statuses an update may set. Staying put (a progress or note update)
 # is always allowed. Completion comes only from construction; a completed project is
@@ -55,13 +55,13 @@ def check_change(
     if status not in STATUSES:
         raise BadInput("status: " + _("不明な状況です: %(status)s", status=status))
     if status not in TRANSITIONS[previous_status]:
-        allowed = "、".join(STATUSES[s] for s in allowed_next(previous_status))
+        allowed = _("、").join(status_label(s) for s in allowed_next(previous_status))
         raise BadInput(
             "status: "
             + _(
                 "「%(old)s」から「%(new)s」には変更できません（変更できるのは %(allowed)s）",
-                old=STATUSES[previous_status],
-                new=STATUSES[status],
+                old=status_label(previous_status),
+                new=status_label(status),
                 allowed=allowed,
             )
         )
