@@ -205,6 +205,8 @@ def _base_map(css_class: str, vendor_url: UrlFor, static_url: UrlFor) -> folium.
     m = _PageMap(location=ASO_CENTER, zoom_start=12, tiles=None)
     m.css_class = css_class
     m.options["max_zoom"] = MAX_ZOOM
+    # Half zoom steps let the whole city fill a phone's width when the map fits its bounds.
+    m.options["zoom_snap"] = 0.5
     # New lists on the instance: folium's defaults are CDN URLs in module-level
     # lists shared by every map, so they must be neither used nor mutated.
     m.default_js = [("leaflet", vendor_url("leaflet/dist/leaflet.js"))]
