@@ -50,15 +50,7 @@ def test_popup_shows_a_hostile_name_as_text(live_server, page, make_project):
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(live_server + "/")
     page.wait_for_function("window.asoMapReady === true", timeout=15000)
-    page.evaluate(
-        """(id) => {
-            const map = Object.values(window).find((v) => v instanceof L.Map);
-            map.eachLayer((layer) => {
-                if (layer.feature && layer.feature.id === id && layer.openPopup) layer.openPopup();
-            });
-        }""",
-        project.id,
-    )
+    assert page.evaluate("(id) => AsoProjects.show(id)", project.id)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert XSS_NAME in popup.inner_text()
@@ -140,15 +132,7 @@ def test_the_map_speaks_english_when_asked(live_server, page, make_project):
         assert words in legend, words
     assert "凡例" not in legend and "工事中" not in legend
     assert "GSI aerial photos" in page.locator(".leaflet-control-layers").inner_text()
-    page.evaluate(
-        """(id) => {
-            const map = Object.values(window).find((v) => v instanceof L.Map);
-            map.eachLayer((layer) => {
-                if (layer.feature && layer.feature.id === id && layer.openPopup) layer.openPopup();
-            });
-        }""",
-        project.id,
-    )
+    assert page.evaluate("(id) => AsoProjects.show(id)", project.id)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     text = popup.inner_text()
