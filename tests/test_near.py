@@ -7,13 +7,14 @@ from shapely.geometry import LineString, Point
 from sqlalchemy import func, select
 
 from config import ROOT
+from tracker.formatting import today_jst
 from tracker.geometry import distance_outside_city
 from tracker.loaders import load_sample_projects
 from tracker.near.places import districts
 from tracker.projects.models import Project
 from tracker.projects.operations import append_history
 from tracker.restrictions.models import TrafficRestriction
-from tracker.restrictions.operations import add_restriction, load_sample_restrictions, today_jst
+from tracker.restrictions.operations import add_restriction, load_sample_restrictions
 
 UCHINOMAKI = (131.0400, 32.9717)  # the 内牧 district centre in geodata/aso_districts.csv
 M_PER_DEG_LAT = 110_940

@@ -6,9 +6,10 @@ import pytest
 from shapely.geometry import LineString, Point
 from sqlalchemy import text
 
+from tracker.formatting import today_jst
 from tracker.near.queries import NEARBY_SQL, Circle, nearby_params
 from tracker.projects.operations import append_history
-from tracker.restrictions.operations import add_restriction, end_restriction, today_jst
+from tracker.restrictions.operations import add_restriction, end_restriction
 
 # A spot in the south of the city with no shelter within 3.8 km.
 HERE = (131.10, 32.90)

@@ -7,7 +7,8 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from tests.conftest import local_only
-from tracker.restrictions.operations import add_restriction, today_jst
+from tracker.formatting import today_jst
+from tracker.restrictions.operations import add_restriction
 
 UCHINOMAKI = (131.0400, 32.9717)
 PHONE = {"width": 375, "height": 740}

@@ -1,12 +1,45 @@
 """Japanese date conventions: JST times, fiscal years (4/1–3/31) and 令和 era names."""
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from flask_babel import gettext as _
+
+from tracker.errors import BadInput
 
 JST = ZoneInfo("Asia/Tokyo")
 REIWA_FIRST_YEAR = 2019
+# Dates people may enter: wide enough for any work, narrow enough to catch typos like 20255.
+YEAR_RANGE = range(2000, 2101)
+
+
+def today_jst() -> date:
+    """Return today's date in Japan."""
+    return datetime.now(JST).date()
+
+
+def parse_day(raw, field: str) -> date | None:
+    """Read a YYYY-MM-DD date from 2000 to 2100 given for `field`; empty means none."""
+    raw = "" if raw is None else str(raw).strip()
+    if not raw:
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            raise ValueError(raw)
+        day = date.fromisoformat(raw)
+    except ValueError:
+        day = None
+    if day is None or day.year not in YEAR_RANGE:
+        raise BadInput(
+            f"{field}: "
+            + _(
+                "2000〜2100年の実在する日付を YYYY-MM-DD の形で入れてください（%(value)s）",
+                value=raw[:20],
+            )
+        )
+    return day
 
 
 def fiscal_year(day: date) -> int:

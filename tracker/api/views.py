@@ -2,13 +2,13 @@
 
 import json
 import re
-from datetime import date
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.db import get_session
 from tracker.errors import BadInput
+from tracker.formatting import parse_day
 from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
 from tracker.projects.models import Project
 from tracker.projects.operations import (
@@ -188,12 +188,9 @@ def _read_feature(data) -> tuple:
 
 def _check_property(name: str, value):
     if name in DATE_FIELDS:
-        if value is None:
-            return None
-        try:
-            return date.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise BadInput(f"{name}: must be a date YYYY-MM-DD or null, not {value!r}") from None
+        if value is not None and not isinstance(value, str):
+            raise BadInput(f"{name}: must be a date YYYY-MM-DD or null, not {value!r}")
+        return parse_day(value, name)
     if name in ("plan_items", "indicators"):
         if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
             raise BadInput(f"{name}: must be a list of codes")

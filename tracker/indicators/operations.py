@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
 from tracker.errors import BadInput
+from tracker.formatting import YEAR_RANGE
 from tracker.indicators.models import IndicatorFigure
 from tracker.plan.models import Indicator
-from tracker.projects.queries import FISCAL_YEAR_RANGE
 
 MAX_VALUE = Decimal("999999999")
 
@@ -44,7 +44,7 @@ def record_figure(
         raise BadInput(f"indicator: unknown code {indicator_code}")
     if isinstance(fiscal_year, bool) or not isinstance(fiscal_year, int):
         raise BadInput("fiscal_year: must be a western year such as 2024")
-    if fiscal_year not in FISCAL_YEAR_RANGE:
+    if fiscal_year not in YEAR_RANGE:
         raise BadInput("fiscal_year: a western year from 2000 to 2100")
     source = (source or "").strip()
     if not source:

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 from sqlalchemy.orm import Session
 
-from tracker.formatting import JST, fiscal_year
+from tracker.formatting import fiscal_year, today_jst
 from tracker.indicators.models import IndicatorFigure
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.queries import end_of_day
@@ -175,7 +175,7 @@ def indicator_values(
         return []
     cutoff = end_of_day(as_of) if as_of else None
     first_year = min(i.baseline_year for i in indicators)
-    last_year = max(first_year, fiscal_year(as_of or datetime.now(JST).date()))
+    last_year = max(first_year, fiscal_year(as_of or today_jst()))
     years = list(range(first_year, last_year + 1))
     # The year-end of every earlier year, then the date asked for (or now) for the last one.
     cutoffs: list[datetime | None] = [end_of_day(date(y + 1, 3, 31)) for y in years[:-1]]

@@ -4,8 +4,8 @@ from flask import Blueprint, jsonify, request, url_for
 
 from tracker.accounts.access import can_see_private
 from tracker.db import get_session
+from tracker.formatting import parse_day
 from tracker.indicators.queries import indicator_values
-from tracker.projects.queries import parse_day
 
 bp = Blueprint("indicators_api", __name__, url_prefix="/api")
 

@@ -9,7 +9,7 @@ from tracker.accounts.access import can_see_private, current_user, roles_require
 from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
-from tracker.formatting import JST, fiscal_year
+from tracker.formatting import JST, fiscal_year, parse_day, today_jst
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.maps.city_map import build_city_map, render_parts
@@ -20,7 +20,6 @@ from tracker.meeting.exports import projects_csv
 from tracker.projects.queries import (
     ProjectFilter,
     feature_collection,
-    parse_day,
     status_counts,
 )
 from tracker.projects.vocab import KINDS, STATUSES
@@ -47,7 +46,7 @@ def _query(filt: ProjectFilter, **extra) -> str:
 
 
 def _fiscal_years() -> list[int]:
-    return list(range(2016, fiscal_year(datetime.now(JST).date()) + 3))
+    return list(range(2016, fiscal_year(today_jst()) + 3))
 
 
 def _can_record() -> bool:

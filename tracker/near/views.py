@@ -15,6 +15,7 @@ from shapely.ops import nearest_points
 from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
+from tracker.formatting import today_jst
 from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, GSI_ATTRIBUTION, MAX_ZOOM
 from tracker.near import feed, wording
 from tracker.near.places import StartPlace, find_place, start_places
@@ -30,7 +31,6 @@ from tracker.near.queries import (
     parse_point,
     parse_radius,
 )
-from tracker.restrictions.operations import today_jst
 
 bp = Blueprint("near", __name__)
 

@@ -1,6 +1,5 @@
 """Read projects as GeoJSON built in SQL; the map, the API and the exports all read from here."""
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
-from tracker.formatting import JST
+from tracker.formatting import JST, YEAR_RANGE, parse_day
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.models import (
     Project,
@@ -31,7 +30,6 @@ from tracker.projects.models import (
 from tracker.projects.vocab import KINDS, STATUSES
 
 # Fiscal years people may ask for; anything else is a typing mistake.
-FISCAL_YEAR_RANGE = range(2000, 2101)
 
 # Six decimals of a degree is about 10 cm: enough for any project and small on the wire.
 COORDINATE_DECIMALS = 6
@@ -107,22 +105,6 @@ class ProjectFilter:
         return pairs
 
 
-def parse_day(raw: str | None, name: str) -> date | None:
-    """Read a YYYY-MM-DD date from 2000 to 2100, refusing impossible ones; empty means none."""
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-            raise ValueError(raw)
-        day = date.fromisoformat(raw)
-    except ValueError:
-        raise BadInput(f"{name}: not a real date (YYYY-MM-DD): {raw[:20]}") from None
-    if day.year not in FISCAL_YEAR_RANGE:
-        raise BadInput(f"{name}: a date from 2000 to 2100, not {raw}")
-    return day
-
-
 def end_of_day(day: date) -> datetime:
     """Return the first instant after the day ends in Japan time."""
     return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=JST)
@@ -139,7 +121,7 @@ def _fiscal_year(raw: str) -> int:
         year = int(raw)
     except ValueError:
         year = None
-    if year not in FISCAL_YEAR_RANGE:
+    if year not in YEAR_RANGE:
         raise BadInput(f"fiscal_year: a western year from 2000 to 2100, not {raw[:20]}")
     return year
 

@@ -1,7 +1,7 @@
 """Writes to traffic restrictions; views and loaders call these, never the table."""
 
 import csv
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from flask_babel import gettext as _
@@ -9,14 +9,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
-from tracker.formatting import JST
 from tracker.projects.models import Project
 from tracker.restrictions.models import DESCRIPTION_MAX, RESTRICTION_KINDS, TrafficRestriction
-
-
-def today_jst() -> date:
-    """Return today's date in Japan."""
-    return datetime.now(JST).date()
 
 
 def add_restriction(

@@ -1,7 +1,5 @@
 """Staff add and lift the traffic restrictions of a project."""
 
-from datetime import date
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -9,21 +7,12 @@ from sqlalchemy import select
 from tracker.accounts.access import roles_required
 from tracker.db import get_session
 from tracker.errors import BadInput
+from tracker.formatting import parse_day, today_jst
 from tracker.projects.models import Project
 from tracker.restrictions.models import RESTRICTION_KINDS, TrafficRestriction
-from tracker.restrictions.operations import add_restriction, end_restriction, today_jst
+from tracker.restrictions.operations import add_restriction, end_restriction
 
 bp = Blueprint("restrictions", __name__)
-
-
-def _date(value: str, field: str) -> date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadInput(f"{field}: " + _("日付として読めません（例: 2026-04-01）")) from None
 
 
 def _project(project_id: int) -> Project:
@@ -56,8 +45,8 @@ def project_restrictions(project_id: int):
                 get_session(),
                 project,
                 kind=form.get("kind", ""),
-                starts_on=_date(form.get("starts_on"), "starts_on"),
-                ends_on=_date(form.get("ends_on"), "ends_on"),
+                starts_on=parse_day(form.get("starts_on"), "starts_on"),
+                ends_on=parse_day(form.get("ends_on"), "ends_on"),
                 description=form.get("description", ""),
             )
         except BadInput as exc:

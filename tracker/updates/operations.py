@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from flask import current_app
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
 from tracker.errors import BadInput
-from tracker.formatting import JST
+from tracker.formatting import today_jst
 from tracker.projects.audit import record_change
 from tracker.projects.models import Project, StatusUpdate
 from tracker.projects.operations import check_progress, lock_project
@@ -60,7 +60,7 @@ def record_status_update(
     if client_id is not None and (earlier := _by_client_id(session, project, client_id)):
         return earlier  # sent again while the first copy was waiting for the lock
 
-    today = datetime.now(JST).date()
+    today = today_jst()
     if status == "completed":
         actual_end = actual_end or project.actual_end or today
     check_change(

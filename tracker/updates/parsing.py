@@ -7,6 +7,7 @@ from flask import Request
 from flask_babel import gettext as _
 
 from tracker.errors import BadInput
+from tracker.formatting import parse_day
 from tracker.updates.photos import MAX_PHOTOS, PreparedPhoto, prepare_photo
 
 
@@ -63,7 +64,7 @@ def parse_update(request: Request) -> UpdateInput:
         note=note,
         client_id=client_id,
         position=position,
-        actual_end=_date(data.get("actual_end")),
+        actual_end=parse_day(data.get("actual_end"), "actual_end"),
         photos=photos,
     )
 
@@ -84,15 +85,6 @@ def _form_int(value):
         return int(value.strip())
     except ValueError:
         raise BadInput("progress: " + _("進捗は0〜100の整数で入れてください")) from None
-
-
-def _date(value) -> date | None:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise BadInput("actual_end: " + _("日付は YYYY-MM-DD の形で入れてください")) from None
 
 
 def _photos(request: Request) -> list[PreparedPhoto]:
