@@ -16,7 +16,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     if config_override:
         app.config.update(config_override)
 
-    from tracker import assets, cli, compression, db, errors, formatting, i18n
+    from tracker import assets, cli, compression, db, errors, formatting, i18n, input_guards
     from tracker.accounts import security
     from tracker.accounts.views import bp as accounts_bp
     from tracker.api.views import bp as api_bp
@@ -29,6 +29,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.updates.views import bp as staff_bp
     from tracker.web.views import bp as web_bp
 
+    input_guards.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
     formatting.init_app(app)

@@ -4,25 +4,11 @@ from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.routing import IntegerConverter
 
 from tracker.accounts.access import bearer_token, current_user
 from tracker.errors import wants_json
 
 csrf = CSRFProtect()
-
-
-# Ids in URLs are PostgreSQL integers: a larger number names nothing (404), rather than
-# reaching the database and failing there.
-MAX_ID = 2**31 - 1
-
-
-class IdConverter(IntegerConverter):
-    """`<int:...>` in routes, bounded to what the database can store."""
-
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -39,12 +25,9 @@ def init_app(app: Flask) -> None:
     """Turn on CSRF checks, the session cookie settings and the sign-in template helpers."""
     # The default check runs for every request; ours skips requests that carry a bearer
     # token (no cookie is involved, so no cross-site forgery is possible).
-    # Set before the blueprints add their routes, so that every `<int:...>` is bounded.
-    app.url_map.converters["int"] = IdConverter
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.config.setdefault("WTF_CSRF_ENABLED", True)
     csrf.init_app(app)
-    app.before_request(_refuse_nul_characters)
     app.before_request(_refuse_unknown_token)
     app.before_request(_check_csrf)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -54,31 +37,6 @@ def init_app(app: Flask) -> None:
     from tracker.accounts.cli import register
 
     register(app)
-
-
-def _refuse_nul_characters() -> None:
-    # PostgreSQL text cannot hold U+0000: refuse it here, naming the field, rather than
-    # fail on the insert.
-    fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
-    if request.is_json:
-        fields += _json_fields(request.get_json(silent=True))
-    for name, value in fields:
-        if "\x00" in name or "\x00" in value:
-            name = name.replace("\x00", "")
-            abort(400, description=f"{name}: " + _("使えない文字（NUL）が含まれています"))
-
-
-def _json_fields(data, name: str = "body"):
-    """Yield (nearest key, text) for every string in a parsed JSON value, keys included."""
-    if isinstance(data, str):
-        yield name, data
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield key, key
-            yield from _json_fields(value, key)
-    elif isinstance(data, list):
-        for value in data:
-            yield from _json_fields(value, name)
 
 
 def _refuse_unknown_token() -> None:

@@ -14,6 +14,7 @@ from tracker.editing.forms import FIELD_LABELS, ProjectForm, geometry_refusal_te
 from tracker.editing.map import build_editor_map
 from tracker.errors import BadInput
 from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
+from tracker.input_guards import MAX_DB_INTEGER
 from tracker.maps.city_map import render_parts
 from tracker.maps.page_data import city_boundary_geojson, static_url
 from tracker.plan.models import PlanItem
@@ -122,7 +123,7 @@ def _int(value) -> int:
         number = int(value)
     except (TypeError, ValueError):
         return -1
-    return number if 0 <= number < 2**31 else -1
+    return number if 0 <= number <= MAX_DB_INTEGER else -1
 
 
 def _load(form: ProjectForm, project: Project, values: dict) -> None:
