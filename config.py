@@ -53,4 +53,11 @@ def load_config() -> dict:
         # still be accepted when it is sent.
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_AS_ASCII": False,
+        # E-mail alerts. Without SMTP_URL nothing leaves the machine: mails wait in the queue.
+        "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        # A CA bundle for a mail server whose certificate the system does not know.
+        "SMTP_CA_FILE": os.environ.get("SMTP_CA_FILE") or None,
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "alerts@localhost"),
+        # Where residents reach the site: the links in mails (https:// in production).
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
     }

@@ -19,6 +19,8 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker import assets, cli, compression, db, errors, formatting, i18n, input_guards, vocab
     from tracker.accounts import security
     from tracker.accounts.views import bp as accounts_bp
+    from tracker.alerts import cli as alerts_cli
+    from tracker.alerts.views import bp as alerts_bp
     from tracker.api.views import bp as api_bp
     from tracker.editing.views import bp as editing_bp
     from tracker.indicators.views import bp as indicators_api_bp
@@ -39,6 +41,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     security.init_app(app)
+    alerts_cli.register(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(web_bp)
@@ -48,6 +51,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(meeting_bp)
     app.register_blueprint(near_bp)
     app.register_blueprint(restrictions_bp)
+    app.register_blueprint(alerts_bp)
     app.register_blueprint(updates_api_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(photos_bp)

@@ -12,13 +12,14 @@ from flask_babel import gettext as _
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 
+from tracker import wording
 from tracker.assets import vendor_url
+from tracker.city.places import StartPlace, find_place, start_places
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import today_jst
 from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, GSI_ATTRIBUTION, MAX_ZOOM
-from tracker.near import feed, wording
-from tracker.near.places import StartPlace, find_place, start_places
+from tracker.near import feed
 from tracker.near.queries import (
     MAX_OUTSIDE_CITY_M,
     OutsideCity,

@@ -32,6 +32,7 @@ from tracker.db import Base
 from tracker.errors import BadInput
 from tracker.formatting import today_jst
 from tracker.geometry import check_lon_lat
+from tracker.outbox.operations import record_event
 from tracker.projects.audit import record_change
 from tracker.projects.models import Project, lock_project
 from tracker.vocab import STATUSES, sql_list, status_label
@@ -284,6 +285,16 @@ def append_status(
                 recorded_at=recorded_at,
             )
     session.refresh(update)
+    if not first and recorded_at is None and previous_status != status:
+        # A status change made now is news for residents; history loaded with its own past
+        # dates is not. Queued here, it is kept exactly when this entry is.
+        record_event(
+            session,
+            "status",
+            project_id=project.id,
+            status_update_id=update.id,
+            details={"previous_status": previous_status, "status": status, "progress": progress},
+        )
     update.is_new = True
     return update
 

@@ -9,6 +9,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
+from tracker.outbox.operations import record_event
 from tracker.projects.models import Project
 from tracker.restrictions.models import DESCRIPTION_MAX, TrafficRestriction
 from tracker.vocab import RESTRICTION_KINDS
@@ -44,6 +45,7 @@ def add_restriction(
     )
     session.add(restriction)
     session.flush()
+    record_event(session, "restriction_added", project_id=project.id, restriction_id=restriction.id)
     return restriction
 
 
@@ -53,6 +55,12 @@ def end_restriction(session: Session, restriction: TrafficRestriction) -> Traffi
         restriction.ended_at = func.now()
         session.flush()
         session.refresh(restriction, ["ended_at"])
+        record_event(
+            session,
+            "restriction_lifted",
+            project_id=restriction.project_id,
+            restriction_id=restriction.id,
+        )
     return restriction
 
 
