@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from tracker.alerts.models import AlertDelivery
@@ -15,6 +16,7 @@ def register(app: Flask) -> None:
 
 
 @click.command("send-alerts")
+@with_appcontext
 def send_alerts_command() -> None:
     """Match new changes to subscriptions and send the mails that are due over SMTP_URL."""
     url = current_app.config["SMTP_URL"]

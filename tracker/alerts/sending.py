@@ -112,7 +112,7 @@ def _send_for(session: Session, subscription_id: int, transport, report: SendRep
     sub = session.scalar(
         select(AlertSubscription)
         .where(AlertSubscription.id == subscription_id)
-        .with_for_update(no_key=True, skip_locked=True)
+        .with_for_update(key_share=True, skip_locked=True)  # FOR NO KEY UPDATE
     )
     if sub is None:
         return  # another sender has it, or it was deleted meanwhile

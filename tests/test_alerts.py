@@ -1,0 +1,617 @@
+"""E-mail alerts: double opt-in, matching, sending through a real SMTP server, one-click
+unsubscribe, retries, and what never reaches a mail."""
+
+import re
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from shapely.geometry import LineString, Point
+from sqlalchemy import func, select, text
+
+from tests.smtp_server import smtp_server
+from tracker.alerts.matching import next_digest_at
+from tracker.alerts.models import AlertDelivery, AlertSubscription
+from tracker.alerts.operations import Choices, Target, confirm_subscription, request_subscription
+from tracker.alerts.sending import send_alerts
+from tracker.alerts.smtp import SmtpTransport, parse_smtp_url
+from tracker.city.places import find_place
+from tracker.formatting import JST, today_jst
+from tracker.outbox.models import OutboxEvent
+from tracker.projects.history import append_status
+from tracker.restrictions.operations import add_restriction, end_restriction
+
+UCHINOMAKI = (131.0400, 32.9717)  # the 内牧 district centre in geodata/aso_districts.csv
+M_PER_DEG_LAT = 110_940
+PUBLIC_URL = "https://tracker.example.jp"
+
+
+def north_of_uchinomaki(metres: float) -> Point:
+    return Point(UCHINOMAKI[0], UCHINOMAKI[1] + metres / M_PER_DEG_LAT)
+
+
+def road_near_uchinomaki(metres: float = 300) -> LineString:
+    lat = UCHINOMAKI[1] + metres / M_PER_DEG_LAT
+    return LineString([(UCHINOMAKI[0], lat), (UCHINOMAKI[0] + 0.003, lat)])
+
+
+@pytest.fixture
+def mail(app):
+    """A real SMTP server in this process; the app sends to it."""
+    with smtp_server() as (mailbox, url):
+        app.config.update(SMTP_URL=url, PUBLIC_URL=PUBLIC_URL, MAIL_FROM="alerts@city.example.jp")
+        yield mailbox
+
+
+def send(app):
+    """Run `flask send-alerts` as cron would."""
+    result = app.test_cli_runner().invoke(args=["send-alerts"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def subscriber(app, session):
+    """Make a confirmed subscription (as if its confirmation link had been followed)."""
+
+    def make(email, *, lang="ja", place="d-uchinomaki", radius=1000, project=None, **choices):
+        with app.test_request_context():
+            if project is not None:
+                target = Target(project_id=project.id)
+            else:
+                spot = find_place(session, place)
+                target = Target(lon=spot.lon, lat=spot.lat, radius_m=radius, place_key=place)
+            request_subscription(
+                session,
+                email=email,
+                target=target,
+                choices=Choices(
+                    topics=choices.get("topics", ("restrictions", "start_finish")),
+                    frequency=choices.get("frequency", "standard"),
+                    lang=lang,
+                ),
+                client=f"set-up {email}",
+            )
+            sub = session.scalar(
+                select(AlertSubscription)
+                .where(AlertSubscription.email == email)
+                .order_by(AlertSubscription.id.desc())
+            )
+            confirm_subscription(session, sub)
+        return sub
+
+    return make
+
+
+def text_part(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def html_part(message) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def subscribe(client, email, *, remote="192.0.2.1", **fields):
+    data = {
+        "place": "d-uchinomaki",
+        "radius": "1000",
+        "email": email,
+        "topics": ["restrictions", "start_finish"],
+        "frequency": "standard",
+        "lang": "ja",
+    } | fields
+    return client.post("/alerts/new", data=data, environ_base={"REMOTE_ADDR": remote})
+
+
+# --- Subscribing and confirming --------------------------------------------------------------
+
+
+def test_subscribe_from_near_confirm_by_mail_and_nothing_is_sent_before(
+    app, client, session, mail, make_project
+):
+    road = make_project(name="市道内牧線 復旧", kind="road", geometry=road_near_uchinomaki())
+    near = client.get("/near?place=d-uchinomaki&radius=1000").get_data(as_text=True)
+    link = re.search(r'href="(/alerts/new\?[^"]+)"', near).group(1).replace("&amp;", "&")
+    form = client.get(link).get_data(as_text=True)
+    assert '<option value="d-uchinomaki" selected>内牧</option>' in form
+    assert re.search(r'name="radius" value="1000" checked', form)
+
+    answer = subscribe(client, "hanako@example.jp")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/alerts/requested"
+    assert "確認のメールをお送りします" in client.get("/alerts/requested").get_data(as_text=True)
+
+    # A restriction before the link is followed: only the confirmation mail goes out.
+    add_restriction(session, road, kind="closed", starts_on=today_jst(), description="全面通行止め")
+    send(app)
+    assert len(mail.messages) == 1
+    confirmation = mail.messages[0]
+    assert confirmation["To"] == "hanako@example.jp"
+    assert "登録を確認してください" in confirmation["Subject"]
+    body = text_part(confirmation)
+    assert "内牧から1 km以内" in body and "48時間以内" in body
+    confirm_url = re.search(rf"{PUBLIC_URL}/alerts/confirm/\S+", body).group(0)
+
+    # Following the link shows what is to be confirmed; the button confirms it.
+    page = client.get(path_of(confirm_url))
+    assert page.status_code == 200 and "hanako@example.jp" in page.get_data(as_text=True)
+    done = client.post(path_of(confirm_url))
+    assert done.status_code == 303 and "done=confirmed" in done.headers["Location"]
+    assert "登録しました" in client.get(done.headers["Location"]).get_data(as_text=True)
+    sub = session.scalar(
+        select(AlertSubscription).where(AlertSubscription.email == "hanako@example.jp")
+    )
+    assert sub.confirmed_at is not None
+
+    # Nothing from before the confirmation is sent afterwards.
+    send(app)
+    assert len(mail.messages) == 1
+
+
+def test_a_request_not_confirmed_within_48_hours_expires_and_is_deleted(app, client, session, mail):
+    subscribe(client, "late@example.jp")
+    send(app)
+    confirm_url = re.search(r"https://\S+/alerts/confirm/\S+", text_part(mail.messages[0])).group(0)
+    session.execute(text("UPDATE alert_subscriptions SET created_at = now() - interval '49 hours'"))
+
+    page = client.get(path_of(confirm_url))
+    assert page.status_code == 410 and "48時間が過ぎた" in page.get_data(as_text=True)
+    assert client.post(path_of(confirm_url)).status_code == 410
+
+    assert "unconfirmed requests deleted after 48 hours: 1" in send(app)
+    assert session.scalar(select(func.count()).select_from(AlertSubscription)) == 0
+    assert client.get(path_of(confirm_url)).status_code == 404
+
+
+def test_the_answer_never_tells_whether_an_address_subscribes(client, subscriber):
+    subscriber("known@example.jp")
+    known = subscribe(client, "known@example.jp")
+    unknown = subscribe(client, "stranger@example.jp")
+    assert known.status_code == unknown.status_code == 303
+    assert known.headers["Location"] == unknown.headers["Location"]
+    assert known.get_data() == unknown.get_data()
+
+
+def test_requests_are_limited_per_address_and_per_client(app, client, session, mail):
+    # Six requests for one address from six clients: at most five confirmation mails a day.
+    for n in range(6):
+        assert subscribe(client, "target@example.jp", remote=f"198.51.100.{n}").status_code == 303
+    send(app)
+    assert len(mail.to("target@example.jp")) == 5
+
+    # One client asking for many addresses is stopped, with a message.
+    for n in range(10):
+        assert subscribe(client, f"a{n}@example.jp", remote="203.0.113.9").status_code == 303
+    refused = subscribe(client, "a10@example.jp", remote="203.0.113.9")
+    assert refused.status_code == 429
+    assert "1時間ほどしてから" in refused.get_data(as_text=True)
+    assert subscribe(client, "a10@example.jp", remote="203.0.113.10").status_code == 303
+
+
+def test_a_form_with_mistakes_says_what_is_wrong_and_saves_nothing(client, session):
+    answer = subscribe(client, "not an address", topics=[], place="d-nowhere")
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    assert "メールアドレスの形式ではありません" in page
+    assert "受け取るお知らせを1つ以上選んでください" in page
+    assert "場所を一覧から選んでください" in page
+    english = subscribe(client.application.test_client(), "x@", lang="fr").get_data(as_text=True)
+    assert "メールアドレスの形式ではありません" in english
+    assert session.scalar(select(func.count()).select_from(AlertSubscription)) == 0
+
+
+# --- A restriction near a subscriber -----------------------------------------------------------
+
+
+def test_a_restriction_near_a_subscriber_sends_one_mail_in_each_language_with_one_click_unsubscribe(
+    app, csrf_app, client, session, mail, subscriber, make_project, make_user, login_as
+):
+    road = make_project(
+        name="市道内牧線 災害復旧", kind="road", geometry=road_near_uchinomaki(300),
+        status="construction",
+    )  # fmt: skip
+    subscriber("hanako@example.jp", lang="ja")
+    subscriber("alex@example.jp", lang="en")
+    subscriber("far@example.jp", place="d-namino")  # 波野: far from the road
+    for d in session.scalars(select(AlertDelivery)):
+        assert d.kind == "confirm"
+
+    login_as(make_user("staff"))
+    answer = client.post(
+        f"/projects/{road.id}/restrictions",
+        data={
+            "kind": "closed",
+            "starts_on": "2026-12-01",
+            "ends_on": "2027-01-16",
+            "description": "全面通行止め。迂回路は県道を通ってください",
+        },
+    )
+    assert answer.status_code == 303
+    send(app)
+
+    assert len(mail.messages) == 2, [(m["To"], m["Subject"]) for m in mail.messages]
+    (ja,) = mail.to("hanako@example.jp")
+    (en,) = mail.to("alex@example.jp")
+
+    assert ja["Subject"] == "[阿蘇市] 2026年12月1日から通行止めが始まります（市道内牧線 災害復旧）"
+    body = text_part(ja)
+    for words in (
+        "内牧から1 km以内で、次の変化がありました。",
+        "工事: 市道内牧線 災害復旧",
+        "規制: 通行止め",
+        "期間: 2026年12月1日〜2027年1月16日",
+        "内容: 全面通行止め。迂回路は県道を通ってください",
+        f"{PUBLIC_URL}/projects/{road.id}?lang=ja",
+        f"{PUBLIC_URL}/near?place=d-uchinomaki&radius=1000&lang=ja",
+    ):
+        assert words in body, words
+    assert re.search(r"日時: \d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", body)
+    assert "通行止め" in html_part(ja) and "<a href=" in html_part(ja)
+
+    assert en["Subject"] == "[Aso City] From 1 December 2026: Road closed (市道内牧線 災害復旧)"
+    english = text_part(en)
+    for words in (
+        "A change within 1 km of Uchinomaki:",
+        "Restriction: Road closed",
+        "Dates: 1 December 2026 – 16 January 2027",
+        "Change or delete your alerts",
+        f"{PUBLIC_URL}/near?place=d-uchinomaki&radius=1000&lang=en",
+    ):
+        assert words in english, words
+    assert "内牧から" not in english and "配信を停止する" not in english
+
+    # One-click unsubscribe (RFC 8058): one POST with no cookie and no CSRF token.
+    assert ja["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe_url = re.fullmatch(r"<(https://[^>]+)>", ja["List-Unsubscribe"]).group(1)
+    assert unsubscribe_url in body
+    mail_program = csrf_app.test_client()
+    done = mail_program.post(
+        path_of(unsubscribe_url),
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert done.status_code == 200
+    emails = set(session.scalars(select(AlertSubscription.email)))
+    assert emails == {"alex@example.jp", "far@example.jp"}  # the address is gone with it
+    # Clicking it again answers the same; the alerts stay stopped.
+    assert (
+        mail_program.post(
+            path_of(unsubscribe_url), data={"List-Unsubscribe": "One-Click"}
+        ).status_code
+        == 200
+    )
+
+    # Lifting it tells the one still subscribed nearby, once.
+    restriction_id = session.scalar(text("SELECT max(id) FROM traffic_restrictions"))
+    client.post(f"/restrictions/{restriction_id}/end")
+    send(app)
+    send(app)
+    assert len(mail.messages) == 3
+    assert mail.messages[-1]["To"] == "alex@example.jp"
+    assert mail.messages[-1]["Subject"].startswith("[Aso City] Lifted: Road closed")
+
+
+def test_a_subscription_to_one_work_hears_of_it_wherever_it_is(
+    app, client, session, mail, subscriber, make_project, make_user
+):
+    far_road = make_project(name="波野の林道", kind="road")  # at Miyaji, far from 内牧
+    form = client.get(f"/projects/{far_road.id}").get_data(as_text=True)
+    assert f"/alerts/new?project={far_road.id}" in form
+    subscriber("one@example.jp", project=far_road)
+    append_status(session, far_road.id, status="construction", progress=5, user=make_user())
+    send(app)
+    # Works starting are news by default; they wait for the morning digest.
+    (delivery,) = session.scalars(select(AlertDelivery).where(AlertDelivery.kind == "alert"))
+    assert delivery.digest and delivery.status == "waiting"
+    session.execute(text("UPDATE alert_deliveries SET due_at = now() WHERE kind = 'alert'"))
+    send(app)
+    (message,) = mail.to("one@example.jp")
+    assert "「波野の林道」" in message["Subject"]
+    assert "工事が始まりました" in text_part(message)
+    assert "状況: 未着手 → 工事中" in text_part(message)
+
+
+def test_status_changes_wait_for_the_morning_digest_and_carry_no_internal_notes(
+    app, session, mail, subscriber, make_project, make_user
+):
+    bridge = make_project(name="内牧大橋 補修", geometry=north_of_uchinomaki(200))
+    subscriber("all@example.jp", lang="en", topics=("status",))
+    staff = make_user()
+    append_status(
+        session, bridge.id, status="design", progress=0, user=staff, note="内部メモ：予算"
+    )
+    append_status(session, bridge.id, status="construction", progress=10, user=staff)
+    append_status(
+        session, bridge.id, status="construction", progress=20, user=staff
+    )  # progress only
+
+    send(app)
+    assert mail.messages == []
+    deliveries = session.scalars(select(AlertDelivery).where(AlertDelivery.kind == "alert")).all()
+    assert len(deliveries) == 2
+    now = session.scalar(select(func.now()))
+    due = next_digest_at(now)
+    assert all(d.due_at == due for d in deliveries)
+    assert due.astimezone(JST).hour == 7 and now < due <= now + timedelta(days=1)
+
+    session.execute(text("UPDATE alert_deliveries SET due_at = now() WHERE kind = 'alert'"))
+    send(app)
+    (digest,) = mail.messages
+    assert digest["Subject"] == "[Aso City] 2 changes within 1 km of Uchinomaki"
+    body = text_part(digest)
+    assert "The work’s status has changed" in body and "The work has started" in body
+    assert "Status: Not started → In design" in body
+    assert "内部メモ" not in digest.as_string() and "予算" not in body
+    assert "建設課" not in body  # the department is not for residents' mails
+
+
+def test_next_digest_is_seven_in_the_morning_in_japan():
+    assert next_digest_at(datetime(2026, 11, 29, 6, 59, tzinfo=JST)) == datetime(
+        2026, 11, 29, 7, 0, tzinfo=JST
+    )
+    assert next_digest_at(datetime(2026, 11, 29, 7, 0, tzinfo=JST)) == datetime(
+        2026, 11, 30, 7, 0, tzinfo=JST
+    )
+
+
+# --- Only what was committed, only what is public ---------------------------------------------
+
+
+def test_a_rolled_back_change_sends_nothing(
+    app, session, mail, subscriber, make_project, make_user
+):
+    road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
+    subscriber("watch@example.jp", topics=("restrictions", "status"), frequency="immediate")
+    with session.begin_nested() as change:
+        add_restriction(session, road, kind="closed", starts_on=today_jst(), description="通行止め")
+        append_status(session, road.id, status="design", progress=0, user=make_user())
+        assert session.scalar(select(func.count()).select_from(OutboxEvent)) == 2
+        change.rollback()
+
+    send(app)
+    assert mail.messages == []
+    assert session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
+
+    # The same change committed is announced.
+    add_restriction(session, road, kind="closed", starts_on=today_jst(), description="通行止め")
+    send(app)
+    assert len(mail.to("watch@example.jp")) == 1
+
+
+def test_a_staff_only_project_sends_nothing(
+    app, client, session, mail, subscriber, make_project, make_user
+):
+    hidden = make_project(
+        name="内部検討中の市道", kind="road", geometry=road_near_uchinomaki(), is_public=False
+    )
+    subscriber("watch@example.jp", topics=("restrictions", "status"), frequency="immediate")
+    restriction = add_restriction(
+        session, hidden, kind="closed", starts_on=today_jst(), description="内部の規制"
+    )
+    end_restriction(session, restriction)
+    append_status(session, hidden.id, status="design", progress=0, user=make_user())
+    send(app)
+    assert mail.messages == []
+    assert session.scalar(select(func.count()).where(AlertDelivery.kind == "alert")) == 0
+    # Nor can anyone subscribe to it.
+    assert client.get(f"/alerts/new?project={hidden.id}").status_code == 404
+    assert "お知らせをメールで" not in client.get(f"/projects/{hidden.id}").get_data(as_text=True)
+
+
+def test_a_project_made_staff_only_before_sending_is_dropped(
+    app, session, mail, subscriber, make_project
+):
+    road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
+    subscriber("watch@example.jp", frequency="daily")
+    add_restriction(session, road, kind="closed", starts_on=today_jst(), description="通行止め")
+    send(app)  # matched, waiting for the morning
+    road.is_public = False
+    session.flush()
+    session.execute(text("UPDATE alert_deliveries SET due_at = now() WHERE kind = 'alert'"))
+    send(app)
+    assert mail.messages == []
+    assert session.scalar(select(AlertDelivery.status).where(AlertDelivery.kind == "alert")) == (
+        "cancelled"
+    )
+
+
+# --- Sending: retries, refusals, two senders -------------------------------------------------
+
+
+def test_a_temporary_refusal_is_retried_later_and_a_permanent_one_is_not(
+    app, session, mail, subscriber, make_project
+):
+    road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
+    subscriber("busy@example.jp")
+    add_restriction(session, road, kind="closed", starts_on=today_jst(), description="通行止め")
+
+    mail.data_replies = ["451 4.3.0 Mailbox busy, try later"]
+    assert "to retry: 1" in send(app)
+    delivery = session.scalar(select(AlertDelivery).where(AlertDelivery.kind == "alert"))
+    session.refresh(delivery)
+    assert delivery.status == "waiting" and delivery.attempts == 1
+    assert "451" in delivery.last_error
+    assert delivery.due_at > session.scalar(select(func.now())) + timedelta(minutes=4)
+    send(app)  # not due yet: backoff
+    assert mail.attempts == 1
+    session.execute(text("UPDATE alert_deliveries SET due_at = now() WHERE kind = 'alert'"))
+    assert "mails sent: 1" in send(app)
+    assert len(mail.to("busy@example.jp")) == 1 and mail.attempts == 2
+
+    subscriber("gone@example.jp")
+    mail.rcpt_replies = ["550 5.1.1 No such user"]
+    add_restriction(session, road, kind="lane", starts_on=today_jst(), description="車線規制")
+    output = send(app)
+    assert "failed: 1" in output and "mails sent: 1" in output  # busy@ still gets this one
+    failed = session.scalar(select(AlertDelivery).where(AlertDelivery.status == "failed"))
+    assert "550" in failed.last_error and failed.attempts == 1
+    session.execute(text("UPDATE alert_deliveries SET due_at = now() - interval '1 day'"))
+    attempts = mail.attempts
+    send(app)
+    assert mail.attempts == attempts and mail.to("gone@example.jp") == []
+
+
+def test_an_unreachable_server_leaves_the_queue_as_it_is(app, session, subscriber, make_project):
+    from tests.smtp_server import free_port
+
+    road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
+    subscriber("wait@example.jp")
+    add_restriction(session, road, kind="closed", starts_on=today_jst(), description="通行止め")
+    app.config.update(SMTP_URL=f"smtp://127.0.0.1:{free_port()}")
+    result = app.test_cli_runner().invoke(args=["send-alerts"])
+    assert result.exit_code != 0 and "could not be used" in result.output
+    delivery = session.scalar(select(AlertDelivery).where(AlertDelivery.kind == "alert"))
+    assert delivery.status == "waiting" and delivery.attempts == 0
+
+
+def test_without_smtp_url_nothing_leaves_the_machine(app, client, session):
+    app.config.update(SMTP_URL="")
+    subscribe(client, "quiet@example.jp")
+    output = send(app)
+    assert "SMTP_URL is not set" in output and "1 mails wait" in output
+
+
+def test_smtp_url_never_sends_a_password_in_the_clear():
+    with pytest.raises(ValueError, match="needs TLS"):
+        parse_smtp_url("smtp://user:secret@mail.example.jp:25")
+    settings = parse_smtp_url("smtp+starttls://aso%40city:p%40ss@mail.example.jp")
+    assert (settings.security, settings.port, settings.username, settings.password) == (
+        "starttls", 587, "aso@city", "p@ss",
+    )  # fmt: skip
+    assert parse_smtp_url("smtps://mail.example.jp").port == 465
+
+
+def test_two_senders_at_once_send_each_mail_once(database_url, engine, tmp_path):
+    """Two send-alerts runs on their own connections, over committed rows (removed after)."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from tracker import create_app
+    from tracker.outbox.operations import record_event
+    from tracker.projects.models import Project
+
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+         "UPLOAD_DIR": str(tmp_path), "PUBLIC_URL": PUBLIC_URL}
+    )  # fmt: skip
+    emails = [f"pair{n}@example.jp" for n in range(6)]
+    with Session(engine) as s:
+        # A shelter loaded once for the whole session: committed, public, and left as it was.
+        shelter_id = s.scalar(select(Project.id).where(Project.gsi_common_id.is_not(None)).limit(1))
+    try:
+        with app.app_context(), Session(engine) as s:
+            for email in emails:
+                request_subscription(
+                    s, email=email, target=Target(project_id=shelter_id),
+                    choices=Choices(("status",), "immediate", "ja"), client="pair",
+                )  # fmt: skip
+            s.flush()
+            for sub in s.scalars(
+                select(AlertSubscription).where(AlertSubscription.email.in_(emails))
+            ):
+                confirm_subscription(s, sub)
+            s.commit()
+            record_event(
+                s, "status", project_id=shelter_id,
+                details={"previous_status": "construction", "status": "completed", "progress": 100},
+            )  # fmt: skip
+            s.commit()
+
+        with smtp_server() as (mailbox, url):
+            mailbox.hold_first = True
+            reports = []
+
+            def run():
+                with app.app_context():
+                    transport = SmtpTransport(parse_smtp_url(url))
+                    reports.append(send_alerts(app.extensions["db_sessionmaker"], transport))
+
+            threads = [threading.Thread(target=run) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+
+        alerts = [m for m in mailbox.messages if "工事が完了しました" in text_part(m)]
+        assert sorted(m["To"] for m in alerts) == emails
+        assert mailbox.overlapped  # both were sending at the same moment
+        assert sum(r.queued for r in reports) == len(emails)  # matched once
+        assert sum(r.sent for r in reports) == len(emails)
+    finally:
+        app.extensions["db_engine"].dispose()
+        with Session(engine) as s:
+            ids = select(AlertSubscription.id).where(AlertSubscription.email.in_(emails))
+            s.execute(
+                AlertDelivery.__table__.delete().where(AlertDelivery.subscription_id.in_(ids))
+            )
+            s.execute(
+                AlertSubscription.__table__.delete().where(AlertSubscription.email.in_(emails))
+            )
+            s.execute(text("DELETE FROM alert_requests WHERE client = 'pair'"))
+            s.execute(text("DELETE FROM outbox_events WHERE project_id = :id"), {"id": shelter_id})
+            s.commit()
+
+
+# --- Managing and counting ----------------------------------------------------------------------
+
+
+def test_the_manage_link_changes_choices_and_deletes_the_address(app, client, session, mail):
+    subscribe(client, "manage@example.jp")
+    send(app)
+    unsubscribe = re.search(
+        r"https://\S+/alerts/unsubscribe/\S+", text_part(mail.messages[0])
+    ).group(0)
+    token = unsubscribe.rsplit("/", 1)[1].split("?")[0]
+    client.post(f"/alerts/confirm/{token}")
+    page = client.get(f"/alerts/manage/{token}?lang=en").get_data(as_text=True)
+    assert "manage@example.jp" in page and "within 1 km of Uchinomaki" in page
+    saved = client.post(
+        f"/alerts/manage/{token}",
+        data={"topics": ["status"], "frequency": "daily", "lang": "en"},
+    )
+    assert saved.status_code == 303
+    sub = session.scalar(select(AlertSubscription))
+    session.refresh(sub)
+    assert (sub.topics, sub.frequency, sub.lang) == (["status"], "daily", "en")
+    assert (
+        client.post(
+            f"/alerts/manage/{token}", data={"frequency": "daily", "lang": "en"}
+        ).status_code
+        == 400
+    )
+
+    assert "配信を停止する" in client.get(f"/alerts/unsubscribe/{token}?lang=ja").get_data(
+        as_text=True
+    )
+    assert client.post(f"/alerts/unsubscribe/{token}").status_code == 400  # not a one-click body
+    assert (
+        client.post(
+            f"/alerts/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"}
+        ).status_code
+        == 200
+    )
+    assert session.scalar(select(func.count()).select_from(AlertSubscription)) == 0
+    assert client.get(f"/alerts/manage/{token}").status_code == 404
+    assert client.get("/alerts/manage/forged.token").status_code == 404
+
+
+def test_admins_see_counts_per_day_but_no_addresses(
+    app, client, session, mail, subscriber, make_user, login_as
+):
+    subscriber("counted@example.jp")
+    subscribe(client, "pending@example.jp")
+    send(app)
+    login_as(make_user("staff"))
+    assert client.get("/admin/alerts").status_code == 403
+    login_as(make_user("admin"))
+    page = client.get("/admin/alerts").get_data(as_text=True)
+    assert "counted@example.jp" not in page and "pending@example.jp" not in page
+    today = today_jst().isoformat()
+    row = re.search(rf"<th scope=\"row\">{today}</th>(.*?)</tr>", page).group(1)
+    assert re.findall(r"<td>(\d+)</td>", row) == ["1", "0", "0"]  # one confirmation mail sent
+    assert re.search(r"登録済み</dt><dd>1<", page) and re.search(r"48時間で削除）</dt><dd>1<", page)
