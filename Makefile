@@ -10,7 +10,7 @@ setup:
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) load-data
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	scripts/serve.sh $(PORT)
 
 test:
 	scripts/setup.sh --test
