@@ -22,7 +22,7 @@ class Mailbox:
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
         self.data_replies: list[str] = []  # e.g. "451 4.3.0 try later", used up one by one
-        self.rcpt_replies: list[str] = []
+        self.refused: dict[str, str] = {}  # address -> the reply that refuses it, every time
         self.attempts = 0
         # Set while two mails are being received at once (see hold_first).
         self.hold_first = False
@@ -30,9 +30,9 @@ class Mailbox:
         self._second = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.rcpt_replies:
+        if address in self.refused:
             self.attempts += 1
-            return self.rcpt_replies.pop(0)
+            return self.refused[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -233,7 +233,19 @@ def alert_mail(
         return _message(sub, subject, text, html, links)
 
 
-def changes_for(session: Session, events: list[OutboxEvent], lang: str) -> list[Change | None]:
-    """Describe each event in the language, None for those no longer public."""
-    with force_locale(lang):
-        return [describe_change(session, event, lang) for event in events]
+def changes_for(
+    session: Session, event_ids: list[int], lang: str, said: dict | None = None
+) -> list[Change | None]:
+    """Describe each event in the language, None for those no longer public.
+
+    `said` keeps descriptions across the subscriptions of one run: one change near ten
+    thousand subscribers is read and worded once per language, not ten thousand times.
+    """
+    said = {} if said is None else said
+    missing = [i for i in event_ids if (i, lang) not in said]
+    if missing:
+        events = session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(missing)))
+        with force_locale(lang):
+            for event in events:
+                said[event.id, lang] = describe_change(session, event, lang)
+    return [said.get((i, lang)) for i in event_ids]

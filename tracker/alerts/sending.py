@@ -2,7 +2,8 @@
 
 One sender at a time works on a subscription: it holds that subscription's row lock
 (FOR NO KEY UPDATE, SKIP LOCKED, so another sender moves on to the next) from reading its
-due mails until they are marked sent, in one transaction. Two senders running at once
+due mails until they are marked sent, in one transaction (a few subscriptions per
+transaction). Two senders running at once
 therefore never send the same event to the same address twice.
 """
 
@@ -17,7 +18,6 @@ from tracker.alerts.matching import handle_events
 from tracker.alerts.models import AlertDelivery, AlertSubscription
 from tracker.alerts.operations import purge_expired
 from tracker.alerts.smtp import PermanentRefusal, ServerUnavailable, TemporaryRefusal
-from tracker.outbox.models import OutboxEvent
 
 # After a temporary refusal: wait 5 minutes, then twice as long each time, at most 6 hours;
 # after 8 tries (about 16 hours in all) the mail is given up.
@@ -25,6 +25,9 @@ FIRST_RETRY = timedelta(minutes=5)
 LONGEST_WAIT = timedelta(hours=6)
 MAX_ATTEMPTS = 8
 CANDIDATES_PER_READ = 200
+# Mails marked sent are committed in batches of this many subscriptions: should the sender
+# be killed in the middle of one, at most these are sent again by the next run.
+SUBSCRIPTIONS_PER_TRANSACTION = 10
 
 
 @dataclass
@@ -80,6 +83,7 @@ def send_alerts(sessions: sessionmaker, transport) -> SendReport:
     if transport is None:
         return report
     last_id = 0
+    said: dict = {}  # changes already worded in this run, by (event, language)
     try:
         while report.stopped is None:
             with sessions() as session:
@@ -96,9 +100,11 @@ def send_alerts(sessions: sessionmaker, transport) -> SendReport:
             if not candidates:
                 break
             last_id = candidates[-1].id
-            for subscription_id in dict.fromkeys(c.subscription_id for c in candidates):
+            ids = list(dict.fromkeys(c.subscription_id for c in candidates))
+            for start in range(0, len(ids), SUBSCRIPTIONS_PER_TRANSACTION):
                 with sessions() as session:
-                    _send_for(session, subscription_id, transport, report)
+                    batch = ids[start : start + SUBSCRIPTIONS_PER_TRANSACTION]
+                    _send_batch(session, batch, transport, report, said)
                     session.commit()
                 if report.stopped:
                     break
@@ -107,25 +113,36 @@ def send_alerts(sessions: sessionmaker, transport) -> SendReport:
     return report
 
 
-def _send_for(session: Session, subscription_id: int, transport, report: SendReport) -> None:
-    """Send one subscription's due mails while holding its lock."""
-    sub = session.scalar(
+def _send_batch(session: Session, ids: list[int], transport, report: SendReport, said) -> None:
+    """Send the due mails of the subscriptions in `ids` that no other sender holds."""
+    subs = session.scalars(
         select(AlertSubscription)
-        .where(AlertSubscription.id == subscription_id)
+        .where(AlertSubscription.id.in_(ids))
+        .order_by(AlertSubscription.id)
         .with_for_update(key_share=True, skip_locked=True)  # FOR NO KEY UPDATE
-    )
-    if sub is None:
-        return  # another sender has it, or it was deleted meanwhile
-    due = session.scalars(
+    ).all()
+    if not subs:
+        return  # other senders have them, or they were deleted meanwhile
+    due: dict[int, list[AlertDelivery]] = {sub.id: [] for sub in subs}
+    for delivery in session.scalars(
         select(AlertDelivery)
         .where(
-            AlertDelivery.subscription_id == sub.id,
+            AlertDelivery.subscription_id.in_(list(due)),
             AlertDelivery.status == "waiting",
             AlertDelivery.due_at <= func.now(),
         )
         .order_by(AlertDelivery.id)
-    ).all()
-    for deliveries, build in _mails(session, sub, due, report):
+    ):
+        due[delivery.subscription_id].append(delivery)
+    for sub in subs:
+        _send_for(session, sub, due[sub.id], transport, report, said)
+        if report.stopped:
+            return
+
+
+def _send_for(session: Session, sub, due: list[AlertDelivery], transport, report, said) -> None:
+    """Send one locked subscription's due mails, marking each as it goes."""
+    for deliveries, build in _mails(session, sub, due, report, said):
         try:
             message = build()
             transport.send(message)
@@ -140,10 +157,9 @@ def _send_for(session: Session, subscription_id: int, transport, report: SendRep
         else:
             _finish(deliveries, "sent", None, message["Message-ID"])
             report.sent += 1
-        session.flush()
 
 
-def _mails(session: Session, sub: AlertSubscription, due: list[AlertDelivery], report):
+def _mails(session: Session, sub: AlertSubscription, due: list[AlertDelivery], report, said):
     """Group due deliveries into mails: confirmation and at-once alerts alone, digests together."""
     confirm = [d for d in due if d.kind == "confirm"]
     alerts = [d for d in due if d.kind == "alert"]
@@ -156,13 +172,7 @@ def _mails(session: Session, sub: AlertSubscription, due: list[AlertDelivery], r
         _finish([d], "cancelled", None, None)
     if not alerts:
         return
-    events = {
-        e.id: e
-        for e in session.scalars(
-            select(OutboxEvent).where(OutboxEvent.id.in_([d.event_id for d in alerts]))
-        )
-    }
-    changes = changes_for(session, [events[d.event_id] for d in alerts], sub.lang)
+    changes = changes_for(session, [d.event_id for d in alerts], sub.lang, said)
     told = []
     for d, change in zip(alerts, changes, strict=True):
         if change is None:
