@@ -617,3 +617,59 @@ def test_admins_see_counts_per_day_but_no_addresses(
     row = re.search(rf"<th scope=\"row\">{today}</th>(.*?)</tr>", page).group(1)
     assert re.findall(r"<td>(\d+)</td>", row) == ["1", "0", "0"]  # one confirmation mail sent
     assert re.search(r"登録済み</dt><dd>1<", page) and re.search(r"48時間で削除）</dt><dd>1<", page)
+
+
+def test_starttls_and_login_are_used_when_the_url_asks_for_them(
+    app, tmp_path, session, subscriber, make_project
+):
+    import ssl
+    import subprocess
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.smtp_server import Mailbox, free_port
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, smtp_session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password, smtp_session.ssl is not None))
+        # handled=False: the server itself answers a wrong password with 535.
+        return AuthResult(success=auth_data.password == b"s3cret pass", handled=False)
+
+    mailbox, port = Mailbox(), free_port()
+    controller = Controller(
+        mailbox, hostname="127.0.0.1", port=port, tls_context=tls, require_starttls=True,
+        authenticator=authenticator, auth_require_tls=True,
+    )  # fmt: skip
+    controller.start()
+    try:
+        app.config.update(
+            SMTP_URL=f"smtp+starttls://aso%40city:s3cret%20pass@127.0.0.1:{port}",
+            SMTP_CA_FILE=str(cert),
+            PUBLIC_URL=PUBLIC_URL,
+        )
+        road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
+        subscriber("tls@example.jp")
+        add_restriction(session, road, kind="closed", starts_on=today_jst(), description="通行止め")
+        send(app)
+        assert len(mailbox.to("tls@example.jp")) == 1
+        assert logins == [(b"aso@city", b"s3cret pass", True)]  # after STARTTLS only
+
+        # A refused login stops the run and leaves the mail waiting.
+        app.config["SMTP_URL"] = f"smtp+starttls://aso%40city:wrong@127.0.0.1:{port}"
+        add_restriction(session, road, kind="lane", starts_on=today_jst(), description="車線規制")
+        result = app.test_cli_runner().invoke(args=["send-alerts"])
+        assert result.exit_code != 0 and "login refused" in result.output
+        assert session.scalar(select(func.count()).where(AlertDelivery.status == "waiting")) == 1
+    finally:
+        controller.stop()
