@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bring a fresh Debian/Ubuntu machine to the point where the app and its tests run.
 # Every step checks first, so running it again changes nothing.
-# Usage: scripts/setup.sh [--test]   (--test also installs the browser the tests drive)
+# Usage: scripts/setup.sh [--test]   (--test also installs the browser the tests drive and openssl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
