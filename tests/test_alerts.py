@@ -2,7 +2,7 @@
 unsubscribe, retries, and what never reaches a mail."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -493,8 +493,8 @@ def test_two_senders_at_once_send_each_mail_once(database_url, engine, tmp_path)
     from sqlalchemy.orm import Session
 
     from tracker import create_app
-    from tracker.outbox.operations import record_event
     from tracker.projects.models import Project
+    from tracker.projects.operations import create_project
 
     app = create_app(
         {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
@@ -503,14 +503,17 @@ def test_two_senders_at_once_send_each_mail_once(database_url, engine, tmp_path)
     # More subscriptions than one sender takes in a transaction, so both get some.
     emails = sorted(f"pair{n:02}@example.jp" for n in range(3 * SUBSCRIPTIONS_PER_TRANSACTION))
     with Session(engine) as s:
-        # A shelter loaded once for the whole session: committed, public, and left as it was.
-        shelter_id = s.scalar(select(Project.id).where(Project.gsi_common_id.is_not(None)).limit(1))
+        project_id = create_project(
+            s, name="同時送信の市道", kind="road", geometry=road_near_uchinomaki(),
+            department="建設課",
+        ).id  # fmt: skip
+        s.commit()
     try:
         with app.app_context(), Session(engine) as s:
             for email in emails:
                 request_subscription(
-                    s, email=email, target=Target(project_id=shelter_id),
-                    choices=Choices(("status",), "immediate", "ja"), client=f"pair {email}",
+                    s, email=email, target=Target(project_id=project_id),
+                    choices=Choices(("restrictions",), "standard", "ja"), client=f"pair {email}",
                 )  # fmt: skip
             s.flush()
             for sub in s.scalars(
@@ -518,9 +521,9 @@ def test_two_senders_at_once_send_each_mail_once(database_url, engine, tmp_path)
             ):
                 confirm_subscription(s, sub)
             s.commit()
-            record_event(
-                s, "status", project_id=shelter_id,
-                details={"previous_status": "construction", "status": "completed", "progress": 100},
+            add_restriction(
+                s, s.get(Project, project_id), kind="closed", starts_on=date(2026, 12, 1),
+                description="同時送信の確認",
             )  # fmt: skip
             s.commit()
 
@@ -539,7 +542,7 @@ def test_two_senders_at_once_send_each_mail_once(database_url, engine, tmp_path)
             for t in threads:
                 t.join()
 
-        alerts = [m for m in mailbox.messages if "工事が完了しました" in text_part(m)]
+        alerts = [m for m in mailbox.messages if "同時送信の確認" in text_part(m)]
         assert sorted(m["To"] for m in alerts) == emails
         assert mailbox.overlapped  # both were sending at the same moment
         assert sum(r.queued for r in reports) == len(emails)  # matched once
@@ -547,15 +550,16 @@ def test_two_senders_at_once_send_each_mail_once(database_url, engine, tmp_path)
     finally:
         app.extensions["db_engine"].dispose()
         with Session(engine) as s:
-            ids = select(AlertSubscription.id).where(AlertSubscription.email.in_(emails))
+            # Deleting the project takes its subscriptions, restriction, events and history.
+            ids = select(AlertSubscription.id).where(AlertSubscription.project_id == project_id)
             s.execute(
                 AlertDelivery.__table__.delete().where(AlertDelivery.subscription_id.in_(ids))
             )
-            s.execute(
-                AlertSubscription.__table__.delete().where(AlertSubscription.email.in_(emails))
-            )
             s.execute(text("DELETE FROM alert_requests WHERE client LIKE 'pair %'"))
-            s.execute(text("DELETE FROM outbox_events WHERE project_id = :id"), {"id": shelter_id})
+            s.execute(
+                text("DELETE FROM project_changes WHERE project_id = :id"), {"id": project_id}
+            )
+            s.execute(text("DELETE FROM projects WHERE id = :id"), {"id": project_id})
             s.commit()
 
 

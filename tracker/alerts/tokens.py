@@ -8,7 +8,7 @@ import hashlib
 import hmac
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadData, URLSafeSerializer
 
 SALT = "alert-subscription"
 
@@ -26,7 +26,7 @@ def subscription_id_from(token: str) -> int | None:
     """Return the subscription id a token names, or None when it is not one of ours."""
     try:
         value = _serializer().loads(token)
-    except BadSignature:
+    except BadData:
         return None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
