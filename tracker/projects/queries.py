@@ -243,7 +243,8 @@ def _code_list(link_column, target):
     )
 
 
-def _properties(p, *, full: bool):
+def project_property_pairs(p, *, full: bool) -> list:
+    """Return the GeoJSON properties of a project row of `p` as alternating names and values."""
     pairs = [
         "id", p.c.id, "name", p.c.name, "kind", p.c.kind, "status", p.c.status,
         "progress", p.c.progress, "planned_start", p.c.planned_start,
@@ -257,7 +258,7 @@ def _properties(p, *, full: bool):
             "indicators", _code_list(project_indicators.c.indicator_id, Indicator),
             "public", p.c.is_public,
         ]  # fmt: skip
-    return func.json_build_object(*pairs)
+    return pairs
 
 
 def _features(filt: ProjectFilter, *, full: bool):
@@ -266,7 +267,7 @@ def _features(filt: ProjectFilter, *, full: bool):
         "type", "Feature",
         "id", p.c.id,
         "geometry", cast(func.ST_AsGeoJSON(p.c.geom, COORDINATE_DECIMALS), JSON),
-        "properties", _properties(p, full=full),
+        "properties", func.json_build_object(*project_property_pairs(p, full=full)),
     )  # fmt: skip
     return p, feature
 

@@ -1,0 +1,161 @@
+"""Mapbox Vector Tiles of a collection in WebMercatorQuad, built by PostGIS (ST_AsMVT).
+
+Below CLUSTER_BELOW_ZOOM, small features of one kind that share a cell of a tile (a quarter of
+its width) travel as one point with their `count`, as a marker cluster would draw them: a city
+view of 100,000 works is then a few hundred points, not 100,000 shapes for the browser to hold.
+Features larger than half a cell (a long road) are always drawn as they are.
+"""
+
+from sqlalchemy import Integer, cast, func, literal_column, null, or_, select, union_all
+from sqlalchemy.orm import Session
+
+from tracker.errors import BadInput
+from tracker.ogc.collections import Collection, Request
+from tracker.ogc.items import ItemsQuery, selected_rows
+
+TMS_ID = "WebMercatorQuad"
+TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+MIN_ZOOM = 0
+MAX_ZOOM = 22
+EXTENT = 4096
+BUFFER = 64
+CLUSTER_BELOW_ZOOM = 16
+CELLS_PER_TILE = 4
+WORLD = 20037508.342789244  # half the width of the Web Mercator world, in metres
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    """Refuse a tile outside the tile matrix set."""
+    if not MIN_ZOOM <= z <= MAX_ZOOM:
+        raise BadInput(f"tileMatrix: zoom levels {MIN_ZOOM} to {MAX_ZOOM} are served, not {z}")
+    if not (0 <= x < 2**z and 0 <= y < 2**z):
+        raise BadInput(f"tileRow/tileCol: ({y}, {x}) lies outside zoom level {z}")
+
+
+def tile_bytes(
+    session: Session,
+    collection: Collection,
+    query: ItemsQuery,
+    request: Request,
+    z: int,
+    x: int,
+    y: int,
+) -> bytes:
+    """Build one vector tile of the collection, with one layer named after it."""
+    p, conditions = selected_rows(collection, query, request)
+    if collection.clustered_tiles and z < CLUSTER_BELOW_ZOOM:
+        tile = _clustered_tile(session, collection, p, conditions, z, x, y)
+    else:
+        tile = _plain_tile(session, collection, p, conditions, z, x, y)
+    return bytes(tile or b"")
+
+
+def _envelope(z: int, x: int, y: int, margin: float = 0.0):
+    """Return the tile's square in Web Mercator, grown by `margin` metres on every side."""
+    width = 2 * WORLD / 2**z
+    x0, y1 = -WORLD + x * width, WORLD - y * width
+    return func.ST_MakeEnvelope(
+        x0 - margin, y1 - width - margin, x0 + width + margin, y1 + margin, 3857
+    )
+
+
+def _mvt_geom(geom, z: int, x: int, y: int):
+    return func.ST_AsMVTGeom(geom, _envelope(z, x, y), EXTENT, BUFFER, True)
+
+
+def _as_mvt(session: Session, layer, name: str):
+    return session.scalar(
+        select(func.ST_AsMVT(literal_column(layer.name), name, EXTENT, "geom")).select_from(layer)
+    )
+
+
+def _plain_tile(session, collection, p, conditions, z, x, y):
+    buffer_m = 2 * WORLD / 2**z * BUFFER / EXTENT
+    search = func.ST_Transform(_envelope(z, x, y, buffer_m), 4326)
+    layer = (
+        select(
+            *[p.c[name] for name in collection.tile_properties],
+            _mvt_geom(func.ST_Transform(p.c.geom, 3857), z, x, y).label("geom"),
+        )
+        .where(p.c.geom.op("&&")(search), *conditions)
+        .subquery("t")
+    )
+    return _as_mvt(session, layer, collection.id)
+
+
+def _clustered_tile(session, collection, p, conditions, z, x, y):
+    # Cells are aligned on the world grid, so a cell lies in exactly one tile and every tile
+    # agrees on which features a cluster holds. Candidates reach one cell beyond the tile: a
+    # small feature seen at the tile's edge may belong to a neighbouring cell, whose count
+    # decides whether it is drawn alone.
+    width = 2 * WORLD / 2**z
+    cell = width / CELLS_PER_TILE
+    rows = select(p).where(*conditions).subquery("c")
+    search = func.ST_Transform(_envelope(z, x, y, cell), 4326)
+    cand = (
+        select(
+            rows.c.id,
+            rows.c.name,
+            rows.c.kind,
+            rows.c.status,
+            rows.c.progress,
+            func.ST_Transform(rows.c.geom, 3857).label("g"),
+        )  # fmt: skip
+        .where(rows.c.geom.op("&&")(search))
+        .cte("cand")
+    )
+    size = func.greatest(
+        func.ST_XMax(cand.c.g) - func.ST_XMin(cand.c.g),
+        func.ST_YMax(cand.c.g) - func.ST_YMin(cand.c.g),
+    )
+    keyed = select(
+        cand, (size <= cell / 2).label("small"), func.ST_PointOnSurface(cand.c.g).label("anchor")
+    ).cte("keyed")
+    col = func.floor((func.ST_X(keyed.c.anchor) + WORLD) / cell)
+    row = func.floor((func.ST_Y(keyed.c.anchor) + WORLD) / cell)
+    celled = select(
+        keyed,
+        cast(col, Integer).label("cx"),
+        cast(row, Integer).label("cy"),
+        func.count().over(partition_by=[keyed.c.small, keyed.c.kind, col, row]).label("n"),
+    ).cte("celled")
+    buffer_m = width * BUFFER / EXTENT
+    singles = select(
+        celled.c.id,
+        celled.c.name,
+        celled.c.kind,
+        celled.c.status,
+        celled.c.progress,
+        null().label("count"),
+        _mvt_geom(celled.c.g, z, x, y).label("geom"),
+    ).where(  # fmt: skip
+        or_(~celled.c.small, celled.c.n == 1),
+        celled.c.g.op("&&")(_envelope(z, x, y, buffer_m)),
+    )
+    first_col = x * CELLS_PER_TILE
+    first_row = (2**z - y - 1) * CELLS_PER_TILE
+    clusters = (
+        select(
+            null(),
+            null(),
+            celled.c.kind,
+            null(),
+            null(),
+            func.count(),
+            _mvt_geom(func.ST_Centroid(func.ST_Collect(celled.c.anchor)), z, x, y),
+        )  # fmt: skip
+        .where(
+            celled.c.small,
+            celled.c.n > 1,
+            celled.c.cx.between(first_col, first_col + CELLS_PER_TILE - 1),
+            celled.c.cy.between(first_row, first_row + CELLS_PER_TILE - 1),
+        )
+        .group_by(celled.c.kind, celled.c.cx, celled.c.cy)
+    )
+    return _as_mvt(session, union_all(singles, clusters).subquery("features"), collection.id)
+
+
+def tile_matrix_limits(z: int) -> dict:
+    """Return the tile matrix limits of one zoom level (the whole world)."""
+    return {"tileMatrix": str(z), "minTileRow": 0, "maxTileRow": 2**z - 1,
+            "minTileCol": 0, "maxTileCol": 2**z - 1}  # fmt: skip
