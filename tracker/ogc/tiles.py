@@ -6,7 +6,7 @@ view of 100,000 works is then a few hundred points, not 100,000 shapes for the b
 Features larger than half a cell (a long road) are always drawn as they are.
 """
 
-from sqlalchemy import Integer, cast, func, literal_column, null, or_, select, union_all
+from sqlalchemy import Integer, cast, func, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
@@ -85,74 +85,68 @@ def _plain_tile(session, collection, p, conditions, z, x, y):
 
 def _clustered_tile(session, collection, p, conditions, z, x, y):
     # Cells are aligned on the world grid, so a cell lies in exactly one tile and every tile
-    # agrees on which features a cluster holds. Candidates reach one cell beyond the tile: a
-    # small feature seen at the tile's edge may belong to a neighbouring cell, whose count
-    # decides whether it is drawn alone.
+    # agrees on which features a cluster holds. Small features are counted from one cell
+    # beyond the tile: one seen at the tile's edge may belong to a neighbouring cell, whose
+    # count decides whether it is drawn alone. Positions are the rows' stored Web Mercator
+    # numbers; only the features drawn as they are get transformed.
     width = 2 * WORLD / 2**z
     cell = width / CELLS_PER_TILE
-    rows = select(p).where(*conditions).subquery("c")
-    search = func.ST_Transform(_envelope(z, x, y, cell), 4326)
-    cand = (
+    geom = p.c.geom
+    small = p.c.mercator_size <= cell / 2
+    x0, y1 = -WORLD + x * width, WORLD - y * width
+    placed = (
         select(
-            rows.c.id,
-            rows.c.name,
-            rows.c.kind,
-            rows.c.status,
-            rows.c.progress,
-            func.ST_Transform(rows.c.geom, 3857).label("g"),
-        )  # fmt: skip
-        .where(rows.c.geom.op("&&")(search))
-        .cte("cand")
+            p.c.id,
+            p.c.kind,
+            p.c.mercator_x.label("mx"),
+            p.c.mercator_y.label("my"),
+        )
+        .where(
+            p.c.mercator_x.between(x0 - cell, x0 + width + cell),
+            p.c.mercator_y.between(y1 - width - cell, y1 + cell),
+            small,
+            *conditions,
+        )
+        .subquery("placed")
     )
-    size = func.greatest(
-        func.ST_XMax(cand.c.g) - func.ST_XMin(cand.c.g),
-        func.ST_YMax(cand.c.g) - func.ST_YMin(cand.c.g),
+    col = cast(func.floor((placed.c.mx + WORLD) / cell), Integer)
+    row = cast(func.floor((placed.c.my + WORLD) / cell), Integer)
+    cells = (
+        select(
+            placed.c.kind,
+            col.label("cx"),
+            row.label("cy"),
+            func.count().label("n"),
+            func.min(placed.c.id).label("id"),
+            func.avg(placed.c.mx).label("mx"),
+            func.avg(placed.c.my).label("my"),
+        )
+        .group_by(placed.c.kind, col, row)
+        .cte("cells")
     )
-    keyed = select(
-        cand, (size <= cell / 2).label("small"), func.ST_PointOnSurface(cand.c.g).label("anchor")
-    ).cte("keyed")
-    col = func.floor((func.ST_X(keyed.c.anchor) + WORLD) / cell)
-    row = func.floor((func.ST_Y(keyed.c.anchor) + WORLD) / cell)
-    celled = select(
-        keyed,
-        cast(col, Integer).label("cx"),
-        cast(row, Integer).label("cy"),
-        func.count().over(partition_by=[keyed.c.small, keyed.c.kind, col, row]).label("n"),
-    ).cte("celled")
     buffer_m = width * BUFFER / EXTENT
-    singles = select(
-        celled.c.id,
-        celled.c.name,
-        celled.c.kind,
-        celled.c.status,
-        celled.c.progress,
-        null().label("count"),
-        _mvt_geom(celled.c.g, z, x, y).label("geom"),
-    ).where(  # fmt: skip
-        or_(~celled.c.small, celled.c.n == 1),
-        celled.c.g.op("&&")(_envelope(z, x, y, buffer_m)),
-    )
+    drawn = func.ST_Transform(_envelope(z, x, y, buffer_m), 4326)
+
+    def shapes(*where):
+        return select(
+            p.c.id, p.c.name, p.c.kind, p.c.status, p.c.progress,
+            cast(null(), Integer).label("count"),
+            _mvt_geom(func.ST_Transform(geom, 3857), z, x, y).label("geom"),
+        ).where(geom.op("&&")(drawn), *conditions, *where)  # fmt: skip
+
+    alone = select(cells.c.id).where(cells.c.n == 1)
     first_col = x * CELLS_PER_TILE
     first_row = (2**z - y - 1) * CELLS_PER_TILE
-    clusters = (
-        select(
-            null(),
-            null(),
-            celled.c.kind,
-            null(),
-            null(),
-            func.count(),
-            _mvt_geom(func.ST_Centroid(func.ST_Collect(celled.c.anchor)), z, x, y),
-        )  # fmt: skip
-        .where(
-            celled.c.small,
-            celled.c.n > 1,
-            celled.c.cx.between(first_col, first_col + CELLS_PER_TILE - 1),
-            celled.c.cy.between(first_row, first_row + CELLS_PER_TILE - 1),
-        )
-        .group_by(celled.c.kind, celled.c.cx, celled.c.cy)
+    clusters = select(
+        null(), null(), cells.c.kind, null(), null(), cast(cells.c.n, Integer),
+        _mvt_geom(func.ST_SetSRID(func.ST_MakePoint(cells.c.mx, cells.c.my), 3857), z, x, y),
+    ).where(  # fmt: skip
+        cells.c.n > 1,
+        cells.c.cx.between(first_col, first_col + CELLS_PER_TILE - 1),
+        cells.c.cy.between(first_row, first_row + CELLS_PER_TILE - 1),
     )
-    return _as_mvt(session, union_all(singles, clusters).subquery("features"), collection.id)
+    features = union_all(shapes(~small), shapes(p.c.id.in_(alone)), clusters)
+    return _as_mvt(session, features.subquery("features"), collection.id)
 
 
 def tile_matrix_limits(z: int) -> dict:
