@@ -38,9 +38,7 @@ def public_count(session) -> int:
     return session.scalar(text("SELECT count(*) FROM projects WHERE is_public"))
 
 
-def test_ogrinfo_lists_the_collections_and_counts_the_public_projects(
-    live_server, session, works
-):
+def test_ogrinfo_lists_the_collections_and_counts_the_public_projects(live_server, session, works):
     listing = gdal("ogrinfo", "-ro", "-q", f"OAPIF:{live_server}/ogc")
     for name in ("projects", "restrictions", "shelters"):
         assert f": {name} (" in listing, listing
@@ -64,9 +62,7 @@ def test_ogr2ogr_copies_every_public_project_with_its_attributes(
     assert "内部検討" not in {r[1] for r in rows}
 
 
-def test_plane_rectangular_coordinates_match_postgis_to_the_centimetre(
-    live_server, session, works
-):
+def test_plane_rectangular_coordinates_match_postgis_to_the_centimetre(live_server, session, works):
     # GDAL 3.6 passes the query string of the collection URL on to every page it reads.
     url = f"OAPIF:{live_server}/ogc/collections/projects?crs={EPSG6670}"
     out = gdal("ogrinfo", "-ro", "-q", "-al", "-geom=ISO_WKT", url, "-where", "kind = 'road'")

@@ -27,6 +27,7 @@ ALLOWED = frozenset(
         "leaflet.markercluster/dist/leaflet.markercluster.js",
         "leaflet.markercluster/dist/MarkerCluster.css",
         "leaflet.markercluster/dist/MarkerCluster.Default.css",
+        "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js",
         "leaflet-draw/dist/leaflet.draw.js",
         "leaflet-draw/dist/leaflet.draw.css",
         *(

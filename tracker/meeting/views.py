@@ -17,6 +17,7 @@ from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
 from tracker.meeting import queries
 from tracker.meeting.charts import year_chart
 from tracker.meeting.exports import projects_csv
+from tracker.ogc.views import map_layer_urls
 from tracker.projects.queries import (
     ProjectFilter,
     feature_collection,
@@ -60,15 +61,17 @@ def meeting_map():
     session = get_session()
     filt = _filter()
     query = _query(filt)
+    counts = status_counts(session, filt)
+    # The tiles read the same filter as the list and the counts beside the map.
     m = build_city_map(
         boundary=city_boundary_geojson(),
-        features_url=url_for("meeting.features") + ("?" + query if query else ""),
+        **map_layer_urls(query),
+        count=sum(counts.values()),
         vendor_url=vendor_url,
         project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
         static_url=static_url,
         labels=map_labels(),
     )
-    counts = status_counts(session, filt)
     return render_template(
         "meeting/map.html",
         map=render_parts(m),

@@ -18,7 +18,8 @@ TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 MIN_ZOOM = 0
 MAX_ZOOM = 22
 EXTENT = 4096
-BUFFER = 64
+# Half a cluster pill (32 px of a 256 px tile): a pin at a tile's edge is drawn whole by both.
+BUFFER = 512
 CLUSTER_BELOW_ZOOM = 16
 CELLS_PER_TILE = 4
 WORLD = 20037508.342789244  # half the width of the Web Mercator world, in metres
@@ -84,10 +85,10 @@ def _plain_tile(session, collection, p, conditions, z, x, y):
 
 
 def _clustered_tile(session, collection, p, conditions, z, x, y):
-    # Cells are aligned on the world grid, so a cell lies in exactly one tile and every tile
-    # agrees on which features a cluster holds. Small features are counted from one cell
-    # beyond the tile: one seen at the tile's edge may belong to a neighbouring cell, whose
-    # count decides whether it is drawn alone. Positions are the rows' stored Web Mercator
+    # Cells are aligned on the world grid, so every tile agrees on which features a cluster
+    # holds. Small features are counted from one cell beyond the tile: one seen at the tile's
+    # edge may belong to a neighbouring cell, whose count decides whether it is drawn alone,
+    # and a cluster of that cell may reach into this tile's buffer. Positions are the rows' stored Web Mercator
     # numbers; only the features drawn as they are get transformed.
     width = 2 * WORLD / 2**z
     cell = width / CELLS_PER_TILE
@@ -135,16 +136,10 @@ def _clustered_tile(session, collection, p, conditions, z, x, y):
         ).where(geom.op("&&")(drawn), *conditions, *where)  # fmt: skip
 
     alone = select(cells.c.id).where(cells.c.n == 1)
-    first_col = x * CELLS_PER_TILE
-    first_row = (2**z - y - 1) * CELLS_PER_TILE
     clusters = select(
         null(), null(), cells.c.kind, null(), null(), cast(cells.c.n, Integer),
         _mvt_geom(func.ST_SetSRID(func.ST_MakePoint(cells.c.mx, cells.c.my), 3857), z, x, y),
-    ).where(  # fmt: skip
-        cells.c.n > 1,
-        cells.c.cx.between(first_col, first_col + CELLS_PER_TILE - 1),
-        cells.c.cy.between(first_row, first_row + CELLS_PER_TILE - 1),
-    )
+    ).where(cells.c.n > 1)  # fmt: skip
     features = union_all(shapes(~small), shapes(p.c.id.in_(alone)), clusters)
     return _as_mvt(session, features.subquery("features"), collection.id)
 

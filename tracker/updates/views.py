@@ -25,8 +25,9 @@ from tracker.accounts.access import can_see_private, current_user, roles_require
 from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
-from tracker.maps.city_map import build_city_map, render_parts
+from tracker.maps.city_map import VECTORGRID_JS, build_city_map, render_parts
 from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
+from tracker.ogc.views import map_layer_urls
 from tracker.projects.models import Project
 from tracker.projects.vocab import KINDS, STATUSES
 from tracker.updates.api import photo_url
@@ -52,8 +53,7 @@ OWN_ASSETS = (
 VENDOR_ASSETS = (
     "leaflet/dist/leaflet.js",
     "leaflet/dist/leaflet.css",
-    "leaflet.markercluster/dist/leaflet.markercluster.js",
-    "leaflet.markercluster/dist/MarkerCluster.css",
+    VECTORGRID_JS,
 )
 WRITERS = ("staff", "admin")
 
@@ -64,7 +64,7 @@ def home():
     """Find the project to update: near the phone, by name, or on the map."""
     m = build_city_map(
         boundary=city_boundary_geojson(),
-        features_url=url_for("web.map_features"),
+        **map_layer_urls(),
         vendor_url=vendor_url,
         project_url_template=url_for("staff.update_form", project_id=1)[:-1] + "{id}",
         static_url=static_url,

@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import Blueprint, abort, render_template, url_for
 from flask_babel import gettext as _
 
 from tracker.accounts.access import can_see_private
@@ -10,8 +10,9 @@ from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.maps.city_map import build_city_map, build_project_map, render_parts
 from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
+from tracker.ogc.views import map_layer_urls
 from tracker.projects.models import Project
-from tracker.projects.queries import ProjectFilter, feature_collection, project_feature
+from tracker.projects.queries import ProjectFilter, project_feature, status_counts
 from tracker.projects.vocab import KINDS, STATUSES
 
 bp = Blueprint("web", __name__)
@@ -20,24 +21,17 @@ bp = Blueprint("web", __name__)
 @bp.get("/")
 def city_map():
     """Show every public project on a map of the city."""
+    counts = status_counts(get_session(), ProjectFilter(include_private=can_see_private()))
     m = build_city_map(
         boundary=city_boundary_geojson(),
-        features_url=url_for("web.map_features"),
+        **map_layer_urls(),
+        count=sum(counts.values()),
         vendor_url=vendor_url,
         project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
         static_url=static_url,
         labels=map_labels(),
     )
     return render_template("map.html", map=render_parts(m))
-
-
-@bp.get("/map/projects.geojson")
-def map_features():
-    """Answer the map's one GeoJSON layer, with only the fields the popups show."""
-    filt = ProjectFilter(include_private=can_see_private())
-    return Response(
-        feature_collection(get_session(), filt, full=False), mimetype="application/geo+json"
-    )
 
 
 @bp.get("/projects/<int:project_id>")
