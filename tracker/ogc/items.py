@@ -4,15 +4,16 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
-from sqlalchemy import JSON, Text, cast, func, select, text
+from sqlalchemy import JSON, Text, bindparam, cast, func, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from tracker.errors import BadInput
 from tracker.formatting import JST
-from tracker.ogc.collections import Collection, Request, overlaps_any
+from tracker.ogc.collections import COLLECTIONS, Collection, Request, overlaps_any
 from tracker.ogc.crs import Crs, parse_bbox, parse_crs
 
 DEFAULT_LIMIT = 100
@@ -179,12 +180,19 @@ def one_item(
     session: Session, collection: Collection, feature_id: int, crs: Crs, request: Request
 ) -> dict | None:
     """Return one feature of the collection as a dict, or None if it is not visible."""
-    rows = collection.rows(collection.parse(_NO_ARGS, request, session), request)
-    p = rows.subquery("p")
-    found = session.scalar(
-        select(cast(_feature(collection, p, crs), Text)).where(p.c.id == feature_id)
-    )
+    statement = _item_statement(collection.id, crs, request)
+    found = session.scalar(statement, {"feature_id": feature_id})
     return None if found is None else json.loads(found)
+
+
+@lru_cache(maxsize=64)
+def _item_statement(cid: str, crs: Crs, request: Request):
+    # Built once per layer, CRS and caller's rights: putting the expression together took
+    # longer than running it. With no arguments, no filter needs the database to be read.
+    collection = COLLECTIONS[cid]
+    rows = collection.rows(collection.parse(_NO_ARGS, request, None), request)
+    p = rows.subquery("p")
+    return select(cast(_feature(collection, p, crs), Text)).where(p.c.id == bindparam("feature_id"))
 
 
 # A single item or the extent is read with no filter beyond the caller's rights.
