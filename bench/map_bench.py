@@ -5,7 +5,7 @@ import gzip
 import statistics
 
 from bench.run import timed_ms
-from bench.servers import app_server, bench_sizes
+from bench.servers import app_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -48,7 +48,7 @@ def run(ctx):
     """Yield the map figures."""
     from playwright.sync_api import sync_playwright
 
-    small, large = bench_sizes((10_000, 100_000), (1_000, 2_000))
+    small, large = ctx.size(10_000), ctx.size(100_000)
     client = ctx.app(small).test_client()
     page = client.get("/")
     assert page.status_code == 200, page.status_code

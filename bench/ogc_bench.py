@@ -11,7 +11,7 @@ import time
 import requests
 
 from bench.run import percentile
-from bench.servers import app_server, bench_sizes, tipg_server
+from bench.servers import app_server, tipg_server
 
 CITY = (131.0, 32.87, 131.25, 33.05)  # lon/lat box around Aso City
 TILE_ZOOMS = range(10, 17)
@@ -63,7 +63,7 @@ def _ids(session: requests.Session, base: str, seed: int) -> list[int]:
 def run(ctx):
     """Yield the OGC figures, ours and tipg's, in one run."""
     # BENCH_SIZES=small: a quick run on small databases, for CI.
-    items_size, tiles_size = bench_sizes((10_000, 100_000), (1_000, 2_000))
+    items_size, tiles_size = ctx.size(10_000), ctx.size(100_000)
     http = requests.Session()
     http.headers["Accept-Encoding"] = "identity"  # the same bytes from both servers
 

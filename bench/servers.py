@@ -17,11 +17,6 @@ TIPG_VENV = ROOT / ".bench-tipg"
 TIPG_PACKAGES = ("tipg==1.6.1", "uvicorn==0.54.0")
 
 
-def bench_sizes(full: tuple[int, ...], small: tuple[int, ...]) -> tuple[int, ...]:
-    """Return the database sizes to measure: BENCH_SIZES=small gives a quick run."""
-    return small if os.environ.get("BENCH_SIZES") == "small" else full
-
-
 def free_port() -> int:
     """Return a free local TCP port."""
     with socket.socket() as s:

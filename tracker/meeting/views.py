@@ -3,27 +3,24 @@
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
-from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import JST, fiscal_year, parse_day, today_jst
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
-from tracker.maps.city_map import build_city_map, render_parts
-from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
+from tracker.maps.page_data import city_map_parts
 from tracker.meeting import queries
 from tracker.meeting.charts import year_chart
 from tracker.meeting.exports import projects_csv
-from tracker.ogc.views import map_layer_urls
 from tracker.projects.queries import (
     ProjectFilter,
     feature_collection,
     status_counts,
 )
-from tracker.projects.vocab import KINDS, STATUSES
+from tracker.vocab import KINDS, STATUSES
 
 bp = Blueprint("meeting", __name__, url_prefix="/plan")
 
@@ -62,19 +59,10 @@ def meeting_map():
     filt = _filter()
     query = _query(filt)
     counts = status_counts(session, filt)
-    # The tiles read the same filter as the list and the counts beside the map.
-    m = build_city_map(
-        boundary=city_boundary_geojson(),
-        **map_layer_urls(query),
-        count=sum(counts.values()),
-        vendor_url=vendor_url,
-        project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
-        static_url=static_url,
-        labels=map_labels(),
-    )
     return render_template(
         "meeting/map.html",
-        map=render_parts(m),
+        # The tiles read the same filter as the list and the counts beside the map.
+        map=city_map_parts("web.project_page", query=query, count=sum(counts.values())),
         filt=filt,
         query=query,
         counts=counts,
@@ -213,12 +201,3 @@ def print_sheet():
         kinds=KINDS,
         printed_at=datetime.now(JST),
     )
-
-
-@bp.app_template_filter("amount")
-def amount(value) -> str:
-    """Format a decimal amount without trailing zeros, with thousands separators."""
-    if value is None:
-        return ""
-    text = f"{value:,.3f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text

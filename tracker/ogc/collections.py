@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from tracker.errors import BadInput
 from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, filtered_projects, project_property_pairs
-from tracker.projects.vocab import KINDS, STATUSES
-from tracker.restrictions.models import RESTRICTION_KINDS, TrafficRestriction
+from tracker.restrictions.models import TrafficRestriction
+from tracker.vocab import KINDS, RESTRICTION_KINDS, STATUSES
 
 GSI_SHELTER_CREDIT = "出典：国土地理院（指定緊急避難場所・指定避難所データ）"
 SAMPLE_CREDIT = "阿蘇市（多くはサンプルデータ）"

@@ -275,12 +275,3 @@ def tile(cid: str, z: int, y: int, x: int):
     query = read_items_query(found, args, req, session)
     body = tiles.tile_bytes(session, found, query, req, z, x, y)
     return _cached(Response(body, mimetype=documents.MVT), body)
-
-
-def map_layer_urls(query: str = "") -> dict:
-    """Return the URLs a map page's project layer reads: its vector tiles and one project."""
-    tiles_url = url_for("ogc.tileset", cid="projects") + "/{z}/{y}/{x}"
-    return {
-        "tiles_url": tiles_url + (f"?{query}" if query else ""),
-        "feature_url_template": url_for("api.get_project", project_id=1)[:-1] + "{id}",
-    }

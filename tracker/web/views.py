@@ -2,18 +2,20 @@
 
 import json
 
-from flask import Blueprint, abort, render_template, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, render_template
 
-from tracker.accounts.access import can_see_private
+from tracker.accounts.access import can_see_private, current_user
 from tracker.assets import vendor_url
 from tracker.db import get_session
-from tracker.maps.city_map import build_city_map, build_project_map, render_parts
-from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
-from tracker.ogc.views import map_layer_urls
-from tracker.projects.models import Project
-from tracker.projects.queries import ProjectFilter, project_feature, status_counts
-from tracker.projects.vocab import KINDS, STATUSES
+from tracker.maps.city_map import build_project_map, render_parts
+from tracker.maps.page_data import city_map_parts, static_url
+from tracker.projects.audit import audit_rows
+from tracker.projects.queries import (
+    ProjectFilter,
+    project_feature,
+    project_or_404,
+    status_counts,
+)
 
 bp = Blueprint("web", __name__)
 
@@ -22,32 +24,23 @@ bp = Blueprint("web", __name__)
 def city_map():
     """Show every public project on a map of the city."""
     counts = status_counts(get_session(), ProjectFilter(include_private=can_see_private()))
-    m = build_city_map(
-        boundary=city_boundary_geojson(),
-        **map_layer_urls(),
-        count=sum(counts.values()),
-        vendor_url=vendor_url,
-        project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
-        static_url=static_url,
-        labels=map_labels(),
-    )
-    return render_template("map.html", map=render_parts(m))
+    parts = city_map_parts("web.project_page", count=sum(counts.values()))
+    return render_template("map.html", map=parts)
 
 
 @bp.get("/projects/<int:project_id>")
 def project_page(project_id: int):
     """Show one project: details, a small map, its plan links and its status history."""
     session = get_session()
-    project = session.get(Project, project_id)
-    if project is None or not (project.is_public or can_see_private()):
-        abort(404, description=_("この事業は見つかりません"))
+    project = project_or_404(session, project_id, include_private=can_see_private())
     feature = json.loads(project_feature(session, project_id, include_private=True))
     m = build_project_map(feature=feature, vendor_url=vendor_url, static_url=static_url)
+    user = current_user()
     return render_template(
         "project.html",
         project=project,
         map=render_parts(m),
-        kinds=KINDS,
-        statuses=STATUSES,
         show_internal=can_see_private(),
+        # Who changed what is for admins only.
+        audit_rows=audit_rows(session, project.id) if user and user.role == "admin" else [],
     )
