@@ -165,7 +165,7 @@ def _mails(session: Session, sub: AlertSubscription, due: list[AlertDelivery], r
     alerts = [d for d in due if d.kind == "alert"]
     if sub.confirmed_at is None:
         # Nothing but the confirmation request goes to an address not yet confirmed.
-        for d in confirm[:1]:
+        for d in confirm:
             yield [d], lambda: confirmation_mail(session, sub)
         return
     for d in confirm:  # confirmed meanwhile: the request is moot
