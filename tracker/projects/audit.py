@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Text, func, select
+from sqlalchemy import CheckConstraint, ForeignKey, Text, func, insert, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -53,6 +53,30 @@ def record_change(
         row.recorded_at = recorded_at
     session.add(row)
     return row
+
+
+def record_changes(
+    session: Session,
+    rows: list[tuple[int, dict[str, dict[str, Any]]]],
+    *,
+    action: str,
+    user: User | None,
+) -> None:
+    """Append audit rows for many projects at their first version: (project id, changes)."""
+    if rows:
+        session.execute(
+            insert(ProjectChange),
+            [
+                {
+                    "project_id": project_id,
+                    "user_id": user.id if user is not None else None,
+                    "action": action,
+                    "version": 1,
+                    "changes": changes,
+                }
+                for project_id, changes in rows
+            ],
+        )
 
 
 def project_changes(session: Session, project_id: int) -> list[ProjectChange]:

@@ -21,7 +21,8 @@ from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.vocab import KINDS, LINE_KINDS, STATUSES
 
 
-def _sql_list(values) -> str:
+def sql_list(values) -> str:
+    """Return values as an SQL list literal for a CHECK constraint: ('a', 'b')."""
     return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
 
 
@@ -45,11 +46,11 @@ class Project(Base):
 
     __tablename__ = "projects"
     __table_args__ = (
-        CheckConstraint(f"kind IN {_sql_list(KINDS)}", name="kind"),
-        CheckConstraint(f"status IN {_sql_list(STATUSES)}", name="status"),
+        CheckConstraint(f"kind IN {sql_list(KINDS)}", name="kind"),
+        CheckConstraint(f"status IN {sql_list(STATUSES)}", name="status"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
         CheckConstraint(
-            f"kind NOT IN {_sql_list(LINE_KINDS)} OR ST_Dimension(geom) = 1", name="line_kinds"
+            f"kind NOT IN {sql_list(LINE_KINDS)} OR ST_Dimension(geom) = 1", name="line_kinds"
         ),
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
     )
@@ -68,6 +69,8 @@ class Project(Base):
     description: Mapped[str] = mapped_column(Text, server_default="")
     address: Mapped[str | None] = mapped_column(Text)
     gsi_common_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    # The city's own number for the work (事業番号): a re-imported file updates the same project.
+    external_id: Mapped[str | None] = mapped_column(Text, unique=True)
     is_sample: Mapped[bool] = mapped_column(server_default="false")
     geom = mapped_column(Geometry(srid=4326, spatial_index=True), nullable=False)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -93,7 +96,7 @@ class StatusUpdate(Base):
 
     __tablename__ = "status_updates"
     __table_args__ = (
-        CheckConstraint(f"status IN {_sql_list(STATUSES)}", name="status"),
+        CheckConstraint(f"status IN {sql_list(STATUSES)}", name="status"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
     )
 
