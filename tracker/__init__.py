@@ -21,6 +21,8 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.accounts.views import bp as accounts_bp
     from tracker.api.views import bp as api_bp
     from tracker.editing.views import bp as editing_bp
+    from tracker.hazards import cli as hazards_cli
+    from tracker.imports import cli as imports_cli
     from tracker.indicators.views import bp as indicators_api_bp
     from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
@@ -36,6 +38,8 @@ def create_app(config_override: dict | None = None) -> Flask:
     compression.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    imports_cli.init_app(app)
+    hazards_cli.init_app(app)
     security.init_app(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)

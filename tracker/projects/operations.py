@@ -454,6 +454,32 @@ def update_project(
     return project
 
 
+def set_external_id(
+    session: Session, project: Project, external_id: str | None, *, user: User | None
+) -> bool:
+    """Give a project the city's own number (事業番号), audited; tell whether it changed."""
+    external_id = (external_id or "").strip() or None
+    if external_id == project.external_id:
+        return False
+    taken = session.scalar(
+        select(Project.id).where(Project.external_id == external_id, Project.id != project.id)
+    )
+    if external_id is not None and taken is not None:
+        raise BadInput(f"external_id: {external_id} is already the number of project {taken}")
+    old, project.external_id = project.external_id, external_id
+    project.updated_at = func.now()
+    session.flush()
+    record_change(
+        session,
+        project,
+        action="update",
+        changes={"external_id": {"old": old, "new": external_id}},
+        user=user,
+    )
+    session.flush()
+    return True
+
+
 def project_values(project: Project, *, geometry_as_shape: bool = False) -> dict[str, Any]:
     """Return the audited fields of a project by their API names (JSON values by default)."""
     geometry = to_shape(project.geom) if project.geom is not None else None
