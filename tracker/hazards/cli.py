@@ -1,6 +1,5 @@
 """`flask import-hazards FILE --kind KIND`: load a national hazard layer."""
 
-import click
 
 
 def init_app(app) -> None:

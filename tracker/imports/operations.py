@@ -210,7 +210,7 @@ def _parse_cells(given: dict[str, Any]) -> dict[str, Any]:
                 raise BadInput(f"id: 台帳の番号（整数）ではありません（{text[:20]}）")
             parsed[name] = int(text)
         else:
-            parsed[name] = cells.text(value)
+            parsed[name] = cells.unquoted(cells.text(value))
     for name in ("kind", "status", "progress"):
         if name in given and cells.text(given[name]) == "":
             del parsed[name]  # an empty cell keeps what is stored (or the default)

@@ -28,6 +28,16 @@ def text(value) -> str:
     return str(value).strip()
 
 
+# A cell starting with one of these is a formula to a spreadsheet: the exports put a ' before
+# it, and reading takes that off.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def unquoted(value: str) -> str:
+    """Return text without the ' an export put before a would-be formula."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
+
+
 def _norm(value) -> str:
     return unicodedata.normalize("NFKC", text(value)).strip()
 

@@ -10,6 +10,7 @@ from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import JST, fiscal_year, parse_day, today_jst
+from tracker.imports import writing
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.maps.city_map import build_city_map, render_parts
@@ -99,10 +100,32 @@ def features():
 @bp.get("/projects.csv")
 def projects_csv_export():
     """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers)."""
-    rows = queries.project_rows(get_session(), _filter(), limit=None)
+    rows = queries.project_rows(get_session(), _filter(), limit=None, with_geometry=True)
     response = Response(projects_csv(rows), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = _attachment("csv")
+    return response
+
+
+# Format → (writer, MIME type, file extension).
+FILE_EXPORTS = {
+    "xlsx": (
+        writing.projects_xlsx,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+    ),
+    "gpkg": (writing.projects_gpkg, "application/geopackage+sqlite3", "gpkg"),
+    "shp.zip": (writing.projects_shapefile_zip, "application/zip", "shp.zip"),
+}
+
+
+@bp.get("/projects.<any(xlsx, gpkg, 'shp.zip'):fmt>")
+def projects_file_export(fmt: str):
+    """Answer the filtered list as Excel, GeoPackage or zipped Shapefile, ready to import again."""
+    write, mimetype, ext = FILE_EXPORTS[fmt]
+    rows = queries.project_rows(get_session(), _filter(), limit=None, with_geometry=True)
+    response = Response(write(rows), mimetype=mimetype)
+    response.headers["Content-Disposition"] = _attachment(ext)
     return response
 
 
