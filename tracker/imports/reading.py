@@ -205,50 +205,74 @@ def _read_gpkg(data: bytes, filename: str, epsg: int | None) -> SourceTable:
 
 
 def _read_shapefile_zip(data: bytes, filename: str, epsg: int | None) -> SourceTable:
+    """Read every Shapefile in the zip (the exports write one per shape type) as one table."""
     with tempfile.TemporaryDirectory() as folder:
-        shp = extract_shapefile(data, Path(folder))
-        cpg = shp.with_suffix(".cpg")
-        encoding = _cpg_encoding(cpg.read_text(errors="replace")) if cpg.exists() else "cp932"
-        table = _read_ogr(shp, filename, "shp", epsg, encoding=encoding)
-        table.notes.insert(
-            0,
-            f"文字コード: {encoding}（.cpg による）"
-            if cpg.exists()
-            else "文字コード: cp932（.cpg がないため Shift_JIS として読みました）",
-        )
-        return table
+        tables = []
+        for shp in extract_shapefiles(data, Path(folder)):
+            cpg = shp.with_suffix(".cpg")
+            encoding = _cpg_encoding(cpg.read_text(errors="replace")) if cpg.exists() else "cp932"
+            table = _read_ogr(shp, filename, "shp", epsg, encoding=encoding)
+            table.notes.insert(
+                0,
+                f"{shp.stem}: 文字コード {encoding}（.cpg による）"
+                if cpg.exists()
+                else f"{shp.stem}: 文字コード cp932（.cpg がないため Shift_JIS として読みました）",
+            )
+            tables.append(table)
+    return _joined(tables, filename)
 
 
-def extract_shapefile(data: bytes, folder: Path) -> Path:
-    """Unpack a zipped Shapefile into `folder` and return its .shp, refusing a bad archive."""
+def _joined(tables: list[SourceTable], filename: str) -> SourceTable:
+    """Join tables read from several files; features are numbered on through them."""
+    if len(tables) == 1:
+        return tables[0]
+    headers = list(dict.fromkeys(h for t in tables for h in t.headers))
+    joined = SourceTable(filename, tables[0].format, headers, [], [], [], [])
+    for table in tables:
+        positions = [table.headers.index(h) if h in table.headers else None for h in headers]
+        for row in table.rows:
+            joined.rows.append([None if p is None else row[p] for p in positions])
+        joined.geometries += table.geometries or [None] * len(table.rows)
+        joined.notes += table.notes
+    joined.lines = list(range(1, len(joined.rows) + 1))
+    return joined
+
+
+def extract_shapefiles(data: bytes, folder: Path) -> list[Path]:
+    """Unpack the Shapefiles of a zip into `folder` and return their .shp, refusing a bad archive."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if not m.is_dir()]
         if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
             raise BadInput("file: zip を展開すると大きすぎます")
-        shps = [m for m in members if m.filename.lower().endswith(".shp")]
-        if len(shps) != 1:
-            raise BadInput(
-                "file: zip に Shapefile（.shp）がありません"
-                if not shps
-                else f"file: zip に Shapefile が {len(shps)} つあります。1つずつ取り込んでください"
-            )
-        stem = shps[0].filename[:-4]
-        needed = {}
-        for member in members:
-            if member.filename[: len(stem)] == stem and len(member.filename) == len(stem) + 4:
-                needed[member.filename[-4:].lower()] = member
-        missing = [ext for ext in (".shx", ".dbf") if ext not in needed]
-        if missing:
-            raise BadInput(
-                f"file: zip に {' と '.join(missing)} がありません（Shapefile は .shp .shx .dbf .prj を一緒に）"
-            )
-        for ext, member in needed.items():
-            # Only the Shapefile's own parts, under fixed names: no path from the archive is used.
-            (folder / f"layer{ext}").write_bytes(archive.read(member))
+        shps = sorted(m.filename for m in members if m.filename.lower().endswith(".shp"))
+        if not shps:
+            raise BadInput("file: zip に Shapefile（.shp）がありません")
+        paths = []
+        for number, shp in enumerate(shps, start=1):
+            stem = shp[:-4]
+            parts = {
+                m.filename[-4:].lower(): m
+                for m in members
+                if m.filename[: len(stem)] == stem and len(m.filename) == len(stem) + 4
+            }
+            missing = [ext for ext in (".shx", ".dbf") if ext not in parts]
+            if missing:
+                raise BadInput(
+                    f"file: zip の {shp} に {' と '.join(missing)} がありません"
+                    "（Shapefile は .shp .shx .dbf .prj を一緒に）"
+                )
+            # Only the Shapefile's own parts, under names of our own: no path from the
+            # archive is used; the file's own name is kept for the notes.
+            target = folder / str(number)
+            target.mkdir()
+            name = Path(stem).name or f"layer{number}"
+            for ext, member in parts.items():
+                (target / f"{name}{ext}").write_bytes(archive.read(member))
+            paths.append(target / f"{name}.shp")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
         raise BadInput(f"file: zip が壊れているか途中で切れています（{exc}）") from None
-    return folder / "layer.shp"
+    return paths
 
 
 def _cpg_encoding(text: str) -> str:
@@ -312,4 +336,4 @@ def is_broken(geometry) -> str | None:
     return geometry.reason if isinstance(geometry, _Broken) else None
 
 
-__all__ = ["SourceTable", "read_table", "decode_text", "extract_shapefile", "is_broken"]
+__all__ = ["SourceTable", "read_table", "decode_text", "extract_shapefiles", "is_broken"]

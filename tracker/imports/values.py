@@ -118,7 +118,9 @@ def parse_public(value) -> bool:
 
 
 def parse_codes(value) -> list[str]:
-    """Read a list of codes separated by spaces, commas or 、."""
+    """Read a list of codes separated by spaces, commas or 、 (or a list, from GeoJSON)."""
+    if isinstance(value, list | tuple):
+        return [code for item in value for code in parse_codes(item)]
     return [code for code in LIST_SEPARATORS.split(_norm(value)) if code]
 
 

@@ -528,7 +528,11 @@ def _check_dates(values: dict) -> None:
 def _same_shape(a: BaseGeometry | None, b: BaseGeometry | None) -> bool:
     if a is None or b is None:
         return a is b
-    return a.geom_type == b.geom_type and a.equals_exact(b, GEOMETRY_TOLERANCE)
+    # Normalised first: a ring written the other way round (Shapefiles turn outer rings
+    # clockwise) or starting at another vertex is the same shape.
+    return a.geom_type == b.geom_type and a.normalize().equals_exact(
+        b.normalize(), GEOMETRY_TOLERANCE
+    )
 
 
 def _geojson(geom: BaseGeometry | None) -> dict | None:
