@@ -23,6 +23,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.editing.views import bp as editing_bp
     from tracker.hazards import cli as hazards_cli
     from tracker.imports import cli as imports_cli
+    from tracker.imports.views import bp as imports_bp
     from tracker.indicators.views import bp as indicators_api_bp
     from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
@@ -45,6 +46,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(imports_bp)
     app.register_blueprint(editing_bp)
     app.register_blueprint(indicators_api_bp)
     app.register_blueprint(meeting_bp)
