@@ -19,6 +19,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker import assets, cli, compression, db, errors, formatting, i18n, input_guards
     from tracker.accounts import security
     from tracker.accounts.views import bp as accounts_bp
+    from tracker.admin.views import bp as admin_bp
     from tracker.api.views import bp as api_bp
     from tracker.editing.views import bp as editing_bp
     from tracker.hazards import cli as hazards_cli
@@ -44,6 +45,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     security.init_app(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(imports_bp)

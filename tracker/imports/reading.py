@@ -210,7 +210,7 @@ def _read_shapefile_zip(data: bytes, filename: str, epsg: int | None) -> SourceT
         tables = []
         for shp in extract_shapefiles(data, Path(folder)):
             cpg = shp.with_suffix(".cpg")
-            encoding = _cpg_encoding(cpg.read_text(errors="replace")) if cpg.exists() else "cp932"
+            encoding = cpg_encoding(cpg.read_text(errors="replace")) if cpg.exists() else "cp932"
             table = _read_ogr(shp, filename, "shp", epsg, encoding=encoding)
             table.notes.insert(
                 0,
@@ -275,7 +275,8 @@ def extract_shapefiles(data: bytes, folder: Path) -> list[Path]:
     return paths
 
 
-def _cpg_encoding(text: str) -> str:
+def cpg_encoding(text: str) -> str:
+    """Return the Python codec a Shapefile's .cpg names (UTF-8 or cp932), or refuse it."""
     value = text.strip().upper().replace("-", "").replace("_", "")
     if value in ("UTF8", "65001"):
         return "utf-8"

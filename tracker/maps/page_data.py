@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from tracker.city.models import CityBoundary
 from tracker.db import get_session
 from tracker.geometry import CITY_CODE
+from tracker.hazards.codes import HAZARD_LAYER, LAYER_CREDITS, hazard_label
+from tracker.hazards.queries import loaded_hazards
 from tracker.near import wording
 
 
@@ -28,6 +30,19 @@ def city_boundary_geojson() -> dict:
             description="市の境界データが読み込まれていません（flask load-data を実行してください）",
         )
     return json.loads(text)
+
+
+def hazard_layers() -> list[dict]:
+    """Return the hazard overlays the maps offer: each loaded hazard with its layer's URL."""
+    return [
+        {
+            "hazard": hazard,
+            "label": hazard_label(hazard),
+            "url": url_for("web.hazard_features", hazard=hazard),
+            "attribution": LAYER_CREDITS[HAZARD_LAYER[hazard]],
+        }
+        for hazard in loaded_hazards(get_session())
+    ]
 
 
 def map_labels() -> dict:

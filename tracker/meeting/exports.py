@@ -3,8 +3,10 @@
 import csv
 import io
 
+from tracker.hazards.codes import hazard_label
 from tracker.imports.values import FORMULA_START
 from tracker.imports.writing import EXPORT_COLUMNS, WKT_HEADER, export_values, wkt_of
+from tracker.projects.vocab import KINDS, STATUSES
 
 BOM = "\ufeff"
 HEADERS = [header for _field, header in EXPORT_COLUMNS] + [WKT_HEADER]
@@ -25,4 +27,33 @@ def projects_csv(rows) -> bytes:
     for r in rows:
         values = export_values(r)
         writer.writerow([_cell(values[field]) for field, _header in EXPORT_COLUMNS] + [wkt_of(r)])
+    return (BOM + out.getvalue()).encode("utf-8")
+
+
+HAZARD_HEADERS = ["災害の種類", "対象", "ID", "名称", "種別", "状況", "位置", "区域の区分"]
+
+
+def hazards_csv(works, shelters) -> bytes:
+    """Return the works and shelters in hazard zones as CSV bytes with a BOM."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HAZARD_HEADERS)
+    for w in works:
+        writer.writerow(
+            [
+                hazard_label(w.hazard),
+                "事業",
+                w.id,
+                _cell(w.name),
+                KINDS.get(w.kind, w.kind),
+                STATUSES.get(w.status, w.status),
+                "区域内" if w.inside else "区域にかかる",
+                " ".join(w.zone_classes),
+            ]
+        )
+    for s in shelters:
+        writer.writerow(
+            [hazard_label(s.hazard), "指定避難所", s.id, _cell(s.name), "避難所", "", "区域内",
+             " ".join(s.zone_classes)]
+        )  # fmt: skip
     return (BOM + out.getvalue()).encode("utf-8")

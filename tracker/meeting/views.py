@@ -10,20 +10,27 @@ from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import JST, fiscal_year, parse_day, today_jst
+from tracker.hazards import queries as hazard_queries
+from tracker.hazards.codes import HAZARDS, LAYER_CREDITS, hazard_label
 from tracker.imports import writing
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.maps.city_map import build_city_map, render_parts
-from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
+from tracker.maps.page_data import (
+    city_boundary_geojson,
+    hazard_layers,
+    map_labels,
+    static_url,
+)
 from tracker.meeting import queries
 from tracker.meeting.charts import year_chart
-from tracker.meeting.exports import projects_csv
+from tracker.meeting.exports import hazards_csv, projects_csv
 from tracker.projects.queries import (
     ProjectFilter,
     feature_collection,
     status_counts,
 )
-from tracker.projects.vocab import KINDS, STATUSES
+from tracker.projects.vocab import KINDS, STATUSES, kind_label, status_label
 
 bp = Blueprint("meeting", __name__, url_prefix="/plan")
 
@@ -68,6 +75,7 @@ def meeting_map():
         project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
         static_url=static_url,
         labels=map_labels(),
+        hazard_layers=hazard_layers(),
     )
     counts = status_counts(session, filt)
     return render_template(
@@ -136,6 +144,58 @@ def _attachment(ext: str) -> str:
 
 def _as_of():
     return parse_day(request.args.get("as_of"), "as_of")
+
+
+@bp.get("/hazards")
+def hazards():
+    """Show, per hazard, the works inside or crossing a zone and the shelters inside one."""
+    session = get_session()
+    filt = _filter()
+    works = hazard_queries.works_in_zones(session, filt)
+    shelters = hazard_queries.shelters_in_zones(
+        session, include_private=filt.include_private, as_of=filt.as_of
+    )
+    sections = [
+        {
+            "hazard": hazard,
+            "works": [w for w in works if w.hazard == hazard],
+            "shelters": [s for s in shelters if s.hazard == hazard],
+            "counts": {
+                status: sum(1 for w in works if w.hazard == hazard and w.status == status)
+                for status in STATUSES
+            },
+        }
+        for hazard in HAZARDS
+    ]
+    return render_template(
+        "meeting/hazards.html",
+        sections=sections,
+        layers=hazard_queries.loaded_layers(session),
+        filt=filt,
+        query=_query(filt),
+        statuses=STATUSES,
+        credits=LAYER_CREDITS,
+        hazard_label=hazard_label,
+        kind_label=kind_label,
+        status_label=status_label,
+    )
+
+
+@bp.get("/hazards.csv")
+def hazards_csv_export():
+    """Answer the works and shelters in hazard zones as CSV for Excel."""
+    session = get_session()
+    filt = _filter()
+    works = hazard_queries.works_in_zones(session, filt)
+    shelters = hazard_queries.shelters_in_zones(
+        session, include_private=filt.include_private, as_of=filt.as_of
+    )
+    response = Response(hazards_csv(works, shelters), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = _attachment("csv").replace(
+        "aso_projects", "aso_hazard_overlay"
+    )
+    return response
 
 
 @bp.get("/indicators")

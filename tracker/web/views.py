@@ -8,8 +8,15 @@ from flask_babel import gettext as _
 from tracker.accounts.access import can_see_private
 from tracker.assets import vendor_url
 from tracker.db import get_session
+from tracker.hazards.codes import HAZARDS
+from tracker.hazards.queries import hazard_geojson
 from tracker.maps.city_map import build_city_map, build_project_map, render_parts
-from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
+from tracker.maps.page_data import (
+    city_boundary_geojson,
+    hazard_layers,
+    map_labels,
+    static_url,
+)
 from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, feature_collection, project_feature
 from tracker.projects.vocab import KINDS, STATUSES
@@ -27,6 +34,7 @@ def city_map():
         project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
         static_url=static_url,
         labels=map_labels(),
+        hazard_layers=hazard_layers(),
     )
     return render_template("map.html", map=render_parts(m))
 
@@ -38,6 +46,14 @@ def map_features():
     return Response(
         feature_collection(get_session(), filt, full=False), mimetype="application/geo+json"
     )
+
+
+@bp.get("/map/hazards/<hazard>.geojson")
+def hazard_features(hazard: str):
+    """Answer one hazard's zones as GeoJSON: a layer the maps switch on and off."""
+    if hazard not in HAZARDS:
+        abort(404, description=_("この災害の区域はありません"))
+    return Response(hazard_geojson(get_session(), hazard), mimetype="application/geo+json")
 
 
 @bp.get("/projects/<int:project_id>")
