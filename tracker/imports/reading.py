@@ -11,10 +11,8 @@ import json
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 
-import numpy as np
 import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -300,7 +298,7 @@ def _read_ogr(path: Path, filename: str, fmt: str, epsg: int | None, *, encoding
         )
     crs = read_crs(declared or f"EPSG:{epsg}", ".prj" if fmt == "shp" else "crs")
     headers = [str(name) for name in meta["fields"]]
-    columns = [[_plain(v) for v in column] for column in values]
+    columns = [_plain_column(column) for column in values]
     rows = [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in wkbs]
     geometries: list = []
     for n, wkb in enumerate(wkbs, start=1):
@@ -317,19 +315,14 @@ def _read_ogr(path: Path, filename: str, fmt: str, epsg: int | None, *, encoding
     return table
 
 
-def _plain(value):
-    """Return a cell read by GDAL as a plain Python value (None for empty)."""
-    if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else value.astype("datetime64[D]").item()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date | int | float | str) or value is None:
-        return value
-    return str(value)
+def _plain_column(column) -> list:
+    """Return a column read by GDAL as plain Python values (None for empty)."""
+    if column.dtype.kind == "M":  # dates and times: the day is what a work needs
+        return column.astype("datetime64[D]").tolist()
+    values = column.tolist()
+    if column.dtype.kind == "f":
+        return [None if v != v else v for v in values]
+    return values
 
 
 def is_broken(geometry) -> str | None:

@@ -77,10 +77,16 @@ def _by_label(value, field: str, words: dict[str, str]) -> str:
     raw = _norm(value)
     if raw in words:
         return raw
-    for code, label in words.items():
-        if raw == label:
-            return code
-    raise BadInput(f"{field}: 「{raw[:20]}」は使えません（{'、'.join(words.values())}）")
+    code = _CODES_BY_LABEL[field].get(raw)
+    if code is None:
+        raise BadInput(f"{field}: 「{raw[:20]}」は使えません（{'、'.join(words.values())}）")
+    return code
+
+
+_CODES_BY_LABEL = {
+    "kind": {label: code for code, label in KINDS.items()},
+    "status": {label: code for code, label in STATUSES.items()},
+}
 
 
 def parse_kind(value) -> str:

@@ -1,14 +1,15 @@
 """The audit trail of project changes: who changed which fields, from what to what."""
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Text, func, insert, select
+from sqlalchemy import CheckConstraint, ForeignKey, Text, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.accounts.models import User
-from tracker.db import Base
+from tracker.db import Base, copy_rows
 
 ACTIONS = ("create", "update")
 
@@ -63,20 +64,18 @@ def record_changes(
     user: User | None,
 ) -> None:
     """Append audit rows for many projects at their first version: (project id, changes)."""
-    if rows:
-        session.execute(
-            insert(ProjectChange),
-            [
-                {
-                    "project_id": project_id,
-                    "user_id": user.id if user is not None else None,
-                    "action": action,
-                    "version": 1,
-                    "changes": changes,
-                }
-                for project_id, changes in rows
-            ],
-        )
+    if not rows:
+        return
+    user_id = user.id if user is not None else None
+    copy_rows(
+        session,
+        "project_changes",
+        ("project_id", "user_id", "action", "version", "changes"),
+        (
+            (project_id, user_id, action, 1, json.dumps(changes, ensure_ascii=False))
+            for project_id, changes in rows
+        ),
+    )
 
 
 def project_changes(session: Session, project_id: int) -> list[ProjectChange]:

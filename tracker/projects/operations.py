@@ -5,13 +5,15 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
+from tracker.db import copy_rows
 from tracker.errors import BadInput
 from tracker.geometry import (
     GeometryRefused,
@@ -310,10 +312,7 @@ def create_projects(
     good = [(i, spec) for i, spec in enumerate(checked) if isinstance(spec, NewProject)]
     if not good:
         return checked
-    ids = session.scalars(
-        insert(Project).returning(Project.id, sort_by_parameter_order=True),
-        [_row_values(spec) for _i, spec in good],
-    ).all()
+    ids = _insert_projects(session, [spec for _i, spec in good])
     plan_ids = _ids_by_code(session, PlanItem, [s for _i, s in good], "plan_item_codes")
     indicator_ids = _ids_by_code(session, Indicator, [s for _i, s in good], "indicator_codes")
     links = [
@@ -322,14 +321,14 @@ def create_projects(
         for code in dict.fromkeys(spec.plan_item_codes)
     ]
     if links:
-        session.execute(insert(project_plan_items), links)
+        _insert_links(session, project_plan_items, "plan_item_id", links)
     links = [
         {"project_id": pid, "indicator_id": indicator_ids[code]}
         for pid, (_i, spec) in zip(ids, good, strict=True)
         for code in dict.fromkeys(spec.indicator_codes)
     ]
     if links:
-        session.execute(insert(project_indicators), links)
+        _insert_links(session, project_indicators, "indicator_id", links)
     _add_first_history_rows(
         session, [(pid, spec.status, spec.progress) for pid, (_i, spec) in zip(ids, good, strict=True)],
         note=note,
@@ -347,6 +346,42 @@ def create_projects(
     for pid, (i, _spec) in zip(ids, good, strict=True):
         result[i] = pid
     return result
+
+
+def _insert_projects(session: Session, specs: list[NewProject]) -> list[int]:
+    """Insert checked new projects; return their ids in the same order."""
+    ids = list(
+        session.scalars(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('projects', 'id')) FROM generate_series(1, :n)"
+            ),
+            {"n": len(specs)},
+        )
+    )
+    columns = ("name", "kind", "status", "progress", *DATE_FIELDS, "department", "is_public",
+               "description", "external_id")  # fmt: skip
+    # Hex EWKB with its SRID: what PostGIS reads for a geometry column in COPY.
+    shapes = shapely.set_srid(np.array([spec.geometry for spec in specs], dtype=object), 4326)
+    ewkb = shapely.to_wkb(shapes, hex=True, include_srid=True)
+    copy_rows(
+        session,
+        "projects",
+        ("id", *columns, "geom"),
+        (
+            (pid, *(getattr(spec, c) for c in columns), wkb)
+            for pid, spec, wkb in zip(ids, specs, ewkb, strict=True)
+        ),
+    )
+    return ids
+
+
+def _insert_links(session: Session, table, column: str, links: list[dict]) -> None:
+    copy_rows(
+        session,
+        table.name,
+        ("project_id", column),
+        ((link["project_id"], link[column]) for link in links),
+    )
 
 
 def _spec_values(spec: NewProject) -> dict[str, Any]:
@@ -593,11 +628,9 @@ def _add_first_history_rows(
     session: Session, rows: list[tuple[int, str, int]], *, note: str
 ) -> None:
     """Append the first history entry of many new projects: (project id, status, progress)."""
-    session.execute(
-        insert(StatusUpdate),
-        [
-            {"project_id": pid, "previous_status": None, "status": status, "progress": progress,
-             "note": note}
-            for pid, status, progress in rows
-        ],
-    )  # fmt: skip
+    copy_rows(
+        session,
+        "status_updates",
+        ("project_id", "status", "progress", "note"),
+        ((pid, status, progress, note) for pid, status, progress in rows),
+    )
