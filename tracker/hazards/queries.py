@@ -91,25 +91,38 @@ class ExposedShelter:
     zone_classes: list[str]
 
 
+def _without_jit(session: Session) -> None:
+    # A spatial join's estimated cost runs high enough to start PostgreSQL's JIT compiler,
+    # which then takes longer (over a second) than the join itself. Off for this transaction.
+    session.execute(text("SET LOCAL jit = off"))
+
+
 def works_in_zones(session: Session, filt: ProjectFilter) -> list[ExposedWork]:
     """Return the filtered works inside or crossing a zone, per hazard, ordered by hazard and id."""
-    p = filtered_projects(filt).subquery("p")
+    _without_jit(session)
     z = HazardZone.__table__
-    rows = session.execute(
+    pr = Project.__table__
+    # Every zone finds its works through the projects' spatial index first; the filter (which
+    # may read the history for as_of) then keeps the ones asked for.
+    pairs = (
         select(
             z.c.hazard,
-            p.c.id,
-            p.c.name,
-            p.c.kind,
-            p.c.status,
-            func.bool_or(func.ST_CoveredBy(p.c.geom, z.c.geom)).label("inside"),
+            pr.c.id,
+            func.bool_or(func.ST_CoveredBy(pr.c.geom, z.c.geom)).label("inside"),
             func.array_agg(z.c.zone_class.distinct()).label("classes"),
         )
-        .select_from(p)
-        .join(z, func.ST_Intersects(p.c.geom, z.c.geom))
+        .select_from(z)
+        .join(pr, func.ST_Intersects(pr.c.geom, z.c.geom))
         # Designated shelters are listed apart (shelters_in_zones), for the hazards they serve.
-        .where(p.c.gsi_common_id.is_(None))
-        .group_by(z.c.hazard, p.c.id, p.c.name, p.c.kind, p.c.status)
+        .where(pr.c.gsi_common_id.is_(None))
+        .group_by(z.c.hazard, pr.c.id)
+        .subquery("pairs")
+    )
+    p = filtered_projects(filt).subquery("p")
+    rows = session.execute(
+        select(
+            pairs.c.hazard, p.c.id, p.c.name, p.c.kind, p.c.status, pairs.c.inside, pairs.c.classes
+        ).join(p, p.c.id == pairs.c.id)
     ).all()
     order = list(HAZARDS)
     found = [ExposedWork(r[0], r[1], r[2], r[3], r[4], r[5], sorted(r[6])) for r in rows]

@@ -155,18 +155,22 @@ def hazards():
     shelters = hazard_queries.shelters_in_zones(
         session, include_private=filt.include_private, as_of=filt.as_of
     )
-    sections = [
-        {
-            "hazard": hazard,
-            "works": [w for w in works if w.hazard == hazard],
-            "shelters": [s for s in shelters if s.hazard == hazard],
-            "counts": {
-                status: sum(1 for w in works if w.hazard == hazard and w.status == status)
-                for status in STATUSES
-            },
-        }
-        for hazard in HAZARDS
-    ]
+    sections = []
+    for hazard in HAZARDS:
+        exposed = [w for w in works if w.hazard == hazard]
+        counts = dict.fromkeys(STATUSES, 0)
+        for work in exposed:
+            counts[work.status] += 1
+        sections.append(
+            {
+                "hazard": hazard,
+                # The page lists the first ones; the CSV carries them all.
+                "works": exposed[: queries.LIST_LIMIT],
+                "total": len(exposed),
+                "shelters": [s for s in shelters if s.hazard == hazard],
+                "counts": counts,
+            }
+        )
     return render_template(
         "meeting/hazards.html",
         sections=sections,
