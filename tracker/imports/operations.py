@@ -31,7 +31,6 @@ from tracker.projects.operations import (
     update_project,
 )
 from tracker.updates.operations import record_status_update
-from tracker.updates.transitions import check_change
 
 OUTCOMES = ("created", "updated", "unchanged", "refused")
 DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
@@ -300,26 +299,17 @@ def _update_row(
             status = values.get("status", project.status)
             progress = values.get("progress", project.progress)
             if status != project.status or progress != project.progress:
-                note = values.get("note", "")
                 actual_end = values.get("actual_end", project.actual_end)
-                # The rules see the file's own note: an automatic one must not stand in for
-                # the reason a reopening, a suspension or lower progress needs.
-                check_change(
-                    previous_status=project.status,
-                    previous_progress=project.progress,
-                    status=status,
-                    progress=progress,
-                    note=note,
-                    actual_start=values.get("actual_start", project.actual_start),
-                    actual_end=actual_end if status == "completed" else None,
-                )
                 record_status_update(
                     session,
                     project,
                     user=user,
                     status=status,
                     progress=progress,
-                    note=note or f"{source} から取込",
+                    # The rules judge the file's own note: the name of the file must not
+                    # stand in for the reason a reopening, a suspension or lower progress needs.
+                    note=values.get("note", ""),
+                    fallback_note=f"{source} から取込",
                     actual_end=actual_end if status == "completed" else None,
                 )
             if "external_id" in values:

@@ -146,15 +146,21 @@ def _as_of():
     return parse_day(request.args.get("as_of"), "as_of")
 
 
+def _hazard_overlay(session, filt: ProjectFilter) -> tuple[list, list]:
+    """Return the filtered works and the designated shelters in hazard zones."""
+    works = hazard_queries.works_in_zones(session, filt)
+    shelters = hazard_queries.shelters_in_zones(
+        session, include_private=filt.include_private, as_of=filt.as_of
+    )
+    return works, shelters
+
+
 @bp.get("/hazards")
 def hazards():
     """Show, per hazard, the works inside or crossing a zone and the shelters inside one."""
     session = get_session()
     filt = _filter()
-    works = hazard_queries.works_in_zones(session, filt)
-    shelters = hazard_queries.shelters_in_zones(
-        session, include_private=filt.include_private, as_of=filt.as_of
-    )
+    works, shelters = _hazard_overlay(session, filt)
     sections = []
     for hazard in HAZARDS:
         exposed = [w for w in works if w.hazard == hazard]
@@ -188,12 +194,7 @@ def hazards():
 @bp.get("/hazards.csv")
 def hazards_csv_export():
     """Answer the works and shelters in hazard zones as CSV for Excel."""
-    session = get_session()
-    filt = _filter()
-    works = hazard_queries.works_in_zones(session, filt)
-    shelters = hazard_queries.shelters_in_zones(
-        session, include_private=filt.include_private, as_of=filt.as_of
-    )
+    works, shelters = _hazard_overlay(get_session(), _filter())
     response = Response(hazards_csv(works, shelters), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = _attachment("csv").replace(

@@ -313,22 +313,18 @@ def create_projects(
     if not good:
         return checked
     ids = _insert_projects(session, [spec for _i, spec in good])
-    plan_ids = _ids_by_code(session, PlanItem, [s for _i, s in good], "plan_item_codes")
-    indicator_ids = _ids_by_code(session, Indicator, [s for _i, s in good], "indicator_codes")
-    links = [
-        {"project_id": pid, "plan_item_id": plan_ids[code]}
-        for pid, (_i, spec) in zip(ids, good, strict=True)
-        for code in dict.fromkeys(spec.plan_item_codes)
-    ]
-    if links:
-        _insert_links(session, project_plan_items, "plan_item_id", links)
-    links = [
-        {"project_id": pid, "indicator_id": indicator_ids[code]}
-        for pid, (_i, spec) in zip(ids, good, strict=True)
-        for code in dict.fromkeys(spec.indicator_codes)
-    ]
-    if links:
-        _insert_links(session, project_indicators, "indicator_id", links)
+    for table, model, attr, column in (
+        (project_plan_items, PlanItem, "plan_item_codes", "plan_item_id"),
+        (project_indicators, Indicator, "indicator_codes", "indicator_id"),
+    ):
+        known = _ids_by_code(session, model, [spec for _i, spec in good], attr)
+        links = [
+            (pid, known[code])
+            for pid, (_i, spec) in zip(ids, good, strict=True)
+            for code in dict.fromkeys(getattr(spec, attr))
+        ]
+        if links:
+            copy_rows(session, table.name, ("project_id", column), links)
     _add_first_history_rows(
         session, [(pid, spec.status, spec.progress) for pid, (_i, spec) in zip(ids, good, strict=True)],
         note=note,
@@ -373,15 +369,6 @@ def _insert_projects(session: Session, specs: list[NewProject]) -> list[int]:
         ),
     )
     return ids
-
-
-def _insert_links(session: Session, table, column: str, links: list[dict]) -> None:
-    copy_rows(
-        session,
-        table.name,
-        ("project_id", column),
-        ((link["project_id"], link[column]) for link in links),
-    )
 
 
 def _spec_values(spec: NewProject) -> dict[str, Any]:

@@ -38,10 +38,13 @@ def record_status_update(
     photos: Sequence[PreparedPhoto] = (),
     actual_end: date | None = None,
     upload_dir: str | Path | None = None,
+    fallback_note: str = "",
 ) -> StatusUpdate:
     """Append an update to a project's history and make it the project's current status.
 
     position is (lon, lat). The same client_id sent again returns the update it first made.
+    `fallback_note` is stored when there is no note (e.g. the file an import came from); the
+    rules that ask for a reason still judge the person's own note.
     """
     progress = check_progress(progress)
     note = (note or "").strip()
@@ -79,7 +82,7 @@ def record_status_update(
         previous_status=project.status,
         status=status,
         progress=progress,
-        note=note,
+        note=note or fallback_note,
         client_id=client_id,
         position=point,
         # The insert's own time, taken after the lock: history reads in the order it was written.
