@@ -19,6 +19,7 @@ test:
 bench: setup
 	.venv/bin/python -m bench.run
 
-lint:
-	.venv/bin/ruff check tracker tests scripts
-	.venv/bin/ruff format --check tracker tests scripts
+lint: setup
+	.venv/bin/ruff check tracker tests scripts bench
+	.venv/bin/ruff format --check tracker tests scripts bench
+	.venv/bin/lint-imports

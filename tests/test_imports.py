@@ -17,7 +17,8 @@ from tracker.errors import BadInput
 from tracker.imports.operations import UnmappedColumns, import_table
 from tracker.imports.reading import MAX_FILE_BYTES, read_table
 from tracker.projects.audit import ProjectChange
-from tracker.projects.models import Project, StatusUpdate
+from tracker.projects.history import StatusUpdate
+from tracker.projects.models import Project
 
 MIYAJI = (131.11879, 32.937)
 UCHINOMAKI = (131.04441, 32.94212)

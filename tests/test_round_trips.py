@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from tracker.imports.operations import import_table
 from tracker.imports.reading import read_table
 from tracker.projects.audit import ProjectChange
-from tracker.projects.models import StatusUpdate
+from tracker.projects.history import StatusUpdate
 
 FORMATS = {
     "csv": "projects.csv",
@@ -92,7 +92,7 @@ def test_shapefile_export_is_cp932_with_short_field_names(client, works):
     import io
     import zipfile
 
-    from tracker.imports.columns import SHAPEFILE_NAMES
+    from tracker.worksfiles.columns import SHAPEFILE_NAMES
 
     data = client.get("/plan/projects.shp.zip?kind=bridge").data
     archive = zipfile.ZipFile(io.BytesIO(data))

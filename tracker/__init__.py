@@ -16,7 +16,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     if config_override:
         app.config.update(config_override)
 
-    from tracker import assets, cli, compression, db, errors, formatting, i18n, input_guards
+    from tracker import assets, cli, compression, db, errors, formatting, i18n, input_guards, vocab
     from tracker.accounts import security
     from tracker.accounts.views import bp as accounts_bp
     from tracker.admin.views import bp as admin_bp
@@ -30,6 +30,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.near.views import bp as near_bp
     from tracker.restrictions.views import bp as restrictions_bp
     from tracker.updates.api import bp as updates_api_bp
+    from tracker.updates.photo_files import bp as photos_bp
     from tracker.updates.views import bp as staff_bp
     from tracker.web.views import bp as web_bp
 
@@ -37,6 +38,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     formatting.init_app(app)
+    vocab.init_app(app)
     compression.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
@@ -56,4 +58,5 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(restrictions_bp)
     app.register_blueprint(updates_api_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(photos_bp)
     return app

@@ -4,6 +4,7 @@ import json
 import math
 
 import shapely
+from flask_babel import gettext as _
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity, make_valid
@@ -11,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
-from tracker.projects.vocab import KINDS, LINE_KINDS
+from tracker.vocab import KINDS, LINE_KINDS, kind_label
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
 BOUNDARY_TOLERANCE_M = 500
@@ -104,7 +105,7 @@ def check_shape(geom: BaseGeometry, kind: str) -> BaseGeometry:
             details={"type": geom.geom_type, "kind": kind, "allowed": allowed},
         )
     x_min, y_min, x_max, y_max = geom.bounds
-    if not (-180 <= x_min <= x_max <= 180 and -90 <= y_min <= y_max <= 90):
+    if not (is_lon_lat(x_min, y_min) and is_lon_lat(x_max, y_max)):
         raise GeometryRefused(
             "coordinates are not longitude/latitude (lon first, then lat)", reason="coordinates"
         )
@@ -120,6 +121,23 @@ def check_inside_city(distance: float | None) -> None:
             reason="outside",
             details={"distance_m": distance, "tolerance_m": BOUNDARY_TOLERANCE_M},
         )
+
+
+def is_lon_lat(lon: float, lat: float) -> bool:
+    """Tell whether a pair is a longitude and a latitude (NaN and infinity are not)."""
+    return -180 <= lon <= 180 and -90 <= lat <= 90
+
+
+def check_lon_lat(lon: float, lat: float, *, field: str | None = None) -> tuple[float, float]:
+    """Return (lon, lat), refusing a latitude or longitude out of range.
+
+    The message names `field`, or else whichever of lat and lon is wrong.
+    """
+    for name, value, bound in (("lat", lat, 90), ("lon", lon, 180)):
+        if not -bound <= value <= bound:
+            prefix = f"{field}: {name}" if field else name
+            raise BadInput(f"{prefix}: must be between -{bound} and {bound}, not {value:g}")
+    return lon, lat
 
 
 def distance_outside_city(session: Session, geom: BaseGeometry) -> float | None:
@@ -156,3 +174,42 @@ def distances_outside_city(session: Session, geoms: list[BaseGeometry]) -> list[
 def to_geojson(geom: BaseGeometry) -> dict:
     """Return the geometry as a GeoJSON dict."""
     return mapping(geom)
+
+
+def geometry_refusal_text(error: GeometryRefused) -> str:
+    """Say in the reader's language why a geometry was refused."""
+    details = error.details
+    if error.reason == "missing":
+        return _("位置・形状がありません。地図に描くか、GeoJSON / WKT を貼り付けてください。")
+    if error.reason == "empty":
+        return _("位置・形状が空です。")
+    if error.reason == "invalid":
+        return _(
+            "形状が不正です（%(problem)s）。線が自分自身と交差している可能性があります。"
+            "修正した形を地図に表示しました。確認して「修正した形を使う」を押してください。",
+            problem=details.get("problem", ""),
+        )
+    if error.reason == "type":
+        allowed = details.get("allowed", ())
+        if "Point" in allowed:
+            expected = _("点・線・面")
+        else:
+            expected = _("線（道路・舗装・護岸は延長で管理します）")
+        return _(
+            "「%(kind)s」には %(type)s の形は使えません。%(expected)s で描いてください。",
+            kind=kind_label(details.get("kind")),
+            type=details.get("type"),
+            expected=expected,
+        )
+    if error.reason == "coordinates":
+        return _("座標が経度・緯度になっていません（経度、緯度の順で指定してください）。")
+    if error.reason == "outside":
+        return _(
+            "阿蘇市の区域から約 %(km).1f km 外れています（許容 %(tolerance)d m）。位置を確認してください。",
+            km=details.get("distance_m", 0) / 1000,
+            tolerance=details.get("tolerance_m", 0),
+        )
+    return _(
+        "GeoJSON または WKT として読み取れません（%(problem)s）。",
+        problem=details.get("problem", str(error)),
+    )

@@ -16,27 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
-from tracker.geometry import GeometryRefused
-from tracker.projects.operations import DATE_FIELDS
-from tracker.projects.vocab import KINDS, STATUSES, kind_label
-
-# Labels people read, by the field names the API, the audit trail and the form share.
-FIELD_LABELS = {
-    "name": _l("事業名"),
-    "kind": _l("種別"),
-    "status": _l("状況"),
-    "progress": _l("進捗"),
-    "planned_start": _l("予定開始日"),
-    "planned_end": _l("予定終了日"),
-    "actual_start": _l("実績開始日"),
-    "actual_end": _l("実績終了日"),
-    "department": _l("担当課"),
-    "public": _l("公開"),
-    "description": _l("説明"),
-    "geometry": _l("位置・形状"),
-    "plan_items": _l("計画項目"),
-    "indicators": _l("成果指標"),
-}
+from tracker.vocab import DATE_FIELDS, KINDS, STATUSES
 
 
 def _ends_after(start_field: str):
@@ -98,42 +78,3 @@ class ProjectForm(FlaskForm):
             "indicators": list(self.indicators.data or []),
         }
         return values
-
-
-def geometry_refusal_text(error: GeometryRefused) -> str:
-    """Say in Japanese why a geometry was refused."""
-    details = error.details
-    if error.reason == "missing":
-        return _("位置・形状がありません。地図に描くか、GeoJSON / WKT を貼り付けてください。")
-    if error.reason == "empty":
-        return _("位置・形状が空です。")
-    if error.reason == "invalid":
-        return _(
-            "形状が不正です（%(problem)s）。線が自分自身と交差している可能性があります。"
-            "修正した形を地図に表示しました。確認して「修正した形を使う」を押してください。",
-            problem=details.get("problem", ""),
-        )
-    if error.reason == "type":
-        allowed = details.get("allowed", ())
-        if "Point" in allowed:
-            expected = _("点・線・面")
-        else:
-            expected = _("線（道路・舗装・護岸は延長で管理します）")
-        return _(
-            "「%(kind)s」には %(type)s の形は使えません。%(expected)s で描いてください。",
-            kind=kind_label(details.get("kind")),
-            type=details.get("type"),
-            expected=expected,
-        )
-    if error.reason == "coordinates":
-        return _("座標が経度・緯度になっていません（経度、緯度の順で指定してください）。")
-    if error.reason == "outside":
-        return _(
-            "阿蘇市の区域から約 %(km).1f km 外れています（許容 %(tolerance)d m）。位置を確認してください。",
-            km=details.get("distance_m", 0) / 1000,
-            tolerance=details.get("tolerance_m", 0),
-        )
-    return _(
-        "GeoJSON または WKT として読み取れません（%(problem)s）。",
-        problem=details.get("problem", str(error)),
-    )

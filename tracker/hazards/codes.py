@@ -7,7 +7,9 @@ repeats it for people. A code not listed here is refused when a file is loaded, 
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext
+
+from tracker.vocab import N_
 
 # Loaded layers: the national data set each comes from.
 LAYERS = {
@@ -17,10 +19,10 @@ LAYERS = {
 
 # The hazards people see, in the order pages list them, with the layer that holds each.
 HAZARDS = {
-    "steep_slope": _l("土砂災害（急傾斜地の崩壊）"),
-    "debris_flow": _l("土砂災害（土石流）"),
-    "landslide": _l("土砂災害（地すべり）"),
-    "flood": _l("洪水（浸水想定区域）"),
+    "steep_slope": N_("土砂災害（急傾斜地の崩壊）"),
+    "debris_flow": N_("土砂災害（土石流）"),
+    "landslide": N_("土砂災害（地すべり）"),
+    "flood": N_("洪水（浸水想定区域）"),
 }
 HAZARD_LAYER = {
     "steep_slope": "sediment",
@@ -92,4 +94,4 @@ LAYOUTS = {
 
 def hazard_label(hazard: str) -> str:
     """Name a hazard in the reader's language (unknown codes as they are)."""
-    return str(HAZARDS[hazard]) if hazard in HAZARDS else hazard
+    return gettext(HAZARDS[hazard]) if hazard in HAZARDS else hazard

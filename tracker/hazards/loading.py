@@ -17,13 +17,12 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
 from tracker.geometry import CITY_CODE
+from tracker.gisfiles import cpg_encoding, describe, extract_shapefiles, read_crs, to_lonlat
 from tracker.hazards.codes import HAZARD_LAYER, LAYERS, LAYOUTS
 from tracker.hazards.models import HazardLayer, HazardZone
-from tracker.imports.crs import describe, read_crs, to_lonlat
-from tracker.imports.reading import MAX_FILE_BYTES, cpg_encoding, extract_shapefiles
 
-# A prefecture's layer is larger than a city's works list.
-MAX_HAZARD_FILE_BYTES = 4 * MAX_FILE_BYTES
+# A prefecture's layer, zipped, as published.
+MAX_HAZARD_FILE_BYTES = 80 * 1024 * 1024
 
 
 @dataclass

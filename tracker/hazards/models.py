@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.db import Base
 from tracker.hazards.codes import HAZARDS, LAYERS
-from tracker.projects.models import sql_list
+from tracker.vocab import sql_list
 
 
 class HazardLayer(Base):

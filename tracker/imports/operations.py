@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.accounts.models import User
 from tracker.errors import BadInput
 from tracker.geometry import GeometryRefused, parse_geometry
-from tracker.imports import values as cells
-from tracker.imports.columns import duplicated_fields, field_label, recognise
-from tracker.imports.crs import TARGET, read_crs, to_lonlat
+from tracker.gisfiles import TARGET, read_crs, to_lonlat
 from tracker.imports.reading import SourceTable, is_broken
+from tracker.projects.history import append_status
 from tracker.projects.models import Project
 from tracker.projects.operations import (
     EDITABLE_FIELDS,
@@ -30,7 +29,8 @@ from tracker.projects.operations import (
     set_external_id,
     update_project,
 )
-from tracker.updates.operations import record_status_update
+from tracker.worksfiles import values as cells
+from tracker.worksfiles.columns import column_label, duplicated_fields, recognise
 
 OUTCOMES = ("created", "updated", "unchanged", "refused")
 DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
@@ -121,7 +121,7 @@ def import_table(
     if twice:
         raise BadInput(
             "columns: 同じ項目を表す列が2つ以上あります: "
-            + "、".join(field_label(f) for f in twice)
+            + "、".join(column_label(f) for f in twice)
         )
     rows = _read_rows(table, mapping, epsg)
     report.rows = [row.result for row in rows]
@@ -300,9 +300,9 @@ def _update_row(
             progress = values.get("progress", project.progress)
             if status != project.status or progress != project.progress:
                 actual_end = values.get("actual_end", project.actual_end)
-                record_status_update(
+                append_status(
                     session,
-                    project,
+                    project.id,
                     user=user,
                     status=status,
                     progress=progress,
@@ -333,7 +333,7 @@ def _create_rows(session: Session, rows: list[_Row], *, user: User | None, dry_r
         if row.geometry is None:
             missing.append("geometry")
         if missing:
-            labels = "、".join(field_label(f if f != "geometry" else "wkt") for f in missing)
+            labels = "、".join(column_label(f if f != "geometry" else "wkt") for f in missing)
             _refuse(row.result, BadInput(f"{missing[0]}: 新しい事業に必要な {labels} がありません"))
             continue
         v = row.values

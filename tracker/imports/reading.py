@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,13 +17,11 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from tracker.errors import BadInput
-from tracker.imports.crs import describe, read_crs, to_lonlat
+from tracker.gisfiles import cpg_encoding, describe, extract_shapefiles, read_crs, to_lonlat
 
 # Larger files are refused before they are read: a city's works list is far smaller, and the
 # whole file is held in memory while it is checked.
 MAX_FILE_BYTES = 20 * 1024 * 1024
-# What a zip may unpack to, so that a small archive cannot fill the disk.
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 FORMATS = {
     ".csv": "csv",
     ".txt": "csv",
@@ -236,53 +233,6 @@ def _joined(tables: list[SourceTable], filename: str) -> SourceTable:
     return joined
 
 
-def extract_shapefiles(data: bytes, folder: Path) -> list[Path]:
-    """Unpack the Shapefiles of a zip into `folder` and return their .shp, refusing a bad archive."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
-            raise BadInput("file: zip を展開すると大きすぎます")
-        shps = sorted(m.filename for m in members if m.filename.lower().endswith(".shp"))
-        if not shps:
-            raise BadInput("file: zip に Shapefile（.shp）がありません")
-        paths = []
-        for number, shp in enumerate(shps, start=1):
-            stem = shp[:-4]
-            parts = {
-                m.filename[-4:].lower(): m
-                for m in members
-                if m.filename[: len(stem)] == stem and len(m.filename) == len(stem) + 4
-            }
-            missing = [ext for ext in (".shx", ".dbf") if ext not in parts]
-            if missing:
-                raise BadInput(
-                    f"file: zip の {shp} に {' と '.join(missing)} がありません"
-                    "（Shapefile は .shp .shx .dbf .prj を一緒に）"
-                )
-            # Only the Shapefile's own parts, under names of our own: no path from the
-            # archive is used; the file's own name is kept for the notes.
-            target = folder / str(number)
-            target.mkdir()
-            name = Path(stem).name or f"layer{number}"
-            for ext, member in parts.items():
-                (target / f"{name}{ext}").write_bytes(archive.read(member))
-            paths.append(target / f"{name}.shp")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
-        raise BadInput(f"file: zip が壊れているか途中で切れています（{exc}）") from None
-    return paths
-
-
-def cpg_encoding(text: str) -> str:
-    """Return the Python codec a Shapefile's .cpg names (UTF-8 or cp932), or refuse it."""
-    value = text.strip().upper().replace("-", "").replace("_", "")
-    if value in ("UTF8", "65001"):
-        return "utf-8"
-    if value in ("932", "CP932", "SJIS", "SHIFTJIS", "WINDOWS31J", "MS932", "ANSI932"):
-        return "cp932"
-    raise BadInput(f"file: .cpg の文字コード {text.strip()[:20]} は読めません（UTF-8 か 932）")
-
-
 def _read_ogr(path: Path, filename: str, fmt: str, epsg: int | None, *, encoding) -> SourceTable:
     from pyogrio import raw
     from pyogrio.errors import DataLayerError, DataSourceError
@@ -328,6 +278,3 @@ def _plain_column(column) -> list:
 def is_broken(geometry) -> str | None:
     """Return why a file's geometry could not be read, or None if it was read."""
     return geometry.reason if isinstance(geometry, _Broken) else None
-
-
-__all__ = ["SourceTable", "read_table", "decode_text", "extract_shapefiles", "is_broken"]

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from tracker.imports.columns import FIELDS
+from tracker.worksfiles.columns import FIELDS
 
 # (header, example) in the order the template lists them.
 TEMPLATE = [
@@ -26,7 +26,7 @@ TEMPLATE = [
     ("経度", ""),
     ("形状（WKT）", "LINESTRING (131.1 32.94, 131.1 32.945)"),
 ]
-assert all(any(h in headers for _label, headers in FIELDS.values()) for h, _v in TEMPLATE)
+assert all(any(h in headers for headers in FIELDS.values()) for h, _v in TEMPLATE)
 
 
 def template_csv() -> bytes:

@@ -10,10 +10,10 @@ from tracker.accounts.access import current_user, roles_required
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.imports import samples
-from tracker.imports.columns import FIELDS, field_label, recognise
 from tracker.imports.operations import UnmappedColumns, import_table
 from tracker.imports.reading import FORMATS, MAX_FILE_BYTES, read_table
 from tracker.imports.wording import outcome_label, reason_text
+from tracker.worksfiles.columns import FIELDS, column_label, recognise
 
 bp = Blueprint("imports", __name__)
 
@@ -120,7 +120,7 @@ def _render(report, *, message, status, **context):
             "imports/import.html",
             report=report,
             message=message,
-            fields=[(f, field_label(f)) for f in FIELDS],
+            fields=[(f, column_label(f)) for f in FIELDS],
             outcome_label=outcome_label,
             reason_text=reason_text,
             max_mb=MAX_FILE_BYTES >> 20,

@@ -1,18 +1,17 @@
 """Say in Japanese what became of a row and why one was refused."""
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext
 
-from tracker.editing.forms import geometry_refusal_text
 from tracker.errors import BadInput
-from tracker.geometry import GeometryRefused
-from tracker.imports.columns import field_label
+from tracker.geometry import GeometryRefused, geometry_refusal_text
+from tracker.vocab import N_
+from tracker.worksfiles.columns import column_label
 
 OUTCOME_LABELS = {
-    "created": _l("追加"),
-    "updated": _l("更新"),
-    "unchanged": _l("変更なし"),
-    "refused": _l("取込不可"),
+    "created": N_("追加"),
+    "updated": N_("更新"),
+    "unchanged": N_("変更なし"),
+    "refused": N_("取込不可"),
 }
 
 
@@ -21,14 +20,14 @@ def reason_text(error: BadInput | None) -> str:
     if error is None:
         return ""
     if isinstance(error, GeometryRefused) and error.reason != "parse":
-        return _("位置・形状：%(text)s", text=geometry_refusal_text(error))
+        return gettext("位置・形状：%(text)s", text=geometry_refusal_text(error))
     field, _sep, text = str(error).partition(": ")
     if text and field.replace("_", "").isalpha() and field.isascii():
-        label = _("位置・形状") if field == "geometry" else field_label(field)
-        return _("%(label)s：%(text)s", label=label, text=text)
+        label = gettext("位置・形状") if field == "geometry" else column_label(field)
+        return gettext("%(label)s：%(text)s", label=label, text=text)
     return str(error)
 
 
 def outcome_label(outcome: str) -> str:
     """Name a row's outcome in the reader's language."""
-    return str(OUTCOME_LABELS.get(outcome, outcome))
+    return gettext(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else outcome

@@ -4,9 +4,9 @@ import csv
 import io
 
 from tracker.hazards.codes import hazard_label
-from tracker.imports.values import FORMULA_START
-from tracker.imports.writing import EXPORT_COLUMNS, WKT_HEADER, export_values, wkt_of
-from tracker.projects.vocab import KINDS, STATUSES
+from tracker.vocab import KINDS, STATUSES
+from tracker.worksfiles.values import FORMULA_START
+from tracker.worksfiles.writing import EXPORT_COLUMNS, WKT_HEADER, export_values, wkt_of
 
 BOM = "\ufeff"
 HEADERS = [header for _field, header in EXPORT_COLUMNS] + [WKT_HEADER]

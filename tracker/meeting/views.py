@@ -6,22 +6,14 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, render_template, request, url_for
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
-from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import JST, fiscal_year, parse_day, today_jst
 from tracker.hazards import queries as hazard_queries
 from tracker.hazards.codes import HAZARDS, LAYER_CREDITS, hazard_label
-from tracker.imports import writing
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
-from tracker.maps.city_map import build_city_map, render_parts
-from tracker.maps.page_data import (
-    city_boundary_geojson,
-    hazard_layers,
-    map_labels,
-    static_url,
-)
+from tracker.maps.page_data import city_map_parts
 from tracker.meeting import queries
 from tracker.meeting.charts import year_chart
 from tracker.meeting.exports import hazards_csv, projects_csv
@@ -30,7 +22,8 @@ from tracker.projects.queries import (
     feature_collection,
     status_counts,
 )
-from tracker.projects.vocab import KINDS, STATUSES, kind_label, status_label
+from tracker.vocab import KINDS, STATUSES
+from tracker.worksfiles import writing
 
 bp = Blueprint("meeting", __name__, url_prefix="/plan")
 
@@ -68,19 +61,11 @@ def meeting_map():
     session = get_session()
     filt = _filter()
     query = _query(filt)
-    m = build_city_map(
-        boundary=city_boundary_geojson(),
-        features_url=url_for("meeting.features") + ("?" + query if query else ""),
-        vendor_url=vendor_url,
-        project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
-        static_url=static_url,
-        labels=map_labels(),
-        hazard_layers=hazard_layers(),
-    )
+    features_url = url_for("meeting.features") + ("?" + query if query else "")
     counts = status_counts(session, filt)
     return render_template(
         "meeting/map.html",
-        map=render_parts(m),
+        map=city_map_parts(features_url, "web.project_page"),
         filt=filt,
         query=query,
         counts=counts,
@@ -186,8 +171,6 @@ def hazards():
         statuses=STATUSES,
         credits=LAYER_CREDITS,
         hazard_label=hazard_label,
-        kind_label=kind_label,
-        status_label=status_label,
     )
 
 
@@ -298,12 +281,3 @@ def print_sheet():
         kinds=KINDS,
         printed_at=datetime.now(JST),
     )
-
-
-@bp.app_template_filter("amount")
-def amount(value) -> str:
-    """Format a decimal amount without trailing zeros, with thousands separators."""
-    if value is None:
-        return ""
-    text = f"{value:,.3f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text

@@ -1,4 +1,4 @@
-"""Writes to projects and their history; views and loaders call these, never the tables."""
+"""Writes to projects; views and loaders call these, never the table."""
 
 import json
 from dataclasses import dataclass, replace
@@ -9,7 +9,7 @@ import numpy as np
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select, text
+from sqlalchemy import column, func, select, text
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
@@ -25,14 +25,15 @@ from tracker.geometry import (
 )
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change, record_changes
-from tracker.projects.models import (
-    Project,
-    StatusUpdate,
-    project_indicators,
-    project_plan_items,
+from tracker.projects.history import (
+    REGISTERED_NOTE,
+    append_loaded_history,
+    append_status,
+    check_progress,
+    check_state,
 )
-from tracker.projects.vocab import KINDS, STATUSES
-from tracker.updates.transitions import check_state
+from tracker.projects.models import Project, project_indicators, project_plan_items
+from tracker.vocab import DATE_FIELDS, KINDS, STATUSES
 
 # The fields an edit may change, by the names the API uses. Status and progress are not
 # among them: they change through status updates, which keep their own history and rules.
@@ -52,7 +53,6 @@ EDITABLE_FIELDS = (
 )
 # Every field the audit trail records (also what an edit form shows).
 AUDITED_FIELDS = (*EDITABLE_FIELDS[:2], "status", "progress", *EDITABLE_FIELDS[2:])
-DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
 # Coordinates that differ by less than this (degrees, about 10 cm) are the same shape:
 # a geometry read from the API (6 decimals) and sent back unchanged is no change.
 GEOMETRY_TOLERANCE = 1e-6
@@ -69,23 +69,6 @@ class StaleEdit(Exception):
         self.project = project
         self.expected_version = expected_version
         self.changed_fields = changed_fields
-
-
-def lock_project(session: Session, project_id: int) -> Project | None:
-    """Load a project and lock its row until the transaction ends, so changes queue up."""
-    return session.scalar(
-        select(Project)
-        .where(Project.id == project_id)
-        .with_for_update(of=Project)
-        .execution_options(populate_existing=True)
-    )
-
-
-def check_progress(progress) -> int:
-    """Return progress as an int in 0–100, or refuse it."""
-    if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
-        raise BadInput(f"progress: must be a whole number from 0 to 100, not {progress!r}")
-    return progress
 
 
 def find_plan_items(session: Session, codes) -> list[PlanItem]:
@@ -221,10 +204,14 @@ def create_project(
         project.updated_at = created_at
     session.add(project)
     session.flush()
-    _add_history_row(
-        session, project, None, status=status, progress=project.progress, note="登録",
+    append_status(
+        session,
+        project.id,
+        status=status,
+        progress=project.progress,
+        note=REGISTERED_NOTE,
         recorded_at=created_at,
-    )  # fmt: skip
+    )
     values = project_values(project)
     record_change(
         session,
@@ -301,7 +288,7 @@ def _ids_by_code(session: Session, model, specs: list[NewProject], attr: str) ->
 
 
 def create_projects(
-    session: Session, specs: list[NewProject], *, user: User | None, note: str = "登録"
+    session: Session, specs: list[NewProject], *, user: User | None, note: str = REGISTERED_NOTE
 ) -> list[int | BadInput]:
     """Create many projects at once, each checked as create_project checks one.
 
@@ -313,7 +300,7 @@ def create_projects(
     if not good:
         return checked
     ids = _insert_projects(session, [spec for _i, spec in good])
-    for table, model, attr, column in (
+    for table, model, attr, target in (
         (project_plan_items, PlanItem, "plan_item_codes", "plan_item_id"),
         (project_indicators, Indicator, "indicator_codes", "indicator_id"),
     ):
@@ -324,10 +311,19 @@ def create_projects(
             for code in dict.fromkeys(getattr(spec, attr))
         ]
         if links:
-            copy_rows(session, table.name, ("project_id", column), links)
-    _add_first_history_rows(
-        session, [(pid, spec.status, spec.progress) for pid, (_i, spec) in zip(ids, good, strict=True)],
-        note=note,
+            copy_rows(session, table.name, ("project_id", target), links)
+    # Registered when the projects were, each with the status and progress it was made with.
+    append_loaded_history(
+        session,
+        text(
+            "SELECT id AS project_id, created_at AS recorded_at, NULL AS previous_status,"
+            " status, progress, :note AS note FROM projects WHERE id = ANY(:ids)"
+        )
+        .bindparams(ids=ids, note=note)
+        .columns(
+            *(column(name) for name in ("project_id", "recorded_at", "previous_status", "status",
+                                       "progress", "note"))
+        ),
     )  # fmt: skip
     record_changes(
         session,
@@ -563,61 +559,3 @@ def _geojson(geom: BaseGeometry | None) -> dict | None:
 
 def _jsonable(value):
     return value.isoformat() if isinstance(value, date) else value
-
-
-def append_history(
-    session: Session,
-    project: Project,
-    *,
-    status: str,
-    progress: int,
-    note: str = "",
-    recorded_at: datetime | None = None,
-) -> StatusUpdate:
-    """Append a system-written history entry (loaders, fixtures) and make it current.
-
-    People's updates go through tracker.updates.operations.record_status_update, which
-    applies the transition rules, locks the project and records the author.
-    """
-    return _add_history_row(
-        session, project, project.status, status=status, progress=progress, note=note,
-        recorded_at=recorded_at,
-    )  # fmt: skip
-
-
-def _add_history_row(
-    session: Session,
-    project: Project,
-    previous_status: str | None,
-    *,
-    status: str,
-    progress: int,
-    note: str,
-    recorded_at: datetime | None,
-) -> StatusUpdate:
-    update = StatusUpdate(
-        project=project,
-        previous_status=previous_status,
-        status=status,
-        progress=check_progress(progress),
-        note=note,
-    )
-    if recorded_at is not None:  # else the database's now()
-        update.recorded_at = recorded_at
-    project.status = status
-    project.progress = progress
-    session.add(update)
-    session.flush()
-    return update
-
-
-def _add_first_history_rows(
-    session: Session, rows: list[tuple[int, str, int]], *, note: str
-) -> None:
-    """Append the first history entry of many new projects: (project id, status, progress)."""
-    copy_rows(
-        session,
-        "status_updates",
-        ("project_id", "status", "progress", "note"),
-        ((pid, status, progress, note) for pid, status, progress in rows),
-    )

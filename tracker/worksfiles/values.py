@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from tracker.errors import BadInput
 from tracker.formatting import YEAR_RANGE
-from tracker.projects.vocab import KINDS, STATUSES
+from tracker.vocab import KINDS, STATUSES
 
 # First western year of each era, by the names and initials people write.
 ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988}

@@ -13,8 +13,8 @@ import numpy as np
 import shapely
 
 from tracker.errors import BadInput
-from tracker.imports.columns import SHAPEFILE_NAMES
-from tracker.projects.vocab import KINDS, STATUSES
+from tracker.vocab import KINDS, STATUSES
+from tracker.worksfiles.columns import SHAPEFILE_NAMES
 
 # (field, header) in the order every export writes them; the first fifteen are the CSV's
 # historic columns.
