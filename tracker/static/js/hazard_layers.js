@@ -33,7 +33,7 @@
   }
 
   function addTo(map, options) {
-    var control = options.layer_control;
+    var control = options.layerControl; // folium hands keys over in camelCase
     // Below the projects (overlayPane is 400), above the tiles.
     if (!map.getPane("asoHazards")) map.createPane("asoHazards").style.zIndex = 350;
     (options.layers || []).forEach(function (spec) {
