@@ -11,7 +11,7 @@ from typing import Any
 
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import or_, select
+from sqlalchemy import ARRAY, Integer, Text, any_, cast, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.accounts.models import User
@@ -259,7 +259,13 @@ def _match_existing(session: Session, rows: list[_Row]) -> dict[int, Project]:
         return {}
     found = session.scalars(
         select(Project)
-        .where(or_(Project.id.in_(ids), Project.external_id.in_(numbers)))
+        # Arrays, not IN lists: ten thousand numbers are one parameter, not a long statement.
+        .where(
+            or_(
+                Project.id == any_(cast(list(ids), ARRAY(Integer))),
+                Project.external_id == any_(cast(list(numbers), ARRAY(Text))),
+            )
+        )
         .options(selectinload(Project.plan_items), selectinload(Project.indicators))
     ).all()
     by_id = {p.id: p for p in found}
