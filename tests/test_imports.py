@@ -347,3 +347,23 @@ def test_lines_from_gpkg(session, staff, tmp_path):
     )  # fmt: skip
     report = run(session, path.read_bytes(), "w.gpkg", user=staff)
     assert report.counts["created"] == 1
+
+
+def test_a_prj_that_names_no_known_crs_is_refused(session, staff, tmp_path):
+    data = write_shapefile_zip(
+        tmp_path, [Point(*MIYAJI)], {"name": ["x"], "kind": ["橋梁"], "dept": ["建設課"]}
+    )
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as rewritten:
+        for name in archive.namelist():
+            body = (
+                b'PROJCS["nowhere",GEOGCS["nothing"]]'
+                if name.endswith(".prj")
+                else archive.read(name)
+            )
+            rewritten.writestr(name, body)
+    before = count_projects(session)
+    with pytest.raises(BadInput, match="座標系"):
+        run(session, out.getvalue(), "works.zip", user=staff)
+    assert count_projects(session) == before

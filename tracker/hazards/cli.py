@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from tracker.errors import BadInput
 from tracker.hazards.codes import LAYERS
@@ -15,6 +16,7 @@ def init_app(app) -> None:
 
 
 @click.command("import-hazards")
+@with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--kind",

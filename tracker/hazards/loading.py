@@ -63,6 +63,9 @@ def _read_zones(shp: Path, layer: str, result: HazardLoad) -> list[tuple[str, st
 
     cpg = shp.with_suffix(".cpg")
     encoding = cpg_encoding(cpg.read_text(errors="replace")) if cpg.exists() else "cp932"
+    prj = shp.with_suffix(".prj")
+    if prj.exists():
+        read_crs(prj.read_text(errors="replace"), ".prj")  # GDAL would not name the problem
     try:
         meta, _fids, wkbs, values = raw.read(shp, encoding=encoding)
     except (DataSourceError, DataLayerError, UnicodeDecodeError) as exc:

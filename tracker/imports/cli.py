@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from tracker.errors import BadInput
 
@@ -14,6 +15,7 @@ def init_app(app) -> None:
 
 
 @click.command("import-projects")
+@with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row and say what would happen.")
 @click.option("--epsg", type=int, help="CRS of coordinates the file does not declare.")

@@ -206,6 +206,10 @@ def _read_shapefile_zip(data: bytes, filename: str, epsg: int | None) -> SourceT
         for shp in extract_shapefiles(data, Path(folder)):
             cpg = shp.with_suffix(".cpg")
             encoding = cpg_encoding(cpg.read_text(errors="replace")) if cpg.exists() else "cp932"
+            prj = shp.with_suffix(".prj")
+            if prj.exists():
+                # Read here first: GDAL refuses a .prj it cannot place without naming the CRS.
+                read_crs(prj.read_text(errors="replace"), ".prj")
             table = _read_ogr(shp, filename, "shp", epsg, encoding=encoding)
             table.notes.insert(
                 0,
