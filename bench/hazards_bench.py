@@ -12,8 +12,7 @@ from shapely.geometry import box
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.orm import Session
 
-from bench.run import timed_ms
-from tracker.geometry import CITY_CODE
+from bench.run import city_points, timed_ms
 from tracker.hazards.loading import HazardLoad, replace_layer
 from tracker.hazards.models import HazardLayer, HazardZone
 from tracker.hazards.queries import works_in_zones
@@ -28,13 +27,7 @@ SEDIMENT = (("steep_slope", "土砂災害警戒区域"), ("debris_flow", "土砂
 
 
 def _zones(session: Session, count: int) -> tuple[list, list]:
-    centres = session.execute(
-        text(
-            "SELECT ST_X(d.geom), ST_Y(d.geom) FROM city_boundaries b,"
-            " ST_Dump(ST_GeneratePoints(b.geom, :n, 13)) d WHERE b.code = :code"
-        ),
-        {"n": count, "code": CITY_CODE},
-    ).all()
+    centres = city_points(session, count, seed=13)
     rng = random.Random(3)
     sediment, flood = [], []
     for n, (x, y) in enumerate(centres):

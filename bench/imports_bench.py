@@ -12,28 +12,17 @@ from tempfile import TemporaryDirectory
 import numpy as np
 import shapely
 from pyproj import Transformer
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from bench.run import city_points
 from tracker import create_app
-from tracker.geometry import CITY_CODE
 from tracker.imports.operations import import_table
 from tracker.imports.reading import read_table
 
 ROWS = 10_000
 KINDS = ("橋梁", "砂防・治山", "耐震化", "避難所")
 STATUSES = ("未着手", "設計中", "工事中")
-
-
-def _points(session: Session, count: int) -> list[tuple[float, float]]:
-    rows = session.execute(
-        text(
-            "SELECT ST_X(d.geom), ST_Y(d.geom) FROM city_boundaries b,"
-            " ST_Dump(ST_GeneratePoints(b.geom, :n, 11)) d WHERE b.code = :code"
-        ),
-        {"n": count, "code": CITY_CODE},
-    ).all()
-    return [(x, y) for x, y in rows]
 
 
 def _values(n: int) -> dict:
@@ -109,7 +98,7 @@ def run(ctx):
     app = create_app({"DATABASE_URL": url})
     engine = create_engine(url)
     with Session(engine) as session:
-        points = _points(session, rows)
+        points = city_points(session, rows, seed=11)
     files = {
         "csv": (cp932_csv(points), "works.csv"),
         "shp": (plane_ii_shapefile_zip(points), "works.zip"),

@@ -7,8 +7,11 @@ from flask_babel import gettext
 
 from tracker.vocab import N_, field_label
 
-# Each field the import reads, with the headers that name it. The first header is the one the template and the exports write; the Shapefile export
-# writes SHAPEFILE_NAMES (at most 10 characters, as .dbf allows).
+# Each field the import reads, with the headers that name it. The first header is the one
+# the template and the exports write; the Shapefile export writes SHAPEFILE_NAMES (at most 10
+# characters, as .dbf allows). A new project field (cost, contractor, funding …) is added
+# here, in EXPORT_COLUMNS and SHAPEFILE_NAMES, and to the NewProject the import builds
+# (tracker/imports/operations.py); updates pass on every field update_project knows.
 FIELDS = {
     "id": ("ID", "id", "事業ID"),
     "external_id": ("事業番号", "external_id", "ext_id", "管理番号"),
