@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, Select, Text, and_, cast, func, literal, select, text
+from sqlalchemy import JSON, Select, Text, and_, case, cast, func, select, text, true
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
@@ -11,8 +11,6 @@ from tracker.hazards.models import HazardLayer, HazardZone
 from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, end_of_day, filtered_projects
 
-# Joins a work's zone classes (which never hold a tab) into one text.
-CLASS_SEPARATOR = "\t"
 # Zones on the map: 5 decimals (about 1 m) keep a prefecture's outlines small enough to send.
 MAP_DECIMALS = 5
 
@@ -93,46 +91,64 @@ class ExposedShelter:
     zone_classes: list[str]
 
 
-def _without_jit(session: Session) -> None:
+def _for_overlay(session: Session) -> None:
     # A spatial join's estimated cost runs high enough to start PostgreSQL's JIT compiler,
-    # which then takes longer (over a second) than the join itself. Off for this transaction.
+    # which then takes longer (over a second) than the join itself; the same estimate spills
+    # the final sort to disk. Both set for this transaction only.
     session.execute(text("SET LOCAL jit = off"))
+    session.execute(text("SET LOCAL work_mem = '32MB'"))
 
 
 def works_in_zones(session: Session, filt: ProjectFilter) -> list[ExposedWork]:
     """Return the filtered works inside or crossing a zone, per hazard, ordered by hazard and id."""
-    _without_jit(session)
+    _for_overlay(session)
     z = HazardZone.__table__
     pr = Project.__table__
-    # Every zone finds its works through the projects' spatial index first; the filter (which
-    # may read the history for as_of) then keeps the ones asked for.
+    # Every zone finds its works through the projects' spatial index first (one row per work
+    # and zone, joined up below); the filter (which may read the history for as_of) then keeps
+    # the ones asked for. A point that touches a zone lies in it: only lines and areas are
+    # tested for lying wholly inside.
     pairs = (
         select(
             z.c.hazard,
             pr.c.id,
-            func.bool_or(func.ST_CoveredBy(pr.c.geom, z.c.geom)).label("inside"),
-            # Text rather than an array: converting 30,000 arrays row by row costs more than
-            # the spatial join.
-            func.string_agg(z.c.zone_class.distinct(), literal(CLASS_SEPARATOR)).label("classes"),
+            case(
+                (func.ST_Dimension(pr.c.geom) == 0, true()),
+                else_=func.ST_CoveredBy(pr.c.geom, z.c.geom),
+            ).label("inside"),
+            z.c.zone_class,
         )
         .select_from(z)
         .join(pr, func.ST_Intersects(pr.c.geom, z.c.geom))
         # Designated shelters are listed apart (shelters_in_zones), for the hazards they serve.
         .where(pr.c.gsi_common_id.is_(None))
-        .group_by(z.c.hazard, pr.c.id)
         .subquery("pairs")
     )
     p = filtered_projects(filt).subquery("p")
     rows = session.execute(
         select(
-            pairs.c.hazard, p.c.id, p.c.name, p.c.kind, p.c.status, pairs.c.inside, pairs.c.classes
+            pairs.c.hazard,
+            p.c.id,
+            p.c.name,
+            p.c.kind,
+            p.c.status,
+            pairs.c.inside,
+            pairs.c.zone_class,
         )
         .join(p, p.c.id == pairs.c.id)
         .order_by(_hazard_order(pairs.c.hazard), p.c.id)
-    ).all()
-    return [
-        ExposedWork(r[0], r[1], r[2], r[3], r[4], r[5], r[6].split(CLASS_SEPARATOR)) for r in rows
-    ]
+    )
+    found: list[ExposedWork] = []
+    for hazard, pid, name, kind, status, inside, zone_class in rows:
+        last = found[-1] if found else None
+        if last is not None and last.hazard == hazard and last.id == pid:
+            # The same work in another zone of this hazard.
+            last.inside = last.inside or inside
+            if zone_class not in last.zone_classes:
+                last.zone_classes = sorted([*last.zone_classes, zone_class])
+            continue
+        found.append(ExposedWork(hazard, pid, name, kind, status, inside, [zone_class]))
+    return found
 
 
 def _hazard_order(hazard_column):
