@@ -15,7 +15,7 @@ say() { printf '== %s\n' "$*"; }
 # --- System packages -------------------------------------------------------
 packages=(python3-venv nodejs npm)
 [ -z "${DATABASE_URL:-}" ] && packages+=(postgresql-15 postgresql-15-postgis-3)
-[ "$want_test" = 1 ] && packages+=(chromium fonts-noto-cjk)
+[ "$want_test" = 1 ] && packages+=(chromium fonts-noto-cjk gdal-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
