@@ -1,7 +1,7 @@
 """external ids on projects; hazard layers and zones
 
 Revision ID: imp1
-Revises: 0007
+Revises: ogc1
 Create Date: 2026-11-29 05:15:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "imp1"
-down_revision = "0007"
+down_revision = "ogc1"
 branch_labels = None
 depends_on = None
 
