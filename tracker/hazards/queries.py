@@ -122,11 +122,13 @@ def works_in_zones(session: Session, filt: ProjectFilter) -> list[ExposedWork]:
         .join(pr, func.ST_Intersects(pr.c.geom, z.c.geom))
         # Designated shelters are listed apart (shelters_in_zones), for the hazards they serve.
         .where(pr.c.gsi_common_id.is_(None))
-        # Worked out on its own: joined with an as_of filter, the planner would rather test
-        # each of 100,000 works against the zones, several times slower.
-        .cte("pairs")
-        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
+    if filt.as_of is not None:
+        # Worked out on its own: joined with the history an as_of filter reads, the planner
+        # would rather test each of 100,000 works against the zones, several times slower.
+        pairs = pairs.cte("pairs").prefix_with("MATERIALIZED", dialect="postgresql")
+    else:
+        pairs = pairs.subquery("pairs")
     p = filtered_projects(filt).subquery("p")
     rows = session.execute(
         select(
