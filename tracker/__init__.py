@@ -19,10 +19,14 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker import assets, cli, compression, db, errors, formatting, i18n, input_guards, vocab
     from tracker.accounts import security
     from tracker.accounts.views import bp as accounts_bp
+    from tracker.admin.views import bp as admin_bp
     from tracker.alerts import cli as alerts_cli
     from tracker.alerts.views import bp as alerts_bp
     from tracker.api.views import bp as api_bp
     from tracker.editing.views import bp as editing_bp
+    from tracker.hazards import cli as hazards_cli
+    from tracker.imports import cli as imports_cli
+    from tracker.imports.views import bp as imports_bp
     from tracker.indicators.views import bp as indicators_api_bp
     from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
@@ -41,12 +45,16 @@ def create_app(config_override: dict | None = None) -> Flask:
     compression.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    imports_cli.init_app(app)
+    hazards_cli.init_app(app)
     security.init_app(app)
     alerts_cli.register(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(imports_bp)
     app.register_blueprint(editing_bp)
     app.register_blueprint(indicators_api_bp)
     app.register_blueprint(meeting_bp)

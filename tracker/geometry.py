@@ -4,6 +4,7 @@ import json
 import math
 
 import shapely
+from flask_babel import gettext as _
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity, make_valid
@@ -11,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
-from tracker.vocab import KINDS, LINE_KINDS
+from tracker.vocab import KINDS, LINE_KINDS, kind_label
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
 BOUNDARY_TOLERANCE_M = 500
@@ -78,6 +79,13 @@ def flat_geometry(geometry: BaseGeometry) -> BaseGeometry:
 
 def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeometry:
     """Refuse an invalid geometry, one of the wrong type for its kind, or one outside the city."""
+    check_shape(geom, kind)
+    check_inside_city(distance_outside_city(session, geom))
+    return geom
+
+
+def check_shape(geom: BaseGeometry, kind: str) -> BaseGeometry:
+    """Refuse an invalid geometry, one of the wrong type for its kind, or one not in lon/lat."""
     if kind not in KINDS:
         raise BadInput(f"kind: unknown kind {kind!r}")
     if not geom.is_valid:
@@ -101,7 +109,11 @@ def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeome
         raise GeometryRefused(
             "coordinates are not longitude/latitude (lon first, then lat)", reason="coordinates"
         )
-    distance = distance_outside_city(session, geom)
+    return geom
+
+
+def check_inside_city(distance: float | None) -> None:
+    """Refuse a geometry reaching farther than the tolerance outside the city boundary."""
     if distance is not None and distance > BOUNDARY_TOLERANCE_M:
         raise GeometryRefused(
             f"geometry lies {distance / 1000:.1f} km outside the Aso City boundary "
@@ -109,7 +121,6 @@ def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeome
             reason="outside",
             details={"distance_m": distance, "tolerance_m": BOUNDARY_TOLERANCE_M},
         )
-    return geom
 
 
 def is_lon_lat(lon: float, lat: float) -> bool:
@@ -131,20 +142,74 @@ def check_lon_lat(lon: float, lat: float, *, field: str | None = None) -> tuple[
 
 def distance_outside_city(session: Session, geom: BaseGeometry) -> float | None:
     """Return how far (metres) the geometry reaches outside the city, or None if no boundary."""
-    # The farthest vertex decides; geography gives metres on the ellipsoid.
-    row = session.execute(
-        text(
-            """
-            SELECT max(ST_Distance(geography((dp).geom), geography(b.geom)))
-            FROM city_boundaries b, ST_DumpPoints(ST_GeomFromText(:wkt, 4326)) dp
-            WHERE b.code = :code
-            """
-        ),
-        {"wkt": geom.wkt, "code": CITY_CODE},
-    ).first()
-    return None if row is None or row[0] is None else float(row[0])
+    return distances_outside_city(session, [geom])[0]
+
+
+# The farthest vertex decides; geography gives metres on the ellipsoid. Shapes the boundary
+# covers are 0 without measuring, which keeps a file of thousands of works quick.
+DISTANCES_SQL = text(
+    """
+    SELECT u.i, CASE WHEN ST_Covers(b.geom, g.geom) THEN 0 ELSE (
+               SELECT max(ST_Distance(geography((dp).geom), geography(b.geom)))
+               FROM ST_DumpPoints(g.geom) dp) END
+    FROM city_boundaries b,
+         unnest(CAST(:wkbs AS bytea[])) WITH ORDINALITY AS u(wkb, i),
+         LATERAL (SELECT ST_GeomFromWKB(u.wkb, 4326) AS geom) g
+    WHERE b.code = :code
+    """
+)
+
+
+def distances_outside_city(session: Session, geoms: list[BaseGeometry]) -> list[float | None]:
+    """Return for each geometry how far (metres) it reaches outside the city (None: no boundary)."""
+    if not geoms:
+        return []
+    rows = session.execute(
+        DISTANCES_SQL, {"wkbs": [shapely.to_wkb(g) for g in geoms], "code": CITY_CODE}
+    ).all()
+    found = {int(i): float(d) for i, d in rows}
+    return [found.get(i) for i in range(1, len(geoms) + 1)]
 
 
 def to_geojson(geom: BaseGeometry) -> dict:
     """Return the geometry as a GeoJSON dict."""
     return mapping(geom)
+
+
+def geometry_refusal_text(error: GeometryRefused) -> str:
+    """Say in the reader's language why a geometry was refused."""
+    details = error.details
+    if error.reason == "missing":
+        return _("位置・形状がありません。地図に描くか、GeoJSON / WKT を貼り付けてください。")
+    if error.reason == "empty":
+        return _("位置・形状が空です。")
+    if error.reason == "invalid":
+        return _(
+            "形状が不正です（%(problem)s）。線が自分自身と交差している可能性があります。"
+            "修正した形を地図に表示しました。確認して「修正した形を使う」を押してください。",
+            problem=details.get("problem", ""),
+        )
+    if error.reason == "type":
+        allowed = details.get("allowed", ())
+        if "Point" in allowed:
+            expected = _("点・線・面")
+        else:
+            expected = _("線（道路・舗装・護岸は延長で管理します）")
+        return _(
+            "「%(kind)s」には %(type)s の形は使えません。%(expected)s で描いてください。",
+            kind=kind_label(details.get("kind")),
+            type=details.get("type"),
+            expected=expected,
+        )
+    if error.reason == "coordinates":
+        return _("座標が経度・緯度になっていません（経度、緯度の順で指定してください）。")
+    if error.reason == "outside":
+        return _(
+            "阿蘇市の区域から約 %(km).1f km 外れています（許容 %(tolerance)d m）。位置を確認してください。",
+            km=details.get("distance_m", 0) / 1000,
+            tolerance=details.get("tolerance_m", 0),
+        )
+    return _(
+        "GeoJSON または WKT として読み取れません（%(problem)s）。",
+        problem=details.get("problem", str(error)),
+    )

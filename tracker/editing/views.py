@@ -10,10 +10,10 @@ from wtforms import SelectChoice
 from tracker.accounts.access import current_user, roles_required
 from tracker.assets import vendor_url
 from tracker.db import get_session
-from tracker.editing.forms import ProjectForm, geometry_refusal_text
+from tracker.editing.forms import ProjectForm
 from tracker.editing.map import build_editor_map
 from tracker.errors import BadInput
-from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
+from tracker.geometry import GeometryRefused, geometry_refusal_text, parse_geometry, to_geojson
 from tracker.input_guards import MAX_DB_INTEGER
 from tracker.maps.city_map import render_parts
 from tracker.maps.page_data import city_boundary_geojson, static_url

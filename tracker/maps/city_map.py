@@ -99,6 +99,24 @@ class _ProjectLayers(JSCSSMixin):
         self.default_css = css
 
 
+class _HazardLayers(JSCSSMixin):
+    # One call into hazard_layers.js: each hazard becomes an overlay of the layer control.
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        AsoHazards.addTo({{ this._parent.get_name() }}, {{ this.options|tojavascript }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict, js: list):
+        super().__init__()
+        self._name = "AsoHazards"
+        self.options = options
+        self.default_js = js
+        self.default_css = []
+
+
 class Shapes(MacroElement):
     """Fixed GeoJSON geometries drawn with one style; the view is fitted to them."""
 
@@ -149,13 +167,16 @@ def build_city_map(
     count: int | None = None,
     static_url: UrlFor = _default_static_url,
     labels: dict | None = None,
+    hazard_layers: list[dict] | None = None,
 ) -> folium.Map:
-    """Build the city map: GSI base layers, the city outline and the projects.
+    """Build the city map: GSI base layers, the city outline, the projects and hazard zones.
 
     `tiles_url` is the projects' vector tile template ({z}/{y}/{x}), `feature_url_template`
     the JSON of one project ({id}) that popups read, and `count` how many projects the
     tiles hold. `labels` gives the page's words: base layer names by tile set under
     "base_layers", and what project_layers.js shows ("text", "statuses", "kinds").
+    `hazard_layers` lists the hazard overlays ({hazard, label, url, attribution}), each off
+    until switched on.
     """
     labels = labels or {}
     m = base_map("aso-map--city", vendor_url, static_url)
@@ -179,6 +200,11 @@ def build_city_map(
         ],
         css=[],
     ).add_to(m)
+    if hazard_layers:
+        _HazardLayers(
+            options={"layers": hazard_layers, "layer_control": control},
+            js=[("aso_hazard_layers", static_url("js/hazard_layers.js"))],
+        ).add_to(m)
     return m
 
 

@@ -10,6 +10,8 @@ from tracker.assets import vendor_url
 from tracker.city.models import CityBoundary
 from tracker.db import get_session
 from tracker.geometry import CITY_CODE
+from tracker.hazards.codes import HAZARD_LAYER, LAYER_CREDITS, hazard_label
+from tracker.hazards.queries import loaded_hazards
 from tracker.maps.city_map import MapParts, build_city_map, render_parts
 from tracker.vocab import KINDS, STATUSES, kind_label, status_label
 
@@ -30,6 +32,19 @@ def city_boundary_geojson() -> dict:
             description="市の境界データが読み込まれていません（flask load-data を実行してください）",
         )
     return json.loads(text)
+
+
+def hazard_layers() -> list[dict]:
+    """Return the hazard overlays the maps offer: each loaded hazard with its layer's URL."""
+    return [
+        {
+            "hazard": hazard,
+            "label": hazard_label(hazard),
+            "url": url_for("web.hazard_features", hazard=hazard),
+            "attribution": LAYER_CREDITS[HAZARD_LAYER[hazard]],
+        }
+        for hazard in loaded_hazards(get_session())
+    ]
 
 
 def map_labels() -> dict:
@@ -73,7 +88,7 @@ def map_layer_urls(query: str = "") -> dict:
 def city_map_parts(project_endpoint: str, *, query: str = "", count: int | None = None) -> MapParts:
     """Render the city map for a page: its projects from the vector tiles, filtered by
     `query`, each linking to `project_endpoint` (an endpoint taking project_id); `count` says
-    how many projects the tiles hold."""
+    how many projects the tiles hold. The loaded hazard layers come with it."""
     m = build_city_map(
         boundary=city_boundary_geojson(),
         **map_layer_urls(query),
@@ -82,5 +97,6 @@ def city_map_parts(project_endpoint: str, *, query: str = "", count: int | None 
         project_url_template=url_for(project_endpoint, project_id=1)[:-1] + "{id}",
         static_url=static_url,
         labels=map_labels(),
+        hazard_layers=hazard_layers(),
     )
     return render_parts(m)

@@ -9,18 +9,21 @@ from tracker.accounts.access import can_see_private, current_user, roles_require
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import JST, fiscal_year, parse_day, today_jst
+from tracker.hazards import queries as hazard_queries
+from tracker.hazards.codes import HAZARDS, LAYER_CREDITS, hazard_label
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.maps.page_data import city_map_parts
 from tracker.meeting import queries
 from tracker.meeting.charts import year_chart
-from tracker.meeting.exports import projects_csv
+from tracker.meeting.exports import hazards_csv, projects_csv
 from tracker.projects.queries import (
     ProjectFilter,
     feature_collection,
     status_counts,
 )
 from tracker.vocab import KINDS, STATUSES
+from tracker.worksfiles import writing
 
 bp = Blueprint("meeting", __name__, url_prefix="/plan")
 
@@ -90,10 +93,32 @@ def features():
 @bp.get("/projects.csv")
 def projects_csv_export():
     """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers)."""
-    rows = queries.project_rows(get_session(), _filter(), limit=None)
+    rows = queries.project_rows(get_session(), _filter(), limit=None, with_geometry=True)
     response = Response(projects_csv(rows), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = _attachment("csv")
+    return response
+
+
+# Format → (writer, MIME type, file extension).
+FILE_EXPORTS = {
+    "xlsx": (
+        writing.projects_xlsx,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+    ),
+    "gpkg": (writing.projects_gpkg, "application/geopackage+sqlite3", "gpkg"),
+    "shp.zip": (writing.projects_shapefile_zip, "application/zip", "shp.zip"),
+}
+
+
+@bp.get("/projects.<any(xlsx, gpkg, 'shp.zip'):fmt>")
+def projects_file_export(fmt: str):
+    """Answer the filtered list as Excel, GeoPackage or zipped Shapefile, ready to import again."""
+    write, mimetype, ext = FILE_EXPORTS[fmt]
+    rows = queries.project_rows(get_session(), _filter(), limit=None, with_geometry=True)
+    response = Response(write(rows), mimetype=mimetype)
+    response.headers["Content-Disposition"] = _attachment(ext)
     return response
 
 
@@ -104,6 +129,61 @@ def _attachment(ext: str) -> str:
 
 def _as_of():
     return parse_day(request.args.get("as_of"), "as_of")
+
+
+def _hazard_overlay(session, filt: ProjectFilter) -> tuple[list, list]:
+    """Return the filtered works and the designated shelters in hazard zones."""
+    works = hazard_queries.works_in_zones(session, filt)
+    shelters = hazard_queries.shelters_in_zones(
+        session, include_private=filt.include_private, as_of=filt.as_of
+    )
+    return works, shelters
+
+
+@bp.get("/hazards")
+def hazards():
+    """Show, per hazard, the works inside or crossing a zone and the shelters inside one."""
+    session = get_session()
+    filt = _filter()
+    works, shelters = _hazard_overlay(session, filt)
+    sections = []
+    for hazard in HAZARDS:
+        exposed = [w for w in works if w.hazard == hazard]
+        counts = dict.fromkeys(STATUSES, 0)
+        for work in exposed:
+            counts[work.status] += 1
+        sections.append(
+            {
+                "hazard": hazard,
+                # The page lists the first ones; the CSV carries them all.
+                "works": exposed[: queries.LIST_LIMIT],
+                "total": len(exposed),
+                "shelters": [s for s in shelters if s.hazard == hazard],
+                "counts": counts,
+            }
+        )
+    return render_template(
+        "meeting/hazards.html",
+        sections=sections,
+        layers=hazard_queries.loaded_layers(session),
+        filt=filt,
+        query=_query(filt),
+        statuses=STATUSES,
+        credits=LAYER_CREDITS,
+        hazard_label=hazard_label,
+    )
+
+
+@bp.get("/hazards.csv")
+def hazards_csv_export():
+    """Answer the works and shelters in hazard zones as CSV for Excel."""
+    works, shelters = _hazard_overlay(get_session(), _filter())
+    response = Response(hazards_csv(works, shelters), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = _attachment("csv").replace(
+        "aso_projects", "aso_hazard_overlay"
+    )
+    return response
 
 
 @bp.get("/indicators")

@@ -18,6 +18,7 @@ from tracker.city.places import StartPlace, find_place, start_places
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import today_jst
+from tracker.hazards.queries import shelter_zones, zones_at
 from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, GSI_ATTRIBUTION, MAX_ZOOM
 from tracker.maps.page_data import map_labels, map_layer_urls
 from tracker.near import feed
@@ -114,7 +115,7 @@ def near_page():
         error = _page_error(exc)
         choice = Choice(None, None, "")
     radius = choice.circle.radius_m if choice.circle else 1000
-    results, shelters, truncated, in_force = [], [], False, []
+    results, shelters, truncated, in_force, hazard_notes = [], [], False, [], []
     if choice.circle is not None:
         features, truncated = nearby_features(
             session, choice.circle, today=today_jst(), limit=PAGE_LIMIT
@@ -124,6 +125,7 @@ def near_page():
             (f, r) for f in results for r in f["properties"]["restrictions"] if r["in_force"]
         ]
         shelters = nearest_shelters(session, choice.circle.lat, choice.circle.lon, SHELTER_COUNT)
+        hazard_notes = _hazard_notes(session, choice.circle, shelters)
     radius_choices = sorted({*RADIUS_CHOICES, int(radius)})
     html = render_template(
         "near/near.html",
@@ -135,6 +137,7 @@ def near_page():
         results=results,
         truncated=truncated,
         in_force=in_force,
+        hazard_notes=hazard_notes,
         shelters=shelters,
         error=error,
         w=wording,
@@ -144,6 +147,17 @@ def near_page():
         feed_url=_feed_url(choice, lang),
     )
     return html, 400 if error else 200
+
+
+def _hazard_notes(session, circle: Circle, shelters: list) -> list[str]:
+    """Say when the chosen place or the nearest shelter lies in a hazard zone."""
+    notes = wording.hazard_zone_sentences(zones_at(session, circle.lon, circle.lat))
+    if shelters:
+        nearest = shelters[0]
+        notes += wording.hazard_zone_sentences(
+            shelter_zones(session, nearest.id), shelter_name=nearest.name
+        )
+    return notes
 
 
 def _feed_url(choice: Choice, lang: str) -> str | None:

@@ -80,6 +80,8 @@ class Project(Base):
     description: Mapped[str] = mapped_column(Text, server_default="")
     address: Mapped[str | None] = mapped_column(Text)
     gsi_common_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    # The city's own number for the work (事業番号): a re-imported file updates the same project.
+    external_id: Mapped[str | None] = mapped_column(Text, unique=True)
     is_sample: Mapped[bool] = mapped_column(server_default="false")
     geom: Mapped[WKBElement] = mapped_column(Geometry(srid=4326, spatial_index=True))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -2,11 +2,14 @@
 
 import json
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, render_template
+from flask_babel import gettext as _
 
 from tracker.accounts.access import can_see_private, current_user
 from tracker.assets import vendor_url
 from tracker.db import get_session
+from tracker.hazards.codes import HAZARDS
+from tracker.hazards.queries import hazard_geojson
 from tracker.maps.city_map import build_project_map, render_parts
 from tracker.maps.page_data import city_map_parts, static_url
 from tracker.projects.audit import audit_rows
@@ -26,6 +29,14 @@ def city_map():
     counts = status_counts(get_session(), ProjectFilter(include_private=can_see_private()))
     parts = city_map_parts("web.project_page", count=sum(counts.values()))
     return render_template("map.html", map=parts)
+
+
+@bp.get("/map/hazards/<hazard>.geojson")
+def hazard_features(hazard: str):
+    """Answer one hazard's zones as GeoJSON: a layer the maps switch on and off."""
+    if hazard not in HAZARDS:
+        abort(404, description=_("この災害の区域はありません"))
+    return Response(hazard_geojson(get_session(), hazard), mimetype="application/geo+json")
 
 
 @bp.get("/projects/<int:project_id>")
