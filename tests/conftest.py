@@ -179,16 +179,48 @@ def local_only(route):
         route.abort()
 
 
+# Every document keeps the Content-Security-Policy violations it sees; the page fixture
+# reads them back, so a page that the policy breaks fails its test.
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations.push(e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
 @pytest.fixture
 def page(browser):
-    """A page with every request to another host blocked: the app must work offline."""
+    """A page with every request to another host blocked (the app must work offline) that
+    fails its test on any Content-Security-Policy violation."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
     context.route("**/*", local_only)
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
     page = context.new_page()
     page.errors = []
+    page.csp_violations = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+
+    def on_console(message):
+        # Chromium also reports each violation on the console, also for documents that
+        # were left before the test ended.
+        if "Content Security Policy" in message.text:
+            page.csp_violations.append(message.text)
+
+    page.on("console", on_console)
     yield page
+    _collect_csp(page)
     context.close()
+    assert not page.csp_violations, f"Content-Security-Policy violations: {page.csp_violations}"
+
+
+def _collect_csp(page) -> None:
+    try:
+        page.csp_violations.extend(page.evaluate("window.__cspViolations || []"))
+        page.evaluate("window.__cspViolations = []")
+    except Exception:  # a closed page or a document mid-navigation has nothing to add
+        pass
 
 
 @pytest.fixture

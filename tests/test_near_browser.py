@@ -55,7 +55,7 @@ def works(session, make_project):
 def test_phone_page_with_map_results_and_shelters(live_server, phone, works, artifacts_dir):
     page = phone()
     page.goto(live_server + "/near?place=d-uchinomaki&radius=1000")
-    page.wait_for_function("window.asoNearReady === true", timeout=15000)
+    page.wait_for_function("() => window.asoNearReady === true", timeout=15000)
 
     assert page.locator("#near-map").is_visible()
     assert page.locator(".leaflet-control-attribution a", has_text="地理院タイル").count() == 1
@@ -81,7 +81,7 @@ def test_phone_page_with_map_results_and_shelters(live_server, phone, works, art
 def test_tapping_the_map_searches_around_that_spot(live_server, phone, works):
     page = phone()
     page.goto(live_server + "/near")
-    page.wait_for_function("window.asoNearReady === true", timeout=15000)
+    page.wait_for_function("() => window.asoNearReady === true", timeout=15000)
     page.locator("#near-map").click(position={"x": 180, "y": 120})
     page.wait_for_url(re.compile(r"/near\?lat=[\d.]+&lon=[\d.]+&radius=1000"))
     assert page.locator("#h-works").inner_text().startswith("選んだ地点から1 km以内の工事")

@@ -80,7 +80,7 @@ def test_field_update_online_then_offline_at_375px(
     assert recorded(session, near, "橋台の型枠が完了") == 1
     # The copy of this page kept for offline use now shows that update too.
     page.wait_for_function(
-        "caches.match(location.href).then(r => r ? r.text() : '')"
+        "() => caches.match(location.href).then(r => r ? r.text() : '')"
         ".then(html => html.includes('橋台の型枠が完了'))"
     )
 

@@ -25,10 +25,13 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
     from tracker.restrictions.views import bp as restrictions_bp
+    from tracker.serving import headers, request_log
+    from tracker.serving.health import bp as health_bp
     from tracker.updates.api import bp as updates_api_bp
     from tracker.updates.views import bp as staff_bp
     from tracker.web.views import bp as web_bp
 
+    request_log.init_app(app)
     input_guards.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
@@ -37,6 +40,8 @@ def create_app(config_override: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     security.init_app(app)
+    headers.init_app(app)
+    app.register_blueprint(health_bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(web_bp)
@@ -48,4 +53,10 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(restrictions_bp)
     app.register_blueprint(updates_api_bp)
     app.register_blueprint(staff_bp)
+    if app.config.get("PROXY_FIX"):
+        # One proxy in front (the TLS terminator): trust its X-Forwarded-For/-Proto/-Host
+        # for exactly one hop, so a client cannot forge its own address or scheme.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     return app

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
+from tracker.limits import NESTING_MAX, VERTICES_MAX, nesting_depth
 from tracker.projects.vocab import KINDS, LINE_KINDS
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
@@ -26,7 +27,8 @@ ALLOWED_TYPES = {
 class GeometryRefused(BadInput):
     """A geometry that cannot be stored; `repaired` holds a valid shape to offer, if any.
 
-    `reason` names the refusal (missing, parse, empty, invalid, type, coordinates, outside)
+    `reason` names the refusal (missing, nesting, parse, empty, vertices, invalid, type,
+    coordinates, outside)
     and `details` its figures, so that pages can say why in the reader's language.
     """
 
@@ -48,6 +50,13 @@ def parse_geometry(value) -> BaseGeometry:
     """Read a GeoJSON geometry (dict or text) or WKT text into a shapely geometry."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise GeometryRefused("geometry is missing", reason="missing")
+    if isinstance(value, str) and nesting_depth(value) > NESTING_MAX:
+        # The JSON and WKT parsers recurse: thousands of brackets crash them, not refuse.
+        raise GeometryRefused(
+            f"geometry is nested deeper than {NESTING_MAX} levels",
+            reason="nesting",
+            details={"limit": NESTING_MAX},
+        )
     try:
         if isinstance(value, dict):
             geom = shape(value)
@@ -64,6 +73,13 @@ def parse_geometry(value) -> BaseGeometry:
         ) from None
     if geom.is_empty:
         raise GeometryRefused("geometry is empty", reason="empty")
+    vertices = shapely.get_num_coordinates(geom)
+    if vertices > VERTICES_MAX:
+        raise GeometryRefused(
+            f"geometry has {vertices:,} vertices; at most {VERTICES_MAX:,} are kept",
+            reason="vertices",
+            details={"vertices": vertices, "limit": VERTICES_MAX},
+        )
     return geom
 
 

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 import shapely
+from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
@@ -12,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
 from tracker.errors import BadInput
+from tracker.formatting import YEAR_RANGE
 from tracker.geometry import check_geometry, flat_geometry
+from tracker.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX, check_name, check_text
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change
 from tracker.projects.models import Project, StatusUpdate
@@ -148,7 +151,7 @@ def create_project(
         actual_end=actual_end,
         department=department.strip(),
         is_public=is_public,
-        description=description or "",
+        description=check_text("description", description, limit=DESCRIPTION_MAX),
         address=address,
         gsi_common_id=gsi_common_id,
         is_sample=is_sample,
@@ -211,7 +214,7 @@ def update_project(
 
     new["name"] = _check_name(new["name"])
     new["department"] = _check_department(new["department"])
-    new["description"] = (new["description"] or "").strip()
+    new["description"] = check_text("description", new["description"], limit=DESCRIPTION_MAX)
     if not isinstance(new["public"], bool):
         raise BadInput("public: must be true or false")
     _check_dates(new)
@@ -290,14 +293,14 @@ def _check_name(name) -> str:
     name = (name or "").strip() if isinstance(name, str | None) else None
     if not name:
         raise BadInput("name: a project needs a name")
-    return name
+    return check_name("name", name, limit=NAME_MAX)
 
 
 def _check_department(department) -> str:
     department = (department or "").strip() if isinstance(department, str | None) else None
     if not department:
         raise BadInput("department: the responsible department is missing")
-    return department
+    return check_name("department", department, limit=DEPARTMENT_MAX)
 
 
 def _check_dates(values: dict) -> None:
@@ -306,6 +309,9 @@ def _check_dates(values: dict) -> None:
         for field, value in ((f"{label}_start", start), (f"{label}_end", end)):
             if value is not None and not isinstance(value, date):
                 raise BadInput(f"{field}: must be a date")
+            if value is not None and value.year not in YEAR_RANGE:
+                # The same range the API's date parser holds the form to.
+                raise BadInput(f"{field}: " + _("2000〜2100年の日付を入れてください"))
         if start and end and end < start:
             raise BadInput(f"{label}_end: ends before {label}_start")
 
