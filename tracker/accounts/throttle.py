@@ -114,7 +114,7 @@ def refused_until(session: Session, keys: Keys) -> datetime | None:
         "window": FAILURE_WINDOW,
         "max_failures": MAX_FAILURES,
     }
-    now = session.scalar(select(func.now()))
+    now = session.scalar(select(func.clock_timestamp()))
     ends = []
     for column, value in keys.counted():
         run_end, failures = session.execute(
@@ -143,7 +143,12 @@ def reserve_attempt(session: Session, keys: Keys) -> LoginAttempt:
         session.commit()  # releases the locks
         raise LoginThrottled(until)
     attempt = LoginAttempt(
-        login=keys.login, address=keys.address, device=keys.device, succeeded=False
+        login=keys.login,
+        address=keys.address,
+        device=keys.device,
+        succeeded=False,
+        # The moment of the try, not of its transaction's start: tries keep their order.
+        at=func.clock_timestamp(),
     )
     session.add(attempt)
     session.execute(

@@ -88,7 +88,7 @@ def login():
             error, status = str(exc).split(": ", 1)[-1], 400
         except LoginThrottled as exc:
             auth_event("sign-in refused (throttled)", login=form.login.data, address=address)
-            wait = exc.until - db.scalar(select(func.now()))
+            wait = exc.until - db.scalar(select(func.clock_timestamp()))
             minutes = max(1, ceil(wait / timedelta(minutes=1)))
             error = _(
                 "ログインの失敗が続いたため、しばらくログインできません。"
