@@ -27,3 +27,6 @@ errorlog = "-"
 preload_app = False
 # Uploads are read by the app, which knows the limits; gunicorn only caps the headers.
 limit_request_line = 8190
+# Several servers may run on one machine (tests, a bench, a second site): none needs
+# gunicorn's control socket, which all of them would put at the same path.
+control_socket_disable = True
