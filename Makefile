@@ -25,7 +25,8 @@ test:
 # The API contract checked at length: schemathesis with many more cases than `make test`.
 fuzz:
 	scripts/setup.sh --test
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1200} .venv/bin/pytest tests/test_api_contract.py -k schemathesis -s
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-700} FUZZ_MIN_CASES=10000 \
+	  .venv/bin/pytest tests/test_api_contract.py -k schemathesis
 
 bench:
 	scripts/setup.sh --bench

@@ -19,6 +19,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker import assets, cli, compression, db, errors, formatting, i18n, input_guards
     from tracker.accounts import security
     from tracker.accounts.views import bp as accounts_bp
+    from tracker.api.openapi import bp as openapi_bp
     from tracker.api.views import bp as api_bp
     from tracker.editing.views import bp as editing_bp
     from tracker.indicators.views import bp as indicators_api_bp
@@ -46,6 +47,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(openapi_bp)
     app.register_blueprint(editing_bp)
     app.register_blueprint(indicators_api_bp)
     app.register_blueprint(meeting_bp)

@@ -23,9 +23,15 @@ MAX_DB_INTEGER = 2**31 - 1
 class IdConverter(IntegerConverter):
     """`<int:...>` in routes, bounded to what the database can store."""
 
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_DB_INTEGER)
-        super().__init__(map, *args, **kwargs)
+    # An id beyond the database's integers names nothing. It becomes -1, which no row has
+    # (and no URL can spell), rather than a routing failure: werkzeug then answers 405
+    # when the same path takes another method.
+    NOTHING = -1
+
+    def to_python(self, value: str) -> int:
+        """Return the id, or NOTHING when it is too large to be stored."""
+        number = super().to_python(value)
+        return number if number <= MAX_DB_INTEGER else self.NOTHING
 
 
 def _limit_body() -> None:
