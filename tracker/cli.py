@@ -13,6 +13,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(load_data_command)
     app.cli.add_command(demo_data_command)
 
+    from tracker.backup.cli import register
+
+    register(app)
+
 
 @click.group("db")
 def db_group() -> None:
