@@ -32,6 +32,7 @@ bench:
 	scripts/setup.sh --bench
 	.venv/bin/python -m bench.run
 
-lint:
+lint: setup
 	.venv/bin/ruff check tracker tests scripts bench gunicorn.conf.py
 	.venv/bin/ruff format --check tracker tests scripts bench gunicorn.conf.py
+	.venv/bin/lint-imports

@@ -16,7 +16,8 @@ PASSWORD = "bench password 1"
 
 def run(ctx):
     """Yield the accounts and editing figures."""
-    url = ctx.database(PROJECTS)
+    n = ctx.size(PROJECTS)
+    url = ctx.database(n)
     engine = create_engine(url)
     with Session(engine) as session:
         # Every run gets its own login: the bench database is kept within one run.
@@ -27,7 +28,7 @@ def run(ctx):
         session.commit()
     engine.dispose()
 
-    app = ctx.app(PROJECTS)
+    app = ctx.app(n)
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
@@ -50,7 +51,7 @@ def run(ctx):
         response = client.post("/api/projects", json=feature, headers=headers)
         assert response.status_code == 201, response.get_json()
 
-    yield "api_create_ms_10000", round(timed_ms(create), 1)
+    yield f"api_create_ms_{n}", round(timed_ms(create), 1)
 
     state = {"etag": client.get(f"/api/projects/{project_id}").headers["ETag"], "n": 0}
 
@@ -64,4 +65,4 @@ def run(ctx):
         assert response.status_code == 200, response.get_json()
         state["etag"] = response.headers["ETag"]
 
-    yield "api_patch_ms_10000", round(timed_ms(edit), 1)
+    yield f"api_patch_ms_{n}", round(timed_ms(edit), 1)

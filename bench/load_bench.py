@@ -78,9 +78,9 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def _wrk(url: str, script: Path | None = None) -> tuple[float, float]:
-    """Load one URL for SECONDS with CLIENTS connections; return (requests/s, p99 ms)."""
-    command = ["wrk", "-t2", f"-c{CLIENTS}", f"-d{SECONDS}s", "--latency", "--timeout", "30s"]
+def _wrk(url: str, seconds: int, script: Path | None = None) -> tuple[float, float]:
+    """Load one URL for `seconds` with CLIENTS connections; return (requests/s, p99 ms)."""
+    command = ["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "--latency", "--timeout", "30s"]
     command += ["-H", "Accept-Encoding: gzip"]
     if script is not None:
         command += ["-s", str(script)]
@@ -93,12 +93,12 @@ def _wrk(url: str, script: Path | None = None) -> tuple[float, float]:
     return rps, p99
 
 
-def _measure(base: str, script: Path) -> dict[str, float]:
+def _measure(base: str, script: Path, seconds: int) -> dict[str, float]:
     # A short warm-up first: every worker connects to PostgreSQL and fills its caches.
     requests.get(f"{base}/api/projects", timeout=60)
-    nearby_rps, nearby_p99 = _wrk(f"{base}/api/projects/nearby", script)
-    map_rps, _ = _wrk(f"{base}/map/projects.geojson")
-    api_rps, _ = _wrk(f"{base}/api/projects")
+    nearby_rps, nearby_p99 = _wrk(f"{base}/api/projects/nearby", seconds, script)
+    map_rps, _ = _wrk(f"{base}/map/projects.geojson", seconds)
+    api_rps, _ = _wrk(f"{base}/api/projects", seconds)
     return {
         "load_nearby_rps": nearby_rps,
         "load_nearby_p99_ms": nearby_p99,
@@ -111,7 +111,9 @@ def run(ctx):
     """Yield each load figure for gunicorn, with the same figure for `flask run` beside it."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is missing: run scripts/setup.sh --bench")
-    url = ctx.database(PROJECTS)
+    url = ctx.database(ctx.size(PROJECTS))
+    # The quick run only proves the bench works: a second per figure.
+    seconds = 1 if ctx.small else SECONDS
     rng = random.Random(9)
     paths = [
         f'"/api/projects/nearby?lat={lat:.5f}&lon={lon:.5f}&radius={rng.choice(RADII)}"'
@@ -125,11 +127,11 @@ def run(ctx):
             port = _free_port()
             server = _start(kind, url, port, Path(work, kind))
             try:
-                figures[kind] = _measure(f"http://127.0.0.1:{port}", script)
+                figures[kind] = _measure(f"http://127.0.0.1:{port}", script, seconds)
             finally:
                 _stop(server)
     for name, value in figures["gunicorn"].items():
         yield name, round(value, 1)
         yield f"{name}_flask_run", round(figures["flask_run"][name], 1)
     yield "load_clients", CLIENTS
-    yield "load_seconds_per_figure", SECONDS
+    yield "load_seconds_per_figure", seconds

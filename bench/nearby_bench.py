@@ -11,9 +11,10 @@ import time
 from sqlalchemy import create_engine, text
 
 from bench.run import percentile
+from tracker.formatting import today_jst
 from tracker.geometry import CITY_CODE
-from tracker.near.queries import NEARBY_SQL, Circle, nearby_params
-from tracker.restrictions.operations import today_jst
+from tracker.near.queries import nearby_params, nearby_statement
+from tracker.projects.queries import Circle
 
 PROJECTS = 100_000
 POINTS = 300
@@ -36,10 +37,12 @@ def _random_points(url: str, count: int) -> list[tuple[float, float]]:
 
 def run(ctx):
     """Yield the nearby figures."""
-    url = ctx.database(PROJECTS)
-    client = ctx.app(PROJECTS).test_client()
+    projects = ctx.size(PROJECTS)
+    url = ctx.database(projects)
+    client = ctx.app(projects).test_client()
     rng = random.Random(5)
-    cases = [(lat, lon, rng.choice(RADII)) for lat, lon in _random_points(url, POINTS)]
+    points = _random_points(url, 10 if ctx.small else POINTS)
+    cases = [(lat, lon, rng.choice(RADII)) for lat, lon in points]
     engine = create_engine(url)
     today = today_jst()
     api_ms, sql_ms, sizes = [], [], []
@@ -47,7 +50,7 @@ def run(ctx):
         # Warm both paths (caches, the app's first request) before measuring.
         for lat, lon, radius in cases[:10]:
             client.get(f"/api/projects/nearby?lat={lat}&lon={lon}&radius={radius}")
-            conn.execute(NEARBY_SQL, nearby_params(Circle(lat, lon, radius), today=today))
+            conn.execute(nearby_statement(), nearby_params(Circle(lat, lon, radius), today=today))
         # Interleaved, so that both see the same machine at the same moment.
         for lat, lon, radius in cases:
             start = time.perf_counter()
@@ -57,12 +60,14 @@ def run(ctx):
             sizes.append(len(answer.data))
 
             start = time.perf_counter()
-            conn.execute(NEARBY_SQL, nearby_params(Circle(lat, lon, radius), today=today)).scalar()
+            conn.execute(
+                nearby_statement(), nearby_params(Circle(lat, lon, radius), today=today)
+            ).scalar()
             sql_ms.append((time.perf_counter() - start) * 1000)
     engine.dispose()
 
     api_p95, sql_p95 = percentile(api_ms, 95), percentile(sql_ms, 95)
-    yield "nearby_p95_ms_100000", round(api_p95, 1)
-    yield "nearby_sql_p95_ms_100000", round(sql_p95, 1)
-    yield "nearby_p95_ratio_100000", round(api_p95 / sql_p95, 2)
-    yield "nearby_kb_median_100000", round(sorted(sizes)[len(sizes) // 2] / 1024, 1)
+    yield f"nearby_p95_ms_{projects}", round(api_p95, 1)
+    yield f"nearby_sql_p95_ms_{projects}", round(sql_p95, 1)
+    yield f"nearby_p95_ratio_{projects}", round(api_p95 / sql_p95, 2)
+    yield f"nearby_kb_median_{projects}", round(sorted(sizes)[len(sizes) // 2] / 1024, 1)

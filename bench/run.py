@@ -1,7 +1,9 @@
 """Run every bench/*_bench.py module and print its figures as name=value lines.
 
 Each module has `run(ctx)` and yields (name, value) pairs; `ctx.database(n)` gives the URL of a
-bench database holding the plan catalogue, the city data and n synthetic projects.
+bench database holding the plan catalogue, the city data and n synthetic projects, and
+`ctx.size(n)` the size to use for n. BENCH_SIZES=small divides every size by 100, a quick run
+that checks the bench still works (its figures say nothing about speed).
 """
 
 import importlib
@@ -26,9 +28,14 @@ GEODATA = ROOT / "geodata"
 class BenchContext:
     """Bench databases by size, built once per run."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, small: bool = False):
         self.base_url = base_url
+        self.small = small
         self._urls: dict[int, str] = {}
+
+    def size(self, projects: int) -> int:
+        """Return how many projects stand for `projects` in this run."""
+        return max(10, projects // 100) if self.small else projects
 
     def database(self, projects: int) -> str:
         """Return the URL of a fresh bench database with this many demo projects."""
@@ -81,7 +88,10 @@ def percentile(values: list[float], p: float) -> float:
 
 def main() -> None:
     """Run the bench modules named on the command line, or all of them."""
-    ctx = BenchContext(os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL))
+    sizes = os.environ.get("BENCH_SIZES", "full")
+    if sizes not in ("full", "small"):
+        sys.exit(f"BENCH_SIZES: full or small, not {sizes!r}")
+    ctx = BenchContext(os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL), small=sizes == "small")
     names = sys.argv[1:] or sorted(p.stem for p in Path(__file__).parent.glob("*_bench.py"))
     for name in names:
         module = importlib.import_module(f"bench.{name}")

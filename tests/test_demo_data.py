@@ -4,7 +4,8 @@ from sqlalchemy import func, select
 
 from tracker.city.models import CityBoundary
 from tracker.projects.demo import add_demo_projects
-from tracker.projects.models import Project, StatusUpdate
+from tracker.projects.history import StatusUpdate
+from tracker.projects.models import Project
 
 
 def test_demo_projects_are_inside_the_city_with_history(session):

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from tracker.formatting import JST
-from tracker.projects.operations import append_history
+from tracker.projects.history import append_status
 
 
 def at(text: str) -> datetime:
@@ -128,11 +128,21 @@ def test_staff_only_works_appear_only_for_signed_in_users(client, works, make_us
 
 def test_map_and_counts_as_they_stood_on_a_past_date(client, make_project, session):
     work = make_project(name="阿蘇大橋 取付道路", kind="road", created_at=at("2021-04-10 09:00"))
-    append_history(
-        session, work, status="construction", progress=10, recorded_at=at("2021-10-01 09:00")
+    append_status(
+        session,
+        work.id,
+        rules=False,
+        status="construction",
+        progress=10,
+        recorded_at=at("2021-10-01 09:00"),
     )
-    append_history(
-        session, work, status="completed", progress=100, recorded_at=at("2022-03-31 18:00")
+    append_status(
+        session,
+        work.id,
+        rules=False,
+        status="completed",
+        progress=100,
+        recorded_at=at("2022-03-31 18:00"),
     )
     later = make_project(name="後から登録", kind="bridge", created_at=at("2023-01-05 09:00"))
     session.flush()
@@ -172,14 +182,29 @@ def test_changes_since_a_date_lists_new_status_changes_and_completions(
     client, make_project, session
 ):
     old = make_project(name="以前からの事業", created_at=at("2024-01-10 09:00"))
-    append_history(
-        session, old, status="construction", progress=20, recorded_at=at("2024-09-02 09:00")
+    append_status(
+        session,
+        old.id,
+        rules=False,
+        status="construction",
+        progress=20,
+        recorded_at=at("2024-09-02 09:00"),
     )
-    append_history(
-        session, old, status="construction", progress=60, recorded_at=at("2024-09-20 09:00")
+    append_status(
+        session,
+        old.id,
+        rules=False,
+        status="construction",
+        progress=60,
+        recorded_at=at("2024-09-20 09:00"),
     )  # progress only: not a change of status
-    append_history(
-        session, old, status="completed", progress=100, recorded_at=at("2024-10-15 09:00")
+    append_status(
+        session,
+        old.id,
+        rules=False,
+        status="completed",
+        progress=100,
+        recorded_at=at("2024-10-15 09:00"),
     )
     make_project(name="新しい事業", created_at=at("2024-09-05 09:00"))
     make_project(name="古い事業", created_at=at("2023-01-05 09:00"))

@@ -11,8 +11,8 @@ from tracker.formatting import today_jst
 from tracker.geometry import distance_outside_city
 from tracker.loaders import load_sample_projects
 from tracker.near.places import districts
+from tracker.projects.history import append_status
 from tracker.projects.models import Project
-from tracker.projects.operations import append_history
 from tracker.restrictions.models import TrafficRestriction
 from tracker.restrictions.operations import add_restriction, load_sample_restrictions
 
@@ -120,7 +120,9 @@ def test_staff_only_projects_and_internal_fields_never_reach_the_page(
     client, session, make_project, make_user, login_as
 ):
     public = make_project(name="公開の工事", geometry=north_of_uchinomaki(50), department="秘密課")
-    append_history(session, public, status="construction", progress=10, note="業者との内部メモ")
+    append_status(
+        session, public.id, rules=False, status="construction", progress=10, note="業者との内部メモ"
+    )
     make_project(name="職員のみの計画", geometry=north_of_uchinomaki(60), is_public=False)
     login_as(make_user(role="admin"))
 

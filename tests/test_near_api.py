@@ -7,8 +7,9 @@ from shapely.geometry import LineString, Point
 from sqlalchemy import text
 
 from tracker.formatting import today_jst
-from tracker.near.queries import NEARBY_SQL, Circle, nearby_params
-from tracker.projects.operations import append_history
+from tracker.near.queries import nearby_params, nearby_statement
+from tracker.projects.history import append_status
+from tracker.projects.queries import Circle
 from tracker.restrictions.operations import add_restriction, end_restriction
 
 # A spot in the south of the city with no shelter within 3.8 km.
@@ -111,7 +112,9 @@ def test_staff_only_projects_and_internal_fields_never_appear(
     client, session, make_project, make_user, login_as
 ):
     public = make_project(name="公開の橋", geometry=north(50), department="秘密の担当課")
-    append_history(session, public, status="construction", progress=20, note="内部メモ: 業者A")
+    append_status(
+        session, public.id, rules=False, status="construction", progress=20, note="内部メモ: 業者A"
+    )
     make_project(name="職員のみの検討", geometry=north(60), is_public=False)
     # Signed in as staff changes nothing: the nearby answer is for everyone.
     login_as(make_user(role="staff"))
@@ -159,7 +162,9 @@ def test_the_nearby_query_uses_the_geography_index(session, make_project):
         make_project(name=f"事業{n}", geometry=north(40 * n))
     session.execute(text("SET LOCAL enable_seqscan = off"))
     params = nearby_params(Circle(HERE[1], HERE[0], 500), today=today_jst())
-    plan = "\n".join(row[0] for row in session.execute(text("EXPLAIN " + NEARBY_SQL.text), params))
+    statement = nearby_statement().params(params)
+    sql = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    plan = "\n".join(row[0] for row in session.execute(text(f"EXPLAIN {sql}")))
     assert "ix_projects_geog" in plan, plan
 
 

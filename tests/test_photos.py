@@ -11,8 +11,8 @@ from PIL import Image
 from tracker.accounts.access import hash_token
 from tracker.accounts.models import ApiToken
 from tracker.errors import BadInput
-from tracker.updates.operations import record_status_update
-from tracker.updates.photos import prepare_photo
+from tracker.projects.history import append_status
+from tracker.updates.photos import attach_photos, prepare_photo
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
@@ -172,15 +172,8 @@ def test_a_refused_update_leaves_no_photo_on_disk(app, client, make_project, sta
 def test_files_written_before_a_rollback_are_removed(session, make_project, make_user, tmp_path):
     project = make_project()
     folder = tmp_path / "rolled-back"
-    record_status_update(
-        session,
-        project,
-        user=make_user(),
-        status="design",
-        progress=5,
-        photos=[prepare_photo(jpeg_with_gps(), "a.jpg")],
-        upload_dir=folder,
-    )
+    update = append_status(session, project.id, user=make_user(), status="design", progress=5)
+    attach_photos(session, update, [prepare_photo(jpeg_with_gps(), "a.jpg")], upload_dir=folder)
     assert len(files_in(folder)) == 3
     session.rollback()
     assert files_in(folder) == []

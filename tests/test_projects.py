@@ -12,7 +12,8 @@ from tracker.city.models import CityBoundary
 from tracker.errors import BadInput
 from tracker.geometry import GeometryRefused, distance_outside_city, parse_geometry
 from tracker.loaders import load_sample_projects
-from tracker.projects.models import Project, StatusUpdate
+from tracker.projects.history import StatusUpdate
+from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, feature_collection
 
 

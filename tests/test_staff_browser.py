@@ -9,7 +9,7 @@ from shapely.geometry import Point
 from sqlalchemy import func, select
 
 from tests.conftest import MIYAJI_STATION, UCHINOMAKI_STATION
-from tracker.projects.models import StatusUpdate
+from tracker.projects.history import StatusUpdate
 
 PHONE = {"width": 375, "height": 812}
 

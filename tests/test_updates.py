@@ -18,10 +18,9 @@ from tracker.accounts.access import hash_token
 from tracker.accounts.models import ApiToken, User
 from tracker.errors import BadInput
 from tracker.formatting import JST
-from tracker.projects.models import Project, StatusUpdate
+from tracker.projects.history import TRANSITIONS, StatusUpdate, allowed_next, append_status
+from tracker.projects.models import Project
 from tracker.projects.operations import create_project
-from tracker.updates.operations import record_status_update
-from tracker.updates.transitions import TRANSITIONS, allowed_next
 
 
 def history(session, project):
@@ -64,9 +63,9 @@ def test_an_update_is_appended_and_becomes_the_current_status(session, make_proj
     project = make_project()
     staff = make_user("staff", display_name="阿蘇 太郎")
 
-    update = record_status_update(
+    update = append_status(
         session,
-        project,
+        project.id,
         user=staff,
         status="design",
         progress=10,
@@ -83,7 +82,7 @@ def test_an_update_is_appended_and_becomes_the_current_status(session, make_proj
 
 def test_moving_into_construction_sets_the_actual_start(session, make_project, make_user):
     project = make_project()
-    record_status_update(session, project, user=make_user(), status="construction", progress=5)
+    append_status(session, project.id, user=make_user(), status="construction", progress=5)
     assert project.actual_start == datetime.now(JST).date()
 
 
@@ -112,8 +111,8 @@ def test_a_refused_change_says_why(
     before = history(session, project)
 
     with pytest.raises(BadInput) as refused:
-        record_status_update(
-            session, project, user=make_user(), status=status, progress=progress, note=note
+        append_status(
+            session, project.id, user=make_user(), status=status, progress=progress, note=note
         )
 
     assert str(refused.value).startswith(f"{field}: ")
@@ -126,14 +125,14 @@ def test_completion_needs_an_end_date_and_takes_today_when_none_is_given(
     session, make_project, make_user
 ):
     project = make_project(status="construction", progress=90, actual_start=date(2024, 5, 1))
-    record_status_update(session, project, user=make_user(), status="completed", progress=100)
+    append_status(session, project.id, user=make_user(), status="completed", progress=100)
     assert project.actual_end == datetime.now(JST).date()
 
     other = make_project(status="construction", progress=90, actual_start=date(2024, 5, 1))
     with pytest.raises(BadInput, match="actual_end: "):
-        record_status_update(
+        append_status(
             session,
-            other,
+            other.id,
             user=make_user(),
             status="completed",
             progress=100,
@@ -147,9 +146,9 @@ def test_reopening_a_completed_project_with_a_reason_clears_its_end(
     project = make_project(
         status="completed", progress=100, actual_start=date(2023, 4, 1), actual_end=date(2024, 3, 1)
     )
-    record_status_update(
+    append_status(
         session,
-        project,
+        project.id,
         user=make_user(),
         status="construction",
         progress=100,
@@ -311,10 +310,8 @@ def test_history_lists_oldest_first_and_hides_internal_fields_from_anonymous_cal
 ):
     project = make_project()
     staff = make_user(display_name="記録 係")
-    record_status_update(
-        session, project, user=staff, status="design", progress=10, note="内部メモ"
-    )
-    record_status_update(session, project, user=staff, status="construction", progress=30)
+    append_status(session, project.id, user=staff, status="design", progress=10, note="内部メモ")
+    append_status(session, project.id, user=staff, status="construction", progress=30)
 
     public = client.get(f"/api/projects/{project.id}/updates").json["updates"]
     assert [(u["status"], u["progress"]) for u in public] == [

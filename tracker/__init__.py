@@ -16,19 +16,20 @@ def create_app(config_override: dict | None = None) -> Flask:
     if config_override:
         app.config.update(config_override)
 
-    from tracker import assets, cli, compression, db, errors, formatting, i18n, input_guards
+    from tracker import assets, cli, compression, db, errors, formatting, i18n, input_guards, vocab
     from tracker.accounts import security
     from tracker.accounts.views import bp as accounts_bp
-    from tracker.api.openapi import bp as openapi_bp
     from tracker.api.views import bp as api_bp
     from tracker.editing.views import bp as editing_bp
     from tracker.indicators.views import bp as indicators_api_bp
     from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
+    from tracker.openapi import bp as openapi_bp
     from tracker.restrictions.views import bp as restrictions_bp
     from tracker.serving import headers, request_log
     from tracker.serving.health import bp as health_bp
     from tracker.updates.api import bp as updates_api_bp
+    from tracker.updates.photo_files import bp as photos_bp
     from tracker.updates.views import bp as staff_bp
     from tracker.web.views import bp as web_bp
 
@@ -37,6 +38,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     formatting.init_app(app)
+    vocab.init_app(app)
     compression.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
@@ -55,6 +57,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(restrictions_bp)
     app.register_blueprint(updates_api_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(photos_bp)
     if app.config.get("PROXY_FIX"):
         # One proxy in front (the TLS terminator): trust its X-Forwarded-For/-Proto/-Host
         # for exactly one hop, so a client cannot forge its own address or scheme.

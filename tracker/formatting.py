@@ -65,9 +65,18 @@ def jst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "" if value is None else value.astimezone(JST).strftime(fmt)
 
 
+def amount(value) -> str:
+    """Format a decimal amount without trailing zeros, with thousands separators."""
+    if value is None:
+        return ""
+    text = f"{value:,.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def init_app(app: Flask) -> None:
     """Make the formatters available to templates."""
     app.add_template_filter(jst, "jst")
     app.add_template_filter(reiwa_label, "reiwa")
     app.add_template_filter(fiscal_year_label, "fiscal_year_label")
+    app.add_template_filter(amount, "amount")
     app.add_template_global(fiscal_year, "fiscal_year")

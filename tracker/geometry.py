@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
 from tracker.limits import NESTING_MAX, VERTICES_MAX, nesting_depth
-from tracker.projects.vocab import KINDS, LINE_KINDS
+from tracker.vocab import KINDS, LINE_KINDS
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
 BOUNDARY_TOLERANCE_M = 500
@@ -113,7 +113,7 @@ def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeome
             details={"type": geom.geom_type, "kind": kind, "allowed": allowed},
         )
     x_min, y_min, x_max, y_max = geom.bounds
-    if not (-180 <= x_min <= x_max <= 180 and -90 <= y_min <= y_max <= 90):
+    if not (is_lon_lat(x_min, y_min) and is_lon_lat(x_max, y_max)):
         raise GeometryRefused(
             "coordinates are not longitude/latitude (lon first, then lat)", reason="coordinates"
         )
@@ -126,6 +126,23 @@ def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeome
             details={"distance_m": distance, "tolerance_m": BOUNDARY_TOLERANCE_M},
         )
     return geom
+
+
+def is_lon_lat(lon: float, lat: float) -> bool:
+    """Tell whether a pair is a longitude and a latitude (NaN and infinity are not)."""
+    return -180 <= lon <= 180 and -90 <= lat <= 90
+
+
+def check_lon_lat(lon: float, lat: float, *, field: str | None = None) -> tuple[float, float]:
+    """Return (lon, lat), refusing a latitude or longitude out of range.
+
+    The message names `field`, or else whichever of lat and lon is wrong.
+    """
+    for name, value, bound in (("lat", lat, 90), ("lon", lon, 180)):
+        if not -bound <= value <= bound:
+            prefix = f"{field}: {name}" if field else name
+            raise BadInput(f"{prefix}: must be between -{bound} and {bound}, not {value:g}")
+    return lon, lat
 
 
 def distance_outside_city(session: Session, geom: BaseGeometry) -> float | None:

@@ -5,7 +5,6 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Point, shape
@@ -13,14 +12,16 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from tracker.city.models import CityBoundary, Place
+from tracker.formatting import JST
 from tracker.geometry import CITY_CODE
 from tracker.indicators.loaders import load_sample_figures
 from tracker.plan.models import Indicator, PlanItem
+from tracker.projects.history import append_status
 from tracker.projects.models import Project
-from tracker.projects.operations import append_history, create_project
+from tracker.projects.operations import create_project
 from tracker.restrictions.operations import load_sample_restrictions
+from tracker.vocab import DATE_FIELDS
 
-JST = ZoneInfo("Asia/Tokyo")
 SHELTER_SOURCE = "出典：国土地理院（指定緊急避難場所・指定避難所データ）"
 
 
@@ -192,13 +193,17 @@ def load_sample_projects(session: Session, path: Path) -> str:
             **dates,
         )
         for recorded_at, status, progress in steps[1:]:
-            append_history(
-                session, project, status=status, progress=progress, recorded_at=recorded_at
+            append_status(
+                session,
+                project.id,
+                status=status,
+                progress=progress,
+                recorded_at=recorded_at,
+                rules=False,
             )
     return f"sample projects: loaded {len(features)}"
 
 
-DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
 # The day the sample projects' statuses describe.
 SAMPLES_AS_OF = date(2026, 11, 1)
 

@@ -5,6 +5,7 @@ from tracker.city import models as city_models  # noqa: F401
 from tracker.indicators import models as indicator_models  # noqa: F401
 from tracker.plan import models as plan_models  # noqa: F401
 from tracker.projects import audit as project_audit_models  # noqa: F401
+from tracker.projects import history as project_history_models  # noqa: F401
 from tracker.projects import models as project_models  # noqa: F401
 from tracker.restrictions import models as restriction_models  # noqa: F401
 from tracker.updates import models as update_models  # noqa: F401

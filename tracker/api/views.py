@@ -11,14 +11,14 @@ from tracker.errors import BadInput
 from tracker.formatting import parse_day
 from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
 from tracker.projects.models import Project
-from tracker.projects.operations import (
-    DATE_FIELDS,
-    StaleEdit,
-    create_project,
-    lock_project,
-    update_project,
+from tracker.projects.operations import StaleEdit, create_project, update_project
+from tracker.projects.queries import (
+    ProjectFilter,
+    feature_collection,
+    project_feature,
+    project_or_404,
 )
-from tracker.projects.queries import ProjectFilter, feature_collection, project_feature
+from tracker.vocab import DATE_FIELDS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -66,11 +66,11 @@ def list_projects():
 def get_project(project_id: int):
     """Answer one project as a GeoJSON Feature, with its version as the ETag."""
     session = get_session()
-    feature = project_feature(session, project_id, include_private=can_see_private())
-    if feature is None:
-        abort(404, description=f"no project with id {project_id}")
-    response = Response(feature, mimetype=GEOJSON)
-    response.set_etag(etag_of(session.get(Project, project_id)))
+    project = project_or_404(session, project_id, include_private=can_see_private())
+    response = Response(
+        project_feature(session, project_id, include_private=True), mimetype=GEOJSON
+    )
+    response.set_etag(etag_of(project))
     return response
 
 
@@ -98,9 +98,7 @@ def update_project_view(project_id: int):
     """Change some fields of a project, only if If-Match names its current version."""
     session = get_session()
     # Locked until the request ends: two edits of one version cannot both pass the check.
-    project = lock_project(session, project_id)
-    if project is None:
-        abort(404, description=f"no project with id {project_id}")
+    project = project_or_404(session, project_id, include_private=True, lock=True)
     expected = _expected_version(project)
     geometry, properties = _read_feature(request.get_json(silent=True))
     changes = dict(properties)

@@ -1,6 +1,6 @@
 """City boundary and place tables."""
 
-from geoalchemy2 import Geometry
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -16,7 +16,7 @@ class CityBoundary(Base):
     code: Mapped[str] = mapped_column(Text, unique=True)
     name: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text)
-    geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326), nullable=False)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326))
 
 
 class Place(Base):
@@ -29,4 +29,4 @@ class Place(Base):
     kind: Mapped[str] = mapped_column(Text)
     inside_city: Mapped[bool]
     source: Mapped[str] = mapped_column(Text)
-    geom = mapped_column(Geometry("POINT", srid=4326), nullable=False)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326))

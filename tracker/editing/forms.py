@@ -18,26 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from tracker.geometry import GeometryRefused
 from tracker.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
-from tracker.projects.operations import DATE_FIELDS
-from tracker.projects.vocab import KINDS, STATUSES, kind_label
-
-# Labels people read, by the field names the API, the audit trail and the form share.
-FIELD_LABELS = {
-    "name": _l("事業名"),
-    "kind": _l("種別"),
-    "status": _l("状況"),
-    "progress": _l("進捗"),
-    "planned_start": _l("予定開始日"),
-    "planned_end": _l("予定終了日"),
-    "actual_start": _l("実績開始日"),
-    "actual_end": _l("実績終了日"),
-    "department": _l("担当課"),
-    "public": _l("公開"),
-    "description": _l("説明"),
-    "geometry": _l("位置・形状"),
-    "plan_items": _l("計画項目"),
-    "indicators": _l("成果指標"),
-}
+from tracker.vocab import DATE_FIELDS, KINDS, STATUSES, kind_label
 
 
 def _ends_after(start_field: str):

@@ -6,14 +6,13 @@ from folium.plugins import Draw
 from folium.template import Template
 
 from tracker.maps.city_map import (
-    BASE_LAYERS,
     BOUNDARY_STYLE,
     MAX_ZOOM,
+    Shapes,
     UrlFor,
-    _base_map,
-    _gsi_layer,
-    _js,
-    _Shapes,
+    add_base_layers,
+    base_map,
+    script_json,
 )
 
 # What can be drawn: points, lines and polygons (rectangles and circles are not geometries
@@ -45,7 +44,7 @@ class _Editor(JSCSSMixin):
         self._name = "AsoEditor"
         self.draw = draw
         # Escaped for a <script> element; the geometry may come from pasted text.
-        self.options_js = _js(options)
+        self.options_js = script_json(options)
         self.default_js = js
 
 
@@ -60,11 +59,10 @@ def build_editor_map(
     editor_js_url: str,
 ) -> folium.Map:
     """Build the form's map: city outline, the shape being edited, and Draw's toolbar."""
-    m = _base_map("aso-map--editor", vendor_url, static_url)
-    for index, (name, tileset, ext) in enumerate(BASE_LAYERS):
-        _gsi_layer(name, tileset, ext, show=index == 0).add_to(m)
+    m = base_map("aso-map--editor", vendor_url, static_url)
+    add_base_layers(m)
     folium.LayerControl(collapsed=True).add_to(m)
-    _Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM).add_to(m)
+    Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM).add_to(m)
     draw = Draw(
         position="topleft",
         show_geometry_on_click=False,

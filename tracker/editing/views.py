@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from tracker.accounts.access import current_user, roles_required
 from tracker.assets import vendor_url
 from tracker.db import get_session
-from tracker.editing.forms import FIELD_LABELS, ProjectForm, geometry_refusal_text
+from tracker.editing.forms import ProjectForm, geometry_refusal_text
 from tracker.editing.map import build_editor_map
 from tracker.errors import BadInput
 from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
@@ -18,17 +18,16 @@ from tracker.input_guards import MAX_DB_INTEGER
 from tracker.maps.city_map import render_parts
 from tracker.maps.page_data import city_boundary_geojson, static_url
 from tracker.plan.models import PlanItem
-from tracker.projects.audit import project_changes
 from tracker.projects.models import Project
 from tracker.projects.operations import (
     AUDITED_FIELDS,
     StaleEdit,
     create_project,
-    lock_project,
     project_values,
     update_project,
 )
-from tracker.projects.vocab import STATUSES, kind_label, status_label
+from tracker.projects.queries import project_or_404
+from tracker.vocab import FIELD_LABELS, STATUSES, field_label, field_value
 
 bp = Blueprint(
     "editing",
@@ -80,9 +79,7 @@ def new_project():
 def edit_project(project_id: int):
     """Show a project's form, and save it unless someone else saved in between."""
     session = get_session()
-    project = lock_project(session, project_id)
-    if project is None:
-        abort(404, description=_("この事業は見つかりません"))
+    project = project_or_404(session, project_id, include_private=True, lock=True)
     current = project_values(project)
     form = ProjectForm()
     # Status and progress change through status updates, which keep their own history.
@@ -161,56 +158,13 @@ def _conflicts(form: ProjectForm, current: dict) -> list[dict]:
             continue
         rows.append(
             {
-                "label": FIELD_LABELS[field],
-                "theirs": show_value(field, current[field]),
-                "yours": show_value(field, yours[field]) if field in yours else "—",
-                "before": show_value(field, loaded.get(field)) if field in loaded else "—",
+                "label": field_label(field),
+                "theirs": field_value(field, current[field]),
+                "yours": field_value(field, yours[field]) if field in yours else "—",
+                "before": field_value(field, loaded.get(field)) if field in loaded else "—",
             }
         )
     return rows
-
-
-@bp.app_template_global("audit_value")
-def show_value(field: str, value) -> str:
-    """Write a field's value as people read it."""
-    if value is None or value == "" or value == []:
-        return _("（なし）") if field != "geometry" else _("（入力欄のとおり）")
-    if field == "kind":
-        return kind_label(value)
-    if field == "status":
-        return status_label(value)
-    if field == "progress":
-        return f"{value}%"
-    if field == "public":
-        return _("公開") if value else _("職員のみ")
-    if field == "geometry":
-        return _("形状（%(type)s）", type=value.get("type", ""))
-    if isinstance(value, list):
-        return "、".join(value)
-    return str(value)
-
-
-@bp.app_template_global("field_label")
-def field_label(field: str) -> str:
-    """Return the label people read for a project field."""
-    return str(FIELD_LABELS.get(field, field))
-
-
-@bp.app_template_global("audit_trail")
-def audit_trail(project_id: int) -> list:
-    """Return a project's audit rows, newest first, to admins only (others get none)."""
-    user = current_user()
-    if user is None or user.role != "admin":
-        return []
-    order = {field: index for index, field in enumerate(AUDITED_FIELDS)}
-    return [
-        {
-            "row": row,
-            # JSONB keeps no key order; show fields in the form's order.
-            "changes": sorted(row.changes.items(), key=lambda item: order.get(item[0], 99)),
-        }
-        for row in project_changes(get_session(), project_id)
-    ]
 
 
 def _fill_choices(form: ProjectForm) -> list[dict]:
@@ -253,7 +207,7 @@ def _render(form, catalogue, *, project, problem=None, conflicts=None):
             repaired = to_geojson(problem.repaired)
     elif problem is not None:
         field, _sep, text = str(problem).partition(": ")
-        label = FIELD_LABELS.get(field)
+        label = field_label(field) if field in FIELD_LABELS else None
         message = _("%(label)s：%(text)s", label=label, text=text) if label else str(problem)
     try:
         shown = parse_geometry(form.geometry.data)

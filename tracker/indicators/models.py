@@ -3,13 +3,12 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, Text, func, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.accounts.models import User
 from tracker.db import Base
 from tracker.plan.models import Indicator
-from tracker.projects.models import StatusUpdate, project_indicators, project_plan_items
 
 
 class IndicatorFigure(Base):
@@ -38,30 +37,3 @@ class IndicatorFigure(Base):
 
     indicator: Mapped[Indicator] = relationship()
     recorded_by: Mapped[User | None] = relationship()
-
-
-# Indexes the meeting pages and the dashboard need on the shared project tables; they come
-# with this feature's migration, so they are declared with it.
-Index(
-    "ix_status_updates_project_recorded",
-    StatusUpdate.project_id,
-    StatusUpdate.recorded_at.desc(),
-    StatusUpdate.id.desc(),
-    postgresql_include=["status", "progress"],
-)
-Index(
-    "ix_status_updates_completed",
-    StatusUpdate.project_id,
-    postgresql_where=text("status = 'completed'"),
-)
-Index("ix_status_updates_recorded_at", StatusUpdate.recorded_at)
-Index(
-    "ix_project_plan_items_plan_item",
-    project_plan_items.c.plan_item_id,
-    project_plan_items.c.project_id,
-)
-Index(
-    "ix_project_indicators_indicator",
-    project_indicators.c.indicator_id,
-    project_indicators.c.project_id,
-)

@@ -13,61 +13,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
+from sqlalchemy import and_, bindparam, case, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from tracker.formatting import fiscal_year, today_jst
 from tracker.indicators.models import IndicatorFigure
 from tracker.plan.models import Indicator, PlanItem
-from tracker.projects.queries import end_of_day
+from tracker.projects.history import StatusUpdate
+from tracker.projects.models import Project, project_indicators
+from tracker.projects.queries import end_of_day, status_spans
 
 MEASURE_CODE = "p5.m13"
 # How a unit turns completed projects into an amount; units not listed are recorded by staff.
 METHODS = {"橋": "count", "km": "length", "m": "length"}
 METRES_PER_UNIT = {"km": Decimal(1000), "m": Decimal(1)}
-
-# Completed linked projects at each cutoff (NULL: now), read from the status history. A
-# status holds from the entry that changed to it until the next change; only completions
-# after the indicator's baseline year count, since the baseline already holds earlier ones.
-_COMPLETED_SQL = text(
-    """
-    WITH cutoffs AS (
-        SELECT coalesce(c.at, 'infinity') AS at, c.n
-        FROM unnest(:cutoffs) WITH ORDINALITY AS c(at, n)
-    ), linked AS MATERIALIZED (
-        SELECT l.indicator_id, p.id, p.created_at,
-               make_date(i.baseline_year + 1, 4, 1)::timestamp AT TIME ZONE 'Asia/Tokyo'
-                   AS baseline_end,
-               CASE WHEN ST_Dimension(p.geom) = 1 THEN ST_Length(p.geom::geography)
-                    ELSE 0 END AS metres
-        FROM project_indicators l
-        JOIN indicators i ON i.id = l.indicator_id
-        JOIN projects p ON p.id = l.project_id
-        WHERE (:private OR p.is_public)
-          AND p.id IN (SELECT project_id FROM status_updates WHERE status = 'completed')
-    ), history AS (
-        SELECT s.id, s.project_id, s.status, s.recorded_at,
-               lag(s.status) OVER (PARTITION BY s.project_id
-                                   ORDER BY s.recorded_at, s.id) AS before
-        FROM status_updates s
-        WHERE s.project_id IN (SELECT id FROM linked)
-    ), spans AS (
-        SELECT h.project_id, h.status, h.recorded_at AS since,
-               lead(h.recorded_at) OVER (PARTITION BY h.project_id
-                                         ORDER BY h.recorded_at, h.id) AS until
-        FROM history h
-        WHERE h.before IS DISTINCT FROM h.status
-    )
-    SELECT c.n, l.indicator_id, count(*) AS n_projects, coalesce(sum(l.metres), 0) AS metres,
-           array_agg(l.id ORDER BY l.id) FILTER (WHERE c.n = :ids_for) AS ids
-    FROM cutoffs c
-    JOIN spans s ON s.status = 'completed' AND s.since < c.at
-                AND (s.until IS NULL OR s.until >= c.at)
-    JOIN linked l ON l.id = s.project_id AND l.created_at < c.at AND s.since >= l.baseline_end
-    GROUP BY c.n, l.indicator_id
-    """
-).bindparams(bindparam("cutoffs", type_=ARRAY(TIMESTAMP(timezone=True))))
 
 
 @dataclass
@@ -131,19 +91,84 @@ def _amount(unit: str, method: str, n: int, metres) -> Decimal:
     return (Decimal(str(metres)) / METRES_PER_UNIT[unit]).quantize(Decimal("0.001"))
 
 
+# The instants at which to count (NULL: now), numbered from 1.
+cutoffs_table = (
+    func.unnest(bindparam("cutoffs", type_=ARRAY(TIMESTAMP(timezone=True))))
+    .table_valued("at", with_ordinality="n")
+    .render_derived(name="cutoffs")
+)
+
+
 def _completed(
     session: Session, cutoffs: list[datetime | None], include_private: bool
 ) -> dict[tuple[int, int], tuple[int, float, list[int]]]:
     """Return {(cutoff index, indicator id): (count, metres, ids)}; a None cutoff means now.
 
-    Only the last cutoff lists its projects; the earlier ones are only counted.
+    A linked project counts at a cutoff when its status then is completed (read from the
+    status history) and it was last completed after its indicator's baseline year, since the
+    baseline already holds what was finished before. Only the last cutoff lists its projects.
     """
-    rows = session.execute(
-        _COMPLETED_SQL,
-        {"cutoffs": cutoffs, "private": include_private, "ids_for": len(cutoffs)},
+    ever_completed = select(StatusUpdate.project_id).where(StatusUpdate.status == "completed")
+    linked = (
+        select(
+            project_indicators.c.indicator_id,
+            Project.id,
+            Project.created_at,
+            # The first instant after the baseline fiscal year, in Japan time.
+            func.timezone(
+                "Asia/Tokyo",
+                cast(func.make_date(Indicator.baseline_year + 1, 4, 1), TIMESTAMP),
+            ).label("baseline_end"),
+            case(
+                (
+                    func.ST_Dimension(Project.geom) == 1,
+                    func.ST_Length(func.geography(Project.geom)),
+                ),
+                else_=0,
+            ).label("metres"),
+        )
+        .join(Project, Project.id == project_indicators.c.project_id)
+        .join(Indicator, Indicator.id == project_indicators.c.indicator_id)
+        .where(Project.id.in_(ever_completed))
     )
+    if not include_private:
+        linked = linked.where(Project.is_public.is_(True))
+    # Measured once, then counted at every cutoff.
+    linked = linked.cte("linked").prefix_with("MATERIALIZED")
+    spans = status_spans(select(linked.c.id))
+    at = func.coalesce(cutoffs_table.c.at, literal("infinity", TIMESTAMP(timezone=True)))
+    query = (
+        select(
+            cutoffs_table.c.n,
+            linked.c.indicator_id,
+            func.count().label("projects"),
+            func.coalesce(func.sum(linked.c.metres), 0).label("metres"),
+            func.array_agg(aggregate_order_by(linked.c.id, linked.c.id))
+            .filter(cutoffs_table.c.n == len(cutoffs))
+            .label("ids"),
+        )
+        .select_from(cutoffs_table)
+        .join(
+            spans,
+            and_(
+                spans.c.status == "completed",
+                spans.c.since < at,
+                or_(spans.c.until.is_(None), spans.c.until >= at),
+            ),
+        )
+        .join(
+            linked,
+            and_(
+                linked.c.id == spans.c.project_id,
+                linked.c.created_at < at,
+                spans.c.since >= linked.c.baseline_end,
+            ),
+        )
+        .group_by(cutoffs_table.c.n, linked.c.indicator_id)
+    )
+    rows = session.execute(query, {"cutoffs": cutoffs})
     return {
-        (row.n - 1, row.indicator_id): (row.n_projects, row.metres, row.ids or []) for row in rows
+        (row.n - 1, row.indicator_id): (row.projects, row.metres, row.ids or []) for row in rows
     }
 
 

@@ -97,7 +97,7 @@ class _ProjectLayers(JSCSSMixin):
         self.default_css = css
 
 
-class _Shapes(MacroElement):
+class Shapes(MacroElement):
     """Fixed GeoJSON geometries drawn with one style; the view is fitted to them."""
 
     def __init__(self, geojson: dict, style: dict, *, max_zoom: int, attribution: str = ""):
@@ -116,8 +116,8 @@ class _Shapes(MacroElement):
         circle = "function (feature, latlng) { return L.circleMarker(latlng, {radius: 10}); }"
         script = (
             "(function (map) {\n"
-            f"  var options = L.extend({_js(self.options)}, {{pointToLayer: {circle}}});\n"
-            f"  var layer = L.geoJSON({_js(self.geometries)}, options).addTo(map);\n"
+            f"  var options = L.extend({script_json(self.options)}, {{pointToLayer: {circle}}});\n"
+            f"  var layer = L.geoJSON({script_json(self.geometries)}, options).addTo(map);\n"
             "  var bounds = layer.getBounds();\n"
             f"  if (bounds.isValid()) map.fitBounds(bounds, {{maxZoom: {int(self.max_zoom)}}});\n"
             f"}})({self._parent.get_name()});\n"
@@ -152,13 +152,9 @@ def build_city_map(
     and what project_layers.js shows ("text", "statuses", "kinds").
     """
     labels = labels or {}
-    m = _base_map("aso-map--city", vendor_url, static_url)
-    for index, (name, tileset, ext) in enumerate(BASE_LAYERS):
-        name = labels.get("base_layers", {}).get(tileset, name)
-        _gsi_layer(name, tileset, ext, show=index == 0).add_to(m)
-    _Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM, attribution=CITY_DATA_ATTRIBUTION).add_to(
-        m
-    )
+    m = base_map("aso-map--city", vendor_url, static_url)
+    add_base_layers(m, labels.get("base_layers", {}))
+    Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM, attribution=CITY_DATA_ATTRIBUTION).add_to(m)
     # Collapsed is Leaflet's phone-friendly default; project_layers.js opens it on wide maps.
     control = folium.LayerControl(collapsed=True).add_to(m)
     # Added after the control: its script refers to the control's variable.
@@ -182,9 +178,9 @@ def build_project_map(
     *, feature: dict, vendor_url: UrlFor, static_url: UrlFor = _default_static_url
 ) -> folium.Map:
     """Build a small map of one project's geometry on the GSI standard map."""
-    m = _base_map("aso-map--project", vendor_url, static_url)
+    m = base_map("aso-map--project", vendor_url, static_url)
     _gsi_layer(*BASE_LAYERS[0], show=True).add_to(m)
-    _Shapes(feature, PROJECT_STYLE, max_zoom=PROJECT_ZOOM).add_to(m)
+    Shapes(feature, PROJECT_STYLE, max_zoom=PROJECT_ZOOM).add_to(m)
     return m
 
 
@@ -201,7 +197,8 @@ def render_parts(m: folium.Map) -> MapParts:
     )
 
 
-def _base_map(css_class: str, vendor_url: UrlFor, static_url: UrlFor) -> folium.Map:
+def base_map(css_class: str, vendor_url: UrlFor, static_url: UrlFor) -> folium.Map:
+    """Return an empty map that loads Leaflet and our map styles from this server."""
     m = _PageMap(location=ASO_CENTER, zoom_start=12, tiles=None)
     m.css_class = css_class
     m.options["max_zoom"] = MAX_ZOOM
@@ -215,6 +212,13 @@ def _base_map(css_class: str, vendor_url: UrlFor, static_url: UrlFor) -> folium.
         ("aso_map_css", static_url("css/map.css")),
     ]
     return m
+
+
+def add_base_layers(m: folium.Map, names: dict[str, str] | None = None) -> None:
+    """Add the GSI base layers to a map, the first shown; `names` renames them by tile set."""
+    names = names or {}
+    for index, (name, tileset, ext) in enumerate(BASE_LAYERS):
+        _gsi_layer(names.get(tileset, name), tileset, ext, show=index == 0).add_to(m)
 
 
 def _gsi_layer(name: str, tileset: str, ext: str, *, show: bool) -> folium.TileLayer:
@@ -243,7 +247,7 @@ def _geometries(geojson: dict) -> list:
     return [g for g in geometries if g]
 
 
-def _js(value) -> str:
+def script_json(value) -> str:
     """Return JSON that is safe inside a <script> element."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -6,10 +6,12 @@ from flask import abort, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from tracker.assets import vendor_url
 from tracker.city.models import CityBoundary
 from tracker.db import get_session
 from tracker.geometry import CITY_CODE
-from tracker.near import wording
+from tracker.maps.city_map import MapParts, build_city_map, render_parts
+from tracker.vocab import KINDS, STATUSES, kind_label, status_label
 
 
 def static_url(path: str) -> str:
@@ -38,8 +40,8 @@ def map_labels() -> dict:
             "pale": _("地理院 淡色地図"),
             "seamlessphoto": _("地理院 写真"),
         },
-        "statuses": {code: str(label) for code, label in wording.STATUS_SHORT.items()},
-        "kinds": {code: str(label) for code, label in wording.KIND_LABELS.items()},
+        "statuses": {code: status_label(code) for code in STATUSES},
+        "kinds": {code: kind_label(code) for code in KINDS},
         "text": {
             "legend": _("凡例"),
             "status": _("状況"),
@@ -57,3 +59,17 @@ def map_labels() -> dict:
             "failed": _("事業データを読み込めませんでした"),
         },
     }
+
+
+def city_map_parts(features_url: str, project_endpoint: str) -> MapParts:
+    """Render the city map for a page: its projects from `features_url`, each linking to
+    `project_endpoint` (an endpoint taking project_id)."""
+    m = build_city_map(
+        boundary=city_boundary_geojson(),
+        features_url=features_url,
+        vendor_url=vendor_url,
+        project_url_template=url_for(project_endpoint, project_id=1)[:-1] + "{id}",
+        static_url=static_url,
+        labels=map_labels(),
+    )
+    return render_parts(m)

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from tracker.projects.vocab import KINDS, STATUSES
+from tracker.vocab import KINDS, STATUSES
 
 BOM = "\ufeff"
 HEADERS = [

@@ -10,9 +10,10 @@ from tracker.city.models import CityBoundary
 from tracker.formatting import JST
 from tracker.geometry import CITY_CODE
 from tracker.plan.models import Indicator, PlanItem
-from tracker.projects.models import Project, StatusUpdate, project_indicators, project_plan_items
-from tracker.projects.queries import ProjectFilter, end_of_day, filtered_projects
-from tracker.projects.vocab import STATUSES
+from tracker.projects.history import StatusUpdate
+from tracker.projects.models import Project, project_indicators, project_plan_items
+from tracker.projects.queries import ProjectFilter, end_of_day, filtered_projects, linked_codes
+from tracker.vocab import STATUSES
 
 POLICY1_MEASURES = ("p1.m1", "p1.m2")
 LIST_LIMIT = 300
@@ -36,17 +37,6 @@ def filter_plan_items(session: Session) -> list[PlanItem]:
     ).all()
 
 
-def _code_array(link_column, target, project_id):
-    link = link_column.table
-    return func.array(
-        select(target.code)
-        .join(link, link_column == target.id)
-        .where(link.c.project_id == project_id)
-        .order_by(target.code)
-        .scalar_subquery()
-    )
-
-
 def project_rows(session: Session, filt: ProjectFilter, *, limit: int | None = LIST_LIMIT):
     """Return the filtered projects as rows for the list and the CSV, ordered by id."""
     p = filtered_projects(filt).subquery("p")
@@ -64,10 +54,10 @@ def project_rows(session: Session, filt: ProjectFilter, *, limit: int | None = L
         p.c.is_public,
         p.c.is_sample,
         func.array_to_string(
-            _code_array(project_plan_items.c.plan_item_id, PlanItem, p.c.id), literal(" ")
+            linked_codes(project_plan_items.c.plan_item_id, PlanItem, p.c.id), literal(" ")
         ).label("plan_items"),
         func.array_to_string(
-            _code_array(project_indicators.c.indicator_id, Indicator, p.c.id), literal(" ")
+            linked_codes(project_indicators.c.indicator_id, Indicator, p.c.id), literal(" ")
         ).label("indicators"),
         case(
             (func.ST_Dimension(p.c.geom) == 1, func.ST_Length(func.geography(p.c.geom))),

@@ -6,14 +6,12 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, render_template, request, url_for
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
-from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import JST, fiscal_year, parse_day, today_jst
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
-from tracker.maps.city_map import build_city_map, render_parts
-from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
+from tracker.maps.page_data import city_map_parts
 from tracker.meeting import queries
 from tracker.meeting.charts import year_chart
 from tracker.meeting.exports import projects_csv
@@ -22,7 +20,7 @@ from tracker.projects.queries import (
     feature_collection,
     status_counts,
 )
-from tracker.projects.vocab import KINDS, STATUSES
+from tracker.vocab import KINDS, STATUSES
 
 bp = Blueprint("meeting", __name__, url_prefix="/plan")
 
@@ -60,18 +58,11 @@ def meeting_map():
     session = get_session()
     filt = _filter()
     query = _query(filt)
-    m = build_city_map(
-        boundary=city_boundary_geojson(),
-        features_url=url_for("meeting.features") + ("?" + query if query else ""),
-        vendor_url=vendor_url,
-        project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
-        static_url=static_url,
-        labels=map_labels(),
-    )
+    features_url = url_for("meeting.features") + ("?" + query if query else "")
     counts = status_counts(session, filt)
     return render_template(
         "meeting/map.html",
-        map=render_parts(m),
+        map=city_map_parts(features_url, "web.project_page"),
         filt=filt,
         query=query,
         counts=counts,
@@ -211,12 +202,3 @@ def print_sheet():
         kinds=KINDS,
         printed_at=datetime.now(JST),
     )
-
-
-@bp.app_template_filter("amount")
-def amount(value) -> str:
-    """Format a decimal amount without trailing zeros, with thousands separators."""
-    if value is None:
-        return ""
-    text = f"{value:,.3f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text

@@ -5,11 +5,14 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from tracker.near import wording
-from tracker.near.queries import Circle, recent_changes
+from tracker.near.queries import recent_changes
+from tracker.projects.queries import Circle
 from tracker.serving.links import external_url
+from tracker.vocab import status_label, status_plain
 
 ATOM = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM)
@@ -56,11 +59,11 @@ def build_feed(session: Session, circle: Circle, locale: str) -> bytes:
     root = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": locale})
     _el(root, "id", feed_url)
     radius = wording.distance_label(circle.radius_m)
-    _el(root, "title", wording._("阿蘇市 近くの工事（半径 %(radius)s）", radius=radius))
+    _el(root, "title", _("阿蘇市 近くの工事（半径 %(radius)s）", radius=radius))
     _el(
         root,
         "subtitle",
-        wording._("指定した地点の周りの公共工事の状況の変化と新しい事業。"),
+        _("指定した地点の周りの公共工事の状況の変化と新しい事業。"),
     )
     newest = entries[0].recorded_at if entries else datetime.now(UTC)
     _el(root, "updated", _iso(newest))
@@ -68,7 +71,7 @@ def build_feed(session: Session, circle: Circle, locale: str) -> bytes:
     page = circle_url("near.near_page", circle, locale, external=True)
     _el(root, "link", rel="alternate", type="text/html", href=page)
     author = _el(root, "author")
-    _el(author, "name", wording._("阿蘇市"))
+    _el(author, "name", _("阿蘇市"))
     for entry in entries:
         _entry(root, entry)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
@@ -78,26 +81,26 @@ def _entry(root: ET.Element, entry) -> None:
     item = _el(root, "entry")
     link = external_url("web.project_page", project_id=entry.project_id)
     _el(item, "id", f"{link}#status-update-{entry.id}")
-    status = str(wording.STATUS_SHORT[entry.status])
+    status = status_label(entry.status)
     if entry.previous_status is None:
-        title = wording._("新しい事業: %(name)s（%(status)s）", name=entry.name, status=status)
+        title = _("新しい事業: %(name)s（%(status)s）", name=entry.name, status=status)
     elif entry.previous_status == entry.status:
         # A progress report without a change of status.
-        title = wording._(
+        title = _(
             "%(name)s: 進捗 %(progress)s%%（%(status)s）",
             name=entry.name,
             progress=entry.progress,
             status=status,
         )
     else:
-        title = wording._(
+        title = _(
             "%(name)s: %(old)s → %(new)s",
             name=entry.name,
-            old=str(wording.STATUS_SHORT[entry.previous_status]),
+            old=status_label(entry.previous_status),
             new=status,
         )
     if entry.is_sample:
-        title += " " + wording._("［サンプル］")
+        title += " " + _("［サンプル］")
     _el(item, "title", title)
     _el(item, "updated", _iso(entry.recorded_at))
     _el(item, "published", _iso(entry.recorded_at))
@@ -105,9 +108,9 @@ def _entry(root: ET.Element, entry) -> None:
     _el(
         item,
         "summary",
-        wording._(
+        _(
             "%(plain)s（進捗 %(progress)s%%）",
-            plain=str(wording.STATUS_PLAIN[entry.status]),
+            plain=status_plain(entry.status),
             progress=entry.progress,
         ),
     )

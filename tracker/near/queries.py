@@ -1,18 +1,38 @@
-"""Public projects around a point, read in SQL: the /near page, the API and the feed share it.
+"""Public projects around a point: the /near page, the nearby API and the feed share these.
 
-Only public projects and an explicit list of public fields ever leave these queries, whoever
-is asking: notes, staff names, departments, budgets and photo positions are never selected.
+They read the query core's nearest-projects search with include_private off and its public
+fields only, whoever is asking: notes, staff names, departments, budgets and photo positions
+never leave here.
 """
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import text
+from sqlalchemy import (
+    NUMERIC,
+    Date,
+    Float,
+    Integer,
+    Select,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
-from tracker.geometry import CITY_CODE
+from tracker.geometry import CITY_CODE, check_lon_lat
+from tracker.projects.history import StatusUpdate
+from tracker.projects.models import Project
+from tracker.projects.queries import Circle, feature_json, nearest_projects
+from tracker.restrictions.queries import coming_restrictions_json
 
 RADIUS_MIN_M = 1
 RADIUS_MAX_M = 10_000
@@ -21,19 +41,6 @@ DEFAULT_RADIUS_M = 1000
 MAX_OUTSIDE_CITY_M = 20_000
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
-
-
-@dataclass(frozen=True)
-class Circle:
-    """Where to look: a point (WGS84) and a radius in metres."""
-
-    lat: float
-    lon: float
-    radius_m: float
-
-    def params(self) -> dict:
-        """Return the bind parameters every nearby query uses."""
-        return {"lat": self.lat, "lon": self.lon, "radius": self.radius_m}
 
 
 def _number(args, name: str) -> float | None:
@@ -67,10 +74,7 @@ def parse_point(args) -> tuple[float, float]:
     missing = [name for name, value in (("lat", lat), ("lon", lon)) if value is None]
     if missing:
         raise BadInput(f"{' and '.join(missing)}: missing; give lat and lon in degrees (WGS84)")
-    if not -90 <= lat <= 90:
-        raise BadInput(f"lat: must be between -90 and 90, not {lat:g}")
-    if not -180 <= lon <= 180:
-        raise BadInput(f"lon: must be between -180 and 180, not {lon:g}")
+    lon, lat = check_lon_lat(lon, lat)
     return lat, lon
 
 
@@ -119,88 +123,83 @@ def parse_limit(args) -> int:
     return int(value)
 
 
-# The nearest public projects come straight off the geography index in distance order (KNN on
-# the indexed expression geom::geography), so the cost follows the limit, not the radius: a 3 km
-# circle in a dense city holds thousands of projects. One extra row tells whether more lie within
-# the radius. The radius and distance_m are then measured exactly on the ellipsoid. Restrictions
-# still to come or in force travel with each feature; lifted or past ones stay out.
-NEARBY_SQL = text(
-    """
-    WITH here AS (
-        SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g
-    ), nearest AS (
-        SELECT p.id, p.name, p.kind, p.status, p.progress, p.planned_start, p.planned_end,
-               p.actual_start, p.actual_end, p.is_sample, p.geom,
-               p.gsi_common_id IS NOT NULL AS designated_shelter,
-               CASE WHEN p.gsi_common_id IS NOT NULL THEN p.address END AS shelter_address
-        FROM projects p
-        WHERE p.is_public
-        ORDER BY p.geom::geography <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography
-        LIMIT :limit + 1
-    ), measured AS (
-        SELECT n.*, ST_Distance(n.geom::geography, here.g) AS distance_m
-        FROM nearest n, here
-        WHERE ST_DWithin(n.geom::geography, here.g, :radius)
-    ), hits AS (
-        SELECT m.*, row_number() OVER (ORDER BY m.distance_m, m.id) AS rank FROM measured m
-    )
-    SELECT json_build_object(
-        'type', 'FeatureCollection',
-        'numberReturned', count(h.id) FILTER (WHERE h.rank <= :limit),
-        'truncated', count(h.id) > :limit,
-        'features', coalesce(json_agg(json_build_object(
-            'type', 'Feature',
-            'id', h.id,
-            'geometry', ST_AsGeoJSON(h.geom, 6)::json,
-            'properties', json_build_object(
-                'id', h.id, 'name', h.name, 'kind', h.kind, 'status', h.status,
-                'progress', h.progress, 'planned_start', h.planned_start,
-                'planned_end', h.planned_end, 'actual_start', h.actual_start,
-                'actual_end', h.actual_end, 'sample', h.is_sample,
-                'designated_shelter', h.designated_shelter, 'address', h.shelter_address,
-                'distance_m', round(h.distance_m::numeric, 1),
-                'restrictions', (
-                    SELECT coalesce(json_agg(json_build_object(
-                        'kind', r.kind, 'starts_on', r.starts_on, 'ends_on', r.ends_on,
-                        'description', r.description,
-                        'in_force', r.starts_on <= :today
-                    ) ORDER BY r.starts_on, r.id), '[]'::json)
-                    FROM traffic_restrictions r
-                    WHERE r.project_id = h.id AND r.ended_at IS NULL
-                      AND (r.ends_on IS NULL OR r.ends_on >= :today)
-                )
-            )
-        ) ORDER BY h.rank) FILTER (WHERE h.rank <= :limit), '[]'::json)
-    )::text
-    FROM hits h
-    """
-)
-
-
 def nearby_params(circle: Circle, *, today: date, limit: int = DEFAULT_LIMIT) -> dict:
-    """Return the bind parameters of NEARBY_SQL."""
-    return circle.params() | {"today": today, "limit": limit}
+    """Return the bind parameters of the nearby statements."""
+    return {
+        "lat": circle.lat,
+        "lon": circle.lon,
+        "radius": circle.radius_m,
+        "today": today,
+        "limit": limit,
+    }
+
+
+_LIMIT = bindparam("limit", type_=Integer)
+
+
+def _nearby_hits():
+    """Return a subquery of (feature, rank) for the public projects within the circle.
+
+    One row more than the limit is read, which tells whether more lie within the radius.
+    Restrictions still to come or in force travel with each feature.
+    """
+    point = (bindparam("lon", type_=Float), bindparam("lat", type_=Float))
+    p = nearest_projects(
+        point, radius_m=bindparam("radius", type_=Float), limit=_LIMIT + 1
+    ).subquery("p")
+    shelter = p.c.gsi_common_id.is_not(None)
+    feature = feature_json(
+        p,
+        full=False,
+        extra=[
+            "designated_shelter", shelter,
+            "address", case((shelter, p.c.address)),
+            "distance_m", func.round(cast(p.c.distance_m, NUMERIC), 1),
+            "restrictions", coming_restrictions_json(p.c.id, bindparam("today", type_=Date)),
+        ],
+    )  # fmt: skip
+    rank = func.row_number().over(order_by=(p.c.distance_m, p.c.id))
+    return select(feature.label("feature"), rank.label("rank")).subquery("hits")
+
+
+# Built once: the statements are the same for every circle, only their parameters change.
+@cache
+def nearby_statement() -> Select:
+    """Select the public projects within a circle as one GeoJSON FeatureCollection (text)."""
+    hits = _nearby_hits()
+    shown = hits.c.rank <= _LIMIT
+    collection = func.json_build_object(
+        "type", "FeatureCollection",
+        "numberReturned", func.count().filter(shown),
+        "truncated", func.count() > _LIMIT,
+        "features", func.coalesce(
+            func.json_agg(aggregate_order_by(hits.c.feature, hits.c.rank)).filter(shown),
+            text("'[]'::json"),
+        ),
+    )  # fmt: skip
+    return select(cast(collection, Text)).select_from(hits)
+
+
+@cache
+def _nearby_features_statement() -> Select:
+    hits = _nearby_hits()
+    return select(hits.c.feature).order_by(hits.c.rank)
 
 
 def nearby_collection(
     session: Session, circle: Circle, *, today: date, limit: int = DEFAULT_LIMIT
 ) -> str:
     """Return public projects within the circle as GeoJSON text, nearest first."""
-    return session.scalar(NEARBY_SQL, nearby_params(circle, today=today, limit=limit))
+    return session.scalar(nearby_statement(), nearby_params(circle, today=today, limit=limit))
 
 
-SHELTERS_SQL = text(
-    """
-    WITH here AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g)
-    SELECT p.id, p.name, p.address, ST_Y(ST_PointOnSurface(p.geom)) AS lat,
-           ST_X(ST_PointOnSurface(p.geom)) AS lon,
-           ST_Distance(p.geom::geography, here.g) AS distance_m
-    FROM projects p, here
-    WHERE p.is_public AND p.kind = 'shelter' AND p.gsi_common_id IS NOT NULL
-    ORDER BY p.geom::geography <-> here.g, p.id
-    LIMIT :count
-    """
-)
+def nearby_features(
+    session: Session, circle: Circle, *, today: date, limit: int = DEFAULT_LIMIT
+) -> tuple[list[dict], bool]:
+    """Return the same features as nearby_collection, nearest first, and whether more exist."""
+    params = nearby_params(circle, today=today, limit=limit)
+    features = list(session.scalars(_nearby_features_statement(), params))
+    return features[:limit], len(features) > limit
 
 
 @dataclass(frozen=True)
@@ -217,26 +216,16 @@ class Shelter:
 
 def nearest_shelters(session: Session, lat: float, lon: float, count: int = 3) -> list[Shelter]:
     """Return the designated shelters nearest to the point, whatever the radius."""
-    rows = session.execute(SHELTERS_SQL, {"lat": lat, "lon": lon, "count": count})
-    return [Shelter(*row) for row in rows]
-
-
-FEED_SQL = text(
-    """
-    WITH here AS (
-        SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography AS g
-    ), near AS (
-        SELECT p.id, p.name, p.is_sample
-        FROM projects p, here
-        WHERE p.is_public AND ST_DWithin(p.geom::geography, here.g, :radius)
+    s = nearest_projects(
+        (lon, lat),
+        limit=count,
+        where=[Project.kind == "shelter", Project.gsi_common_id.is_not(None)],
+    ).subquery("s")
+    spot = func.ST_PointOnSurface(s.c.geom)
+    rows = session.execute(
+        select(s.c.id, s.c.name, s.c.address, func.ST_Y(spot), func.ST_X(spot), s.c.distance_m)
     )
-    SELECT u.id, u.project_id, near.name, near.is_sample, u.recorded_at,
-           u.previous_status, u.status, u.progress
-    FROM status_updates u JOIN near ON near.id = u.project_id
-    ORDER BY u.recorded_at DESC, u.id DESC
-    LIMIT :limit
-    """
-)
+    return [Shelter(*row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -247,7 +236,7 @@ class FeedEntry:
     project_id: int
     name: str
     is_sample: bool
-    recorded_at: object
+    recorded_at: datetime
     previous_status: str | None
     status: str
     progress: int
@@ -255,5 +244,21 @@ class FeedEntry:
 
 def recent_changes(session: Session, circle: Circle, limit: int = 50) -> list[FeedEntry]:
     """Return the newest status changes and new projects within the circle."""
-    rows = session.execute(FEED_SQL, circle.params() | {"limit": limit})
+    near = nearest_projects((circle.lon, circle.lat), radius_m=circle.radius_m).subquery("near")
+    u = StatusUpdate
+    rows = session.execute(
+        select(
+            u.id,
+            u.project_id,
+            near.c.name,
+            near.c.is_sample,
+            u.recorded_at,
+            u.previous_status,
+            u.status,
+            u.progress,
+        )  # fmt: skip
+        .join(near, near.c.id == u.project_id)
+        .order_by(u.recorded_at.desc(), u.id.desc())
+        .limit(limit)
+    )
     return [FeedEntry(*row) for row in rows]

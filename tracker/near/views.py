@@ -4,11 +4,11 @@ Everything here reads with include_private off and an explicit list of public fi
 whoever is signed in: the page may be shown on a staff member's phone to a resident.
 """
 
-import json
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 
@@ -21,16 +21,17 @@ from tracker.near import feed, wording
 from tracker.near.places import StartPlace, find_place, start_places
 from tracker.near.queries import (
     MAX_OUTSIDE_CITY_M,
-    Circle,
     OutsideCity,
     check_near_city,
     circle_from_args,
     nearby_collection,
+    nearby_features,
     nearest_shelters,
     parse_limit,
     parse_point,
     parse_radius,
 )
+from tracker.projects.queries import Circle
 
 bp = Blueprint("near", __name__)
 
@@ -87,15 +88,15 @@ def _page_error(error: BadInput) -> str:
     """Say in the reader's language what went wrong; the API's messages are for programs."""
     if isinstance(error, OutsideCity):
         # Most often "use my location" pressed far from Aso.
-        return wording._(
+        return _(
             "その地点は阿蘇市の境界から約%(km)s km離れています。"
             "市内か、境界から%(limit)s km以内の場所を選んでください。",
             km=f"{error.distance_m / 1000:.0f}",
             limit=MAX_OUTSIDE_CITY_M // 1000,
         )
     if isinstance(error, UnknownPlace):
-        return wording._("選んだ場所が見つかりません。一覧から選び直してください。")
-    return wording._("場所または範囲の指定を読み取れませんでした。一覧から選び直してください。")
+        return _("選んだ場所が見つかりません。一覧から選び直してください。")
+    return _("場所または範囲の指定を読み取れませんでした。一覧から選び直してください。")
 
 
 @bp.get("/near")
@@ -113,11 +114,10 @@ def near_page():
     radius = choice.circle.radius_m if choice.circle else 1000
     results, shelters, truncated, in_force = [], [], False, []
     if choice.circle is not None:
-        collection = json.loads(
-            nearby_collection(session, choice.circle, today=today_jst(), limit=PAGE_LIMIT)
+        features, truncated = nearby_features(
+            session, choice.circle, today=today_jst(), limit=PAGE_LIMIT
         )
-        results = [f for f in collection["features"] if not f["properties"]["designated_shelter"]]
-        truncated = collection["truncated"]
+        results = [f for f in features if not f["properties"]["designated_shelter"]]
         in_force = [
             (f, r) for f in results for r in f["properties"]["restrictions"] if r["in_force"]
         ]
@@ -178,12 +178,12 @@ def _map_config(choice: Choice, results: list, shelters: list, lang: str) -> dic
         ],
         "shelters": [{"name": s.name, "lat": s.lat, "lon": s.lon} for s in shelters],
         "text": {
-            "here": wording._("選んだ場所"),
-            "shelter": wording._("避難所"),
+            "here": _("選んだ場所"),
+            "shelter": _("避難所"),
             # One character on the map pin.
-            "shelterGlyph": wording._("避"),
-            "locating": wording._("現在地を調べています…"),
-            "noLocation": wording._(
+            "shelterGlyph": _("避"),
+            "locating": _("現在地を調べています…"),
+            "noLocation": _(
                 "現在地がわかりませんでした。一覧から場所を選ぶか、地図をタップしてください。"
             ),
         },

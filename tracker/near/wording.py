@@ -3,43 +3,8 @@
 from datetime import date
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from tracker.formatting import REIWA_FIRST_YEAR, fiscal_year, reiwa_label
-
-STATUS_PLAIN = {
-    "planned": _l("まだ始まっていません"),
-    "design": _l("設計中です（工事はまだ始まっていません）"),
-    "construction": _l("工事中です"),
-    "completed": _l("完了しました"),
-    "suspended": _l("中断しています"),
-}
-
-STATUS_SHORT = {
-    "planned": _l("未着手"),
-    "design": _l("設計中"),
-    "construction": _l("工事中"),
-    "completed": _l("完了"),
-    "suspended": _l("中断"),
-}
-
-KIND_LABELS = {
-    "road": _l("道路"),
-    "bridge": _l("橋梁"),
-    "revetment": _l("河川護岸"),
-    "sabo": _l("砂防・治山"),
-    "shelter": _l("避難所"),
-    "pavement": _l("舗装更新"),
-    "seismic": _l("耐震化"),
-}
-
-RESTRICTION_LABELS = {
-    "closed": _l("通行止め"),
-    "alternating": _l("片側交互通行"),
-    "detour": _l("迂回路"),
-    "lane": _l("車線規制"),
-    "other": _l("通行規制"),
-}
 
 MONTHS_EN = [
     "January",

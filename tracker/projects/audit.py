@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.accounts.models import User
 from tracker.db import Base
+from tracker.vocab import FIELD_LABELS
 
 ACTIONS = ("create", "update")
 
@@ -64,6 +65,19 @@ def project_changes(session: Session, project_id: int) -> list[ProjectChange]:
             .order_by(ProjectChange.id.desc())
         )
     )
+
+
+def audit_rows(session: Session, project_id: int) -> list[dict]:
+    """Return a project's audit rows, newest first, each with its changes in the form's order."""
+    # JSONB keeps no key order.
+    order = {field: index for index, field in enumerate(FIELD_LABELS)}
+    return [
+        {
+            "row": row,
+            "changes": sorted(row.changes.items(), key=lambda item: order.get(item[0], 99)),
+        }
+        for row in project_changes(session, project_id)
+    ]
 
 
 def fields_changed_since(session: Session, project_id: int, version: int) -> list[str]:

@@ -1,13 +1,14 @@
 """Synthetic projects inside the city, for load and speed measurements."""
 
-from sqlalchemy import text
+from sqlalchemy import column, text
 from sqlalchemy.orm import Session
 
 from tracker.geometry import CITY_CODE
+from tracker.projects.history import REGISTERED_NOTE, append_loaded_history
 
 # One statement makes every project: random points inside the boundary, short lines for the
-# line kinds, random statuses and dates, the plan items and indicators each kind serves, and a
-# status history that follows the dates. Kept in SQL so that 100,000 rows take seconds.
+# line kinds, random statuses and dates, and the plan items and indicators each kind serves.
+# Kept in SQL so that 100,000 rows take seconds.
 DEMO_INSERT = text(
     """
     WITH points AS (
@@ -44,8 +45,7 @@ DEMO_INSERT = text(
                     ELSE geom END,
                planned_start - 90, planned_start - 90
         FROM numbered
-        RETURNING id, kind, status, progress, created_at, planned_start, actual_start,
-                  actual_end
+        RETURNING id, kind
     ), plan_links AS (
         INSERT INTO project_plan_items (project_id, plan_item_id)
         SELECT i.id, pi.id
@@ -65,24 +65,37 @@ DEMO_INSERT = text(
                      ('road', 'm13_road_improved'), ('revetment', 'm13_revetment'))
              AS k(kind, code) ON k.kind = i.kind
         JOIN indicators ind ON ind.code = k.code
-    ), history AS (
-        -- Registered as planned; then one entry that reaches today's status on its date.
-        INSERT INTO status_updates (project_id, recorded_at, previous_status, status, progress,
-                                    note)
-        SELECT id, created_at, NULL, 'planned', 0, '登録' FROM inserted
-        UNION ALL
-        SELECT id,
-               (CASE status WHEN 'completed' THEN actual_end WHEN 'design' THEN planned_start - 30
-                           ELSE actual_start END + TIME '09:00') AT TIME ZONE 'Asia/Tokyo',
-               'planned', status, progress, ''
-        FROM inserted WHERE status <> 'planned'
     )
     SELECT count(*) FROM inserted
     """
 )
 
 
+# Registered as planned; then one entry that reaches today's status on its date.
+DEMO_HISTORY = text(
+    """
+    SELECT id, created_at, NULL, 'planned', 0, :registered FROM projects WHERE id > :after
+    UNION ALL
+    SELECT id,
+           (CASE status WHEN 'completed' THEN actual_end WHEN 'design' THEN planned_start - 30
+                       ELSE actual_start END + TIME '09:00') AT TIME ZONE 'Asia/Tokyo',
+           'planned', status, progress, ''
+    FROM projects WHERE id > :after AND status <> 'planned'
+    """
+).columns(
+    column("project_id"),
+    column("recorded_at"),
+    column("previous_status"),
+    column("status"),
+    column("progress"),
+    column("note"),
+)
+
+
 def add_demo_projects(session: Session, count: int, *, seed: int = 1) -> int:
     """Add `count` synthetic projects inside the city boundary; return how many were added."""
     session.execute(text("SELECT setseed(:s)"), {"s": (seed % 1000) / 1000})
-    return session.scalar(DEMO_INSERT, {"count": count, "seed": seed, "code": CITY_CODE})
+    after = session.scalar(text("SELECT coalesce(max(id), 0) FROM projects"))
+    added = session.scalar(DEMO_INSERT, {"count": count, "seed": seed, "code": CITY_CODE})
+    append_loaded_history(session, DEMO_HISTORY.bindparams(after=after, registered=REGISTERED_NOTE))
+    return added

@@ -1,28 +1,29 @@
-"""Project and status history tables."""
+"""Projects and their links to the plan; their status history is in history.py."""
 
-import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from geoalchemy2 import Geometry
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     SmallInteger,
     Table,
     Text,
     func,
+    literal_column,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from tracker.accounts.models import User
 from tracker.db import Base
 from tracker.plan.models import Indicator, PlanItem
-from tracker.projects.vocab import KINDS, LINE_KINDS, STATUSES
+from tracker.vocab import KINDS, LINE_KINDS, STATUSES, sql_list
 
-
-def _sql_list(values) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
+if TYPE_CHECKING:
+    from tracker.projects.history import StatusUpdate
 
 
 project_plan_items = Table(
@@ -45,11 +46,11 @@ class Project(Base):
 
     __tablename__ = "projects"
     __table_args__ = (
-        CheckConstraint(f"kind IN {_sql_list(KINDS)}", name="kind"),
-        CheckConstraint(f"status IN {_sql_list(STATUSES)}", name="status"),
+        CheckConstraint(f"kind IN {sql_list(KINDS)}", name="kind"),
+        CheckConstraint(f"status IN {sql_list(STATUSES)}", name="status"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
         CheckConstraint(
-            f"kind NOT IN {_sql_list(LINE_KINDS)} OR ST_Dimension(geom) = 1", name="line_kinds"
+            f"kind NOT IN {sql_list(LINE_KINDS)} OR ST_Dimension(geom) = 1", name="line_kinds"
         ),
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
     )
@@ -69,7 +70,7 @@ class Project(Base):
     address: Mapped[str | None] = mapped_column(Text)
     gsi_common_id: Mapped[str | None] = mapped_column(Text, unique=True)
     is_sample: Mapped[bool] = mapped_column(server_default="false")
-    geom = mapped_column(Geometry(srid=4326, spatial_index=True), nullable=False)
+    geom: Mapped[WKBElement] = mapped_column(Geometry(srid=4326, spatial_index=True))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # Bumped on every change; the API's ETag, so that no edit silently overwrites another.
@@ -88,28 +89,32 @@ class Project(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class StatusUpdate(Base):
-    """One appended entry of a project's status history; never changed afterwards."""
-
-    __tablename__ = "status_updates"
-    __table_args__ = (
-        CheckConstraint(f"status IN {_sql_list(STATUSES)}", name="status"),
-        CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+def lock_project(session: Session, project_id: int) -> Project | None:
+    """Load a project and lock its row until the transaction ends, so changes queue up."""
+    return session.scalar(
+        select(Project)
+        .where(Project.id == project_id)
+        .with_for_update(of=Project)
+        .execution_options(populate_existing=True)
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(
-        ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
-    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    previous_status: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(Text)
-    progress: Mapped[int] = mapped_column(SmallInteger)
-    note: Mapped[str] = mapped_column(Text, server_default="")
-    client_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
-    position = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
-    # Who recorded it; empty for entries the system writes (registration, data loads).
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
-    project: Mapped[Project] = relationship(back_populates="updates")
-    author: Mapped[User | None] = relationship()
+# The nearby searches read projects nearest-first off this index; written as PostgreSQL
+# reflects it, so that comparing the models with the migrations sees the same expression.
+Index(
+    "ix_projects_geog",
+    literal_column("(geom)::geography"),
+    postgresql_using="gist",
+    _table=Project.__table__,
+)
+# The meeting filters and the indicators find projects by plan item and indicator.
+Index(
+    "ix_project_plan_items_plan_item",
+    project_plan_items.c.plan_item_id,
+    project_plan_items.c.project_id,
+)
+Index(
+    "ix_project_indicators_indicator",
+    project_indicators.c.indicator_id,
+    project_indicators.c.project_id,
+)

@@ -1,4 +1,4 @@
-"""Writes to projects and their history; views and loaders call these, never the tables."""
+"""Writes to projects; views and loaders call these, never the table."""
 
 import json
 from datetime import date, datetime
@@ -18,9 +18,9 @@ from tracker.geometry import check_geometry, flat_geometry
 from tracker.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX, check_name, check_text
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change
-from tracker.projects.models import Project, StatusUpdate
-from tracker.projects.vocab import KINDS, STATUSES
-from tracker.updates.transitions import check_state
+from tracker.projects.history import REGISTERED_NOTE, append_status, check_progress, check_state
+from tracker.projects.models import Project
+from tracker.vocab import DATE_FIELDS, KINDS, STATUSES
 
 # The fields an edit may change, by the names the API uses. Status and progress are not
 # among them: they change through status updates, which keep their own history and rules.
@@ -40,7 +40,6 @@ EDITABLE_FIELDS = (
 )
 # Every field the audit trail records (also what an edit form shows).
 AUDITED_FIELDS = (*EDITABLE_FIELDS[:2], "status", "progress", *EDITABLE_FIELDS[2:])
-DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
 # Coordinates that differ by less than this (degrees, about 10 cm) are the same shape:
 # a geometry read from the API (6 decimals) and sent back unchanged is no change.
 GEOMETRY_TOLERANCE = 1e-6
@@ -57,23 +56,6 @@ class StaleEdit(Exception):
         self.project = project
         self.expected_version = expected_version
         self.changed_fields = changed_fields
-
-
-def lock_project(session: Session, project_id: int) -> Project | None:
-    """Load a project and lock its row until the transaction ends, so changes queue up."""
-    return session.scalar(
-        select(Project)
-        .where(Project.id == project_id)
-        .with_for_update(of=Project)
-        .execution_options(populate_existing=True)
-    )
-
-
-def check_progress(progress) -> int:
-    """Return progress as an int in 0–100, or refuse it."""
-    if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
-        raise BadInput(f"progress: must be a whole number from 0 to 100, not {progress!r}")
-    return progress
 
 
 def find_plan_items(session: Session, codes) -> list[PlanItem]:
@@ -164,10 +146,14 @@ def create_project(
         project.updated_at = created_at
     session.add(project)
     session.flush()
-    _add_history_row(
-        session, project, None, status=status, progress=project.progress, note="登録",
+    append_status(
+        session,
+        project.id,
+        status=status,
+        progress=project.progress,
+        note=REGISTERED_NOTE,
         recorded_at=created_at,
-    )  # fmt: skip
+    )
     values = project_values(project)
     record_change(
         session,
@@ -328,49 +314,3 @@ def _geojson(geom: BaseGeometry | None) -> dict | None:
 
 def _jsonable(value):
     return value.isoformat() if isinstance(value, date) else value
-
-
-def append_history(
-    session: Session,
-    project: Project,
-    *,
-    status: str,
-    progress: int,
-    note: str = "",
-    recorded_at: datetime | None = None,
-) -> StatusUpdate:
-    """Append a system-written history entry (loaders, fixtures) and make it current.
-
-    People's updates go through tracker.updates.operations.record_status_update, which
-    applies the transition rules, locks the project and records the author.
-    """
-    return _add_history_row(
-        session, project, project.status, status=status, progress=progress, note=note,
-        recorded_at=recorded_at,
-    )  # fmt: skip
-
-
-def _add_history_row(
-    session: Session,
-    project: Project,
-    previous_status: str | None,
-    *,
-    status: str,
-    progress: int,
-    note: str,
-    recorded_at: datetime | None,
-) -> StatusUpdate:
-    update = StatusUpdate(
-        project=project,
-        previous_status=previous_status,
-        status=status,
-        progress=check_progress(progress),
-        note=note,
-    )
-    if recorded_at is not None:  # else the database's now()
-        update.recorded_at = recorded_at
-    project.status = status
-    project.progress = progress
-    session.add(update)
-    session.flush()
-    return update

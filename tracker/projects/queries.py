@@ -1,8 +1,11 @@
 """Read projects as GeoJSON built in SQL; the map, the API and the exports all read from here."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask import abort
+from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     Select,
@@ -21,15 +24,14 @@ from sqlalchemy.orm import Session
 from tracker.errors import BadInput
 from tracker.formatting import JST, YEAR_RANGE, parse_day
 from tracker.plan.models import Indicator, PlanItem
+from tracker.projects.history import StatusUpdate
 from tracker.projects.models import (
     Project,
-    StatusUpdate,
+    lock_project,
     project_indicators,
     project_plan_items,
 )
-from tracker.projects.vocab import KINDS, STATUSES
-
-# Fiscal years people may ask for; anything else is a typing mistake.
+from tracker.vocab import KINDS, STATUSES
 
 # Six decimals of a degree is about 10 cm: enough for any project and small on the wire.
 COORDINATE_DECIMALS = 6
@@ -154,14 +156,61 @@ def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
 
 def history_as_of(day: date):
     """Return a subquery of each project's latest status and progress at the end of `day`."""
+    return status_at(end_of_day(day))
+
+
+def status_at(instant: datetime | None, project_ids: Select | None = None):
+    """Return a subquery of each project's status and progress just before `instant` (or now).
+
+    `project_ids` limits it to the projects that select names.
+    """
     # One ordered pass over the history (its index holds status and progress) beats a
     # lookup per project once the whole city is counted.
-    return (
+    query = (
         select(StatusUpdate.project_id, StatusUpdate.status, StatusUpdate.progress)
-        .where(StatusUpdate.recorded_at < end_of_day(day))
         .distinct(StatusUpdate.project_id)
         .order_by(StatusUpdate.project_id, StatusUpdate.recorded_at.desc(), StatusUpdate.id.desc())
-        .subquery("h")
+    )
+    if instant is not None:
+        query = query.where(StatusUpdate.recorded_at < instant)
+    if project_ids is not None:
+        query = query.where(StatusUpdate.project_id.in_(project_ids))
+    return query.subquery("h")
+
+
+def status_spans(project_ids: Select | None = None):
+    """Return a subquery of status spans: (project_id, status, since, until).
+
+    A status holds from the entry that changed to it until the next change (until is NULL
+    while it still holds), so one pass over the history answers "status at" for many
+    instants at once; status_at answers one instant for every project.
+    """
+    u = StatusUpdate
+    order = (u.recorded_at, u.id)
+    history = select(
+        u.id,
+        u.project_id,
+        u.status,
+        u.recorded_at,
+        func.lag(u.status).over(partition_by=u.project_id, order_by=order).label("before"),
+    )
+    if project_ids is not None:
+        history = history.where(u.project_id.in_(project_ids))
+    history = history.subquery("history")
+    return (
+        select(
+            history.c.project_id,
+            history.c.status,
+            history.c.recorded_at.label("since"),
+            func.lead(history.c.recorded_at)
+            .over(
+                partition_by=history.c.project_id,
+                order_by=(history.c.recorded_at, history.c.id),
+            )
+            .label("until"),
+        )
+        .where(history.c.before.is_distinct_from(history.c.status))
+        .subquery("spans")
     )
 
 
@@ -231,19 +280,19 @@ def filtered_projects(filt: ProjectFilter) -> Select:
     return query
 
 
-def _code_list(link_column, target):
-    """Correlated ARRAY of the codes one project links to through `link_column`."""
+def linked_codes(link_column, target, project_id):
+    """Return a correlated ARRAY of the codes a project links to through `link_column`."""
     link_table = link_column.table
     return func.array(
         select(target.code)
         .join(link_table, link_column == target.id)
-        .where(link_table.c.project_id == literal_column("p.id"))
+        .where(link_table.c.project_id == project_id)
         .order_by(target.code)
         .scalar_subquery()
     )
 
 
-def _properties(p, *, full: bool):
+def _property_pairs(p, *, full: bool) -> list:
     pairs = [
         "id", p.c.id, "name", p.c.name, "kind", p.c.kind, "status", p.c.status,
         "progress", p.c.progress, "planned_start", p.c.planned_start,
@@ -253,22 +302,29 @@ def _properties(p, *, full: bool):
     if full:
         pairs += [
             "department", p.c.department,
-            "plan_items", _code_list(project_plan_items.c.plan_item_id, PlanItem),
-            "indicators", _code_list(project_indicators.c.indicator_id, Indicator),
+            "plan_items", linked_codes(project_plan_items.c.plan_item_id, PlanItem, p.c.id),
+            "indicators", linked_codes(project_indicators.c.indicator_id, Indicator, p.c.id),
             "public", p.c.is_public,
         ]  # fmt: skip
-    return func.json_build_object(*pairs)
+    return pairs
+
+
+def feature_json(p, *, full: bool, extra: Sequence = ()):
+    """Return a GeoJSON Feature (json) of each row of `p`, a subquery of projects.
+
+    Public fields only unless `full`; `extra` adds (name, value, name, value, ...) properties.
+    """
+    return func.json_build_object(
+        "type", "Feature",
+        "id", p.c.id,
+        "geometry", cast(func.ST_AsGeoJSON(p.c.geom, COORDINATE_DECIMALS), JSON),
+        "properties", func.json_build_object(*_property_pairs(p, full=full), *extra),
+    )  # fmt: skip
 
 
 def _features(filt: ProjectFilter, *, full: bool):
     p = filtered_projects(filt).subquery("p")
-    feature = func.json_build_object(
-        "type", "Feature",
-        "id", p.c.id,
-        "geometry", cast(func.ST_AsGeoJSON(p.c.geom, COORDINATE_DECIMALS), JSON),
-        "properties", _properties(p, full=full),
-    )  # fmt: skip
-    return p, feature
+    return p, feature_json(p, full=full)
 
 
 def feature_collection(session: Session, filt: ProjectFilter, *, full: bool = True) -> str:
@@ -294,3 +350,74 @@ def project_feature(session: Session, project_id: int, *, include_private: bool)
     filt = ProjectFilter(include_private=include_private, ids=[project_id])
     p, feature = _features(filt, full=True)
     return session.scalar(select(cast(feature, Text)).select_from(p))
+
+
+def project_or_404(
+    session: Session, project_id: int, *, include_private: bool, lock: bool = False
+) -> Project:
+    """Return the project, or answer 404 when there is none or the caller may not see it.
+
+    With `lock`, its row stays locked until the transaction ends, so that changes queue up.
+    """
+    project = lock_project(session, project_id) if lock else session.get(Project, project_id)
+    if project is None or not (project.is_public or include_private):
+        abort(404, description=_("この事業は見つかりません（ID %(id)s）", id=project_id))
+    return project
+
+
+@dataclass(frozen=True)
+class Circle:
+    """Where to look: a point (WGS84) and a radius in metres."""
+
+    lat: float
+    lon: float
+    radius_m: float
+
+
+def nearest_projects(
+    point: tuple[float, float] | None,
+    *,
+    radius_m: float | None = None,
+    limit: int | None = None,
+    name: str = "",
+    include_private: bool = False,
+    where: Sequence = (),
+) -> Select:
+    """Select projects with their distance_m from `point` (lon, lat), nearest first.
+
+    With a limit, at most that many, read off the geography index in distance order; without
+    one, every project within `radius_m`. `name` keeps those whose name contains it; with no
+    point, those are listed by name (distance_m is then NULL).
+    """
+    table = Project.__table__
+    query = select(table)
+    if not include_private:
+        query = query.where(Project.is_public.is_(True))
+    if name:
+        query = query.where(Project.name.icontains(name, autoescape=True))
+    query = query.where(*where)
+    if point is None:
+        query = query.add_columns(literal_column("NULL::float").label("distance_m"))
+        return query.order_by(Project.name, Project.id).limit(limit)
+    # geography(...) rather than CAST(... AS Geography): GeoAlchemy2 renders the cast with a
+    # typmod, which no longer matches the index expression geom::geography (ix_projects_geog).
+    here = func.geography(func.ST_SetSRID(func.ST_MakePoint(*point), 4326))
+    there = func.geography(Project.geom)
+    distance = func.ST_Distance(there, here).label("distance_m")
+    query = query.add_columns(distance)
+    if limit is None:
+        return query.where(func.ST_DWithin(there, here, radius_m)).order_by(distance, Project.id)
+    if name:
+        # Few projects match a name: sort those, rather than walk the index from the
+        # nearest until enough match (all of it, for a name that matches none).
+        query = query.order_by(distance, Project.id).limit(limit)
+    else:
+        # Nearest first straight from the index, which stops after `limit` rows: the cost
+        # follows the limit, not the radius (a 3 km circle in a dense city holds thousands).
+        # A radius filter in this query made the planner read every project within it.
+        query = query.order_by(there.op("<->")(here)).limit(limit)
+    nearest = query.subquery("nearest")
+    outer = select(nearest)
+    if radius_m is not None:
+        outer = outer.where(nearest.c.distance_m <= radius_m)
+    return outer.order_by(nearest.c.distance_m, nearest.c.id)

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
 from tracker.projects.models import Project
-from tracker.restrictions.models import DESCRIPTION_MAX, RESTRICTION_KINDS, TrafficRestriction
+from tracker.restrictions.models import DESCRIPTION_MAX, TrafficRestriction
+from tracker.vocab import RESTRICTION_KINDS
 
 
 def add_restriction(

@@ -9,17 +9,12 @@ from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import parse_day, today_jst
 from tracker.projects.models import Project
-from tracker.restrictions.models import RESTRICTION_KINDS, TrafficRestriction
+from tracker.projects.queries import project_or_404
+from tracker.restrictions.models import TrafficRestriction
 from tracker.restrictions.operations import add_restriction, end_restriction
+from tracker.vocab import RESTRICTION_KINDS
 
 bp = Blueprint("restrictions", __name__)
-
-
-def _project(project_id: int) -> Project:
-    project = get_session().get(Project, project_id)
-    if project is None:
-        abort(404, description=_("この事業は見つかりません"))
-    return project
 
 
 def _restrictions(project: Project) -> list[TrafficRestriction]:
@@ -36,7 +31,7 @@ def _restrictions(project: Project) -> list[TrafficRestriction]:
 @roles_required("staff", "admin")
 def project_restrictions(project_id: int):
     """List a project's traffic restrictions and add one."""
-    project = _project(project_id)
+    project = project_or_404(get_session(), project_id, include_private=True)
     error = None
     if request.method == "POST":
         form = request.form

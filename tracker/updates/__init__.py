@@ -1,1 +1,1 @@
-"""Field updates: status history, photos and the phone update flow for staff."""
+"""The field staff's layer: the /staff phone pages, the updates API, photos and the offline queue."""

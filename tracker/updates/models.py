@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Text, func
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from tracker.db import Base
-from tracker.projects.models import StatusUpdate
+from tracker.projects.history import StatusUpdate
 
 CONTENT_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 MAX_PHOTO_BYTES = 10 * 1024 * 1024

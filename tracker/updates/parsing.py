@@ -23,9 +23,9 @@ class UpdateInput:
     actual_end: date | None = None
     photos: list[PreparedPhoto] = field(default_factory=list)
 
-    def as_kwargs(self) -> dict:
-        """Return the keyword arguments of record_status_update()."""
-        return dict(self.__dict__)
+    def status_fields(self) -> dict:
+        """Return the keyword arguments of append_status() (everything but the photos)."""
+        return {name: value for name, value in self.__dict__.items() if name != "photos"}
 
 
 def parse_update(request: Request) -> UpdateInput:

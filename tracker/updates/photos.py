@@ -9,16 +9,19 @@ Each photo is kept as three files under UPLOAD_DIR/photos/<key[:2]>/:
 import io
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
-from tracker.updates.models import CONTENT_TYPES, MAX_PHOTO_BYTES
+from tracker.projects.history import StatusUpdate
+from tracker.updates.models import CONTENT_TYPES, MAX_PHOTO_BYTES, Photo
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 DISPLAY_SIZE = 2048
@@ -114,6 +117,36 @@ def photo_path(upload_dir: str | Path, key: str, variant: str, extension: str = 
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}")
     return folder / f"{key}.{variant}.jpg"
+
+
+def attach_photos(
+    session: Session,
+    update: StatusUpdate,
+    photos: Sequence[PreparedPhoto],
+    upload_dir: str | Path | None = None,
+) -> None:
+    """Add checked photos to a status update just recorded, rows first, then their files."""
+    if len(photos) > MAX_PHOTOS:
+        raise BadInput("photos: " + _("写真は1回に%(n)d枚までです", n=MAX_PHOTOS))
+    if not photos:
+        return
+    for prepared in photos:
+        session.add(
+            Photo(
+                update=update,
+                storage_key=prepared.key,
+                content_type=prepared.content_type,
+                original_name=prepared.original_name,
+                size_bytes=len(prepared.original),
+                width=prepared.width,
+                height=prepared.height,
+            )
+        )
+    session.flush()
+    # Files go to disk only once every row is in; a later rollback removes them.
+    folder = upload_dir or current_app.config["UPLOAD_DIR"]
+    for prepared in photos:
+        write_photo_files(session, folder, prepared)
 
 
 def write_photo_files(session: Session, upload_dir: str | Path, photo: PreparedPhoto) -> None:

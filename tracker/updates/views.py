@@ -1,4 +1,4 @@
-"""The phone update flow for staff (/staff/), its service worker, and photo files."""
+"""The phone update flow for staff (/staff/) and its service worker."""
 
 import hashlib
 import json
@@ -8,34 +8,31 @@ from pathlib import Path
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     jsonify,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.orm import Session
 
-from tracker.accounts.access import can_see_private, current_user, roles_required
+from tracker.accounts.access import current_user, roles_required
 from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
-from tracker.maps.city_map import build_city_map, render_parts
-from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
+from tracker.geometry import check_lon_lat
+from tracker.maps.page_data import city_map_parts, static_url
+from tracker.projects.history import allowed_next, append_status
 from tracker.projects.models import Project
-from tracker.projects.vocab import KINDS, STATUSES
-from tracker.updates.api import photo_url
-from tracker.updates.models import Photo
-from tracker.updates.operations import record_status_update
+from tracker.projects.queries import nearest_projects, project_or_404
 from tracker.updates.parsing import parse_update
-from tracker.updates.photos import photo_path
-from tracker.updates.queries import projects_near
-from tracker.updates.transitions import allowed_next
+from tracker.updates.photo_files import photo_url
+from tracker.updates.photos import attach_photos
+from tracker.vocab import STATUSES, kind_label, status_label
 
 bp = Blueprint("staff", __name__)
 
@@ -56,29 +53,44 @@ VENDOR_ASSETS = (
     "leaflet.markercluster/dist/MarkerCluster.css",
 )
 WRITERS = ("staff", "admin")
+NEAR_RADIUS_M = 10_000
+NEAR_LIMIT = 10  # a phone screen or two; the search and the map find the rest
 
 
 @bp.get("/staff/")
 @roles_required(*WRITERS)
 def home():
     """Find the project to update: near the phone, by name, or on the map."""
-    m = build_city_map(
-        boundary=city_boundary_geojson(),
-        features_url=url_for("web.map_features"),
-        vendor_url=vendor_url,
-        project_url_template=url_for("staff.update_form", project_id=1)[:-1] + "{id}",
-        static_url=static_url,
-        labels=map_labels(),
-    )
+    parts = city_map_parts(url_for("web.map_features"), "staff.update_form")
     query = request.args.get("q", "").strip()[:100]
-    results = _with_urls(projects_near(get_session(), name=query)) if query else []
-    return render_template("staff/index.html", map=render_parts(m), query=query, results=results)
+    results = _projects_near(get_session(), None, query) if query else []
+    return render_template("staff/index.html", map=parts, query=query, results=results)
 
 
-def _with_urls(rows: list[dict]) -> list[dict]:
-    for row in rows:
-        row["url"] = url_for("staff.update_form", project_id=row["id"])
-    return rows
+def _projects_near(session: Session, point: tuple[float, float] | None, name: str) -> list[dict]:
+    """Return projects near a point (lon, lat), nearest first, and/or whose name contains a text."""
+    query = nearest_projects(
+        point,
+        radius_m=None if name else NEAR_RADIUS_M,
+        limit=NEAR_LIMIT,
+        name=name,
+        include_private=True,
+    ).subquery("near")
+    return [
+        {
+            "id": row.id,
+            "name": row.name,
+            "kind": row.kind,
+            "kind_label": kind_label(row.kind),
+            "status": row.status,
+            "status_label": status_label(row.status),
+            "progress": row.progress,
+            "public": row.is_public,
+            "distance_m": None if row.distance_m is None else round(row.distance_m),
+            "url": url_for("staff.update_form", project_id=row.id),
+        }
+        for row in session.execute(query.select())
+    ]
 
 
 @bp.get("/staff/nearby.json")
@@ -87,34 +99,37 @@ def nearby():
     """Answer projects near ?lat=&lon= (nearest first), or whose name contains ?q=."""
     lat, lon = request.args.get("lat"), request.args.get("lon")
     name = request.args.get("q", "").strip()[:100]
-    try:
-        point = (float(lon), float(lat)) if lat and lon else (None, None)
-    except ValueError:
-        raise BadInput("lat: " + _("緯度・経度は数値で指定してください")) from None
-    if lat and lon and not (-180 <= point[0] <= 180 and -90 <= point[1] <= 90):
-        # Also refuses nan and inf, which compare false with everything.
-        raise BadInput("lat: " + _("緯度・経度の範囲外です"))
-    if point == (None, None) and not name:
+    point = None
+    if lat and lon:
+        try:
+            numbers = float(lon), float(lat)
+        except ValueError:
+            raise BadInput("lat: " + _("緯度・経度は数値で指定してください")) from None
+        # Also refuses nan and inf, which compare false with every bound.
+        point = check_lon_lat(*numbers, field="lat")
+    if point is None and not name:
         raise BadInput("q: " + _("位置か事業名を指定してください"))
-    results = projects_near(get_session(), lon=point[0], lat=point[1], name=name)
-    return jsonify(projects=_with_urls(results))
+    return jsonify(projects=_projects_near(get_session(), point, name))
 
 
 @bp.get("/staff/projects/<int:project_id>")
 @roles_required(*WRITERS)
 def update_form(project_id: int):
     """Show the one form that records a project's new status, progress, note and photos."""
-    return _render_form(_project(project_id))
+    return _render_form(project_or_404(get_session(), project_id, include_private=True))
 
 
 @bp.post("/staff/projects/<int:project_id>")
 @roles_required(*WRITERS)
 def submit_update(project_id: int):
     """Record an update sent by the form without JavaScript, then show the form again."""
-    project = _project(project_id)
+    session = get_session()
+    project = project_or_404(session, project_id, include_private=True)
     try:
         fields = parse_update(request)
-        record_status_update(get_session(), project, user=current_user(), **fields.as_kwargs())
+        update = append_status(session, project.id, user=current_user(), **fields.status_fields())
+        if update.is_new:
+            attach_photos(session, update, fields.photos)
     except BadInput as error:
         # 400 rolls the request back (tracker.db), so nothing of the refused update stays.
         return _render_form(project, error=str(error).split(": ", 1)[-1]), 400
@@ -122,19 +137,11 @@ def submit_update(project_id: int):
     return redirect(url_for("staff.update_form", project_id=project.id), code=303)
 
 
-def _project(project_id: int) -> Project:
-    project = get_session().get(Project, project_id)
-    if project is None:
-        abort(404, description=_("この事業は見つかりません"))
-    return project
-
-
 def _render_form(project: Project, error: str | None = None):
     return render_template(
         "staff/update.html",
         project=project,
-        kinds=KINDS,
-        statuses=STATUSES,
+        statuses={code: status_label(code) for code in STATUSES},
         next_statuses=allowed_next(project.status),
         recent=list(reversed(project.updates[-5:])),
         error=error,
@@ -175,30 +182,3 @@ def _assets_version(static_folder: str | None) -> str:
     for path in (*OWN_ASSETS, "js/staff_sw.js"):
         digest.update(Path(static_folder or STATIC, path).read_bytes())
     return digest.hexdigest()[:12]
-
-
-@bp.get("/photos/<int:photo_id>/<any(thumb, display, original):variant>")
-def photo_file(photo_id: int, variant: str):
-    """Send a photo: public copies of public projects to anyone, the original to staff only."""
-    photo = get_session().get(Photo, photo_id)
-    if photo is None:
-        abort(404)
-    project = photo.update.project
-    user = current_user()
-    if variant == "original":
-        # The original keeps its EXIF, including where it was taken.
-        allowed = user is not None and user.role in WRITERS
-    else:
-        allowed = project.is_public or can_see_private()
-    if not allowed:
-        abort(404)
-    path = photo_path(current_app.config["UPLOAD_DIR"], photo.storage_key, variant, photo.extension)
-    if not path.exists():
-        abort(404)
-    mimetype = photo.content_type if variant == "original" else "image/jpeg"
-    response = send_file(path, mimetype=mimetype, max_age=86400, conditional=True)
-    if variant == "original" or not project.is_public:
-        response.cache_control.private = True
-        response.cache_control.public = False
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

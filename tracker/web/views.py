@@ -2,17 +2,20 @@
 
 import json
 
-from flask import Blueprint, Response, abort, render_template, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, Response, render_template, url_for
 
-from tracker.accounts.access import can_see_private
+from tracker.accounts.access import can_see_private, current_user
 from tracker.assets import vendor_url
 from tracker.db import get_session
-from tracker.maps.city_map import build_city_map, build_project_map, render_parts
-from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
-from tracker.projects.models import Project
-from tracker.projects.queries import ProjectFilter, feature_collection, project_feature
-from tracker.projects.vocab import KINDS, STATUSES
+from tracker.maps.city_map import build_project_map, render_parts
+from tracker.maps.page_data import city_map_parts, static_url
+from tracker.projects.audit import audit_rows
+from tracker.projects.queries import (
+    ProjectFilter,
+    feature_collection,
+    project_feature,
+    project_or_404,
+)
 
 bp = Blueprint("web", __name__)
 
@@ -20,15 +23,8 @@ bp = Blueprint("web", __name__)
 @bp.get("/")
 def city_map():
     """Show every public project on a map of the city."""
-    m = build_city_map(
-        boundary=city_boundary_geojson(),
-        features_url=url_for("web.map_features"),
-        vendor_url=vendor_url,
-        project_url_template=url_for("web.project_page", project_id=1)[:-1] + "{id}",
-        static_url=static_url,
-        labels=map_labels(),
-    )
-    return render_template("map.html", map=render_parts(m))
+    parts = city_map_parts(url_for("web.map_features"), "web.project_page")
+    return render_template("map.html", map=parts)
 
 
 @bp.get("/map/projects.geojson")
@@ -44,16 +40,15 @@ def map_features():
 def project_page(project_id: int):
     """Show one project: details, a small map, its plan links and its status history."""
     session = get_session()
-    project = session.get(Project, project_id)
-    if project is None or not (project.is_public or can_see_private()):
-        abort(404, description=_("この事業は見つかりません"))
+    project = project_or_404(session, project_id, include_private=can_see_private())
     feature = json.loads(project_feature(session, project_id, include_private=True))
     m = build_project_map(feature=feature, vendor_url=vendor_url, static_url=static_url)
+    user = current_user()
     return render_template(
         "project.html",
         project=project,
         map=render_parts(m),
-        kinds=KINDS,
-        statuses=STATUSES,
         show_internal=can_see_private(),
+        # Who changed what is for admins only.
+        audit_rows=audit_rows(session, project.id) if user and user.role == "admin" else [],
     )

@@ -12,24 +12,24 @@
   // Okabe–Ito based: distinguishable with the common colour-vision deficiencies;
   // orange and red also differ strongly in lightness. ink = readable text colour.
   var STATUSES = {
-    planned: { label: "未着手", color: "#7a7a7a", ink: "#000" },
-    design: { label: "設計中", color: "#0072b2", ink: "#fff" },
-    construction: { label: "工事中", color: "#e69f00", ink: "#000" },
-    completed: { label: "完了", color: "#009e73", ink: "#000" },
-    suspended: { label: "中断", color: "#b2182b", ink: "#fff" }
+    planned: { color: "#7a7a7a", ink: "#000" },
+    design: { color: "#0072b2", ink: "#fff" },
+    construction: { color: "#e69f00", ink: "#000" },
+    completed: { color: "#009e73", ink: "#000" },
+    suspended: { color: "#b2182b", ink: "#fff" }
   };
   var UNKNOWN_STATUS = { label: "不明", color: "#444444", ink: "#fff" };
 
   // Kind is shown by shape (glyph and outline), status by colour, so the two never compete.
   // geom only picks the legend sample; any kind is drawn by its real geometry.
   var KINDS = {
-    road: { label: "道路", glyph: "道", geom: "line", line: { weight: 6 } },
-    bridge: { label: "橋梁", glyph: "橋", geom: "point", shape: "circle", line: { weight: 5 } },
-    revetment: { label: "河川護岸", glyph: "護", geom: "line", line: { weight: 4 }, casing: "#0b2e59" },
-    sabo: { label: "砂防・治山", glyph: "砂", geom: "point", shape: "circle", line: { weight: 4 } },
-    shelter: { label: "避難所", glyph: "避", geom: "point", shape: "square", line: { weight: 4 } },
-    pavement: { label: "舗装更新", glyph: "舗", geom: "line", line: { weight: 5, dashArray: "10 6" } },
-    seismic: { label: "耐震化", glyph: "耐", geom: "point", shape: "square", line: { weight: 4 } }
+    road: { glyph: "道", geom: "line", line: { weight: 6 } },
+    bridge: { glyph: "橋", geom: "point", shape: "circle", line: { weight: 5 } },
+    revetment: { glyph: "護", geom: "line", line: { weight: 4 }, casing: "#0b2e59" },
+    sabo: { glyph: "砂", geom: "point", shape: "circle", line: { weight: 4 } },
+    shelter: { glyph: "避", geom: "point", shape: "square", line: { weight: 4 } },
+    pavement: { glyph: "舗", geom: "line", line: { weight: 5, dashArray: "10 6" } },
+    seismic: { glyph: "耐", geom: "point", shape: "square", line: { weight: 4 } }
   };
   var OTHER_KIND = { label: "その他", glyph: "他", geom: "point", shape: "circle", line: { weight: 4 } };
 
@@ -205,13 +205,15 @@
     return span.innerHTML;
   }
 
-  // One map per page, so the page's language can simply replace the default words.
+  // One map per page, so the page's language can simply replace the default words. Status
+  // and kind names come only from the page (the server's vocabulary); a code stands in for
+  // a name the page did not give.
   function useLabels(labels) {
-    if (!labels) return;
+    labels = labels || {};
     L.extend(TEXT, labels.text);
     [[STATUSES, labels.statuses], [KINDS, labels.kinds]].forEach(function (pair) {
-      Object.keys(pair[1] || {}).forEach(function (key) {
-        if (pair[0][key]) pair[0][key].label = String(pair[1][key]);
+      Object.keys(pair[0]).forEach(function (key) {
+        pair[0][key].label = String((pair[1] || {})[key] || key);
       });
     });
   }

@@ -1,12 +1,12 @@
-"""GET /api/openapi.json: the API's contract (OpenAPI 3.1), checked against the routes and
-exercised by schemathesis in the tests."""
+"""GET /api/openapi.json: the contract of every /api route, whichever feature serves it
+(OpenAPI 3.1), checked against the routes and exercised by schemathesis in the tests."""
 
 from flask import Blueprint, jsonify
 
 from tracker.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
 from tracker.near.queries import MAX_LIMIT, RADIUS_MAX_M, RADIUS_MIN_M
-from tracker.projects.vocab import KINDS, STATUSES
 from tracker.updates.photos import MAX_PHOTOS
+from tracker.vocab import KINDS, STATUSES
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 

@@ -1,0 +1,348 @@
+"""A project's status history: its table, the rules of change, and the one function that appends.
+
+History is appended, never rewritten (a database trigger refuses UPDATE and DELETE). A project's
+current status and progress are its latest entry's: append_status writes both in one step, and
+nothing else inserts into status_updates.
+"""
+
+import uuid
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from geoalchemy2 import Geometry, WKBElement
+from geoalchemy2.elements import WKTElement
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SelectBase,
+    SmallInteger,
+    Text,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from tracker.accounts.models import User
+from tracker.db import Base
+from tracker.errors import BadInput
+from tracker.formatting import today_jst
+from tracker.geometry import check_lon_lat
+from tracker.projects.audit import record_change
+from tracker.projects.models import Project, lock_project
+from tracker.vocab import STATUSES, sql_list, status_label
+
+MAX_NOTE_LENGTH = 2000
+# The note of a project's first entry.
+REGISTERED_NOTE = "登録"
+
+
+class StatusUpdate(Base):
+    """One appended entry of a project's status history; never changed afterwards."""
+
+    __tablename__ = "status_updates"
+    __table_args__ = (
+        CheckConstraint(f"status IN {sql_list(STATUSES)}", name="status"),
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    previous_status: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    progress: Mapped[int] = mapped_column(SmallInteger)
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    client_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+    position: Mapped[WKBElement | None] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False)
+    )
+    # Who recorded it; empty for entries the system writes (registration, data loads).
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    project: Mapped[Project] = relationship(back_populates="updates")
+    author: Mapped[User | None] = relationship()
+
+    # True on the instance that append_status has just added (a resend returns the first one).
+    is_new = False
+
+
+# The meeting pages read status at a date and completions from these.
+Index(
+    "ix_status_updates_project_recorded",
+    StatusUpdate.project_id,
+    StatusUpdate.recorded_at.desc(),
+    StatusUpdate.id.desc(),
+    postgresql_include=["status", "progress"],
+)
+Index(
+    "ix_status_updates_completed",
+    StatusUpdate.project_id,
+    postgresql_where=text("status = 'completed'"),
+)
+Index("ix_status_updates_recorded_at", StatusUpdate.recorded_at)
+
+
+# Current status → statuses an update may set. Staying put (a progress or note update)
+# is always allowed. Completion comes only from construction; a completed project is
+# reopened by going back to construction, with a note saying why.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "planned": frozenset({"planned", "design", "construction", "suspended"}),
+    "design": frozenset({"design", "planned", "construction", "suspended"}),
+    "construction": frozenset({"construction", "completed", "suspended"}),
+    "suspended": frozenset({"suspended", "planned", "design", "construction"}),
+    "completed": frozenset({"completed", "construction"}),
+}
+
+assert set(TRANSITIONS) == set(STATUSES), "every status needs a row in TRANSITIONS"
+
+
+def allowed_next(status: str) -> list[str]:
+    """Return the statuses an update may set on a project in this status, in display order."""
+    return [s for s in STATUSES if s in TRANSITIONS[status]]
+
+
+def check_state(
+    *, status: str, progress: int, actual_start: date | None, actual_end: date | None
+) -> None:
+    """Refuse a state no project may be in, whether reached by an update or entered new."""
+    if status not in STATUSES:
+        raise BadInput("status: " + _("不明な状況です: %(status)s", status=status))
+    if status == "completed":
+        if progress != 100:
+            raise BadInput("progress: " + _("完了にするには進捗を100%にしてください"))
+        if actual_end is None:
+            raise BadInput("actual_end: " + _("完了にするには完了日（実績終了日）が必要です"))
+        if actual_start is not None and actual_end < actual_start:
+            raise BadInput("actual_end: " + _("完了日が着手日より前になっています"))
+
+
+def check_change(
+    *,
+    previous_status: str,
+    previous_progress: int,
+    status: str,
+    progress: int,
+    note: str,
+    actual_start: date | None,
+    actual_end: date | None,
+) -> None:
+    """Refuse a status change the rules do not allow, saying why."""
+    if status not in STATUSES:
+        raise BadInput("status: " + _("不明な状況です: %(status)s", status=status))
+    if status not in TRANSITIONS[previous_status]:
+        allowed = _("、").join(status_label(s) for s in allowed_next(previous_status))
+        raise BadInput(
+            "status: "
+            + _(
+                "「%(old)s」から「%(new)s」には変更できません（変更できるのは %(allowed)s）",
+                old=status_label(previous_status),
+                new=status_label(status),
+                allowed=allowed,
+            )
+        )
+    check_state(status=status, progress=progress, actual_start=actual_start, actual_end=actual_end)
+    if note:
+        return
+    # These changes are easy to misread later without a reason beside them.
+    if previous_status == "completed" and status != "completed":
+        raise BadInput("note: " + _("完了した事業を再開するには、理由をメモに書いてください"))
+    if status == "suspended" and previous_status != "suspended":
+        raise BadInput("note: " + _("中断にするには、理由をメモに書いてください"))
+    if progress < previous_progress:
+        raise BadInput("note: " + _("進捗を下げるときは、理由をメモに書いてください"))
+
+
+def check_progress(progress) -> int:
+    """Return progress as an int in 0–100, or refuse it."""
+    if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
+        raise BadInput(f"progress: must be a whole number from 0 to 100, not {progress!r}")
+    return progress
+
+
+def check_client_id(value) -> uuid.UUID | None:
+    """Return a client_id as a UUID, or refuse it."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise BadInput("client_id: " + _("UUIDの形式ではありません")) from None
+
+
+def append_status(
+    session: Session,
+    project_id: int,
+    *,
+    status: str,
+    progress: int,
+    note: str = "",
+    user: User | None = None,
+    client_id: uuid.UUID | str | None = None,
+    position: tuple[float, float] | None = None,
+    actual_end: date | None = None,
+    recorded_at: datetime | None = None,
+    rules: bool = True,
+) -> StatusUpdate:
+    """Append an entry to a project's history and make it the project's current status.
+
+    The project's first entry registers it (create_project has checked its state). With
+    `rules`, a change follows the transition table and moves the actual start and end dates
+    as the work does; without, a recorded history is taken as it stands (loaders, fixtures).
+    position is (lon, lat). The same client_id sent again returns the entry it first made.
+    """
+    progress = check_progress(progress)
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise BadInput("note: " + _("メモは%(n)d文字までです", n=MAX_NOTE_LENGTH))
+    client_id = check_client_id(client_id)
+    point = _point(position)
+
+    # Entries for one project queue up here, so each sees the one before it: the
+    # previous status is right and none is lost when several people send at once.
+    project = _locked(session, project_id, client_id)
+    if isinstance(project, StatusUpdate):
+        return project  # sent again: the first copy stands
+    first = not session.scalar(select(exists().where(StatusUpdate.project_id == project_id)))
+    previous_status = None if first else project.status
+    before = _dates_and_state(project)
+
+    dates = {"actual_start": project.actual_start, "actual_end": project.actual_end}
+    if rules and not first:
+        today = today_jst()
+        if status == "completed":
+            actual_end = actual_end or project.actual_end or today
+        check_change(
+            previous_status=project.status,
+            previous_progress=project.progress,
+            status=status,
+            progress=progress,
+            note=note,
+            actual_start=project.actual_start,
+            actual_end=actual_end,
+        )
+        if status == "construction" and project.actual_start is None:
+            dates["actual_start"] = today
+        if status == "completed":
+            dates["actual_end"] = actual_end
+        elif project.status == "completed":
+            dates["actual_end"] = None  # reopened: the earlier completion stays in the history
+    if first:
+        # Registered when the project was: as_of views see both appear together.
+        recorded_at = recorded_at or project.created_at
+
+    update = StatusUpdate(
+        project_id=project.id,
+        author_id=user.id if user is not None else None,
+        previous_status=previous_status,
+        status=status,
+        progress=progress,
+        note=note,
+        client_id=client_id,
+        position=point,
+        # Unless given, the insert's own time, taken after the lock: history reads in the
+        # order it was written.
+        recorded_at=recorded_at or func.clock_timestamp(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(update)
+            session.flush()
+    except IntegrityError as error:
+        # The same client_id committed for another request between our check and insert.
+        if client_id is not None and "client_id" in str(error.orig):
+            earlier = _by_client_id(session, project, client_id)
+            if earlier is not None:
+                return earlier
+        raise
+
+    project.actual_start, project.actual_end = dates["actual_start"], dates["actual_end"]
+    project.status = status
+    project.progress = progress
+    project.updated_at = recorded_at or func.now()
+    session.flush()
+    if not first:
+        # The project's own fields changed too: the audit trail says so beside the edits,
+        # and an edit made against the older version learns which fields moved (412).
+        after = _dates_and_state(project)
+        changed = {f: {"old": before[f], "new": after[f]} for f in after if before[f] != after[f]}
+        if changed:
+            record_change(
+                session,
+                project,
+                action="update",
+                changes=changed,
+                user=user,
+                recorded_at=recorded_at,
+            )
+    session.refresh(update)
+    update.is_new = True
+    return update
+
+
+def append_loaded_history(session: Session, entries: SelectBase) -> None:
+    """Append history entries selected in SQL, for bulk loads of many projects at once.
+
+    `entries` selects project_id, recorded_at, previous_status, status, progress and note;
+    the projects' own status and progress must already be their last entry's.
+    """
+    columns = ["project_id", "recorded_at", "previous_status", "status", "progress", "note"]
+    session.execute(insert(StatusUpdate).from_select(columns, entries))
+
+
+def _locked(session: Session, project_id: int, client_id: uuid.UUID | None):
+    """Return the locked project, or the entry an earlier send of this client_id made."""
+    if client_id is not None:
+        earlier = _by_client_id(session, None, client_id)
+        if earlier is not None:
+            _same_project(earlier, project_id)
+            return earlier
+    project = lock_project(session, project_id)
+    if project is None:
+        raise BadInput(f"project: no project with id {project_id}")
+    if client_id is not None and (earlier := _by_client_id(session, project, client_id)):
+        return earlier  # sent again while the first copy was waiting for the lock
+    return project
+
+
+def _dates_and_state(project: Project) -> dict:
+    """Return the project fields an entry may change, as JSON values."""
+    return {
+        "status": project.status,
+        "progress": project.progress,
+        "actual_start": project.actual_start and project.actual_start.isoformat(),
+        "actual_end": project.actual_end and project.actual_end.isoformat(),
+    }
+
+
+def _by_client_id(
+    session: Session, project: Project | None, client_id: uuid.UUID
+) -> StatusUpdate | None:
+    earlier = session.scalar(select(StatusUpdate).where(StatusUpdate.client_id == client_id))
+    if earlier is not None and project is not None:
+        _same_project(earlier, project.id)
+    return earlier
+
+
+def _same_project(update: StatusUpdate, project_id: int) -> None:
+    if update.project_id != project_id:
+        raise BadInput("client_id: " + _("この client_id は別の事業の更新で使われています"))
+
+
+def _point(position) -> WKTElement | None:
+    if position is None:
+        return None
+    try:
+        lon, lat = (float(v) for v in position)
+    except (TypeError, ValueError):
+        raise BadInput("position: " + _("緯度・経度は数値で指定してください")) from None
+    lon, lat = check_lon_lat(lon, lat, field="position")
+    return WKTElement(f"POINT({lon!r} {lat!r})", srid=4326)

@@ -1,0 +1,138 @@
+"""The tracker's words, each defined once: kinds, statuses, restriction kinds and project fields.
+
+Codes are what the database and the API keep; the Japanese words beside them are the source
+text of the translation catalogue, so a label is translated where it is shown and nowhere else.
+"""
+
+from flask import Flask
+from flask_babel import gettext
+
+
+def N_(text: str) -> str:
+    """Mark text for the translation catalogue; it is translated where it is shown."""
+    return text
+
+
+KINDS = {
+    "road": N_("道路"),
+    "bridge": N_("橋梁"),
+    "revetment": N_("河川護岸"),
+    "sabo": N_("砂防・治山"),
+    "shelter": N_("避難所"),
+    "pavement": N_("舗装更新"),
+    "seismic": N_("耐震化"),
+}
+
+STATUSES = {
+    "planned": N_("未着手"),
+    "design": N_("設計中"),
+    "construction": N_("工事中"),
+    "completed": N_("完了"),
+    "suspended": N_("中断"),
+}
+
+# What a status means to a resident, said as a sentence.
+STATUS_PLAIN = {
+    "planned": N_("まだ始まっていません"),
+    "design": N_("設計中です（工事はまだ始まっていません）"),
+    "construction": N_("工事中です"),
+    "completed": N_("完了しました"),
+    "suspended": N_("中断しています"),
+}
+
+RESTRICTION_KINDS = {
+    "closed": N_("通行止め"),
+    "alternating": N_("片側交互通行"),
+    "detour": N_("迂回路"),
+    "lane": N_("車線規制"),
+    "other": N_("通行規制"),
+}
+
+# Roads, pavement renewals and revetments are measured along their length.
+LINE_KINDS = frozenset({"road", "pavement", "revetment"})
+
+DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
+
+# Labels of project fields, by the names the API, the audit trail and the forms share.
+FIELD_LABELS = {
+    "name": N_("事業名"),
+    "kind": N_("種別"),
+    "status": N_("状況"),
+    "progress": N_("進捗"),
+    "planned_start": N_("予定開始日"),
+    "planned_end": N_("予定終了日"),
+    "actual_start": N_("実績開始日"),
+    "actual_end": N_("実績終了日"),
+    "department": N_("担当課"),
+    "public": N_("公開"),
+    "description": N_("説明"),
+    "geometry": N_("位置・形状"),
+    "plan_items": N_("計画項目"),
+    "indicators": N_("成果指標"),
+}
+
+
+def _label(words: dict[str, str], code: str) -> str:
+    return gettext(words[code]) if code in words else code
+
+
+def kind_label(kind: str) -> str:
+    """Name a kind in the reader's language (unknown codes as they are)."""
+    return _label(KINDS, kind)
+
+
+def status_label(status: str) -> str:
+    """Name a status in the reader's language (unknown codes as they are)."""
+    return _label(STATUSES, status)
+
+
+def status_plain(status: str) -> str:
+    """Say what a status means to a resident, in the reader's language."""
+    return _label(STATUS_PLAIN, status)
+
+
+def restriction_label(kind: str) -> str:
+    """Name a kind of traffic restriction in the reader's language."""
+    return _label(RESTRICTION_KINDS, kind)
+
+
+def field_label(field: str) -> str:
+    """Name a project field in the reader's language."""
+    return _label(FIELD_LABELS, field)
+
+
+def field_value(field: str, value) -> str:
+    """Write a project field's value as people read it."""
+    if value is None or value == "" or value == []:
+        return gettext("（なし）") if field != "geometry" else gettext("（入力欄のとおり）")
+    if field == "kind":
+        return kind_label(value)
+    if field == "status":
+        return status_label(value)
+    if field == "progress":
+        return f"{value}%"
+    if field == "public":
+        return gettext("公開") if value else gettext("職員のみ")
+    if field == "geometry":
+        return gettext("形状（%(type)s）", type=value.get("type", ""))
+    if isinstance(value, list):
+        return "、".join(value)
+    return str(value)
+
+
+def sql_list(values) -> str:
+    """Return codes as an SQL list for a CHECK constraint: ('a', 'b')."""
+    return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
+
+
+def init_app(app: Flask) -> None:
+    """Let templates name kinds, statuses, restrictions, fields and field values."""
+    for function in (
+        kind_label,
+        status_label,
+        status_plain,
+        restriction_label,
+        field_label,
+        field_value,
+    ):
+        app.add_template_global(function)
