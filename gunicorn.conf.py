@@ -30,3 +30,26 @@ limit_request_line = 8190
 # Several servers may run on one machine (tests, a bench, a second site): none needs
 # gunicorn's control socket, which all of them would put at the same path.
 control_socket_disable = True
+
+
+def on_starting(server):
+    """Before any worker starts, tidy the photo files of uploads a crash interrupted."""
+    from datetime import timedelta
+
+    from tracker import create_app
+    from tracker.updates.sweep import sweep_photos
+
+    app = create_app()
+    try:
+        with app.app_context(), app.extensions["db_sessionmaker"]() as session:
+            result = sweep_photos(session, app.config["UPLOAD_DIR"], grace=timedelta(hours=1))
+    except Exception as exc:  # the database may be down: serve anyway (/healthz says so)
+        server.log.warning("photo sweep skipped: %s", exc)
+        return
+    finally:
+        app.extensions["db_engine"].dispose()
+    server.log.info(
+        "photo sweep: removed %d files without a row, moved %d into place",
+        result.removed,
+        result.completed,
+    )

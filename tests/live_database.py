@@ -50,8 +50,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, instance_dir: Path, **env):
-    """Run `make run`'s server (gunicorn.conf.py) on a free port; yield (base URL, process)."""
+def gunicorn(database_url: str, instance_dir: Path, *, new_session: bool = False, **env):
+    """Run `make run`'s server (gunicorn.conf.py) on a free port; yield (base URL, process).
+
+    With new_session, the server and its workers form a process group of their own (to be
+    killed together)."""
     port = free_port()
     environment = (
         os.environ
@@ -73,6 +76,7 @@ def gunicorn(database_url: str, instance_dir: Path, **env):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=new_session,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -154,6 +154,32 @@ def test_deeply_nested_geometry_text_is_refused_in_both_forms(
     assert count(session, Project) == before
 
 
+def test_found_by_fuzzing_an_empty_if_match_is_stale_not_a_crash(client, token, make_project):
+    project = make_project()
+    response = client.patch(
+        f"/api/projects/{project.id}",
+        json={"properties": {}},
+        headers=token | {"If-Match": '""'},
+    )
+    assert response.status_code == 412
+
+
+def test_found_by_fuzzing_a_form_part_with_a_malformed_name_is_ignored(client, token, make_project):
+    project = make_project()
+    body = (
+        b'--XX\r\nContent-Disposition: form-data; name="status"\r\n\r\ndesign\r\n'
+        b'--XX\r\nContent-Disposition: form-data; name="progress"\r\n\r\n5\r\n'
+        b'--XX\r\nContent-Disposition: form-data; name="c\\"\r\n\r\n-16683\r\n--XX--\r\n'
+    )
+    response = client.post(
+        f"/api/projects/{project.id}/updates",
+        data=body,
+        content_type="multipart/form-data; boundary=XX",
+        headers=token,
+    )
+    assert response.status_code == 201
+
+
 # --- limits ------------------------------------------------------------------------------
 
 

@@ -54,6 +54,8 @@ def _refuse_control_characters() -> None:
     if request.is_json:
         fields += _json_fields(request.get_json(silent=True))
     for name, value in fields:
+        # A multipart part with a malformed name (name="c\\") comes back named None.
+        name, value = name or "", value or ""
         found = CONTROL.search(name) or CONTROL.search(value)
         if found:
             name = CONTROL.sub("", name)
