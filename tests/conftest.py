@@ -1,6 +1,7 @@
 """Fixtures: a real PostGIS test database built by the migrations, one rolled-back
 transaction per test, factories for projects, and a live server for Chromium."""
 
+import contextlib
 import os
 import threading
 from contextlib import contextmanager
@@ -190,12 +191,8 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
-@pytest.fixture
-def page(browser):
-    """A page with every request to another host blocked (the app must work offline) that
-    fails its test on any Content-Security-Policy violation."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
-    context.route("**/*", local_only)
+def watched_page(context):
+    """Open a page that collects JavaScript errors and Content-Security-Policy violations."""
     context.add_init_script(RECORD_CSP_VIOLATIONS)
     page = context.new_page()
     page.errors = []
@@ -209,18 +206,27 @@ def page(browser):
             page.csp_violations.append(message.text)
 
     page.on("console", on_console)
-    yield page
-    _collect_csp(page)
-    context.close()
+    return page
+
+
+def assert_no_csp_violations(page) -> None:
+    """Fail if the page met any Content-Security-Policy violation."""
+    # A closed page or a document mid-navigation has nothing to add.
+    with contextlib.suppress(Exception):
+        page.csp_violations.extend(page.evaluate("window.__cspViolations || []"))
     assert not page.csp_violations, f"Content-Security-Policy violations: {page.csp_violations}"
 
 
-def _collect_csp(page) -> None:
-    try:
-        page.csp_violations.extend(page.evaluate("window.__cspViolations || []"))
-        page.evaluate("window.__cspViolations = []")
-    except Exception:  # a closed page or a document mid-navigation has nothing to add
-        pass
+@pytest.fixture
+def page(browser):
+    """A page with every request to another host blocked (the app must work offline) that
+    fails its test on any Content-Security-Policy violation."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
+    context.route("**/*", local_only)
+    page = watched_page(context)
+    yield page
+    assert_no_csp_violations(page)
+    context.close()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import re
 
 from shapely.geometry import LineString
 
-from tests.conftest import local_only
+from tests.conftest import assert_no_csp_violations, local_only, watched_page
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
@@ -104,7 +104,7 @@ def test_staff_find_edit_update_and_restriction_links_on_the_project_page(
 def test_on_a_phone_the_map_and_its_credits_fit_the_screen(live_server, browser, artifacts_dir):
     context = browser.new_context(viewport={"width": 375, "height": 667}, has_touch=True)
     context.route("**/*", local_only)
-    page = context.new_page()
+    page = watched_page(context)
     try:
         page.goto(live_server + "/")
         page.wait_for_function("() => window.asoMapReady === true", timeout=15000)
@@ -118,6 +118,7 @@ def test_on_a_phone_the_map_and_its_credits_fit_the_screen(live_server, browser,
         assert page.locator(".map-notice").is_visible()
         assert page.evaluate("document.documentElement.scrollHeight") <= 667
         page.screenshot(path=str(artifacts_dir / "city_map_phone.png"))
+        assert_no_csp_violations(page)
     finally:
         context.close()
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from shapely.geometry import LineString, Point
 
-from tests.conftest import local_only
+from tests.conftest import assert_no_csp_violations, local_only, watched_page
 from tracker.formatting import today_jst
 from tracker.restrictions.operations import add_restriction
 
@@ -16,19 +16,22 @@ PHONE = {"width": 375, "height": 740}
 
 @pytest.fixture
 def phone(browser):
-    """A phone-sized page that can only reach the local server; JS errors are collected."""
+    """A phone-sized page that can only reach the local server; JS errors are collected and
+    a Content-Security-Policy violation fails the test."""
     contexts = []
+
+    pages = []
 
     def open_page(**options):
         context = browser.new_context(viewport=PHONE, locale="ja-JP", has_touch=True, **options)
         context.route("**/*", local_only)
         contexts.append(context)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        return page
+        pages.append(watched_page(context))
+        return pages[-1]
 
     yield open_page
+    for page in pages:
+        assert_no_csp_violations(page)
     for context in contexts:
         context.close()
 

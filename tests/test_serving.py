@@ -3,6 +3,7 @@
 import logging
 import re
 
+from tests.conftest import _test_app
 from tracker import create_app
 from tracker.accounts.operations import create_token
 
@@ -118,32 +119,14 @@ def test_feed_links_use_the_public_address_not_the_host_header(app, client, make
 
 
 def test_trusted_hosts_refuse_another_host(database_url, connection, tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "DB_CONNECTION": connection,
-            "SECRET_KEY": "test",
-            "UPLOAD_DIR": str(tmp_path),
-            "TRUSTED_HOSTS": ["koji.city.aso.example"],
-        }
-    )
+    app = _test_app(database_url, connection, tmp_path, TRUSTED_HOSTS=["koji.city.aso.example"])
     client = app.test_client()
     assert client.get("/healthz", headers={"Host": "koji.city.aso.example"}).status_code == 200
     assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
 
 
 def test_proxy_fix_trusts_one_hop(database_url, connection, tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "DB_CONNECTION": connection,
-            "SECRET_KEY": "test",
-            "UPLOAD_DIR": str(tmp_path),
-            "PROXY_FIX": True,
-        }
-    )
+    app = _test_app(database_url, connection, tmp_path, PROXY_FIX=True)
     response = app.test_client().get(
         "/healthz", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.5"}
     )
