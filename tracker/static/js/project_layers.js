@@ -355,9 +355,10 @@
     if (layer.getLatLng) {
       if (!map.hasLayer(entry.group.cluster)) map.addLayer(entry.group.cluster);
       // At this zoom markers stand on their own; the cluster puts the marker on the map
-      // once the move has ended, and only then can its popup open.
+      // once the move has ended, and only then can its popup open: a popup opened sooner
+      // (the marker already showing) closes when the cluster redraws at the move's end.
+      map.once("moveend", function () { openWhenOnMap(layer, 120); });
       map.setView(layer.getLatLng(), Math.max(map.getZoom(), shown.zoom));
-      openWhenOnMap(layer, 120);
     } else {
       if (!map.hasLayer(entry.group.vectors)) map.addLayer(entry.group.vectors);
       map.fitBounds(layer.getBounds(), { maxZoom: shown.zoom });
