@@ -42,6 +42,8 @@ def load_config() -> dict:
     return {
         "DATABASE_URL": os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL),
         "DATABASE_URL_FROM_ENV": "DATABASE_URL" in os.environ,
+        # A streaming replica for read-only requests (maps, tiles, GET API, feeds); optional.
+        "DATABASE_READ_URL": os.environ.get("DATABASE_READ_URL", ""),
         "SECRET_KEY": _secret_key(instance_dir),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_dir / "uploads")),
         "NODE_MODULES_DIR": os.environ.get("NODE_MODULES_DIR", str(ROOT / "node_modules")),

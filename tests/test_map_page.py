@@ -12,15 +12,15 @@ XSS_NAME = "<img src=x onerror=alert(1)>"
 def test_map_draws_projects_offline_with_the_tile_credit(
     live_server, page, make_project, artifacts_dir
 ):
-    make_project(name="宮地橋 補修", status="construction", progress=30)
-    make_project(
+    bridge = make_project(name="宮地橋 補修", status="construction", progress=30)
+    road = make_project(
         name="市道 改良",
         kind="road",
         status="completed",
         progress=100,
         geometry=LineString([(131.04, 32.94), (131.05, 32.945)]),
     )
-    make_project(name="内部検討", kind="sabo", is_public=False)
+    hidden = make_project(name="内部検討", kind="sabo", is_public=False)
     outside_requests = []
     page.on("requestfailed", lambda r: outside_requests.append(r.url))
 
@@ -28,9 +28,11 @@ def test_map_draws_projects_offline_with_the_tile_credit(
     page.wait_for_function("() => window.asoMapReady === true", timeout=15000)
 
     assert page.evaluate("typeof window.L") == "object"
-    assert page.evaluate("typeof L.markerClusterGroup") == "function"
+    assert page.evaluate("typeof L.vectorGrid.protobuf") == "function"
     # The 38 GSI shelters plus the two public test projects; the staff-only one is not drawn.
     assert page.evaluate("window.asoFeatureCount") == 40
+    drawn = page.evaluate("AsoProjects.drawnIds()")
+    assert {bridge.id, road.id} <= set(drawn) and hidden.id not in drawn
     credit = page.locator(".leaflet-control-attribution")
     assert "地理院タイル" in credit.inner_text()
     assert credit.locator("a[href='https://maps.gsi.go.jp/development/ichiran.html']").count()

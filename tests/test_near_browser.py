@@ -49,10 +49,11 @@ def works(session, make_project):
         session, road, kind="alternating", starts_on=today_jst() - timedelta(days=2),
         description="平日昼間は片側交互通行",
     )  # fmt: skip
-    make_project(name="内牧の橋", geometry=Point(UCHINOMAKI[0], UCHINOMAKI[1] + 0.003))
-    make_project(
+    bridge = make_project(name="内牧の橋", geometry=Point(UCHINOMAKI[0], UCHINOMAKI[1] + 0.003))
+    hidden = make_project(
         name="職員のみ", geometry=Point(UCHINOMAKI[0], UCHINOMAKI[1] + 0.001), is_public=False
     )
+    return {"road": road, "bridge": bridge, "hidden": hidden}
 
 
 def test_phone_page_with_map_results_and_shelters(live_server, phone, works, artifacts_dir):
@@ -73,6 +74,11 @@ def test_phone_page_with_map_results_and_shelters(live_server, phone, works, art
     # Two numbered pins for the works, three shelter pins.
     assert page.locator(".near-pin").all_inner_texts() == ["1", "2"]
     assert page.locator(".near-shelter-pin").count() == 3
+    # The works themselves are drawn from the public vector tiles.
+    page.wait_for_function("AsoProjects.drawnIds().length >= 2")
+    drawn = page.evaluate("AsoProjects.drawnIds()")
+    assert {works["road"].id, works["bridge"].id} <= set(drawn)
+    assert works["hidden"].id not in drawn
     # Touch targets: 44 CSS px at least.
     for selector in (".near-form .radio", ".near-form select", ".button", ".result__name a"):
         for box in (el.bounding_box() for el in page.locator(selector).all()):

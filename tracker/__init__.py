@@ -24,6 +24,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.indicators.views import bp as indicators_api_bp
     from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
+    from tracker.ogc.views import bp as ogc_bp
     from tracker.openapi import bp as openapi_bp
     from tracker.restrictions.views import bp as restrictions_bp
     from tracker.serving import headers, request_log
@@ -54,6 +55,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(indicators_api_bp)
     app.register_blueprint(meeting_bp)
     app.register_blueprint(near_bp)
+    app.register_blueprint(ogc_bp)
     app.register_blueprint(restrictions_bp)
     app.register_blueprint(updates_api_bp)
     app.register_blueprint(staff_bp)

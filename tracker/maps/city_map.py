@@ -1,8 +1,8 @@
 """Folium maps of Aso City that load only our own, locally served scripts and styles.
 
-Projects are not folium objects: the city map hands a URL to project_layers.js,
-which fetches and draws them in the browser, so building the map costs the same
-for ten projects or ten thousand.
+Projects are not folium objects: the city map hands a vector tile URL to
+project_layers.js, which draws them in the browser from the tiles in view, so building
+and showing the map costs the same for ten projects or a hundred thousand.
 """
 
 import json
@@ -35,6 +35,8 @@ BASE_LAYERS = (
 MAX_ZOOM = 18
 PROJECT_ZOOM = 16  # a single point project is shown at this zoom
 ASO_CENTER = (32.95, 131.12)  # only used before bounds are known
+
+VECTORGRID_JS = "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"
 
 BOUNDARY_STYLE = {"color": "#222222", "weight": 2, "opacity": 0.8, "fill": False}
 PROJECT_STYLE = {
@@ -140,16 +142,20 @@ class _Text(Element):
 def build_city_map(
     *,
     boundary: dict,
-    features_url: str,
+    tiles_url: str,
+    feature_url_template: str,
     vendor_url: UrlFor,
     project_url_template: str,
+    count: int | None = None,
     static_url: UrlFor = _default_static_url,
     labels: dict | None = None,
 ) -> folium.Map:
     """Build the city map: GSI base layers, the city outline and the projects.
 
-    `labels` gives the page's words: base layer names by tile set under "base_layers",
-    and what project_layers.js shows ("text", "statuses", "kinds").
+    `tiles_url` is the projects' vector tile template ({z}/{y}/{x}), `feature_url_template`
+    the JSON of one project ({id}) that popups read, and `count` how many projects the
+    tiles hold. `labels` gives the page's words: base layer names by tile set under
+    "base_layers", and what project_layers.js shows ("text", "statuses", "kinds").
     """
     labels = labels or {}
     m = base_map("aso-map--city", vendor_url, static_url)
@@ -160,16 +166,18 @@ def build_city_map(
     # Added after the control: its script refers to the control's variable.
     _ProjectLayers(
         options={
-            "url": features_url,
+            "tiles": tiles_url,
+            "feature_url": feature_url_template,
             "project_url": project_url_template,
+            "count": count,
             "layer_control": control,
             "labels": {key: labels[key] for key in ("text", "statuses", "kinds") if key in labels},
         },
         js=[
-            ("markercluster", vendor_url("leaflet.markercluster/dist/leaflet.markercluster.js")),
+            ("vectorgrid", vendor_url(VECTORGRID_JS)),
             ("aso_project_layers", static_url("js/project_layers.js")),
         ],
-        css=[("markercluster_css", vendor_url("leaflet.markercluster/dist/MarkerCluster.css"))],
+        css=[],
     ).add_to(m)
     return m
 

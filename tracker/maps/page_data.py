@@ -61,12 +61,23 @@ def map_labels() -> dict:
     }
 
 
-def city_map_parts(features_url: str, project_endpoint: str) -> MapParts:
-    """Render the city map for a page: its projects from `features_url`, each linking to
-    `project_endpoint` (an endpoint taking project_id)."""
+def map_layer_urls(query: str = "") -> dict:
+    """Return the URLs a map page's project layer reads: its vector tiles and one project."""
+    tiles_url = url_for("ogc.tileset", cid="projects") + "/{z}/{y}/{x}"
+    return {
+        "tiles_url": tiles_url + (f"?{query}" if query else ""),
+        "feature_url_template": url_for("api.get_project", project_id=1)[:-1] + "{id}",
+    }
+
+
+def city_map_parts(project_endpoint: str, *, query: str = "", count: int | None = None) -> MapParts:
+    """Render the city map for a page: its projects from the vector tiles, filtered by
+    `query`, each linking to `project_endpoint` (an endpoint taking project_id); `count` says
+    how many projects the tiles hold."""
     m = build_city_map(
         boundary=city_boundary_geojson(),
-        features_url=features_url,
+        **map_layer_urls(query),
+        count=count,
         vendor_url=vendor_url,
         project_url_template=url_for(project_endpoint, project_id=1)[:-1] + "{id}",
         static_url=static_url,

@@ -3,7 +3,7 @@
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.db import get_session
@@ -58,11 +58,11 @@ def meeting_map():
     session = get_session()
     filt = _filter()
     query = _query(filt)
-    features_url = url_for("meeting.features") + ("?" + query if query else "")
     counts = status_counts(session, filt)
     return render_template(
         "meeting/map.html",
-        map=city_map_parts(features_url, "web.project_page"),
+        # The tiles read the same filter as the list and the counts beside the map.
+        map=city_map_parts("web.project_page", query=query, count=sum(counts.values())),
         filt=filt,
         query=query,
         counts=counts,

@@ -17,6 +17,7 @@ from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import today_jst
 from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, GSI_ATTRIBUTION, MAX_ZOOM
+from tracker.maps.page_data import map_labels, map_layer_urls
 from tracker.near import feed, wording
 from tracker.near.places import StartPlace, find_place, start_places
 from tracker.near.queries import (
@@ -159,16 +160,12 @@ def _map_config(choice: Choice, results: list, shelters: list, lang: str) -> dic
         "attribution": GSI_ATTRIBUTION,
         "maxZoom": MAX_ZOOM,
         "pageUrl": url_for("near.near_page"),
-        "projects": {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "geometry": f["geometry"],
-                    "properties": {"n": n, "name": f["properties"]["name"]},
-                }
-                for n, f in enumerate(results, start=1)
-            ],
+        # Works are drawn from the public vector tiles, whoever is signed in.
+        "layer": {
+            "tiles": map_layer_urls("public=true")["tiles_url"],
+            "featureUrl": map_layer_urls()["feature_url_template"],
+            "projectUrl": url_for("web.project_page", project_id=1)[:-1] + "{id}",
+            "labels": map_labels(),
         },
         # Each work's number sits where it comes closest to the chosen point.
         "pins": [

@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Blueprint, Response, render_template, url_for
+from flask import Blueprint, render_template
 
 from tracker.accounts.access import can_see_private, current_user
 from tracker.assets import vendor_url
@@ -12,9 +12,9 @@ from tracker.maps.page_data import city_map_parts, static_url
 from tracker.projects.audit import audit_rows
 from tracker.projects.queries import (
     ProjectFilter,
-    feature_collection,
     project_feature,
     project_or_404,
+    status_counts,
 )
 
 bp = Blueprint("web", __name__)
@@ -23,17 +23,9 @@ bp = Blueprint("web", __name__)
 @bp.get("/")
 def city_map():
     """Show every public project on a map of the city."""
-    parts = city_map_parts(url_for("web.map_features"), "web.project_page")
+    counts = status_counts(get_session(), ProjectFilter(include_private=can_see_private()))
+    parts = city_map_parts("web.project_page", count=sum(counts.values()))
     return render_template("map.html", map=parts)
-
-
-@bp.get("/map/projects.geojson")
-def map_features():
-    """Answer the map's one GeoJSON layer, with only the fields the popups show."""
-    filt = ProjectFilter(include_private=can_see_private())
-    return Response(
-        feature_collection(get_session(), filt, full=False), mimetype="application/geo+json"
-    )
 
 
 @bp.get("/projects/<int:project_id>")
