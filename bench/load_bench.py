@@ -4,31 +4,37 @@ the development server (`flask run`), 20 concurrent clients each, in the same ru
 The load comes from wrk (Debian's package, installed by `scripts/setup.sh --bench`): a C
 client that keeps 20 connections busy with little CPU of its own, which matters on a
 2-core machine where a Python client would take much of the time it measures. Each figure
-runs for a bounded time; the servers run one after the other, never side by side.
+runs for a bounded time; the two servers run one after the other, never side by side.
+
+The map is drawn from vector tiles now; `load_map_geojson_rps` is the map's GeoJSON layer
+for download and the meeting list (/plan/projects.geojson), and `load_map_tiles_rps` the
+tiles a phone fetches while it pans over the city.
 """
 
+import math
 import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import requests
 
 from bench.nearby_bench import RADII, _random_points
-from config import ROOT
+from bench.servers import app_server, gunicorn_server
+from tracker.ogc.tiles import TMS_ID
 
 PROJECTS = 10_000
 CLIENTS = 20
 SECONDS = int(os.environ.get("LOAD_SECONDS", "10"))
-VENV = ROOT / ".venv" / "bin"
+# The city's extent (lon, lat) and the zooms a resident's phone shows it at.
+CITY = (131.0, 32.85, 131.25, 33.05)
+TILE_ZOOMS = (12, 13, 14)
 
-# A random point of 300 inside the city per request, as residents in different places would.
-NEARBY_SCRIPT = """
+# Each request takes a random path from a list: 300 points inside the city, or its tiles.
+RANDOM_PATH = """
 local paths = {%s}
 request = function()
   return wrk.format("GET", paths[math.random(#paths)])
@@ -36,46 +42,29 @@ end
 """
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(kind: str, url: str, port: int, instance: Path) -> subprocess.Popen:
-    env = os.environ | {
-        "DATABASE_URL": url,
-        "PORT": str(port),
-        "TRACKER_INSTANCE_DIR": str(instance),
-        "SECRET_KEY": "bench",
-    }
-    if kind == "gunicorn":
-        command = [str(VENV / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")]
-    else:
-        command = [str(VENV / "flask"), "--app", "tracker", "run", "--port", str(port)]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok:
-                return process
-        except requests.RequestException:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"{kind} did not start")
+def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+def _tile_paths() -> list[str]:
+    paths = []
+    for z in TILE_ZOOMS:
+        (x0, y0), (x1, y1) = _tile(CITY[0], CITY[3], z), _tile(CITY[2], CITY[1], z)
+        paths += [
+            f"/ogc/collections/projects/tiles/{TMS_ID}/{z}/{y}/{x}"
+            for x in range(x0, x1 + 1)
+            for y in range(y0, y1 + 1)
+        ]
+    return paths
+
+
+def _script(folder: str, name: str, paths: list[str]) -> Path:
+    script = Path(folder, f"{name}.lua")
+    script.write_text(RANDOM_PATH % ", ".join(f'"{p}"' for p in paths))
+    return script
 
 
 def _wrk(url: str, seconds: int, script: Path | None = None) -> tuple[float, float]:
@@ -85,25 +74,24 @@ def _wrk(url: str, seconds: int, script: Path | None = None) -> tuple[float, flo
     if script is not None:
         command += ["-s", str(script)]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", out).groups()
-    p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
     if "Non-2xx" in out:
         raise RuntimeError(f"errors under load on {url}:\n{out}")
-    return rps, p99
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", out).groups()
+    return rps, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def _measure(base: str, script: Path, seconds: int) -> dict[str, float]:
-    # A short warm-up first: every worker connects to PostgreSQL and fills its caches.
-    requests.get(f"{base}/api/projects", timeout=60)
-    nearby_rps, nearby_p99 = _wrk(f"{base}/api/projects/nearby", seconds, script)
-    map_rps, _ = _wrk(f"{base}/map/projects.geojson", seconds)
-    api_rps, _ = _wrk(f"{base}/api/projects", seconds)
+def _measure(base: str, scripts: dict[str, Path], seconds: int) -> dict[str, float]:
+    # A warm-up first: every worker connects to PostgreSQL and fills its caches.
+    for path in ("/api/projects", "/plan/projects.geojson"):
+        requests.get(base + path, timeout=120)
+    nearby_rps, nearby_p99 = _wrk(base, seconds, scripts["nearby"])
     return {
         "load_nearby_rps": nearby_rps,
         "load_nearby_p99_ms": nearby_p99,
-        "load_map_geojson_rps": map_rps,
-        "load_api_projects_rps": api_rps,
+        "load_map_geojson_rps": _wrk(base + "/plan/projects.geojson", seconds)[0],
+        "load_map_tiles_rps": _wrk(base, seconds, scripts["tiles"])[0],
+        "load_api_projects_rps": _wrk(base + "/api/projects", seconds)[0],
     }
 
 
@@ -115,21 +103,19 @@ def run(ctx):
     # The quick run only proves the bench works: a second per figure.
     seconds = 1 if ctx.small else SECONDS
     rng = random.Random(9)
-    paths = [
-        f'"/api/projects/nearby?lat={lat:.5f}&lon={lon:.5f}&radius={rng.choice(RADII)}"'
+    nearby = [
+        f"/api/projects/nearby?lat={lat:.5f}&lon={lon:.5f}&radius={rng.choice(RADII)}"
         for lat, lon in _random_points(url, 300)
     ]
     figures = {}
     with tempfile.TemporaryDirectory() as work:
-        script = Path(work, "nearby.lua")
-        script.write_text(NEARBY_SCRIPT % ", ".join(paths))
-        for kind in ("gunicorn", "flask_run"):
-            port = _free_port()
-            server = _start(kind, url, port, Path(work, kind))
-            try:
-                figures[kind] = _measure(f"http://127.0.0.1:{port}", script, seconds)
-            finally:
-                _stop(server)
+        scripts = {
+            "nearby": _script(work, "nearby", nearby),
+            "tiles": _script(work, "tiles", _tile_paths()),
+        }
+        for name, server in (("gunicorn", gunicorn_server), ("flask_run", app_server)):
+            with server(url) as base:
+                figures[name] = _measure(base, scripts, seconds)
     for name, value in figures["gunicorn"].items():
         yield name, round(value, 1)
         yield f"{name}_flask_run", round(figures["flask_run"][name], 1)
