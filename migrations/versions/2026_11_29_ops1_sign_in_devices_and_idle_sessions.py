@@ -1,7 +1,7 @@
 """Sign-in attempts from known browsers, and when each sign-in session was last used.
 
 Revision ID: ops1
-Revises: 0007
+Revises: ogc1
 Create Date: 2026-11-29 05:30:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "ops1"
-down_revision = "0007"
+down_revision = "ogc1"
 branch_labels = None
 depends_on = None
 
