@@ -31,6 +31,11 @@ def test_database_url(database_url: str) -> str:
     return f"{base}/{name}_test"
 
 
+def _list(value: str | None) -> list[str] | None:
+    items = [item.strip() for item in (value or "").split(",") if item.strip()]
+    return items or None
+
+
 def load_config() -> dict:
     """Read the configuration from the environment."""
     instance_dir = Path(os.environ.get("TRACKER_INSTANCE_DIR", ROOT / "instance"))
@@ -51,15 +56,24 @@ def load_config() -> dict:
         # A sign-in lasts two weeks (staff phones stay signed in between site visits);
         # signing out ends it at once on the server side.
         "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        # Admins can change everything: their sign-in ends after 12 hours, or 30 minutes
+        # without a request.
+        "ADMIN_SESSION_LIFETIME": timedelta(hours=float(os.environ.get("ADMIN_SESSION_HOURS", 12))),
+        "ADMIN_SESSION_IDLE": timedelta(minutes=float(os.environ.get("ADMIN_IDLE_MINUTES", 30))),
         # CSRF tokens live as long as the sign-in: an update kept offline for hours must
         # still be accepted when it is sent.
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_AS_ASCII": False,
+        # Behind a TLS-terminating proxy: PROXY_FIX=1 trusts one hop of X-Forwarded-*.
+        "PROXY_FIX": os.environ.get("PROXY_FIX", "") == "1",
+        # Host names this server answers to (comma-separated); any other Host gets 400.
+        "TRUSTED_HOSTS": _list(os.environ.get("TRUSTED_HOSTS")),
+        # The public address (https://host[:port]) absolute links are built from, instead
+        # of the Host header a request came with; the links in alert mails too.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").rstrip("/") or None,
         # E-mail alerts. Without SMTP_URL nothing leaves the machine: mails wait in the queue.
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         # A CA bundle for a mail server whose certificate the system does not know.
         "SMTP_CA_FILE": os.environ.get("SMTP_CA_FILE") or None,
         "MAIL_FROM": os.environ.get("MAIL_FROM", "alerts@localhost"),
-        # Where residents reach the site: the links in mails (https:// in production).
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
     }

@@ -33,8 +33,8 @@ def _draw(browser, base: str) -> tuple[float, float]:
     page = context.new_page()
     try:
         page.goto(base + "/")
-        page.wait_for_function("window.asoFirstProjectDrawnMs !== undefined", timeout=60_000)
-        page.wait_for_function("window.asoMapReady === true", timeout=60_000)
+        page.wait_for_function("() => window.asoFirstProjectDrawnMs !== undefined", timeout=60_000)
+        page.wait_for_function("() => window.asoMapReady === true", timeout=60_000)
         first_ms = page.evaluate("window.asoFirstProjectDrawnMs")
         cdp = context.new_cdp_session(page)
         cdp.send("HeapProfiler.collectGarbage")

@@ -60,6 +60,17 @@ def app_server(database_url: str):
         yield base
 
 
+@contextmanager
+def gunicorn_server(database_url: str):
+    """Serve the app on the bench database as `make run` does (gunicorn); yield its base URL."""
+    port = free_port()
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")]
+    env = {"DATABASE_URL": database_url, "PORT": str(port)}
+    base = f"http://127.0.0.1:{port}"
+    with _serving(command, env, base + "/ogc/conformance"):
+        yield base
+
+
 def ensure_tipg() -> Path:
     """Create the bench-only virtualenv with tipg once; return its Python."""
     python = TIPG_VENV / "bin" / "python"

@@ -16,7 +16,7 @@ def test_meeting_map_toggles_each_loaded_hazard_layer(
     session.flush()
 
     page.goto(live_server + "/plan")
-    page.wait_for_function("window.asoMapReady === true", timeout=15000)
+    page.wait_for_function("() => window.asoMapReady === true", timeout=15000)
     control = page.locator(".leaflet-control-layers")
     control.hover()
     for label in ("土砂災害（急傾斜地の崩壊）", "洪水（浸水想定区域）"):
@@ -28,7 +28,7 @@ def test_meeting_map_toggles_each_loaded_hazard_layer(
 
     control.get_by_text("洪水（浸水想定区域）").click()
     page.wait_for_function(
-        "document.querySelector('.aso-map').getAttribute('data-hazard-flood') === '1'",
+        "() => document.querySelector('.aso-map').getAttribute('data-hazard-flood') === '1'",
         timeout=10000,
     )
     assert page.locator(".leaflet-asoHazards-pane path").count() == 1

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
+from tracker.limits import NESTING_MAX, VERTICES_MAX, nesting_depth
 from tracker.vocab import KINDS, LINE_KINDS, kind_label
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
@@ -27,7 +28,8 @@ ALLOWED_TYPES = {
 class GeometryRefused(BadInput):
     """A geometry that cannot be stored; `repaired` holds a valid shape to offer, if any.
 
-    `reason` names the refusal (missing, parse, empty, invalid, type, coordinates, outside)
+    `reason` names the refusal (missing, nesting, parse, empty, vertices, invalid, type,
+    coordinates, outside)
     and `details` its figures, so that pages can say why in the reader's language.
     """
 
@@ -49,6 +51,13 @@ def parse_geometry(value) -> BaseGeometry:
     """Read a GeoJSON geometry (dict or text) or WKT text into a shapely geometry."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise GeometryRefused("geometry is missing", reason="missing")
+    if isinstance(value, str) and nesting_depth(value) > NESTING_MAX:
+        # The JSON and WKT parsers recurse: thousands of brackets crash them, not refuse.
+        raise GeometryRefused(
+            f"geometry is nested deeper than {NESTING_MAX} levels",
+            reason="nesting",
+            details={"limit": NESTING_MAX},
+        )
     try:
         if isinstance(value, dict):
             geom = shape(value)
@@ -88,6 +97,13 @@ def check_shape(geom: BaseGeometry, kind: str) -> BaseGeometry:
     """Refuse an invalid geometry, one of the wrong type for its kind, or one not in lon/lat."""
     if kind not in KINDS:
         raise BadInput(f"kind: unknown kind {kind!r}")
+    vertices = shapely.get_num_coordinates(geom)
+    if vertices > VERTICES_MAX:
+        raise GeometryRefused(
+            f"geometry has {vertices:,} vertices; at most {VERTICES_MAX:,} are kept",
+            reason="vertices",
+            details={"vertices": vertices, "limit": VERTICES_MAX},
+        )
     if not geom.is_valid:
         problem = explain_validity(geom)
         raise GeometryRefused(
@@ -200,6 +216,14 @@ def geometry_refusal_text(error: GeometryRefused) -> str:
             kind=kind_label(details.get("kind")),
             type=details.get("type"),
             expected=expected,
+        )
+    if error.reason == "nesting":
+        return _("位置・形状の入れ子が深すぎます（%(limit)d段まで）。", limit=details["limit"])
+    if error.reason == "vertices":
+        return _(
+            "頂点が多すぎます（%(vertices)d点、上限%(limit)d点）。形を簡略化してください。",
+            vertices=details["vertices"],
+            limit=details["limit"],
         )
     if error.reason == "coordinates":
         return _("座標が経度・緯度になっていません（経度、緯度の順で指定してください）。")

@@ -1,7 +1,7 @@
 """outbox of public changes, written in the same transaction as each change
 
 Revision ID: alerts01
-Revises: imp1
+Revises: ops1
 Create Date: 2026-11-29 05:45:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "alerts01"
-down_revision = "imp1"
+down_revision = "ops1"
 branch_labels = None
 depends_on = None
 

@@ -29,13 +29,15 @@ from tracker.restrictions.models import TrafficRestriction
 from tracker.vocab import restriction_label, status_label
 from tracker.wording import day_label, distance_label, period_label
 
+# Where `make run` serves, for mails written while PUBLIC_URL is unset.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 # The radius of /near opened from a mail about one project.
 PROJECT_NEAR_RADIUS_M = 1000
 
 
 def external_url(endpoint: str, **values) -> str:
     """Return an absolute link on the public site (PUBLIC_URL), outside any request."""
-    base = urlsplit(current_app.config["PUBLIC_URL"])
+    base = urlsplit(current_app.config.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL)
     urls = current_app.url_map.bind(
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme
     )

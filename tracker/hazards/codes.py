@@ -62,11 +62,14 @@ LAYOUTS = {
         name_fields=("A33_005",),
     ),
     # A31 洪水浸水想定区域: the depth rank. Editions up to 2012 (A31_001) use ranks 11–15
-    # (planned scale) and 21–26; the per-river editions (A31_205, A31a_205) use 1–6.
+    # (planned scale) and 21–26. The per-river editions hold the planned scale (計画規模) in
+    # A31a_101–105 and the largest assumed rainfall (想定最大規模) in A31a_201–205: river id,
+    # river name, prefecture code and name, depth rank 1–6 (A31_ in their Shapefiles). The
+    # duration files (A31a_30x, ranks of hours) are not depths and are not read.
     "flood": LayerLayout(
         hazard_fields=(),
         hazard_codes={},
-        class_fields=("A31_001", "A31_205", "A31a_205"),
+        class_fields=("A31a_205", "A31a_105", "A31_205", "A31_105", "A31_001"),
         class_codes={
             "11": "0.5m未満",
             "12": "0.5〜1.0m",
@@ -86,7 +89,7 @@ LAYOUTS = {
             "5": "10.0〜20.0m",
             "6": "20.0m以上",
         },
-        name_fields=("A31_101", "A31a_101"),
+        name_fields=("A31a_202", "A31a_102", "A31_202", "A31_102"),
         fixed_hazard="flood",
     ),
 }

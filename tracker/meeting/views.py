@@ -207,7 +207,8 @@ def record_indicator_figure():
     """Record a yearly figure for an indicator with its source, then show the dashboard."""
     form = request.form
     raw_year = (form.get("fiscal_year") or "").strip()
-    if not raw_year.isdigit():
+    # isdigit() alone lets through digits int() cannot read, such as "²".
+    if not (raw_year.isascii() and raw_year.isdigit()):
         raise BadInput("fiscal_year: must be a western year such as 2024")
     figure = record_figure(
         get_session(),

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import column, func, select, text
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from tracker.accounts.models import User
 from tracker.db import copy_rows
 from tracker.errors import BadInput
+from tracker.formatting import YEAR_RANGE
 from tracker.geometry import (
     GeometryRefused,
     check_geometry,
@@ -23,6 +25,7 @@ from tracker.geometry import (
     distances_outside_city,
     flat_geometry,
 )
+from tracker.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX, check_name, check_text
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change, record_changes
 from tracker.projects.history import (
@@ -142,7 +145,7 @@ def _check_new(spec: NewProject, *, entered: bool) -> NewProject:
         spec,
         name=name,
         department=department.strip(),
-        description=spec.description or "",
+        description=check_text("description", spec.description, limit=DESCRIPTION_MAX),
         geometry=geometry,
     )
 
@@ -418,7 +421,7 @@ def update_project(
 
     new["name"] = _check_name(new["name"])
     new["department"] = _check_department(new["department"])
-    new["description"] = (new["description"] or "").strip()
+    new["description"] = check_text("description", new["description"], limit=DESCRIPTION_MAX)
     if not isinstance(new["public"], bool):
         raise BadInput("public: must be true or false")
     _check_dates(new)
@@ -523,14 +526,14 @@ def _check_name(name) -> str:
     name = (name or "").strip() if isinstance(name, str | None) else None
     if not name:
         raise BadInput("name: a project needs a name")
-    return name
+    return check_name("name", name, limit=NAME_MAX)
 
 
 def _check_department(department) -> str:
     department = (department or "").strip() if isinstance(department, str | None) else None
     if not department:
         raise BadInput("department: the responsible department is missing")
-    return department
+    return check_name("department", department, limit=DEPARTMENT_MAX)
 
 
 def _check_dates(values: dict) -> None:
@@ -539,6 +542,9 @@ def _check_dates(values: dict) -> None:
         for field, value in ((f"{label}_start", start), (f"{label}_end", end)):
             if value is not None and not isinstance(value, date):
                 raise BadInput(f"{field}: must be a date")
+            if value is not None and value.year not in YEAR_RANGE:
+                # The same range the API's date parser holds the form to.
+                raise BadInput(f"{field}: " + _("2000〜2100年の日付を入れてください"))
         if start and end and end < start:
             raise BadInput(f"{label}_end: ends before {label}_start")
 
