@@ -152,6 +152,42 @@ def test_subscribe_from_near_confirm_by_mail_and_nothing_is_sent_before(
     assert len(mail.messages) == 1
 
 
+def test_a_point_chosen_on_the_map_carries_over_with_a_radius_that_takes_in_what_near_showed(
+    app, client, session, mail, make_project
+):
+    spot = north_of_uchinomaki(1000)
+    near = client.get(f"/near?lat={spot.y}&lon={spot.x}&radius=2000").get_data(as_text=True)
+    link = re.search(r'href="(/alerts/new\?[^"]+)"', near).group(1).replace("&amp;", "&")
+    form = client.get(link).get_data(as_text=True)
+    assert "地図で選んだ地点" in form
+    assert f'name="lat" value="{spot.y}"' in form and f'name="lon" value="{spot.x}"' in form
+    # /near showed 2 km; the form offers the smallest choice that covers it.
+    assert re.search(r'name="radius" value="3000" checked', form)
+    assert not re.search(r'name="radius" value="(500|1000)" checked', form)
+
+    answer = subscribe(client, "map@example.jp", place="", lat=str(spot.y), lon=str(spot.x),
+                       radius="3000")  # fmt: skip
+    assert answer.status_code == 303
+    sub = session.scalar(
+        select(AlertSubscription).where(AlertSubscription.email == "map@example.jp")
+    )
+    lat, lon = session.execute(select(func.ST_Y(sub.geom), func.ST_X(sub.geom))).one()
+    assert (round(lat, 6), round(lon, 6), sub.radius_m, sub.place_key) == (
+        round(spot.y, 6), round(spot.x, 6), 3000, None,
+    )  # fmt: skip
+    send(app)
+    (confirmation,) = mail.to("map@example.jp")
+    assert f"北緯{spot.y:.4f}度・東経{spot.x:.4f}度の地点から3 km以内" in text_part(confirmation)
+
+    # A point far outside the city is refused with a message, and nothing is kept.
+    far = subscribe(client, "far@example.jp", place="", lat="33.5", lon="131.0", radius="3000")
+    assert far.status_code == 400
+    assert "阿蘇市から離れすぎています" in far.get_data(as_text=True)
+    assert session.scalar(
+        select(func.count()).where(AlertSubscription.email == "far@example.jp")
+    ) == 0  # fmt: skip
+
+
 def test_a_request_not_confirmed_within_48_hours_expires_and_is_deleted(app, client, session, mail):
     subscribe(client, "late@example.jp")
     send(app)

@@ -49,3 +49,32 @@ def test_subscribe_and_confirm_without_javascript(browser, live_server, app, ses
     session.refresh(sub)
     assert sub.confirmed_at is not None
     context.close()
+
+
+def test_subscribe_to_one_work_from_its_page_without_javascript(
+    browser, live_server, session, make_project
+):
+    road = make_project(name="市道内牧線 復旧", kind="road")
+    context = browser.new_context(java_script_enabled=False, locale="en-GB")
+    context.route("**/*", local_only)
+    page = context.new_page()
+
+    page.goto(f"{live_server}/projects/{road.id}?lang=en")
+    page.get_by_role("link", name="Get e-mail alerts about this work").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Get e-mail alerts")
+    expect(page.get_by_role("link", name="市道内牧線 復旧")).to_be_visible()
+    # One work has no place or radius to choose.
+    expect(page.get_by_role("group", name="Distance")).to_have_count(0)
+    page.get_by_label("E-mail address").fill("work@example.jp")
+    page.get_by_label("Every change in a work’s status").check()
+    page.get_by_role("button", name="Send the confirmation mail").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "We will send you a confirmation mail"
+    )
+
+    sub = session.scalar(select(AlertSubscription))
+    assert (sub.email, sub.lang, sub.project_id, sub.geom, sub.radius_m) == (
+        "work@example.jp", "en", road.id, None, None,
+    )  # fmt: skip
+    assert sub.topics == ["restrictions", "start_finish", "status"]
+    context.close()

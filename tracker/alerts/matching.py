@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from tracker.alerts.models import RADII
+from tracker.city.places import RADIUS_CHOICES
 from tracker.formatting import JST
 from tracker.outbox.models import OutboxEvent
 
@@ -35,7 +35,7 @@ _MATCH = text(
         SELECT s.*, event.id, event.kind, event.status
         FROM event JOIN alert_subscriptions s
           ON s.project_id IS NULL
-         AND ST_DWithin(s.geom::geography, event.geog, {max(RADII)})
+         AND ST_DWithin(s.geom::geography, event.geog, {max(RADIUS_CHOICES)})
          AND ST_DWithin(s.geom::geography, event.geog, s.radius_m)
     ),
     wanted AS (

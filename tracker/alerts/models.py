@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tracker.city.places import RADIUS_CHOICES
 from tracker.db import Base
 from tracker.i18n import LANGUAGES
 from tracker.vocab import N_, sql_list
@@ -38,8 +39,6 @@ FREQUENCIES = {
     "immediate": N_("すべてその都度すぐに"),
     "daily": N_("すべて1日1回まとめて"),
 }
-# The radii a subscription may have, in metres: those the /near page offers.
-RADII = (500, 1000, 3000)
 MAX_EMAIL_LENGTH = 254
 
 DELIVERY_KINDS = frozenset({"confirm", "alert"})
@@ -57,7 +56,8 @@ class AlertSubscription(Base):
         CheckConstraint(f"frequency IN {sql_list(FREQUENCIES)}", name="frequency"),
         CheckConstraint("(project_id IS NULL) <> (geom IS NULL)", name="target"),
         CheckConstraint(
-            f"geom IS NULL OR radius_m BETWEEN {min(RADII)} AND {max(RADII)}", name="radius"
+            f"geom IS NULL OR radius_m BETWEEN {min(RADIUS_CHOICES)} AND {max(RADIUS_CHOICES)}",
+            name="radius",
         ),
         CheckConstraint("wants_restrictions OR wants_start_finish OR wants_status", name="topics"),
         CheckConstraint(f"char_length(email) <= {MAX_EMAIL_LENGTH}", name="email"),

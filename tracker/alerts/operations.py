@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from tracker.alerts.models import (
     FREQUENCIES,
     MAX_EMAIL_LENGTH,
-    RADII,
     TOPICS,
     AlertDelivery,
     AlertRequest,
     AlertSubscription,
 )
 from tracker.alerts.tokens import address_key
+from tracker.city.places import RADIUS_CHOICES
 from tracker.errors import BadInput
 from tracker.i18n import LANGUAGES
 
@@ -94,7 +94,7 @@ def check_radius(raw) -> int:
         radius = int(float(raw))
     except (TypeError, ValueError):
         radius = None
-    if radius not in RADII:
+    if radius not in RADIUS_CHOICES:
         raise BadInput("radius: " + _("範囲を選んでください"))
     return radius
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tracker.accounts.access import roles_required
 from tracker.accounts.security import csrf
 from tracker.alerts import stats
-from tracker.alerts.models import FREQUENCIES, RADII, TOPICS, AlertSubscription
+from tracker.alerts.models import FREQUENCIES, TOPICS, AlertSubscription
 from tracker.alerts.operations import (
     ConfirmationExpired,
     Target,
@@ -30,7 +30,7 @@ from tracker.alerts.operations import (
     request_subscription,
 )
 from tracker.alerts.tokens import subscription_id_from
-from tracker.city.places import find_place, start_places
+from tracker.city.places import RADIUS_CHOICES, find_place, start_places
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.geometry import check_lon_lat, distance_outside_city
@@ -67,6 +67,15 @@ def _split(error: BadInput) -> tuple[str, str]:
     return (name, message) if message else ("", name)
 
 
+def _covering_radius(raw) -> int:
+    """Return the smallest offered radius that takes in the one /near showed (or the largest)."""
+    try:
+        asked = float(raw)
+    except (TypeError, ValueError):
+        return Form.radius
+    return next((r for r in RADIUS_CHOICES if r >= asked), max(RADIUS_CHOICES))
+
+
 def _read_target(session, values, form: Form) -> Target | None:
     """Fill the form's target from the values and return it checked (None when missing)."""
     if values.get("project"):
@@ -79,7 +88,10 @@ def _read_target(session, values, form: Form) -> Target | None:
         form.project = project_or_404(session, project_id, include_private=False)
         return Target(project_id=form.project.id)
     try:
-        form.radius = check_radius(values.get("radius", 1000))
+        raw_radius = values.get("radius", 1000)
+        form.radius = check_radius(
+            _covering_radius(raw_radius) if request.method == "GET" else raw_radius
+        )
     except BadInput as error:
         form.errors.setdefault(*_split(error))
     if values.get("lat") or values.get("lon"):
@@ -92,7 +104,7 @@ def _read_target(session, values, form: Form) -> Target | None:
             )
             return None
         beyond = distance_outside_city(session, Point(lon, lat))
-        if beyond is not None and beyond > max(RADII):
+        if beyond is not None and beyond > max(RADIUS_CHOICES):
             form.errors["place"] = _("阿蘇市から離れすぎています。市内の場所を選んでください。")
             return None
         return Target(lon=lon, lat=lat, radius_m=form.radius)
@@ -154,7 +166,7 @@ def _form_page(form: Form, status: int):
         status,
         form=form,
         places=places,
-        radii=RADII,
+        radii=RADIUS_CHOICES,
         topics=TOPICS,
         frequencies=FREQUENCIES,
         distance_label=distance_label,

@@ -14,7 +14,7 @@ from shapely.ops import nearest_points
 
 from tracker import wording
 from tracker.assets import vendor_url
-from tracker.city.places import StartPlace, find_place, start_places
+from tracker.city.places import RADIUS_CHOICES, StartPlace, find_place, start_places
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import today_jst
@@ -38,7 +38,6 @@ from tracker.projects.queries import Circle
 
 bp = Blueprint("near", __name__)
 
-RADIUS_CHOICES = (500, 1000, 3000)
 PAGE_LIMIT = 50
 SHELTER_COUNT = 3
 GEOJSON = "application/geo+json"
