@@ -163,8 +163,12 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def browser():
     """Headless Chromium from the system, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Speed is measured by the bench, not here: a check waits long enough for a page to
+    # settle on a busy 2-core machine (the staff map's tiles queue on the one-thread test
+    # server before the nearby list's request).
+    expect.set_options(timeout=15_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
