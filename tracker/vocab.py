@@ -120,6 +120,17 @@ def field_value(field: str, value) -> str:
     return str(value)
 
 
+def history_change(
+    previous_status: str | None, status: str, previous_progress: int | None, progress: int
+) -> str:
+    """Say what a history entry changed: the status when it changed, else the progress."""
+    if previous_status is not None and previous_status != status:
+        return f"{status_label(previous_status)} → {status_label(status)} {progress}%"
+    if previous_progress is not None and previous_progress != progress:
+        return gettext("進捗 %(old)s%% → %(new)s%%", old=previous_progress, new=progress)
+    return f"{status_label(status)} {progress}%"
+
+
 def sql_list(values) -> str:
     """Return codes as an SQL list for a CHECK constraint: ('a', 'b')."""
     return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
@@ -134,5 +145,6 @@ def init_app(app: Flask) -> None:
         restriction_label,
         field_label,
         field_value,
+        history_change,
     ):
         app.add_template_global(function)

@@ -109,9 +109,9 @@ def policy1_coverage(
 
 @dataclass
 class Change:
-    """One entry of the "changes since" list."""
+    """One entry of the "changes since" list, at its time on site."""
 
-    recorded_at: datetime
+    observed_at: datetime
     project_id: int
     name: str
     kind: str
@@ -132,14 +132,14 @@ def changes_since(
         else_="status",
     ).label("category")
     conditions = [
-        StatusUpdate.recorded_at >= start,
+        StatusUpdate.observed_at >= start,
         or_(
             StatusUpdate.previous_status.is_(None),
             StatusUpdate.previous_status != StatusUpdate.status,
         ),
     ]
     if until is not None:
-        conditions.append(StatusUpdate.recorded_at < end_of_day(until))
+        conditions.append(StatusUpdate.observed_at < end_of_day(until))
     if not include_private:
         conditions.append(Project.is_public.is_(True))
     base = (
@@ -152,10 +152,10 @@ def changes_since(
     for name, n in session.execute(select(sub.c.category, func.count()).group_by(sub.c.category)):
         totals[name] = n
     rows = session.execute(
-        base.order_by(StatusUpdate.recorded_at.desc(), StatusUpdate.id.desc()).limit(CHANGES_LIMIT)
+        base.order_by(StatusUpdate.observed_at.desc(), StatusUpdate.id.desc()).limit(CHANGES_LIMIT)
     )
     changes = [
-        Change(u.recorded_at, u.project_id, name, kind, cat, u.previous_status, u.status, u.note)
+        Change(u.observed_at, u.project_id, name, kind, cat, u.previous_status, u.status, u.note)
         for u, name, kind, cat in rows
     ]
     return changes, totals

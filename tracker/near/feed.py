@@ -56,7 +56,7 @@ def build_feed(session: Session, circle: Circle, locale: str) -> bytes:
         "subtitle",
         _("指定した地点の周りの公共工事の状況の変化と新しい事業。"),
     )
-    newest = entries[0].recorded_at if entries else datetime.now(UTC)
+    newest = entries[0].observed_at if entries else datetime.now(UTC)
     _el(root, "updated", _iso(newest))
     _el(root, "link", rel="self", type="application/atom+xml", href=feed_url)
     page = circle_url("near.near_page", circle, locale, _external=True)
@@ -93,8 +93,8 @@ def _entry(root: ET.Element, entry) -> None:
     if entry.is_sample:
         title += " " + _("［サンプル］")
     _el(item, "title", title)
-    _el(item, "updated", _iso(entry.recorded_at))
-    _el(item, "published", _iso(entry.recorded_at))
+    _el(item, "updated", _iso(entry.observed_at))
+    _el(item, "published", _iso(entry.observed_at))
     _el(item, "link", rel="alternate", type="text/html", href=link)
     _el(
         item,

@@ -236,7 +236,7 @@ class FeedEntry:
     project_id: int
     name: str
     is_sample: bool
-    recorded_at: datetime
+    observed_at: datetime
     previous_status: str | None
     status: str
     progress: int
@@ -252,13 +252,13 @@ def recent_changes(session: Session, circle: Circle, limit: int = 50) -> list[Fe
             u.project_id,
             near.c.name,
             near.c.is_sample,
-            u.recorded_at,
+            u.observed_at,
             u.previous_status,
             u.status,
             u.progress,
         )  # fmt: skip
         .join(near, near.c.id == u.project_id)
-        .order_by(u.recorded_at.desc(), u.id.desc())
+        .order_by(u.observed_at.desc(), u.id.desc())
         .limit(limit)
     )
     return [FeedEntry(*row) for row in rows]

@@ -82,8 +82,9 @@ class Project(Base):
     indicators: Mapped[list[Indicator]] = relationship(
         secondary=project_indicators, order_by=Indicator.number
     )
+    # In the order things happened on site.
     updates: Mapped[list["StatusUpdate"]] = relationship(
-        back_populates="project", order_by="StatusUpdate.id"
+        back_populates="project", order_by="(StatusUpdate.observed_at, StatusUpdate.id)"
     )
 
     __mapper_args__ = {"version_id_col": version}

@@ -162,17 +162,18 @@ def history_as_of(day: date):
 def status_at(instant: datetime | None, project_ids: Select | None = None):
     """Return a subquery of each project's status and progress just before `instant` (or now).
 
-    `project_ids` limits it to the projects that select names.
+    Read by the time things happened on site; `project_ids` limits it to the projects that
+    select names.
     """
     # One ordered pass over the history (its index holds status and progress) beats a
     # lookup per project once the whole city is counted.
     query = (
         select(StatusUpdate.project_id, StatusUpdate.status, StatusUpdate.progress)
         .distinct(StatusUpdate.project_id)
-        .order_by(StatusUpdate.project_id, StatusUpdate.recorded_at.desc(), StatusUpdate.id.desc())
+        .order_by(StatusUpdate.project_id, StatusUpdate.observed_at.desc(), StatusUpdate.id.desc())
     )
     if instant is not None:
-        query = query.where(StatusUpdate.recorded_at < instant)
+        query = query.where(StatusUpdate.observed_at < instant)
     if project_ids is not None:
         query = query.where(StatusUpdate.project_id.in_(project_ids))
     return query.subquery("h")
@@ -186,12 +187,12 @@ def status_spans(project_ids: Select | None = None):
     instants at once; status_at answers one instant for every project.
     """
     u = StatusUpdate
-    order = (u.recorded_at, u.id)
+    order = (u.observed_at, u.id)
     history = select(
         u.id,
         u.project_id,
         u.status,
-        u.recorded_at,
+        u.observed_at,
         func.lag(u.status).over(partition_by=u.project_id, order_by=order).label("before"),
     )
     if project_ids is not None:
@@ -201,11 +202,11 @@ def status_spans(project_ids: Select | None = None):
         select(
             history.c.project_id,
             history.c.status,
-            history.c.recorded_at.label("since"),
-            func.lead(history.c.recorded_at)
+            history.c.observed_at.label("since"),
+            func.lead(history.c.observed_at)
             .over(
                 partition_by=history.c.project_id,
-                order_by=(history.c.recorded_at, history.c.id),
+                order_by=(history.c.observed_at, history.c.id),
             )
             .label("until"),
         )

@@ -10,6 +10,7 @@ from tracker.db import get_session
 from tracker.maps.city_map import build_project_map, render_parts
 from tracker.maps.page_data import city_map_parts, static_url
 from tracker.projects.audit import audit_rows
+from tracker.projects.history import with_previous_progress
 from tracker.projects.queries import (
     ProjectFilter,
     feature_collection,
@@ -47,6 +48,7 @@ def project_page(project_id: int):
     return render_template(
         "project.html",
         project=project,
+        history=with_previous_progress(list(project.updates)),
         map=render_parts(m),
         show_internal=can_see_private(),
         # Who changed what is for admins only.
