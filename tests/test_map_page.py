@@ -27,8 +27,11 @@ def test_map_draws_projects_offline_with_the_tile_credit(
 
     assert page.evaluate("typeof window.L") == "object"
     assert page.evaluate("typeof L.markerClusterGroup") == "function"
-    # The 38 GSI shelters plus the two public test projects; the staff-only one is not drawn.
-    assert page.evaluate("window.asoFeatureCount") == 40
+    # The two public test projects; the staff-only one is not drawn. The 38 GSI shelters
+    # are places, not works: they have a layer of their own.
+    assert page.evaluate("window.asoFeatureCount") == 2
+    page.wait_for_function("window.asoOverlaysReady === true")
+    assert page.locator(".aso-map").get_attribute("data-facilities-drawn") == "38"
     credit = page.locator(".leaflet-control-attribution")
     assert "地理院タイル" in credit.inner_text()
     assert credit.locator("a[href='https://maps.gsi.go.jp/development/ichiran.html']").count()

@@ -4,6 +4,7 @@ import json
 import math
 
 import shapely
+from flask_babel import gettext as _
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity, make_valid
@@ -11,11 +12,15 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
-from tracker.vocab import KINDS, LINE_KINDS
+from tracker.vocab import KINDS, LINE_KINDS, N_, kind_label
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
 BOUNDARY_TOLERANCE_M = 500
 CITY_CODE = "43214"
+
+# Shapes that are not of a project, by the subject check_shape names them with.
+SHAPE_SUBJECTS = {"restriction": N_("規制区間"), "detour": N_("迂回路")}
+LINE_TYPES = ("LineString", "MultiLineString")
 
 ALLOWED_TYPES = {
     "line": ("LineString", "MultiLineString"),
@@ -80,21 +85,32 @@ def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeome
     """Refuse an invalid geometry, one of the wrong type for its kind, or one outside the city."""
     if kind not in KINDS:
         raise BadInput(f"kind: unknown kind {kind!r}")
+    allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
+    return check_shape(session, geom, allowed, subject=kind)
+
+
+def check_shape(
+    session: Session, geom: BaseGeometry, allowed: tuple[str, ...], *, subject: str
+) -> BaseGeometry:
+    """Refuse an invalid geometry, one whose type is not `allowed`, or one outside the city.
+
+    `subject` names what the shape is of (a project kind, or "restriction", "detour",
+    "facility") in a refusal, so that pages can say which shape was wrong.
+    """
     if not geom.is_valid:
         problem = explain_validity(geom)
         raise GeometryRefused(
             f"geometry is invalid ({problem}); the repaired shape is offered instead",
             repaired=make_valid(geom),
             reason="invalid",
-            details={"problem": problem},
+            details={"problem": problem, "subject": subject},
         )
-    allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
     if geom.geom_type not in allowed:
+        what = f"kind {subject} ({KINDS[subject]})" if subject in KINDS else f"a {subject}"
         raise GeometryRefused(
-            f"geometry type {geom.geom_type} does not fit kind {kind} ({KINDS[kind]}): "
-            f"use {' or '.join(allowed)}",
+            f"geometry type {geom.geom_type} does not fit {what}: use {' or '.join(allowed)}",
             reason="type",
-            details={"type": geom.geom_type, "kind": kind, "allowed": allowed},
+            details={"type": geom.geom_type, "kind": subject, "allowed": allowed},
         )
     x_min, y_min, x_max, y_max = geom.bounds
     if not (is_lon_lat(x_min, y_min) and is_lon_lat(x_max, y_max)):
@@ -148,3 +164,48 @@ def distance_outside_city(session: Session, geom: BaseGeometry) -> float | None:
 def to_geojson(geom: BaseGeometry) -> dict:
     """Return the geometry as a GeoJSON dict."""
     return mapping(geom)
+
+
+def refusal_text(error: GeometryRefused) -> str:
+    """Say in the reader's language why a geometry was refused."""
+    details = error.details
+    if error.reason == "missing":
+        return _("位置・形状がありません。地図に描くか、GeoJSON / WKT を貼り付けてください。")
+    if error.reason == "empty":
+        return _("位置・形状が空です。")
+    if error.reason == "invalid":
+        return _(
+            "形状が不正です（%(problem)s）。線が自分自身と交差している可能性があります。"
+            "修正した形を地図に表示しました。確認して「修正した形を使う」を押してください。",
+            problem=details.get("problem", ""),
+        )
+    if error.reason == "type" and details.get("kind") in SHAPE_SUBJECTS:
+        return _(
+            "%(what)sには %(type)s の形は使えません。線で描いてください。",
+            what=_(SHAPE_SUBJECTS[details["kind"]]),
+            type=details.get("type"),
+        )
+    if error.reason == "type":
+        allowed = details.get("allowed", ())
+        if "Point" in allowed:
+            expected = _("点・線・面")
+        else:
+            expected = _("線（道路・舗装・護岸は延長で管理します）")
+        return _(
+            "「%(kind)s」には %(type)s の形は使えません。%(expected)s で描いてください。",
+            kind=kind_label(details.get("kind")),
+            type=details.get("type"),
+            expected=expected,
+        )
+    if error.reason == "coordinates":
+        return _("座標が経度・緯度になっていません（経度、緯度の順で指定してください）。")
+    if error.reason == "outside":
+        return _(
+            "阿蘇市の区域から約 %(km).1f km 外れています（許容 %(tolerance)d m）。位置を確認してください。",
+            km=details.get("distance_m", 0) / 1000,
+            tolerance=details.get("tolerance_m", 0),
+        )
+    return _(
+        "GeoJSON または WKT として読み取れません（%(problem)s）。",
+        problem=details.get("problem", str(error)),
+    )

@@ -18,7 +18,8 @@ KINDS = {
     "bridge": N_("橋梁"),
     "revetment": N_("河川護岸"),
     "sabo": N_("砂防・治山"),
-    "shelter": N_("避難所"),
+    # A work on a shelter (a warehouse, a retrofit); the shelters themselves are facilities.
+    "shelter": N_("避難所整備"),
     "pavement": N_("舗装更新"),
     "seismic": N_("耐震化"),
 }
@@ -48,6 +49,24 @@ RESTRICTION_KINDS = {
     "other": N_("通行規制"),
 }
 
+# What a facility is designated as (GSI 指定緊急避難場所・指定避難所データ).
+FACILITY_DESIGNATIONS = {
+    "shelter": N_("指定避難所"),
+    "emergency_site": N_("指定緊急避難場所"),
+}
+
+# The hazards a designated site accepts people for, as the GSI data names them.
+HAZARDS = {
+    "flood": N_("洪水"),
+    "landslide": N_("崖崩れ・土石流・地滑り"),
+    "storm_surge": N_("高潮"),
+    "earthquake": N_("地震"),
+    "tsunami": N_("津波"),
+    "fire": N_("大規模な火事"),
+    "inland_flood": N_("内水氾濫"),
+    "volcano": N_("火山現象"),
+}
+
 # Roads, pavement renewals and revetments are measured along their length.
 LINE_KINDS = frozenset({"road", "pavement", "revetment"})
 
@@ -69,6 +88,7 @@ FIELD_LABELS = {
     "geometry": N_("位置・形状"),
     "plan_items": N_("計画項目"),
     "indicators": N_("成果指標"),
+    "facility_id": N_("施設（指定避難所）"),
 }
 
 
@@ -96,6 +116,16 @@ def restriction_label(kind: str) -> str:
     return _label(RESTRICTION_KINDS, kind)
 
 
+def designation_label(code: str) -> str:
+    """Name what a facility is designated as, in the reader's language."""
+    return _label(FACILITY_DESIGNATIONS, code)
+
+
+def hazard_label(code: str) -> str:
+    """Name a hazard in the reader's language."""
+    return _label(HAZARDS, code)
+
+
 def field_label(field: str) -> str:
     """Name a project field in the reader's language."""
     return _label(FIELD_LABELS, field)
@@ -115,6 +145,8 @@ def field_value(field: str, value) -> str:
         return gettext("公開") if value else gettext("職員のみ")
     if field == "geometry":
         return gettext("形状（%(type)s）", type=value.get("type", ""))
+    if field == "facility_id":
+        return gettext("施設 %(id)s", id=value)
     if isinstance(value, list):
         return "、".join(value)
     return str(value)
@@ -136,6 +168,11 @@ def sql_list(values) -> str:
     return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
 
 
+def sql_array(values) -> str:
+    """Return codes as an SQL text array for a CHECK constraint: ARRAY['a', 'b']::text[]."""
+    return "ARRAY[" + ", ".join(f"'{v}'" for v in sorted(values)) + "]::text[]"
+
+
 def init_app(app: Flask) -> None:
     """Let templates name kinds, statuses, restrictions, fields and field values."""
     for function in (
@@ -143,6 +180,8 @@ def init_app(app: Flask) -> None:
         status_label,
         status_plain,
         restriction_label,
+        designation_label,
+        hazard_label,
         field_label,
         field_value,
         history_change,

@@ -36,6 +36,7 @@ WRITABLE_PROPERTIES = (
     "indicators",
     "public",
     "description",
+    "facility_id",
 )
 # Answered by GET and harmless to send back unchanged: a fetched Feature can be PATCHed as is.
 READ_ONLY_PROPERTIES = ("id", "sample")
@@ -200,6 +201,10 @@ def _check_property(name: str, value):
     if name == "progress":
         if isinstance(value, bool) or not isinstance(value, int):
             raise BadInput(f"progress: must be a whole number from 0 to 100, not {value!r}")
+        return value
+    if name == "facility_id":
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise BadInput(f"facility_id: must be a facility's id or null, not {value!r}")
         return value
     if not isinstance(value, str):
         raise BadInput(f"{name}: must be text")

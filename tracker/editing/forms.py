@@ -16,8 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
-from tracker.geometry import GeometryRefused
-from tracker.vocab import DATE_FIELDS, KINDS, STATUSES, kind_label
+from tracker.vocab import DATE_FIELDS, KINDS, STATUSES
 
 
 def _ends_after(start_field: str):
@@ -60,6 +59,10 @@ class ProjectForm(FlaskForm):
         _l("位置・形状（GeoJSON または WKT）"),
         validators=[DataRequired(_l("地図に描くか、GeoJSON / WKT を貼り付けてください"))],
     )
+    # Works done on a designated shelter link to it; the choices are filled per request.
+    facility_id = SelectField(
+        _l("施設（指定避難所での工事のとき）"), choices=[], default="", validate_choice=True
+    )
     plan_items = SelectMultipleField(_l("計画項目"), choices=[], validate_choice=True)
     indicators = SelectMultipleField(_l("成果指標"), choices=[], validate_choice=True)
     # The version the form was loaded at and the values it showed: a save against an older
@@ -77,44 +80,6 @@ class ProjectForm(FlaskForm):
             "geometry": geometry,
             "plan_items": list(self.plan_items.data or []),
             "indicators": list(self.indicators.data or []),
+            "facility_id": int(self.facility_id.data) if self.facility_id.data else None,
         }
         return values
-
-
-def geometry_refusal_text(error: GeometryRefused) -> str:
-    """Say in Japanese why a geometry was refused."""
-    details = error.details
-    if error.reason == "missing":
-        return _("位置・形状がありません。地図に描くか、GeoJSON / WKT を貼り付けてください。")
-    if error.reason == "empty":
-        return _("位置・形状が空です。")
-    if error.reason == "invalid":
-        return _(
-            "形状が不正です（%(problem)s）。線が自分自身と交差している可能性があります。"
-            "修正した形を地図に表示しました。確認して「修正した形を使う」を押してください。",
-            problem=details.get("problem", ""),
-        )
-    if error.reason == "type":
-        allowed = details.get("allowed", ())
-        if "Point" in allowed:
-            expected = _("点・線・面")
-        else:
-            expected = _("線（道路・舗装・護岸は延長で管理します）")
-        return _(
-            "「%(kind)s」には %(type)s の形は使えません。%(expected)s で描いてください。",
-            kind=kind_label(details.get("kind")),
-            type=details.get("type"),
-            expected=expected,
-        )
-    if error.reason == "coordinates":
-        return _("座標が経度・緯度になっていません（経度、緯度の順で指定してください）。")
-    if error.reason == "outside":
-        return _(
-            "阿蘇市の区域から約 %(km).1f km 外れています（許容 %(tolerance)d m）。位置を確認してください。",
-            km=details.get("distance_m", 0) / 1000,
-            tolerance=details.get("tolerance_m", 0),
-        )
-    return _(
-        "GeoJSON または WKT として読み取れません（%(problem)s）。",
-        problem=details.get("problem", str(error)),
-    )

@@ -10,10 +10,11 @@ from wtforms import SelectChoice
 from tracker.accounts.access import current_user, roles_required
 from tracker.assets import vendor_url
 from tracker.db import get_session
-from tracker.editing.forms import ProjectForm, geometry_refusal_text
+from tracker.editing.forms import ProjectForm
 from tracker.editing.map import build_editor_map
 from tracker.errors import BadInput
-from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
+from tracker.facilities.models import Facility
+from tracker.geometry import GeometryRefused, parse_geometry, refusal_text, to_geojson
 from tracker.input_guards import MAX_DB_INTEGER
 from tracker.maps.city_map import render_parts
 from tracker.maps.page_data import city_boundary_geojson, static_url
@@ -65,6 +66,7 @@ def new_project():
                 description=form.description.data or "",
                 plan_item_codes=form.plan_items.data or [],
                 indicator_codes=form.indicators.data or [],
+                facility_id=int(form.facility_id.data) if form.facility_id.data else None,
                 user=current_user(),
             )
         except BadInput as exc:
@@ -132,6 +134,7 @@ def _load(form: ProjectForm, project: Project, values: dict) -> None:
     form.geometry.data = json.dumps(values["geometry"])
     form.plan_items.data = values["plan_items"]
     form.indicators.data = values["indicators"]
+    form.facility_id.data = str(project.facility_id or "")
     form.version.data = str(project.version)
     form.loaded.data = json.dumps(values, ensure_ascii=False)
 
@@ -150,6 +153,7 @@ def _conflicts(form: ProjectForm, current: dict) -> list[dict]:
         "description": form.description.data or "",
         "plan_items": sorted(form.plan_items.data or []),
         "indicators": sorted(form.indicators.data or []),
+        "facility_id": int(form.facility_id.data) if form.facility_id.data else None,
         "geometry": None,
     }
     rows = []
@@ -194,6 +198,14 @@ def _fill_choices(form: ProjectForm) -> list[dict]:
             indicator_choices += [SelectChoice(i.code, i.name) for i in measure.indicators]
     form.plan_items.choices = plan_choices
     form.indicators.choices = indicator_choices
+    facilities = session.execute(
+        select(Facility.id, Facility.name)
+        .where(Facility.withdrawn_at.is_(None))
+        .order_by(Facility.name, Facility.id)
+    )
+    form.facility_id.choices = [SelectChoice("", _("（なし）"))] + [
+        SelectChoice(str(facility_id), name) for facility_id, name in facilities
+    ]
     return catalogue
 
 
@@ -202,7 +214,7 @@ def _render(form, catalogue, *, project, problem=None, conflicts=None):
     repaired = None
     message = None
     if isinstance(problem, GeometryRefused):
-        message = geometry_refusal_text(problem)
+        message = refusal_text(problem)
         if problem.repaired is not None:
             repaired = to_geojson(problem.repaired)
     elif problem is not None:

@@ -97,6 +97,23 @@ class _ProjectLayers(JSCSSMixin):
         self.default_css = css
 
 
+class _Overlays(JSCSSMixin):
+    # The designated shelters and traffic restrictions, each its own switchable layer.
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        AsoOverlays.addTo({{ this._parent.get_name() }}, {{ this.options|tojavascript }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict, js: list):
+        super().__init__()
+        self._name = "AsoOverlays"
+        self.options = options
+        self.default_js = js
+
+
 class Shapes(MacroElement):
     """Fixed GeoJSON geometries drawn with one style; the view is fitted to them."""
 
@@ -145,11 +162,14 @@ def build_city_map(
     project_url_template: str,
     static_url: UrlFor = _default_static_url,
     labels: dict | None = None,
+    overlays: dict | None = None,
 ) -> folium.Map:
-    """Build the city map: GSI base layers, the city outline and the projects.
+    """Build the city map: GSI base layers, the city outline, the projects and overlays.
 
     `labels` gives the page's words: base layer names by tile set under "base_layers",
-    and what project_layers.js shows ("text", "statuses", "kinds").
+    what project_layers.js shows ("text", "statuses", "kinds") and what map_overlays.js
+    shows ("overlays"). `overlays` names the layers drawn beside the works:
+    {"facilities": {"url", "pageUrl"}, "restrictions": {"url", "projectUrl"}}.
     """
     labels = labels or {}
     m = base_map("aso-map--city", vendor_url, static_url)
@@ -171,6 +191,15 @@ def build_city_map(
         ],
         css=[("markercluster_css", vendor_url("leaflet.markercluster/dist/MarkerCluster.css"))],
     ).add_to(m)
+    if overlays:
+        _Overlays(
+            options={
+                "layer_control": control,
+                "labels": labels.get("overlays", {}),
+                **overlays,
+            },
+            js=[("aso_map_overlays", static_url("js/map_overlays.js"))],
+        ).add_to(m)
     return m
 
 

@@ -58,18 +58,39 @@ def map_labels() -> dict:
             "count": _("事業 {n} 件"),
             "failed": _("事業データを読み込めませんでした"),
         },
+        "overlays": {
+            "facilities": _("指定避難所"),
+            # One character on the map pin.
+            "glyph": _("避"),
+            "restrictions": _("通行規制"),
+            "detour": _("迂回路"),
+            "address": _("所在地"),
+            "period": _("期間"),
+            "hours": _("時間"),
+            "reason": _("理由"),
+            "contact": _("問い合わせ"),
+            "work": _("工事"),
+            "details": _("詳細を見る"),
+        },
     }
 
 
 def city_map_parts(features_url: str, project_endpoint: str) -> MapParts:
     """Render the city map for a page: its projects from `features_url`, each linking to
-    `project_endpoint` (an endpoint taking project_id)."""
+    `project_endpoint` (an endpoint taking project_id), with the designated shelters."""
+    project_url = url_for(project_endpoint, project_id=1)[:-1] + "{id}"
     m = build_city_map(
         boundary=city_boundary_geojson(),
         features_url=features_url,
         vendor_url=vendor_url,
-        project_url_template=url_for(project_endpoint, project_id=1)[:-1] + "{id}",
+        project_url_template=project_url,
         static_url=static_url,
         labels=map_labels(),
+        overlays={
+            "facilities": {
+                "url": url_for("web.map_facilities"),
+                "pageUrl": url_for("web.facility_page", facility_id=1)[:-1] + "{id}",
+            },
+        },
     )
     return render_parts(m)

@@ -15,6 +15,7 @@ from shapely.ops import nearest_points
 from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
+from tracker.facilities.queries import nearest_facilities
 from tracker.formatting import today_jst
 from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, GSI_ATTRIBUTION, MAX_ZOOM
 from tracker.near import feed, wording
@@ -26,7 +27,6 @@ from tracker.near.queries import (
     circle_from_args,
     nearby_collection,
     nearby_features,
-    nearest_shelters,
     parse_limit,
     parse_point,
     parse_radius,
@@ -117,11 +117,13 @@ def near_page():
         features, truncated = nearby_features(
             session, choice.circle, today=today_jst(), limit=PAGE_LIMIT
         )
-        results = [f for f in features if not f["properties"]["designated_shelter"]]
+        results = features
         in_force = [
             (f, r) for f in results for r in f["properties"]["restrictions"] if r["in_force"]
         ]
-        shelters = nearest_shelters(session, choice.circle.lat, choice.circle.lon, SHELTER_COUNT)
+        shelters = nearest_facilities(
+            session, choice.circle.lon, choice.circle.lat, count=SHELTER_COUNT
+        )
     radius_choices = sorted({*RADIUS_CHOICES, int(radius)})
     html = render_template(
         "near/near.html",

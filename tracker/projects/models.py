@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.db import Base
+from tracker.facilities.models import Facility
 from tracker.plan.models import Indicator, PlanItem
 from tracker.vocab import KINDS, LINE_KINDS, STATUSES, sql_list
 
@@ -68,7 +69,8 @@ class Project(Base):
     is_public: Mapped[bool] = mapped_column(server_default="true")
     description: Mapped[str] = mapped_column(Text, server_default="")
     address: Mapped[str | None] = mapped_column(Text)
-    gsi_common_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    # The facility the work is done on (a shelter's retrofit, a new warehouse), if any.
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"), index=True)
     is_sample: Mapped[bool] = mapped_column(server_default="false")
     geom: Mapped[WKBElement] = mapped_column(Geometry(srid=4326, spatial_index=True))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -82,6 +84,7 @@ class Project(Base):
     indicators: Mapped[list[Indicator]] = relationship(
         secondary=project_indicators, order_by=Indicator.number
     )
+    facility: Mapped[Facility | None] = relationship()
     # In the order things happened on site.
     updates: Mapped[list["StatusUpdate"]] = relationship(
         back_populates="project", order_by="(StatusUpdate.observed_at, StatusUpdate.id)"

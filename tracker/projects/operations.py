@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 import shapely
+from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
 from tracker.errors import BadInput
+from tracker.facilities.models import Facility
 from tracker.geometry import check_geometry, flat_geometry
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change
@@ -34,6 +36,7 @@ EDITABLE_FIELDS = (
     "geometry",
     "plan_items",
     "indicators",
+    "facility_id",
 )
 # Every field the audit trail records (also what an edit form shows).
 AUDITED_FIELDS = (*EDITABLE_FIELDS[:2], "status", "progress", *EDITABLE_FIELDS[2:])
@@ -92,7 +95,7 @@ def create_project(
     is_public: bool = True,
     description: str = "",
     address: str | None = None,
-    gsi_common_id: str | None = None,
+    facility_id: int | None = None,
     is_sample: bool = False,
     plan_item_codes=(),
     indicator_codes=(),
@@ -114,7 +117,7 @@ def create_project(
     )
     if user is not None:
         # What people enter follows the status rules; loaded records are taken as they
-        # stand (shelters completed before any record was kept have no end date).
+        # stand (works completed before any record was kept may have no end date).
         check_state(
             status=status, progress=progress, actual_start=actual_start, actual_end=actual_end
         )
@@ -132,7 +135,7 @@ def create_project(
         is_public=is_public,
         description=description or "",
         address=address,
-        gsi_common_id=gsi_common_id,
+        facility_id=check_facility(session, facility_id),
         is_sample=is_sample,
         geom=from_shape(geometry, srid=4326),
         plan_items=find_plan_items(session, plan_item_codes),
@@ -211,6 +214,8 @@ def update_project(
         )
     if new["kind"] not in KINDS:
         raise BadInput(f"kind: unknown kind {new['kind']!r}")
+    if new["facility_id"] != old["facility_id"]:
+        check_facility(session, new["facility_id"])
     if not isinstance(new["geometry"], BaseGeometry):
         raise BadInput("geometry: not a geometry")
     new["geometry"] = flat_geometry(new["geometry"])
@@ -231,7 +236,7 @@ def update_project(
     if not diff:
         return project
 
-    for field in ("name", "kind", "department", "description", *DATE_FIELDS):
+    for field in ("name", "kind", "department", "description", "facility_id", *DATE_FIELDS):
         if field in diff:
             setattr(project, field, new[field])
     if "public" in diff:
@@ -265,11 +270,24 @@ def project_values(project: Project, *, geometry_as_shape: bool = False) -> dict
         "geometry": geometry if geometry_as_shape else _geojson(geometry),
         "plan_items": sorted(item.code for item in project.plan_items),
         "indicators": sorted(item.code for item in project.indicators),
+        "facility_id": project.facility_id,
     }
     for field in DATE_FIELDS:
         value = getattr(project, field)
         values[field] = value if geometry_as_shape else _jsonable(value)
     return values
+
+
+def check_facility(session: Session, facility_id) -> int | None:
+    """Return the id of a facility in force that a work may link to, or refuse it."""
+    if facility_id is None:
+        return None
+    if isinstance(facility_id, bool) or not isinstance(facility_id, int):
+        raise BadInput("facility_id: " + _("施設は番号で指定してください"))
+    facility = session.get(Facility, facility_id)
+    if facility is None or facility.withdrawn_at is not None:
+        raise BadInput("facility_id: " + _("この施設はありません（ID %(id)s）", id=facility_id))
+    return facility.id
 
 
 def _check_name(name) -> str:

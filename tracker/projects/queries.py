@@ -306,6 +306,7 @@ def _property_pairs(p, *, full: bool) -> list:
             "plan_items", linked_codes(project_plan_items.c.plan_item_id, PlanItem, p.c.id),
             "indicators", linked_codes(project_indicators.c.indicator_id, Indicator, p.c.id),
             "public", p.c.is_public,
+            "facility_id", p.c.facility_id,
         ]  # fmt: skip
     return pairs
 
@@ -364,6 +365,16 @@ def project_or_404(
     if project is None or not (project.is_public or include_private):
         abort(404, description=_("この事業は見つかりません（ID %(id)s）", id=project_id))
     return project
+
+
+def projects_at_facility(
+    session: Session, facility_id: int, *, include_private: bool
+) -> list[Project]:
+    """Return the works done on a facility, newest registration first."""
+    query = select(Project).where(Project.facility_id == facility_id)
+    if not include_private:
+        query = query.where(Project.is_public.is_(True))
+    return list(session.scalars(query.order_by(Project.created_at.desc(), Project.id.desc())))
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,12 @@
 import json
 
 from flask import Blueprint, Response, render_template, url_for
+from sqlalchemy import func, select
 
 from tracker.accounts.access import can_see_private, current_user
 from tracker.assets import vendor_url
 from tracker.db import get_session
+from tracker.facilities.queries import facility_collection, facility_or_404
 from tracker.maps.city_map import build_project_map, render_parts
 from tracker.maps.page_data import city_map_parts, static_url
 from tracker.projects.audit import audit_rows
@@ -16,7 +18,9 @@ from tracker.projects.queries import (
     feature_collection,
     project_feature,
     project_or_404,
+    projects_at_facility,
 )
+from tracker.vocab import designation_label
 
 bp = Blueprint("web", __name__)
 
@@ -53,4 +57,29 @@ def project_page(project_id: int):
         show_internal=can_see_private(),
         # Who changed what is for admins only.
         audit_rows=audit_rows(session, project.id) if user and user.role == "admin" else [],
+    )
+
+
+@bp.get("/map/facilities.geojson")
+def map_facilities():
+    """Answer the designated shelters as the maps' layer, named in the reader's language."""
+    collection = json.loads(facility_collection(get_session()))
+    for feature in collection["features"]:
+        props = feature["properties"]
+        props["designation_labels"] = [designation_label(d) for d in props["designations"]]
+    return Response(json.dumps(collection, ensure_ascii=False), mimetype="application/geo+json")
+
+
+@bp.get("/facilities/<int:facility_id>")
+def facility_page(facility_id: int):
+    """Show a designated shelter: what it is designated for, where, and the works on it."""
+    session = get_session()
+    facility = facility_or_404(session, facility_id)
+    geometry = json.loads(session.scalar(select(func.ST_AsGeoJSON(facility.geom, 6))))
+    m = build_project_map(feature=geometry, vendor_url=vendor_url, static_url=static_url)
+    return render_template(
+        "facility.html",
+        facility=facility,
+        works=projects_at_facility(session, facility.id, include_private=can_see_private()),
+        map=render_parts(m),
     )
