@@ -32,6 +32,24 @@ def open_form(page, live_server, project) -> None:
     page.wait_for_function("!!navigator.serviceWorker.controller")
 
 
+def go_offline(page) -> None:
+    """Cut the signal and wait until the page itself can no longer reach the server.
+
+    The browser's switch reaches the page's requests a moment after it is set; a request
+    sent in between would still arrive.
+    """
+    page.context.set_offline(True)
+    page.wait_for_function(
+        "fetch('/staff/csrf.json', {cache: 'no-store'}).then(() => false, () => true)"
+    )
+
+
+def queue_offline(page) -> None:
+    """Press 記録する without signal and wait until the phone says it kept the update."""
+    page.get_by_role("button", name="記録する").click()
+    expect(page.locator("#form-message")).to_contain_text("この端末に保存しました")
+
+
 def test_an_update_queued_offline_keeps_the_phone_time_through_retries(
     live_server, page, session, client, login_as, make_user, make_project, artifacts_dir
 ):
@@ -42,11 +60,11 @@ def test_an_update_queued_offline_keeps_the_phone_time_through_retries(
     # The phone's clock says 04:16:11 two hours ago when the person presses 記録する.
     phone_time = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0)
     page.clock.set_fixed_time(phone_time)
-    page.context.set_offline(True)
+    go_offline(page)
     page.get_by_label("設計中").check()
     page.locator("#progress").fill("10")
     page.get_by_label("メモ").fill("電波なしで測量を確認")
-    page.get_by_role("button", name="記録する").click()
+    queue_offline(page)
     outbox = page.locator("#outbox")
     expect(outbox).to_contain_text("送信待ち")
     expect(outbox).to_contain_text(f"現場での時刻 {local(phone_time)}")
@@ -128,10 +146,10 @@ def test_a_refused_queued_update_waits_apart_and_is_edited_and_resent(
 
     phone_time = (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0)
     page.clock.set_fixed_time(phone_time)
-    page.context.set_offline(True)
+    go_offline(page)
     page.locator("#progress").fill("73")
     page.get_by_label("メモ").fill("堰堤の打設 電波なし")
-    page.get_by_role("button", name="記録する").click()
+    queue_offline(page)
     expect(page.locator("#outbox")).to_contain_text("堰堤の打設 電波なし")
 
     # Meanwhile someone with signal records 74 %.
@@ -180,10 +198,10 @@ def test_a_refused_update_can_be_discarded(
     project = make_project(name="波野 舗装", status="construction", progress=50)
     sign_in(page, live_server, client, login_as, make_user("staff"))
     open_form(page, live_server, project)
-    page.context.set_offline(True)
+    go_offline(page)
     page.locator("#progress").fill("60")
     page.get_by_label("メモ").fill("取り消す更新")
-    page.get_by_role("button", name="記録する").click()
+    queue_offline(page)
     expect(page.locator("#outbox")).to_contain_text("取り消す更新")
     append_status(session, project.id, user=make_user(), status="construction", progress=70)
     session.flush()

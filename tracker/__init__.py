@@ -20,11 +20,11 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.accounts import security
     from tracker.accounts.views import bp as accounts_bp
     from tracker.api.views import bp as api_bp
+    from tracker.editing.restrictions import bp as restrictions_bp
     from tracker.editing.views import bp as editing_bp
     from tracker.indicators.views import bp as indicators_api_bp
     from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
-    from tracker.restrictions.views import bp as restrictions_bp
     from tracker.updates.api import bp as updates_api_bp
     from tracker.updates.photo_files import bp as photos_bp
     from tracker.updates.views import bp as staff_bp

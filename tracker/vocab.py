@@ -44,9 +44,42 @@ STATUS_PLAIN = {
 RESTRICTION_KINDS = {
     "closed": N_("通行止め"),
     "alternating": N_("片側交互通行"),
-    "detour": N_("迂回路"),
     "lane": N_("車線規制"),
+    "pedestrian": N_("歩行者通行止め"),
+    "heavy_vehicles": N_("大型車通行止め"),
+    "detour": N_("迂回路"),
     "other": N_("通行規制"),
+}
+
+# Which days a restriction's daily hours hold on.
+RESTRICTION_DAYS = {
+    "every_day": N_("毎日"),
+    "weekdays": N_("平日"),
+    "weekends": N_("土日祝"),
+}
+
+# Where a work's money comes from.
+FUNDING_SOURCES = {
+    "disaster_recovery": N_("災害復旧事業（国庫負担）"),
+    "social_capital_grant": N_("社会資本整備総合交付金"),
+    "city_own": N_("市単独"),
+    "other": N_("その他"),
+}
+
+# Labels of a restriction's fields, by the names its forms and history share.
+RESTRICTION_FIELD_LABELS = {
+    "kind": N_("種類"),
+    "starts_on": N_("開始日"),
+    "ends_on": N_("終了予定日"),
+    "days": N_("規制する日"),
+    "time_from": N_("時間帯（から）"),
+    "time_until": N_("時間帯（まで）"),
+    "description": N_("説明"),
+    "reason": N_("理由"),
+    "contact": N_("問い合わせ先"),
+    "section": N_("規制区間"),
+    "detour": N_("迂回路"),
+    "ended_at": N_("解除"),
 }
 
 # What a facility is designated as (GSI 指定緊急避難場所・指定避難所データ).
@@ -89,6 +122,12 @@ FIELD_LABELS = {
     "plan_items": N_("計画項目"),
     "indicators": N_("成果指標"),
     "facility_id": N_("施設（指定避難所）"),
+    "planned_cost": N_("事業費"),
+    "contract_amount": N_("契約額"),
+    "contractor": N_("施工業者"),
+    "spent_amount": N_("執行額"),
+    "funding": N_("財源"),
+    "responsible_section": N_("担当係"),
 }
 
 
@@ -114,6 +153,21 @@ def status_plain(status: str) -> str:
 def restriction_label(kind: str) -> str:
     """Name a kind of traffic restriction in the reader's language."""
     return _label(RESTRICTION_KINDS, kind)
+
+
+def funding_label(code: str) -> str:
+    """Name a funding source in the reader's language."""
+    return _label(FUNDING_SOURCES, code)
+
+
+def restriction_days_label(code: str) -> str:
+    """Name the days a restriction holds on, in the reader's language."""
+    return _label(RESTRICTION_DAYS, code)
+
+
+def restriction_field_label(field: str) -> str:
+    """Name a restriction's field in the reader's language."""
+    return _label(RESTRICTION_FIELD_LABELS, field)
 
 
 def designation_label(code: str) -> str:
@@ -147,6 +201,10 @@ def field_value(field: str, value) -> str:
         return gettext("形状（%(type)s）", type=value.get("type", ""))
     if field == "facility_id":
         return gettext("施設 %(id)s", id=value)
+    if field in ("planned_cost", "contract_amount", "spent_amount"):
+        return gettext("%(amount)s円", amount=f"{value:,}")
+    if field == "funding":
+        return funding_label(value)
     if isinstance(value, list):
         return "、".join(value)
     return str(value)
@@ -180,6 +238,8 @@ def init_app(app: Flask) -> None:
         status_label,
         status_plain,
         restriction_label,
+        restriction_days_label,
+        funding_label,
         designation_label,
         hazard_label,
         field_label,

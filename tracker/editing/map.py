@@ -79,3 +79,74 @@ def build_editor_map(
         js=[("aso_project_editor", editor_js_url)],
     ).add_to(m)
     return m
+
+
+# Restrictions are lines: the closed or narrowed section, and the way round.
+LINE_DRAW_OPTIONS = {
+    "polyline": {"shapeOptions": {"color": "#d7191c", "weight": 6}},
+    "polygon": False,
+    "marker": False,
+    "rectangle": False,
+    "circle": False,
+    "circlemarker": False,
+}
+
+
+class _RestrictionEditor(JSCSSMixin):
+    # One call into restriction_editor.js, which keeps the two lines and their text boxes
+    # in step and tells which one is being drawn.
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        AsoRestrictionEditor.attach({{ this._parent.get_name() }},
+            drawnItems_{{ this.draw.get_name() }}, {{ this.options_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, draw: Draw, options: dict, js: list):
+        super().__init__()
+        self._name = "AsoRestrictionEditor"
+        self.draw = draw
+        self.options_js = script_json(options)
+        self.default_js = js
+
+
+def build_restriction_map(
+    *,
+    boundary: dict,
+    project_geometry: dict,
+    section: dict | None,
+    detour: dict | None,
+    vendor_url: UrlFor,
+    static_url: UrlFor,
+    editor_js_url: str,
+) -> folium.Map:
+    """Build the restriction form's map: the work, and the section and detour to draw."""
+    m = base_map("aso-map--editor", vendor_url, static_url)
+    add_base_layers(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    # The editor fits the view to the work and its lines, not to the whole city.
+    Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM, fit=False).add_to(m)
+    draw = Draw(
+        position="topleft",
+        show_geometry_on_click=False,
+        draw_options=LINE_DRAW_OPTIONS,
+        edit_options={"poly": False},
+    )
+    draw.default_js = [("leaflet_draw_js", vendor_url("leaflet-draw/dist/leaflet.draw.js"))]
+    draw.default_css = [("leaflet_draw_css", vendor_url("leaflet-draw/dist/leaflet.draw.css"))]
+    draw.add_to(m)
+    _RestrictionEditor(
+        draw,
+        {
+            "section": "section",
+            "detour": "detour",
+            "target": "draw-target",
+            "project": project_geometry,
+            "sectionGeometry": section,
+            "detourGeometry": detour,
+        },
+        js=[("aso_restriction_editor", editor_js_url)],
+    ).add_to(m)
+    return m

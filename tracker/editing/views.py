@@ -68,6 +68,7 @@ def new_project():
                 indicator_codes=form.indicators.data or [],
                 facility_id=int(form.facility_id.data) if form.facility_id.data else None,
                 user=current_user(),
+                **form.register(),
             )
         except BadInput as exc:
             problem = exc
@@ -135,6 +136,7 @@ def _load(form: ProjectForm, project: Project, values: dict) -> None:
     form.plan_items.data = values["plan_items"]
     form.indicators.data = values["indicators"]
     form.facility_id.data = str(project.facility_id or "")
+    form.load_register(project)
     form.version.data = str(project.version)
     form.loaded.data = json.dumps(values, ensure_ascii=False)
 
@@ -145,17 +147,21 @@ def _conflicts(form: ProjectForm, current: dict) -> list[dict]:
         loaded = json.loads(form.loaded.data or "{}")
     except ValueError:
         loaded = {}
-    yours = {name: form[name].data for name in ("name", "kind", "planned_start", "planned_end")} | {
-        "actual_start": form.actual_start.data,
-        "actual_end": form.actual_end.data,
-        "department": form.department.data,
-        "public": bool(form.public.data),
-        "description": form.description.data or "",
-        "plan_items": sorted(form.plan_items.data or []),
-        "indicators": sorted(form.indicators.data or []),
-        "facility_id": int(form.facility_id.data) if form.facility_id.data else None,
-        "geometry": None,
-    }
+    yours = (
+        {name: form[name].data for name in ("name", "kind", "planned_start", "planned_end")}
+        | {
+            "actual_start": form.actual_start.data,
+            "actual_end": form.actual_end.data,
+            "department": form.department.data,
+            "public": bool(form.public.data),
+            "description": form.description.data or "",
+            "plan_items": sorted(form.plan_items.data or []),
+            "indicators": sorted(form.indicators.data or []),
+            "facility_id": int(form.facility_id.data) if form.facility_id.data else None,
+            "geometry": None,
+        }
+        | form.register()
+    )
     rows = []
     for field in AUDITED_FIELDS:
         if field in loaded and loaded[field] == current[field]:

@@ -43,6 +43,11 @@ PROJECT_STYLE = {
     "fillColor": "#0072b2",
     "fillOpacity": 0.35,
 }
+# As map_overlays.js draws them on the city maps: a restriction's section in red dashes
+# over a dark casing, its detour in green dots, unlike any work's line.
+SECTION_CASING_STYLE = {"color": "#4d0010", "weight": 11, "opacity": 0.9}
+SECTION_STYLE = {"color": "#d7191c", "weight": 7, "opacity": 1, "dashArray": "12 8"}
+DETOUR_STYLE = {"color": "#00796b", "weight": 5, "opacity": 0.95, "dashArray": "2 8"}
 
 
 def _default_static_url(path: str) -> str:
@@ -117,13 +122,25 @@ class _Overlays(JSCSSMixin):
 class Shapes(MacroElement):
     """Fixed GeoJSON geometries drawn with one style; the view is fitted to them."""
 
-    def __init__(self, geojson: dict, style: dict, *, max_zoom: int, attribution: str = ""):
+    def __init__(
+        self,
+        geojson: dict,
+        style: dict,
+        *,
+        max_zoom: int,
+        attribution: str = "",
+        fit: bool = True,
+        css_class: str = "",
+    ):
         super().__init__()
         self._name = "Shapes"
         self.geometries = _geometries(geojson)
         # Not interactive: clicks go through to the project layers beneath.
         self.options = {"style": style, "interactive": False, "attribution": attribution}
+        if css_class:
+            self.options["className"] = css_class
         self.max_zoom = max_zoom
+        self.fit = fit
 
     def render(self, **kwargs):
         """Add the drawing script to the page."""
@@ -135,9 +152,13 @@ class Shapes(MacroElement):
             "(function (map) {\n"
             f"  var options = L.extend({script_json(self.options)}, {{pointToLayer: {circle}}});\n"
             f"  var layer = L.geoJSON({script_json(self.geometries)}, options).addTo(map);\n"
-            "  var bounds = layer.getBounds();\n"
-            f"  if (bounds.isValid()) map.fitBounds(bounds, {{maxZoom: {int(self.max_zoom)}}});\n"
-            f"}})({self._parent.get_name()});\n"
+            + (
+                "  var bounds = layer.getBounds();\n"
+                f"  if (bounds.isValid()) map.fitBounds(bounds, {{maxZoom: {int(self.max_zoom)}}});\n"
+                if self.fit
+                else ""
+            )
+            + f"}})({self._parent.get_name()});\n"
         )
         self.get_root().script.add_child(_Text(script), name=self.get_name())
 
@@ -204,12 +225,29 @@ def build_city_map(
 
 
 def build_project_map(
-    *, feature: dict, vendor_url: UrlFor, static_url: UrlFor = _default_static_url
+    *,
+    feature: dict,
+    vendor_url: UrlFor,
+    static_url: UrlFor = _default_static_url,
+    sections: list[dict] = (),
+    detours: list[dict] = (),
 ) -> folium.Map:
-    """Build a small map of one project's geometry on the GSI standard map."""
+    """Build a small map of one project's geometry on the GSI standard map, with the
+    sections its traffic restrictions close or narrow and their detours (GeoJSON lines)."""
     m = base_map("aso-map--project", vendor_url, static_url)
     _gsi_layer(*BASE_LAYERS[0], show=True).add_to(m)
     Shapes(feature, PROJECT_STYLE, max_zoom=PROJECT_ZOOM).add_to(m)
+    if detours:
+        collection = {"type": "GeometryCollection", "geometries": list(detours)}
+        Shapes(
+            collection, DETOUR_STYLE, max_zoom=PROJECT_ZOOM, fit=False, css_class="aso-detour"
+        ).add_to(m)
+    if sections:
+        collection = {"type": "GeometryCollection", "geometries": list(sections)}
+        Shapes(collection, SECTION_CASING_STYLE, max_zoom=PROJECT_ZOOM, fit=False).add_to(m)
+        Shapes(
+            collection, SECTION_STYLE, max_zoom=PROJECT_ZOOM, fit=False, css_class="aso-section"
+        ).add_to(m)
     return m
 
 
@@ -269,6 +307,8 @@ def _geometries(geojson: dict) -> list:
     kind = geojson.get("type")
     if kind == "FeatureCollection":
         geometries = [f.get("geometry") for f in geojson.get("features") or []]
+    elif kind == "GeometryCollection":
+        geometries = list(geojson.get("geometries") or [])
     elif kind == "Feature":
         geometries = [geojson.get("geometry")]
     else:

@@ -1,6 +1,7 @@
 """What every map page needs from the app: our static URLs, the city boundary, its words."""
 
 import json
+from datetime import date
 
 from flask import abort, url_for
 from flask_babel import gettext as _
@@ -75,10 +76,15 @@ def map_labels() -> dict:
     }
 
 
-def city_map_parts(features_url: str, project_endpoint: str) -> MapParts:
+def city_map_parts(
+    features_url: str, project_endpoint: str, *, restrictions_on: date | None = None
+) -> MapParts:
     """Render the city map for a page: its projects from `features_url`, each linking to
-    `project_endpoint` (an endpoint taking project_id), with the designated shelters."""
+    `project_endpoint` (an endpoint taking project_id), with the designated shelters and
+    the traffic restrictions in force on `restrictions_on` (default today), each a layer
+    of its own."""
     project_url = url_for(project_endpoint, project_id=1)[:-1] + "{id}"
+    on = restrictions_on.isoformat() if restrictions_on else None
     m = build_city_map(
         boundary=city_boundary_geojson(),
         features_url=features_url,
@@ -90,6 +96,10 @@ def city_map_parts(features_url: str, project_endpoint: str) -> MapParts:
             "facilities": {
                 "url": url_for("web.map_facilities"),
                 "pageUrl": url_for("web.facility_page", facility_id=1)[:-1] + "{id}",
+            },
+            "restrictions": {
+                "url": url_for("web.map_restrictions", active_on=on),
+                "projectUrl": project_url,
             },
         },
     )

@@ -3,7 +3,8 @@
 import csv
 import io
 
-from tracker.vocab import KINDS, STATUSES
+from tracker.projects.register import visible_register_fields
+from tracker.vocab import FIELD_LABELS, FUNDING_SOURCES, KINDS, STATUSES
 
 BOM = "\ufeff"
 HEADERS = [
@@ -21,11 +22,32 @@ def _cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def projects_csv(rows) -> bytes:
-    """Return the rows as CSV bytes with a BOM and Japanese headers."""
+# Amounts are whole yen, written as plain numbers so that a spreadsheet can sum them.
+REGISTER_HEADERS = {
+    "planned_cost": "事業費（円）",
+    "contract_amount": "契約額（円）",
+    "spent_amount": "執行額（円）",
+}
+
+
+def _register_cell(field: str, value):
+    if value is None:
+        return ""
+    if field == "funding":
+        return FUNDING_SOURCES.get(value, value)
+    return _cell(value)
+
+
+def projects_csv(rows, *, internal: bool = False) -> bytes:
+    """Return the rows as CSV bytes with a BOM and Japanese headers.
+
+    The works-register columns follow; `internal` (staff and viewers) adds those only
+    they read.
+    """
+    register = visible_register_fields(internal=internal)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADERS)
+    writer.writerow(HEADERS + [REGISTER_HEADERS.get(f, FIELD_LABELS[f]) for f in register])
     for r in rows:
         writer.writerow(
             [
@@ -44,6 +66,7 @@ def projects_csv(rows) -> bytes:
                 r.indicators,
                 "公開" if r.is_public else "職員のみ",
                 "サンプル" if r.is_sample else "",
+                *(_register_cell(field, getattr(r, field)) for field in register),
             ]
         )
     return (BOM + out.getvalue()).encode("utf-8")

@@ -13,7 +13,8 @@ from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project, project_indicators, project_plan_items
 from tracker.projects.queries import ProjectFilter, end_of_day, filtered_projects, linked_codes
-from tracker.vocab import STATUSES
+from tracker.projects.register import AMOUNT_FIELDS, REGISTER_FIELDS
+from tracker.vocab import KINDS, STATUSES
 
 POLICY1_MEASURES = ("p1.m1", "p1.m2")
 LIST_LIMIT = 300
@@ -38,7 +39,11 @@ def filter_plan_items(session: Session) -> list[PlanItem]:
 
 
 def project_rows(session: Session, filt: ProjectFilter, *, limit: int | None = LIST_LIMIT):
-    """Return the filtered projects as rows for the list and the CSV, ordered by id."""
+    """Return the filtered projects as rows for the list and the CSV, ordered by id.
+
+    Each row has every works-register field; readers of public projects only are shown
+    the public ones (register.visible_register_fields).
+    """
     p = filtered_projects(filt).subquery("p")
     query = select(
         p.c.id,
@@ -62,10 +67,61 @@ def project_rows(session: Session, filt: ProjectFilter, *, limit: int | None = L
         case(
             (func.ST_Dimension(p.c.geom) == 1, func.ST_Length(func.geography(p.c.geom))),
         ).label("length_m"),
+        *(p.c[name] for name in REGISTER_FIELDS),
     ).order_by(p.c.id)
     if limit is not None:
         query = query.limit(limit)
     return session.execute(query).all()
+
+
+@dataclass
+class CostTotal:
+    """The works of one group and what they cost: planned, contracted and spent, in yen."""
+
+    key: str
+    label: str
+    count: int
+    planned_cost: int
+    contract_amount: int
+    spent_amount: int
+    # How many of the works have a planned cost at all.
+    costed: int
+
+
+def cost_totals(session: Session, filt: ProjectFilter) -> dict[str, list[CostTotal] | CostTotal]:
+    """Sum the filtered projects' amounts: in all, by status, by kind and by plan item.
+
+    A work linked to several plan items counts under each; the overall total counts it once.
+    """
+    p = filtered_projects(filt).subquery("p")
+    sums = [
+        func.count(p.c.id),
+        *(func.coalesce(func.sum(p.c[name]), 0) for name in AMOUNT_FIELDS),
+        func.count(p.c.planned_cost),
+    ]
+
+    def grouped(query) -> list[CostTotal]:
+        # Each query selects (key, label); the sums follow.
+        rows = session.execute(query.add_columns(*sums))
+        return [CostTotal(str(row[0]), str(row[1]), *row[2:]) for row in rows]
+
+    overall = session.execute(select(*sums)).one()
+    by_status = {t.key: t for t in grouped(select(p.c.status, p.c.status).group_by(p.c.status))}
+    by_kind = {t.key: t for t in grouped(select(p.c.kind, p.c.kind).group_by(p.c.kind))}
+    by_item = grouped(
+        select(PlanItem.code, PlanItem.name)
+        .select_from(p)
+        .join(project_plan_items, project_plan_items.c.project_id == p.c.id)
+        .join(PlanItem, PlanItem.id == project_plan_items.c.plan_item_id)
+        .group_by(PlanItem.code, PlanItem.name)
+        .order_by(PlanItem.code)
+    )
+    return {
+        "total": CostTotal("total", "", *overall),
+        "by_status": [by_status[s] for s in STATUSES if s in by_status],
+        "by_kind": [by_kind[k] for k in KINDS if k in by_kind],
+        "by_plan_item": by_item,
+    }
 
 
 @dataclass

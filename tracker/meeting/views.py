@@ -62,7 +62,9 @@ def meeting_map():
     counts = status_counts(session, filt)
     return render_template(
         "meeting/map.html",
-        map=city_map_parts(features_url, "web.project_page"),
+        costs=queries.cost_totals(session, filt),
+        internal=filt.include_private,
+        map=city_map_parts(features_url, "web.project_page", restrictions_on=filt.as_of),
         filt=filt,
         query=query,
         counts=counts,
@@ -90,8 +92,9 @@ def features():
 @bp.get("/projects.csv")
 def projects_csv_export():
     """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers)."""
-    rows = queries.project_rows(get_session(), _filter(), limit=None)
-    response = Response(projects_csv(rows), mimetype="text/csv")
+    filt = _filter()
+    rows = queries.project_rows(get_session(), filt, limit=None)
+    response = Response(projects_csv(rows, internal=filt.include_private), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = _attachment("csv")
     return response

@@ -32,6 +32,7 @@ from tracker.near.queries import (
     parse_radius,
 )
 from tracker.projects.queries import Circle
+from tracker.restrictions.wording import hours_label
 
 bp = Blueprint("near", __name__)
 
@@ -138,6 +139,7 @@ def near_page():
         shelters=shelters,
         error=error,
         w=wording,
+        hours_label=hours_label,
         today=today_jst(),
         map_config=_map_config(choice, results, shelters, lang),
         vendor_url=vendor_url,
@@ -179,6 +181,13 @@ def _map_config(choice: Choice, results: list, shelters: list, lang: str) -> dic
             for lat, lon in [_closest(f["geometry"], circle)]
         ],
         "shelters": [{"name": s.name, "lat": s.lat, "lon": s.lon} for s in shelters],
+        # Closed or narrowed sections and their detours, drawn as on the city map.
+        "restrictions": [
+            {"section": r["section"], "detour": r["detour"]}
+            for f in results
+            for r in f["properties"]["restrictions"]
+            if r["section"] or r["detour"]
+        ],
         "text": {
             "here": _("選んだ場所"),
             "shelter": _("避難所"),

@@ -19,6 +19,7 @@ from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change
 from tracker.projects.history import REGISTERED_NOTE, append_status, check_progress, check_state
 from tracker.projects.models import Project
+from tracker.projects.register import REGISTER_FIELDS, check_register
 from tracker.vocab import DATE_FIELDS, KINDS, STATUSES
 
 # The fields an edit may change, by the names the API uses. Status and progress are not
@@ -37,6 +38,7 @@ EDITABLE_FIELDS = (
     "plan_items",
     "indicators",
     "facility_id",
+    *REGISTER_FIELDS,
 )
 # Every field the audit trail records (also what an edit form shows).
 AUDITED_FIELDS = (*EDITABLE_FIELDS[:2], "status", "progress", *EDITABLE_FIELDS[2:])
@@ -101,8 +103,16 @@ def create_project(
     indicator_codes=(),
     created_at: datetime | None = None,
     user: User | None = None,
+    **register: Any,
 ) -> Project:
-    """Create a project after checking its fields and geometry, with its first history entry."""
+    """Create a project after checking its fields and geometry, with its first history entry.
+
+    `register` takes the works-register fields (register.REGISTER_FIELDS) by name.
+    """
+    unknown = [f for f in register if f not in REGISTER_FIELDS]
+    if unknown:
+        raise BadInput(f"{unknown[0]}: not a field of a project")
+    register = check_register(register)
     name = _check_name(name)
     if status not in STATUSES:
         raise BadInput(f"status: unknown status {status!r}")
@@ -140,6 +150,7 @@ def create_project(
         geom=from_shape(geometry, srid=4326),
         plan_items=find_plan_items(session, plan_item_codes),
         indicators=find_indicators(session, indicator_codes),
+        **register,
     )
     if created_at is not None:
         project.created_at = created_at
@@ -216,6 +227,7 @@ def update_project(
         raise BadInput(f"kind: unknown kind {new['kind']!r}")
     if new["facility_id"] != old["facility_id"]:
         check_facility(session, new["facility_id"])
+    new.update(check_register({field: new[field] for field in REGISTER_FIELDS}))
     if not isinstance(new["geometry"], BaseGeometry):
         raise BadInput("geometry: not a geometry")
     new["geometry"] = flat_geometry(new["geometry"])
@@ -236,7 +248,15 @@ def update_project(
     if not diff:
         return project
 
-    for field in ("name", "kind", "department", "description", "facility_id", *DATE_FIELDS):
+    for field in (
+        "name",
+        "kind",
+        "department",
+        "description",
+        "facility_id",
+        *DATE_FIELDS,
+        *REGISTER_FIELDS,
+    ):
         if field in diff:
             setattr(project, field, new[field])
     if "public" in diff:
@@ -272,6 +292,8 @@ def project_values(project: Project, *, geometry_as_shape: bool = False) -> dict
         "indicators": sorted(item.code for item in project.indicators),
         "facility_id": project.facility_id,
     }
+    for field in REGISTER_FIELDS:
+        values[field] = getattr(project, field)
     for field in DATE_FIELDS:
         value = getattr(project, field)
         values[field] = value if geometry_as_shape else _jsonable(value)

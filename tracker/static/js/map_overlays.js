@@ -26,9 +26,10 @@
   // Restrictions: red and white dashes over a dark casing, unlike any work's line; the
   // detour a dashed blue-green line, so that the two are told apart without colour too.
   var SECTION_CASING = { color: "#4d0010", weight: 11, opacity: 0.9 };
-  var SECTION = { color: "#d7191c", weight: 7, opacity: 1, dashArray: "12 8", lineCap: "butt" };
+  var SECTION = { color: "#d7191c", weight: 7, opacity: 1, dashArray: "12 8", lineCap: "butt", className: "aso-restriction" };
   var SECTION_GAP = { color: "#ffffff", weight: 7, opacity: 1, dashArray: "8 12", dashOffset: "12", lineCap: "butt" };
-  var DETOUR = { color: "#00796b", weight: 5, opacity: 0.95, dashArray: "2 8", lineCap: "round" };
+  var POINT = { radius: 10, color: "#d7191c", weight: 4, fillColor: "#ffffff", fillOpacity: 0.9, className: "aso-restriction" };
+  var DETOUR = { color: "#00796b", weight: 5, opacity: 0.95, dashArray: "2 8", lineCap: "round", className: "aso-detour" };
 
   function el(tag, className, parent) {
     var node = document.createElement(tag);
@@ -130,6 +131,14 @@
         }
         if (!feature.geometry) return;
         count += 1;
+        if (!props.section_drawn) {
+          // No section of its own: a red ring where its work is.
+          L.geoJSON(feature.geometry, {
+            pointToLayer: function (f, latlng) { return L.circleMarker(latlng, POINT); },
+            style: function () { return SECTION; }
+          }).bindPopup(popup).addTo(group);
+          return;
+        }
         L.geoJSON(feature.geometry, { style: function () { return SECTION_CASING; }, interactive: false }).addTo(group);
         L.geoJSON(feature.geometry, { style: function () { return SECTION; } }).bindPopup(popup).addTo(group);
         L.geoJSON(feature.geometry, { style: function () { return SECTION_GAP; }, interactive: false }).addTo(group);
@@ -139,12 +148,33 @@
     });
   }
 
+  // Two more rows in the works' legend (project_layers.js), when the map has one.
+  function addToLegend(map, options) {
+    var details = map.getContainer().querySelector(".aso-legend details");
+    if (!details) return;
+    var list = el("ul", "aso-legend__overlays", details);
+    if (options.restrictions) {
+      var r = el("li", null, list);
+      el("span", "aso-legend__line aso-legend__line--restriction", r);
+      el("span", null, r).textContent = TEXT.restrictions;
+      var d = el("li", null, list);
+      el("span", "aso-legend__line aso-legend__line--detour", d);
+      el("span", null, d).textContent = TEXT.detour;
+    }
+    if (options.facilities) {
+      var f = el("li", null, list);
+      el("span", "aso-facility-pin aso-legend__pin", f).textContent = TEXT.glyph || "避";
+      el("span", null, f).textContent = TEXT.facilities;
+    }
+  }
+
   function addTo(map, options) {
     L.extend(TEXT, (options.labels || {}));
     var control = options.layerControl || L.control.layers(null, null, { collapsed: true }).addTo(map);
     var pending = [];
     if (options.restrictions) pending.push(restrictionLayer(map, options.restrictions, control));
     if (options.facilities) pending.push(facilityLayer(map, options.facilities, control));
+    addToLegend(map, options);
     return Promise.all(pending).then(function () {
       window.asoOverlaysReady = true;
     }, function (error) {
