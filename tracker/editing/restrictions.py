@@ -112,6 +112,7 @@ def _render(project, *, restriction=None, error=None, stale=None, status=200):
         vendor_url=vendor_url,
         static_url=static_url,
         editor_js_url=url_for("editing.static", filename="restriction_editor.js"),
+        project_editor_js_url=url_for("editing.static", filename="project_editor.js"),
     )
     html = render_template(
         "near/restrictions.html",

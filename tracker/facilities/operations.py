@@ -135,15 +135,18 @@ def _apply(facility: Facility, record: FacilityRecord) -> None:
 
 def _values(facility: Facility) -> dict:
     point = to_shape(facility.geom)
-    return {
-        "name": facility.name,
-        "address": facility.address,
-        "designations": list(facility.designations),
-        "hazards": None if facility.hazards is None else list(facility.hazards),
-        "capacity": facility.capacity,
-        "position_note": facility.position_note,
-        "position": [point.x, point.y],
-    }
+    stored = FacilityRecord(
+        gsi_common_id=facility.gsi_common_id,
+        name=facility.name,
+        address=facility.address,
+        lon=point.x,
+        lat=point.y,
+        designations=tuple(facility.designations),
+        hazards=None if facility.hazards is None else tuple(facility.hazards),
+        capacity=facility.capacity,
+        position_note=facility.position_note,
+    )
+    return stored.values()
 
 
 def _same(field: str, old, new) -> bool:

@@ -41,13 +41,9 @@ def _line(column):
     return cast(func.ST_AsGeoJSON(column, COORDINATE_DECIMALS), JSON)
 
 
-def restriction_properties(r, p) -> list:
-    """Return (name, value, ...) pairs of a restriction's public properties."""
+def _what_and_when(r) -> list:
+    """Return (name, value, ...) pairs of what a restriction is, when, why and whom to ask."""
     return [
-        "id", r.id,
-        "project_id", r.project_id,
-        "project_name", p.name,
-        "sample", p.is_sample,
         "kind", r.kind,
         "starts_on", r.starts_on,
         "ends_on", r.ends_on,
@@ -57,6 +53,17 @@ def restriction_properties(r, p) -> list:
         "description", r.description,
         "reason", r.reason,
         "contact", r.contact,
+    ]  # fmt: skip
+
+
+def restriction_properties(r, p) -> list:
+    """Return (name, value, ...) pairs of a restriction's public properties."""
+    return [
+        "id", r.id,
+        "project_id", r.project_id,
+        "project_name", p.name,
+        "sample", p.is_sample,
+        *_what_and_when(r),
         # False: no section of its own; the geometry is its project's.
         "section_drawn", r.geom.is_not(None),
         "detour", _line(r.detour_geom),
@@ -121,15 +128,7 @@ def coming_restrictions_json(project_id, today: date):
     r = TrafficRestriction
     entry = func.json_build_object(
         "id", r.id,
-        "kind", r.kind,
-        "starts_on", r.starts_on,
-        "ends_on", r.ends_on,
-        "days", r.days,
-        "time_from", _time(r.time_from),
-        "time_until", _time(r.time_until),
-        "description", r.description,
-        "reason", r.reason,
-        "contact", r.contact,
+        *_what_and_when(r),
         "section", _line(r.geom),
         "detour", _line(r.detour_geom),
         "in_force", r.starts_on <= today,

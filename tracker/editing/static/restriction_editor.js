@@ -1,6 +1,7 @@
 /* Keeps the restriction form's drawing map and its two line boxes (the closed or narrowed
  * section, and the detour) in step. Called once per page by the map's script:
- * AsoRestrictionEditor.attach(map, drawnItems, options). */
+ * AsoRestrictionEditor.attach(map, drawnItems, options). Reads pasted GeoJSON as the
+ * project form does (project_editor.js, loaded before it). */
 (function () {
   "use strict";
 
@@ -9,17 +10,6 @@
     section: { color: "#d7191c", weight: 6, opacity: 1, dashArray: "12 8" },
     detour: { color: "#00796b", weight: 5, opacity: 0.95, dashArray: "2 8" }
   };
-
-  function parseGeoJSON(text) {
-    var value = text.trim();
-    if (value.charAt(0) !== "{") return null; // WKT is checked by the server on saving
-    try {
-      var data = JSON.parse(value);
-      return data && data.type === "Feature" ? data.geometry : data;
-    } catch (e) {
-      return null;
-    }
-  }
 
   function attach(map, drawnItems, options) {
     var boxes = { section: document.getElementById(options.section), detour: document.getElementById(options.detour) };
@@ -94,7 +84,7 @@
     Object.keys(boxes).forEach(function (which) {
       boxes[which].addEventListener("change", function () {
         layersOf(which).forEach(function (layer) { drawnItems.removeLayer(layer); });
-        add(parseGeoJSON(boxes[which].value), which);
+        add(window.AsoEditor.parseGeoJSON(boxes[which].value), which);
         fit();
       });
       var clear = document.getElementById(which + "-clear");

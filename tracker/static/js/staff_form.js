@@ -81,10 +81,7 @@
     }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
   });
 
-  function localTime(iso) {
-    // Swedish order is ISO-like (2026-11-29 09:05), the format the server writes.
-    return new Date(iso).toLocaleString("sv-SE", { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
-  }
+  var localTime = window.AsoOutbox.localTime;
 
   // As the server's history says it: the status when it changed, else the progress.
   function changeText(update) {

@@ -241,12 +241,14 @@
     return item.form_url || (text.formUrl || "").replace("{id}", encodeURIComponent(String(item.project_id)));
   }
 
+  // A time as the server writes it, in Japan: Swedish order is ISO-like (2026-11-29 09:05).
+  function localTime(iso) {
+    return new Date(iso).toLocaleString("sv-SE", { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  }
+
   function observedText(item, text) {
     var at = item.fields && item.fields.observed_at;
-    if (!at) return "";
-    var d = new Date(at);
-    var local = d.toLocaleString("sv-SE", { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
-    return (text.observed || "{at}").replace("{at}", local);
+    return at ? (text.observed || "{at}").replace("{at}", localTime(at)) : "";
   }
 
   function itemLine(item, text) {
@@ -340,6 +342,7 @@
     list: list,
     get: get,
     remove: remove,
+    localTime: localTime,
     onChange: function (fn) { listeners.push(fn); }
   };
 
