@@ -198,8 +198,14 @@ def test_plan_totals_equal_the_sum_of_the_filtered_projects(
     assert "2.1億円" in everything
     by_status = re.search(r'<tr data-group="construction">(.*?)</tr>', everything, re.S).group(1)
     assert 'data-yen="8000000"' in by_status
-    by_item = re.search(r'<tr data-group="p1.m2.i1">(.*?)</tr>', everything, re.S).group(1)
+    # By kind and by plan item: on the breakdown page, for the same filter.
+    breakdown = client.get("/plan/costs").text
+    assert totals(breakdown) == totals(everything)
+    by_kind = re.search(r'<tr data-group="bridge">(.*?)</tr>', breakdown, re.S).group(1)
+    assert 'data-yen="60000000"' in by_kind
+    by_item = re.search(r'<tr data-group="p1.m2.i1">(.*?)</tr>', breakdown, re.S).group(1)
     assert 'data-yen="60000000"' in by_item  # both bridges
+    assert "/plan/costs" in everything
 
     login_as(make_user("viewer"))
     internal = totals(client.get("/plan?kind=bridge").text)

@@ -1,6 +1,6 @@
 """Reads for the meeting pages, all computed in SQL from the shared project filter."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from sqlalchemy import and_, case, func, literal, literal_column, or_, select
@@ -87,11 +87,36 @@ class CostTotal:
     # How many of the works have a planned cost at all.
     costed: int
 
+    SUMS = ("count", "planned_cost", "contract_amount", "spent_amount", "costed")
 
-def cost_totals(session: Session, filt: ProjectFilter) -> dict[str, list[CostTotal] | CostTotal]:
-    """Sum the filtered projects' amounts: in all, by status, by kind and by plan item.
 
-    A work linked to several plan items counts under each; the overall total counts it once.
+@dataclass
+class CostTotals:
+    """The filtered works' sums: in all, and by whichever groups were asked for."""
+
+    total: CostTotal
+    by_status: list[CostTotal]
+    by_kind: list[CostTotal] = field(default_factory=list)
+    by_plan_item: list[CostTotal] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Return how many works are in each status, every status present."""
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update({row.key: row.count for row in self.by_status})
+        return counts
+
+
+COST_GROUPS = ("status", "kind", "plan_item")
+
+
+def cost_totals(
+    session: Session, filt: ProjectFilter, *, by: tuple[str, ...] = ("status",)
+) -> CostTotals:
+    """Sum the filtered projects' amounts in all and by status, and by kind and plan item
+    when `by` names them.
+
+    The total adds up the statuses, so the list, the counts and the sums need one pass.
+    A work linked to several plan items counts under each; the total counts it once.
     """
     p = filtered_projects(filt).subquery("p")
     sums = [
@@ -102,26 +127,27 @@ def cost_totals(session: Session, filt: ProjectFilter) -> dict[str, list[CostTot
 
     def grouped(query) -> list[CostTotal]:
         # Each query selects (key, label); the sums follow.
-        rows = session.execute(query.add_columns(*sums))
-        return [CostTotal(str(row[0]), str(row[1]), *row[2:]) for row in rows]
+        return [CostTotal(str(row[0]), str(row[1]), *row[2:]) for row in session.execute(query)]
 
-    overall = session.execute(select(*sums)).one()
-    by_status = {t.key: t for t in grouped(select(p.c.status, p.c.status).group_by(p.c.status))}
-    by_kind = {t.key: t for t in grouped(select(p.c.kind, p.c.kind).group_by(p.c.kind))}
-    by_item = grouped(
-        select(PlanItem.code, PlanItem.name)
-        .select_from(p)
-        .join(project_plan_items, project_plan_items.c.project_id == p.c.id)
-        .join(PlanItem, PlanItem.id == project_plan_items.c.plan_item_id)
-        .group_by(PlanItem.code, PlanItem.name)
-        .order_by(PlanItem.code)
-    )
-    return {
-        "total": CostTotal("total", "", *overall),
-        "by_status": [by_status[s] for s in STATUSES if s in by_status],
-        "by_kind": [by_kind[k] for k in KINDS if k in by_kind],
-        "by_plan_item": by_item,
+    by_status = {
+        t.key: t for t in grouped(select(p.c.status, p.c.status, *sums).group_by(p.c.status))
     }
+    statuses = [by_status[s] for s in STATUSES if s in by_status]
+    total = CostTotal("total", "", *(sum(getattr(t, f) for t in statuses) for f in CostTotal.SUMS))
+    totals = CostTotals(total, statuses)
+    if "kind" in by:
+        by_kind = {t.key: t for t in grouped(select(p.c.kind, p.c.kind, *sums).group_by(p.c.kind))}
+        totals.by_kind = [by_kind[k] for k in KINDS if k in by_kind]
+    if "plan_item" in by:
+        totals.by_plan_item = grouped(
+            select(PlanItem.code, PlanItem.name, *sums)
+            .select_from(p)
+            .join(project_plan_items, project_plan_items.c.project_id == p.c.id)
+            .join(PlanItem, PlanItem.id == project_plan_items.c.plan_item_id)
+            .group_by(PlanItem.code, PlanItem.name)
+            .order_by(PlanItem.code)
+        )
+    return totals
 
 
 @dataclass

@@ -59,10 +59,12 @@ def meeting_map():
     filt = _filter()
     query = _query(filt)
     features_url = url_for("meeting.features") + ("?" + query if query else "")
-    counts = status_counts(session, filt)
+    # One pass gives the counts by status and the sums of money.
+    costs = queries.cost_totals(session, filt)
+    counts = costs.counts()
     return render_template(
         "meeting/map.html",
-        costs=queries.cost_totals(session, filt),
+        costs=costs,
         internal=filt.include_private,
         map=city_map_parts(features_url, "web.project_page", restrictions_on=filt.as_of),
         filt=filt,
@@ -76,6 +78,19 @@ def meeting_map():
         plan_items=queries.filter_plan_items(session),
         departments=queries.departments(session),
         fiscal_years=_fiscal_years(),
+    )
+
+
+@bp.get("/costs")
+def costs():
+    """Show what the filtered works cost: in all, by status, by kind and by plan item."""
+    filt = _filter()
+    return render_template(
+        "meeting/costs.html",
+        costs=queries.cost_totals(get_session(), filt, by=queries.COST_GROUPS),
+        internal=filt.include_private,
+        filt=filt,
+        query=_query(filt),
     )
 
 

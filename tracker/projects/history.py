@@ -256,11 +256,11 @@ class StaleUpdate(BadInput):
     def __init__(self, project: Project, changes: list[StateChange]):
         self.project = project
         self.changes = changes
-        said = " ".join(change.sentence() for change in changes[-3:])
+        said = _("、").join(change.sentence() for change in changes[-3:])
         super().__init__(
             "base_version: "
             + _(
-                "この画面を開いた後に更新がありました。%(changes)s 今の状況を確かめて、もう一度記録してください",
+                "この画面を開いた後に更新がありました（%(changes)s）。今の状況を確かめて、もう一度記録してください",
                 changes=said,
             )
         )
