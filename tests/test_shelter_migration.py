@@ -1,4 +1,4 @@
-"""From the schema before shelters were facilities (revision 0007), holding the 38 GSI
+"""From the schema before shelters were facilities (revision ops1), holding the 38 GSI
 shelters as the old loader made them (completed 'shelter' projects), to facilities that
 no count of works includes; and back down and up again."""
 
@@ -17,7 +17,7 @@ from tracker.dbadmin import recreate_database
 from tracker.loaders import load_city, load_facilities, load_plan_catalogue
 
 GEODATA = ROOT / "geodata"
-PREVIOUS_HEAD = "0007"
+PREVIOUS_HEAD = "ops1"
 LOADED_AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 PORTAL_SENTENCE = "。位置は県の防災情報ポータルと一致しないため現地確認が必要。"
 
@@ -59,7 +59,7 @@ def shelter_rows() -> list[dict]:
 
 
 def fill_previous_schema(conn) -> dict:
-    """Write what the old loader and some staff work left in the 0007 schema."""
+    """Write what the old loader and some staff work left in the ops1 schema."""
     ids = {}
     for row in shelter_rows():
         description = "指定避難所（出典：国土地理院（指定緊急避難場所・指定避難所データ））"
@@ -174,7 +174,7 @@ def fill_previous_schema(conn) -> dict:
 
 @pytest.fixture(scope="module")
 def migrated(database_url):
-    """A database at revision 0007 with the old shelter rows, then migrated to the head."""
+    """A database at revision ops1 with the old shelter rows, then migrated to the head."""
     base, _, name = database_url.rpartition("/")
     url = f"{base}/{name}_shelters"
     recreate_database(url)

@@ -1,6 +1,7 @@
 """Error responses: JSON under /api, pages elsewhere."""
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
 
@@ -20,6 +21,9 @@ def wants_json() -> bool:
 
 
 def _http_error(error: HTTPException):
+    if request_ctx.url_adapter is None:
+        # A Host not in TRUSTED_HOSTS: no URL can be built, so no page can be rendered.
+        return Response(f"{error.code} {error.name}\n", error.code, mimetype="text/plain")
     if wants_json():
         return jsonify(error=error.description), error.code
     return render_template("error.html", error=error), error.code

@@ -12,13 +12,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
+from tracker.limits import NESTING_MAX, VERTICES_MAX, nesting_depth
 from tracker.vocab import KINDS, LINE_KINDS, N_, kind_label
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
 BOUNDARY_TOLERANCE_M = 500
 CITY_CODE = "43214"
 
-# Shapes that are not of a project, by the subject check_shape names them with.
+# Shapes that are not of a project, by the subject check_form names them with.
 SHAPE_SUBJECTS = {"restriction": N_("規制区間"), "detour": N_("迂回路")}
 LINE_TYPES = ("LineString", "MultiLineString")
 
@@ -31,7 +32,8 @@ ALLOWED_TYPES = {
 class GeometryRefused(BadInput):
     """A geometry that cannot be stored; `repaired` holds a valid shape to offer, if any.
 
-    `reason` names the refusal (missing, parse, empty, invalid, type, coordinates, outside)
+    `reason` names the refusal (missing, nesting, parse, empty, vertices, invalid, type,
+    coordinates, outside)
     and `details` its figures, so that pages can say why in the reader's language.
     """
 
@@ -53,6 +55,13 @@ def parse_geometry(value) -> BaseGeometry:
     """Read a GeoJSON geometry (dict or text) or WKT text into a shapely geometry."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise GeometryRefused("geometry is missing", reason="missing")
+    if isinstance(value, str) and nesting_depth(value) > NESTING_MAX:
+        # The JSON and WKT parsers recurse: thousands of brackets crash them, not refuse.
+        raise GeometryRefused(
+            f"geometry is nested deeper than {NESTING_MAX} levels",
+            reason="nesting",
+            details={"limit": NESTING_MAX},
+        )
     try:
         if isinstance(value, dict):
             geom = shape(value)
@@ -83,20 +92,43 @@ def flat_geometry(geometry: BaseGeometry) -> BaseGeometry:
 
 def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeometry:
     """Refuse an invalid geometry, one of the wrong type for its kind, or one outside the city."""
+    check_shape(geom, kind)
+    check_inside_city(distance_outside_city(session, geom))
+    return geom
+
+
+def check_shape(geom: BaseGeometry, kind: str) -> BaseGeometry:
+    """Refuse a project's shape: too many vertices, invalid, of the wrong type for its kind,
+    or not in lon/lat."""
     if kind not in KINDS:
         raise BadInput(f"kind: unknown kind {kind!r}")
     allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
-    return check_shape(session, geom, allowed, subject=kind)
+    return check_form(geom, allowed, subject=kind)
 
 
-def check_shape(
+def check_placed(
     session: Session, geom: BaseGeometry, allowed: tuple[str, ...], *, subject: str
 ) -> BaseGeometry:
-    """Refuse an invalid geometry, one whose type is not `allowed`, or one outside the city.
+    """Refuse a shape that `check_form` refuses or one outside the city."""
+    check_form(geom, allowed, subject=subject)
+    check_inside_city(distance_outside_city(session, geom))
+    return geom
+
+
+def check_form(geom: BaseGeometry, allowed: tuple[str, ...], *, subject: str) -> BaseGeometry:
+    """Refuse a shape with too many vertices, an invalid one, one whose type is not `allowed`,
+    or one not in lon/lat.
 
     `subject` names what the shape is of (a project kind, or "restriction", "detour",
     "facility") in a refusal, so that pages can say which shape was wrong.
     """
+    vertices = shapely.get_num_coordinates(geom)
+    if vertices > VERTICES_MAX:
+        raise GeometryRefused(
+            f"geometry has {vertices:,} vertices; at most {VERTICES_MAX:,} are kept",
+            reason="vertices",
+            details={"vertices": vertices, "limit": VERTICES_MAX},
+        )
     if not geom.is_valid:
         problem = explain_validity(geom)
         raise GeometryRefused(
@@ -117,7 +149,11 @@ def check_shape(
         raise GeometryRefused(
             "coordinates are not longitude/latitude (lon first, then lat)", reason="coordinates"
         )
-    distance = distance_outside_city(session, geom)
+    return geom
+
+
+def check_inside_city(distance: float | None) -> None:
+    """Refuse a geometry reaching farther than the tolerance outside the city boundary."""
     if distance is not None and distance > BOUNDARY_TOLERANCE_M:
         raise GeometryRefused(
             f"geometry lies {distance / 1000:.1f} km outside the Aso City boundary "
@@ -125,7 +161,6 @@ def check_shape(
             reason="outside",
             details={"distance_m": distance, "tolerance_m": BOUNDARY_TOLERANCE_M},
         )
-    return geom
 
 
 def is_lon_lat(lon: float, lat: float) -> bool:
@@ -147,18 +182,33 @@ def check_lon_lat(lon: float, lat: float, *, field: str | None = None) -> tuple[
 
 def distance_outside_city(session: Session, geom: BaseGeometry) -> float | None:
     """Return how far (metres) the geometry reaches outside the city, or None if no boundary."""
-    # The farthest vertex decides; geography gives metres on the ellipsoid.
-    row = session.execute(
-        text(
-            """
-            SELECT max(ST_Distance(geography((dp).geom), geography(b.geom)))
-            FROM city_boundaries b, ST_DumpPoints(ST_GeomFromText(:wkt, 4326)) dp
-            WHERE b.code = :code
-            """
-        ),
-        {"wkt": geom.wkt, "code": CITY_CODE},
-    ).first()
-    return None if row is None or row[0] is None else float(row[0])
+    return distances_outside_city(session, [geom])[0]
+
+
+# The farthest vertex decides; geography gives metres on the ellipsoid. Shapes the boundary
+# covers are 0 without measuring, which keeps a file of thousands of works quick.
+DISTANCES_SQL = text(
+    """
+    SELECT u.i, CASE WHEN ST_Covers(b.geom, g.geom) THEN 0 ELSE (
+               SELECT max(ST_Distance(geography((dp).geom), geography(b.geom)))
+               FROM ST_DumpPoints(g.geom) dp) END
+    FROM city_boundaries b,
+         unnest(CAST(:wkbs AS bytea[])) WITH ORDINALITY AS u(wkb, i),
+         LATERAL (SELECT ST_GeomFromWKB(u.wkb, 4326) AS geom) g
+    WHERE b.code = :code
+    """
+)
+
+
+def distances_outside_city(session: Session, geoms: list[BaseGeometry]) -> list[float | None]:
+    """Return for each geometry how far (metres) it reaches outside the city (None: no boundary)."""
+    if not geoms:
+        return []
+    rows = session.execute(
+        DISTANCES_SQL, {"wkbs": [shapely.to_wkb(g) for g in geoms], "code": CITY_CODE}
+    ).all()
+    found = {int(i): float(d) for i, d in rows}
+    return [found.get(i) for i in range(1, len(geoms) + 1)]
 
 
 def to_geojson(geom: BaseGeometry) -> dict:
@@ -166,7 +216,7 @@ def to_geojson(geom: BaseGeometry) -> dict:
     return mapping(geom)
 
 
-def refusal_text(error: GeometryRefused) -> str:
+def geometry_refusal_text(error: GeometryRefused) -> str:
     """Say in the reader's language why a geometry was refused."""
     details = error.details
     if error.reason == "missing":
@@ -196,6 +246,14 @@ def refusal_text(error: GeometryRefused) -> str:
             kind=kind_label(details.get("kind")),
             type=details.get("type"),
             expected=expected,
+        )
+    if error.reason == "nesting":
+        return _("位置・形状の入れ子が深すぎます（%(limit)d段まで）。", limit=details["limit"])
+    if error.reason == "vertices":
+        return _(
+            "頂点が多すぎます（%(vertices)d点、上限%(limit)d点）。形を簡略化してください。",
+            vertices=details["vertices"],
+            limit=details["limit"],
         )
     if error.reason == "coordinates":
         return _("座標が経度・緯度になっていません（経度、緯度の順で指定してください）。")

@@ -1,7 +1,7 @@
 """status updates keep the time on site (observed_at) beside the time they reached the server
 
 Revision ID: truth01
-Revises: 0007
+Revises: ops1
 Create Date: 2026-11-29 09:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "truth01"
-down_revision = "0007"
+down_revision = "ops1"
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ from tracker.db import get_session
 from tracker.editing.map import build_restriction_map
 from tracker.errors import BadInput
 from tracker.formatting import parse_day, today_jst
-from tracker.geometry import GeometryRefused, parse_geometry, refusal_text, to_geojson
+from tracker.geometry import GeometryRefused, geometry_refusal_text, parse_geometry, to_geojson
 from tracker.input_guards import MAX_DB_INTEGER
 from tracker.maps.city_map import render_parts
 from tracker.maps.page_data import city_boundary_geojson, static_url
@@ -68,7 +68,7 @@ def _read_form(form) -> dict:
 def _refusal(error: BadInput) -> str:
     """Say why in the reader's language, without the field's internal name."""
     if isinstance(error, GeometryRefused):
-        return refusal_text(error)
+        return geometry_refusal_text(error)
     return str(error).split(": ", 1)[-1]
 
 

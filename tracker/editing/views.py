@@ -14,7 +14,7 @@ from tracker.editing.forms import ProjectForm
 from tracker.editing.map import build_editor_map
 from tracker.errors import BadInput
 from tracker.facilities.models import Facility
-from tracker.geometry import GeometryRefused, parse_geometry, refusal_text, to_geojson
+from tracker.geometry import GeometryRefused, geometry_refusal_text, parse_geometry, to_geojson
 from tracker.input_guards import MAX_DB_INTEGER
 from tracker.maps.city_map import render_parts
 from tracker.maps.page_data import city_boundary_geojson, static_url
@@ -220,7 +220,7 @@ def _render(form, catalogue, *, project, problem=None, conflicts=None):
     repaired = None
     message = None
     if isinstance(problem, GeometryRefused):
-        message = refusal_text(problem)
+        message = geometry_refusal_text(problem)
         if problem.repaired is not None:
             repaired = to_geojson(problem.repaired)
     elif problem is not None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
 from tracker.facilities.models import Facility, FacilityChange
-from tracker.geometry import check_shape
+from tracker.geometry import check_placed
 from tracker.vocab import FACILITY_DESIGNATIONS, HAZARDS
 
 # Coordinates closer than this (degrees, about 10 cm) are the same place.
@@ -74,7 +74,7 @@ def sync_facilities(session: Session, records: list[FacilityRecord], *, source: 
         raise BadInput("facilities: the source lists none; nothing was changed")
     for record in records:
         check_record(record)
-        check_shape(session, Point(record.lon, record.lat), ("Point",), subject="facility")
+        check_placed(session, Point(record.lon, record.lat), ("Point",), subject="facility")
     stored = {f.gsi_common_id: f for f in session.scalars(select(Facility))}
     counts = {"added": 0, "changed": 0, "withdrawn": 0, "unchanged": 0}
     for record in records:

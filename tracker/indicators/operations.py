@@ -21,8 +21,9 @@ def parse_value(raw) -> Decimal:
         value = Decimal(str(raw).strip().replace(",", ""))
     except InvalidOperation:
         raise BadInput(f"value: not a number: {str(raw)[:20]}") from None
-    if not value.is_finite() or abs(value) > MAX_VALUE:
-        raise BadInput("value: must be a finite number")
+    # copy_abs() needs no arithmetic context: abs() of 1e999999999 overflows it instead.
+    if not value.is_finite() or value.copy_abs() > MAX_VALUE:
+        raise BadInput("value: must be a finite number up to 999,999,999")
     return value.quantize(Decimal("0.001"))
 
 

@@ -1,8 +1,8 @@
 """Folium maps of Aso City that load only our own, locally served scripts and styles.
 
-Projects are not folium objects: the city map hands a URL to project_layers.js,
-which fetches and draws them in the browser, so building the map costs the same
-for ten projects or ten thousand.
+Projects are not folium objects: the city map hands a vector tile URL to
+project_layers.js, which draws them in the browser from the tiles in view, so building
+and showing the map costs the same for ten projects or a hundred thousand.
 """
 
 import json
@@ -35,6 +35,8 @@ BASE_LAYERS = (
 MAX_ZOOM = 18
 PROJECT_ZOOM = 16  # a single point project is shown at this zoom
 ASO_CENTER = (32.95, 131.12)  # only used before bounds are known
+
+VECTORGRID_JS = "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"
 
 BOUNDARY_STYLE = {"color": "#222222", "weight": 2, "opacity": 0.8, "fill": False}
 PROJECT_STYLE = {
@@ -117,6 +119,25 @@ class _Overlays(JSCSSMixin):
         self._name = "AsoOverlays"
         self.options = options
         self.default_js = js
+        self.default_css = []
+
+
+class _HazardLayers(JSCSSMixin):
+    # One call into hazard_layers.js: each hazard becomes an overlay of the layer control.
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        AsoHazards.addTo({{ this._parent.get_name() }}, {{ this.options|tojavascript }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict, js: list):
+        super().__init__()
+        self._name = "AsoHazards"
+        self.options = options
+        self.default_js = js
+        self.default_css = []
 
 
 class Shapes(MacroElement):
@@ -178,19 +199,27 @@ class _Text(Element):
 def build_city_map(
     *,
     boundary: dict,
-    features_url: str,
+    tiles_url: str,
+    feature_url_template: str,
     vendor_url: UrlFor,
     project_url_template: str,
+    count: int | None = None,
     static_url: UrlFor = _default_static_url,
     labels: dict | None = None,
     overlays: dict | None = None,
+    hazard_layers: list[dict] | None = None,
 ) -> folium.Map:
-    """Build the city map: GSI base layers, the city outline, the projects and overlays.
+    """Build the city map: GSI base layers, the city outline, the projects, the overlays
+    and hazard zones.
 
-    `labels` gives the page's words: base layer names by tile set under "base_layers",
-    what project_layers.js shows ("text", "statuses", "kinds") and what map_overlays.js
-    shows ("overlays"). `overlays` names the layers drawn beside the works:
+    `tiles_url` is the projects' vector tile template ({z}/{y}/{x}), `feature_url_template`
+    the JSON of one project ({id}) that popups read, and `count` how many projects the
+    tiles hold. `labels` gives the page's words: base layer names by tile set under
+    "base_layers", what project_layers.js shows ("text", "statuses", "kinds") and what
+    map_overlays.js shows ("overlays"). `overlays` names the layers drawn beside the works:
     {"facilities": {"url", "pageUrl"}, "restrictions": {"url", "projectUrl"}}.
+    `hazard_layers` lists the hazard overlays ({hazard, label, url, attribution}), each off
+    until switched on.
     """
     labels = labels or {}
     m = base_map("aso-map--city", vendor_url, static_url)
@@ -201,16 +230,18 @@ def build_city_map(
     # Added after the control: its script refers to the control's variable.
     _ProjectLayers(
         options={
-            "url": features_url,
+            "tiles": tiles_url,
+            "feature_url": feature_url_template,
             "project_url": project_url_template,
+            "count": count,
             "layer_control": control,
             "labels": {key: labels[key] for key in ("text", "statuses", "kinds") if key in labels},
         },
         js=[
-            ("markercluster", vendor_url("leaflet.markercluster/dist/leaflet.markercluster.js")),
+            ("vectorgrid", vendor_url(VECTORGRID_JS)),
             ("aso_project_layers", static_url("js/project_layers.js")),
         ],
-        css=[("markercluster_css", vendor_url("leaflet.markercluster/dist/MarkerCluster.css"))],
+        css=[],
     ).add_to(m)
     if overlays:
         _Overlays(
@@ -220,6 +251,11 @@ def build_city_map(
                 **overlays,
             },
             js=[("aso_map_overlays", static_url("js/map_overlays.js"))],
+        ).add_to(m)
+    if hazard_layers:
+        _HazardLayers(
+            options={"layers": hazard_layers, "layer_control": control},
+            js=[("aso_hazard_layers", static_url("js/hazard_layers.js"))],
         ).add_to(m)
     return m
 

@@ -11,6 +11,8 @@ from tracker.assets import vendor_url
 from tracker.city.models import CityBoundary
 from tracker.db import get_session
 from tracker.geometry import CITY_CODE
+from tracker.hazards.codes import HAZARD_LAYER, LAYER_CREDITS, hazard_label
+from tracker.hazards.queries import loaded_hazards
 from tracker.maps.city_map import MapParts, build_city_map, render_parts
 from tracker.vocab import KINDS, STATUSES, kind_label, status_label
 
@@ -31,6 +33,19 @@ def city_boundary_geojson() -> dict:
             description="市の境界データが読み込まれていません（flask load-data を実行してください）",
         )
     return json.loads(text)
+
+
+def hazard_layers() -> list[dict]:
+    """Return the hazard overlays the maps offer: each loaded hazard with its layer's URL."""
+    return [
+        {
+            "hazard": hazard,
+            "label": hazard_label(hazard),
+            "url": url_for("web.hazard_features", hazard=hazard),
+            "attribution": LAYER_CREDITS[HAZARD_LAYER[hazard]],
+        }
+        for hazard in loaded_hazards(get_session())
+    ]
 
 
 def map_labels() -> dict:
@@ -76,18 +91,33 @@ def map_labels() -> dict:
     }
 
 
+def map_layer_urls(query: str = "") -> dict:
+    """Return the URLs a map page's project layer reads: its vector tiles and one project."""
+    tiles_url = url_for("ogc.tileset", cid="projects") + "/{z}/{y}/{x}"
+    return {
+        "tiles_url": tiles_url + (f"?{query}" if query else ""),
+        "feature_url_template": url_for("api.get_project", project_id=1)[:-1] + "{id}",
+    }
+
+
 def city_map_parts(
-    features_url: str, project_endpoint: str, *, restrictions_on: date | None = None
+    project_endpoint: str,
+    *,
+    query: str = "",
+    count: int | None = None,
+    restrictions_on: date | None = None,
 ) -> MapParts:
-    """Render the city map for a page: its projects from `features_url`, each linking to
-    `project_endpoint` (an endpoint taking project_id), with the designated shelters and
-    the traffic restrictions in force on `restrictions_on` (default today), each a layer
-    of its own."""
+    """Render the city map for a page: its projects from the vector tiles, filtered by
+    `query`, each linking to `project_endpoint` (an endpoint taking project_id); `count` says
+    how many projects the tiles hold. The designated shelters, the traffic restrictions in
+    force on `restrictions_on` (default today) and the loaded hazard layers come with it,
+    each a layer of its own."""
     project_url = url_for(project_endpoint, project_id=1)[:-1] + "{id}"
     on = restrictions_on.isoformat() if restrictions_on else None
     m = build_city_map(
         boundary=city_boundary_geojson(),
-        features_url=features_url,
+        **map_layer_urls(query),
+        count=count,
         vendor_url=vendor_url,
         project_url_template=project_url,
         static_url=static_url,
@@ -102,5 +132,6 @@ def city_map_parts(
                 "projectUrl": project_url,
             },
         },
+        hazard_layers=hazard_layers(),
     )
     return render_parts(m)

@@ -3,16 +3,12 @@
 import csv
 import io
 
-from tracker.projects.register import visible_register_fields
-from tracker.vocab import FIELD_LABELS, FUNDING_SOURCES, KINDS, STATUSES
+from tracker.hazards.codes import hazard_label
+from tracker.vocab import KINDS, STATUSES
+from tracker.worksfiles.values import FORMULA_START
+from tracker.worksfiles.writing import WKT_HEADER, export_columns, export_values, wkt_of
 
 BOM = "\ufeff"
-HEADERS = [
-    "ID", "事業名", "種別", "状況", "進捗（%）", "担当課", "予定開始", "予定終了",
-    "実績開始", "実績終了", "延長（m）", "計画項目", "成果指標", "公開", "サンプル",
-]  # fmt: skip
-# A cell starting with one of these is a formula to a spreadsheet.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value) -> str:
@@ -22,51 +18,46 @@ def _cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-# Amounts are whole yen, written as plain numbers so that a spreadsheet can sum them.
-REGISTER_HEADERS = {
-    "planned_cost": "事業費（円）",
-    "contract_amount": "契約額（円）",
-    "spent_amount": "執行額（円）",
-}
+def projects_csv(rows, *, register=()) -> bytes:
+    """Return the rows (with their shapes) as CSV bytes with a BOM and Japanese headers.
 
-
-def _register_cell(field: str, value):
-    if value is None:
-        return ""
-    if field == "funding":
-        return FUNDING_SOURCES.get(value, value)
-    return _cell(value)
-
-
-def projects_csv(rows, *, internal: bool = False) -> bytes:
-    """Return the rows as CSV bytes with a BOM and Japanese headers.
-
-    The works-register columns follow; `internal` (staff and viewers) adds those only
-    they read.
+    The works-register fields named in `register` (those the reader may see) follow the
+    other columns.
     """
-    register = visible_register_fields(internal=internal)
+    columns = export_columns(register)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADERS + [REGISTER_HEADERS.get(f, FIELD_LABELS[f]) for f in register])
+    writer.writerow([header for _field, header in columns] + [WKT_HEADER])
     for r in rows:
+        values = export_values(r)
+        writer.writerow([_cell(values[field]) for field, _header in columns] + [wkt_of(r)])
+    return (BOM + out.getvalue()).encode("utf-8")
+
+
+HAZARD_HEADERS = ["災害の種類", "対象", "ID", "名称", "種別", "状況", "位置", "区域の区分"]
+
+
+def hazards_csv(works, shelters) -> bytes:
+    """Return the works and shelters in hazard zones as CSV bytes with a BOM."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HAZARD_HEADERS)
+    for w in works:
         writer.writerow(
             [
-                r.id,
-                _cell(r.name),
-                KINDS.get(r.kind, r.kind),
-                STATUSES.get(r.status, r.status),
-                r.progress,
-                _cell(r.department),
-                r.planned_start,
-                r.planned_end,
-                r.actual_start,
-                r.actual_end,
-                "" if r.length_m is None else round(r.length_m, 1),
-                r.plan_items,
-                r.indicators,
-                "公開" if r.is_public else "職員のみ",
-                "サンプル" if r.is_sample else "",
-                *(_register_cell(field, getattr(r, field)) for field in register),
+                hazard_label(w.hazard),
+                "事業",
+                w.id,
+                _cell(w.name),
+                KINDS.get(w.kind, w.kind),
+                STATUSES.get(w.status, w.status),
+                "区域内" if w.inside else "区域にかかる",
+                " ".join(w.zone_classes),
             ]
         )
+    for s in shelters:
+        writer.writerow(
+            [hazard_label(s.hazard), "指定避難所", s.id, _cell(s.name), "避難所", "", "区域内",
+             " ".join(s.zone_classes)]
+        )  # fmt: skip
     return (BOM + out.getvalue()).encode("utf-8")

@@ -3,24 +3,24 @@
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import JST, fiscal_year, parse_day, today_jst
+from tracker.hazards import queries as hazard_queries
+from tracker.hazards.codes import HAZARDS, LAYER_CREDITS, hazard_label
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.maps.page_data import city_map_parts
 from tracker.meeting import queries
 from tracker.meeting.charts import year_chart
-from tracker.meeting.exports import projects_csv
-from tracker.projects.queries import (
-    ProjectFilter,
-    feature_collection,
-    status_counts,
-)
+from tracker.meeting.exports import hazards_csv, projects_csv
+from tracker.projects.queries import ProjectFilter, feature_collection, status_counts
+from tracker.projects.register import visible_register_fields
 from tracker.vocab import KINDS, STATUSES
+from tracker.worksfiles import writing
 
 bp = Blueprint("meeting", __name__, url_prefix="/plan")
 
@@ -58,7 +58,6 @@ def meeting_map():
     session = get_session()
     filt = _filter()
     query = _query(filt)
-    features_url = url_for("meeting.features") + ("?" + query if query else "")
     # One pass gives the counts by status and the sums of money.
     costs = queries.cost_totals(session, filt)
     counts = costs.counts()
@@ -66,7 +65,13 @@ def meeting_map():
         "meeting/map.html",
         costs=costs,
         internal=filt.include_private,
-        map=city_map_parts(features_url, "web.project_page", restrictions_on=filt.as_of),
+        # The tiles read the same filter as the list and the counts beside the map.
+        map=city_map_parts(
+            "web.project_page",
+            query=query,
+            count=sum(counts.values()),
+            restrictions_on=filt.as_of,
+        ),
         filt=filt,
         query=query,
         counts=counts,
@@ -108,10 +113,35 @@ def features():
 def projects_csv_export():
     """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers)."""
     filt = _filter()
-    rows = queries.project_rows(get_session(), filt, limit=None)
-    response = Response(projects_csv(rows, internal=filt.include_private), mimetype="text/csv")
+    rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
+    register = visible_register_fields(internal=filt.include_private)
+    response = Response(projects_csv(rows, register=register), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = _attachment("csv")
+    return response
+
+
+# Format → (writer, MIME type, file extension).
+FILE_EXPORTS = {
+    "xlsx": (
+        writing.projects_xlsx,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+    ),
+    "gpkg": (writing.projects_gpkg, "application/geopackage+sqlite3", "gpkg"),
+    "shp.zip": (writing.projects_shapefile_zip, "application/zip", "shp.zip"),
+}
+
+
+@bp.get("/projects.<any(xlsx, gpkg, 'shp.zip'):fmt>")
+def projects_file_export(fmt: str):
+    """Answer the filtered list as Excel, GeoPackage or zipped Shapefile, ready to import again."""
+    write, mimetype, ext = FILE_EXPORTS[fmt]
+    filt = _filter()
+    rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
+    register = visible_register_fields(internal=filt.include_private)
+    response = Response(write(rows, register=register), mimetype=mimetype)
+    response.headers["Content-Disposition"] = _attachment(ext)
     return response
 
 
@@ -122,6 +152,59 @@ def _attachment(ext: str) -> str:
 
 def _as_of():
     return parse_day(request.args.get("as_of"), "as_of")
+
+
+def _hazard_overlay(session, filt: ProjectFilter) -> tuple[list, list]:
+    """Return the filtered works and the designated shelters in hazard zones."""
+    works = hazard_queries.works_in_zones(session, filt)
+    shelters = hazard_queries.shelters_in_zones(session, as_of=filt.as_of)
+    return works, shelters
+
+
+@bp.get("/hazards")
+def hazards():
+    """Show, per hazard, the works inside or crossing a zone and the shelters inside one."""
+    session = get_session()
+    filt = _filter()
+    works, shelters = _hazard_overlay(session, filt)
+    sections = []
+    for hazard in HAZARDS:
+        exposed = [w for w in works if w.hazard == hazard]
+        counts = dict.fromkeys(STATUSES, 0)
+        for work in exposed:
+            counts[work.status] += 1
+        sections.append(
+            {
+                "hazard": hazard,
+                # The page lists the first ones; the CSV carries them all.
+                "works": exposed[: queries.LIST_LIMIT],
+                "total": len(exposed),
+                "shelters": [s for s in shelters if s.hazard == hazard],
+                "counts": counts,
+            }
+        )
+    return render_template(
+        "meeting/hazards.html",
+        sections=sections,
+        layers=hazard_queries.loaded_layers(session),
+        filt=filt,
+        query=_query(filt),
+        statuses=STATUSES,
+        credits=LAYER_CREDITS,
+        hazard_label=hazard_label,
+    )
+
+
+@bp.get("/hazards.csv")
+def hazards_csv_export():
+    """Answer the works and shelters in hazard zones as CSV for Excel."""
+    works, shelters = _hazard_overlay(get_session(), _filter())
+    response = Response(hazards_csv(works, shelters), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = _attachment("csv").replace(
+        "aso_projects", "aso_hazard_overlay"
+    )
+    return response
 
 
 @bp.get("/indicators")
@@ -145,7 +228,8 @@ def record_indicator_figure():
     """Record a yearly figure for an indicator with its source, then show the dashboard."""
     form = request.form
     raw_year = (form.get("fiscal_year") or "").strip()
-    if not raw_year.isdigit():
+    # isdigit() alone lets through digits int() cannot read, such as "²".
+    if not (raw_year.isascii() and raw_year.isdigit()):
         raise BadInput("fiscal_year: must be a western year such as 2024")
     figure = record_figure(
         get_session(),

@@ -17,7 +17,9 @@ from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.facilities.queries import nearest_facilities
 from tracker.formatting import today_jst
+from tracker.hazards.queries import shelter_zones, zones_at
 from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, GSI_ATTRIBUTION, MAX_ZOOM
+from tracker.maps.page_data import map_labels, map_layer_urls
 from tracker.near import feed, wording
 from tracker.near.places import StartPlace, find_place, start_places
 from tracker.near.queries import (
@@ -113,7 +115,7 @@ def near_page():
         error = _page_error(exc)
         choice = Choice(None, None, "")
     radius = choice.circle.radius_m if choice.circle else 1000
-    results, shelters, truncated, in_force = [], [], False, []
+    results, shelters, truncated, in_force, hazard_notes = [], [], False, [], []
     if choice.circle is not None:
         features, truncated = nearby_features(
             session, choice.circle, today=today_jst(), limit=PAGE_LIMIT
@@ -125,6 +127,7 @@ def near_page():
         shelters = nearest_facilities(
             session, choice.circle.lon, choice.circle.lat, count=SHELTER_COUNT
         )
+        hazard_notes = _hazard_notes(session, choice.circle, shelters)
     radius_choices = sorted({*RADIUS_CHOICES, int(radius)})
     html = render_template(
         "near/near.html",
@@ -136,6 +139,7 @@ def near_page():
         results=results,
         truncated=truncated,
         in_force=in_force,
+        hazard_notes=hazard_notes,
         shelters=shelters,
         error=error,
         w=wording,
@@ -146,6 +150,17 @@ def near_page():
         feed_url=_feed_url(choice, lang),
     )
     return html, 400 if error else 200
+
+
+def _hazard_notes(session, circle: Circle, shelters: list) -> list[str]:
+    """Say when the chosen place or the nearest shelter lies in a hazard zone."""
+    notes = wording.hazard_zone_sentences(zones_at(session, circle.lon, circle.lat))
+    if shelters:
+        nearest = shelters[0]
+        notes += wording.hazard_zone_sentences(
+            shelter_zones(session, nearest.id), shelter_name=nearest.name
+        )
+    return notes
 
 
 def _feed_url(choice: Choice, lang: str) -> str | None:
@@ -163,16 +178,12 @@ def _map_config(choice: Choice, results: list, shelters: list, lang: str) -> dic
         "attribution": GSI_ATTRIBUTION,
         "maxZoom": MAX_ZOOM,
         "pageUrl": url_for("near.near_page"),
-        "projects": {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "geometry": f["geometry"],
-                    "properties": {"n": n, "name": f["properties"]["name"]},
-                }
-                for n, f in enumerate(results, start=1)
-            ],
+        # Works are drawn from the public vector tiles, whoever is signed in.
+        "layer": {
+            "tiles": map_layer_urls("public=true")["tiles_url"],
+            "featureUrl": map_layer_urls()["feature_url_template"],
+            "projectUrl": url_for("web.project_page", project_id=1)[:-1] + "{id}",
+            "labels": map_labels(),
         },
         # Each work's number sits where it comes closest to the chosen point.
         "pins": [

@@ -292,6 +292,7 @@ def append_status(
     observed_at: datetime | None = None,
     base_version: int | None = None,
     rules: bool = True,
+    fallback_note: str = "",
 ) -> StatusUpdate:
     """Append an entry to a project's history and make it the project's current status.
 
@@ -303,7 +304,9 @@ def append_status(
     form showed: if the state changed since, the update is refused as stale (StaleUpdate).
     An entry seen on site before the latest one takes its place in the history but may not
     change the status, and the latest one stays current. position is (lon, lat). The same
-    client_id sent again returns the entry it first made.
+    client_id sent again returns the entry it first made. `fallback_note` is stored when
+    there is no note (e.g. the file an import came from); the rules that ask for a reason
+    still judge the person's own note.
     """
     progress = check_progress(progress)
     note = (note or "").strip()
@@ -375,7 +378,7 @@ def append_status(
         previous_status=previous_status,
         status=status,
         progress=progress,
-        note=note,
+        note=note or fallback_note,
         client_id=client_id,
         position=point,
         recorded_at=recorded_at,

@@ -8,6 +8,8 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Computed,
+    Double,
     ForeignKey,
     Index,
     SmallInteger,
@@ -27,6 +29,14 @@ from tracker.vocab import FUNDING_SOURCES, KINDS, LINE_KINDS, STATUSES, sql_list
 if TYPE_CHECKING:
     from tracker.projects.history import StatusUpdate
 
+
+_CENTRE_LAT = "((ST_YMin(geom) + ST_YMax(geom)) / 2)"
+_MERCATOR_X = "(ST_XMin(geom) + ST_XMax(geom)) / 2 * 111319.49079327357"
+_MERCATOR_Y = f"ln(tan(pi() / 4 + radians({_CENTRE_LAT}) / 2)) * 6378137.0"
+_MERCATOR_SIZE = (
+    "greatest(ST_XMax(geom) - ST_XMin(geom),"
+    f" (ST_YMax(geom) - ST_YMin(geom)) / cos(radians({_CENTRE_LAT}))) * 111319.49079327357"
+)
 
 project_plan_items = Table(
     "project_plan_items",
@@ -59,6 +69,7 @@ class Project(Base):
             "planned_cost >= 0 AND contract_amount >= 0 AND spent_amount >= 0", name="amounts"
         ),
         CheckConstraint(f"funding IN {sql_list(FUNDING_SOURCES)}", name="funding"),
+        Index("ix_projects_mercator_x", "mercator_x", "mercator_y"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +87,8 @@ class Project(Base):
     address: Mapped[str | None] = mapped_column(Text)
     # The facility the work is done on (a shelter's retrofit, a new warehouse), if any.
     facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"), index=True)
+    # The city's own number for the work (事業番号): a re-imported file updates the same project.
+    external_id: Mapped[str | None] = mapped_column(Text, unique=True)
     is_sample: Mapped[bool] = mapped_column(server_default="false")
     # The works register (names and checks in register.py); amounts are whole yen.
     planned_cost: Mapped[int | None] = mapped_column(BigInteger)
@@ -89,6 +102,13 @@ class Project(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # Bumped on every change; the API's ETag, so that no edit silently overwrites another.
     version: Mapped[int] = mapped_column(server_default="1")
+    # Where the shape sits in Web Mercator metres (its box's centre) and its larger side:
+    # vector tiles group small works by these numbers without transforming every shape.
+    mercator_x: Mapped[float | None] = mapped_column(Double, Computed(_MERCATOR_X))
+    mercator_y: Mapped[float | None] = mapped_column(Double, Computed(_MERCATOR_Y))
+    mercator_size: Mapped[float | None] = mapped_column(
+        Double, Computed(_MERCATOR_SIZE), index=True
+    )
 
     plan_items: Mapped[list[PlanItem]] = relationship(
         secondary=project_plan_items, order_by=PlanItem.code

@@ -332,7 +332,12 @@ def linked_codes(link_column, target, project_id):
     )
 
 
-def _property_pairs(p, *, full: bool, internal: bool) -> list:
+def project_property_pairs(p, *, full: bool, internal: bool = False) -> list:
+    """Return the GeoJSON properties of a project row of `p` as alternating names and values.
+
+    `full` adds the fields beyond the map's; `internal` the register fields only staff and
+    viewers read.
+    """
     pairs = [
         "id", p.c.id, "name", p.c.name, "kind", p.c.kind, "status", p.c.status,
         "progress", p.c.progress, "planned_start", p.c.planned_start,
@@ -358,7 +363,7 @@ def feature_json(p, *, full: bool, internal: bool = False, extra: Sequence = ())
     Public fields only unless `full`; `internal` adds the register fields for staff and
     viewers; `extra` adds (name, value, name, value, ...) properties.
     """
-    pairs = _property_pairs(p, full=full, internal=internal)
+    pairs = project_property_pairs(p, full=full, internal=internal)
     return func.json_build_object(
         "type", "Feature",
         "id", p.c.id,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
 from tracker.errors import BadInput
-from tracker.geometry import LINE_TYPES, check_shape, flat_geometry, parse_geometry
+from tracker.geometry import LINE_TYPES, check_placed, flat_geometry, parse_geometry
 from tracker.projects.models import Project
 from tracker.restrictions.models import (
     DESCRIPTION_MAX,
@@ -113,7 +113,7 @@ def check_restriction(session: Session, values: dict[str, Any]) -> dict[str, Any
         shape = checked.get(field)
         if shape is not None:
             shape = flat_geometry(shape)
-            checked[field] = check_shape(session, shape, LINE_TYPES, subject=subject)
+            checked[field] = check_placed(session, shape, LINE_TYPES, subject=subject)
     return checked
 
 

@@ -2,8 +2,9 @@
 
 import json
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tracker.accounts.access import can_see_private, current_user
@@ -11,16 +12,18 @@ from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.facilities.queries import facility_collection, facility_or_404
 from tracker.formatting import parse_day, period_label, today_jst
+from tracker.hazards.codes import HAZARDS
+from tracker.hazards.queries import hazard_geojson
 from tracker.maps.city_map import build_project_map, render_parts
 from tracker.maps.page_data import city_map_parts, static_url
 from tracker.projects.audit import audit_rows
 from tracker.projects.history import with_previous_progress
 from tracker.projects.queries import (
     ProjectFilter,
-    feature_collection,
     project_feature,
     project_or_404,
     projects_at_facility,
+    status_counts,
 )
 from tracker.projects.register import visible_register_fields
 from tracker.restrictions.queries import RestrictionFilter, restriction_features
@@ -33,17 +36,17 @@ bp = Blueprint("web", __name__)
 @bp.get("/")
 def city_map():
     """Show every public project on a map of the city."""
-    parts = city_map_parts(url_for("web.map_features"), "web.project_page")
+    counts = status_counts(get_session(), ProjectFilter(include_private=can_see_private()))
+    parts = city_map_parts("web.project_page", count=sum(counts.values()))
     return render_template("map.html", map=parts)
 
 
-@bp.get("/map/projects.geojson")
-def map_features():
-    """Answer the map's one GeoJSON layer, with only the fields the popups show."""
-    filt = ProjectFilter(include_private=can_see_private())
-    return Response(
-        feature_collection(get_session(), filt, full=False), mimetype="application/geo+json"
-    )
+@bp.get("/map/hazards/<hazard>.geojson")
+def hazard_features(hazard: str):
+    """Answer one hazard's zones as GeoJSON: a layer the maps switch on and off."""
+    if hazard not in HAZARDS:
+        abort(404, description=_("この災害の区域はありません"))
+    return Response(hazard_geojson(get_session(), hazard), mimetype="application/geo+json")
 
 
 def labelled(features: list[dict]) -> list[dict]:
