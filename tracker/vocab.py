@@ -88,8 +88,9 @@ FACILITY_DESIGNATIONS = {
     "emergency_site": N_("指定緊急避難場所"),
 }
 
-# The hazards a designated site accepts people for, as the GSI data names them.
-HAZARDS = {
+# The hazards a designated site accepts people for, as the GSI data names them (the hazard
+# zones' own codes are in tracker.hazards.codes).
+FACILITY_HAZARDS = {
     "flood": N_("洪水"),
     "landslide": N_("崖崩れ・土石流・地滑り"),
     "storm_surge": N_("高潮"),
@@ -175,9 +176,9 @@ def designation_label(code: str) -> str:
     return _label(FACILITY_DESIGNATIONS, code)
 
 
-def hazard_label(code: str) -> str:
-    """Name a hazard in the reader's language."""
-    return _label(HAZARDS, code)
+def facility_hazard_label(code: str) -> str:
+    """Name a hazard a designated site accepts people for, in the reader's language."""
+    return _label(FACILITY_HAZARDS, code)
 
 
 def field_label(field: str) -> str:
@@ -241,7 +242,7 @@ def init_app(app: Flask) -> None:
         restriction_days_label,
         funding_label,
         designation_label,
-        hazard_label,
+        facility_hazard_label,
         field_label,
         field_value,
         history_change,

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.db import Base
-from tracker.vocab import FACILITY_DESIGNATIONS, HAZARDS, sql_array
+from tracker.vocab import FACILITY_DESIGNATIONS, FACILITY_HAZARDS, sql_array
 
 FACILITY_ACTIONS = ("create", "update", "withdraw")
 
@@ -27,7 +27,7 @@ class Facility(Base):
             f"cardinality(designations) > 0 AND designations <@ {sql_array(FACILITY_DESIGNATIONS)}",
             name="designations",
         ),
-        CheckConstraint(f"hazards <@ {sql_array(HAZARDS)}", name="hazards"),
+        CheckConstraint(f"hazards <@ {sql_array(FACILITY_HAZARDS)}", name="hazards"),
         CheckConstraint("capacity > 0", name="capacity"),
     )
 

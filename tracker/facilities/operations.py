@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import BadInput
 from tracker.facilities.models import Facility, FacilityChange
 from tracker.geometry import check_placed
-from tracker.vocab import FACILITY_DESIGNATIONS, HAZARDS
+from tracker.vocab import FACILITY_DESIGNATIONS, FACILITY_HAZARDS
 
 # Coordinates closer than this (degrees, about 10 cm) are the same place.
 SAME_PLACE = 1e-6
@@ -56,7 +56,7 @@ def check_record(record: FacilityRecord) -> FacilityRecord:
         raise BadInput(
             f"designations: {where}: use {', '.join(FACILITY_DESIGNATIONS)}, not {unknown}"
         )
-    unknown = [h for h in record.hazards or () if h not in HAZARDS]
+    unknown = [h for h in record.hazards or () if h not in FACILITY_HAZARDS]
     if unknown:
         raise BadInput(f"hazards: {where}: unknown hazard(s) {', '.join(unknown)}")
     if record.capacity is not None and record.capacity <= 0:
