@@ -4,7 +4,7 @@ and nearby pages and the feed all read from here."""
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Text, and_, cast, func, or_, select, text
+from sqlalchemy import JSON, Select, Text, and_, cast, func, or_, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -100,6 +100,42 @@ def restriction_query(filt: RestrictionFilter):
         "properties", func.json_build_object(*restriction_properties(r, p)),
     )  # fmt: skip
     return select(feature.label("feature"), r.starts_on, r.id).where(and_(*where))
+
+
+def restriction_rows(*, today: date, include_private: bool, kinds=()) -> Select:
+    """Select the restrictions in force or announced on `today` as plain columns, with `geom`
+    the closed or narrowed section (the work's own geometry when none was drawn): the rows
+    of layers built elsewhere, such as the OGC API's items and tiles."""
+    r, p = TrafficRestriction.__table__, Project.__table__
+    query = (
+        select(
+            r.c.id,
+            r.c.project_id,
+            p.c.name.label("project_name"),
+            p.c.is_sample.label("sample"),
+            r.c.kind,
+            r.c.starts_on,
+            r.c.ends_on,
+            r.c.days,
+            _time(r.c.time_from).label("time_from"),
+            _time(r.c.time_until).label("time_until"),
+            r.c.description,
+            r.c.reason,
+            r.c.contact,
+            (r.c.starts_on <= today).label("in_force"),
+            r.c.geom.is_not(None).label("section_drawn"),
+            r.c.detour_geom.is_not(None).label("has_detour"),
+            func.coalesce(r.c.geom, p.c.geom).label("geom"),
+        )
+        .join(p, p.c.id == r.c.project_id)
+        # In force or announced: lifted and past restrictions are history, not a layer.
+        .where(r.c.ended_at.is_(None), or_(r.c.ends_on.is_(None), r.c.ends_on >= today))
+    )
+    if not include_private:
+        query = query.where(p.c.is_public.is_(True))
+    if kinds:
+        query = query.where(r.c.kind.in_(list(kinds)))
+    return query
 
 
 def restriction_collection(session: Session, filt: RestrictionFilter) -> str:
