@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from tracker.errors import BadInput
+from tracker.limits import check_name
 from tracker.vocab import FUNDING_SOURCES
 
 # By the names the API, the audit trail, the forms and the exports share.
@@ -76,13 +77,10 @@ def check_register(values: dict[str, Any]) -> dict[str, Any]:
             checked[field] = parse_amount(values[field], field)
     for field in TEXT_FIELDS:
         if field in values:
-            text = values[field]
-            if text is not None and not isinstance(text, str):
-                raise BadInput(f"{field}: " + _("文字で入れてください"))
-            text = (text or "").strip()
-            if len(text) > TEXT_MAX:
-                raise BadInput(f"{field}: " + _("%(n)d文字以内で書いてください", n=TEXT_MAX))
-            checked[field] = text or None
+            # One line, as names are: no line breaks, control characters or bidi overrides.
+            checked[field] = (
+                check_name(field, values[field], limit=TEXT_MAX, required=False) or None
+            )
     if "funding" in values:
         funding = values["funding"] or None
         if funding is not None and funding not in FUNDING_SOURCES:
