@@ -1,6 +1,7 @@
 """The phone's outbox in headless Chromium: the time on site survives waiting and retries,
 a stale form says who changed what, and a refused queued update waits apart for a person."""
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import expect
@@ -29,7 +30,7 @@ def open_form(page, live_server, project) -> None:
     """
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server}/staff/projects/{project.id}")
-    page.wait_for_function("!!navigator.serviceWorker.controller")
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
 
 
 def go_offline(page) -> None:
@@ -39,9 +40,12 @@ def go_offline(page) -> None:
     sent in between would still arrive.
     """
     page.context.set_offline(True)
-    page.wait_for_function(
-        "fetch('/staff/csrf.json', {cache: 'no-store'}).then(() => false, () => true)"
-    )
+    # Polled from here: wait_for_function would take the returned Promise as true at once.
+    cut = "() => fetch('/staff/csrf.json', {cache: 'no-store'}).then(() => false, () => true)"
+    deadline = time.monotonic() + 15
+    while not page.evaluate(cut):
+        assert time.monotonic() < deadline, "the page still reaches the server"
+        page.wait_for_timeout(100)
 
 
 def queue_offline(page) -> None:
