@@ -114,6 +114,11 @@ def test_a_change_on_an_old_version_or_to_a_lifted_restriction_is_refused(
         (lambda: {"section": LineString([(130.5, 32.5), (130.51, 32.5)])}, "outside"),
         (lambda: {"section": LineString([(LON, LAT), (LON, LAT)])}, "invalid"),
         (lambda: {"section": LineString([(LON, LAT), (float("nan"), LAT)])}, "coordinates"),
+        # The same vertex limit as a project's shape.
+        (
+            lambda: {"detour": LineString([(LON + i * 1e-7, LAT) for i in range(10_001)])},
+            "vertices",
+        ),
     ],
 )
 def test_lines_are_refused_as_project_geometries_are(session, road, fields, reason):
