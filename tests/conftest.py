@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from config import LOCAL_DATABASE_URL, ROOT, test_database_url
 from tracker import create_app, migrate
 from tracker.dbadmin import recreate_database
-from tracker.loaders import load_city, load_plan_catalogue, load_shelters
+from tracker.loaders import load_city, load_facilities, load_plan_catalogue
 from tracker.projects.operations import create_project
 
 GEODATA = ROOT / "geodata"
@@ -43,7 +43,7 @@ def engine(database_url):
     with Session(engine) as session:
         load_plan_catalogue(session, GEODATA / "plan_catalogue.json")
         load_city(session, GEODATA)
-        load_shelters(session, GEODATA / "aso_shelters_gsi.csv")
+        load_facilities(session, GEODATA / "aso_shelters_gsi.csv")
         session.commit()
     yield engine
     engine.dispose()

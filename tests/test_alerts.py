@@ -9,6 +9,8 @@ import pytest
 from shapely.geometry import LineString, Point
 from sqlalchemy import func, select, text
 
+from config import ROOT
+from tests.conftest import MIYAJI_STATION
 from tests.smtp_server import smtp_server
 from tracker.alerts.matching import next_digest_at
 from tracker.alerts.models import AlertDelivery, AlertSubscription
@@ -16,10 +18,17 @@ from tracker.alerts.operations import Choices, Target, confirm_subscription, req
 from tracker.alerts.sending import SUBSCRIPTIONS_PER_TRANSACTION, send_alerts
 from tracker.alerts.smtp import SmtpTransport, parse_smtp_url
 from tracker.city.places import find_place
+from tracker.facilities.models import Facility
 from tracker.formatting import JST, today_jst
+from tracker.loaders import load_facilities
 from tracker.outbox.models import OutboxEvent
 from tracker.projects.history import append_status
-from tracker.restrictions.operations import add_restriction, end_restriction
+from tracker.projects.models import Project
+from tracker.restrictions.operations import (
+    add_restriction,
+    change_restriction,
+    end_restriction,
+)
 
 UCHINOMAKI = (131.0400, 32.9717)  # the 内牧 district centre in geodata/aso_districts.csv
 M_PER_DEG_LAT = 110_940
@@ -331,6 +340,130 @@ def test_a_restriction_near_a_subscriber_sends_one_mail_in_each_language_with_on
     assert mail.messages[-1]["Subject"].startswith("[Aso City] Lifted: Road closed")
 
 
+def test_near_means_the_restrictions_own_line_within_the_radius(
+    app, session, mail, subscriber, make_project, make_user
+):
+    # The works are at Miyaji, far from 内牧; the first closes a section near 内牧.
+    far_work = make_project(name="国道212号 法面復旧", kind="road")
+    near_work = make_project(name="市道内牧線 舗装", kind="road", geometry=road_near_uchinomaki())
+    subscriber("hanako@example.jp", lang="ja")
+    subscriber("alex@example.jp", lang="en")
+    section = road_near_uchinomaki(400)
+    detour = LineString(
+        [section.coords[0], (UCHINOMAKI[0], UCHINOMAKI[1] + 0.006), section.coords[1]]
+    )
+    add_restriction(
+        session, far_work, kind="alternating", starts_on=date(2026, 12, 1),
+        ends_on=date(2027, 1, 16), days="weekdays", time_from="8:30", time_until="17:00",
+        description="片側交互通行", reason="法面の補修", section=section, detour=detour,
+        user=make_user("staff"),
+    )  # fmt: skip
+    # A work near 内牧 whose restriction is drawn at Miyaji is no news here.
+    add_restriction(
+        session, near_work, kind="closed", starts_on=date(2026, 12, 1), description="通行止め",
+        section=LineString([(MIYAJI_STATION[0], MIYAJI_STATION[1]), (MIYAJI_STATION[0] + 0.003, MIYAJI_STATION[1])]),
+    )  # fmt: skip
+    send(app)
+
+    assert len(mail.messages) == 2, [(m["To"], m["Subject"]) for m in mail.messages]
+    (ja,) = mail.to("hanako@example.jp")
+    assert ja["Subject"] == (
+        "[阿蘇市] 2026年12月1日から片側交互通行が始まります（国道212号 法面復旧）"
+    )
+    body = text_part(ja)
+    for words in (
+        "規制: 片側交互通行",
+        "期間: 2026年12月1日〜2027年1月16日",
+        "時間: 平日 8:30〜17:00",
+        "内容: 片側交互通行",
+        "理由: 法面の補修",
+    ):
+        assert words in body, words
+    # The section by its length and the place nearest to it; the detour by its length.
+    assert "規制区間: 約280 mの区間（内牧から約400 m）" in body
+    assert "迂回路: 約650 m（地図の緑の点線）" in body
+    assert "通行止め" not in body
+
+    english = text_part(mail.to("alex@example.jp")[0])
+    for words in (
+        "Restriction: Alternating one-lane traffic",
+        "Hours: Weekdays 8:30 – 17:00",
+        "Reason: 法面の補修",
+    ):
+        assert words in english, words
+    assert "The restricted section: about 280 m long, about 400 m from Uchinomaki" in english
+    assert "Detour: about 650 m (the green dotted line on the map)" in english
+
+
+def test_a_change_tells_what_it_was_before_and_moving_the_line_tells_both_sides(
+    app, session, mail, subscriber, make_project, make_user
+):
+    work = make_project(name="県道 阿蘇公園線 復旧", kind="road")
+    subscriber("uchinomaki@example.jp")  # 1 km around 内牧
+    subscriber("namino@example.jp", place="d-namino")
+    staff = make_user("staff")
+    restriction = add_restriction(
+        session, work, kind="closed", starts_on=date(2026, 12, 1), ends_on=date(2027, 1, 16),
+        description="全面通行止め", section=road_near_uchinomaki(300), user=staff,
+    )  # fmt: skip
+    send(app)
+    assert [m["To"] for m in mail.messages] == ["uchinomaki@example.jp"]
+
+    with app.app_context():
+        namino = find_place(session, "d-namino")
+    moved = LineString([(namino.lon, namino.lat + 0.002), (namino.lon + 0.003, namino.lat + 0.002)])
+    change_restriction(
+        session, restriction,
+        {"section": moved, "ends_on": date(2027, 1, 31), "time_from": "9:00", "time_until": "16:00"},
+        expected_version=restriction.version, user=staff,
+    )  # fmt: skip
+    send(app)
+    # Those by the old line learn it has gone; those by the new one that it has come.
+    (left,) = mail.to("uchinomaki@example.jp")[1:]
+    (came,) = mail.to("namino@example.jp")
+    assert left["Subject"] == "[阿蘇市] 通行止めの内容が変わりました（県道 阿蘇公園線 復旧）"
+    body = text_part(came)
+    assert "期間: 2026年12月1日〜2027年1月31日（変更前: 2026年12月1日〜2027年1月16日）" in body
+    assert "時間: 毎日 9:00〜16:00（変更前: 終日）" in body
+    section = (
+        "規制区間: 約280 mの区間（波野から約220 m）（変更前: 約280 mの区間（内牧から約300 m））"
+    )
+    assert section in body and section in text_part(left)
+
+    end_restriction(session, restriction, user=staff)
+    send(app)
+    assert len(mail.to("uchinomaki@example.jp")) == 2  # the line is no longer near 内牧
+    lifted = mail.to("namino@example.jp")[-1]
+    assert lifted["Subject"] == "[阿蘇市] 通行止めが解除されました（県道 阿蘇公園線 復旧）"
+
+
+def test_a_mail_sent_later_tells_the_restriction_as_it_was_announced(
+    app, session, mail, subscriber, make_project, make_user
+):
+    road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
+    subscriber("morning@example.jp", frequency="daily")
+    staff = make_user("staff")
+    restriction = add_restriction(
+        session, road, kind="lane", starts_on=date(2026, 12, 1), ends_on=date(2026, 12, 10),
+        description="車線規制", user=staff,
+    )  # fmt: skip
+    change_restriction(
+        session, restriction, {"kind": "closed", "description": "全面通行止めに変更"},
+        expected_version=restriction.version, user=staff,
+    )  # fmt: skip
+    send(app)
+    session.execute(text("UPDATE alert_deliveries SET due_at = now() WHERE kind = 'alert'"))
+    send(app)
+    (digest,) = mail.messages
+    body = text_part(digest)
+    added, changed = body.split("■ ")[1:]
+    assert added.startswith("2026年12月1日から車線規制が始まります")
+    assert "内容: 車線規制\n" in added and "全面通行止め" not in added
+    assert changed.startswith("通行止めの内容が変わりました")
+    assert "規制: 通行止め（変更前: 車線規制）" in changed
+    assert "内容: 全面通行止めに変更（変更前: 車線規制）" in changed
+
+
 def test_a_subscription_to_one_work_hears_of_it_wherever_it_is(
     app, client, session, mail, subscriber, make_project, make_user
 ):
@@ -424,11 +557,21 @@ def test_a_staff_only_project_sends_nothing(
     hidden = make_project(
         name="内部検討中の市道", kind="road", geometry=road_near_uchinomaki(), is_public=False
     )
+    hidden_far = make_project(name="内部検討中の林道", kind="road", is_public=False)  # Miyaji
     subscriber("watch@example.jp", topics=("restrictions", "status"), frequency="immediate")
     restriction = add_restriction(
         session, hidden, kind="closed", starts_on=today_jst(), description="内部の規制"
     )
     end_restriction(session, restriction)
+    # Nor does a restriction of one drawn near the subscriber, added or changed.
+    drawn = add_restriction(
+        session, hidden_far, kind="closed", starts_on=today_jst(), description="内部の規制",
+        section=road_near_uchinomaki(),
+    )  # fmt: skip
+    change_restriction(
+        session, drawn, {"description": "内部の規制（変更）"}, expected_version=drawn.version,
+        user=make_user(),
+    )  # fmt: skip
     append_status(session, hidden.id, status="design", progress=0, user=make_user())
     send(app)
     assert mail.messages == []
@@ -436,6 +579,44 @@ def test_a_staff_only_project_sends_nothing(
     # Nor can anyone subscribe to it.
     assert client.get(f"/alerts/new?project={hidden.id}").status_code == 404
     assert "お知らせをメールで" not in client.get(f"/projects/{hidden.id}").get_data(as_text=True)
+
+
+def test_designated_shelters_are_facilities_and_never_announce_work_started_or_finished(
+    app, client, session, mail, make_project, make_user, tmp_path
+):
+    gym = session.scalars(select(Facility).where(Facility.gsi_common_id == "E4321400003111")).one()
+    lon, lat = session.execute(select(func.ST_X(gym.geom), func.ST_Y(gym.geom))).one()
+    with app.test_request_context():
+        request_subscription(
+            session, email="gym@example.jp", target=Target(lon=lon, lat=lat, radius_m=500),
+            choices=Choices(("start_finish", "status"), "immediate", "ja"), client="set-up",
+        )  # fmt: skip
+        confirm_subscription(session, session.scalar(select(AlertSubscription)))
+    # The shelter itself is no work: it has no status to start or finish, nor an alerts link.
+    assert session.scalar(select(func.count()).where(Project.name == gym.name)) == 0
+    page = client.get(f"/facilities/{gym.id}").get_data(as_text=True)
+    assert gym.name in page and "お知らせをメールで" not in page
+
+    # Its record kept current from the GSI file (renamed, one withdrawn) tells nobody.
+    rows = (ROOT / "geodata" / "aso_shelters_gsi.csv").read_text(encoding="utf-8")
+    edited = tmp_path / "shelters.csv"
+    edited.write_text(
+        rows.replace("一の宮中学校体育館", "一の宮中学校 体育館（新）"), encoding="utf-8"
+    )
+    assert "1 changed" in load_facilities(session, edited)
+    send(app)
+    assert session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
+    assert mail.to("gym@example.jp") == []
+
+    # A work done on the shelter is a work: its start is news.
+    retrofit = make_project(
+        name="一の宮中学校体育館 耐震補強", kind="seismic", geometry=Point(lon, lat),
+        facility_id=gym.id,
+    )  # fmt: skip
+    append_status(session, retrofit.id, status="construction", progress=5, user=make_user())
+    send(app)
+    (message,) = mail.to("gym@example.jp")
+    assert "工事が始まりました" in text_part(message) and "耐震補強" in message["Subject"]
 
 
 def test_a_project_made_staff_only_before_sending_is_dropped(

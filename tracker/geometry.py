@@ -13,11 +13,15 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
 from tracker.limits import NESTING_MAX, VERTICES_MAX, nesting_depth
-from tracker.vocab import KINDS, LINE_KINDS, kind_label
+from tracker.vocab import KINDS, LINE_KINDS, N_, kind_label
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
 BOUNDARY_TOLERANCE_M = 500
 CITY_CODE = "43214"
+
+# Shapes that are not of a project, by the subject check_form names them with.
+SHAPE_SUBJECTS = {"restriction": N_("規制区間"), "detour": N_("迂回路")}
+LINE_TYPES = ("LineString", "MultiLineString")
 
 ALLOWED_TYPES = {
     "line": ("LineString", "MultiLineString"),
@@ -94,9 +98,30 @@ def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeome
 
 
 def check_shape(geom: BaseGeometry, kind: str) -> BaseGeometry:
-    """Refuse an invalid geometry, one of the wrong type for its kind, or one not in lon/lat."""
+    """Refuse a project's shape: too many vertices, invalid, of the wrong type for its kind,
+    or not in lon/lat."""
     if kind not in KINDS:
         raise BadInput(f"kind: unknown kind {kind!r}")
+    allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
+    return check_form(geom, allowed, subject=kind)
+
+
+def check_placed(
+    session: Session, geom: BaseGeometry, allowed: tuple[str, ...], *, subject: str
+) -> BaseGeometry:
+    """Refuse a shape that `check_form` refuses or one outside the city."""
+    check_form(geom, allowed, subject=subject)
+    check_inside_city(distance_outside_city(session, geom))
+    return geom
+
+
+def check_form(geom: BaseGeometry, allowed: tuple[str, ...], *, subject: str) -> BaseGeometry:
+    """Refuse a shape with too many vertices, an invalid one, one whose type is not `allowed`,
+    or one not in lon/lat.
+
+    `subject` names what the shape is of (a project kind, or "restriction", "detour",
+    "facility") in a refusal, so that pages can say which shape was wrong.
+    """
     vertices = shapely.get_num_coordinates(geom)
     if vertices > VERTICES_MAX:
         raise GeometryRefused(
@@ -110,15 +135,14 @@ def check_shape(geom: BaseGeometry, kind: str) -> BaseGeometry:
             f"geometry is invalid ({problem}); the repaired shape is offered instead",
             repaired=make_valid(geom),
             reason="invalid",
-            details={"problem": problem},
+            details={"problem": problem, "subject": subject},
         )
-    allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
     if geom.geom_type not in allowed:
+        what = f"kind {subject} ({KINDS[subject]})" if subject in KINDS else f"a {subject}"
         raise GeometryRefused(
-            f"geometry type {geom.geom_type} does not fit kind {kind} ({KINDS[kind]}): "
-            f"use {' or '.join(allowed)}",
+            f"geometry type {geom.geom_type} does not fit {what}: use {' or '.join(allowed)}",
             reason="type",
-            details={"type": geom.geom_type, "kind": kind, "allowed": allowed},
+            details={"type": geom.geom_type, "kind": subject, "allowed": allowed},
         )
     x_min, y_min, x_max, y_max = geom.bounds
     if not (is_lon_lat(x_min, y_min) and is_lon_lat(x_max, y_max)):
@@ -204,6 +228,12 @@ def geometry_refusal_text(error: GeometryRefused) -> str:
             "形状が不正です（%(problem)s）。線が自分自身と交差している可能性があります。"
             "修正した形を地図に表示しました。確認して「修正した形を使う」を押してください。",
             problem=details.get("problem", ""),
+        )
+    if error.reason == "type" and details.get("kind") in SHAPE_SUBJECTS:
+        return _(
+            "%(what)sには %(type)s の形は使えません。線で描いてください。",
+            what=_(SHAPE_SUBJECTS[details["kind"]]),
+            type=details.get("type"),
         )
     if error.reason == "type":
         allowed = details.get("allowed", ())

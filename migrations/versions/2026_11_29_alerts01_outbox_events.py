@@ -1,7 +1,7 @@
 """outbox of public changes, written in the same transaction as each change
 
 Revision ID: alerts01
-Revises: ops1
+Revises: truth04
 Create Date: 2026-11-29 05:45:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "alerts01"
-down_revision = "ops1"
+down_revision = "truth04"
 branch_labels = None
 depends_on = None
 
@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("status_update_id", sa.Integer(), nullable=True),
         sa.Column("restriction_id", sa.Integer(), nullable=True),
+        sa.Column("restriction_change_id", sa.Integer(), nullable=True),
         sa.Column(
             "details",
             postgresql.JSONB(astext_type=sa.Text()),
@@ -37,6 +38,11 @@ def upgrade() -> None:
             "kind IN ('restriction_added', 'restriction_changed', 'restriction_lifted', 'status')",
             name=op.f("ck_outbox_events_kind"),
         ),
+        sa.CheckConstraint(
+            "(kind = 'status') = (status_update_id IS NOT NULL)"
+            " AND (kind = 'status') = (restriction_change_id IS NULL)",
+            name=op.f("ck_outbox_events_subject"),
+        ),
         sa.ForeignKeyConstraint(
             ["project_id"],
             ["projects.id"],
@@ -47,6 +53,12 @@ def upgrade() -> None:
             ["restriction_id"],
             ["traffic_restrictions.id"],
             name=op.f("fk_outbox_events_restriction_id_traffic_restrictions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["restriction_change_id"],
+            ["restriction_changes.id"],
+            name=op.f("fk_outbox_events_restriction_change_id_restriction_changes"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(

@@ -6,12 +6,11 @@ and to /near for the place, and carries a one-click unsubscribe (RFC 8058) and a
 manage the subscription. Only public fields go in: names, statuses, restriction notices.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import force_locale
@@ -19,36 +18,17 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tracker.alerts.changes import Change
 from tracker.alerts.models import FREQUENCIES, TOPICS, AlertSubscription
 from tracker.alerts.tokens import subscription_token
 from tracker.city.places import find_place
 from tracker.formatting import JST
-from tracker.outbox.models import OutboxEvent
 from tracker.projects.models import Project
-from tracker.restrictions.models import TrafficRestriction
-from tracker.vocab import restriction_label, status_label
-from tracker.wording import day_label, distance_label, period_label
+from tracker.serving.links import external_url
+from tracker.wording import distance_label
 
-# Where `make run` serves, for mails written while PUBLIC_URL is unset.
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 # The radius of /near opened from a mail about one project.
 PROJECT_NEAR_RADIUS_M = 1000
-
-
-def external_url(endpoint: str, **values) -> str:
-    """Return an absolute link on the public site (PUBLIC_URL), outside any request."""
-    base = urlsplit(current_app.config.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL)
-    urls = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme
-    )
-    return urls.build(endpoint, values, force_external=True)
-
-
-def moment_label(moment: datetime, lang: str) -> str:
-    """Say a moment in Japan time: '2026年11月29日 10:42' or '29 November 2026, 10:42 JST'."""
-    local = moment.astimezone(JST)
-    day = day_label(local.date(), lang)
-    return f"{day}, {local:%H:%M} JST" if lang == "en" else f"{day} {local:%H:%M}"
 
 
 @dataclass
@@ -87,74 +67,6 @@ def describe_place(session: Session, sub: AlertSubscription) -> Place:
         )
     label = _("%(where)sから%(radius)s以内", where=where, radius=distance_label(sub.radius_m))
     return Place(label, near)
-
-
-@dataclass
-class Change:
-    """One public change, said in the subscriber's language."""
-
-    headline: str
-    project_name: str
-    project_url: str
-    when: str
-    facts: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _status_headline(previous: str | None, status: str) -> str:
-    if status == "completed":
-        return _("工事が完了しました")
-    if status == "construction":
-        if previous in ("suspended", "completed"):
-            return _("工事が再開されました")
-        return _("工事が始まりました")
-    return _("工事の状況が変わりました")
-
-
-def describe_change(session: Session, event: OutboxEvent, lang: str) -> Change | None:
-    """Say what an event changed; None when its project is no longer public."""
-    project = session.get(Project, event.project_id)
-    if project is None or not project.is_public:
-        return None
-    change = Change(
-        headline="",
-        project_name=project.name,
-        project_url=external_url("web.project_page", project_id=project.id, lang=lang),
-        when=moment_label(event.occurred_at, lang),
-    )
-    if event.kind == "status":
-        details = event.details
-        previous, status = details.get("previous_status"), details["status"]
-        change.headline = _status_headline(previous, status)
-        before = f"{status_label(previous)} → " if previous else ""
-        change.facts.append((_("状況"), before + status_label(status)))
-        change.facts.append((_("進捗"), f"{details.get('progress', 0)}%"))
-        return change
-    restriction = session.get(TrafficRestriction, event.restriction_id)
-    if restriction is None:
-        return None
-    kind = restriction_label(restriction.kind)
-    period = period_label(
-        restriction.starts_on.isoformat(),
-        restriction.ends_on and restriction.ends_on.isoformat(),
-        lang,
-    )
-    if event.kind == "restriction_added":
-        if restriction.starts_on > event.occurred_at.astimezone(JST).date():
-            change.headline = _(
-                "%(day)sから%(kind)sが始まります",
-                day=day_label(restriction.starts_on, lang),
-                kind=kind,
-            )
-        else:
-            change.headline = _("%(kind)sが始まりました", kind=kind)
-    elif event.kind == "restriction_lifted":
-        change.headline = _("%(kind)sが解除されました", kind=kind)
-    else:
-        change.headline = _("通行規制の内容が変わりました")
-    change.facts.append((_("規制"), kind))
-    change.facts.append((_("期間"), period))
-    change.facts.append((_("内容"), restriction.description))
-    return change
 
 
 def _links(sub: AlertSubscription) -> dict:
@@ -233,21 +145,3 @@ def alert_mail(
                 project=changes[0].project_name,
             )
         return _message(sub, subject, text, html, links)
-
-
-def changes_for(
-    session: Session, event_ids: list[int], lang: str, said: dict | None = None
-) -> list[Change | None]:
-    """Describe each event in the language, None for those no longer public.
-
-    `said` keeps descriptions across the subscriptions of one run: one change near ten
-    thousand subscribers is read and worded once per language, not ten thousand times.
-    """
-    said = {} if said is None else said
-    missing = [i for i in event_ids if (i, lang) not in said]
-    if missing:
-        events = session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(missing)))
-        with force_locale(lang):
-            for event in events:
-                said[event.id, lang] = describe_change(session, event, lang)
-    return [said.get((i, lang)) for i in event_ids]

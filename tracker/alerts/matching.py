@@ -18,25 +18,44 @@ from tracker.outbox.models import OutboxEvent
 DIGEST_HOUR = 7
 EVENTS_PER_TRANSACTION = 20
 
-# The geometry a change happens at: the project's for now.
 _MATCH = text(
     f"""
     WITH event AS (
-        SELECT e.id, e.kind, e.project_id, e.occurred_at, e.details ->> 'status' AS status,
-               p.geom::geography AS geog
+        SELECT e.id, e.kind, e.project_id, e.occurred_at, e.restriction_id,
+               e.restriction_change_id, e.details ->> 'status' AS status, p.geom
         FROM outbox_events e
         JOIN projects p ON p.id = e.project_id AND p.is_public
         WHERE e.id = :event_id
+    ),
+    -- A restriction's own line as it stood at this event: the last one its history drew.
+    line_then AS (
+        SELECT ST_GeomFromGeoJSON(h.changes -> 'section' ->> 'new') AS geom
+        FROM event JOIN restriction_changes h
+          ON h.restriction_id = event.restriction_id AND h.id <= event.restriction_change_id
+         AND h.changes ? 'section'
+        ORDER BY h.id DESC
+        LIMIT 1
+    ),
+    -- Where the change happens: the work, or the restriction's line (the work's place when it
+    -- has none of its own) and, when a change moved the line, where it was before as well.
+    spots AS (
+        SELECT COALESCE((SELECT geom FROM line_then), event.geom)::geography AS geog
+        FROM event
+        UNION ALL
+        SELECT COALESCE(ST_GeomFromGeoJSON(c.changes -> 'section' ->> 'old'), event.geom)
+               ::geography
+        FROM event JOIN restriction_changes c ON c.id = event.restriction_change_id
+        WHERE c.action = 'update' AND c.changes ? 'section'
     ),
     matched AS (
         SELECT s.*, event.id AS event_id, event.kind, event.status
         FROM event JOIN alert_subscriptions s ON s.project_id = event.project_id
         UNION ALL
-        SELECT s.*, event.id, event.kind, event.status
-        FROM event JOIN alert_subscriptions s
+        SELECT DISTINCT ON (s.id) s.*, event.id, event.kind, event.status
+        FROM event, spots JOIN alert_subscriptions s
           ON s.project_id IS NULL
-         AND ST_DWithin(s.geom::geography, event.geog, {max(RADIUS_CHOICES)})
-         AND ST_DWithin(s.geom::geography, event.geog, s.radius_m)
+         AND ST_DWithin(s.geom::geography, spots.geog, {max(RADIUS_CHOICES)})
+         AND ST_DWithin(s.geom::geography, spots.geog, s.radius_m)
     ),
     wanted AS (
         SELECT m.id, m.event_id,

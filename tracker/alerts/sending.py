@@ -13,7 +13,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.alerts.mails import alert_mail, changes_for, confirmation_mail
+from tracker.alerts.changes import changes_for
+from tracker.alerts.mails import alert_mail, confirmation_mail
 from tracker.alerts.matching import handle_events
 from tracker.alerts.models import AlertDelivery, AlertSubscription
 from tracker.alerts.operations import purge_expired

@@ -13,6 +13,7 @@ from tracker.db import get_session
 from tracker.editing.forms import ProjectForm
 from tracker.editing.map import build_editor_map
 from tracker.errors import BadInput
+from tracker.facilities.models import Facility
 from tracker.geometry import GeometryRefused, geometry_refusal_text, parse_geometry, to_geojson
 from tracker.input_guards import MAX_DB_INTEGER
 from tracker.maps.city_map import render_parts
@@ -65,7 +66,9 @@ def new_project():
                 description=form.description.data or "",
                 plan_item_codes=form.plan_items.data or [],
                 indicator_codes=form.indicators.data or [],
+                facility_id=int(form.facility_id.data) if form.facility_id.data else None,
                 user=current_user(),
+                **form.register(),
             )
         except BadInput as exc:
             problem = exc
@@ -132,6 +135,8 @@ def _load(form: ProjectForm, project: Project, values: dict) -> None:
     form.geometry.data = json.dumps(values["geometry"])
     form.plan_items.data = values["plan_items"]
     form.indicators.data = values["indicators"]
+    form.facility_id.data = str(project.facility_id or "")
+    form.load_register(project)
     form.version.data = str(project.version)
     form.loaded.data = json.dumps(values, ensure_ascii=False)
 
@@ -142,16 +147,21 @@ def _conflicts(form: ProjectForm, current: dict) -> list[dict]:
         loaded = json.loads(form.loaded.data or "{}")
     except ValueError:
         loaded = {}
-    yours = {name: form[name].data for name in ("name", "kind", "planned_start", "planned_end")} | {
-        "actual_start": form.actual_start.data,
-        "actual_end": form.actual_end.data,
-        "department": form.department.data,
-        "public": bool(form.public.data),
-        "description": form.description.data or "",
-        "plan_items": sorted(form.plan_items.data or []),
-        "indicators": sorted(form.indicators.data or []),
-        "geometry": None,
-    }
+    yours = (
+        {name: form[name].data for name in ("name", "kind", "planned_start", "planned_end")}
+        | {
+            "actual_start": form.actual_start.data,
+            "actual_end": form.actual_end.data,
+            "department": form.department.data,
+            "public": bool(form.public.data),
+            "description": form.description.data or "",
+            "plan_items": sorted(form.plan_items.data or []),
+            "indicators": sorted(form.indicators.data or []),
+            "facility_id": int(form.facility_id.data) if form.facility_id.data else None,
+            "geometry": None,
+        }
+        | form.register()
+    )
     rows = []
     for field in AUDITED_FIELDS:
         if field in loaded and loaded[field] == current[field]:
@@ -194,6 +204,14 @@ def _fill_choices(form: ProjectForm) -> list[dict]:
             indicator_choices += [SelectChoice(i.code, i.name) for i in measure.indicators]
     form.plan_items.choices = plan_choices
     form.indicators.choices = indicator_choices
+    facilities = session.execute(
+        select(Facility.id, Facility.name)
+        .where(Facility.withdrawn_at.is_(None))
+        .order_by(Facility.name, Facility.id)
+    )
+    form.facility_id.choices = [SelectChoice("", _("（なし）"))] + [
+        SelectChoice(str(facility_id), name) for facility_id, name in facilities
+    ]
     return catalogue
 
 

@@ -6,10 +6,9 @@ import io
 from tracker.hazards.codes import hazard_label
 from tracker.vocab import KINDS, STATUSES
 from tracker.worksfiles.values import FORMULA_START
-from tracker.worksfiles.writing import EXPORT_COLUMNS, WKT_HEADER, export_values, wkt_of
+from tracker.worksfiles.writing import WKT_HEADER, export_columns, export_values, wkt_of
 
 BOM = "\ufeff"
-HEADERS = [header for _field, header in EXPORT_COLUMNS] + [WKT_HEADER]
 
 
 def _cell(value) -> str:
@@ -19,14 +18,19 @@ def _cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def projects_csv(rows) -> bytes:
-    """Return the rows (with their shapes) as CSV bytes with a BOM and Japanese headers."""
+def projects_csv(rows, *, register=()) -> bytes:
+    """Return the rows (with their shapes) as CSV bytes with a BOM and Japanese headers.
+
+    The works-register fields named in `register` (those the reader may see) follow the
+    other columns.
+    """
+    columns = export_columns(register)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADERS)
+    writer.writerow([header for _field, header in columns] + [WKT_HEADER])
     for r in rows:
         values = export_values(r)
-        writer.writerow([_cell(values[field]) for field, _header in EXPORT_COLUMNS] + [wkt_of(r)])
+        writer.writerow([_cell(values[field]) for field, _header in columns] + [wkt_of(r)])
     return (BOM + out.getvalue()).encode("utf-8")
 
 

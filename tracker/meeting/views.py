@@ -17,11 +17,8 @@ from tracker.maps.page_data import city_map_parts
 from tracker.meeting import queries
 from tracker.meeting.charts import year_chart
 from tracker.meeting.exports import hazards_csv, projects_csv
-from tracker.projects.queries import (
-    ProjectFilter,
-    feature_collection,
-    status_counts,
-)
+from tracker.projects.queries import ProjectFilter, feature_collection, status_counts
+from tracker.projects.register import visible_register_fields
 from tracker.vocab import KINDS, STATUSES
 from tracker.worksfiles import writing
 
@@ -61,11 +58,20 @@ def meeting_map():
     session = get_session()
     filt = _filter()
     query = _query(filt)
-    counts = status_counts(session, filt)
+    # One pass gives the counts by status and the sums of money.
+    costs = queries.cost_totals(session, filt)
+    counts = costs.counts()
     return render_template(
         "meeting/map.html",
+        costs=costs,
+        internal=filt.include_private,
         # The tiles read the same filter as the list and the counts beside the map.
-        map=city_map_parts("web.project_page", query=query, count=sum(counts.values())),
+        map=city_map_parts(
+            "web.project_page",
+            query=query,
+            count=sum(counts.values()),
+            restrictions_on=filt.as_of,
+        ),
         filt=filt,
         query=query,
         counts=counts,
@@ -77,6 +83,19 @@ def meeting_map():
         plan_items=queries.filter_plan_items(session),
         departments=queries.departments(session),
         fiscal_years=_fiscal_years(),
+    )
+
+
+@bp.get("/costs")
+def costs():
+    """Show what the filtered works cost: in all, by status, by kind and by plan item."""
+    filt = _filter()
+    return render_template(
+        "meeting/costs.html",
+        costs=queries.cost_totals(get_session(), filt, by=queries.COST_GROUPS),
+        internal=filt.include_private,
+        filt=filt,
+        query=_query(filt),
     )
 
 
@@ -93,8 +112,10 @@ def features():
 @bp.get("/projects.csv")
 def projects_csv_export():
     """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers)."""
-    rows = queries.project_rows(get_session(), _filter(), limit=None, with_geometry=True)
-    response = Response(projects_csv(rows), mimetype="text/csv")
+    filt = _filter()
+    rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
+    register = visible_register_fields(internal=filt.include_private)
+    response = Response(projects_csv(rows, register=register), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = _attachment("csv")
     return response
@@ -116,8 +137,10 @@ FILE_EXPORTS = {
 def projects_file_export(fmt: str):
     """Answer the filtered list as Excel, GeoPackage or zipped Shapefile, ready to import again."""
     write, mimetype, ext = FILE_EXPORTS[fmt]
-    rows = queries.project_rows(get_session(), _filter(), limit=None, with_geometry=True)
-    response = Response(write(rows), mimetype=mimetype)
+    filt = _filter()
+    rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
+    register = visible_register_fields(internal=filt.include_private)
+    response = Response(write(rows, register=register), mimetype=mimetype)
     response.headers["Content-Disposition"] = _attachment(ext)
     return response
 
@@ -134,9 +157,7 @@ def _as_of():
 def _hazard_overlay(session, filt: ProjectFilter) -> tuple[list, list]:
     """Return the filtered works and the designated shelters in hazard zones."""
     works = hazard_queries.works_in_zones(session, filt)
-    shelters = hazard_queries.shelters_in_zones(
-        session, include_private=filt.include_private, as_of=filt.as_of
-    )
+    shelters = hazard_queries.shelters_in_zones(session, as_of=filt.as_of)
     return works, shelters
 
 

@@ -21,7 +21,15 @@ class OutboxEvent(Base):
     """A change committed with the row it describes; readers mark it handled, never delete it."""
 
     __tablename__ = "outbox_events"
-    __table_args__ = (CheckConstraint(f"kind IN {sql_list(EVENT_KINDS)}", name="kind"),)
+    __table_args__ = (
+        CheckConstraint(f"kind IN {sql_list(EVENT_KINDS)}", name="kind"),
+        # A status change points at its history entry, a restriction event at its own.
+        CheckConstraint(
+            "(kind = 'status') = (status_update_id IS NOT NULL)"
+            " AND (kind = 'status') = (restriction_change_id IS NULL)",
+            name="subject",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     kind: Mapped[str] = mapped_column(Text)
@@ -34,7 +42,12 @@ class OutboxEvent(Base):
     restriction_id: Mapped[int | None] = mapped_column(
         ForeignKey("traffic_restrictions.id", ondelete="CASCADE")
     )
-    # What the reader needs to say what changed: statuses, or a restriction's changed fields.
+    # The history entry of the restriction event: the mail says the restriction as it
+    # stood then, and where it was before when its line moved.
+    restriction_change_id: Mapped[int | None] = mapped_column(
+        ForeignKey("restriction_changes.id", ondelete="CASCADE")
+    )
+    # What the reader needs to say what a status change was.
     details: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # Set once the alerts have been matched to it; unhandled events are the queue.

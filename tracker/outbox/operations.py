@@ -13,6 +13,7 @@ def record_event(
     project_id: int,
     status_update_id: int | None = None,
     restriction_id: int | None = None,
+    restriction_change_id: int | None = None,
     details: dict | None = None,
 ) -> None:
     """Queue a public change in the caller's transaction: it is kept only if the change is."""
@@ -24,6 +25,7 @@ def record_event(
             project_id=project_id,
             status_update_id=status_update_id,
             restriction_id=restriction_id,
+            restriction_change_id=restriction_change_id,
             details=details or {},
         )
     )

@@ -101,5 +101,6 @@
     }
   }
 
-  window.AsoEditor = { attach: attach };
+  // parseGeoJSON is shared with the restriction form's script.
+  window.AsoEditor = { attach: attach, parseGeoJSON: parseGeoJSON };
 })();
