@@ -1,9 +1,10 @@
 """E-mail alerts: one restriction near 10,000 subscribers, queued and then sent.
 
-alerts_change_ms is what the staff member waits for (the restriction and its outbox row, one
-transaction); alerts_enqueue_ms adds matching it to every subscription around it and queueing
-their mails, as `send-alerts` does first. alerts_send_per_s is the sender's pace against an
-SMTP server in this process (aiosmtpd), rendering both parts of every mail.
+alerts_change_ms is what the staff member waits for (the restriction, its history entry and
+its outbox row, one transaction); alerts_enqueue_ms adds matching its line to every
+subscription around it and queueing their mails, as `send-alerts` does first.
+alerts_send_per_s is the sender's pace against an SMTP server (aiosmtpd) in its own process,
+rendering both parts of every mail.
 """
 
 import socket
@@ -14,6 +15,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from geoalchemy2.shape import to_shape
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
@@ -83,7 +85,10 @@ def run(ctx):
     engine = create_engine(url)
     with Session(engine) as s:
         project = s.scalars(
-            select(Project).where(Project.is_public, Project.kind == "road").limit(1)
+            select(Project)
+            .where(Project.is_public, Project.kind == "road")
+            .where(func.GeometryType(Project.geom).in_(["LINESTRING", "MULTILINESTRING"]))
+            .limit(1)
         ).one()
         project_id = project.id
     restriction_ids = []
@@ -99,9 +104,12 @@ def run(ctx):
 
             start = time.perf_counter()
             with Session(engine) as s:
+                road = s.get(Project, project_id)
+                # Its own section (the road's line), as staff draw it: matched by that line.
                 restriction = add_restriction(
-                    s, s.get(Project, project_id), kind="closed", starts_on=date(2026, 12, 1),
-                    ends_on=date(2027, 1, 16), description="ベンチマーク用の通行止め",
+                    s, road, kind="closed", starts_on=date(2026, 12, 1), ends_on=date(2027, 1, 16),
+                    days="weekdays", time_from="8:30", time_until="17:00",
+                    section=to_shape(road.geom), description="ベンチマーク用の通行止め",
                 )  # fmt: skip
                 restriction_ids.append(restriction.id)
                 s.commit()
