@@ -11,12 +11,12 @@ setup:
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) load-data
-	PORT=$(PORT) exec .venv/bin/gunicorn --config gunicorn.conf.py
+	PORT=$(PORT) scripts/serve.sh .venv/bin/gunicorn --config gunicorn.conf.py
 
 dev: setup
 	$(FLASK) db upgrade
 	$(FLASK) load-data
-	$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) scripts/serve.sh $(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
 
 test:
 	scripts/setup.sh --test

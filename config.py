@@ -69,6 +69,11 @@ def load_config() -> dict:
         # Host names this server answers to (comma-separated); any other Host gets 400.
         "TRUSTED_HOSTS": _list(os.environ.get("TRUSTED_HOSTS")),
         # The public address (https://host[:port]) absolute links are built from, instead
-        # of the Host header a request came with.
+        # of the Host header a request came with; the links in alert mails too.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").rstrip("/") or None,
+        # E-mail alerts. Without SMTP_URL nothing leaves the machine: mails wait in the queue.
+        "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        # A CA bundle for a mail server whose certificate the system does not know.
+        "SMTP_CA_FILE": os.environ.get("SMTP_CA_FILE") or None,
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "alerts@localhost"),
     }

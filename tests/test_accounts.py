@@ -314,8 +314,17 @@ def test_staff_only_projects_are_seen_by_signed_in_roles_only(
 # --- Every write route ----------------------------------------------------------------------
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-# Anyone may try to sign in, and signing out only ends one's own session.
-OPEN_TO_ALL = {"accounts.login", "accounts.logout"}
+# Anyone may try to sign in, and signing out only ends one's own session. Residents ask for
+# e-mail alerts without an account; confirming, changing and stopping them is authorised by
+# the signed link in their mail (the one-click unsubscribe, RFC 8058, also without a cookie).
+OPEN_TO_ALL = {
+    "accounts.login",
+    "accounts.logout",
+    "alerts.subscribe",
+    "alerts.confirm",
+    "alerts.manage",
+    "alerts.unsubscribe",
+}
 
 
 def write_routes(app) -> list[tuple[str, str, str]]:

@@ -7,10 +7,10 @@ from shapely.geometry import LineString, Point
 from sqlalchemy import func, select
 
 from config import ROOT
+from tracker.city.places import districts
 from tracker.formatting import today_jst
 from tracker.geometry import distance_outside_city
 from tracker.loaders import load_sample_projects
-from tracker.near.places import districts
 from tracker.projects.history import append_status
 from tracker.projects.models import Project
 from tracker.restrictions.models import TrafficRestriction

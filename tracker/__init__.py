@@ -20,6 +20,8 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.accounts import security
     from tracker.accounts.views import bp as accounts_bp
     from tracker.admin.views import bp as admin_bp
+    from tracker.alerts import cli as alerts_cli
+    from tracker.alerts.views import bp as alerts_bp
     from tracker.api.views import bp as api_bp
     from tracker.editing.restrictions import bp as restrictions_bp
     from tracker.editing.views import bp as editing_bp
@@ -52,6 +54,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     security.init_app(app)
     headers.init_app(app)
     app.register_blueprint(health_bp)
+    alerts_cli.register(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
@@ -65,6 +68,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(near_bp)
     app.register_blueprint(ogc_bp)
     app.register_blueprint(restrictions_bp)
+    app.register_blueprint(alerts_bp)
     app.register_blueprint(updates_api_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(photos_bp)

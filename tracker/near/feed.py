@@ -8,7 +8,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from tracker.near import wording
+from tracker import wording
 from tracker.near.queries import FeedEntry, recent_changes
 from tracker.projects.queries import Circle
 from tracker.restrictions.queries import RestrictionEvent, restriction_events

@@ -12,7 +12,9 @@ from flask_babel import gettext as _
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 
+from tracker import wording
 from tracker.assets import vendor_url
+from tracker.city.places import RADIUS_CHOICES, StartPlace, find_place, start_places
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.facilities.queries import nearest_facilities
@@ -20,8 +22,7 @@ from tracker.formatting import today_jst
 from tracker.hazards.queries import shelter_zones, zones_at
 from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, GSI_ATTRIBUTION, MAX_ZOOM
 from tracker.maps.page_data import map_labels, map_layer_urls
-from tracker.near import feed, wording
-from tracker.near.places import StartPlace, find_place, start_places
+from tracker.near import feed
 from tracker.near.queries import (
     MAX_OUTSIDE_CITY_M,
     OutsideCity,
@@ -38,7 +39,6 @@ from tracker.restrictions.wording import hours_label
 
 bp = Blueprint("near", __name__)
 
-RADIUS_CHOICES = (500, 1000, 3000)
 PAGE_LIMIT = 50
 SHELTER_COUNT = 3
 GEOJSON = "application/geo+json"

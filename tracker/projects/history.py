@@ -33,6 +33,7 @@ from tracker.db import Base
 from tracker.errors import BadInput
 from tracker.formatting import JST, today_jst
 from tracker.geometry import check_lon_lat
+from tracker.outbox.operations import record_event
 from tracker.projects.audit import changes_after, record_change
 from tracker.projects.models import Project, lock_project
 from tracker.vocab import STATUSES, sql_list, status_label
@@ -333,6 +334,8 @@ def append_status(
         .limit(1)
     ).first()
     first = latest is None
+    # Recorded now rather than loaded with its own past dates: a change residents may be told of.
+    live = recorded_at is None
     if first:
         # Registered when the project was: as_of views see both appear together.
         recorded_at = recorded_at or project.created_at
@@ -418,6 +421,16 @@ def append_status(
                 recorded_at=recorded_at,
             )
     session.refresh(update)
+    if live and not first and not back_dated and previous_status != status:
+        # A status change made now is news for residents; history loaded with its own past
+        # dates is not. Queued here, it is kept exactly when this entry is.
+        record_event(
+            session,
+            "status",
+            project_id=project.id,
+            status_update_id=update.id,
+            details={"previous_status": previous_status, "status": status, "progress": progress},
+        )
     update.is_new = True
     update.previous_progress = previous_progress
     return update

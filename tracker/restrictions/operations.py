@@ -1,6 +1,7 @@
 """Writes to traffic restrictions; views and loaders call these, never the tables.
 
-Each event has one function, which also appends it to the restriction's history:
+Each event has one function, which also appends it to the restriction's history and queues
+it in the outbox for the residents near it:
 add_restriction (a restriction was added), change_restriction (changed) and
 end_restriction (lifted).
 """
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from tracker.accounts.models import User
 from tracker.errors import BadInput
 from tracker.geometry import LINE_TYPES, check_placed, flat_geometry, parse_geometry
+from tracker.outbox.operations import record_event
 from tracker.projects.models import Project
 from tracker.restrictions.models import (
     DESCRIPTION_MAX,
@@ -45,6 +47,12 @@ FIELDS = (
     "section",
     "detour",
 )
+# The outbox event each kind of history entry is announced as.
+OUTBOX_EVENTS = {
+    "create": "restriction_added",
+    "update": "restriction_changed",
+    "lift": "restriction_lifted",
+}
 # Coordinates closer than this (degrees, about 10 cm) are the same line.
 GEOMETRY_TOLERANCE = 1e-6
 
@@ -263,18 +271,25 @@ def _record(
     changes: dict,
     user: User | None,
 ) -> None:
-    session.add(
-        RestrictionChange(
-            restriction_id=restriction.id,
-            user_id=user.id if user is not None else None,
-            action=action,
-            changes=changes,
-            version=restriction.version,
-            # The moment itself, not the transaction's start: events read in their order.
-            recorded_at=func.clock_timestamp(),
-        )
+    change = RestrictionChange(
+        restriction_id=restriction.id,
+        user_id=user.id if user is not None else None,
+        action=action,
+        changes=changes,
+        version=restriction.version,
+        # The moment itself, not the transaction's start: events read in their order.
+        recorded_at=func.clock_timestamp(),
     )
+    session.add(change)
     session.flush()
+    # Residents near it are told; queued here, the news is kept exactly when the change is.
+    record_event(
+        session,
+        OUTBOX_EVENTS[action],
+        project_id=restriction.project_id,
+        restriction_id=restriction.id,
+        restriction_change_id=change.id,
+    )
 
 
 def _fields_changed_since(session: Session, restriction: TrafficRestriction, version: int):

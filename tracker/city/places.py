@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from tracker.city.models import Place
 
 DISTRICTS_FILE = "aso_districts.csv"
+# The distances offered around a place, in metres: a walk, a short drive, the district.
+RADIUS_CHOICES = (500, 1000, 3000)
 
 # English names for the landmarks in aso_places.csv; a landmark missing here shows its
 # Japanese name, which is still the name on the signs.

@@ -1,0 +1,1 @@
+"""E-mail alerts for residents: subscriptions with double opt-in, matching, digests, sending."""

@@ -1,0 +1,216 @@
+"""Send what is due: match new events, then hand each subscription's due mails to SMTP.
+
+One sender at a time works on a subscription: it holds that subscription's row lock
+(FOR NO KEY UPDATE, SKIP LOCKED, so another sender moves on to the next) from reading its
+due mails until they are marked sent, in one transaction (a few subscriptions per
+transaction). Two senders running at once
+therefore never send the same event to the same address twice.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.alerts.changes import changes_for
+from tracker.alerts.mails import alert_mail, confirmation_mail
+from tracker.alerts.matching import handle_events
+from tracker.alerts.models import AlertDelivery, AlertSubscription
+from tracker.alerts.operations import purge_expired
+from tracker.alerts.smtp import PermanentRefusal, ServerUnavailable, TemporaryRefusal
+
+# After a temporary refusal: wait 5 minutes, then twice as long each time, at most 6 hours;
+# after 8 tries (about 16 hours in all) the mail is given up.
+FIRST_RETRY = timedelta(minutes=5)
+LONGEST_WAIT = timedelta(hours=6)
+MAX_ATTEMPTS = 8
+CANDIDATES_PER_READ = 200
+# Mails marked sent are committed in batches of this many subscriptions: should the sender
+# be killed in the middle of one, at most these are sent again by the next run.
+SUBSCRIPTIONS_PER_TRANSACTION = 10
+
+
+@dataclass
+class SendReport:
+    """What one run did."""
+
+    events: int = 0
+    queued: int = 0
+    purged: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    stopped: str | None = None  # why the run stopped early (the server could not be used)
+
+    def lines(self) -> list[str]:
+        """Say what happened, one fact per line."""
+        said = [
+            f"events matched: {self.events} (mails queued: {self.queued})",
+            f"unconfirmed requests deleted after 48 hours: {self.purged}",
+            f"mails sent: {self.sent}, to retry: {self.retrying}, failed: {self.failed}"
+            f", dropped (no longer public): {self.cancelled}",
+        ]
+        if self.stopped:
+            said.append(f"stopped: {self.stopped}")
+        return said
+
+
+def backoff(attempts: int) -> timedelta:
+    """Return how long to wait after the n-th temporary refusal."""
+    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_WAIT)
+
+
+def prepare(sessions: sessionmaker, report: SendReport) -> None:
+    """Forget expired requests and queue the alerts of every committed, unhandled event."""
+    with sessions() as session:
+        report.purged += purge_expired(session)
+        session.commit()
+    while True:
+        with sessions() as session:
+            events, queued = handle_events(session)
+            session.commit()
+        report.events += events
+        report.queued += queued
+        if not events:
+            return
+
+
+def send_alerts(sessions: sessionmaker, transport) -> SendReport:
+    """Match new events, then send every due mail through the transport (None: send nothing)."""
+    report = SendReport()
+    prepare(sessions, report)
+    if transport is None:
+        return report
+    last_id = 0
+    said: dict = {}  # changes already worded in this run, by (event, language)
+    try:
+        while report.stopped is None:
+            with sessions() as session:
+                candidates = session.execute(
+                    select(AlertDelivery.id, AlertDelivery.subscription_id)
+                    .where(
+                        AlertDelivery.status == "waiting",
+                        AlertDelivery.due_at <= func.now(),
+                        AlertDelivery.id > last_id,
+                    )
+                    .order_by(AlertDelivery.id)
+                    .limit(CANDIDATES_PER_READ)
+                ).all()
+            if not candidates:
+                break
+            last_id = candidates[-1].id
+            ids = list(dict.fromkeys(c.subscription_id for c in candidates))
+            for start in range(0, len(ids), SUBSCRIPTIONS_PER_TRANSACTION):
+                with sessions() as session:
+                    batch = ids[start : start + SUBSCRIPTIONS_PER_TRANSACTION]
+                    _send_batch(session, batch, transport, report, said)
+                    session.commit()
+                if report.stopped:
+                    break
+    finally:
+        transport.close()
+    return report
+
+
+def _send_batch(session: Session, ids: list[int], transport, report: SendReport, said) -> None:
+    """Send the due mails of the subscriptions in `ids` that no other sender holds."""
+    subs = session.scalars(
+        select(AlertSubscription)
+        .where(AlertSubscription.id.in_(ids))
+        .order_by(AlertSubscription.id)
+        .with_for_update(key_share=True, skip_locked=True)  # FOR NO KEY UPDATE
+    ).all()
+    if not subs:
+        return  # other senders have them, or they were deleted meanwhile
+    due: dict[int, list[AlertDelivery]] = {sub.id: [] for sub in subs}
+    for delivery in session.scalars(
+        select(AlertDelivery)
+        .where(
+            AlertDelivery.subscription_id.in_(list(due)),
+            AlertDelivery.status == "waiting",
+            AlertDelivery.due_at <= func.now(),
+        )
+        .order_by(AlertDelivery.id)
+    ):
+        due[delivery.subscription_id].append(delivery)
+    for sub in subs:
+        _send_for(session, sub, due[sub.id], transport, report, said)
+        if report.stopped:
+            return
+
+
+def _send_for(session: Session, sub, due: list[AlertDelivery], transport, report, said) -> None:
+    """Send one locked subscription's due mails, marking each as it goes."""
+    for deliveries, build in _mails(session, sub, due, report, said):
+        try:
+            message = build()
+            transport.send(message)
+        except TemporaryRefusal as refusal:
+            _retry_or_fail(deliveries, str(refusal), report)
+        except PermanentRefusal as refusal:
+            _finish(deliveries, "failed", str(refusal), message["Message-ID"])
+            report.failed += 1
+        except ServerUnavailable as problem:
+            report.stopped = str(problem)
+            return
+        else:
+            _finish(deliveries, "sent", None, message["Message-ID"])
+            report.sent += 1
+
+
+def _mails(session: Session, sub: AlertSubscription, due: list[AlertDelivery], report, said):
+    """Group due deliveries into mails: confirmation and at-once alerts alone, digests together."""
+    confirm = [d for d in due if d.kind == "confirm"]
+    alerts = [d for d in due if d.kind == "alert"]
+    if sub.confirmed_at is None:
+        # Nothing but the confirmation request goes to an address not yet confirmed.
+        for d in confirm:
+            yield [d], lambda: confirmation_mail(session, sub)
+        return
+    for d in confirm:  # confirmed meanwhile: the request is moot
+        _finish([d], "cancelled", None, None)
+    if not alerts:
+        return
+    changes = changes_for(session, [d.event_id for d in alerts], sub.lang, said)
+    told = []
+    for d, change in zip(alerts, changes, strict=True):
+        if change is None:
+            _finish([d], "cancelled", None, None)
+            report.cancelled += 1
+        else:
+            told.append((d, change))
+    at_once = [(d, c) for d, c in told if not d.digest]
+    digest = [(d, c) for d, c in told if d.digest]
+    for d, change in at_once:
+        yield [d], lambda change=change: alert_mail(session, sub, [change], digest=False)
+    if digest:
+        yield (
+            [d for d, _ in digest],
+            lambda: alert_mail(session, sub, [c for _, c in digest], digest=True),
+        )
+
+
+def _finish(deliveries, status: str, error: str | None, message_id: str | None) -> None:
+    for d in deliveries:
+        d.status = status
+        d.finished_at = func.now()
+        d.message_id = message_id
+        if status != "cancelled":
+            d.attempts += 1
+        if error:
+            d.last_error = error[:500]
+
+
+def _retry_or_fail(deliveries, error: str, report: SendReport) -> None:
+    attempts = deliveries[0].attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        _finish(deliveries, "failed", error, None)
+        report.failed += 1
+        return
+    for d in deliveries:
+        d.attempts = attempts
+        d.last_error = error[:500]
+        d.due_at = func.now() + backoff(attempts)
+    report.retrying += 1
