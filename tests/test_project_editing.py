@@ -125,7 +125,7 @@ BOWTIE_WKT = (
         ({"geometry": "POINT (131.1"}, "読み取れません"),
         ({"geometry": "LINESTRING EMPTY"}, "空です"),
         ({"geometry": BOWTIE_WKT, "kind": "sabo"}, "形状が不正です"),
-        ({"kind": "road"}, "「道路」には Point の形は使えません"),
+        ({"kind": "road"}, "「道路」には点の形は使えません"),
         ({"geometry": "POINT (130.7 32.8)"}, "阿蘇市の区域から約"),
         ({"geometry": ""}, "地図に描くか"),
     ],

@@ -21,6 +21,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.accounts.views import bp as accounts_bp
     from tracker.api.views import bp as api_bp
     from tracker.editing.views import bp as editing_bp
+    from tracker.indicators import units
     from tracker.indicators.views import bp as indicators_api_bp
     from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
@@ -35,6 +36,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     i18n.init_app(app)
     formatting.init_app(app)
     vocab.init_app(app)
+    units.init_app(app)
     compression.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

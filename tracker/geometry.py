@@ -1,9 +1,15 @@
-"""Parse and check project geometries before anything is stored."""
+"""Parse and check project geometries before anything is stored.
+
+A refused geometry is explained in words in the reader's language, never with the text of the
+libraries underneath (GEOS, numpy), and where the problem lies on the map it says where.
+"""
 
 import json
 import math
+import re
 
 import shapely
+from flask_babel import gettext as _
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity, make_valid
@@ -11,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
-from tracker.vocab import KINDS, LINE_KINDS
+from tracker.vocab import KINDS, LINE_KINDS, kind_label
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
 BOUNDARY_TOLERANCE_M = 500
@@ -21,13 +27,36 @@ ALLOWED_TYPES = {
     "line": ("LineString", "MultiLineString"),
     "other": ("Point", "MultiPoint", "Polygon", "MultiPolygon", "LineString", "MultiLineString"),
 }
+# How deep each GeoJSON type nests its positions: a Point is one, a LineString a list of them.
+POSITION_DEPTH = {
+    "Point": 0,
+    "MultiPoint": 1,
+    "LineString": 1,
+    "Polygon": 2,
+    "MultiLineString": 2,
+    "MultiPolygon": 3,
+}
+# GEOS says why a shape is invalid as "<problem>[x y]"; the problem in words, by its name.
+INVALID_PROBLEMS = {
+    "Self-intersection": "self_intersection",
+    "Ring Self-intersection": "self_intersection",
+    "Too few points in geometry component": "too_few_points",
+    "Hole lies outside shell": "hole_outside",
+    "Nested holes": "nested",
+    "Nested shells": "nested",
+    "Interior is disconnected": "disconnected",
+    "Duplicate Rings": "duplicate_rings",
+    "Ring is not closed": "not_closed",
+    "Invalid Coordinate": "invalid_coordinate",
+}
+_GEOS_PLACE = re.compile(r"^(?P<problem>[^\[]*)\[(?P<x>\S+) (?P<y>\S+)\]$")
 
 
 class GeometryRefused(BadInput):
-    """A geometry that cannot be stored; `repaired` holds a valid shape to offer, if any.
+    """A geometry that cannot be stored, said in words; `repaired` holds a valid shape to offer.
 
-    `reason` names the refusal (missing, parse, empty, invalid, type, coordinates, outside)
-    and `details` its figures, so that pages can say why in the reader's language.
+    `reason` names the refusal (missing, parse, empty, invalid, type, not_finite, not_lon_lat,
+    outside), `details` its figures, and `location` (lon, lat) where it lies, if anywhere.
     """
 
     def __init__(
@@ -37,41 +66,99 @@ class GeometryRefused(BadInput):
         *,
         reason: str = "parse",
         details: dict | None = None,
+        location: tuple[float, float] | None = None,
     ):
-        super().__init__(message)
+        super().__init__(f"geometry: {message}", code=f"geometry_{reason}")
         self.repaired = repaired
         self.reason = reason
         self.details = details or {}
+        self.location = location
 
 
 def parse_geometry(value) -> BaseGeometry:
     """Read a GeoJSON geometry (dict or text) or WKT text into a shapely geometry."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise GeometryRefused("geometry is missing", reason="missing")
-    try:
-        if isinstance(value, dict):
-            geom = shape(value)
-        elif value.lstrip().startswith("{"):
-            data = json.loads(value)
-            geom = shape(data.get("geometry", data) if data.get("type") == "Feature" else data)
-        else:
-            geom = shapely.from_wkt(value)
-    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.ShapelyError) as exc:
         raise GeometryRefused(
-            f"geometry does not parse as GeoJSON or WKT: {exc}",
-            reason="parse",
-            details={"problem": str(exc)},
-        ) from None
+            _("位置・形状がありません。地図に描くか、GeoJSON / WKT を貼り付けてください。"),
+            reason="missing",
+        )
+    if isinstance(value, dict):
+        geom = _from_geojson(value)
+    elif value.lstrip().startswith("{"):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            raise _unreadable(_("JSON の書き方に誤りがあります")) from None
+        if isinstance(data, dict) and data.get("type") == "Feature":
+            data = data.get("geometry")
+        geom = _from_geojson(data)
+    else:
+        try:
+            geom = shapely.from_wkt(value)
+        except shapely.errors.ShapelyError:
+            raise _unreadable(_("WKT の書き方に誤りがあります")) from None
     if geom.is_empty:
-        raise GeometryRefused("geometry is empty", reason="empty")
+        raise GeometryRefused(_("位置・形状が空です。"), reason="empty")
     return geom
+
+
+def _unreadable(problem: str) -> GeometryRefused:
+    return GeometryRefused(
+        _("GeoJSON または WKT として読み取れません（%(problem)s）。", problem=problem),
+        reason="parse",
+        details={"problem": problem},
+    )
+
+
+def _from_geojson(data) -> BaseGeometry:
+    """Build a geometry from a GeoJSON dict, checking its structure first, in words."""
+    if not isinstance(data, dict):
+        raise _unreadable(_("ジオメトリのオブジェクトではありません"))
+    kind = data.get("type")
+    if kind == "GeometryCollection":
+        parts = data.get("geometries")
+        if not isinstance(parts, list):
+            raise _unreadable(_("geometries が配列ではありません"))
+        return shapely.GeometryCollection([_from_geojson(part) for part in parts])
+    if kind not in POSITION_DEPTH:
+        raise _unreadable(
+            _("「%(type)s」という種類の形はありません", type=str(kind)[:40])
+            if kind is not None
+            else _("type がありません")
+        )
+    coordinates = _positions(data.get("coordinates"), POSITION_DEPTH[kind])
+    try:
+        return shape({"type": kind, "coordinates": coordinates})
+    except (ValueError, TypeError, shapely.errors.ShapelyError):
+        # Too few positions for the type, such as a line of one point.
+        raise _unreadable(_("%(type)s として点の数が足りません", type=kind)) from None
+
+
+def _positions(value, depth: int):
+    """Return the coordinates with each position cut to [lon, lat], refusing other shapes.
+
+    A height (a third number, as a GPS adds) is dropped here, so that a line whose points
+    mix heights and none still reads as one line.
+    """
+    if depth == 0:
+        numbers = value if isinstance(value, list) else None
+        if (
+            not numbers
+            or len(numbers) < 2
+            or not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers)
+        ):
+            raise _unreadable(_("位置は [経度, 緯度] の数値の組で書いてください"))
+        return [float(numbers[0]), float(numbers[1])]
+    if not isinstance(value, list):
+        raise _unreadable(_("coordinates が配列になっていません"))
+    return [_positions(item, depth - 1) for item in value]
 
 
 def flat_geometry(geometry: BaseGeometry) -> BaseGeometry:
     """Return the geometry without heights (a GPS may add them), refusing NaN or infinity."""
     if not all(map(math.isfinite, shapely.get_coordinates(geometry).flat)):
         raise GeometryRefused(
-            "coordinates must be finite numbers (no NaN or Infinity)", reason="coordinates"
+            _("座標に数値でない値（NaN・無限大）があります。"), reason="not_finite"
         )
     return shapely.force_2d(geometry)
 
@@ -79,37 +166,107 @@ def flat_geometry(geometry: BaseGeometry) -> BaseGeometry:
 def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeometry:
     """Refuse an invalid geometry, one of the wrong type for its kind, or one outside the city."""
     if kind not in KINDS:
-        raise BadInput(f"kind: unknown kind {kind!r}")
+        raise BadInput("kind: " + _("不明な種別です: %(kind)s", kind=kind), code="unknown_value")
     if not geom.is_valid:
-        problem = explain_validity(geom)
-        raise GeometryRefused(
-            f"geometry is invalid ({problem}); the repaired shape is offered instead",
-            repaired=make_valid(geom),
-            reason="invalid",
-            details={"problem": problem},
-        )
+        raise _invalid(geom)
     allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
     if geom.geom_type not in allowed:
+        expected = (
+            _("点・線・面") if "Point" in allowed else _("線（道路・舗装・護岸は延長で管理します）")
+        )
         raise GeometryRefused(
-            f"geometry type {geom.geom_type} does not fit kind {kind} ({KINDS[kind]}): "
-            f"use {' or '.join(allowed)}",
+            _(
+                "「%(kind)s」には%(shape)sの形は使えません。%(expected)sで描いてください。",
+                kind=kind_label(kind),
+                shape=shape_label(geom.geom_type),
+                expected=expected,
+            ),
             reason="type",
             details={"type": geom.geom_type, "kind": kind, "allowed": allowed},
         )
     x_min, y_min, x_max, y_max = geom.bounds
     if not (is_lon_lat(x_min, y_min) and is_lon_lat(x_max, y_max)):
         raise GeometryRefused(
-            "coordinates are not longitude/latitude (lon first, then lat)", reason="coordinates"
+            _("座標が経度・緯度になっていません（経度、緯度の順で指定してください）。"),
+            reason="not_lon_lat",
         )
-    distance = distance_outside_city(session, geom)
-    if distance is not None and distance > BOUNDARY_TOLERANCE_M:
+    outside = farthest_outside_city(session, geom)
+    if outside is not None and outside[0] > BOUNDARY_TOLERANCE_M:
+        distance, lon, lat = outside
         raise GeometryRefused(
-            f"geometry lies {distance / 1000:.1f} km outside the Aso City boundary "
-            f"(tolerance {BOUNDARY_TOLERANCE_M} m)",
+            _(
+                "阿蘇市の区域から約 %(km).1f km 外れています（許容 %(tolerance)d m）。"
+                "地図に印を付けた点の位置を確認してください。",
+                km=distance / 1000,
+                tolerance=BOUNDARY_TOLERANCE_M,
+            ),
             reason="outside",
             details={"distance_m": distance, "tolerance_m": BOUNDARY_TOLERANCE_M},
+            location=(lon, lat),
         )
     return geom
+
+
+def _invalid(geom: BaseGeometry) -> GeometryRefused:
+    """Say why a shape is invalid and where, and offer it repaired."""
+    found = _GEOS_PLACE.match(explain_validity(geom))
+    problem = INVALID_PROBLEMS.get(found.group("problem").strip() if found else "", "other")
+    location = None
+    if found:
+        try:
+            location = (float(found.group("x")), float(found.group("y")))
+        except ValueError:
+            location = None
+    words = {
+        "self_intersection": _("線が自分自身と交差しています"),
+        "too_few_points": _("点の数が足りません"),
+        "hole_outside": _("穴が面の外にあります"),
+        "nested": _("輪が入れ子になっています"),
+        "disconnected": _("面の内側が途中で切れています"),
+        "duplicate_rings": _("同じ輪が重なっています"),
+        "not_closed": _("輪が閉じていません"),
+        "invalid_coordinate": _("座標に誤りがあります"),
+        "other": _("形が正しくありません"),
+    }[problem]
+    if location is not None:
+        where = _(
+            "地図に印を付けた所（経度 %(lon).5f、緯度 %(lat).5f 付近）",
+            lon=location[0],
+            lat=location[1],
+        )
+        message = _(
+            "形状が不正です: %(where)sで%(problem)s。修正した形を地図にオレンジの破線で表示しました。"
+            "確認して「修正した形を使う」を押してください。",
+            where=where,
+            problem=words,
+        )
+    else:
+        message = _(
+            "形状が不正です: %(problem)s。修正した形を地図にオレンジの破線で表示しました。"
+            "確認して「修正した形を使う」を押してください。",
+            problem=words,
+        )
+    return GeometryRefused(
+        message,
+        repaired=make_valid(geom),
+        reason="invalid",
+        details={"problem": problem},
+        location=location,
+    )
+
+
+def shape_label(geom_type: str) -> str:
+    """Name a geometry type in words: 'LineString' → '線'."""
+    words = {
+        "Point": _("点"),
+        "MultiPoint": _("複数の点"),
+        "LineString": _("線"),
+        "MultiLineString": _("複数の線"),
+        "Polygon": _("面"),
+        "MultiPolygon": _("複数の面"),
+        "GeometryCollection": _("種類の混ざった形"),
+    }
+    return words.get(geom_type, geom_type)
 
 
 def is_lon_lat(lon: float, lat: float) -> bool:
@@ -124,25 +281,43 @@ def check_lon_lat(lon: float, lat: float, *, field: str | None = None) -> tuple[
     """
     for name, value, bound in (("lat", lat, 90), ("lon", lon, 180)):
         if not -bound <= value <= bound:
-            prefix = f"{field}: {name}" if field else name
-            raise BadInput(f"{prefix}: must be between -{bound} and {bound}, not {value:g}")
+            words = (
+                _("緯度は -90〜90 の範囲で指定してください（%(value)s）", value=format(value, "g"))
+                if name == "lat"
+                else _(
+                    "経度は -180〜180 の範囲で指定してください（%(value)s）",
+                    value=format(value, "g"),
+                )
+            )
+            raise BadInput(f"{field or name}: {words}", code="out_of_range")
     return lon, lat
 
 
 def distance_outside_city(session: Session, geom: BaseGeometry) -> float | None:
     """Return how far (metres) the geometry reaches outside the city, or None if no boundary."""
+    outside = farthest_outside_city(session, geom)
+    return None if outside is None else outside[0]
+
+
+def farthest_outside_city(
+    session: Session, geom: BaseGeometry
+) -> tuple[float, float, float] | None:
+    """Return (metres, lon, lat) of the vertex farthest outside the city, or None if no boundary."""
     # The farthest vertex decides; geography gives metres on the ellipsoid.
     row = session.execute(
         text(
             """
-            SELECT max(ST_Distance(geography((dp).geom), geography(b.geom)))
+            SELECT ST_Distance(geography((dp).geom), geography(b.geom)) AS metres,
+                   ST_X((dp).geom), ST_Y((dp).geom)
             FROM city_boundaries b, ST_DumpPoints(ST_GeomFromText(:wkt, 4326)) dp
             WHERE b.code = :code
+            ORDER BY metres DESC
+            LIMIT 1
             """
         ),
         {"wkt": geom.wkt, "code": CITY_CODE},
     ).first()
-    return None if row is None or row[0] is None else float(row[0])
+    return None if row is None or row[0] is None else (float(row[0]), float(row[1]), float(row[2]))
 
 
 def to_geojson(geom: BaseGeometry) -> dict:

@@ -89,15 +89,18 @@ def roles_required(*roles: str):
             user = current_user()
             if user is None:
                 if wants_json() or bearer_token() is not None:
-                    abort(401, description="sign in or send Authorization: Bearer <token>")
+                    abort(
+                        401,
+                        description=_(
+                            "ログインするか、Authorization: Bearer <トークン> を送ってください"
+                        ),
+                    )
                 return redirect(url_for("accounts.login", next=request.full_path))
             if user.role not in roles:
-                if wants_json() or bearer_token() is not None:
-                    abort(403, description=f"role {user.role} may not do this")
                 abort(
                     403,
                     description=_(
-                        "この操作はできません（あなたの役割：%(role)s）", role=ROLES[user.role]
+                        "この操作はできません（あなたの役割：%(role)s）", role=_(ROLES[user.role])
                     ),
                 )
             return view(*args, **kwargs)

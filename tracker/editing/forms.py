@@ -1,4 +1,4 @@
-"""The project form, and Japanese wording for refusals made by the operations."""
+"""The project form."""
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,8 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
-from tracker.geometry import GeometryRefused
-from tracker.vocab import DATE_FIELDS, KINDS, STATUSES, kind_label
+from tracker.vocab import DATE_FIELDS, KINDS, STATUSES
 
 
 def _ends_after(start_field: str):
@@ -79,42 +78,3 @@ class ProjectForm(FlaskForm):
             "indicators": list(self.indicators.data or []),
         }
         return values
-
-
-def geometry_refusal_text(error: GeometryRefused) -> str:
-    """Say in Japanese why a geometry was refused."""
-    details = error.details
-    if error.reason == "missing":
-        return _("位置・形状がありません。地図に描くか、GeoJSON / WKT を貼り付けてください。")
-    if error.reason == "empty":
-        return _("位置・形状が空です。")
-    if error.reason == "invalid":
-        return _(
-            "形状が不正です（%(problem)s）。線が自分自身と交差している可能性があります。"
-            "修正した形を地図に表示しました。確認して「修正した形を使う」を押してください。",
-            problem=details.get("problem", ""),
-        )
-    if error.reason == "type":
-        allowed = details.get("allowed", ())
-        if "Point" in allowed:
-            expected = _("点・線・面")
-        else:
-            expected = _("線（道路・舗装・護岸は延長で管理します）")
-        return _(
-            "「%(kind)s」には %(type)s の形は使えません。%(expected)s で描いてください。",
-            kind=kind_label(details.get("kind")),
-            type=details.get("type"),
-            expected=expected,
-        )
-    if error.reason == "coordinates":
-        return _("座標が経度・緯度になっていません（経度、緯度の順で指定してください）。")
-    if error.reason == "outside":
-        return _(
-            "阿蘇市の区域から約 %(km).1f km 外れています（許容 %(tolerance)d m）。位置を確認してください。",
-            km=details.get("distance_m", 0) / 1000,
-            tolerance=details.get("tolerance_m", 0),
-        )
-    return _(
-        "GeoJSON または WKT として読み取れません（%(problem)s）。",
-        problem=details.get("problem", str(error)),
-    )

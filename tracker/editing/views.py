@@ -3,20 +3,20 @@
 import json
 
 from flask import Blueprint, redirect, render_template, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from tracker.accounts.access import current_user, roles_required
 from tracker.assets import vendor_url
 from tracker.db import get_session
-from tracker.editing.forms import ProjectForm, geometry_refusal_text
+from tracker.editing.forms import ProjectForm
 from tracker.editing.map import build_editor_map
 from tracker.errors import BadInput
 from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
+from tracker.i18n import refusal_text
 from tracker.input_guards import MAX_DB_INTEGER
 from tracker.maps.city_map import render_parts
-from tracker.maps.page_data import city_boundary_geojson, static_url
+from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
 from tracker.plan.models import PlanItem
 from tracker.projects.models import Project
 from tracker.projects.operations import (
@@ -27,7 +27,7 @@ from tracker.projects.operations import (
     update_project,
 )
 from tracker.projects.queries import project_or_404
-from tracker.vocab import FIELD_LABELS, STATUSES, field_label, field_value
+from tracker.vocab import STATUSES, field_label, field_value
 
 bp = Blueprint(
     "editing",
@@ -199,16 +199,13 @@ def _fill_choices(form: ProjectForm) -> list[dict]:
 
 def _render(form, catalogue, *, project, problem=None, conflicts=None):
     """Render the form page; 400 when something was refused, 409 on a stale save."""
-    repaired = None
-    message = None
+    repaired = location = None
+    message = refusal_text(problem) if problem is not None else None
     if isinstance(problem, GeometryRefused):
-        message = geometry_refusal_text(problem)
+        message = problem.text
         if problem.repaired is not None:
             repaired = to_geojson(problem.repaired)
-    elif problem is not None:
-        field, _sep, text = str(problem).partition(": ")
-        label = field_label(field) if field in FIELD_LABELS else None
-        message = _("%(label)s：%(text)s", label=label, text=text) if label else str(problem)
+        location = problem.location
     try:
         shown = parse_geometry(form.geometry.data)
         geometry = to_geojson(shown)
@@ -218,10 +215,12 @@ def _render(form, catalogue, *, project, problem=None, conflicts=None):
         boundary=city_boundary_geojson(),
         geometry=geometry,
         repaired=repaired,
+        problem_at=location,
         textarea_id="geometry",
         vendor_url=vendor_url,
         static_url=static_url,
         editor_js_url=url_for("editing.static", filename="project_editor.js"),
+        labels=map_labels(),
     )
     departments = get_session().scalars(
         select(Project.department).distinct().order_by(Project.department)

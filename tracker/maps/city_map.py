@@ -18,9 +18,10 @@ from markupsafe import Markup
 
 UrlFor = Callable[[str], str]
 
-GSI_ATTRIBUTION = (
-    '<a href="https://maps.gsi.go.jp/development/ichiran.html" target="_blank">地理院タイル</a>'
-)
+GSI_TILES_URL = "https://maps.gsi.go.jp/development/ichiran.html"
+# The credit GSI asks for; pages in another language pass their own (maps.page_data).
+GSI_ATTRIBUTION = f'<a href="{GSI_TILES_URL}" target="_blank" rel="noopener">地理院タイル</a>'
+
 # The city map's own data, credited beside the tiles so that every source stays in view even
 # on a phone, where the page has no room for a footer under the map.
 CITY_DATA_ATTRIBUTION = (
@@ -72,6 +73,8 @@ class _PageMap(folium.Map):
             center: {{ this.location|tojson }},
             ...{{ this.options|tojavascript }}
         });
+        {# Our own zoom control: Leaflet's says "Zoom in" in English on every page. #}
+        L.control.zoom({{ this.zoom_titles|tojson }}).addTo({{ this.get_name() }});
         L.control.scale({imperial: false}).addTo({{ this.get_name() }});
         {% endmacro %}
         """
@@ -145,16 +148,22 @@ def build_city_map(
     project_url_template: str,
     static_url: UrlFor = _default_static_url,
     labels: dict | None = None,
+    kind_control: bool = True,
 ) -> folium.Map:
     """Build the city map: GSI base layers, the city outline and the projects.
 
+    `kind_control` puts a switch per kind in the layer control; a page that filters kinds
+    itself turns it off, so that there is one kind filter.
+
     `labels` gives the page's words: base layer names by tile set under "base_layers",
-    and what project_layers.js shows ("text", "statuses", "kinds").
+    credits ("attribution", "city_data_attribution"), zoom button titles ("zoom") and what
+    project_layers.js shows ("text", "statuses", "kinds", "glyphs").
     """
     labels = labels or {}
-    m = base_map("aso-map--city", vendor_url, static_url)
-    add_base_layers(m, labels.get("base_layers", {}))
-    Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM, attribution=CITY_DATA_ATTRIBUTION).add_to(m)
+    m = base_map("aso-map--city", vendor_url, static_url, labels=labels)
+    add_base_layers(m, labels)
+    credit = labels.get("city_data_attribution", CITY_DATA_ATTRIBUTION)
+    Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM, attribution=credit).add_to(m)
     # Collapsed is Leaflet's phone-friendly default; project_layers.js opens it on wide maps.
     control = folium.LayerControl(collapsed=True).add_to(m)
     # Added after the control: its script refers to the control's variable.
@@ -163,7 +172,10 @@ def build_city_map(
             "url": features_url,
             "project_url": project_url_template,
             "layer_control": control,
-            "labels": {key: labels[key] for key in ("text", "statuses", "kinds") if key in labels},
+            "kind_control": kind_control,
+            "labels": {
+                key: labels[key] for key in ("text", "statuses", "kinds", "glyphs") if key in labels
+            },
         },
         js=[
             ("markercluster", vendor_url("leaflet.markercluster/dist/leaflet.markercluster.js")),
@@ -175,11 +187,18 @@ def build_city_map(
 
 
 def build_project_map(
-    *, feature: dict, vendor_url: UrlFor, static_url: UrlFor = _default_static_url
+    *,
+    feature: dict,
+    vendor_url: UrlFor,
+    static_url: UrlFor = _default_static_url,
+    labels: dict | None = None,
 ) -> folium.Map:
     """Build a small map of one project's geometry on the GSI standard map."""
-    m = base_map("aso-map--project", vendor_url, static_url)
-    _gsi_layer(*BASE_LAYERS[0], show=True).add_to(m)
+    labels = labels or {}
+    m = base_map("aso-map--project", vendor_url, static_url, labels=labels)
+    name, tileset, ext = BASE_LAYERS[0]
+    names = labels.get("base_layers", {})
+    _gsi_layer(names.get(tileset, name), tileset, ext, show=True, labels=labels).add_to(m)
     Shapes(feature, PROJECT_STYLE, max_zoom=PROJECT_ZOOM).add_to(m)
     return m
 
@@ -197,10 +216,20 @@ def render_parts(m: folium.Map) -> MapParts:
     )
 
 
-def base_map(css_class: str, vendor_url: UrlFor, static_url: UrlFor) -> folium.Map:
-    """Return an empty map that loads Leaflet and our map styles from this server."""
-    m = _PageMap(location=ASO_CENTER, zoom_start=12, tiles=None)
+def base_map(
+    css_class: str, vendor_url: UrlFor, static_url: UrlFor, *, labels: dict | None = None
+) -> folium.Map:
+    """Return an empty map that loads Leaflet and our map styles from this server.
+
+    `labels` gives the page's words; "zoom" holds the zoom buttons' titles.
+    """
+    m = _PageMap(location=ASO_CENTER, zoom_start=12, tiles=None, zoom_control=False)
     m.css_class = css_class
+    m.zoom_titles = {
+        "zoomInTitle": "拡大",
+        "zoomOutTitle": "縮小",
+        **(labels or {}).get("zoom", {}),
+    }
     m.options["max_zoom"] = MAX_ZOOM
     # Half zoom steps let the whole city fill a phone's width when the map fits its bounds.
     m.options["zoom_snap"] = 0.5
@@ -214,21 +243,23 @@ def base_map(css_class: str, vendor_url: UrlFor, static_url: UrlFor) -> folium.M
     return m
 
 
-def add_base_layers(m: folium.Map, names: dict[str, str] | None = None) -> None:
-    """Add the GSI base layers to a map, the first shown; `names` renames them by tile set."""
-    names = names or {}
+def add_base_layers(m: folium.Map, labels: dict | None = None) -> None:
+    """Add the GSI base layers to a map, the first shown, named and credited by `labels`."""
+    labels = labels or {}
+    names = labels.get("base_layers", {})
     for index, (name, tileset, ext) in enumerate(BASE_LAYERS):
-        _gsi_layer(names.get(tileset, name), tileset, ext, show=index == 0).add_to(m)
+        layer = _gsi_layer(names.get(tileset, name), tileset, ext, show=index == 0, labels=labels)
+        layer.add_to(m)
 
 
-def _gsi_layer(name: str, tileset: str, ext: str, *, show: bool) -> folium.TileLayer:
+def _gsi_layer(name: str, tileset: str, ext: str, *, show: bool, labels: dict) -> folium.TileLayer:
     # A TileProvider rather than a URL string: folium looks a string up among
     # xyzservices' ~1,000 named providers first, which costs ~8 ms per layer.
     provider = xyzservices.TileProvider(
         name=name,
         url=f"https://cyberjapandata.gsi.go.jp/xyz/{tileset}/{{z}}/{{x}}/{{y}}.{ext}",
         attribution="地理院タイル",
-        html_attribution=GSI_ATTRIBUTION,
+        html_attribution=labels.get("attribution", GSI_ATTRIBUTION),
         max_zoom=MAX_ZOOM,
     )
     return folium.TileLayer(tiles=provider, name=name, show=show)

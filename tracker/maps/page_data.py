@@ -4,14 +4,15 @@ import json
 
 from flask import abort, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from tracker.assets import vendor_url
 from tracker.city.models import CityBoundary
 from tracker.db import get_session
 from tracker.geometry import CITY_CODE
-from tracker.maps.city_map import MapParts, build_city_map, render_parts
-from tracker.vocab import KINDS, STATUSES, kind_label, status_label
+from tracker.maps.city_map import GSI_TILES_URL, MapParts, build_city_map, render_parts
+from tracker.vocab import KINDS, STATUSES, kind_glyph, kind_label, status_label
 
 
 def static_url(path: str) -> str:
@@ -27,21 +28,44 @@ def city_boundary_geojson() -> dict:
     if text is None:
         abort(
             503,
-            description="市の境界データが読み込まれていません（flask load-data を実行してください）",
+            description=_(
+                "市の境界データが読み込まれていません（flask load-data を実行してください）"
+            ),
         )
     return json.loads(text)
 
 
+def gsi_attribution() -> Markup:
+    """Return the credit of the GSI tiles: a link 「地理院タイル」, named in English too."""
+    link = '<a href="{url}" target="_blank" rel="noopener">{words}</a>'
+    if _("地理院タイル") == "地理院タイル":
+        words = Markup("地理院タイル")
+    else:
+        # GSI's terms ask for the name 「地理院タイル」; an English reader gets both.
+        words = Markup('{english} (<span lang="ja">地理院タイル</span>)').format(
+            english=_("地理院タイル")
+        )
+    return Markup(link).format(url=GSI_TILES_URL, words=words)
+
+
 def map_labels() -> dict:
-    """Return the city map's words in the reader's language."""
+    """Return the words of every map (credits, controls, legend, popups) in the reader's language."""
     return {
         "base_layers": {
             "std": _("地理院 標準地図"),
             "pale": _("地理院 淡色地図"),
             "seamlessphoto": _("地理院 写真"),
         },
+        "attribution": str(gsi_attribution()),
+        "city_data_attribution": str(
+            escape(_("「国土数値情報（行政区域データ）」（国土交通省）を加工して作成"))
+            + " | "
+            + escape(_("指定避難所: 国土地理院"))
+        ),
+        "zoom": {"zoomInTitle": _("拡大"), "zoomOutTitle": _("縮小")},
         "statuses": {code: status_label(code) for code in STATUSES},
         "kinds": {code: kind_label(code) for code in KINDS},
+        "glyphs": {code: kind_glyph(code) for code in (*KINDS, "other")},
         "text": {
             "legend": _("凡例"),
             "status": _("状況"),
@@ -57,13 +81,17 @@ def map_labels() -> dict:
             # {n} is replaced by the number of projects on the map.
             "count": _("事業 {n} 件"),
             "failed": _("事業データを読み込めませんでした"),
+            "unknown_status": _("不明"),
+            "other_kind": _("その他"),
         },
     }
 
 
-def city_map_parts(features_url: str, project_endpoint: str) -> MapParts:
+def city_map_parts(
+    features_url: str, project_endpoint: str, *, kind_control: bool = True
+) -> MapParts:
     """Render the city map for a page: its projects from `features_url`, each linking to
-    `project_endpoint` (an endpoint taking project_id)."""
+    `project_endpoint` (an endpoint taking project_id); `kind_control` as build_city_map."""
     m = build_city_map(
         boundary=city_boundary_geojson(),
         features_url=features_url,
@@ -71,5 +99,6 @@ def city_map_parts(features_url: str, project_endpoint: str) -> MapParts:
         project_url_template=url_for(project_endpoint, project_id=1)[:-1] + "{id}",
         static_url=static_url,
         labels=map_labels(),
+        kind_control=kind_control,
     )
     return render_parts(m)

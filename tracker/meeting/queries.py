@@ -62,6 +62,9 @@ def project_rows(session: Session, filt: ProjectFilter, *, limit: int | None = L
         case(
             (func.ST_Dimension(p.c.geom) == 1, func.ST_Length(func.geography(p.c.geom))),
         ).label("length_m"),
+        # Where the printed map puts the project's number.
+        func.ST_X(func.ST_PointOnSurface(p.c.geom)).label("label_lon"),
+        func.ST_Y(func.ST_PointOnSurface(p.c.geom)).label("label_lat"),
     ).order_by(p.c.id)
     if limit is not None:
         query = query.limit(limit)

@@ -1,20 +1,27 @@
 """The meeting pages under /plan: the filtered map, dashboard, coverage, changes, print, exports."""
 
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
+from tracker.city.districts import districts
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import JST, fiscal_year, parse_day, today_jst
+from tracker.i18n import locale
+from tracker.indicators.definitions import DEFINITIONS, METHOD_TEXT, plan_shisaku, printed_row
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.maps.page_data import city_map_parts
-from tracker.meeting import queries
+from tracker.meeting import print_map, queries
 from tracker.meeting.charts import year_chart
-from tracker.meeting.exports import projects_csv
+from tracker.meeting.exports import indicator_years_csv, projects_csv
+from tracker.meeting.filters import describe_filter
+from tracker.projects.models import Project
 from tracker.projects.queries import (
     ProjectFilter,
     feature_collection,
@@ -25,6 +32,9 @@ from tracker.vocab import KINDS, STATUSES
 bp = Blueprint("meeting", __name__, url_prefix="/plan")
 
 PAPER_SIZES = ("A4", "A3")
+# How many works the sheet lists and numbers on its map: what fits beside the map on one
+# sheet; the rest are in the CSV.
+PRINT_LIST_LIMIT = {"A4": 12, "A3": 24}
 FIGURE_ROLES = ("staff", "admin")
 
 
@@ -34,7 +44,11 @@ def _filter() -> ProjectFilter:
     filt.check_codes(get_session())
     unknown = [d for d in filt.departments if d not in queries.departments(get_session())]
     if unknown:
-        raise BadInput(f"department: unknown department(s) {', '.join(unknown)}")
+        raise BadInput(
+            "department: "
+            + _("「%(names)s」という担当課はありません", names=_("」「").join(unknown)),
+            code="unknown_value",
+        )
     return filt
 
 
@@ -62,12 +76,14 @@ def meeting_map():
     counts = status_counts(session, filt)
     return render_template(
         "meeting/map.html",
-        map=city_map_parts(features_url, "web.project_page"),
+        # The sidebar filters kinds: the map's layer box offers no second kind filter.
+        map=city_map_parts(features_url, "web.project_page", kind_control=False),
         filt=filt,
         query=query,
         counts=counts,
         total=sum(counts.values()),
         rows=queries.project_rows(session, filt),
+        conditions=describe_filter(session, filt),
         list_limit=queries.LIST_LIMIT,
         kinds=KINDS,
         statuses=STATUSES,
@@ -80,26 +96,31 @@ def meeting_map():
 @bp.get("/projects.geojson")
 def features():
     """Answer the filtered projects as GeoJSON: the meeting map's layer and its export."""
-    body = feature_collection(get_session(), _filter())
+    filt = _filter()
+    body = feature_collection(get_session(), filt)
     response = Response(body, mimetype="application/geo+json")
     if request.args.get("download"):
-        response.headers["Content-Disposition"] = _attachment("geojson")
+        response.headers["Content-Disposition"] = _attachment("aso_projects", "geojson", filt.as_of)
     return response
 
 
 @bp.get("/projects.csv")
 def projects_csv_export():
     """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers)."""
-    rows = queries.project_rows(get_session(), _filter(), limit=None)
-    response = Response(projects_csv(rows), mimetype="text/csv")
+    filt = _filter()
+    rows = queries.project_rows(get_session(), filt, limit=None)
+    response = Response(projects_csv(rows, as_of=filt.as_of), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = _attachment("csv")
+    response.headers["Content-Disposition"] = _attachment("aso_projects", "csv", filt.as_of)
     return response
 
 
-def _attachment(ext: str) -> str:
+def _attachment(stem: str, ext: str, as_of: date | None = None) -> str:
+    """Name a download by its contents and date: the date it shows (as_of), else today's."""
+    if as_of is not None:
+        return f'attachment; filename="{stem}_asof_{as_of:%Y%m%d}.{ext}"'
     stamp = datetime.now(JST).strftime("%Y%m%d")
-    return f'attachment; filename="aso_projects_{stamp}.{ext}"'
+    return f'attachment; filename="{stem}_{stamp}.{ext}"'
 
 
 def _as_of():
@@ -114,11 +135,53 @@ def dashboard():
     return render_template(
         "meeting/indicators.html",
         values=values,
-        charts={v.code: year_chart(v) for v in values},
+        charts={v.code: year_chart(v, locale()) for v in values},
         as_of=as_of,
         can_record=_can_record(),
         fiscal_years=_fiscal_years(),
     )
+
+
+def _indicator(code: str):
+    """Return one indicator's values at ?as_of=, or answer 404."""
+    as_of = _as_of()
+    values = indicator_values(get_session(), as_of=as_of, include_private=can_see_private())
+    value = next((v for v in values if v.code == code), None)
+    if value is None:
+        abort(404, description=_("この成果指標は見つかりません"))
+    return value, as_of
+
+
+@bp.get("/indicators/<code>")
+def indicator_page(code: str):
+    """Show one indicator: its meaning, the plan's row, how it is counted, its years, its works."""
+    value, as_of = _indicator(code)
+    session = get_session()
+    definition = DEFINITIONS.get(code)
+    projects = session.scalars(
+        select(Project).where(Project.id.in_(value.project_ids)).order_by(Project.id)
+    ).all()
+    return render_template(
+        "meeting/indicator.html",
+        v=value,
+        as_of=as_of,
+        chart=year_chart(value, locale()),
+        definition=definition,
+        shisaku=plan_shisaku(session, definition.shisaku) if definition else None,
+        printed=printed_row(current_app.config["GEODATA_DIR"], value.name),
+        method_text=METHOD_TEXT[value.method],
+        projects=projects,
+    )
+
+
+@bp.get("/indicators/<code>.csv")
+def indicator_csv(code: str):
+    """Answer one indicator's yearly values as CSV for Excel."""
+    value, as_of = _indicator(code)
+    response = Response(indicator_years_csv(value, as_of), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = _attachment(f"aso_indicator_{code}", "csv", as_of)
+    return response
 
 
 @bp.post("/indicators/figures")
@@ -128,7 +191,9 @@ def record_indicator_figure():
     form = request.form
     raw_year = (form.get("fiscal_year") or "").strip()
     if not raw_year.isdigit():
-        raise BadInput("fiscal_year: must be a western year such as 2024")
+        raise BadInput(
+            "fiscal_year: " + _("年度を西暦で選んでください（例: 2024）"), code="invalid_format"
+        )
     figure = record_figure(
         get_session(),
         indicator_code=form.get("indicator", ""),
@@ -161,7 +226,7 @@ def changes():
     since = parse_day(request.args.get("since"), "since")
     until = parse_day(request.args.get("until"), "until")
     if since and until and until < since:
-        raise BadInput("until: is before since")
+        raise BadInput("until: " + _("開始日より前の日付です"), code="ends_before_start")
     found, totals = ([], None)
     if since:
         found, totals = queries.changes_since(
@@ -184,18 +249,28 @@ def print_sheet():
     """Show a printable sheet (A4 or A3 landscape): map picture, counts and indicators."""
     size = (request.args.get("size") or "A4").upper()
     if size not in PAPER_SIZES:
-        raise BadInput(f"size: use A4 or A3, not {request.args.get('size', '')[:10]}")
+        raise BadInput(
+            "size: "
+            + _(
+                "A4 か A3 を指定してください（%(value)s）", value=request.args.get("size", "")[:10]
+            ),
+            code="unknown_value",
+        )
     session = get_session()
     filt = _filter()
     counts = status_counts(session, filt)
+    rows = queries.project_rows(session, filt, limit=PRINT_LIST_LIMIT[size])
+    parts = queries.map_svg_parts(session, filt)
     return render_template(
         "meeting/print.html",
         size=size,
         filt=filt,
         query=_query(filt),
+        conditions=describe_filter(session, filt),
         counts=counts,
         total=sum(counts.values()),
-        svg=queries.map_svg_parts(session, filt),
+        rows=rows,
+        picture=print_map.layout(parts, rows, districts(), locale()) if parts else None,
         values=indicator_values(session, as_of=filt.as_of, include_private=filt.include_private),
         statuses=STATUSES,
         kinds=KINDS,

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -13,6 +14,7 @@ from tracker.projects.queries import Circle
 from tracker.vocab import status_label, status_plain
 
 ATOM = "http://www.w3.org/2005/Atom"
+QUOTE = {'"': "&quot;"}
 ET.register_namespace("", ATOM)
 
 
@@ -41,8 +43,11 @@ def circle_url(endpoint: str, circle: Circle, locale: str, **url_args) -> str:
     )
 
 
-def build_feed(session: Session, circle: Circle, locale: str) -> bytes:
-    """Return the feed as UTF-8 XML, newest entry first."""
+def build_feed(
+    session: Session, circle: Circle, locale: str, *, stylesheet: str | None = None
+) -> bytes:
+    """Return the feed as UTF-8 XML, newest entry first; `stylesheet` (an XSLT's URL) lets a
+    browser show it as a page."""
     entries = recent_changes(session, circle)
     # The feed's id is its own canonical address, whatever order or extra arguments the request
     # came with: the same circle in the same language is always the same feed.
@@ -65,7 +70,12 @@ def build_feed(session: Session, circle: Circle, locale: str) -> bytes:
     _el(author, "name", _("阿蘇市"))
     for entry in entries:
         _entry(root, entry)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    body = ET.tostring(root, encoding="unicode")
+    instruction = ""
+    if stylesheet:
+        # ElementTree writes no processing instruction before the root: put it in by hand.
+        instruction = f'<?xml-stylesheet type="text/xsl" href="{escape(stylesheet, QUOTE)}"?>\n'
+    return f'<?xml version="1.0" encoding="utf-8"?>\n{instruction}{body}'.encode()
 
 
 def _entry(root: ET.Element, entry) -> None:

@@ -4,7 +4,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from tracker.formatting import REIWA_FIRST_YEAR, fiscal_year, reiwa_label
+from tracker.formatting import fiscal_year, fiscal_year_label, japanese_fiscal_year
 
 MONTHS_EN = [
     "January",
@@ -60,10 +60,7 @@ def day_label(day: date | None, locale: str) -> str:
 def fiscal_label(day: date, locale: str) -> str:
     """Name the fiscal year (April to March) of a day: '令和8年度', or 'FY2026 (Reiwa 8)'."""
     year = fiscal_year(day)
-    if locale != "en":
-        return reiwa_label(year)
-    reiwa = year - REIWA_FIRST_YEAR + 1
-    return f"FY{year} (Reiwa {reiwa})" if reiwa >= 1 else f"FY{year}"
+    return japanese_fiscal_year(year) if locale != "en" else fiscal_year_label(year, locale)
 
 
 def completion_label(props: dict, locale: str, today: date | None = None) -> str:

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 import shapely
+from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
@@ -72,7 +73,10 @@ def _find_by_code(session: Session, model, codes, field: str) -> list:
     found = {row.code: row for row in session.scalars(select(model).where(model.code.in_(codes)))}
     unknown = [code for code in codes if code not in found]
     if unknown:
-        raise BadInput(f"{field}: unknown code(s) {', '.join(unknown)}")
+        raise BadInput(
+            f"{field}: " + _("「%(codes)s」は計画にありません", codes=_("」「").join(unknown)),
+            code="unknown_value",
+        )
     return [found[code] for code in codes]
 
 
@@ -102,7 +106,9 @@ def create_project(
     """Create a project after checking its fields and geometry, with its first history entry."""
     name = _check_name(name)
     if status not in STATUSES:
-        raise BadInput(f"status: unknown status {status!r}")
+        raise BadInput(
+            "status: " + _("不明な状況です: %(status)s", status=status), code="unknown_value"
+        )
     department = _check_department(department)
     _check_dates(
         {
@@ -185,12 +191,18 @@ def update_project(
         )
     unknown = [f for f in changes if f not in EDITABLE_FIELDS and f not in ("status", "progress")]
     if unknown:
-        raise BadInput(f"{unknown[0]}: not a field of a project that can be edited")
+        raise BadInput(
+            f"{unknown[0]}: " + _("編集できる事業の項目ではありません"), code="unknown_field"
+        )
     for field in ("status", "progress"):
         if field in changes and changes[field] != getattr(project, field):
             raise BadInput(
-                f"{field}: changes through a status update "
-                f"(POST /api/projects/{project.id}/updates), not an edit"
+                f"{field}: "
+                + _(
+                    "編集では変えられません。状況の更新（POST /api/projects/%(id)s/updates）で変えてください",
+                    id=project.id,
+                ),
+                code="status_through_updates",
             )
     old = project_values(project, geometry_as_shape=True)
     new = old | {f: changes[f] for f in EDITABLE_FIELDS if f in changes}
@@ -199,7 +211,7 @@ def update_project(
     new["department"] = _check_department(new["department"])
     new["description"] = (new["description"] or "").strip()
     if not isinstance(new["public"], bool):
-        raise BadInput("public: must be true or false")
+        raise BadInput("public: " + _("true か false で指定してください"), code="invalid_format")
     _check_dates(new)
     if new["actual_start"] != old["actual_start"] or new["actual_end"] != old["actual_end"]:
         # A completed project keeps its end date: an edit cannot clear it.
@@ -210,9 +222,13 @@ def update_project(
             actual_end=new["actual_end"],
         )
     if new["kind"] not in KINDS:
-        raise BadInput(f"kind: unknown kind {new['kind']!r}")
+        raise BadInput(
+            "kind: " + _("不明な種別です: %(kind)s", kind=new["kind"]), code="unknown_value"
+        )
     if not isinstance(new["geometry"], BaseGeometry):
-        raise BadInput("geometry: not a geometry")
+        raise BadInput(
+            "geometry: " + _("位置・形状として読み取れません"), code="geometry_unreadable"
+        )
     new["geometry"] = flat_geometry(new["geometry"])
     if new["kind"] != old["kind"] or not _same_shape(new["geometry"], old["geometry"]):
         check_geometry(session, new["geometry"], new["kind"])
@@ -275,14 +291,14 @@ def project_values(project: Project, *, geometry_as_shape: bool = False) -> dict
 def _check_name(name) -> str:
     name = (name or "").strip() if isinstance(name, str | None) else None
     if not name:
-        raise BadInput("name: a project needs a name")
+        raise BadInput("name: " + _("事業名を入力してください"), code="required")
     return name
 
 
 def _check_department(department) -> str:
     department = (department or "").strip() if isinstance(department, str | None) else None
     if not department:
-        raise BadInput("department: the responsible department is missing")
+        raise BadInput("department: " + _("担当課を入力してください"), code="required")
     return department
 
 
@@ -291,9 +307,9 @@ def _check_dates(values: dict) -> None:
         start, end = values.get(f"{label}_start"), values.get(f"{label}_end")
         for field, value in ((f"{label}_start", start), (f"{label}_end", end)):
             if value is not None and not isinstance(value, date):
-                raise BadInput(f"{field}: must be a date")
+                raise BadInput(f"{field}: " + _("日付で指定してください"), code="invalid_date")
         if start and end and end < start:
-            raise BadInput(f"{label}_end: ends before {label}_start")
+            raise BadInput(f"{label}_end: " + _("開始日より前の日付です"), code="ends_before_start")
 
 
 def _same_shape(a: BaseGeometry | None, b: BaseGeometry | None) -> bool:

@@ -5,19 +5,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask import abort
+from flask_babel import gettext
 from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
+    Float,
     Select,
     Text,
     and_,
+    case,
     cast,
+    column,
     exists,
     func,
     literal_column,
     or_,
     select,
     text,
+    values,
 )
 from sqlalchemy.orm import Session
 
@@ -89,7 +94,11 @@ class ProjectFilter:
             found = set(session.scalars(select(model.code).where(model.code.in_(codes))))
             unknown = [c for c in codes if c not in found]
             if unknown:
-                raise BadInput(f"{name}: unknown code(s) {', '.join(unknown)}")
+                raise BadInput(
+                    f"{name}: "
+                    + _("「%(codes)s」は計画にありません", codes=_("」「").join(unknown)),
+                    code="unknown_value",
+                )
 
     def query_args(self) -> list[tuple[str, str]]:
         """Return the filter as query arguments, so that a view can be linked and reopened."""
@@ -124,7 +133,11 @@ def _fiscal_year(raw: str) -> int:
     except ValueError:
         year = None
     if year not in YEAR_RANGE:
-        raise BadInput(f"fiscal_year: a western year from 2000 to 2100, not {raw[:20]}")
+        raise BadInput(
+            "fiscal_year: "
+            + _("2000〜2100 の西暦の年で指定してください（%(value)s）", value=raw[:20]),
+            code="out_of_range",
+        )
     return year
 
 
@@ -133,7 +146,16 @@ def _codes(args, name: str, allowed: dict) -> list[str]:
     unknown = [v for v in values if v not in allowed]
     if unknown:
         raise BadInput(
-            f"{name}: unknown value(s) {', '.join(unknown)}; use one of {', '.join(allowed)}"
+            f"{name}: "
+            + _(
+                "「%(values)s」は選べません。%(allowed)s のどれかを指定してください",
+                values=_("」「").join(unknown),
+                allowed=_("、").join(
+                    _("%(code)s（%(label)s）", code=code, label=gettext(word))
+                    for code, word in allowed.items()
+                ),
+            ),
+            code="unknown_value",
         )
     return values
 
@@ -147,10 +169,17 @@ def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
     except ValueError:
         numbers = ()
     if len(numbers) != 4 or any(n != n or n in (float("inf"), float("-inf")) for n in numbers):
-        raise BadInput("bbox: must be four numbers minlon,minlat,maxlon,maxlat")
+        raise BadInput(
+            "bbox: " + _("4つの数値 minlon,minlat,maxlon,maxlat で指定してください"),
+            code="invalid_format",
+        )
     min_lon, min_lat, max_lon, max_lat = numbers
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-        raise BadInput("bbox: expected minlon < maxlon within ±180 and minlat < maxlat within ±90")
+        raise BadInput(
+            "bbox: "
+            + _("minlon < maxlon（±180以内）、minlat < maxlat（±90以内）で指定してください"),
+            code="out_of_range",
+        )
     return numbers
 
 
@@ -221,11 +250,12 @@ def filtered_projects(filt: ProjectFilter) -> Select:
     if filt.as_of is None:
         query = select(table)
     else:
-        # Same columns, but status and progress read from the history; projects created
-        # later have no history row yet, so the inner join leaves them out.
+        # Same columns, but status and progress read from the history, and work dates not yet
+        # reached left blank: every column shows that day. Projects created later have no
+        # history row yet, so the inner join leaves them out.
         h = history_as_of(filt.as_of)
         status = h.c.status
-        columns = [h.c[c.name] if c.name in ("status", "progress") else c for c in table.columns]
+        columns = [_as_of_column(c, h, filt.as_of) for c in table.columns]
         query = (
             select(*columns)
             .select_from(table)
@@ -280,6 +310,16 @@ def filtered_projects(filt: ProjectFilter) -> Select:
     return query
 
 
+def _as_of_column(column, history, day: date):
+    """Return a projects column as it read at the end of `day`."""
+    if column.name in ("status", "progress"):
+        return history.c[column.name]
+    if column.name in ("actual_start", "actual_end"):
+        # A work date after the day had not happened yet.
+        return case((column <= day, column)).label(column.name)
+    return column
+
+
 def linked_codes(link_column, target, project_id):
     """Return a correlated ARRAY of the codes a project links to through `link_column`."""
     link_table = link_column.table
@@ -332,7 +372,11 @@ def feature_collection(session: Session, filt: ProjectFilter, *, full: bool = Tr
     p, feature = _features(filt, full=full)
     rows = select(feature.label("feature")).select_from(p).order_by(p.c.id).subquery("f")
     features = func.coalesce(func.json_agg(rows.c.feature), text("'[]'::json"))
-    collection = func.json_build_object("type", "FeatureCollection", "features", features)
+    members = ["type", "FeatureCollection"]
+    if filt.as_of is not None:
+        # A foreign member (RFC 7946, 6.1): the file says which day its features show.
+        members += ["as_of", filt.as_of.isoformat()]
+    collection = func.json_build_object(*members, "features", features)
     return session.scalar(select(cast(collection, Text)))
 
 
@@ -421,3 +465,65 @@ def nearest_projects(
     if radius_m is not None:
         outer = outer.where(nearest.c.distance_m <= radius_m)
     return outer.order_by(nearest.c.distance_m, nearest.c.id)
+
+
+@dataclass
+class AreaWorks:
+    """The works nearest one area's centre: the first few by name, and how many in all."""
+
+    key: str
+    works: list = field(default_factory=list)
+    total: int = 0
+
+
+def works_by_area(
+    session: Session,
+    filt: ProjectFilter,
+    centres: Sequence[tuple[str, float, float]],
+    *,
+    per_area: int | None = None,
+    only: str | None = None,
+) -> dict[str, AreaWorks]:
+    """Group the filtered projects by the nearest of `centres` (key, lon, lat).
+
+    Each area keeps its works by name, at most `per_area` of them; `only` keeps one area.
+    """
+    if not centres:
+        return {}
+    p = filtered_projects(filt).subquery("p")
+    areas = values(
+        column("key", Text), column("lon", Float), column("lat", Float), name="areas"
+    ).data(list(centres))
+    nearest = (
+        select(areas.c.key)
+        .order_by(
+            func.ST_Distance(
+                func.ST_PointOnSurface(p.c.geom),
+                func.ST_SetSRID(func.ST_MakePoint(areas.c.lon, areas.c.lat), 4326),
+            )
+        )
+        .limit(1)
+        .lateral("area")
+    )
+    order = (p.c.name, p.c.id)
+    rows = select(
+        p.c.id,
+        p.c.name,
+        p.c.kind,
+        p.c.status,
+        p.c.is_sample,
+        nearest.c.key,
+        func.row_number().over(partition_by=nearest.c.key, order_by=order).label("rank"),
+        func.count().over(partition_by=nearest.c.key).label("total"),
+    ).select_from(p.join(nearest, literal_column("true")))
+    ranked = rows.subquery("ranked")
+    query = select(ranked).order_by(ranked.c.key, ranked.c.rank)
+    if per_area is not None:
+        query = query.where(ranked.c.rank <= per_area)
+    if only is not None:
+        query = query.where(ranked.c.key == only)
+    found: dict[str, AreaWorks] = {}
+    for row in session.execute(query):
+        area = found.setdefault(row.key, AreaWorks(row.key, total=row.total))
+        area.works.append(row)
+    return found

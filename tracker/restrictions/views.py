@@ -8,6 +8,7 @@ from tracker.accounts.access import roles_required
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import parse_day, today_jst
+from tracker.i18n import refusal_text
 from tracker.projects.models import Project
 from tracker.projects.queries import project_or_404
 from tracker.restrictions.models import TrafficRestriction
@@ -45,7 +46,7 @@ def project_restrictions(project_id: int):
                 description=form.get("description", ""),
             )
         except BadInput as exc:
-            error = str(exc)
+            error = refusal_text(exc)
         else:
             return redirect(url_for(".project_restrictions", project_id=project.id), code=303)
     html = render_template(

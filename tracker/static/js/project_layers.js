@@ -11,6 +11,8 @@
 
   // Okabe–Ito based: distinguishable with the common colour-vision deficiencies;
   // orange and red also differ strongly in lightness. ink = readable text colour.
+  // The page's stylesheet (site.css, --status-<code>) is the palette's home; these are the
+  // same colours, for a page without it.
   var STATUSES = {
     planned: { color: "#7a7a7a", ink: "#000" },
     design: { color: "#0072b2", ink: "#fff" },
@@ -21,7 +23,8 @@
   var UNKNOWN_STATUS = { label: "不明", color: "#444444", ink: "#fff" };
 
   // Kind is shown by shape (glyph and outline), status by colour, so the two never compete.
-  // geom only picks the legend sample; any kind is drawn by its real geometry.
+  // geom only picks the legend sample; any kind is drawn by its real geometry. The glyphs
+  // are the page's (labels.glyphs): a kanji in Japanese, letters in English.
   var KINDS = {
     road: { glyph: "道", geom: "line", line: { weight: 6 } },
     bridge: { glyph: "橋", geom: "point", shape: "circle", line: { weight: 5 } },
@@ -48,16 +51,21 @@
     details: "詳細を見る",
     loading: "読み込み中…",
     count: "事業 {n} 件",
-    failed: "事業データを読み込めませんでした"
+    failed: "事業データを読み込めませんでした",
+    unknown_status: "不明",
+    other_kind: "その他"
   };
 
   var DEFAULTS = {
     url: null,                  // GeoJSON FeatureCollection of projects
     projectUrl: "/projects/{id}", // popup link; {id} is replaced
     layerControl: null,         // L.control.layers to add one overlay per kind to
+    kindControl: true,          // false: no per-kind switches (the page filters kinds itself)
     disableClusteringAtZoom: 16,
+    // Clusters of a phone's map stay this far apart (px): their icons never overlap.
+    maxClusterRadius: 70,
     legend: true,
-    labels: null                // {text, statuses, kinds}: words in the page's language
+    labels: null                // {text, statuses, kinds, glyphs}: words in the page's language
   };
 
   // A div icon whose text and colours are set through the DOM, never as HTML.
@@ -130,17 +138,21 @@
     return iconCache[key];
   }
 
-  function clusterIcon(kind) {
-    return function (cluster) {
-      var text = kind.glyph + " " + cluster.getChildCount();
-      return new TextIcon({
-        className: "aso-cluster",
-        iconSize: [12 + 8 * text.length, 26],
-        text: text,
-        fill: "#333333",
-        ink: "#ffffff"
-      });
-    };
+  // One cluster for every kind, so clusters of different kinds never pile up on one spot:
+  // it shows how many works it holds, and the kind's glyph when they are all of one kind.
+  function clusterIcon(cluster) {
+    var kinds = {};
+    cluster.getAllChildMarkers().forEach(function (marker) { kinds[marker.kindGlyph] = true; });
+    var glyphs = Object.keys(kinds);
+    var count = String(cluster.getChildCount());
+    var text = glyphs.length === 1 ? glyphs[0] + " " + count : count;
+    return new TextIcon({
+      className: "aso-cluster",
+      iconSize: [Math.max(30, 14 + 8 * text.length), 30],
+      text: text,
+      fill: "#333333",
+      ink: "#ffffff"
+    });
   }
 
   function lineStyle(kind, status) {
@@ -216,38 +228,65 @@
         pair[0][key].label = String((pair[1] || {})[key] || key);
       });
     });
+    var glyphs = labels.glyphs || {};
+    Object.keys(KINDS).forEach(function (key) {
+      if (glyphs[key]) KINDS[key].glyph = String(glyphs[key]);
+    });
+    if (glyphs.other) OTHER_KIND.glyph = String(glyphs.other);
+    OTHER_KIND.label = TEXT.other_kind;
+    UNKNOWN_STATUS.label = TEXT.unknown_status;
+  }
+
+  // The status colours from the page's stylesheet, where the palette is defined once.
+  function usePalette() {
+    var style = window.getComputedStyle(document.documentElement);
+    Object.keys(STATUSES).forEach(function (key) {
+      var color = style.getPropertyValue("--status-" + key).trim();
+      var ink = style.getPropertyValue("--status-" + key + "-ink").trim();
+      if (color) STATUSES[key].color = color;
+      if (ink) STATUSES[key].ink = ink;
+    });
   }
 
   function addTo(map, options) {
     var opts = L.extend({}, DEFAULTS, options);
     useLabels(opts.labels);
-    var control = opts.layerControl || L.control.layers(null, null, { collapsed: false }).addTo(map);
+    usePalette();
+    var control = null;
+    if (opts.kindControl) {
+      control = opts.layerControl || L.control.layers(null, null, { collapsed: false }).addTo(map);
+    }
     // One canvas for every project line: far cheaper than an SVG node per line.
     var renderer = L.canvas({ padding: 0.5 });
-    var groups = {}; // kind -> {kind, cluster, vectors, markers}
+    var cluster = L.markerClusterGroup({
+      disableClusteringAtZoom: opts.disableClusteringAtZoom,
+      maxClusterRadius: opts.maxClusterRadius,
+      // Animated splits ignore moves for a moment after each zoom, which left markers
+      // missing when the view jumped twice in a row (show() from the meeting list).
+      animate: false,
+      chunkedLoading: true,
+      showCoverageOnHover: false,
+      spiderfyOnMaxZoom: false,
+      iconCreateFunction: clusterIcon
+    }).addTo(map);
+    var groups = {}; // kind -> {kind, vectors, overlay, markers, pending}
     var layersById = {}; // project id -> {layer, group}, for show()
     var legend = null;
-    shown = { map: map, layersById: layersById, zoom: opts.disableClusteringAtZoom };
+    shown = { map: map, layersById: layersById, zoom: opts.disableClusteringAtZoom, cluster: cluster };
 
+    // A kind's switch puts its lines on the map and its markers into the shared cluster.
     function groupFor(key) {
       var known = Object.prototype.hasOwnProperty.call(KINDS, key);
       var name = known ? key : "other";
       if (!groups[name]) {
         var kind = known ? KINDS[key] : OTHER_KIND;
-        var cluster = L.markerClusterGroup({
-          disableClusteringAtZoom: opts.disableClusteringAtZoom,
-          // Animated splits ignore moves for a moment after each zoom, which left markers
-          // missing when the view jumped twice in a row (show() from the meeting list).
-          animate: false,
-          chunkedLoading: true,
-          showCoverageOnHover: false,
-          spiderfyOnMaxZoom: false,
-          iconCreateFunction: clusterIcon(kind)
-        });
         var vectors = L.featureGroup();
-        var overlay = L.layerGroup([vectors, cluster]).addTo(map);
-        control.addOverlay(overlay, escapeHtml(kind.label)); // the control inserts names as HTML
-        groups[name] = { kind: kind, cluster: cluster, vectors: vectors, markers: [] };
+        var overlay = L.layerGroup([vectors]).addTo(map);
+        var group = { kind: kind, vectors: vectors, overlay: overlay, markers: [], pending: [] };
+        overlay.on("add", function () { cluster.addLayers(group.markers); });
+        overlay.on("remove", function () { cluster.removeLayers(group.markers); });
+        if (control) control.addOverlay(overlay, escapeHtml(kind.label)); // the control inserts names as HTML
+        groups[name] = group;
       }
       return groups[name];
     }
@@ -264,7 +303,10 @@
           var title = props.name ? String(props.name) : "";
           var marker = L.marker(latlng, { icon: pinIcon(kind, status), title: title, alt: title });
           marker.feature = feature;
-          group.markers.push(marker.bindPopup(popup));
+          marker.kindGlyph = kind.glyph;
+          marker.bindPopup(popup);
+          group.markers.push(marker);
+          group.pending.push(marker);
           if (!layersById[feature.id]) layersById[feature.id] = { layer: marker, group: group };
         });
         return;
@@ -284,19 +326,23 @@
 
     // Bulk add, so markercluster builds its tree once; on the map it works in chunks
     // between frames, and the promise settles when the last chunk is in.
-    function addMarkers(group) {
-      var markers = group.markers;
-      group.markers = [];
+    function addMarkers() {
+      var markers = [];
+      Object.keys(groups).forEach(function (name) {
+        var group = groups[name];
+        // A kind switched off meanwhile gets its markers when it is switched on.
+        if (map.hasLayer(group.overlay)) markers = markers.concat(group.pending);
+        group.pending = [];
+      });
       return new Promise(function (resolve) {
-        if (!group.cluster._map) { // kind switched off meanwhile: added at once
-          group.cluster.addLayers(markers);
+        if (markers.length === 0) {
           resolve();
           return;
         }
-        group.cluster.options.chunkProgress = function (done, total) {
+        cluster.options.chunkProgress = function (done, total) {
           if (done === total) resolve();
         };
-        group.cluster.addLayers(markers);
+        cluster.addLayers(markers);
       });
     }
 
@@ -307,8 +353,7 @@
         drawFeature(feature);
         drawn += 1;
       });
-      var pending = Object.keys(groups).map(function (name) { return addMarkers(groups[name]); });
-      return Promise.all(pending).then(function () { return drawn; });
+      return addMarkers().then(function () { return drawn; });
     }
 
     function finish(count, message) {
@@ -322,7 +367,7 @@
     Object.keys(KINDS).forEach(groupFor); // every kind in the control, even when empty
     legend = opts.legend ? legendControl().addTo(map) : null;
     // Collapsed is the phone-friendly default; on a wide map show the kinds at once.
-    if (opts.layerControl && map.getSize().x >= 600) opts.layerControl.expand();
+    if (control && opts.layerControl && map.getSize().x >= 600) opts.layerControl.expand();
 
     return fetch(opts.url, { credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" } })
       .then(function (response) {
@@ -352,14 +397,13 @@
     var map = shown.map;
     var layer = entry.layer;
     map.stop(); // a zoom still under way would swallow this one
+    if (!map.hasLayer(entry.group.overlay)) map.addLayer(entry.group.overlay);
     if (layer.getLatLng) {
-      if (!map.hasLayer(entry.group.cluster)) map.addLayer(entry.group.cluster);
       // At this zoom markers stand on their own; the cluster puts the marker on the map
       // once the move has ended, and only then can its popup open.
       map.setView(layer.getLatLng(), Math.max(map.getZoom(), shown.zoom));
       openWhenOnMap(layer, 120);
     } else {
-      if (!map.hasLayer(entry.group.vectors)) map.addLayer(entry.group.vectors);
       map.fitBounds(layer.getBounds(), { maxZoom: shown.zoom });
       layer.openPopup();
     }
