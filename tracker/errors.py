@@ -20,15 +20,17 @@ class BadInput(ValueError):
     """Input that cannot be used; the message says what is wrong, in the reader's language.
 
     The message starts with the name of the field at fault ("kind: …") when there is one;
-    `code` names the problem for programs.
+    `code` names the problem for programs, and `extra` adds members to the JSON answer (such
+    as the codes a field allows).
     """
 
     code = "invalid_input"
 
-    def __init__(self, message: str, *, code: str | None = None):
+    def __init__(self, message: str, *, code: str | None = None, extra: dict | None = None):
         super().__init__(message)
         if code is not None:
             self.code = code
+        self.extra = extra or {}
 
     @property
     def field(self) -> str | None:
@@ -51,7 +53,7 @@ HTTP_ERRORS = {
     404: ("not_found", _l("ページが見つかりません"), _l("お探しのページは見つかりませんでした。アドレスを確かめるか、地図から探してください。")),
     405: ("method_not_allowed", _l("この方法では使えません"), _l("このアドレスは、この送り方（%(method)s）には対応していません。")),
     412: ("precondition_failed", _l("ほかの人が先に変更しました"), _l("この内容は、開いた後にほかの人が変更しました。読み込み直してから、もう一度お試しください。")),
-    413: ("payload_too_large", _l("送信する内容が大きすぎます"), _l("送信する内容が大きすぎます（上限 %(mb)s MB）。写真の枚数を減らすか、小さくしてから送ってください。")),
+    413: ("payload_too_large", _l("送信する内容が大きすぎます"), _l("送信する内容が大きすぎます（上限 %(limit)s）。写真の枚数を減らすか、小さくしてから送ってください。")),
     428: ("precondition_required", _l("版の指定が必要です"), _l("変更するには、読み込んだときの版（ETag）を If-Match で送ってください。")),
     429: ("too_many_requests", _l("しばらくお待ちください"), _l("短い間に何度も試みがありました。しばらく待ってから、もう一度お試しください。")),
     500: ("internal_error", _l("システムのエラーです"), _l("システムの内部でエラーが起きました。何も保存されていません。しばらくしてから、もう一度お試しください。")),
@@ -81,8 +83,12 @@ def http_error_words(error: HTTPException) -> tuple[str, str, str]:
     custom = error.description != type(error).description
     if custom:
         return code, str(title), str(error.description)
-    max_bytes = request.max_content_length or 0
-    return code, str(title), default % {"method": request.method, "mb": max_bytes // 2**20}
+    return code, str(title), default % {"method": request.method, "limit": _size_limit()}
+
+
+def _size_limit() -> str:
+    limit = request.max_content_length or 0
+    return f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 2**10} KB"
 
 
 def error_response(status: int, *, code: str, message: str, **extra):
@@ -108,6 +114,6 @@ def _http_error(error: HTTPException):
 def _bad_input(error: BadInput):
     if wants_json():
         extra = {"field": error.field} if error.field else {}
-        return jsonify(error=str(error), code=error.code, **extra), 400
+        return jsonify(error=str(error), code=error.code, **extra, **error.extra), 400
     title = HTTP_ERRORS[400][1]
     return render_template("error.html", status=400, title=title, error=error), 400

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
-from tracker.vocab import KINDS, LINE_KINDS, kind_label
+from tracker.vocab import KINDS, LINE_KINDS, kind_label, shape_label
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
 BOUNDARY_TOLERANCE_M = 500
@@ -253,20 +253,6 @@ def _invalid(geom: BaseGeometry) -> GeometryRefused:
         details={"problem": problem},
         location=location,
     )
-
-
-def shape_label(geom_type: str) -> str:
-    """Name a geometry type in words: 'LineString' → '線'."""
-    words = {
-        "Point": _("点"),
-        "MultiPoint": _("複数の点"),
-        "LineString": _("線"),
-        "MultiLineString": _("複数の線"),
-        "Polygon": _("面"),
-        "MultiPolygon": _("複数の面"),
-        "GeometryCollection": _("種類の混ざった形"),
-    }
-    return words.get(geom_type, geom_type)
 
 
 def is_lon_lat(lon: float, lat: float) -> bool:

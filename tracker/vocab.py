@@ -48,6 +48,17 @@ RESTRICTION_KINDS = {
     "other": N_("通行規制"),
 }
 
+# Geometry types in words, for refusals and the audit trail.
+SHAPES = {
+    "Point": N_("点"),
+    "MultiPoint": N_("複数の点"),
+    "LineString": N_("線"),
+    "MultiLineString": N_("複数の線"),
+    "Polygon": N_("面"),
+    "MultiPolygon": N_("複数の面"),
+    "GeometryCollection": N_("種類の混ざった形"),
+}
+
 # Roads, pavement renewals and revetments are measured along their length.
 LINE_KINDS = frozenset({"road", "pavement", "revetment"})
 
@@ -156,8 +167,14 @@ def input_label(name: str) -> str | None:
     return gettext(words) if words else None
 
 
-def field_value(field: str, value) -> str:
-    """Write a project field's value as people read it."""
+def shape_label(geom_type: str) -> str:
+    """Name a geometry type in words: 'LineString' → '線'."""
+    return _label(SHAPES, geom_type)
+
+
+def field_value(field: str, value, names: dict[str, str] | None = None) -> str:
+    """Write a project field's value as people read it; `names` gives plan items and
+    indicators their printed names by code."""
     if value is None or value == "" or value == []:
         return gettext("（なし）") if field != "geometry" else gettext("（入力欄のとおり）")
     if field == "kind":
@@ -169,9 +186,9 @@ def field_value(field: str, value) -> str:
     if field == "public":
         return gettext("公開") if value else gettext("職員のみ")
     if field == "geometry":
-        return gettext("形状（%(type)s）", type=value.get("type", ""))
+        return gettext("形状（%(type)s）", type=shape_label(value.get("type", "")))
     if isinstance(value, list):
-        return "、".join(value)
+        return gettext("、").join((names or {}).get(code, code) for code in value)
     return str(value)
 
 

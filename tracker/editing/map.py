@@ -13,6 +13,7 @@ from tracker.maps.city_map import (
     UrlFor,
     add_base_layers,
     base_map,
+    finish_controls,
     script_json,
 )
 
@@ -181,6 +182,7 @@ def build_editor_map(
         },
         js=editor_js,
     ).add_to(m)
+    finish_controls(m, labels)
     return m
 
 

@@ -18,6 +18,7 @@ from tracker.input_guards import MAX_DB_INTEGER
 from tracker.maps.city_map import render_parts
 from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
 from tracker.plan.models import PlanItem
+from tracker.plan.queries import names_by_code
 from tracker.projects.models import Project
 from tracker.projects.operations import (
     AUDITED_FIELDS,
@@ -153,15 +154,16 @@ def _conflicts(form: ProjectForm, current: dict) -> list[dict]:
         "geometry": None,
     }
     rows = []
+    names = names_by_code(get_session())
     for field in AUDITED_FIELDS:
         if field in loaded and loaded[field] == current[field]:
             continue
         rows.append(
             {
                 "label": field_label(field),
-                "theirs": field_value(field, current[field]),
-                "yours": field_value(field, yours[field]) if field in yours else "—",
-                "before": field_value(field, loaded.get(field)) if field in loaded else "—",
+                "theirs": field_value(field, current[field], names),
+                "yours": field_value(field, yours[field], names) if field in yours else "—",
+                "before": field_value(field, loaded.get(field), names) if field in loaded else "—",
             }
         )
     return rows

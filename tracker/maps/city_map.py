@@ -27,6 +27,8 @@ GSI_ATTRIBUTION = f'<a href="{GSI_TILES_URL}" target="_blank" rel="noopener">地
 CITY_DATA_ATTRIBUTION = (
     "「国土数値情報（行政区域データ）」（国土交通省）を加工して作成 | 指定避難所: 国土地理院"
 )
+# Leaflet's credit for itself, with a title in the page's language (maps.page_data).
+LEAFLET_PREFIX = '<a href="https://leafletjs.com" target="_blank" rel="noopener">Leaflet</a>'
 # (name in the layer control, GSI tile set, file type); the first is the default.
 BASE_LAYERS = (
     ("地理院 標準地図", "std", "png"),
@@ -79,6 +81,42 @@ class _PageMap(folium.Map):
         {% endmacro %}
         """
     )
+
+
+class _ControlWords(MacroElement):
+    # Leaflet writes a few words of its own (the layer button's "Layers", the credit's
+    # "A JavaScript library for interactive maps"): once every control is on the map, this
+    # puts the page's words in their place.
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map, words) {
+            if (map.attributionControl) map.attributionControl.setPrefix(words.prefix);
+            map.getContainer().querySelectorAll(".leaflet-control-layers-toggle").forEach(
+                function (toggle) {
+                    toggle.title = words.layers;
+                    toggle.setAttribute("aria-label", words.layers);
+                });
+        })({{ this._parent.get_name() }}, {{ this.words_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, words: dict):
+        super().__init__()
+        self._name = "ControlWords"
+        self.words_js = script_json(words)
+
+
+def finish_controls(m: folium.Map, labels: dict | None) -> None:
+    """Put the page's words into Leaflet's own controls; call after the last control is added."""
+    labels = labels or {}
+    _ControlWords(
+        {
+            "prefix": labels.get("attribution_prefix", LEAFLET_PREFIX),
+            "layers": labels.get("layers", "表示する地図・事業"),
+        }
+    ).add_to(m)
 
 
 class _ProjectLayers(JSCSSMixin):
@@ -183,6 +221,7 @@ def build_city_map(
         ],
         css=[("markercluster_css", vendor_url("leaflet.markercluster/dist/MarkerCluster.css"))],
     ).add_to(m)
+    finish_controls(m, labels)
     return m
 
 
@@ -200,6 +239,7 @@ def build_project_map(
     names = labels.get("base_layers", {})
     _gsi_layer(names.get(tileset, name), tileset, ext, show=True, labels=labels).add_to(m)
     Shapes(feature, PROJECT_STYLE, max_zoom=PROJECT_ZOOM).add_to(m)
+    finish_controls(m, labels)
     return m
 
 

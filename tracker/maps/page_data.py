@@ -63,6 +63,13 @@ def map_labels() -> dict:
             + escape(_("指定避難所: 国土地理院"))
         ),
         "zoom": {"zoomInTitle": _("拡大"), "zoomOutTitle": _("縮小")},
+        "attribution_prefix": str(
+            Markup(
+                '<a href="https://leafletjs.com" title="{title}" target="_blank" rel="noopener">'
+                "Leaflet</a>"
+            ).format(title=_("地図を表示するライブラリ"))
+        ),
+        "layers": _("表示する地図・事業"),
         "statuses": {code: status_label(code) for code in STATUSES},
         "kinds": {code: kind_label(code) for code in KINDS},
         "glyphs": {code: kind_glyph(code) for code in (*KINDS, "other")},

@@ -205,6 +205,7 @@ def _map_config(choice: Choice, results: list, shelters: list) -> dict:
         "radius": circle.radius_m if circle else None,
         "tiles": f"https://cyberjapandata.gsi.go.jp/xyz/{tileset}/{{z}}/{{x}}/{{y}}.{ext}",
         "attribution": labels["attribution"],
+        "attributionPrefix": labels["attribution_prefix"],
         "zoom": labels["zoom"],
         "maxZoom": MAX_ZOOM,
         "pageUrl": url_for("near.near_page"),

@@ -150,12 +150,11 @@ def _codes(args, name: str, allowed: dict) -> list[str]:
             + _(
                 "「%(values)s」は選べません。%(allowed)s のどれかを指定してください",
                 values=_("」「").join(unknown),
-                allowed=_("、").join(
-                    _("%(code)s（%(label)s）", code=code, label=gettext(word))
-                    for code, word in allowed.items()
-                ),
+                allowed=_("、").join(gettext(word) for word in allowed.values()),
             ),
             code="unknown_value",
+            # Programs get the codes to send; people read the words above.
+            extra={"allowed": list(allowed)},
         )
     return values
 

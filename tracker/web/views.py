@@ -12,6 +12,7 @@ from tracker.db import get_session
 from tracker.i18n import locale
 from tracker.maps.city_map import build_project_map, render_parts
 from tracker.maps.page_data import city_map_parts, map_labels, static_url
+from tracker.plan.queries import names_by_code
 from tracker.projects.audit import audit_rows
 from tracker.projects.queries import (
     ProjectFilter,
@@ -86,4 +87,5 @@ def project_page(project_id: int):
         show_internal=can_see_private(),
         # Who changed what is for admins only.
         audit_rows=audit_rows(session, project.id) if user and user.role == "admin" else [],
+        plan_names=names_by_code(session),
     )

@@ -22,10 +22,10 @@
   var form = document.querySelector(".near-form");
   var status = document.getElementById("near-status");
 
-  // Pins are 32 px; their centres are kept at least this far apart, so every pin keeps a
-  // tap target of its own (WCAG 2.5.8: 24 px with spacing).
+  // Pins are 32 px; their centres are kept at least this far apart across or up and down, so
+  // every pin keeps a tap target of its own (WCAG 2.5.8: 24 px with spacing).
   var PIN_SIZE = 32;
-  var MIN_GAP = PIN_SIZE + 6;
+  var MIN_GAP = PIN_SIZE + 4;
 
   function radius() {
     var checked = form.querySelector("input[name=radius]:checked");
@@ -70,6 +70,7 @@
   L.control.zoom(config.zoom).addTo(map);
   L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: config.maxZoom }).addTo(map);
   L.control.scale({ imperial: false }).addTo(map);
+  map.attributionControl.setPrefix(config.attributionPrefix);
 
   function label(layer, text) {
     // A text node: Leaflet inserts nodes as they are, so names cannot become markup.
@@ -165,8 +166,11 @@
     });
   }
 
+  // Pins are squares to a finger: apart means apart across or apart up and down.
   function collides(spot, placed, minGap) {
-    return placed.some(function (other) { return other.distanceTo(spot) < minGap; });
+    return placed.some(function (other) {
+      return Math.max(Math.abs(other.x - spot.x), Math.abs(other.y - spot.y)) < minGap;
+    });
   }
 
   var works = config.pins.map(statusPin);

@@ -56,6 +56,8 @@
     other_kind: "その他"
   };
 
+  var ICON_GAP = 8; // px between map icons that would otherwise touch
+
   var DEFAULTS = {
     url: null,                  // GeoJSON FeatureCollection of projects
     projectUrl: "/projects/{id}", // popup link; {id} is replaced
@@ -211,6 +213,39 @@
     return legend;
   }
 
+  // Markercluster keeps clusters a radius apart where it groups them, but draws each at the
+  // mean of its markers, so two icons can still meet. Once the icons are drawn, any that
+  // would cover another (a cluster, a pin) is nudged aside (CSS translate, which leaves
+  // Leaflet's own transform alone): every icon stays whole and tappable.
+  function separateIcons(map, gap) {
+    var icons = Array.prototype.slice.call(
+      map.getPane("markerPane").querySelectorAll(".aso-cluster, .aso-pin")
+    );
+    icons.forEach(function (icon) { icon.style.translate = ""; });
+    var items = icons.map(function (icon) { return { icon: icon, box: icon.getBoundingClientRect() }; });
+    // The biggest stay where they are; smaller ones make way.
+    items.sort(function (a, b) { return b.box.width * b.box.height - a.box.width * a.box.height; });
+    var placed = [];
+    items.forEach(function (item) {
+      var box = item.box;
+      var dx = 0;
+      var dy = 0;
+      for (var step = 0; step < 200 && placed.some(meets); step += 1) {
+        var angle = step * 2.4; // the golden angle in radians: an even spiral
+        var distance = gap * (1 + 0.3 * Math.sqrt(step));
+        dx = Math.round(Math.cos(angle) * distance);
+        dy = Math.round(Math.sin(angle) * distance);
+      }
+      if (dx || dy) item.icon.style.translate = dx + "px " + dy + "px";
+      placed.push({ left: box.left + dx, top: box.top + dy, right: box.right + dx, bottom: box.bottom + dy });
+
+      function meets(other) {
+        return box.left + dx < other.right + gap / 4 && other.left < box.right + dx + gap / 4 &&
+          box.top + dy < other.bottom + gap / 4 && other.top < box.bottom + dy + gap / 4;
+      }
+    });
+  }
+
   function escapeHtml(text) {
     var span = document.createElement("span");
     span.textContent = text;
@@ -357,6 +392,8 @@
     }
 
     function finish(count, message) {
+      separateIcons(map, ICON_GAP);
+      map.on("moveend", function () { separateIcons(map, ICON_GAP); });
       if (legend) legend.status.textContent = message;
       map.getContainer().setAttribute("data-features-drawn", String(count));
       window.asoFeatureCount = count;

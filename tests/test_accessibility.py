@@ -1,0 +1,280 @@
+"""Every page and error, in Japanese and English, at 375 px and 1280 px, in real Chromium:
+checked by axe-core (no serious or critical violation) and for interface text in the other
+language (data such as project names, marked lang="ja", excepted).
+
+axe-core comes from node_modules (npm, pinned in package-lock.json) and is put into each page
+by Playwright; no page loads it, and nothing comes from a CDN. The counts of every run are
+written to test-artifacts/axe_report.json.
+"""
+
+import json
+import re
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from shapely.geometry import LineString, Point
+
+from config import ROOT
+from tests.conftest import local_only, serving
+from tracker.accounts.models import LoginAttempt
+from tracker.formatting import today_jst
+from tracker.restrictions.operations import add_restriction
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WIDTHS = {"phone": 375, "desktop": 1280}
+UCHINOMAKI = (131.0400, 32.9717)
+BOWTIE_WKT = "POLYGON ((131.05 32.97, 131.06 32.98, 131.06 32.97, 131.05 32.98, 131.05 32.97))"
+REPORT = ROOT / "test-artifacts" / "axe_report.json"
+
+# Words that read the same in a Japanese page: formats, units, names of things.
+LATIN_ALLOWED = {
+    "km", "m", "CSV", "GeoJSON", "WKT", "JSON", "ID", "API", "A4", "A3", "Atom", "RSS",
+    "JPEG", "PNG", "WebP", "MB", "KB", "OpenStreetMap", "contributors", "Leaflet", "ETag",
+    "If-Match", "GET", "POST", "YYYY", "MM", "DD", "JavaScript", "WGS84", "URL", "IC",
+}  # fmt: skip
+JAPANESE = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]+")
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z-]*[A-Za-z]")
+
+# Collects the page's interface text: every text node and the attributes people read
+# (title, aria-label, alt, placeholder), less whatever is data. Data is what carries a lang
+# attribute (names are marked lang="ja"; the language switch lang="en"/"ja"), translate="no"
+# (login names, pasted GeoJSON) or data-names (feed titles that quote names), and what the
+# visitor typed (`typed`); its texts are also cut out of attributes and the title that quote
+# it (a marker's title).
+INTERFACE_TEXT = """(typed) => {
+  const dataSel = "body [lang], [data-names], [translate=no]";
+  const data = Array.from(document.querySelectorAll(dataSel))
+    .map((el) => el.textContent.trim()).concat(typed).filter((t) => t.length > 0)
+    .sort((a, b) => b.length - a.length);
+  const strip = (text) => data.reduce((t, d) => t.split(d).join(" "), text);
+  const skip = (el) => el.closest(dataSel + ", script, style, noscript, template");
+  const out = [strip(document.title)];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!skip(node.parentElement) && node.textContent.trim()) out.push(strip(node.textContent));
+  }
+  for (const el of document.body.querySelectorAll("[title], [aria-label], [alt], [placeholder]")) {
+    // A map marker's title and alt are its work's name: data.
+    if (skip(el) || el.classList.contains("leaflet-marker-icon")) continue;
+    for (const name of ["title", "aria-label", "alt", "placeholder"]) {
+      const value = el.getAttribute(name);
+      if (value) out.push(strip(value));
+    }
+  }
+  return out.map((t) => t.trim()).filter((t) => t.length > 0);
+}"""
+
+RUN_AXE = """async () => {
+  const results = await axe.run(
+    { exclude: [["xslt-warning-banner"]] },
+    { resultTypes: ["violations"] }
+  );
+  return results.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+  }));
+}"""
+
+
+def other_language(texts: list[str], lang: str) -> list[str]:
+    """Return the interface texts that are in the other language."""
+    found = []
+    for text in texts:
+        if lang == "en":
+            found += JAPANESE.findall(text)
+        else:
+            found += [w for w in LATIN_WORD.findall(text) if w not in LATIN_ALLOWED]
+    return found
+
+
+@pytest.fixture
+def works(session, make_project, make_user):
+    """Works of every kind and status, linked to the plan, with a restriction in force."""
+    road = make_project(
+        name="市道内牧駅前線 改良",
+        kind="road",
+        geometry=LineString([UCHINOMAKI, (UCHINOMAKI[0] + 0.004, UCHINOMAKI[1] + 0.001)]),
+        status="construction",
+        progress=45,
+        plan_item_codes=["p1.m2.i1"],
+        indicator_codes=["m13_road_improved"],
+        department="建設課",
+    )
+    add_restriction(
+        session, road, kind="alternating", starts_on=today_jst() - timedelta(days=2),
+        description="平日昼間は片側交互通行",
+    )  # fmt: skip
+    bridge = make_project(
+        name="内牧の橋 補修",
+        geometry=Point(UCHINOMAKI[0], UCHINOMAKI[1] + 0.002),
+        status="completed",
+        progress=100,
+        actual_start=date(2021, 6, 1),
+        actual_end=date(2022, 3, 1),
+        indicator_codes=["m13_bridges_repaired"],
+    )
+    make_project(name="内牧の砂防", kind="sabo", geometry=Point(UCHINOMAKI[0], UCHINOMAKI[1]))
+    make_project(
+        name="内牧の舗装", kind="pavement", status="suspended", progress=20,
+        geometry=LineString([(131.041, 32.972), (131.043, 32.9725)]),
+    )  # fmt: skip
+    return {"road": road, "bridge": bridge}
+
+
+def sign_in_cookie(client, login_as, user) -> str:
+    """Return a session cookie signed in as the user."""
+    login_as(user)
+    return client.get_cookie("session").value
+
+
+def pages(works, when: str) -> list[tuple[str, str]]:
+    """Return (name, path) of the pages to check for a visitor of this kind."""
+    road, bridge = works["road"].id, works["bridge"].id
+    here = f"lat={UCHINOMAKI[1]}&lon={UCHINOMAKI[0]}&radius=1000"
+    if when == "anonymous":
+        return [
+            ("city map", "/"),
+            ("works by district", "/works"),
+            ("project", f"/projects/{bridge}"),
+            ("near: choose", "/near"),
+            ("near: results", "/near?place=d-uchinomaki&radius=1000"),
+            ("near: follow", f"/near/follow?{here}"),
+            ("near: feed", f"/near/feed.atom?{here}"),
+            ("sign-in", "/login"),
+            ("meeting map", "/plan?kind=road,bridge"),
+            ("indicators", "/plan/indicators"),
+            ("indicator page", "/plan/indicators/m13_bridges_repaired"),
+            ("coverage", "/plan/coverage"),
+            ("changes", "/plan/changes?since=2020-01-01"),
+            ("print A4", "/plan/print?size=A4&kind=bridge"),
+            ("print A3", "/plan/print?size=A3"),
+            ("error 404", "/no-such-page"),
+            ("error 400", "/plan?kind=boat"),
+            ("error 405", "/logout"),
+            ("error 500", "/__fail"),
+        ]
+    if when == "staff":
+        return [
+            ("project (admin)", f"/projects/{road}"),
+            ("staff home", "/staff/"),
+            ("staff update", f"/staff/projects/{road}"),
+            ("new project", "/projects/new"),
+            ("edit project", f"/projects/{road}/edit"),
+            ("restrictions", f"/projects/{road}/restrictions"),
+            ("indicators (staff)", "/plan/indicators"),
+        ]
+    return [("error 403", "/projects/new")]
+
+
+def check(page, name: str, lang: str, width: int, report: list, problems: list) -> None:
+    """Run axe and the language check on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(RUN_AXE)
+    counts = {impact: 0 for impact in ("critical", "serious", "moderate", "minor")}
+    for v in violations:
+        counts[v["impact"]] = counts.get(v["impact"], 0) + 1
+    report.append({"page": name, "lang": lang, "width": width, **counts, "violations": violations})
+    for v in violations:
+        if v["impact"] in ("serious", "critical"):
+            problems.append(f"{name} [{lang} {width}px] axe {v['impact']} {v['id']}: {v['nodes']}")
+    typed = [v for values in parse_qs(urlsplit(page.url).query).values() for v in values]
+    wrong = other_language(page.evaluate(INTERFACE_TEXT, typed), lang)
+    if wrong:
+        problems.append(f"{name} [{lang} {width}px] other-language text: {sorted(set(wrong))}")
+    assert page.errors == [], (name, page.errors)
+
+
+def visit(page, base: str, name: str, path: str, lang, width, report, problems) -> None:
+    page.goto(base + path)
+    if name in ("city map", "meeting map", "staff home"):
+        page.wait_for_function("window.asoMapReady === true", timeout=15000)
+    if name.startswith("near: results") or name == "near: choose":
+        page.wait_for_function("window.asoNearReady === true", timeout=15000)
+    check(page, name, lang, width, report, problems)
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("size", list(WIDTHS))
+def test_every_page_passes_axe_and_speaks_one_language(
+    app, browser, session, client, login_as, make_user, works, lang, size
+):
+    width = WIDTHS[size]
+    # An error page for a failure inside the app, as people would meet it (not re-raised).
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+
+    def fail():
+        raise RuntimeError("a failure inside the app")
+
+    app.add_url_rule("/__fail", "fail", fail)
+    admin_cookie = sign_in_cookie(client, login_as, make_user("admin", login="kanri"))
+    viewer_cookie = sign_in_cookie(client, login_as, make_user("viewer", login="etsuran"))
+    # Five failed sign-ins for one login: the next try is throttled (429).
+    for _ in range(5):
+        session.add(LoginAttempt(login="locked", address="127.0.0.1", succeeded=False))
+    session.flush()
+
+    report, problems = [], []
+    with serving(app) as base:
+        context = browser.new_context(
+            viewport={"width": width, "height": 800}, locale="ja-JP", has_touch=width < 600
+        )
+        context.route("**/*", local_only)
+        context.add_cookies([{"name": "lang", "value": lang, "url": base}])
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+
+        for name, path in pages(works, "anonymous"):
+            visit(page, base, name, path, lang, width, report, problems)
+
+        # 413: a form too large to take; 429: a throttled sign-in.
+        page.goto(base + "/login")
+        page.fill("#login", "x" * (70 * 1024))
+        page.fill("#password", "not the password")
+        page.locator("form.stacked button[type=submit]").click()
+        check(page, "error 413", lang, width, report, problems)
+        page.goto(base + "/login")
+        page.fill("#login", "locked")
+        page.fill("#password", "not the password")
+        page.locator("form.stacked button[type=submit]").click()
+        check(page, "error 429", lang, width, report, problems)
+
+        context.add_cookies([{"name": "session", "value": admin_cookie, "url": base}])
+        for name, path in pages(works, "staff"):
+            visit(page, base, name, path, lang, width, report, problems)
+        # A refused shape: explained on the form, the place marked on the map.
+        page.goto(base + "/projects/new")
+        page.fill("#name", "形の悪い砂防")
+        page.select_option("#kind", "sabo")
+        page.fill("#department", "建設課")
+        page.fill("#geometry", BOWTIE_WKT)
+        page.locator(".actions button[type=submit]").click()
+        page.wait_for_selector(".aso-problem-mark")
+        check(page, "new project: refused shape", lang, width, report, problems)
+        # A recorded figure.
+        page.goto(base + "/plan/indicators")
+        page.select_option("select[name=indicator]", "m13_revetment")
+        page.fill("input[name=value]", "40")
+        page.fill("input[name=source]", "河川台帳")
+        page.locator(".record-figure button[type=submit]").click()
+        check(page, "figure recorded", lang, width, report, problems)
+
+        context.add_cookies([{"name": "session", "value": viewer_cookie, "url": base}])
+        for name, path in pages(works, "viewer"):
+            visit(page, base, name, path, lang, width, report, problems)
+        context.close()
+
+    _write_report(report)
+    assert problems == [], "\n".join(problems)
+
+
+def _write_report(report: list) -> None:
+    """Add this run's counts to the report people read (one file for all four runs)."""
+    REPORT.parent.mkdir(exist_ok=True)
+    runs = json.loads(REPORT.read_text()) if REPORT.exists() else []
+    keys = {(r["page"], r["lang"], r["width"]) for r in report}
+    runs = [r for r in runs if (r["page"], r["lang"], r["width"]) not in keys] + report
+    REPORT.write_text(json.dumps(runs, ensure_ascii=False, indent=1))
