@@ -186,6 +186,17 @@ def check(page, name: str, lang: str, width: int, report: list, problems: list) 
     assert page.errors == [], (name, page.errors)
 
 
+def send(page, url: str, fields: dict, button: str) -> None:
+    """Open a form, fill its fields (select lists by value) and send it."""
+    page.goto(url)
+    for selector, value in fields.items():
+        if page.locator(selector).evaluate("(el) => el.tagName") == "SELECT":
+            page.select_option(selector, value)
+        else:
+            page.fill(selector, value)
+    page.locator(button).click()
+
+
 def visit(page, base: str, name: str, path: str, lang, width, report, problems) -> None:
     page.goto(base + path)
     if name in ("city map", "meeting map", "staff home"):
@@ -231,35 +242,24 @@ def test_every_page_passes_axe_and_speaks_one_language(
             visit(page, base, name, path, lang, width, report, problems)
 
         # 413: a form too large to take; 429: a throttled sign-in.
-        page.goto(base + "/login")
-        page.fill("#login", "x" * (70 * 1024))
-        page.fill("#password", "not the password")
-        page.locator("form.stacked button[type=submit]").click()
-        check(page, "error 413", lang, width, report, problems)
-        page.goto(base + "/login")
-        page.fill("#login", "locked")
-        page.fill("#password", "not the password")
-        page.locator("form.stacked button[type=submit]").click()
-        check(page, "error 429", lang, width, report, problems)
+        sign_in = "form.stacked button[type=submit]"
+        for name, login in (("error 413", "x" * (70 * 1024)), ("error 429", "locked")):
+            send(page, base + "/login", {"#login": login, "#password": "not the password"}, sign_in)
+            check(page, name, lang, width, report, problems)
 
         context.add_cookies([{"name": "session", "value": admin_cookie, "url": base}])
         for name, path in pages(works, "staff"):
             visit(page, base, name, path, lang, width, report, problems)
         # A refused shape: explained on the form, the place marked on the map.
-        page.goto(base + "/projects/new")
-        page.fill("#name", "形の悪い砂防")
-        page.select_option("#kind", "sabo")
-        page.fill("#department", "建設課")
-        page.fill("#geometry", BOWTIE_WKT)
-        page.locator(".actions button[type=submit]").click()
+        shape = {"#name": "形の悪い砂防", "#kind": "sabo", "#department": "建設課"}
+        shape["#geometry"] = BOWTIE_WKT
+        send(page, base + "/projects/new", shape, ".actions button[type=submit]")
         page.wait_for_selector(".aso-problem-mark")
         check(page, "new project: refused shape", lang, width, report, problems)
         # A recorded figure.
-        page.goto(base + "/plan/indicators")
-        page.select_option("select[name=indicator]", "m13_revetment")
-        page.fill("input[name=value]", "40")
-        page.fill("input[name=source]", "河川台帳")
-        page.locator(".record-figure button[type=submit]").click()
+        figure = {"select[name=indicator]": "m13_revetment", "input[name=value]": "40"}
+        figure["input[name=source]"] = "河川台帳"
+        send(page, base + "/plan/indicators", figure, ".record-figure button[type=submit]")
         check(page, "figure recorded", lang, width, report, problems)
 
         context.add_cookies([{"name": "session", "value": viewer_cookie, "url": base}])

@@ -22,7 +22,6 @@ from tracker.maps.page_data import map_labels
 from tracker.near import feed, wording
 from tracker.near.places import StartPlace, find_place, start_places
 from tracker.near.queries import (
-    MAX_OUTSIDE_CITY_M,
     OutsideCity,
     check_near_city,
     circle_from_args,
@@ -89,16 +88,9 @@ def _read_choice(session, args) -> Choice:
 
 def _page_error(error: BadInput) -> str:
     """Say in the reader's language what went wrong; the API's messages are for programs."""
-    if isinstance(error, OutsideCity):
-        # Most often "use my location" pressed far from Aso.
-        return _(
-            "その地点は阿蘇市の境界から約%(km)s km離れています。"
-            "市内か、境界から%(limit)s km以内の場所を選んでください。",
-            km=f"{error.distance_m / 1000:.0f}",
-            limit=MAX_OUTSIDE_CITY_M // 1000,
-        )
-    if isinstance(error, UnknownPlace):
-        return _("選んだ場所が見つかりません。一覧から選び直してください。")
+    if isinstance(error, OutsideCity | UnknownPlace):
+        # Most often "use my location" pressed far from Aso, or an old bookmark.
+        return error.text
     return _("場所または範囲の指定を読み取れませんでした。一覧から選び直してください。")
 
 

@@ -37,7 +37,10 @@ function networkFirst(request) {
     }
     return response;
   }, function () {
-    return caches.match(request, { ignoreSearch: false }).then(function (hit) {
+    // The copy kept for this address, whatever the cookies were then: the session cookie
+    // changes under the page (a CSRF token stored, a message shown), and Flask's
+    // "Vary: Cookie" would otherwise turn a kept page into a miss.
+    return caches.match(request, { ignoreSearch: false, ignoreVary: true }).then(function (hit) {
       return hit || caches.match(CONFIG.precache[0]);
     }).then(function (hit) { return hit || Response.error(); });
   });
