@@ -2,6 +2,7 @@
 record an update with a photo, then record one without signal and see it sent once."""
 
 import io
+import time
 
 from PIL import Image
 from playwright.sync_api import expect
@@ -31,6 +32,19 @@ def recorded(session, project, note: str) -> int:
         .select_from(StatusUpdate)
         .where(StatusUpdate.project_id == project.id, StatusUpdate.note == note)
     )
+
+
+def wait_until_kept_offline(page, text: str, seconds: float = 15) -> None:
+    """Wait until the copy of this page the service worker keeps for offline use shows text."""
+    # Polled from here: wait_for_function takes a returned Promise as a true value at once,
+    # so it would not wait for the cache at all.
+    shows = (
+        "(t) => caches.match(location.href).then(r => r ? r.text() : '').then(h => h.includes(t))"
+    )
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(shows, text):
+        assert time.monotonic() < deadline, "the offline copy of the page never showed " + text
+        page.wait_for_timeout(100)
 
 
 def sign_in(page, live_server, client, login_as, user):
@@ -79,10 +93,7 @@ def test_field_update_online_then_offline_at_375px(
     expect(page.locator("#now-status")).to_have_text("工事中")
     assert recorded(session, near, "橋台の型枠が完了") == 1
     # The copy of this page kept for offline use now shows that update too.
-    page.wait_for_function(
-        "caches.match(location.href).then(r => r ? r.text() : '')"
-        ".then(html => html.includes('橋台の型枠が完了'))"
-    )
+    wait_until_kept_offline(page, "橋台の型枠が完了")
 
     # No signal: the update waits on the phone, marked 送信待ち.
     page.context.set_offline(True)
@@ -146,3 +157,22 @@ def test_an_update_made_after_signing_out_waits_for_the_next_sign_in(
     expect(page.locator("#history li").first).to_contain_text("詳細設計に着手")
     assert recorded(session, project, "詳細設計に着手") == 1
     assert page.errors == []
+
+
+def test_a_project_page_opened_before_the_worker_took_over_is_kept_for_offline_use(
+    live_server, page, session, client, login_as, make_user, make_project
+):
+    project = make_project(name="宮地駅前橋 補修")
+    sign_in(page, live_server, client, login_as, make_user("staff"))
+    page.set_viewport_size(PHONE)
+    # The first visit: straight on to a project while the worker is still installing, so
+    # the page loads without it and none of its own requests pass through it.
+    page.goto(f"{live_server}/staff/")
+    page.goto(f"{live_server}/staff/projects/{project.id}")
+    expect(page.locator("html")).to_have_attribute("data-offline-copy", "kept", timeout=15_000)
+    wait_until_kept_offline(page, "宮地駅前橋 補修")
+
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("宮地駅前橋 補修")
+    page.context.set_offline(False)

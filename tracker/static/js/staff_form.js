@@ -125,10 +125,8 @@
     if (String(event.detail.item.project_id) !== text.projectId) return;
     addToHistory(event.detail.update);
     settle(event.detail.update);
-    // Fetch this page again so that the copy the service worker keeps for offline use
-    // shows the new update too.
-    fetch(location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
-      .catch(function () {});
+    // The copy the service worker keeps for offline use shows the new update too.
+    window.AsoOutbox.keepPage();
   });
 
   // The recorded update is the project's state now: the form starts from it next time.

@@ -251,13 +251,40 @@
     flush: flush,
     list: list,
     remove: remove,
+    keepPage: keepPage,
     onChange: function (fn) { listeners.push(fn); }
   };
 
   window.addEventListener("online", flush);
   setInterval(function () { if (navigator.onLine) flush(); }, RETRY_MS);
+  var keepRequests = 0;
+
+  /* Ask the service worker to keep this page (as it is now) for offline use. Resolves
+     once it is kept; the page also gets the attribute data-offline-copy="kept". */
+  function keepPage() {
+    if (!("serviceWorker" in navigator)) return Promise.resolve(false);
+    var path = location.pathname + location.search;
+    var ask = ++keepRequests; // an answer to an earlier ask may hold an older copy
+    return navigator.serviceWorker.ready.then(function (registration) {
+      return new Promise(function (resolve) {
+        function answered(event) {
+          if (!event.data || event.data.kept !== path || event.data.ask !== ask) return;
+          navigator.serviceWorker.removeEventListener("message", answered);
+          document.documentElement.setAttribute("data-offline-copy", "kept");
+          resolve(true);
+        }
+        navigator.serviceWorker.addEventListener("message", answered);
+        document.documentElement.setAttribute("data-offline-copy", "saving");
+        registration.active.postMessage({ keep: path, ask: ask });
+      });
+    });
+  }
+
   function start() {
     registerWorker();
+    // Kept even when this page loaded before the worker took control (a first visit),
+    // whose own requests the worker never saw.
+    if (navigator.onLine) keepPage();
     flush();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

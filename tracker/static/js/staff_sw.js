@@ -29,34 +29,55 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-function networkFirst(request) {
+// Keep one copy per address, whatever request headers fetched it (a navigation, a reload
+// and the page's own fetch differ), and keep the worker alive until it is stored: a worker
+// stopped half-way through the write would lose it.
+function keep(event, request, response) {
+  var copy = response.clone();
+  event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.put(request.url, copy); }));
+}
+
+function networkFirst(event) {
+  var request = event.request;
   return fetch(request).then(function (response) {
-    if (response.ok && !response.redirected) {
-      var copy = response.clone();
-      caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
-    }
+    if (response.ok && !response.redirected) keep(event, request, response);
     return response;
   }, function () {
-    // The copy kept for this address, whatever the cookies were then: the session cookie
-    // changes under the page (a CSRF token stored, a message shown), and Flask's
-    // "Vary: Cookie" would otherwise turn a kept page into a miss.
-    return caches.match(request, { ignoreSearch: false, ignoreVary: true }).then(function (hit) {
-      return hit || caches.match(CONFIG.precache[0]);
+    // The copy of this page; the staff home only when this page was never kept.
+    return caches.match(request.url, { ignoreVary: true }).then(function (hit) {
+      return hit || caches.match(CONFIG.precache[0], { ignoreVary: true });
     }).then(function (hit) { return hit || Response.error(); });
   });
 }
 
-function cacheFirst(request) {
+function cacheFirst(event) {
+  var request = event.request;
   return caches.match(request).then(function (hit) {
     return hit || fetch(request).then(function (response) {
-      if (response.ok) {
-        var copy = response.clone();
-        caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
-      }
+      if (response.ok) keep(event, request, response);
       return response;
     });
   });
 }
+
+// A staff page asks to be kept for offline use: the page may have loaded before this worker
+// took control (the first visit), so its own requests never passed through here. Kept
+// by fetching it afresh, then answered with {kept: path, ask} (ask numbers the page's asks).
+self.addEventListener("message", function (event) {
+  var path = event.data && event.data.keep;
+  if (typeof path !== "string") return;
+  var url = new URL(path, self.location);
+  if (url.origin !== self.location.origin || url.pathname.indexOf(PAGES) !== 0) return;
+  event.waitUntil(fetch(url.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+    .then(function (response) {
+      if (!response.ok || response.redirected) return false;
+      return caches.open(CACHE).then(function (cache) { return cache.put(url.href, response); })
+        .then(function () { return true; });
+    }, function () { return false; })
+    .then(function (kept) {
+      if (kept && event.source) event.source.postMessage({ kept: path, ask: event.data.ask });
+    }));
+});
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
@@ -65,9 +86,9 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) return;
   var page = request.mode === "navigate" || (request.headers.get("Accept") || "").indexOf("text/html") === 0;
   if (page && url.pathname.indexOf(PAGES) === 0) {
-    event.respondWith(networkFirst(request));
+    event.respondWith(networkFirst(event));
   } else if (url.pathname.indexOf("/static/") === 0 || url.pathname.indexOf("/vendor/") === 0) {
-    event.respondWith(cacheFirst(request));
+    event.respondWith(cacheFirst(event));
   }
   // Everything else (JSON, photos, the API) goes to the network as usual.
 });
