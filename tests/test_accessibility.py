@@ -19,6 +19,7 @@ from config import ROOT
 from tests.conftest import local_only, serving
 from tracker.accounts.models import LoginAttempt
 from tracker.formatting import today_jst
+from tracker.projects.operations import update_project
 from tracker.restrictions.operations import add_restriction
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -141,6 +142,7 @@ def pages(works, when: str) -> list[tuple[str, str]]:
             ("near: choose", "/near"),
             ("near: results", "/near?place=d-uchinomaki&radius=1000"),
             ("near: follow", f"/near/follow?{here}"),
+            ("near: a place too far", "/near?lat=32.80&lon=130.71&radius=1000"),
             ("near: feed", f"/near/feed.atom?{here}"),
             ("sign-in", "/login"),
             ("meeting map", "/plan?kind=road,bridge"),
@@ -201,7 +203,7 @@ def visit(page, base: str, name: str, path: str, lang, width, report, problems) 
     page.goto(base + path)
     if name in ("city map", "meeting map", "staff home"):
         page.wait_for_function("window.asoMapReady === true", timeout=15000)
-    if name.startswith("near: results") or name == "near: choose":
+    if name in ("near: choose", "near: results", "near: a place too far"):
         page.wait_for_function("window.asoNearReady === true", timeout=15000)
     check(page, name, lang, width, report, problems)
 
@@ -256,6 +258,17 @@ def test_every_page_passes_axe_and_speaks_one_language(
         send(page, base + "/projects/new", shape, ".actions button[type=submit]")
         page.wait_for_selector(".aso-problem-mark")
         check(page, "new project: refused shape", lang, width, report, problems)
+        # A save refused because someone saved first (409): what changed meanwhile.
+        page.goto(f"{base}/projects/{works['road'].id}/edit")
+        update_project(
+            session, works["road"], {"department": "土木課"},
+            expected_version=works["road"].version, user=None,
+        )  # fmt: skip
+        session.flush()
+        page.fill("#name", "市道内牧駅前線 改良（第2期）")
+        page.locator(".actions button[type=submit]").click()
+        page.wait_for_selector(".form-error.conflict")
+        check(page, "edit project: saved meanwhile", lang, width, report, problems)
         # A recorded figure.
         figure = {"select[name=indicator]": "m13_revetment", "input[name=value]": "40"}
         figure["input[name=source]"] = "河川台帳"

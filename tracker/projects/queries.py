@@ -22,6 +22,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
@@ -490,33 +491,45 @@ def works_by_area(
     if not centres:
         return {}
     p = filtered_projects(filt).subquery("p")
-    # The middle of each work's bounding box, which PostGIS keeps with the shape: reading it
-    # costs a tenth of finding a point on the shape. Names in code point order ("C"): the
-    # database's collation sorts Japanese no better, at six times the cost.
+    # First where every work is, as three arrays in name order (one row: the database hands
+    # over arrays far faster than rows): the middle of its bounding box, which PostGIS keeps
+    # with the shape, costs a tenth of a point on the shape. Names sort in code point order
+    # ("C"): the database's collation sorts Japanese no better, at six times the cost.
     box = func.box2d(p.c.geom)
-    rows = session.execute(
+    order = (p.c.name.collate("C"), p.c.id)
+    ids, xs, ys = session.execute(
         select(
-            p.c.id, p.c.name, p.c.kind, p.c.status, p.c.is_sample,
-            ((func.ST_XMin(box) + func.ST_XMax(box)) / 2).label("x"),
-            ((func.ST_YMin(box) + func.ST_YMax(box)) / 2).label("y"),
-        ).order_by(p.c.name.collate("C"), p.c.id)
-    ).all()  # fmt: skip
-    if not rows:
+            func.array_agg(aggregate_order_by(p.c.id, *order)),
+            func.array_agg(aggregate_order_by((func.ST_XMin(box) + func.ST_XMax(box)) / 2, *order)),
+            func.array_agg(aggregate_order_by((func.ST_YMin(box) + func.ST_YMax(box)) / 2, *order)),
+        )
+    ).one()
+    if not ids:
         return {}
-    # The nearest centre of every project at once. Degrees (longitudes shrunk by cos 33°) tell
-    # the nearest of a few centres well enough at the size of one city; pairing them in SQL
-    # took ten times as long.
-    xy = np.array([row[5:] for row in rows], dtype=float)
-    centre_xy = np.array([(lon, lat) for _, lon, lat in centres])
-    gap = xy[:, None, :] - centre_xy[None, :, :]
-    nearest = np.argmin((gap[..., 0] * LON_SCALE) ** 2 + gap[..., 1] ** 2, axis=1)
-    found: dict[str, AreaWorks] = {}
-    for row, index in zip(rows, nearest, strict=True):
-        key = centres[index][0]
+    # The nearest centre of every work at once. Degrees (longitudes shrunk by cos 33°) tell
+    # the nearest of a few centres well enough at the size of one city.
+    centre_x = np.array([c[1] for c in centres]) * LON_SCALE
+    centre_y = np.array([c[2] for c in centres])
+    x = np.array(xs, dtype=float)[:, None] * LON_SCALE
+    y = np.array(ys, dtype=float)[:, None]
+    nearest = np.argmin((x - centre_x) ** 2 + (y - centre_y) ** 2, axis=1)
+    chosen = {}
+    for index, key in enumerate(c[0] for c in centres):
         if only is not None and key != only:
             continue
-        area = found.setdefault(key, AreaWorks(key))
-        area.total += 1
-        if per_area is None or len(area.works) < per_area:
-            area.works.append(row)
-    return found
+        members = np.flatnonzero(nearest == index)
+        if len(members):
+            shown = members if per_area is None else members[:per_area]
+            chosen[key] = ([ids[i] for i in shown], len(members))
+    # Then the names and states of the works shown.
+    wanted = [i for shown, _ in chosen.values() for i in shown]
+    rows = {
+        row.id: row
+        for row in session.execute(
+            select(p.c.id, p.c.name, p.c.kind, p.c.status, p.c.is_sample).where(p.c.id.in_(wanted))
+        )
+    }
+    return {
+        key: AreaWorks(key, [rows[i] for i in shown], total)
+        for key, (shown, total) in chosen.items()
+    }

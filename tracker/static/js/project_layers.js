@@ -180,7 +180,7 @@
       details.open = map.getSize().x >= 600;
       el("summary", "aso-legend__title", details).textContent = TEXT.legend;
 
-      el("h3", null, details).textContent = TEXT.status;
+      el("h2", null, details).textContent = TEXT.status;
       var statuses = el("ul", null, details);
       Object.keys(STATUSES).forEach(function (key) {
         var item = el("li", null, statuses);
@@ -188,7 +188,7 @@
         el("span", null, item).textContent = STATUSES[key].label;
       });
 
-      el("h3", null, details).textContent = TEXT.kind;
+      el("h2", null, details).textContent = TEXT.kind;
       var kinds = el("ul", null, details);
       Object.keys(KINDS).forEach(function (key) {
         var kind = KINDS[key];
