@@ -2,24 +2,37 @@
 FLASK := .venv/bin/flask --app tracker
 PORT ?= 5000
 
-.PHONY: setup run test bench lint
+.PHONY: setup run dev test fuzz bench lint
 
 setup:
 	scripts/setup.sh
 
+# The production server (gunicorn); `make dev` is the reloading development server.
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) load-data
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) exec .venv/bin/gunicorn --config gunicorn.conf.py
+
+dev: setup
+	$(FLASK) db upgrade
+	$(FLASK) load-data
+	$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
 
 test:
 	scripts/setup.sh --test
 	.venv/bin/pytest
 
-bench: setup
+# The API contract checked at length: schemathesis with many more cases than `make test`.
+fuzz:
+	scripts/setup.sh --test
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-700} FUZZ_MIN_CASES=10000 \
+	  .venv/bin/pytest tests/test_api_contract.py -k schemathesis
+
+bench:
+	scripts/setup.sh --bench
 	.venv/bin/python -m bench.run
 
 lint: setup
-	.venv/bin/ruff check tracker tests scripts bench
-	.venv/bin/ruff format --check tracker tests scripts bench
+	.venv/bin/ruff check tracker tests scripts bench gunicorn.conf.py
+	.venv/bin/ruff format --check tracker tests scripts bench gunicorn.conf.py
 	.venv/bin/lint-imports

@@ -31,12 +31,19 @@ def test_database_url(database_url: str) -> str:
     return f"{base}/{name}_test"
 
 
+def _list(value: str | None) -> list[str] | None:
+    items = [item.strip() for item in (value or "").split(",") if item.strip()]
+    return items or None
+
+
 def load_config() -> dict:
     """Read the configuration from the environment."""
     instance_dir = Path(os.environ.get("TRACKER_INSTANCE_DIR", ROOT / "instance"))
     return {
         "DATABASE_URL": os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL),
         "DATABASE_URL_FROM_ENV": "DATABASE_URL" in os.environ,
+        # A streaming replica for read-only requests (maps, tiles, GET API, feeds); optional.
+        "DATABASE_READ_URL": os.environ.get("DATABASE_READ_URL", ""),
         "SECRET_KEY": _secret_key(instance_dir),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_dir / "uploads")),
         "NODE_MODULES_DIR": os.environ.get("NODE_MODULES_DIR", str(ROOT / "node_modules")),
@@ -49,8 +56,19 @@ def load_config() -> dict:
         # A sign-in lasts two weeks (staff phones stay signed in between site visits);
         # signing out ends it at once on the server side.
         "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        # Admins can change everything: their sign-in ends after 12 hours, or 30 minutes
+        # without a request.
+        "ADMIN_SESSION_LIFETIME": timedelta(hours=float(os.environ.get("ADMIN_SESSION_HOURS", 12))),
+        "ADMIN_SESSION_IDLE": timedelta(minutes=float(os.environ.get("ADMIN_IDLE_MINUTES", 30))),
         # CSRF tokens live as long as the sign-in: an update kept offline for hours must
         # still be accepted when it is sent.
         "WTF_CSRF_TIME_LIMIT": None,
         "JSON_AS_ASCII": False,
+        # Behind a TLS-terminating proxy: PROXY_FIX=1 trusts one hop of X-Forwarded-*.
+        "PROXY_FIX": os.environ.get("PROXY_FIX", "") == "1",
+        # Host names this server answers to (comma-separated); any other Host gets 400.
+        "TRUSTED_HOSTS": _list(os.environ.get("TRUSTED_HOSTS")),
+        # The public address (https://host[:port]) absolute links are built from, instead
+        # of the Host header a request came with.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").rstrip("/") or None,
     }

@@ -68,6 +68,22 @@ def _analyze(url: str) -> None:
     engine.dispose()
 
 
+def city_points(session: Session, count: int, seed: int) -> list[tuple[float, float]]:
+    """Return `count` random (lon, lat) points inside the city boundary, the same for a seed."""
+    from sqlalchemy import text
+
+    from tracker.geometry import CITY_CODE
+
+    rows = session.execute(
+        text(
+            "SELECT ST_X(d.geom), ST_Y(d.geom) FROM city_boundaries b,"
+            " ST_Dump(ST_GeneratePoints(b.geom, :n, :seed)) d WHERE b.code = :code"
+        ),
+        {"n": count, "seed": seed, "code": CITY_CODE},
+    ).all()
+    return [(x, y) for x, y in rows]
+
+
 def timed_ms(action, repeat: int = 15) -> float:
     """Run the action `repeat` times after one warm-up and return the median in ms."""
     action()

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Bring a fresh Debian/Ubuntu machine to the point where the app and its tests run.
 # Every step checks first, so running it again changes nothing.
-# Usage: scripts/setup.sh [--test]   (--test also installs the browser the tests drive)
+# Usage: scripts/setup.sh [--test|--bench]
+#   --test also installs the browser the tests drive; --bench also installs wrk, the HTTP load
+#   generator of `make bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
+want_bench=0
 [ "${1:-}" = "--test" ] && want_test=1
+[ "${1:-}" = "--bench" ] && want_bench=1
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
@@ -15,7 +19,10 @@ say() { printf '== %s\n' "$*"; }
 # --- System packages -------------------------------------------------------
 packages=(python3-venv nodejs npm)
 [ -z "${DATABASE_URL:-}" ] && packages+=(postgresql-15 postgresql-15-postgis-3)
-[ "$want_test" = 1 ] && packages+=(chromium fonts-noto-cjk)
+[ "$want_test" = 1 ] && packages+=(chromium fonts-noto-cjk gdal-bin)
+[ "$want_bench" = 1 ] && packages+=(wrk chromium fonts-noto-cjk)
+# pg_dump and pg_restore (backup, restore) must be there even with an outside database.
+[ -n "${DATABASE_URL:-}" ] && packages+=(postgresql-client-15)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

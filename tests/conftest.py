@@ -1,6 +1,7 @@
 """Fixtures: a real PostGIS test database built by the migrations, one rolled-back
 transaction per test, factories for projects, and a live server for Chromium."""
 
+import contextlib
 import os
 import threading
 from contextlib import contextmanager
@@ -179,15 +180,52 @@ def local_only(route):
         route.abort()
 
 
-@pytest.fixture
-def page(browser):
-    """A page with every request to another host blocked: the app must work offline."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
-    context.route("**/*", local_only)
+# Every document keeps the Content-Security-Policy violations it sees; the page fixture
+# reads them back, so a page that the policy breaks fails its test.
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations.push(e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+def watched_page(context):
+    """Open a page that collects JavaScript errors and Content-Security-Policy violations."""
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
     page = context.new_page()
     page.errors = []
+    page.csp_violations = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+
+    def on_console(message):
+        # Chromium also reports each violation on the console, also for documents that
+        # were left before the test ended.
+        if "Content Security Policy" in message.text:
+            page.csp_violations.append(message.text)
+
+    page.on("console", on_console)
+    return page
+
+
+def assert_no_csp_violations(page) -> None:
+    """Fail if the page met any Content-Security-Policy violation."""
+    # A closed page or a document mid-navigation has nothing to add.
+    with contextlib.suppress(Exception):
+        page.csp_violations.extend(page.evaluate("window.__cspViolations || []"))
+    assert not page.csp_violations, f"Content-Security-Policy violations: {page.csp_violations}"
+
+
+@pytest.fixture
+def page(browser):
+    """A page with every request to another host blocked (the app must work offline) that
+    fails its test on any Content-Security-Policy violation."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
+    context.route("**/*", local_only)
+    page = watched_page(context)
     yield page
+    assert_no_csp_violations(page)
     context.close()
 
 

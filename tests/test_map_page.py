@@ -4,7 +4,7 @@ import re
 
 from shapely.geometry import LineString
 
-from tests.conftest import local_only
+from tests.conftest import assert_no_csp_violations, local_only, watched_page
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
@@ -12,25 +12,27 @@ XSS_NAME = "<img src=x onerror=alert(1)>"
 def test_map_draws_projects_offline_with_the_tile_credit(
     live_server, page, make_project, artifacts_dir
 ):
-    make_project(name="宮地橋 補修", status="construction", progress=30)
-    make_project(
+    bridge = make_project(name="宮地橋 補修", status="construction", progress=30)
+    road = make_project(
         name="市道 改良",
         kind="road",
         status="completed",
         progress=100,
         geometry=LineString([(131.04, 32.94), (131.05, 32.945)]),
     )
-    make_project(name="内部検討", kind="sabo", is_public=False)
+    hidden = make_project(name="内部検討", kind="sabo", is_public=False)
     outside_requests = []
     page.on("requestfailed", lambda r: outside_requests.append(r.url))
 
     page.goto(live_server + "/")
-    page.wait_for_function("window.asoMapReady === true", timeout=15000)
+    page.wait_for_function("() => window.asoMapReady === true", timeout=15000)
 
     assert page.evaluate("typeof window.L") == "object"
-    assert page.evaluate("typeof L.markerClusterGroup") == "function"
+    assert page.evaluate("typeof L.vectorGrid.protobuf") == "function"
     # The 38 GSI shelters plus the two public test projects; the staff-only one is not drawn.
     assert page.evaluate("window.asoFeatureCount") == 40
+    drawn = page.evaluate("AsoProjects.drawnIds()")
+    assert {bridge.id, road.id} <= set(drawn) and hidden.id not in drawn
     credit = page.locator(".leaflet-control-attribution")
     assert "地理院タイル" in credit.inner_text()
     assert credit.locator("a[href='https://maps.gsi.go.jp/development/ichiran.html']").count()
@@ -49,7 +51,7 @@ def test_popup_shows_a_hostile_name_as_text(live_server, page, make_project):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(live_server + "/")
-    page.wait_for_function("window.asoMapReady === true", timeout=15000)
+    page.wait_for_function("() => window.asoMapReady === true", timeout=15000)
     assert page.evaluate("(id) => AsoProjects.show(id)", project.id)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
@@ -104,10 +106,10 @@ def test_staff_find_edit_update_and_restriction_links_on_the_project_page(
 def test_on_a_phone_the_map_and_its_credits_fit_the_screen(live_server, browser, artifacts_dir):
     context = browser.new_context(viewport={"width": 375, "height": 667}, has_touch=True)
     context.route("**/*", local_only)
-    page = context.new_page()
+    page = watched_page(context)
     try:
         page.goto(live_server + "/")
-        page.wait_for_function("window.asoMapReady === true", timeout=15000)
+        page.wait_for_function("() => window.asoMapReady === true", timeout=15000)
         credit = page.locator(".leaflet-control-attribution")
         box = credit.bounding_box()
         # Seen without scrolling: the whole credit lies inside the first screen.
@@ -118,6 +120,7 @@ def test_on_a_phone_the_map_and_its_credits_fit_the_screen(live_server, browser,
         assert page.locator(".map-notice").is_visible()
         assert page.evaluate("document.documentElement.scrollHeight") <= 667
         page.screenshot(path=str(artifacts_dir / "city_map_phone.png"))
+        assert_no_csp_violations(page)
     finally:
         context.close()
 
@@ -125,7 +128,7 @@ def test_on_a_phone_the_map_and_its_credits_fit_the_screen(live_server, browser,
 def test_the_map_speaks_english_when_asked(live_server, page, make_project):
     project = make_project(name="宮地橋 補修", status="construction", progress=30, is_sample=True)
     page.goto(live_server + "/?lang=en")
-    page.wait_for_function("window.asoMapReady === true", timeout=15000)
+    page.wait_for_function("() => window.asoMapReady === true", timeout=15000)
 
     legend = page.locator(".aso-legend").inner_text()
     for words in ("Legend", "Under construction", "Bridge", "Earthquake-proofing", "works"):
@@ -138,3 +141,21 @@ def test_the_map_speaks_english_when_asked(live_server, page, make_project):
     text = popup.inner_text()
     assert "宮地橋 補修" in text and "Sample data" in text and "Under construction" in text
     assert popup.get_by_role("link", name="Details").count() == 1
+
+
+def test_an_injected_inline_script_is_blocked_and_reported(live_server, page):
+    page.goto(f"{live_server}/")
+    page.wait_for_function("() => window.asoMapReady === true", timeout=15000)
+    # What an injected <script> without this response's nonce would do: it must not run,
+    # and the page fixture must see the violation (here taken out again, as it is wanted).
+    page.evaluate(
+        "() => { const s = document.createElement('script');"
+        " s.textContent = 'window.injected = true'; document.body.appendChild(s); }"
+    )
+    page.wait_for_function("() => window.__cspViolations.length > 0")
+    assert page.evaluate("() => window.injected") is None
+    assert "script-src" in page.evaluate("() => window.__cspViolations[0]")
+    page.evaluate("() => { window.__cspViolations = []; }")
+    page.wait_for_timeout(100)  # the console message of the same violation
+    assert any("Content Security Policy" in text for text in page.csp_violations)
+    page.csp_violations.clear()

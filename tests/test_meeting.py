@@ -98,10 +98,13 @@ def test_filters_live_in_the_url_and_the_map_reads_the_same_filter(client, works
     html = client.get("/plan?plan_item=p1.m2&status=completed&fiscal_year=2022").get_data(
         as_text=True
     )
-    # The map layer and every export carry the same query, so a view can be shared.
+    # The map's vector tiles and every export carry the same query, so a view can be shared.
     assert (
-        "/plan/projects.geojson?status=completed\\u0026plan_item=p1.m2\\u0026fiscal_year=2022"
+        "/WebMercatorQuad/{z}/{y}/{x}?status=completed\\u0026plan_item=p1.m2\\u0026fiscal_year=2022"
         in html
+    )
+    assert (
+        "/plan/projects.geojson?status=completed&amp;plan_item=p1.m2&amp;fiscal_year=2022" in html
     )
     assert "/plan/projects.csv?status=completed&amp;plan_item=p1.m2&amp;fiscal_year=2022" in html
     assert 'value="p1.m2" selected' in html

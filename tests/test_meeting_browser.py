@@ -23,7 +23,7 @@ def test_meeting_map_draws_the_filtered_works_beside_the_list(
     make_project(name="別の施策の事業", kind="sabo", plan_item_codes=["p1.m2.i2"])
 
     page.goto(live_server + "/plan?plan_item=p1.m2.i1")
-    page.wait_for_function("window.asoMapReady === true", timeout=15000)
+    page.wait_for_function("() => window.asoMapReady === true", timeout=15000)
 
     assert page.evaluate("window.asoFeatureCount") == 2
     assert page.locator("#project-list li").count() == 2
@@ -43,7 +43,7 @@ def test_meeting_map_draws_the_filtered_works_beside_the_list(
     # Changing a filter reloads with it in the URL, so the view can be shared.
     page.locator("input[name=status][value=completed]").check()
     page.locator(".meeting-filters button[type=submit]").click()
-    page.wait_for_function("window.asoMapReady === true", timeout=15000)
+    page.wait_for_function("() => window.asoMapReady === true", timeout=15000)
     assert "status=completed" in page.url
     assert page.evaluate("window.asoFeatureCount") == 1
     assert page.locator("#project-list li").count() == 1

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from shapely.geometry import LineString, Point
 
-from tests.conftest import local_only
+from tests.conftest import assert_no_csp_violations, local_only, watched_page
 from tracker.formatting import today_jst
 from tracker.restrictions.operations import add_restriction
 
@@ -16,19 +16,22 @@ PHONE = {"width": 375, "height": 740}
 
 @pytest.fixture
 def phone(browser):
-    """A phone-sized page that can only reach the local server; JS errors are collected."""
+    """A phone-sized page that can only reach the local server; JS errors are collected and
+    a Content-Security-Policy violation fails the test."""
     contexts = []
+
+    pages = []
 
     def open_page(**options):
         context = browser.new_context(viewport=PHONE, locale="ja-JP", has_touch=True, **options)
         context.route("**/*", local_only)
         contexts.append(context)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        return page
+        pages.append(watched_page(context))
+        return pages[-1]
 
     yield open_page
+    for page in pages:
+        assert_no_csp_violations(page)
     for context in contexts:
         context.close()
 
@@ -46,16 +49,17 @@ def works(session, make_project):
         session, road, kind="alternating", starts_on=today_jst() - timedelta(days=2),
         description="平日昼間は片側交互通行",
     )  # fmt: skip
-    make_project(name="内牧の橋", geometry=Point(UCHINOMAKI[0], UCHINOMAKI[1] + 0.003))
-    make_project(
+    bridge = make_project(name="内牧の橋", geometry=Point(UCHINOMAKI[0], UCHINOMAKI[1] + 0.003))
+    hidden = make_project(
         name="職員のみ", geometry=Point(UCHINOMAKI[0], UCHINOMAKI[1] + 0.001), is_public=False
     )
+    return {"road": road, "bridge": bridge, "hidden": hidden}
 
 
 def test_phone_page_with_map_results_and_shelters(live_server, phone, works, artifacts_dir):
     page = phone()
     page.goto(live_server + "/near?place=d-uchinomaki&radius=1000")
-    page.wait_for_function("window.asoNearReady === true", timeout=15000)
+    page.wait_for_function("() => window.asoNearReady === true", timeout=15000)
 
     assert page.locator("#near-map").is_visible()
     assert page.locator(".leaflet-control-attribution a", has_text="地理院タイル").count() == 1
@@ -70,6 +74,11 @@ def test_phone_page_with_map_results_and_shelters(live_server, phone, works, art
     # Two numbered pins for the works, three shelter pins.
     assert page.locator(".near-pin").all_inner_texts() == ["1", "2"]
     assert page.locator(".near-shelter-pin").count() == 3
+    # The works themselves are drawn from the public vector tiles.
+    page.wait_for_function("() => AsoProjects.drawnIds().length >= 2")
+    drawn = page.evaluate("AsoProjects.drawnIds()")
+    assert {works["road"].id, works["bridge"].id} <= set(drawn)
+    assert works["hidden"].id not in drawn
     # Touch targets: 44 CSS px at least.
     for selector in (".near-form .radio", ".near-form select", ".button", ".result__name a"):
         for box in (el.bounding_box() for el in page.locator(selector).all()):
@@ -81,7 +90,7 @@ def test_phone_page_with_map_results_and_shelters(live_server, phone, works, art
 def test_tapping_the_map_searches_around_that_spot(live_server, phone, works):
     page = phone()
     page.goto(live_server + "/near")
-    page.wait_for_function("window.asoNearReady === true", timeout=15000)
+    page.wait_for_function("() => window.asoNearReady === true", timeout=15000)
     page.locator("#near-map").click(position={"x": 180, "y": 120})
     page.wait_for_url(re.compile(r"/near\?lat=[\d.]+&lon=[\d.]+&radius=1000"))
     assert page.locator("#h-works").inner_text().startswith("選んだ地点から1 km以内の工事")

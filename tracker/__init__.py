@@ -19,18 +19,27 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker import assets, cli, compression, db, errors, formatting, i18n, input_guards, vocab
     from tracker.accounts import security
     from tracker.accounts.views import bp as accounts_bp
+    from tracker.admin.views import bp as admin_bp
     from tracker.api.views import bp as api_bp
     from tracker.editing.views import bp as editing_bp
+    from tracker.hazards import cli as hazards_cli
+    from tracker.imports import cli as imports_cli
+    from tracker.imports.views import bp as imports_bp
     from tracker.indicators import units
     from tracker.indicators.views import bp as indicators_api_bp
     from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
+    from tracker.ogc.views import bp as ogc_bp
+    from tracker.openapi import bp as openapi_bp
     from tracker.restrictions.views import bp as restrictions_bp
+    from tracker.serving import headers, request_log
+    from tracker.serving.health import bp as health_bp
     from tracker.updates.api import bp as updates_api_bp
     from tracker.updates.photo_files import bp as photos_bp
     from tracker.updates.views import bp as staff_bp
     from tracker.web.views import bp as web_bp
 
+    request_log.init_app(app)
     input_guards.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
@@ -40,17 +49,31 @@ def create_app(config_override: dict | None = None) -> Flask:
     compression.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    imports_cli.init_app(app)
+    hazards_cli.init_app(app)
     security.init_app(app)
+    headers.init_app(app)
+    app.register_blueprint(health_bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(imports_bp)
+    app.register_blueprint(openapi_bp)
     app.register_blueprint(editing_bp)
     app.register_blueprint(indicators_api_bp)
     app.register_blueprint(meeting_bp)
     app.register_blueprint(near_bp)
+    app.register_blueprint(ogc_bp)
     app.register_blueprint(restrictions_bp)
     app.register_blueprint(updates_api_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(photos_bp)
+    if app.config.get("PROXY_FIX"):
+        # One proxy in front (the TLS terminator): trust its X-Forwarded-For/-Proto/-Host
+        # for exactly one hop, so a client cannot forge its own address or scheme.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     return app

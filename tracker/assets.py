@@ -24,9 +24,7 @@ ALLOWED = frozenset(
                 "marker-shadow.png",
             )
         ),
-        "leaflet.markercluster/dist/leaflet.markercluster.js",
-        "leaflet.markercluster/dist/MarkerCluster.css",
-        "leaflet.markercluster/dist/MarkerCluster.Default.css",
+        "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js",
         "leaflet-draw/dist/leaflet.draw.js",
         "leaflet-draw/dist/leaflet.draw.css",
         *(

@@ -3,6 +3,7 @@
 import click
 from alembic import command
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from tracker import migrate
 
@@ -12,6 +13,11 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(load_data_command)
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(sweep_photos_command)
+
+    from tracker.backup.cli import register
+
+    register(app)
 
 
 @click.group("db")
@@ -81,3 +87,28 @@ def demo_data_command(count: int, database_url: str | None, seed: int) -> None:
         session.commit()
     engine.dispose()
     click.echo(f"added {added} demo projects")
+
+
+@click.command("sweep-photos")
+@with_appcontext
+@click.option(
+    "--grace-minutes",
+    type=click.IntRange(0),
+    default=60,
+    help="Leave other hosts' staged uploads younger than this (shared UPLOAD_DIR).",
+)
+def sweep_photos_command(grace_minutes: int) -> None:
+    """Remove photo files a crash left without their row; finish moves a crash interrupted."""
+    from datetime import timedelta
+
+    from tracker.updates.sweep import sweep_photos
+
+    with current_app.extensions["db_sessionmaker"]() as session:
+        result = sweep_photos(
+            session, current_app.config["UPLOAD_DIR"], grace=timedelta(minutes=grace_minutes)
+        )
+    click.echo(
+        f"removed {result.removed} photo files without a row; "
+        f"moved {result.completed} files of committed photos into place"
+        + (f"; left {result.skipped_folders} uploads in progress" if result.skipped_folders else "")
+    )

@@ -1,8 +1,9 @@
 """Database engine, declarative base and the per-request session."""
 
+import time
 from datetime import datetime
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import DateTime, MetaData, create_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -16,6 +17,11 @@ NAMING_CONVENTION = {
 }
 
 
+# PostGIS declares its functions costly, so the planner JIT-compiles queries that run in
+# milliseconds; compiling a vector tile query took seconds. Every query here is short.
+CONNECT_ARGS = {"options": "-c jit=off"}
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # Every timestamp is stored with its time zone.
@@ -24,21 +30,57 @@ class Base(DeclarativeBase):
 
 def init_app(app: Flask) -> None:
     """Create the engine and session factory, and commit once per successful request."""
-    engine = create_engine(app.config["DATABASE_URL"], pool_pre_ping=True)
+    engine = create_engine(
+        app.config["DATABASE_URL"], pool_pre_ping=True, connect_args=CONNECT_ARGS
+    )
     # Tests hand in a connection inside an outer transaction; sessions then use savepoints.
     bind = app.config.get("DB_CONNECTION") or engine
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(
         bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
     )
+    read_url = app.config.get("DATABASE_READ_URL")
+    if read_url:
+        read_engine = create_engine(read_url, pool_pre_ping=True, connect_args=CONNECT_ARGS)
+        app.extensions["db_read_engine"] = read_engine
+        app.extensions["db_read_sessionmaker"] = sessionmaker(
+            bind=read_engine, expire_on_commit=False
+        )
     app.after_request(_commit_on_success)
+    app.after_request(_remember_write)
     app.teardown_appcontext(_close_session)
 
 
+# Read-only requests a streaming replica may answer: maps, tiles, the GET API and feeds.
+# Everything else (staff pages, forms, sign-in) reads the primary.
+REPLICA_BLUEPRINTS = frozenset(
+    {"web", "api", "ogc", "near", "meeting", "indicators_api", "updates_api"}
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# After a write, the same browser reads the primary for a while, so it sees its own change
+# even while the replica is a moment behind.
+PRIMARY_COOKIE = "read_primary_until"
+READ_YOUR_WRITES_S = 30
+
+
+def reads_from_replica() -> bool:
+    """Tell whether this request may be answered from the read replica."""
+    if "db_read_sessionmaker" not in current_app.extensions:
+        return False
+    if request.method not in SAFE_METHODS or request.blueprint not in REPLICA_BLUEPRINTS:
+        return False
+    try:
+        until = float(request.cookies.get(PRIMARY_COOKIE, "0"))
+    except ValueError:
+        until = 0.0
+    return until < time.time()
+
+
 def get_session() -> Session:
-    """Return this request's session, opening it on first use."""
+    """Return this request's session, opening it on first use (on the replica if allowed)."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["db_sessionmaker"]()
+        name = "db_read_sessionmaker" if reads_from_replica() else "db_sessionmaker"
+        g.db_session = current_app.extensions[name]()
     return g.db_session
 
 
@@ -49,8 +91,36 @@ def _commit_on_success(response):
     return response
 
 
+def _remember_write(response):
+    if (
+        "db_read_sessionmaker" in current_app.extensions
+        and request.method not in SAFE_METHODS
+        and response.status_code < 400
+    ):
+        until = time.time() + READ_YOUR_WRITES_S
+        response.set_cookie(
+            PRIMARY_COOKIE, f"{until:.0f}", max_age=READ_YOUR_WRITES_S, httponly=True,
+            samesite="Lax",
+        )  # fmt: skip
+    return response
+
+
 def _close_session(_exc) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.rollback()
         session.close()
+
+
+def copy_rows(session: Session, table: str, columns: tuple[str, ...], rows) -> None:
+    """Write many rows with COPY on the session's own connection (inside its transaction).
+
+    The fastest way PostgreSQL takes thousands of rows; the table's constraints and
+    triggers still apply. Geometries go in as hex EWKB, JSON as text.
+    """
+    session.flush()
+    raw = session.connection().connection.driver_connection
+    names = ", ".join(columns)
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

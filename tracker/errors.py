@@ -8,7 +8,8 @@ has always answered so, and clients read the field from it.
 
 import re
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -100,6 +101,9 @@ def error_response(status: int, *, code: str, message: str, **extra):
 
 
 def _http_error(error: HTTPException):
+    if request_ctx.url_adapter is None:
+        # A Host not in TRUSTED_HOSTS: no URL can be built, so no page can be rendered.
+        return Response(f"{error.code} {error.name}\n", error.code, mimetype="text/plain")
     code, title, message = http_error_words(error)
     status = error.code or 500
     if wants_json():

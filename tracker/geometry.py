@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
+from tracker.limits import NESTING_MAX, VERTICES_MAX, nesting_depth
 from tracker.vocab import KINDS, LINE_KINDS, kind_label, shape_label
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
@@ -55,8 +56,9 @@ _GEOS_PLACE = re.compile(r"^(?P<problem>[^\[]*)\[(?P<x>\S+) (?P<y>\S+)\]$")
 class GeometryRefused(BadInput):
     """A geometry that cannot be stored, said in words; `repaired` holds a valid shape to offer.
 
-    `reason` names the refusal (missing, parse, empty, invalid, type, not_finite, not_lon_lat,
-    outside), `details` its figures, and `location` (lon, lat) where it lies, if anywhere.
+    `reason` names the refusal (missing, nesting, parse, empty, vertices, invalid, type,
+    not_finite, not_lon_lat, outside), `details` its figures, and `location` (lon, lat) where
+    it lies, if anywhere.
     """
 
     def __init__(
@@ -81,6 +83,13 @@ def parse_geometry(value) -> BaseGeometry:
         raise GeometryRefused(
             _("位置・形状がありません。地図に描くか、GeoJSON / WKT を貼り付けてください。"),
             reason="missing",
+        )
+    if isinstance(value, str) and nesting_depth(value) > NESTING_MAX:
+        # The JSON and WKT parsers recurse: thousands of brackets crash them, not refuse.
+        raise GeometryRefused(
+            _("位置・形状の入れ子が深すぎます（%(limit)d段まで）。", limit=NESTING_MAX),
+            reason="nesting",
+            details={"limit": NESTING_MAX},
         )
     if isinstance(value, dict):
         geom = _from_geojson(value)
@@ -165,8 +174,26 @@ def flat_geometry(geometry: BaseGeometry) -> BaseGeometry:
 
 def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeometry:
     """Refuse an invalid geometry, one of the wrong type for its kind, or one outside the city."""
+    check_shape(geom, kind)
+    check_inside_city(farthest_outside_city(session, geom))
+    return geom
+
+
+def check_shape(geom: BaseGeometry, kind: str) -> BaseGeometry:
+    """Refuse an invalid geometry, one of the wrong type for its kind, or one not in lon/lat."""
     if kind not in KINDS:
         raise BadInput("kind: " + _("不明な種別です: %(kind)s", kind=kind), code="unknown_value")
+    vertices = shapely.get_num_coordinates(geom)
+    if vertices > VERTICES_MAX:
+        raise GeometryRefused(
+            _(
+                "頂点が多すぎます（%(vertices)s点、上限%(limit)s点）。形を簡略化してください。",
+                vertices=f"{vertices:,}",
+                limit=f"{VERTICES_MAX:,}",
+            ),
+            reason="vertices",
+            details={"vertices": vertices, "limit": VERTICES_MAX},
+        )
     if not geom.is_valid:
         raise _invalid(geom)
     allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
@@ -190,7 +217,14 @@ def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeome
             _("座標が経度・緯度になっていません（経度、緯度の順で指定してください）。"),
             reason="not_lon_lat",
         )
-    outside = farthest_outside_city(session, geom)
+    return geom
+
+
+def check_inside_city(outside: tuple[float, float, float] | None) -> None:
+    """Refuse a geometry reaching farther than the tolerance outside the city boundary.
+
+    `outside` is (metres, lon, lat) of its farthest vertex, as farthest_outside_city gives.
+    """
     if outside is not None and outside[0] > BOUNDARY_TOLERANCE_M:
         distance, lon, lat = outside
         raise GeometryRefused(
@@ -204,7 +238,6 @@ def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeome
             details={"distance_m": distance, "tolerance_m": BOUNDARY_TOLERANCE_M},
             location=(lon, lat),
         )
-    return geom
 
 
 def _invalid(geom: BaseGeometry) -> GeometryRefused:
@@ -289,21 +322,48 @@ def farthest_outside_city(
     session: Session, geom: BaseGeometry
 ) -> tuple[float, float, float] | None:
     """Return (metres, lon, lat) of the vertex farthest outside the city, or None if no boundary."""
-    # The farthest vertex decides; geography gives metres on the ellipsoid.
-    row = session.execute(
-        text(
-            """
-            SELECT ST_Distance(geography((dp).geom), geography(b.geom)) AS metres,
-                   ST_X((dp).geom), ST_Y((dp).geom)
-            FROM city_boundaries b, ST_DumpPoints(ST_GeomFromText(:wkt, 4326)) dp
-            WHERE b.code = :code
-            ORDER BY metres DESC
-            LIMIT 1
-            """
-        ),
-        {"wkt": geom.wkt, "code": CITY_CODE},
-    ).first()
-    return None if row is None or row[0] is None else (float(row[0]), float(row[1]), float(row[2]))
+    return farthest_outside_city_each(session, [geom])[0]
+
+
+# The farthest vertex decides; geography gives metres on the ellipsoid. Shapes the boundary
+# covers are 0 without measuring, which keeps a file of thousands of works quick.
+FARTHEST_SQL = text(
+    """
+    SELECT u.i, far.metres, far.lon, far.lat
+    FROM city_boundaries b,
+         unnest(CAST(:wkbs AS bytea[])) WITH ORDINALITY AS u(wkb, i),
+         LATERAL (SELECT ST_GeomFromWKB(u.wkb, 4326) AS geom) g,
+         LATERAL (
+             SELECT 0.0 AS metres, NULL::float8 AS lon, NULL::float8 AS lat
+             WHERE ST_Covers(b.geom, g.geom)
+             UNION ALL (
+                 SELECT ST_Distance(geography((dp).geom), geography(b.geom)),
+                        ST_X((dp).geom), ST_Y((dp).geom)
+                 FROM ST_DumpPoints(g.geom) dp
+                 WHERE NOT ST_Covers(b.geom, g.geom)
+                 ORDER BY 1 DESC
+                 LIMIT 1
+             )
+         ) far
+    WHERE b.code = :code
+    """
+)
+
+
+def farthest_outside_city_each(
+    session: Session, geoms: list[BaseGeometry]
+) -> list[tuple[float, float, float] | None]:
+    """Return for each geometry (metres, lon, lat) of its vertex farthest outside the city.
+
+    None stands for no boundary loaded; a shape inside the city is (0, None, None).
+    """
+    if not geoms:
+        return []
+    rows = session.execute(
+        FARTHEST_SQL, {"wkbs": [shapely.to_wkb(g) for g in geoms], "code": CITY_CODE}
+    ).all()
+    found = {int(i): (float(m), lon, lat) for i, m, lon, lat in rows}
+    return [found.get(i) for i in range(1, len(geoms) + 1)]
 
 
 def to_geojson(geom: BaseGeometry) -> dict:

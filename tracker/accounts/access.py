@@ -1,15 +1,17 @@
 """Who is asking: the signed-in user or the API token's owner, and what they may do."""
 
 import hashlib
+from datetime import timedelta
 from functools import wraps
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import Response, abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, update
 
 from tracker.accounts.models import ROLES, ApiToken, LoginSession, User
 from tracker.db import get_session
 from tracker.errors import wants_json
+from tracker.serving.request_log import auth_event
 
 SESSION_KEY = "sid"
 
@@ -41,31 +43,73 @@ def _user_from_session() -> User | None:
     sid = session.get(SESSION_KEY)
     if not sid:
         return None
-    lifetime = current_app.permanent_session_lifetime
-    return get_session().scalar(
-        select(User)
+    config = current_app.config
+    admin = User.role == "admin"
+    # Admins can change everything, so their sign-in ends sooner: after ADMIN_SESSION_LIFETIME,
+    # or ADMIN_SESSION_IDLE without a request. Others keep theirs for two weeks (a phone on
+    # site stays signed in between visits).
+    alive = or_(
+        and_(~admin, LoginSession.created_at > func.now() - current_app.permanent_session_lifetime),
+        and_(
+            admin,
+            LoginSession.created_at > func.now() - config["ADMIN_SESSION_LIFETIME"],
+            LoginSession.last_seen_at > func.now() - config["ADMIN_SESSION_IDLE"],
+        ),
+    )
+    db = get_session()
+    row = db.execute(
+        select(User, LoginSession.id)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(
             LoginSession.token_hash == hash_token(sid),
             LoginSession.ended_at.is_(None),
-            LoginSession.created_at > func.now() - lifetime,
             User.is_active.is_(True),
+            alive,
         )
+    ).first()
+    if row is None:
+        return None
+    # At most one write a minute per session, not one per request.
+    db.execute(
+        update(LoginSession)
+        .where(
+            LoginSession.id == row[1],
+            LoginSession.last_seen_at < func.now() - timedelta(minutes=1),
+        )
+        .values(last_seen_at=func.now())
     )
+    return row[0]
 
 
 def _user_from_token(token: str) -> User | None:
     if not token:
         return None
-    return get_session().scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == hash_token(token),
-            ApiToken.revoked_at.is_(None),
-            User.is_active.is_(True),
+    row = (
+        get_session()
+        .execute(
+            select(User, ApiToken.id)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(
+                ApiToken.token_hash == hash_token(token),
+                ApiToken.revoked_at.is_(None),
+                User.is_active.is_(True),
+            )
         )
+        .first()
     )
+    if row is None:
+        auth_event("token refused", path=request.path)
+        return None
+    auth_event("token used", user=row[0].id, token=row[1], path=request.path)
+    return row[0]
+
+
+def unauthorized(message: str) -> Response:
+    """Return a 401 answer that names the scheme to use (RFC 6750) and says what is missing."""
+    response = jsonify(error=message, code="unauthorized")
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer realm="aso-tracker"'
+    return response
 
 
 def can_see_private() -> bool:
@@ -88,15 +132,22 @@ def roles_required(*roles: str):
         def wrapped(*args, **kwargs):
             user = current_user()
             if user is None:
+                auth_event("permission refused", status=401, path=request.path)
                 if wants_json() or bearer_token() is not None:
                     abort(
-                        401,
-                        description=_(
-                            "ログインするか、Authorization: Bearer <トークン> を送ってください"
-                        ),
+                        unauthorized(
+                            _("ログインするか、Authorization: Bearer <トークン> を送ってください")
+                        )
                     )
                 return redirect(url_for("accounts.login", next=request.full_path))
             if user.role not in roles:
+                auth_event(
+                    "permission refused",
+                    status=403,
+                    path=request.path,
+                    user=user.id,
+                    role=user.role,
+                )
                 abort(
                     403,
                     description=_(

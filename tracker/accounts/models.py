@@ -68,6 +68,8 @@ class LoginSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(Text, unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Refreshed at most once a minute while the session is used (see access.py).
+    last_seen_at: Mapped[datetime] = mapped_column(server_default=func.now())
     ended_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
@@ -80,10 +82,13 @@ class LoginAttempt(Base):
     __table_args__ = (
         Index("ix_login_attempts_login_at", "login", "at"),
         Index("ix_login_attempts_address_at", "address", "at"),
+        Index("ix_login_attempts_device_at", "device", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(server_default=func.now())
     login: Mapped[str] = mapped_column(Text)
     address: Mapped[str] = mapped_column(Text)
+    # Set when the browser showed a device cookie of this login's user (see throttle.py).
+    device: Mapped[str | None] = mapped_column(Text)
     succeeded: Mapped[bool]

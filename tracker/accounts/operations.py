@@ -1,45 +1,30 @@
 """Writes to accounts: users, API tokens, sign-in sessions and sign-in attempts."""
 
 import secrets
-from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tracker.accounts.access import hash_token
-from tracker.accounts.models import ROLES, ApiToken, LoginAttempt, LoginSession, User
+from tracker.accounts.models import ROLES, ApiToken, LoginSession, User
 from tracker.accounts.passwords import (
     MIN_LENGTH,
     hash_password,
     needs_rehash,
     verify_password,
 )
+from tracker.accounts.throttle import Keys, known_device, mark_succeeded, reserve_attempt
 from tracker.errors import BadInput
-
-# After MAX_FAILURES failed tries within FAILURE_WINDOW for one login or one address,
-# every try for it is refused until LOCKOUT after the last of them.
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=1)
-LOCKOUT = timedelta(minutes=5)
-# Attempts are only needed for the throttle; a week is kept to look into an attack.
-KEEP_ATTEMPTS = timedelta(days=7)
-
-
-class LoginThrottled(Exception):
-    """Too many failed sign-ins for this login or address; `until` says when tries resume."""
-
-    def __init__(self, until: datetime):
-        super().__init__(f"sign-in refused until {until.isoformat()}")
-        self.until = until
+from tracker.limits import DISPLAY_NAME_MAX, LOGIN_MAX, check_name
 
 
 def create_user(
     session: Session, login: str, *, role: str, password: str, display_name: str = ""
 ) -> User:
     """Create a user with a hashed password."""
-    login = (login or "").strip()
-    if not login:
-        raise BadInput("login: a user needs a login name")
+    login = check_name("login", login, limit=LOGIN_MAX)
+    display_name = check_name("display_name", display_name, limit=DISPLAY_NAME_MAX, required=False)
     if role not in ROLES:
         raise BadInput(f"role: must be one of {', '.join(ROLES)}, not {role!r}")
     if len(password) < MIN_LENGTH:
@@ -104,56 +89,30 @@ def end_login_session(session: Session, sid: str) -> None:
     )
 
 
-def locked_until(session: Session, login: str, address: str) -> datetime | None:
-    """Return when sign-in tries resume for this login or address, if they are refused now."""
-    # A window count over each failure finds any run of MAX_FAILURES within FAILURE_WINDOW;
-    # the lockout runs from the last failure of such a run.
-    query = text(
-        """
-        SELECT max(at) + :lockout FROM (
-            SELECT at, count(*) OVER (
-                ORDER BY at RANGE BETWEEN :window PRECEDING AND CURRENT ROW) AS n
-            FROM login_attempts
-            WHERE NOT succeeded AND {column} = :value AND at > now() - :lookback
-        ) AS runs
-        WHERE n >= :max_failures
-        """
-    )
-    params = {
-        "lockout": LOCKOUT,
-        "window": FAILURE_WINDOW,
-        "lookback": LOCKOUT + FAILURE_WINDOW,
-        "max_failures": MAX_FAILURES,
-    }
-    now = session.scalar(select(func.now()))
-    ends = [
-        session.scalar(text(query.text.format(column=column)), params | {"value": value})
-        for column, value in (("login", login.lower()), ("address", address))
-    ]
-    ends = [end for end in ends if end is not None and end > now]
-    return max(ends) if ends else None
-
-
-def authenticate(session: Session, login: str, password: str, *, address: str) -> User | None:
-    """Check a sign-in: the user, None for a wrong login or password, or LoginThrottled."""
+def authenticate(
+    session: Session,
+    login: str,
+    password: str,
+    *,
+    address: str,
+    device_cookie: str | None = None,
+) -> tuple[User | None, str | None]:
+    """Check a sign-in: (the user or None, the known device id), or raise LoginThrottled."""
     login = (login or "").strip()
-    until = locked_until(session, login, address)
-    if until is not None:
-        raise LoginThrottled(until)
+    if len(login) > LOGIN_MAX:
+        # No user has such a login; refused before anything is looked up or written down.
+        raise BadInput("login: " + _("ログイン名は%(n)d文字までです", n=LOGIN_MAX))
     user = find_user(session, login)
+    device = known_device(device_cookie, user)
+    attempt = reserve_attempt(session, Keys(login=login.lower(), address=address, device=device))
     usable = user is not None and user.is_active
-    ok = verify_password(user.password_hash if usable else None, password)
-    session.add(LoginAttempt(login=login.lower(), address=address, succeeded=ok))
-    session.execute(
-        LoginAttempt.__table__.delete().where(LoginAttempt.at < func.now() - KEEP_ATTEMPTS)
-    )
-    if not ok:
-        session.flush()
-        return None
+    if not verify_password(user.password_hash if usable else None, password):
+        return None, device
+    mark_succeeded(session, attempt)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.flush()
-    return user
+    return user, device
 
 
 def set_password(session: Session, user: User, password: str) -> None:

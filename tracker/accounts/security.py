@@ -5,8 +5,9 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from tracker.accounts.access import bearer_token, current_user
+from tracker.accounts.access import bearer_token, current_user, unauthorized
 from tracker.errors import error_response, wants_json
+from tracker.serving.request_log import auth_event
 
 csrf = CSRFProtect()
 
@@ -39,14 +40,24 @@ def init_app(app: Flask) -> None:
     register(app)
 
 
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def _refuse_unknown_token() -> None:
     # A revoked token is told so, rather than answered as an anonymous visitor.
     if bearer_token() is not None and current_user() is None:
-        abort(401, description=_("このトークンは登録されていないか、取り消されています（revoked）"))
+        abort(unauthorized(_("このトークンは登録されていないか、取り消されています（revoked）")))
 
 
 def _check_csrf() -> None:
-    if not current_app.config["WTF_CSRF_ENABLED"] or bearer_token() is not None:
+    if bearer_token() is not None:
+        return
+    if request.method in WRITES and request.path.startswith("/api/") and current_user() is None:
+        # No credentials at all: the caller needs to sign in or send a token, which a
+        # CSRF complaint would not tell it.
+        auth_event("permission refused", status=401, path=request.path)
+        abort(unauthorized(_("ログインするか、Authorization: Bearer <トークン> を送ってください")))
+    if not current_app.config["WTF_CSRF_ENABLED"]:
         return
     csrf.protect(apply_exemptions=True)
 

@@ -134,7 +134,7 @@ def _expected_version(project: Project) -> int:
     # At most 9 digits: any version the database can hold, never one too large to query.
     pattern = re.compile(rf"p{project.id}-v(\d{{1,9}})")
     for tag in request.if_match.as_set(include_weak=True):
-        match = pattern.fullmatch(tag)
+        match = pattern.fullmatch(tag or "")  # `If-Match: ""` parses as no tag at all
         if match:
             return int(match.group(1))
     # A tag of another resource or from nowhere cannot be the current version.

@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
+from tracker.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
 from tracker.vocab import DATE_FIELDS, KINDS, STATUSES
 
 
@@ -31,7 +32,11 @@ def _ends_after(start_field: str):
 class ProjectForm(FlaskForm):
     """Every field of a project that staff set; status and progress only when creating."""
 
-    name = StringField(_l("事業名"), validators=[DataRequired(_l("事業名を入力してください"))])
+    name = StringField(
+        _l("事業名"),
+        validators=[DataRequired(_l("事業名を入力してください"))],
+        render_kw={"maxlength": NAME_MAX},
+    )
     kind = SelectField(_l("種別"), choices=[SelectChoice(k, _l(v)) for k, v in KINDS.items()])
     status = SelectField(
         _l("状況"),
@@ -51,10 +56,12 @@ class ProjectForm(FlaskForm):
     actual_start = DateField(_l("実績開始日"), validators=[Optional()])
     actual_end = DateField(_l("実績終了日"), validators=[Optional(), _ends_after("actual_start")])
     department = StringField(
-        _l("担当課"), validators=[DataRequired(_l("担当課を入力してください"))]
+        _l("担当課"),
+        validators=[DataRequired(_l("担当課を入力してください"))],
+        render_kw={"maxlength": DEPARTMENT_MAX},
     )
     public = BooleanField(_l("市民に公開する"), default=True)
-    description = TextAreaField(_l("説明"))
+    description = TextAreaField(_l("説明"), render_kw={"maxlength": DESCRIPTION_MAX})
     geometry = TextAreaField(
         _l("位置・形状（GeoJSON または WKT）"),
         validators=[DataRequired(_l("地図に描くか、GeoJSON / WKT を貼り付けてください"))],

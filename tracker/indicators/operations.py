@@ -25,7 +25,8 @@ def parse_value(raw) -> Decimal:
             "value: " + _("数値ではありません（%(value)s）", value=str(raw)[:20]),
             code="not_a_number",
         ) from None
-    if not value.is_finite() or abs(value) > MAX_VALUE:
+    # copy_abs() needs no arithmetic context: abs() of 1e999999999 overflows it instead.
+    if not value.is_finite() or value.copy_abs() > MAX_VALUE:
         raise BadInput("value: " + _("有限の数値で指定してください"), code="not_a_number")
     return value.quantize(Decimal("0.001"))
 

@@ -1,8 +1,8 @@
 """Folium maps of Aso City that load only our own, locally served scripts and styles.
 
-Projects are not folium objects: the city map hands a URL to project_layers.js,
-which fetches and draws them in the browser, so building the map costs the same
-for ten projects or ten thousand.
+Projects are not folium objects: the city map hands a vector tile URL to
+project_layers.js, which draws them in the browser from the tiles in view, so building
+and showing the map costs the same for ten projects or a hundred thousand.
 """
 
 import json
@@ -38,6 +38,8 @@ BASE_LAYERS = (
 MAX_ZOOM = 18
 PROJECT_ZOOM = 16  # a single point project is shown at this zoom
 ASO_CENTER = (32.95, 131.12)  # only used before bounds are known
+
+VECTORGRID_JS = "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"
 
 BOUNDARY_STYLE = {"color": "#222222", "weight": 2, "opacity": 0.8, "fill": False}
 PROJECT_STYLE = {
@@ -138,6 +140,24 @@ class _ProjectLayers(JSCSSMixin):
         self.default_css = css
 
 
+class _HazardLayers(JSCSSMixin):
+    # One call into hazard_layers.js: each hazard becomes an overlay of the layer control.
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        AsoHazards.addTo({{ this._parent.get_name() }}, {{ this.options|tojavascript }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict, js: list):
+        super().__init__()
+        self._name = "AsoHazards"
+        self.options = options
+        self.default_js = js
+        self.default_css = []
+
+
 class Shapes(MacroElement):
     """Fixed GeoJSON geometries drawn with one style; the view is fitted to them."""
 
@@ -181,17 +201,23 @@ class _Text(Element):
 def build_city_map(
     *,
     boundary: dict,
-    features_url: str,
+    tiles_url: str,
+    feature_url_template: str,
     vendor_url: UrlFor,
     project_url_template: str,
+    count: int | None = None,
     static_url: UrlFor = _default_static_url,
     labels: dict | None = None,
     kind_control: bool = True,
+    hazard_layers: list[dict] | None = None,
 ) -> folium.Map:
-    """Build the city map: GSI base layers, the city outline and the projects.
+    """Build the city map: GSI base layers, the city outline, the projects and hazard zones.
 
-    `kind_control` puts a switch per kind in the layer control; a page that filters kinds
-    itself turns it off, so that there is one kind filter.
+    `tiles_url` is the projects' vector tile template ({z}/{y}/{x}), `feature_url_template`
+    the JSON of one project ({id}) that popups read, and `count` how many projects the
+    tiles hold. `kind_control` puts a switch per kind in the layer control; a page that
+    filters kinds itself turns it off, so that there is one kind filter. `hazard_layers`
+    lists the hazard overlays ({hazard, label, url, attribution}), each off until switched on.
 
     `labels` gives the page's words: base layer names by tile set under "base_layers",
     credits ("attribution", "city_data_attribution"), zoom button titles ("zoom") and what
@@ -207,20 +233,27 @@ def build_city_map(
     # Added after the control: its script refers to the control's variable.
     _ProjectLayers(
         options={
-            "url": features_url,
+            "tiles": tiles_url,
+            "feature_url": feature_url_template,
             "project_url": project_url_template,
+            "count": count,
             "layer_control": control,
-            "kind_control": kind_control,
+            "kind_switches": kind_control,
             "labels": {
                 key: labels[key] for key in ("text", "statuses", "kinds", "glyphs") if key in labels
             },
         },
         js=[
-            ("markercluster", vendor_url("leaflet.markercluster/dist/leaflet.markercluster.js")),
+            ("vectorgrid", vendor_url(VECTORGRID_JS)),
             ("aso_project_layers", static_url("js/project_layers.js")),
         ],
-        css=[("markercluster_css", vendor_url("leaflet.markercluster/dist/MarkerCluster.css"))],
+        css=[],
     ).add_to(m)
+    if hazard_layers:
+        _HazardLayers(
+            options={"layers": hazard_layers, "layer_control": control},
+            js=[("aso_hazard_layers", static_url("js/hazard_layers.js"))],
+        ).add_to(m)
     finish_controls(m, labels)
     return m
 

@@ -11,6 +11,8 @@ from tracker.assets import vendor_url
 from tracker.city.models import CityBoundary
 from tracker.db import get_session
 from tracker.geometry import CITY_CODE
+from tracker.hazards.codes import HAZARD_LAYER, LAYER_CREDITS, hazard_label
+from tracker.hazards.queries import loaded_hazards
 from tracker.maps.city_map import GSI_TILES_URL, MapParts, build_city_map, render_parts
 from tracker.vocab import KINDS, STATUSES, kind_glyph, kind_label, status_label
 
@@ -46,6 +48,19 @@ def gsi_attribution() -> Markup:
             english=_("地理院タイル")
         )
     return Markup(link).format(url=GSI_TILES_URL, words=words)
+
+
+def hazard_layers() -> list[dict]:
+    """Return the hazard overlays the maps offer: each loaded hazard with its layer's URL."""
+    return [
+        {
+            "hazard": hazard,
+            "label": hazard_label(hazard),
+            "url": url_for("web.hazard_features", hazard=hazard),
+            "attribution": LAYER_CREDITS[HAZARD_LAYER[hazard]],
+        }
+        for hazard in loaded_hazards(get_session())
+    ]
 
 
 def map_labels() -> dict:
@@ -94,18 +109,35 @@ def map_labels() -> dict:
     }
 
 
+def map_layer_urls(query: str = "") -> dict:
+    """Return the URLs a map page's project layer reads: its vector tiles and one project."""
+    tiles_url = url_for("ogc.tileset", cid="projects") + "/{z}/{y}/{x}"
+    return {
+        "tiles_url": tiles_url + (f"?{query}" if query else ""),
+        "feature_url_template": url_for("api.get_project", project_id=1)[:-1] + "{id}",
+    }
+
+
 def city_map_parts(
-    features_url: str, project_endpoint: str, *, kind_control: bool = True
+    project_endpoint: str,
+    *,
+    query: str = "",
+    count: int | None = None,
+    kind_control: bool = True,
 ) -> MapParts:
-    """Render the city map for a page: its projects from `features_url`, each linking to
-    `project_endpoint` (an endpoint taking project_id); `kind_control` as build_city_map."""
+    """Render the city map for a page: its projects from the vector tiles, filtered by
+    `query`, each linking to `project_endpoint` (an endpoint taking project_id); `count` says
+    how many projects the tiles hold; `kind_control` as build_city_map. The loaded hazard
+    layers come with it."""
     m = build_city_map(
         boundary=city_boundary_geojson(),
-        features_url=features_url,
+        **map_layer_urls(query),
+        count=count,
         vendor_url=vendor_url,
         project_url_template=url_for(project_endpoint, project_id=1)[:-1] + "{id}",
         static_url=static_url,
         labels=map_labels(),
         kind_control=kind_control,
+        hazard_layers=hazard_layers(),
     )
     return render_parts(m)

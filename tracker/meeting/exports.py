@@ -5,18 +5,16 @@ import io
 from datetime import date
 
 from tracker.formatting import japanese_fiscal_year
+from tracker.hazards.codes import hazard_label
 from tracker.indicators.queries import IndicatorValue
 from tracker.indicators.units import amount_text
 from tracker.vocab import KINDS, STATUSES
+from tracker.worksfiles.values import FORMULA_START
+from tracker.worksfiles.writing import EXPORT_COLUMNS, WKT_HEADER, export_values, wkt_of
 
 BOM = "\ufeff"
-HEADERS = [
-    "ID", "事業名", "種別", "状況", "進捗（%）", "担当課", "予定開始", "予定終了",
-    "実績開始", "実績終了", "延長（m）", "計画項目", "成果指標", "公開", "サンプル",
-]  # fmt: skip
+HEADERS = [header for _field, header in EXPORT_COLUMNS] + [WKT_HEADER]
 INDICATOR_HEADERS = ["年度（西暦）", "年度", "値", "公式値", "単位", "記録値の出典"]
-# A cell starting with one of these is a formula to a spreadsheet.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value) -> str:
@@ -47,25 +45,35 @@ def projects_csv(rows, *, as_of: date | None = None) -> bytes:
     lines = [as_of_line(as_of)] if as_of else []
     lines.append(HEADERS)
     for r in rows:
+        values = export_values(r)
+        lines.append([_cell(values[field]) for field, _header in EXPORT_COLUMNS] + [wkt_of(r)])
+    return _csv(lines)
+
+
+HAZARD_HEADERS = ["災害の種類", "対象", "ID", "名称", "種別", "状況", "位置", "区域の区分"]
+
+
+def hazards_csv(works, shelters) -> bytes:
+    """Return the works and shelters in hazard zones as CSV bytes with a BOM."""
+    lines = [HAZARD_HEADERS]
+    for w in works:
         lines.append(
             [
-                r.id,
-                _cell(r.name),
-                KINDS.get(r.kind, r.kind),
-                STATUSES.get(r.status, r.status),
-                r.progress,
-                _cell(r.department),
-                r.planned_start,
-                r.planned_end,
-                r.actual_start,
-                r.actual_end,
-                "" if r.length_m is None else round(r.length_m, 1),
-                r.plan_items,
-                r.indicators,
-                "公開" if r.is_public else "職員のみ",
-                "サンプル" if r.is_sample else "",
+                hazard_label(w.hazard),
+                "事業",
+                w.id,
+                _cell(w.name),
+                KINDS.get(w.kind, w.kind),
+                STATUSES.get(w.status, w.status),
+                "区域内" if w.inside else "区域にかかる",
+                " ".join(w.zone_classes),
             ]
         )
+    for s in shelters:
+        lines.append(
+            [hazard_label(s.hazard), "指定避難所", s.id, _cell(s.name), "避難所", "", "区域内",
+             " ".join(s.zone_classes)]
+        )  # fmt: skip
     return _csv(lines)
 
 

@@ -37,8 +37,17 @@ def filter_plan_items(session: Session) -> list[PlanItem]:
     ).all()
 
 
-def project_rows(session: Session, filt: ProjectFilter, *, limit: int | None = LIST_LIMIT):
-    """Return the filtered projects as rows for the list and the CSV, ordered by id."""
+def project_rows(
+    session: Session,
+    filt: ProjectFilter,
+    *,
+    limit: int | None = LIST_LIMIT,
+    with_geometry: bool = False,
+):
+    """Return the filtered projects as rows for the list and the exports, ordered by id.
+
+    `with_geometry` adds each shape as WKB (`geom_wkb`), for the exports that carry it.
+    """
     p = filtered_projects(filt).subquery("p")
     query = select(
         p.c.id,
@@ -53,6 +62,8 @@ def project_rows(session: Session, filt: ProjectFilter, *, limit: int | None = L
         p.c.actual_end,
         p.c.is_public,
         p.c.is_sample,
+        p.c.external_id,
+        p.c.description,
         func.array_to_string(
             linked_codes(project_plan_items.c.plan_item_id, PlanItem, p.c.id), literal(" ")
         ).label("plan_items"),
@@ -66,6 +77,8 @@ def project_rows(session: Session, filt: ProjectFilter, *, limit: int | None = L
         func.ST_X(func.ST_PointOnSurface(p.c.geom)).label("label_lon"),
         func.ST_Y(func.ST_PointOnSurface(p.c.geom)).label("label_lat"),
     ).order_by(p.c.id)
+    if with_geometry:
+        query = query.add_columns(func.ST_AsBinary(p.c.geom).label("geom_wkb"))
     if limit is not None:
         query = query.limit(limit)
     return session.execute(query).all()

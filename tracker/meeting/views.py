@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -12,6 +12,8 @@ from tracker.city.districts import districts
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import JST, fiscal_year, parse_day, today_jst
+from tracker.hazards import queries as hazard_queries
+from tracker.hazards.codes import HAZARDS, LAYER_CREDITS, hazard_label
 from tracker.i18n import locale
 from tracker.indicators.definitions import DEFINITIONS, METHOD_TEXT, plan_shisaku, printed_row
 from tracker.indicators.operations import record_figure
@@ -19,7 +21,7 @@ from tracker.indicators.queries import indicator_values
 from tracker.maps.page_data import city_map_parts
 from tracker.meeting import print_map, queries
 from tracker.meeting.charts import year_chart
-from tracker.meeting.exports import indicator_years_csv, projects_csv
+from tracker.meeting.exports import hazards_csv, indicator_years_csv, projects_csv
 from tracker.meeting.filters import describe_filter
 from tracker.projects.models import Project
 from tracker.projects.queries import (
@@ -28,6 +30,7 @@ from tracker.projects.queries import (
     status_counts,
 )
 from tracker.vocab import KINDS, STATUSES
+from tracker.worksfiles import writing
 
 bp = Blueprint("meeting", __name__, url_prefix="/plan")
 
@@ -72,12 +75,14 @@ def meeting_map():
     session = get_session()
     filt = _filter()
     query = _query(filt)
-    features_url = url_for("meeting.features") + ("?" + query if query else "")
     counts = status_counts(session, filt)
     return render_template(
         "meeting/map.html",
-        # The sidebar filters kinds: the map's layer box offers no second kind filter.
-        map=city_map_parts(features_url, "web.project_page", kind_control=False),
+        # The sidebar filters kinds: the map's layer box offers no second kind filter. The
+        # tiles read the same filter as the list and the counts beside the map.
+        map=city_map_parts(
+            "web.project_page", query=query, count=sum(counts.values()), kind_control=False
+        ),
         filt=filt,
         query=query,
         counts=counts,
@@ -108,10 +113,33 @@ def features():
 def projects_csv_export():
     """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers)."""
     filt = _filter()
-    rows = queries.project_rows(get_session(), filt, limit=None)
+    rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
     response = Response(projects_csv(rows, as_of=filt.as_of), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = _attachment("aso_projects", "csv", filt.as_of)
+    return response
+
+
+# Format → (writer, MIME type, file extension).
+FILE_EXPORTS = {
+    "xlsx": (
+        writing.projects_xlsx,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+    ),
+    "gpkg": (writing.projects_gpkg, "application/geopackage+sqlite3", "gpkg"),
+    "shp.zip": (writing.projects_shapefile_zip, "application/zip", "shp.zip"),
+}
+
+
+@bp.get("/projects.<any(xlsx, gpkg, 'shp.zip'):fmt>")
+def projects_file_export(fmt: str):
+    """Answer the filtered list as Excel, GeoPackage or zipped Shapefile, ready to import again."""
+    write, mimetype, ext = FILE_EXPORTS[fmt]
+    filt = _filter()
+    rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
+    response = Response(write(rows), mimetype=mimetype)
+    response.headers["Content-Disposition"] = _attachment("aso_projects", ext, filt.as_of)
     return response
 
 
@@ -125,6 +153,60 @@ def _attachment(stem: str, ext: str, as_of: date | None = None) -> str:
 
 def _as_of():
     return parse_day(request.args.get("as_of"), "as_of")
+
+
+def _hazard_overlay(session, filt: ProjectFilter) -> tuple[list, list]:
+    """Return the filtered works and the designated shelters in hazard zones."""
+    works = hazard_queries.works_in_zones(session, filt)
+    shelters = hazard_queries.shelters_in_zones(
+        session, include_private=filt.include_private, as_of=filt.as_of
+    )
+    return works, shelters
+
+
+@bp.get("/hazards")
+def hazards():
+    """Show, per hazard, the works inside or crossing a zone and the shelters inside one."""
+    session = get_session()
+    filt = _filter()
+    works, shelters = _hazard_overlay(session, filt)
+    sections = []
+    for hazard in HAZARDS:
+        exposed = [w for w in works if w.hazard == hazard]
+        counts = dict.fromkeys(STATUSES, 0)
+        for work in exposed:
+            counts[work.status] += 1
+        sections.append(
+            {
+                "hazard": hazard,
+                # The page lists the first ones; the CSV carries them all.
+                "works": exposed[: queries.LIST_LIMIT],
+                "total": len(exposed),
+                "shelters": [s for s in shelters if s.hazard == hazard],
+                "counts": counts,
+            }
+        )
+    return render_template(
+        "meeting/hazards.html",
+        sections=sections,
+        layers=hazard_queries.loaded_layers(session),
+        filt=filt,
+        query=_query(filt),
+        statuses=STATUSES,
+        credits=LAYER_CREDITS,
+        hazard_label=hazard_label,
+    )
+
+
+@bp.get("/hazards.csv")
+def hazards_csv_export():
+    """Answer the works and shelters in hazard zones as CSV for Excel."""
+    filt = _filter()
+    works, shelters = _hazard_overlay(get_session(), filt)
+    response = Response(hazards_csv(works, shelters), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = _attachment("aso_hazard_overlay", "csv", filt.as_of)
+    return response
 
 
 @bp.get("/indicators")
@@ -190,7 +272,8 @@ def record_indicator_figure():
     """Record a yearly figure for an indicator with its source, then show the dashboard."""
     form = request.form
     raw_year = (form.get("fiscal_year") or "").strip()
-    if not raw_year.isdigit():
+    # isdigit() alone lets through digits int() cannot read, such as "²".
+    if not (raw_year.isascii() and raw_year.isdigit()):
         raise BadInput(
             "fiscal_year: " + _("年度を西暦で選んでください（例: 2024）"), code="invalid_format"
         )

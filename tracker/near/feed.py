@@ -1,5 +1,6 @@
 """An Atom feed (RFC 4287) of public status changes and new projects near a point."""
 
+import re
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
@@ -11,18 +12,23 @@ from sqlalchemy.orm import Session
 from tracker.near import wording
 from tracker.near.queries import recent_changes
 from tracker.projects.queries import Circle
+from tracker.serving.links import external_url
 from tracker.vocab import status_label, status_plain
 
 ATOM = "http://www.w3.org/2005/Atom"
 QUOTE = {'"': "&quot;"}
 ET.register_namespace("", ATOM)
+# XML 1.0 cannot carry these at all, not even escaped: one in a name would make the whole
+# feed unreadable, so they are dropped from what the feed says.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _el(parent, tag: str, text: str | None = None, **attrs) -> ET.Element:
     # ElementTree escapes text and attribute values, so names cannot break the XML.
+    attrs = {name: NOT_XML.sub("", value) for name, value in attrs.items()}
     element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
     if text is not None:
-        element.text = text
+        element.text = NOT_XML.sub("", text)
     return element
 
 
@@ -30,11 +36,14 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def circle_url(endpoint: str, circle: Circle, locale: str, **url_args) -> str:
+def circle_url(
+    endpoint: str, circle: Circle, locale: str, *, external: bool = False, **url_args
+) -> str:
     """Return the URL of the page or the feed for a circle; an English reader's stays English."""
     if locale != "ja":
         url_args["lang"] = locale
-    return url_for(
+    build = external_url if external else url_for
+    return build(
         endpoint,
         lat=f"{circle.lat:.5f}",
         lon=f"{circle.lon:.5f}",
@@ -51,7 +60,7 @@ def build_feed(
     entries = recent_changes(session, circle)
     # The feed's id is its own canonical address, whatever order or extra arguments the request
     # came with: the same circle in the same language is always the same feed.
-    feed_url = circle_url("near.near_feed", circle, locale, _external=True)
+    feed_url = circle_url("near.near_feed", circle, locale, external=True)
     root = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": locale})
     _el(root, "id", feed_url)
     radius = wording.distance_label(circle.radius_m)
@@ -64,7 +73,7 @@ def build_feed(
     newest = entries[0].recorded_at if entries else datetime.now(UTC)
     _el(root, "updated", _iso(newest))
     _el(root, "link", rel="self", type="application/atom+xml", href=feed_url)
-    page = circle_url("near.near_page", circle, locale, _external=True)
+    page = circle_url("near.near_page", circle, locale, external=True)
     _el(root, "link", rel="alternate", type="text/html", href=page)
     author = _el(root, "author")
     _el(author, "name", _("阿蘇市"))
@@ -80,7 +89,7 @@ def build_feed(
 
 def _entry(root: ET.Element, entry) -> None:
     item = _el(root, "entry")
-    link = url_for("web.project_page", project_id=entry.project_id, _external=True)
+    link = external_url("web.project_page", project_id=entry.project_id)
     _el(item, "id", f"{link}#status-update-{entry.id}")
     status = status_label(entry.status)
     if entry.previous_status is None:

@@ -16,9 +16,10 @@ from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import today_jst
+from tracker.hazards.queries import shelter_zones, zones_at
 from tracker.i18n import locale
 from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, MAX_ZOOM
-from tracker.maps.page_data import map_labels
+from tracker.maps.page_data import map_labels, map_layer_urls
 from tracker.near import feed, wording
 from tracker.near.places import StartPlace, find_place, start_places
 from tracker.near.queries import (
@@ -107,7 +108,7 @@ def near_page():
         error = _page_error(exc)
         choice = Choice(None, None, "")
     radius = choice.circle.radius_m if choice.circle else 1000
-    results, shelters, truncated, in_force = [], [], False, []
+    results, shelters, truncated, in_force, hazard_notes = [], [], False, [], []
     if choice.circle is not None:
         features, truncated = nearby_features(
             session, choice.circle, today=today_jst(), limit=PAGE_LIMIT
@@ -117,6 +118,7 @@ def near_page():
             (f, r) for f in results for r in f["properties"]["restrictions"] if r["in_force"]
         ]
         shelters = nearest_shelters(session, choice.circle.lat, choice.circle.lon, SHELTER_COUNT)
+        hazard_notes = _hazard_notes(session, choice.circle, shelters)
     radius_choices = sorted({*RADIUS_CHOICES, int(radius)})
     hide_old = _hide_old_works(request.args)
     today = today_jst()
@@ -135,6 +137,7 @@ def near_page():
         results=results,
         truncated=truncated,
         in_force=in_force,
+        hazard_notes=hazard_notes,
         shelters=shelters,
         error=error,
         w=wording,
@@ -179,6 +182,17 @@ def _here_args(choice: Choice, radius: float) -> dict:
     return {}
 
 
+def _hazard_notes(session, circle: Circle, shelters: list) -> list[str]:
+    """Say when the chosen place or the nearest shelter lies in a hazard zone."""
+    notes = wording.hazard_zone_sentences(zones_at(session, circle.lon, circle.lat))
+    if shelters:
+        nearest = shelters[0]
+        notes += wording.hazard_zone_sentences(
+            shelter_zones(session, nearest.id), shelter_name=nearest.name
+        )
+    return notes
+
+
 def _feed_url(choice: Choice, lang: str) -> str | None:
     return feed.circle_url("near.near_feed", choice.circle, lang) if choice.circle else None
 
@@ -201,16 +215,12 @@ def _map_config(choice: Choice, results: list, shelters: list) -> dict:
         "zoom": labels["zoom"],
         "maxZoom": MAX_ZOOM,
         "pageUrl": url_for("near.near_page"),
-        "projects": {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "geometry": f["geometry"],
-                    "properties": {"n": n, "name": f["properties"]["name"]},
-                }
-                for n, f in enumerate(results, start=1)
-            ],
+        # Works are drawn from the public vector tiles, whoever is signed in.
+        "layer": {
+            "tiles": map_layer_urls("public=true")["tiles_url"],
+            "featureUrl": map_layer_urls()["feature_url_template"],
+            "projectUrl": url_for("web.project_page", project_id=1)[:-1] + "{id}",
+            "labels": map_labels(),
         },
         # Each work's number sits where it comes closest to the chosen point, in its status's
         # colour; `old` marks works finished long ago, which the page may hide.

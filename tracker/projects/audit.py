@@ -1,5 +1,6 @@
 """The audit trail of project changes: who changed which fields, from what to what."""
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -8,7 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.accounts.models import User
-from tracker.db import Base
+from tracker.db import Base, copy_rows
 from tracker.vocab import FIELD_LABELS
 
 ACTIONS = ("create", "update")
@@ -54,6 +55,28 @@ def record_change(
         row.recorded_at = recorded_at
     session.add(row)
     return row
+
+
+def record_changes(
+    session: Session,
+    rows: list[tuple[int, dict[str, dict[str, Any]]]],
+    *,
+    action: str,
+    user: User | None,
+) -> None:
+    """Append audit rows for many projects at their first version: (project id, changes)."""
+    if not rows:
+        return
+    user_id = user.id if user is not None else None
+    copy_rows(
+        session,
+        "project_changes",
+        ("project_id", "user_id", "action", "version", "changes"),
+        (
+            (project_id, user_id, action, 1, json.dumps(changes, ensure_ascii=False))
+            for project_id, changes in rows
+        ),
+    )
 
 
 def project_changes(session: Session, project_id: int) -> list[ProjectChange]:

@@ -191,6 +191,7 @@ def append_status(
     actual_end: date | None = None,
     recorded_at: datetime | None = None,
     rules: bool = True,
+    fallback_note: str = "",
 ) -> StatusUpdate:
     """Append an entry to a project's history and make it the project's current status.
 
@@ -198,6 +199,8 @@ def append_status(
     `rules`, a change follows the transition table and moves the actual start and end dates
     as the work does; without, a recorded history is taken as it stands (loaders, fixtures).
     position is (lon, lat). The same client_id sent again returns the entry it first made.
+    `fallback_note` is stored when there is no note (e.g. the file an import came from); the
+    rules that ask for a reason still judge the person's own note.
     """
     progress = check_progress(progress)
     note = (note or "").strip()
@@ -245,7 +248,7 @@ def append_status(
         previous_status=previous_status,
         status=status,
         progress=progress,
-        note=note,
+        note=note or fallback_note,
         client_id=client_id,
         position=point,
         # Unless given, the insert's own time, taken after the lock: history reads in the

@@ -1,23 +1,41 @@
 """Writes to projects; views and loaders call these, never the table."""
 
 import json
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import shapely
 from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select
+from sqlalchemy import column, func, select, text
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
+from tracker.db import copy_rows
 from tracker.errors import BadInput
-from tracker.geometry import check_geometry, flat_geometry
+from tracker.formatting import YEAR_RANGE
+from tracker.geometry import (
+    GeometryRefused,
+    check_geometry,
+    check_inside_city,
+    check_shape,
+    farthest_outside_city_each,
+    flat_geometry,
+)
+from tracker.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX, check_name, check_text
 from tracker.plan.models import Indicator, PlanItem
-from tracker.projects.audit import fields_changed_since, record_change
-from tracker.projects.history import REGISTERED_NOTE, append_status, check_progress, check_state
-from tracker.projects.models import Project
+from tracker.projects.audit import fields_changed_since, record_change, record_changes
+from tracker.projects.history import (
+    REGISTERED_NOTE,
+    append_loaded_history,
+    append_status,
+    check_progress,
+    check_state,
+)
+from tracker.projects.models import Project, project_indicators, project_plan_items
 from tracker.vocab import DATE_FIELDS, KINDS, STATUSES
 
 # The fields an edit may change, by the names the API uses. Status and progress are not
@@ -73,11 +91,72 @@ def _find_by_code(session: Session, model, codes, field: str) -> list:
     found = {row.code: row for row in session.scalars(select(model).where(model.code.in_(codes)))}
     unknown = [code for code in codes if code not in found]
     if unknown:
-        raise BadInput(
-            f"{field}: " + _("「%(codes)s」は計画にありません", codes=_("」「").join(unknown)),
-            code="unknown_value",
-        )
+        raise _unknown_codes(field, unknown)
     return [found[code] for code in codes]
+
+
+def _unknown_codes(field: str, unknown: list[str]) -> BadInput:
+    return BadInput(
+        f"{field}: " + _("「%(codes)s」は計画にありません", codes=_("」「").join(unknown)),
+        code="unknown_value",
+    )
+
+
+@dataclass(frozen=True)
+class NewProject:
+    """The fields of a project to create (create_project's arguments)."""
+
+    name: str
+    kind: str
+    geometry: BaseGeometry
+    department: str
+    status: str = "planned"
+    progress: int = 0
+    planned_start: date | None = None
+    planned_end: date | None = None
+    actual_start: date | None = None
+    actual_end: date | None = None
+    is_public: bool = True
+    description: str = ""
+    external_id: str | None = None
+    plan_item_codes: tuple[str, ...] = ()
+    indicator_codes: tuple[str, ...] = ()
+
+
+def _check_new(spec: NewProject, *, entered: bool) -> NewProject:
+    """Check a new project's own fields and shape (not yet against the boundary or codes)."""
+    name = _check_name(spec.name)
+    if spec.status not in STATUSES:
+        raise BadInput(
+            "status: " + _("不明な状況です: %(status)s", status=spec.status), code="unknown_value"
+        )
+    department = _check_department(spec.department)
+    _check_dates(
+        {
+            "planned_start": spec.planned_start,
+            "planned_end": spec.planned_end,
+            "actual_start": spec.actual_start,
+            "actual_end": spec.actual_end,
+        }
+    )
+    if entered:
+        # What people enter follows the status rules; loaded records are taken as they
+        # stand (shelters completed before any record was kept have no end date).
+        check_state(
+            status=spec.status,
+            progress=spec.progress,
+            actual_start=spec.actual_start,
+            actual_end=spec.actual_end,
+        )
+    check_progress(spec.progress)
+    geometry = check_shape(flat_geometry(spec.geometry), spec.kind)
+    return replace(
+        spec,
+        name=name,
+        department=department.strip(),
+        description=check_text("description", spec.description, limit=DESCRIPTION_MAX),
+        geometry=geometry,
+    )
 
 
 def create_project(
@@ -97,6 +176,7 @@ def create_project(
     description: str = "",
     address: str | None = None,
     gsi_common_id: str | None = None,
+    external_id: str | None = None,
     is_sample: bool = False,
     plan_item_codes=(),
     indicator_codes=(),
@@ -104,43 +184,30 @@ def create_project(
     user: User | None = None,
 ) -> Project:
     """Create a project after checking its fields and geometry, with its first history entry."""
-    name = _check_name(name)
-    if status not in STATUSES:
-        raise BadInput(
-            "status: " + _("不明な状況です: %(status)s", status=status), code="unknown_value"
-        )
-    department = _check_department(department)
-    _check_dates(
-        {
-            "planned_start": planned_start,
-            "planned_end": planned_end,
-            "actual_start": actual_start,
-            "actual_end": actual_end,
-        }
+    spec = _check_new(
+        NewProject(
+            name=name,
+            kind=kind,
+            geometry=geometry,
+            department=department,
+            status=status,
+            progress=progress,
+            planned_start=planned_start,
+            planned_end=planned_end,
+            actual_start=actual_start,
+            actual_end=actual_end,
+            is_public=is_public,
+            description=description,
+            external_id=external_id,
+        ),
+        entered=user is not None,
     )
-    if user is not None:
-        # What people enter follows the status rules; loaded records are taken as they
-        # stand (shelters completed before any record was kept have no end date).
-        check_state(
-            status=status, progress=progress, actual_start=actual_start, actual_end=actual_end
-        )
-    geometry = check_geometry(session, flat_geometry(geometry), kind)
+    check_geometry(session, spec.geometry, kind)
     project = Project(
-        name=name,
-        kind=kind,
-        status=status,
-        progress=check_progress(progress),
-        planned_start=planned_start,
-        planned_end=planned_end,
-        actual_start=actual_start,
-        actual_end=actual_end,
-        department=department.strip(),
-        is_public=is_public,
-        description=description or "",
+        **_row_values(spec),
         address=address,
         gsi_common_id=gsi_common_id,
         is_sample=is_sample,
-        geom=from_shape(geometry, srid=4326),
         plan_items=find_plan_items(session, plan_item_codes),
         indicators=find_indicators(session, indicator_codes),
     )
@@ -168,6 +235,166 @@ def create_project(
     )
     session.flush()
     return project
+
+
+def _row_values(spec: NewProject) -> dict[str, Any]:
+    """Return the projects table's values for a checked new project."""
+    return {
+        "name": spec.name,
+        "kind": spec.kind,
+        "status": spec.status,
+        "progress": spec.progress,
+        "planned_start": spec.planned_start,
+        "planned_end": spec.planned_end,
+        "actual_start": spec.actual_start,
+        "actual_end": spec.actual_end,
+        "department": spec.department,
+        "is_public": spec.is_public,
+        "description": spec.description,
+        "external_id": spec.external_id,
+        "geom": from_shape(spec.geometry, srid=4326),
+    }
+
+
+def check_new_projects(
+    session: Session, specs: list[NewProject], *, user: User | None
+) -> list[NewProject | BadInput]:
+    """Check many new projects as create_project would: each checked spec, or why it is refused.
+
+    One boundary query and one code lookup serve them all, so a file of thousands is quick.
+    """
+    checked: list[NewProject | BadInput] = []
+    for spec in specs:
+        try:
+            checked.append(_check_new(spec, entered=user is not None))
+        except BadInput as exc:
+            checked.append(exc)
+    shapes = [(i, c.geometry) for i, c in enumerate(checked) if isinstance(c, NewProject)]
+    farthest = farthest_outside_city_each(session, [g for _i, g in shapes])
+    for (i, _geom), outside in zip(shapes, farthest, strict=True):
+        try:
+            check_inside_city(outside)
+        except GeometryRefused as exc:
+            checked[i] = exc
+    plan_ids = _ids_by_code(session, PlanItem, specs, "plan_item_codes")
+    indicator_ids = _ids_by_code(session, Indicator, specs, "indicator_codes")
+    for i, spec in enumerate(checked):
+        if not isinstance(spec, NewProject):
+            continue
+        for codes, known, field in (
+            (spec.plan_item_codes, plan_ids, "plan_items"),
+            (spec.indicator_codes, indicator_ids, "indicators"),
+        ):
+            unknown = [code for code in codes if code not in known]
+            if unknown:
+                checked[i] = _unknown_codes(field, unknown)
+                break
+    return checked
+
+
+def _ids_by_code(session: Session, model, specs: list[NewProject], attr: str) -> dict[str, int]:
+    codes = {code for spec in specs for code in getattr(spec, attr)}
+    if not codes:
+        return {}
+    return dict(session.execute(select(model.code, model.id).where(model.code.in_(codes))).all())
+
+
+def create_projects(
+    session: Session, specs: list[NewProject], *, user: User | None, note: str = REGISTERED_NOTE
+) -> list[int | BadInput]:
+    """Create many projects at once, each checked as create_project checks one.
+
+    Returns each new id, or why that project was refused (the others are still created:
+    a caller that wants all or nothing rolls back when any is refused).
+    """
+    checked = check_new_projects(session, specs, user=user)
+    good = [(i, spec) for i, spec in enumerate(checked) if isinstance(spec, NewProject)]
+    if not good:
+        return checked
+    ids = _insert_projects(session, [spec for _i, spec in good])
+    for table, model, attr, target in (
+        (project_plan_items, PlanItem, "plan_item_codes", "plan_item_id"),
+        (project_indicators, Indicator, "indicator_codes", "indicator_id"),
+    ):
+        known = _ids_by_code(session, model, [spec for _i, spec in good], attr)
+        links = [
+            (pid, known[code])
+            for pid, (_i, spec) in zip(ids, good, strict=True)
+            for code in dict.fromkeys(getattr(spec, attr))
+        ]
+        if links:
+            copy_rows(session, table.name, ("project_id", target), links)
+    # Registered when the projects were, each with the status and progress it was made with.
+    append_loaded_history(
+        session,
+        text(
+            "SELECT id AS project_id, created_at AS recorded_at, NULL AS previous_status,"
+            " status, progress, :note AS note FROM projects WHERE id = ANY(:ids)"
+        )
+        .bindparams(ids=ids, note=note)
+        .columns(
+            *(column(name) for name in ("project_id", "recorded_at", "previous_status", "status",
+                                       "progress", "note"))
+        ),
+    )  # fmt: skip
+    record_changes(
+        session,
+        [
+            (pid, {f: {"old": None, "new": v} for f, v in _spec_values(spec).items()})
+            for pid, (_i, spec) in zip(ids, good, strict=True)
+        ],
+        action="create",
+        user=user,
+    )
+    result: list[int | BadInput] = list(checked)
+    for pid, (i, _spec) in zip(ids, good, strict=True):
+        result[i] = pid
+    return result
+
+
+def _insert_projects(session: Session, specs: list[NewProject]) -> list[int]:
+    """Insert checked new projects; return their ids in the same order."""
+    ids = list(
+        session.scalars(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('projects', 'id')) FROM generate_series(1, :n)"
+            ),
+            {"n": len(specs)},
+        )
+    )
+    columns = ("name", "kind", "status", "progress", *DATE_FIELDS, "department", "is_public",
+               "description", "external_id")  # fmt: skip
+    # Hex EWKB with its SRID: what PostGIS reads for a geometry column in COPY.
+    shapes = shapely.set_srid(np.array([spec.geometry for spec in specs], dtype=object), 4326)
+    ewkb = shapely.to_wkb(shapes, hex=True, include_srid=True)
+    copy_rows(
+        session,
+        "projects",
+        ("id", *columns, "geom"),
+        (
+            (pid, *(getattr(spec, c) for c in columns), wkb)
+            for pid, spec, wkb in zip(ids, specs, ewkb, strict=True)
+        ),
+    )
+    return ids
+
+
+def _spec_values(spec: NewProject) -> dict[str, Any]:
+    """Return a new project's audited fields as project_values gives them."""
+    values = {
+        "name": spec.name,
+        "kind": spec.kind,
+        "status": spec.status,
+        "progress": spec.progress,
+        "department": spec.department,
+        "public": spec.is_public,
+        "description": spec.description,
+        "geometry": _geojson(spec.geometry),
+        "plan_items": sorted(set(spec.plan_item_codes)),
+        "indicators": sorted(set(spec.indicator_codes)),
+    }
+    values |= {f: _jsonable(getattr(spec, f)) for f in DATE_FIELDS}
+    return {f: values[f] for f in AUDITED_FIELDS}
 
 
 def update_project(
@@ -209,7 +436,7 @@ def update_project(
 
     new["name"] = _check_name(new["name"])
     new["department"] = _check_department(new["department"])
-    new["description"] = (new["description"] or "").strip()
+    new["description"] = check_text("description", new["description"], limit=DESCRIPTION_MAX)
     if not isinstance(new["public"], bool):
         raise BadInput("public: " + _("true か false で指定してください"), code="invalid_format")
     _check_dates(new)
@@ -267,6 +494,40 @@ def update_project(
     return project
 
 
+def set_external_id(
+    session: Session, project: Project, external_id: str | None, *, user: User | None
+) -> bool:
+    """Give a project the city's own number (事業番号), audited; tell whether it changed."""
+    external_id = (external_id or "").strip() or None
+    if external_id == project.external_id:
+        return False
+    taken = session.scalar(
+        select(Project.id).where(Project.external_id == external_id, Project.id != project.id)
+    )
+    if external_id is not None and taken is not None:
+        raise BadInput(
+            "external_id: "
+            + _(
+                "%(number)s は既に事業 %(project)d の番号です",
+                number=external_id,
+                project=taken,
+            ),
+            code="taken",
+        )
+    old, project.external_id = project.external_id, external_id
+    project.updated_at = func.now()
+    session.flush()
+    record_change(
+        session,
+        project,
+        action="update",
+        changes={"external_id": {"old": old, "new": external_id}},
+        user=user,
+    )
+    session.flush()
+    return True
+
+
 def project_values(project: Project, *, geometry_as_shape: bool = False) -> dict[str, Any]:
     """Return the audited fields of a project by their API names (JSON values by default)."""
     geometry = to_shape(project.geom) if project.geom is not None else None
@@ -292,14 +553,14 @@ def _check_name(name) -> str:
     name = (name or "").strip() if isinstance(name, str | None) else None
     if not name:
         raise BadInput("name: " + _("事業名を入力してください"), code="required")
-    return name
+    return check_name("name", name, limit=NAME_MAX)
 
 
 def _check_department(department) -> str:
     department = (department or "").strip() if isinstance(department, str | None) else None
     if not department:
         raise BadInput("department: " + _("担当課を入力してください"), code="required")
-    return department
+    return check_name("department", department, limit=DEPARTMENT_MAX)
 
 
 def _check_dates(values: dict) -> None:
@@ -308,6 +569,11 @@ def _check_dates(values: dict) -> None:
         for field, value in ((f"{label}_start", start), (f"{label}_end", end)):
             if value is not None and not isinstance(value, date):
                 raise BadInput(f"{field}: " + _("日付で指定してください"), code="invalid_date")
+            if value is not None and value.year not in YEAR_RANGE:
+                # The same range the API's date parser holds the form to.
+                raise BadInput(
+                    f"{field}: " + _("2000〜2100年の日付を入れてください"), code="out_of_range"
+                )
         if start and end and end < start:
             raise BadInput(f"{label}_end: " + _("開始日より前の日付です"), code="ends_before_start")
 
@@ -315,7 +581,11 @@ def _check_dates(values: dict) -> None:
 def _same_shape(a: BaseGeometry | None, b: BaseGeometry | None) -> bool:
     if a is None or b is None:
         return a is b
-    return a.geom_type == b.geom_type and a.equals_exact(b, GEOMETRY_TOLERANCE)
+    # Normalised first: a ring written the other way round (Shapefiles turn outer rings
+    # clockwise) or starting at another vertex is the same shape.
+    return a.geom_type == b.geom_type and a.normalize().equals_exact(
+        b.normalize(), GEOMETRY_TOLERANCE
+    )
 
 
 def _geojson(geom: BaseGeometry | None) -> dict | None:

@@ -332,7 +332,8 @@ def linked_codes(link_column, target, project_id):
     )
 
 
-def _property_pairs(p, *, full: bool) -> list:
+def project_property_pairs(p, *, full: bool) -> list:
+    """Return the GeoJSON properties of a project row of `p` as alternating names and values."""
     pairs = [
         "id", p.c.id, "name", p.c.name, "kind", p.c.kind, "status", p.c.status,
         "progress", p.c.progress, "planned_start", p.c.planned_start,
@@ -358,7 +359,7 @@ def feature_json(p, *, full: bool, extra: Sequence = ()):
         "type", "Feature",
         "id", p.c.id,
         "geometry", cast(func.ST_AsGeoJSON(p.c.geom, COORDINATE_DECIMALS), JSON),
-        "properties", func.json_build_object(*_property_pairs(p, full=full), *extra),
+        "properties", func.json_build_object(*project_property_pairs(p, full=full), *extra),
     )  # fmt: skip
 
 

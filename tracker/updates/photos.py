@@ -1,6 +1,7 @@
 """Photo checks and storage: content-checked, turned upright, public copies without EXIF.
 
-Each photo is kept as three files under UPLOAD_DIR/photos/<key[:2]>/:
+Each photo is kept as three files under UPLOAD_DIR/photos/<key[:2]>/ (written first under
+UPLOAD_DIR/incoming/, and moved there once the photo's row is committed):
   <key>.<ext>        the upload as it came (with its EXIF, GPS included), staff only
   <key>.display.jpg  upright, at most 2048 px, re-encoded without any metadata
   <key>.thumb.jpg    upright, at most 320 px, without any metadata
@@ -8,6 +9,7 @@ Each photo is kept as three files under UPLOAD_DIR/photos/<key[:2]>/:
 
 import io
 import os
+import socket
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +33,9 @@ MAX_PHOTOS = 10
 MAX_PIXELS = 60_000_000
 VARIANTS = ("display", "thumb")
 
-_WRITTEN = "tracker.updates.written_files"
+_STAGED = "tracker.updates.staged_files"
+# Under UPLOAD_DIR: files of photos whose rows are not committed yet, one folder per process.
+STAGING = "incoming"
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def attach_photos(
     photos: Sequence[PreparedPhoto],
     upload_dir: str | Path | None = None,
 ) -> None:
-    """Add checked photos to a status update just recorded, rows first, then their files."""
+    """Add checked photos to a status update just recorded: rows now, files after the commit."""
     if len(photos) > MAX_PHOTOS:
         raise BadInput("photos: " + _("写真は1回に%(n)d枚までです", n=MAX_PHOTOS))
     if not photos:
@@ -143,14 +147,25 @@ def attach_photos(
             )
         )
     session.flush()
-    # Files go to disk only once every row is in; a later rollback removes them.
     folder = upload_dir or current_app.config["UPLOAD_DIR"]
     for prepared in photos:
-        write_photo_files(session, folder, prepared)
+        stage_photo_files(session, folder, prepared)
 
 
-def write_photo_files(session: Session, upload_dir: str | Path, photo: PreparedPhoto) -> None:
-    """Write a photo's files, and remove them again if the session's transaction rolls back."""
+def staging_dir(upload_dir: str | Path, pid: int | None = None) -> Path:
+    """Return where this process writes photo files until their rows are committed."""
+    # One folder per process: after a crash, the sweep knows whose files these were and
+    # that nobody is still writing them (see tracker.updates.sweep).
+    return Path(upload_dir) / STAGING / f"{socket.gethostname()}.{pid or os.getpid()}"
+
+
+def stage_photo_files(session: Session, upload_dir: str | Path, photo: PreparedPhoto) -> None:
+    """Write a photo's files under the staging folder; the commit moves them into place.
+
+    Until then no file under photos/ names a photo without a row: a crash before the commit
+    leaves only staged files, which the sweep removes; a crash between the commit and the
+    move leaves staged files of a committed row, which the sweep moves into place.
+    """
     files = [
         (
             photo_path(upload_dir, photo.key, "original", CONTENT_TYPES[photo.content_type]),
@@ -159,25 +174,35 @@ def write_photo_files(session: Session, upload_dir: str | Path, photo: PreparedP
         (photo_path(upload_dir, photo.key, "display"), photo.display),
         (photo_path(upload_dir, photo.key, "thumb"), photo.thumb),
     ]
+    folder = staging_dir(upload_dir)
+    folder.mkdir(parents=True, exist_ok=True)
     _watch_transaction(session)
-    written = session.info.setdefault(_WRITTEN, [])
-    for path, data in files:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Written whole, then renamed: a reader never sees half a photo.
-        partial = path.with_name(path.name + ".part")
-        partial.write_bytes(data)
-        written.append(path)
-        os.replace(partial, path)
+    staged = session.info.setdefault(_STAGED, [])
+    for final, data in files:
+        temporary = folder / final.name
+        with temporary.open("wb") as f:
+            f.write(data)
+            # On disk before the row is committed, so a committed row always has its bytes.
+            f.flush()
+            os.fsync(f.fileno())
+        staged.append((temporary, final))
+
+
+def move_into_place(temporary: Path, final: Path) -> None:
+    """Move a staged file to its place under photos/ (the same file system: atomic)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(temporary, final)
 
 
 def _watch_transaction(session: Session) -> None:
-    if not event.contains(session, "after_commit", _keep_files):
-        event.listen(session, "after_commit", _keep_files)
+    if not event.contains(session, "after_commit", _move_files):
+        event.listen(session, "after_commit", _move_files)
         event.listen(session, "after_soft_rollback", _remove_files)
 
 
-def _keep_files(session: Session) -> None:
-    session.info.pop(_WRITTEN, None)
+def _move_files(session: Session) -> None:
+    for temporary, final in session.info.pop(_STAGED, []):
+        move_into_place(temporary, final)
 
 
 def _remove_files(session: Session, previous_transaction) -> None:
@@ -185,6 +210,5 @@ def _remove_files(session: Session, previous_transaction) -> None:
     # (a duplicate client_id, say) leaves the files of rows that still stand.
     if previous_transaction.nested or previous_transaction.parent is not None:
         return
-    for path in session.info.pop(_WRITTEN, []):
-        path.unlink(missing_ok=True)
-        path.with_name(path.name + ".part").unlink(missing_ok=True)
+    for temporary, _final in session.info.pop(_STAGED, []):
+        temporary.unlink(missing_ok=True)

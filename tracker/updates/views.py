@@ -26,6 +26,7 @@ from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.geometry import check_lon_lat
 from tracker.i18n import refusal_text
+from tracker.maps.city_map import VECTORGRID_JS
 from tracker.maps.page_data import city_map_parts, static_url
 from tracker.projects.history import allowed_next, append_status
 from tracker.projects.models import Project
@@ -50,8 +51,7 @@ OWN_ASSETS = (
 VENDOR_ASSETS = (
     "leaflet/dist/leaflet.js",
     "leaflet/dist/leaflet.css",
-    "leaflet.markercluster/dist/leaflet.markercluster.js",
-    "leaflet.markercluster/dist/MarkerCluster.css",
+    VECTORGRID_JS,
 )
 WRITERS = ("staff", "admin")
 NEAR_RADIUS_M = 10_000
@@ -62,7 +62,7 @@ NEAR_LIMIT = 10  # a phone screen or two; the search and the map find the rest
 @roles_required(*WRITERS)
 def home():
     """Find the project to update: near the phone, by name, or on the map."""
-    parts = city_map_parts(url_for("web.map_features"), "staff.update_form")
+    parts = city_map_parts("staff.update_form")
     query = request.args.get("q", "").strip()[:100]
     results = _projects_near(get_session(), None, query) if query else []
     return render_template("staff/index.html", map=parts, query=query, results=results)

@@ -2,13 +2,15 @@
 
 import json
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 
 from tracker.accounts.access import can_see_private, current_user
 from tracker.assets import vendor_url
 from tracker.city.districts import districts
 from tracker.db import get_session
+from tracker.hazards.codes import HAZARDS
+from tracker.hazards.queries import hazard_geojson
 from tracker.i18n import locale
 from tracker.maps.city_map import build_project_map, render_parts
 from tracker.maps.page_data import city_map_parts, map_labels, static_url
@@ -16,9 +18,9 @@ from tracker.plan.queries import names_by_code
 from tracker.projects.audit import audit_rows
 from tracker.projects.queries import (
     ProjectFilter,
-    feature_collection,
     project_feature,
     project_or_404,
+    status_counts,
     works_by_area,
 )
 
@@ -43,7 +45,8 @@ def _works_by_area(per_area: int, only: str | None = None):
 @bp.get("/")
 def city_map():
     """Show every public project on a map of the city, and without JavaScript a list by area."""
-    parts = city_map_parts(url_for("web.map_features"), "web.project_page")
+    counts = status_counts(get_session(), ProjectFilter(include_private=can_see_private()))
+    parts = city_map_parts("web.project_page", count=sum(counts.values()))
     areas, by_area = _works_by_area(AREA_PREVIEW)
     return render_template("map.html", map=parts, areas=areas, by_area=by_area, lang=locale())
 
@@ -61,13 +64,12 @@ def works_list():
     )
 
 
-@bp.get("/map/projects.geojson")
-def map_features():
-    """Answer the map's one GeoJSON layer, with only the fields the popups show."""
-    filt = ProjectFilter(include_private=can_see_private())
-    return Response(
-        feature_collection(get_session(), filt, full=False), mimetype="application/geo+json"
-    )
+@bp.get("/map/hazards/<hazard>.geojson")
+def hazard_features(hazard: str):
+    """Answer one hazard's zones as GeoJSON: a layer the maps switch on and off."""
+    if hazard not in HAZARDS:
+        abort(404, description=_("この災害の区域はありません"))
+    return Response(hazard_geojson(get_session(), hazard), mimetype="application/geo+json")
 
 
 @bp.get("/projects/<int:project_id>")

@@ -94,14 +94,12 @@
     label(here, config.text.here);
   }
 
-  // Works are drawn as they are (lines, areas); a numbered pin matches each to the list.
-  L.geoJSON(config.projects, {
-    style: function () { return { color: "#0b3d66", weight: 5, fillOpacity: 0.2 }; },
-    pointToLayer: function (feature, latlng) {
-      return L.circleMarker(latlng, { radius: 4, color: "#0b3d66", interactive: false });
-    },
-    interactive: false
-  }).addTo(map);
+  // Works are drawn from the vector tiles in the city map's colours and shapes; a tap on the
+  // map still means "search here", and a numbered pin matches each listed work to the list.
+  if (window.AsoProjects && L.vectorGrid) {
+    AsoProjects.addTo(map, L.extend({ legend: false, kindSwitches: false, interactive: false },
+      config.layer));
+  }
 
   // A div icon whose glyph is set as text (every time Leaflet makes its element), never HTML.
   var GlyphIcon = L.DivIcon.extend({

@@ -1,10 +1,12 @@
 /*
  * Draw Aso City's recovery projects on a Leaflet map.
  *
- * AsoProjects.addTo(map, {url, projectUrl, layerControl, labels, ...}) fetches one
- * GeoJSON FeatureCollection and draws it client-side, so the page stays light
- * however many projects there are. Data only ever reaches the page through
- * textContent / properties, never as HTML.
+ * AsoProjects.addTo(map, {tiles, featureUrl, projectUrl, layerControl, labels, ...}) draws
+ * the projects from vector tiles (Leaflet.VectorGrid on canvas): the page holds only what is
+ * in view, so it stays light however many projects there are. Zoomed out, small works of a
+ * kind that share a tile cell arrive as one counted point, drawn like a marker cluster.
+ * A popup reads the project from the JSON API when it opens. Data only ever reaches the page
+ * through textContent / properties, never as HTML.
  */
 (function () {
   "use strict";
@@ -56,30 +58,24 @@
     other_kind: "その他"
   };
 
-  var ICON_GAP = 8; // px between map icons that would otherwise touch
-
   var DEFAULTS = {
-    url: null,                  // GeoJSON FeatureCollection of projects
-    projectUrl: "/projects/{id}", // popup link; {id} is replaced
-    layerControl: null,         // L.control.layers to add one overlay per kind to
-    kindControl: true,          // false: no per-kind switches (the page filters kinds itself)
-    disableClusteringAtZoom: 16,
-    // Clusters of a phone's map stay this far apart (px): their icons never overlap.
-    maxClusterRadius: 70,
+    tiles: null,                     // vector tile URL template, {z}/{y}/{x}
+    featureUrl: "/api/projects/{id}", // one project as GeoJSON, for popups and show()
+    projectUrl: "/projects/{id}",    // popup link; {id} is replaced
+    layerControl: null,              // L.control.layers to add one switch per kind to
+    layerName: "projects",           // the layer inside the tiles
+    count: null,                     // how many projects the tiles hold, for the legend
+    detailZoom: 16,                  // from here on every work is drawn on its own
     legend: true,
-    labels: null                // {text, statuses, kinds, glyphs}: words in the page's language
+    kindSwitches: true,              // a switch per kind in the layer control
+    interactive: true,               // popups on click; off where a tap means something else
+    labels: null                     // {text, statuses, kinds, glyphs}: words in the page's language
   };
 
-  // A div icon whose text and colours are set through the DOM, never as HTML.
-  var TextIcon = L.DivIcon.extend({
-    createIcon: function (oldIcon) {
-      var div = L.DivIcon.prototype.createIcon.call(this, oldIcon);
-      div.textContent = this.options.text;
-      div.style.backgroundColor = this.options.fill;
-      div.style.color = this.options.ink;
-      return div;
-    }
-  });
+  // Leaflet 1.8 dropped the helper VectorGrid's canvas tiles call when a feature is clicked.
+  if (!L.DomEvent.fakeStop) {
+    L.DomEvent.fakeStop = function (e) { e._stopped = true; };
+  }
 
   function el(tag, className, parent) {
     var node = document.createElement(tag);
@@ -101,7 +97,13 @@
     return value === null || value === undefined || value === "" || isNaN(n) ? "—" : Math.round(n) + "%";
   }
 
-  function popupContent(props, kind, status, projectUrl) {
+  function kindOf(code) {
+    return Object.prototype.hasOwnProperty.call(KINDS, code) ? KINDS[code] : OTHER_KIND;
+  }
+
+  function popupContent(props, projectUrl) {
+    var kind = kindOf(props.kind);
+    var status = STATUSES[props.status] || UNKNOWN_STATUS;
     var root = el("div", "aso-popup");
     el("strong", "aso-popup__name", root).textContent = props.name ? String(props.name) : TEXT.unnamed;
     if (props.sample) el("span", "aso-popup__sample", root).textContent = TEXT.sample;
@@ -124,50 +126,124 @@
     return root;
   }
 
-  var iconCache = {};
-  function pinIcon(kind, status) {
+  // --- Drawing on the tiles' canvases --------------------------------------------------
+
+  var firstDrawn = false;
+  function noteDrawn() {
+    if (firstDrawn) return;
+    firstDrawn = true;
+    // For measurements: when the first project reached the screen, from navigation start.
+    window.asoFirstProjectDrawnMs = performance.now();
+  }
+
+  function roundedRect(ctx, x, y, w, h, r) {
+    ctx.beginPath();
+    ctx.moveTo(x + r, y);
+    ctx.arcTo(x + w, y, x + w, y + h, r);
+    ctx.arcTo(x + w, y + h, x, y + h, r);
+    ctx.arcTo(x, y + h, x, y, r);
+    ctx.arcTo(x, y, x + w, y, r);
+    ctx.closePath();
+  }
+
+  // A pin as the legend shows it: status colour, kind glyph and outline; or a cluster's
+  // dark pill with the kind's glyph and how many works it holds.
+  function drawPin(ctx, p, pin) {
+    var h = pin.height, w = pin.width;
+    ctx.save();
+    ctx.globalAlpha = 1;
+    ctx.setLineDash([]);
+    ctx.shadowColor = "rgba(0, 0, 0, 0.5)";
+    ctx.shadowBlur = 3;
+    ctx.shadowOffsetY = 1;
+    roundedRect(ctx, p.x - w / 2, p.y - h / 2, w, h, pin.shape === "square" ? 3 : h / 2);
+    ctx.fillStyle = "#222222";
+    ctx.fill();
+    ctx.shadowColor = "transparent";
+    roundedRect(ctx, p.x - w / 2 + 1, p.y - h / 2 + 1, w - 2, h - 2, pin.shape === "square" ? 2 : h / 2 - 1);
+    ctx.fillStyle = "#ffffff";
+    ctx.fill();
+    roundedRect(ctx, p.x - w / 2 + 3, p.y - h / 2 + 3, w - 6, h - 6, pin.shape === "square" ? 1 : h / 2 - 3);
+    ctx.fillStyle = pin.fill;
+    ctx.fill();
+    ctx.fillStyle = pin.ink;
+    ctx.font = "bold 12px sans-serif";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.fillText(pin.text, p.x, p.y + 1);
+    ctx.restore();
+  }
+
+  var TileRenderer = L.Canvas.Tile.extend({
+    _updateCircle: function (layer) {
+      var pin = layer.options.pin;
+      if (!pin) {
+        L.Canvas.Tile.prototype._updateCircle.call(this, layer);
+        return;
+      }
+      if (!this._drawing || layer._empty()) return;
+      drawPin(this._ctx, layer._point, pin);
+      noteDrawn();
+    },
+    _updatePoly: function (layer, closed) {
+      L.Canvas.Tile.prototype._updatePoly.call(this, layer, closed);
+      if (this._drawing && layer._parts && layer._parts.length) noteDrawn();
+    }
+  });
+
+  function tileRenderer(coords, tileSize, options) {
+    return new TileRenderer(coords, tileSize, options);
+  }
+
+  var pinCache = {};
+  function pinFor(kind, status) {
     var key = kind.glyph + status.color;
-    if (!iconCache[key]) {
-      iconCache[key] = new TextIcon({
-        className: "aso-pin aso-pin--" + kind.shape,
-        iconSize: [24, 24],
-        popupAnchor: [0, -10],
-        text: kind.glyph,
-        fill: status.color,
-        ink: status.ink
-      });
+    if (!pinCache[key]) {
+      pinCache[key] = { text: kind.glyph, fill: status.color, ink: status.ink, shape: kind.shape,
+        width: 24, height: 24 };
     }
-    return iconCache[key];
+    return pinCache[key];
   }
 
-  // One cluster for every kind, so clusters of different kinds never pile up on one spot:
-  // it shows how many works it holds, and the kind's glyph when they are all of one kind.
-  function clusterIcon(cluster) {
-    var kinds = {};
-    cluster.getAllChildMarkers().forEach(function (marker) { kinds[marker.kindGlyph] = true; });
-    var glyphs = Object.keys(kinds);
-    var count = String(cluster.getChildCount());
-    var text = glyphs.length === 1 ? glyphs[0] + " " + count : count;
-    return new TextIcon({
-      className: "aso-cluster",
-      iconSize: [Math.max(30, 14 + 8 * text.length), 30],
-      text: text,
-      fill: "#333333",
-      ink: "#ffffff"
-    });
+  function clusterPin(kind, count) {
+    var text = kind.glyph + " " + count;
+    return { text: text, fill: "#333333", ink: "#ffffff", shape: "pill", width: 12 + 8 * text.length,
+      height: 26 };
   }
 
-  function lineStyle(kind, status) {
-    return L.extend({ color: status.color, opacity: 0.95, fillColor: status.color, fillOpacity: 0.3 }, kind.line);
+  // Each feature gets the options of its kind and status; points are drawn as pins by the
+  // renderer above, lines and areas by Leaflet with these path options.
+  function styleFor(hidden) {
+    return function (props) {
+      var code = Object.prototype.hasOwnProperty.call(KINDS, props.kind) ? props.kind : "other";
+      if (hidden[code]) return [];
+      var kind = kindOf(props.kind);
+      if (props.count) {
+        var pill = clusterPin(kind, props.count);
+        return { pin: pill, radius: pill.width / 2, fill: true, stroke: false };
+      }
+      var status = STATUSES[props.status] || UNKNOWN_STATUS;
+      var main = L.extend(
+        { pin: pinFor(kind, status), radius: 12, color: status.color, opacity: 0.95,
+          fillColor: status.color, fillOpacity: 0.3, fill: true },
+        kind.line
+      );
+      if (!kind.casing) return main;
+      // Drawn first, wider and dark: reads as a double line around the status colour.
+      return [{ color: kind.casing, weight: kind.line.weight + 6, opacity: 0.95, fill: false,
+        interactive: false }, main];
+    };
   }
 
-  function pointLatLngs(geometry) {
-    if (geometry.type === "Point") return [L.GeoJSON.coordsToLatLng(geometry.coordinates)];
-    if (geometry.type === "MultiPoint") {
-      return geometry.coordinates.map(function (c) { return L.GeoJSON.coordsToLatLng(c); });
-    }
-    return null;
-  }
+  // A switch in the layer control: on the map or not, it shows or hides one kind.
+  var KindSwitch = L.Layer.extend({
+    initialize: function (code, onChange) {
+      this._code = code;
+      this._onChange = onChange;
+    },
+    onAdd: function () { this._onChange(this._code, true); },
+    onRemove: function () { this._onChange(this._code, false); }
+  });
 
   function legendControl() {
     var legend = L.control({ position: "bottomleft" });
@@ -213,39 +289,6 @@
     return legend;
   }
 
-  // Markercluster keeps clusters a radius apart where it groups them, but draws each at the
-  // mean of its markers, so two icons can still meet. Once the icons are drawn, any that
-  // would cover another (a cluster, a pin) is nudged aside (CSS translate, which leaves
-  // Leaflet's own transform alone): every icon stays whole and tappable.
-  function separateIcons(map, gap) {
-    var icons = Array.prototype.slice.call(
-      map.getPane("markerPane").querySelectorAll(".aso-cluster, .aso-pin")
-    );
-    icons.forEach(function (icon) { icon.style.translate = ""; });
-    var items = icons.map(function (icon) { return { icon: icon, box: icon.getBoundingClientRect() }; });
-    // The biggest stay where they are; smaller ones make way.
-    items.sort(function (a, b) { return b.box.width * b.box.height - a.box.width * a.box.height; });
-    var placed = [];
-    items.forEach(function (item) {
-      var box = item.box;
-      var dx = 0;
-      var dy = 0;
-      for (var step = 0; step < 200 && placed.some(meets); step += 1) {
-        var angle = step * 2.4; // the golden angle in radians: an even spiral
-        var distance = gap * (1 + 0.3 * Math.sqrt(step));
-        dx = Math.round(Math.cos(angle) * distance);
-        dy = Math.round(Math.sin(angle) * distance);
-      }
-      if (dx || dy) item.icon.style.translate = dx + "px " + dy + "px";
-      placed.push({ left: box.left + dx, top: box.top + dy, right: box.right + dx, bottom: box.bottom + dy });
-
-      function meets(other) {
-        return box.left + dx < other.right + gap / 4 && other.left < box.right + dx + gap / 4 &&
-          box.top + dy < other.bottom + gap / 4 && other.top < box.bottom + dy + gap / 4;
-      }
-    });
-  }
-
   function escapeHtml(text) {
     var span = document.createElement("span");
     span.textContent = text;
@@ -283,174 +326,152 @@
     });
   }
 
-  function addTo(map, options) {
-    var opts = L.extend({}, DEFAULTS, options);
-    useLabels(opts.labels);
-    usePalette();
-    var control = null;
-    if (opts.kindControl) {
-      control = opts.layerControl || L.control.layers(null, null, { collapsed: false }).addTo(map);
-    }
-    // One canvas for every project line: far cheaper than an SVG node per line.
-    var renderer = L.canvas({ padding: 0.5 });
-    var cluster = L.markerClusterGroup({
-      disableClusteringAtZoom: opts.disableClusteringAtZoom,
-      maxClusterRadius: opts.maxClusterRadius,
-      // Animated splits ignore moves for a moment after each zoom, which left markers
-      // missing when the view jumped twice in a row (show() from the meeting list).
-      animate: false,
-      chunkedLoading: true,
-      showCoverageOnHover: false,
-      spiderfyOnMaxZoom: false,
-      iconCreateFunction: clusterIcon
-    }).addTo(map);
-    var groups = {}; // kind -> {kind, vectors, overlay, markers, pending}
-    var layersById = {}; // project id -> {layer, group}, for show()
-    var legend = null;
-    shown = { map: map, layersById: layersById, zoom: opts.disableClusteringAtZoom, cluster: cluster };
-
-    // A kind's switch puts its lines on the map and its markers into the shared cluster.
-    function groupFor(key) {
-      var known = Object.prototype.hasOwnProperty.call(KINDS, key);
-      var name = known ? key : "other";
-      if (!groups[name]) {
-        var kind = known ? KINDS[key] : OTHER_KIND;
-        var vectors = L.featureGroup();
-        var overlay = L.layerGroup([vectors]).addTo(map);
-        var group = { kind: kind, vectors: vectors, overlay: overlay, markers: [], pending: [] };
-        overlay.on("add", function () { cluster.addLayers(group.markers); });
-        overlay.on("remove", function () { cluster.removeLayers(group.markers); });
-        if (control) control.addOverlay(overlay, escapeHtml(kind.label)); // the control inserts names as HTML
-        groups[name] = group;
-      }
-      return groups[name];
-    }
-
-    function drawFeature(feature) {
-      var props = feature.properties || {};
-      var group = groupFor(props.kind);
-      var kind = group.kind;
-      var status = STATUSES[props.status] || UNKNOWN_STATUS;
-      var popup = function () { return popupContent(props, kind, status, opts.projectUrl); };
-      var points = pointLatLngs(feature.geometry);
-      if (points) {
-        points.forEach(function (latlng) {
-          var title = props.name ? String(props.name) : "";
-          var marker = L.marker(latlng, { icon: pinIcon(kind, status), title: title, alt: title });
-          marker.feature = feature;
-          marker.kindGlyph = kind.glyph;
-          marker.bindPopup(popup);
-          group.markers.push(marker);
-          group.pending.push(marker);
-          if (!layersById[feature.id]) layersById[feature.id] = { layer: marker, group: group };
-        });
-        return;
-      }
-      if (kind.casing) {
-        // Drawn first, wider and dark: reads as a double line around the status colour.
-        L.GeoJSON.geometryToLayer(feature, {
-          renderer: renderer, interactive: false, color: kind.casing, weight: kind.line.weight + 6
-        }).addTo(group.vectors);
-      }
-      var options = L.extend({ renderer: renderer }, lineStyle(kind, status));
-      var shape = L.GeoJSON.geometryToLayer(feature, options);
-      shape.feature = feature;
-      shape.bindPopup(popup).addTo(group.vectors);
-      layersById[feature.id] = { layer: shape, group: group };
-    }
-
-    // Bulk add, so markercluster builds its tree once; on the map it works in chunks
-    // between frames, and the promise settles when the last chunk is in.
-    function addMarkers() {
-      var markers = [];
-      Object.keys(groups).forEach(function (name) {
-        var group = groups[name];
-        // A kind switched off meanwhile gets its markers when it is switched on.
-        if (map.hasLayer(group.overlay)) markers = markers.concat(group.pending);
-        group.pending = [];
-      });
-      return new Promise(function (resolve) {
-        if (markers.length === 0) {
-          resolve();
-          return;
-        }
-        cluster.options.chunkProgress = function (done, total) {
-          if (done === total) resolve();
-        };
-        cluster.addLayers(markers);
-      });
-    }
-
-    function draw(collection) {
-      var drawn = 0;
-      ((collection && collection.features) || []).forEach(function (feature) {
-        if (!feature || !feature.geometry) return;
-        drawFeature(feature);
-        drawn += 1;
-      });
-      return addMarkers().then(function () { return drawn; });
-    }
-
-    function finish(count, message) {
-      separateIcons(map, ICON_GAP);
-      map.on("moveend", function () { separateIcons(map, ICON_GAP); });
-      if (legend) legend.status.textContent = message;
-      map.getContainer().setAttribute("data-features-drawn", String(count));
-      window.asoFeatureCount = count;
-      window.asoMapReady = true;
-      map.fire("aso:projectsdrawn", { count: count });
-    }
-
-    Object.keys(KINDS).forEach(groupFor); // every kind in the control, even when empty
-    legend = opts.legend ? legendControl().addTo(map) : null;
-    // Collapsed is the phone-friendly default; on a wide map show the kinds at once.
-    if (control && opts.layerControl && map.getSize().x >= 600) opts.layerControl.expand();
-
-    return fetch(opts.url, { credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" } })
+  function fetchFeature(opts, id) {
+    var url = opts.featureUrl.replace("{id}", encodeURIComponent(String(id)));
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
       .then(function (response) {
+        if (response.status === 404) return null;
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
-      })
-      .then(draw)
-      .then(function (count) {
-        finish(count, TEXT.count.replace("{n}", count.toLocaleString()));
-        return count;
-      })
-      .catch(function (error) {
-        window.asoMapError = String(error);
-        if (window.console) console.error("AsoProjects:", error);
-        finish(0, TEXT.failed);
-        return 0;
       });
+  }
+
+  // Where a popup for the feature opens: the point itself, or the middle of its shape.
+  function anchorOf(feature) {
+    var layer = L.geoJSON(feature);
+    var bounds = layer.getBounds();
+    var g = feature.geometry;
+    if (g.type === "Point") return { latlng: L.latLng(g.coordinates[1], g.coordinates[0]), bounds: bounds };
+    var coords = g.type === "LineString" ? g.coordinates
+      : g.type === "MultiLineString" || g.type === "Polygon" ? g.coordinates[0] : null;
+    var middle = coords ? coords[Math.floor(coords.length / 2)] : null;
+    return { latlng: middle ? L.latLng(middle[1], middle[0]) : bounds.getCenter(), bounds: bounds };
   }
 
   // The map drawn last, so that a list beside it can point at one of its projects.
   var shown = null;
 
-  // Bring one project into view and open its popup; false if it is not on the map.
-  function show(id) {
-    var entry = shown && shown.layersById[id];
-    if (!entry) return false;
-    var map = shown.map;
-    var layer = entry.layer;
-    map.stop(); // a zoom still under way would swallow this one
-    if (!map.hasLayer(entry.group.overlay)) map.addLayer(entry.group.overlay);
-    if (layer.getLatLng) {
-      // At this zoom markers stand on their own; the cluster puts the marker on the map
-      // once the move has ended, and only then can its popup open.
-      map.setView(layer.getLatLng(), Math.max(map.getZoom(), shown.zoom));
-      openWhenOnMap(layer, 120);
-    } else {
-      map.fitBounds(layer.getBounds(), { maxZoom: shown.zoom });
-      layer.openPopup();
+  function addTo(map, options) {
+    var opts = L.extend({}, DEFAULTS, options);
+    useLabels(opts.labels);
+    usePalette();
+    var hidden = {};
+    var styles = {};
+    styles[opts.layerName] = styleFor(hidden);
+    var grid = L.vectorGrid.protobuf(opts.tiles, {
+      rendererFactory: tileRenderer,
+      vectorTileLayerStyles: styles,
+      interactive: opts.interactive,
+      // Ids let a test see which projects the loaded tiles hold.
+      getFeatureId: function (feature) { return feature.properties.id || ("c" + L.stamp(feature)); },
+      fetchOptions: { credentials: "same-origin" },
+      maxZoom: map.getMaxZoom(),
+      // A tile of the zoom above is kept while the next loads: no blank flash when zooming.
+      updateWhenZooming: false,
+      keepBuffer: 1
+    }).addTo(map);
+    var popup = L.popup({ maxWidth: 280 });
+    shown = { map: map, opts: opts, popup: popup, grid: grid };
+
+    var redraw = null;
+    function setKind(code, visible) {
+      if (!hidden[code] === visible) return;
+      if (visible) delete hidden[code]; else hidden[code] = true;
+      // Several switches may change at once; the tiles are drawn again once, from the cache.
+      if (!redraw) redraw = setTimeout(function () { redraw = null; grid.redraw(); }, 0);
     }
-    return true;
+    var control = !opts.kindSwitches ? null
+      : opts.layerControl || L.control.layers(null, null, { collapsed: false }).addTo(map);
+    if (control) Object.keys(KINDS).concat(["other"]).forEach(function (code) {
+      var label = code === "other" ? OTHER_KIND.label : KINDS[code].label;
+      var toggle = new KindSwitch(code, setKind).addTo(map);
+      control.addOverlay(toggle, escapeHtml(label)); // the control inserts names as HTML
+    });
+
+    grid.on("click", function (event) {
+      var props = (event.layer && event.layer.properties) || {};
+      if (event.originalEvent) event.originalEvent._asoHandled = true;
+      if (props.count) {
+        // A cluster: come closer, as a marker cluster would.
+        map.setView(event.latlng, Math.min(map.getZoom() + 2, opts.detailZoom));
+        return;
+      }
+      openPopup(props.id, event.latlng);
+    });
+
+    var legend = opts.legend ? legendControl().addTo(map) : null;
+    // Collapsed is the phone-friendly default; on a wide map show the kinds at once.
+    if (control && map.getSize().x >= 600) control.expand();
+
+    var count = opts.count === null ? null : Number(opts.count);
+    var ready = false;
+    grid.on("load", function () {
+      if (ready) return;
+      ready = true;
+      if (legend) {
+        legend.status.textContent = count === null ? "" : TEXT.count.replace("{n}", count.toLocaleString());
+      }
+      map.getContainer().setAttribute("data-features-drawn", String(count));
+      window.asoFeatureCount = count;
+      window.asoMapReady = true;
+      map.fire("aso:projectsdrawn", { count: count });
+    });
+    grid.on("tileerror", function (event) {
+      window.asoMapError = String(event.error || "tile error");
+      if (legend) legend.status.textContent = TEXT.failed;
+    });
+    return grid;
   }
 
-  function openWhenOnMap(layer, framesLeft) {
-    if (layer._map) layer.openPopup();
-    else if (framesLeft > 0) requestAnimationFrame(function () { openWhenOnMap(layer, framesLeft - 1); });
+  // Open the popup of one project, read from the API as it stands now.
+  function openPopup(id, latlng) {
+    if (!shown || id === undefined || id === null) return Promise.resolve(false);
+    var opts = shown.opts;
+    shown.popup.setLatLng(latlng).setContent(el("p", "aso-popup__loading")).openOn(shown.map);
+    shown.popup.getContent().textContent = TEXT.loading;
+    return fetchFeature(opts, id).then(function (feature) {
+      if (!feature) {
+        shown.map.closePopup(shown.popup);
+        return false;
+      }
+      var props = L.extend({ id: feature.id }, feature.properties);
+      shown.popup.setContent(popupContent(props, opts.projectUrl));
+      return true;
+    });
   }
 
-  window.AsoProjects = { addTo: addTo, show: show, STATUSES: STATUSES, KINDS: KINDS };
+  // Bring one project into view and open its popup; false if it cannot be seen.
+  function show(id) {
+    if (!shown) return Promise.resolve(false);
+    var map = shown.map, opts = shown.opts;
+    return fetchFeature(opts, id).then(function (feature) {
+      if (!feature || !feature.geometry) return false;
+      var anchor = anchorOf(feature);
+      map.stop(); // a zoom still under way would swallow this one
+      if (feature.geometry.type === "Point") {
+        map.setView(anchor.latlng, Math.max(map.getZoom(), opts.detailZoom), { animate: false });
+      } else {
+        map.fitBounds(anchor.bounds, { maxZoom: opts.detailZoom, animate: false });
+      }
+      var props = L.extend({ id: feature.id }, feature.properties);
+      shown.popup.setLatLng(anchor.latlng).setContent(popupContent(props, opts.projectUrl)).openOn(map);
+      return true;
+    });
+  }
+
+  // The project ids in the tiles loaded now (clusters hold none).
+  function drawnIds() {
+    var ids = {};
+    var tiles = (shown && shown.grid._vectorTiles) || {};
+    Object.keys(tiles).forEach(function (key) {
+      Object.keys(tiles[key]._features || {}).forEach(function (id) {
+        if (id.charAt(0) !== "c") ids[id] = true;
+      });
+    });
+    return Object.keys(ids).map(Number).sort(function (a, b) { return a - b; });
+  }
+
+  window.AsoProjects = {
+    addTo: addTo, show: show, drawnIds: drawnIds, STATUSES: STATUSES, KINDS: KINDS, TEXT: TEXT
+  };
 })();

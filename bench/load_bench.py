@@ -1,0 +1,123 @@
+"""Throughput under load: the production server (gunicorn, as `make run` starts it) against
+the development server (`flask run`), 20 concurrent clients each, in the same run.
+
+The load comes from wrk (Debian's package, installed by `scripts/setup.sh --bench`): a C
+client that keeps 20 connections busy with little CPU of its own, which matters on a
+2-core machine where a Python client would take much of the time it measures. Each figure
+runs for a bounded time; the two servers run one after the other, never side by side.
+
+The map is drawn from vector tiles now; `load_map_geojson_rps` is the map's GeoJSON layer
+for download and the meeting list (/plan/projects.geojson), and `load_map_tiles_rps` the
+tiles a phone fetches while it pans over the city.
+"""
+
+import math
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import requests
+
+from bench.nearby_bench import RADII, _random_points
+from bench.servers import app_server, gunicorn_server
+from tracker.ogc.tiles import TMS_ID
+
+PROJECTS = 10_000
+CLIENTS = 20
+SECONDS = int(os.environ.get("LOAD_SECONDS", "10"))
+# The city's extent (lon, lat) and the zooms a resident's phone shows it at.
+CITY = (131.0, 32.85, 131.25, 33.05)
+TILE_ZOOMS = (12, 13, 14)
+
+# Each request takes a random path from a list: 300 points inside the city, or its tiles.
+RANDOM_PATH = """
+local paths = {%s}
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+"""
+
+
+def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def _tile_paths() -> list[str]:
+    paths = []
+    for z in TILE_ZOOMS:
+        (x0, y0), (x1, y1) = _tile(CITY[0], CITY[3], z), _tile(CITY[2], CITY[1], z)
+        paths += [
+            f"/ogc/collections/projects/tiles/{TMS_ID}/{z}/{y}/{x}"
+            for x in range(x0, x1 + 1)
+            for y in range(y0, y1 + 1)
+        ]
+    return paths
+
+
+def _script(folder: str, name: str, paths: list[str]) -> Path:
+    script = Path(folder, f"{name}.lua")
+    script.write_text(RANDOM_PATH % ", ".join(f'"{p}"' for p in paths))
+    return script
+
+
+def _wrk(url: str, seconds: int, script: Path | None = None) -> tuple[float, float]:
+    """Load one URL for `seconds` with CLIENTS connections; return (requests/s, p99 ms)."""
+    command = ["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "--latency", "--timeout", "30s"]
+    command += ["-H", "Accept-Encoding: gzip"]
+    if script is not None:
+        command += ["-s", str(script)]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"errors under load on {url}:\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", out).groups()
+    return rps, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _measure(base: str, scripts: dict[str, Path], seconds: int) -> dict[str, float]:
+    # A warm-up first: every worker connects to PostgreSQL and fills its caches.
+    for path in ("/api/projects", "/plan/projects.geojson"):
+        requests.get(base + path, timeout=120)
+    nearby_rps, nearby_p99 = _wrk(base, seconds, scripts["nearby"])
+    return {
+        "load_nearby_rps": nearby_rps,
+        "load_nearby_p99_ms": nearby_p99,
+        "load_map_geojson_rps": _wrk(base + "/plan/projects.geojson", seconds)[0],
+        "load_map_tiles_rps": _wrk(base, seconds, scripts["tiles"])[0],
+        "load_api_projects_rps": _wrk(base + "/api/projects", seconds)[0],
+    }
+
+
+def run(ctx):
+    """Yield each load figure for gunicorn, with the same figure for `flask run` beside it."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is missing: run scripts/setup.sh --bench")
+    url = ctx.database(ctx.size(PROJECTS))
+    # The quick run only proves the bench works: a second per figure.
+    seconds = 1 if ctx.small else SECONDS
+    rng = random.Random(9)
+    nearby = [
+        f"/api/projects/nearby?lat={lat:.5f}&lon={lon:.5f}&radius={rng.choice(RADII)}"
+        for lat, lon in _random_points(url, 300)
+    ]
+    figures = {}
+    with tempfile.TemporaryDirectory() as work:
+        scripts = {
+            "nearby": _script(work, "nearby", nearby),
+            "tiles": _script(work, "tiles", _tile_paths()),
+        }
+        for name, server in (("gunicorn", gunicorn_server), ("flask_run", app_server)):
+            with server(url) as base:
+                figures[name] = _measure(base, scripts, seconds)
+    for name, value in figures["gunicorn"].items():
+        yield name, round(value, 1)
+        yield f"{name}_flask_run", round(figures["flask_run"][name], 1)
+    yield "load_clients", CLIENTS
+    yield "load_seconds_per_figure", seconds

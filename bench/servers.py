@@ -1,0 +1,104 @@
+"""Real HTTP servers for the bench: the app itself and tipg, each in a process of its own."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from config import ROOT
+
+# tipg lives in a virtualenv of the bench's own, never in requirements.txt.
+TIPG_VENV = ROOT / ".bench-tipg"
+TIPG_PACKAGES = ("tipg==1.6.1", "uvicorn==0.54.0")
+
+
+def free_port() -> int:
+    """Return a free local TCP port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}: {url}")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server did not answer in {seconds} s: {url}")
+
+
+@contextmanager
+def _serving(command: list[str], env: dict, probe: str):
+    process = subprocess.Popen(
+        command, env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_until_up(probe, process)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@contextmanager
+def app_server(database_url: str):
+    """Serve the app on the bench database (werkzeug, threaded); yield its base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "flask", "--app", "tracker", "run", "--port", str(port)]
+    base = f"http://127.0.0.1:{port}"
+    with _serving(command, {"DATABASE_URL": database_url}, base + "/ogc/conformance"):
+        yield base
+
+
+@contextmanager
+def gunicorn_server(database_url: str):
+    """Serve the app on the bench database as `make run` does (gunicorn); yield its base URL."""
+    port = free_port()
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")]
+    env = {"DATABASE_URL": database_url, "PORT": str(port)}
+    base = f"http://127.0.0.1:{port}"
+    with _serving(command, env, base + "/ogc/conformance"):
+        yield base
+
+
+def ensure_tipg() -> Path:
+    """Create the bench-only virtualenv with tipg once; return its Python."""
+    python = TIPG_VENV / "bin" / "python"
+    marker = TIPG_VENV / ".installed"
+    if not marker.exists() or marker.read_text() != " ".join(TIPG_PACKAGES):
+        subprocess.run([sys.executable, "-m", "venv", str(TIPG_VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+             *TIPG_PACKAGES],
+            check=True,
+        )  # fmt: skip
+        marker.write_text(" ".join(TIPG_PACKAGES))
+    return python
+
+
+@contextmanager
+def tipg_server(database_url: str):
+    """Serve tipg on the same bench database; yield its base URL."""
+    python = ensure_tipg()
+    port = free_port()
+    plain_url = database_url.replace("postgresql+psycopg://", "postgresql://")
+    env = {
+        "DATABASE_URL": plain_url,
+        "TIPG_DB_SCHEMAS": '["public"]',
+        "TIPG_DB_TABLES": '["public.projects"]',
+    }
+    command = [str(python), "-m", "uvicorn", "tipg.main:app", "--port", str(port), "--log-level",
+               "warning"]  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    with _serving(command, env, base + "/collections"):
+        yield base

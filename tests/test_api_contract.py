@@ -1,0 +1,117 @@
+"""The API contract: /api/openapi.json names every /api route and no other, and schemathesis
+sends generated requests to a live server and fails on any 5xx, any answer the document does
+not describe (status, content type, body). FUZZ_EXAMPLES sets the cases per operation and
+mode (`make fuzz` runs it with many more)."""
+
+import contextlib
+import os
+import re
+from collections import Counter
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tracker.accounts.operations import create_token
+from tracker.openapi import document
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
+# `make fuzz` asks for at least this many cases in all.
+MIN_CASES = int(os.environ.get("FUZZ_MIN_CASES", "0"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+def _routes(app) -> set[tuple[str, str]]:
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        routes |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return routes
+
+
+def test_the_document_is_served_and_names_every_api_route(app, client):
+    served = client.get("/api/openapi.json")
+    assert served.status_code == 200
+    doc = served.get_json()
+    assert doc["openapi"].startswith("3.1")
+    documented = {
+        (path, method)
+        for path, item in doc["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+    assert documented == _routes(app)
+
+
+def test_the_document_is_a_valid_openapi_schema():
+    schema = schemathesis.openapi.from_dict(document())
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == 9
+
+
+@pytest.fixture
+def api_fixture(session, make_user, make_project):
+    """A staff token and a few projects (one with history) for generated requests to find."""
+    for name in ("宮地駅前橋 補修", "内牧 市道 舗装"):
+        make_project(name=name)
+    session.commit()
+    return {"Authorization": f"Bearer {create_token(session, make_user(role='staff'))}"}
+
+
+def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
+    live_server, api_fixture, capsys
+):
+    schema = schemathesis.openapi.from_dict(document())
+    cases = Counter()
+    failures = []
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            strategy = operation.as_strategy(generation_mode=mode)
+
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(case=strategy)
+            def run(case):
+                cases[case.operation.label] += 1
+                response = case.call(base_url=live_server, headers=api_fixture, timeout=60)
+                if response.status_code >= 500:
+                    cases["5xx"] += 1
+                try:
+                    case.validate_response(response, checks=CHECKS, headers=api_fixture)
+                except BaseException as failure:  # every failure is collected, none shrunk away
+                    failures.append(f"{case.method} {case.formatted_path}: {failure}"[:2000])
+
+            # Unsatisfiable: nothing to make invalid (an operation without parameters or body).
+            with contextlib.suppress(Unsatisfiable):
+                run()
+
+    total = sum(n for label, n in cases.items() if label != "5xx")
+    with capsys.disabled():
+        print(
+            f"\nschemathesis: cases={total} server_errors={cases['5xx']} failures={len(failures)}"
+        )
+    assert not failures, "\n\n".join(failures[:10])
+    assert total >= max(MIN_CASES, 2 * 9 * min(EXAMPLES, 5))

@@ -1,0 +1,84 @@
+"""GDAL's OGC API – Features driver (Debian's gdal-bin) reading /ogc from a live server."""
+
+import sqlite3
+import subprocess
+
+import pytest
+from shapely.geometry import LineString, Point
+from sqlalchemy import text
+
+from tests.conftest import MIYAJI_STATION
+
+EPSG6670 = "http://www.opengis.net/def/crs/EPSG/0/6670"
+
+
+def gdal(*args: str) -> str:
+    """Run a GDAL command line program and return what it printed."""
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def works(make_project):
+    lon, lat = MIYAJI_STATION
+    made = [
+        make_project(name="宮地橋 補修", status="construction", progress=30),
+        make_project(
+            name="市道 改良", kind="road", status="completed", progress=100,
+            geometry=LineString([(lon + 0.01, lat), (lon + 0.02, lat + 0.005)]),
+        ),
+        make_project(name="砂防堰堤", kind="sabo", geometry=Point(lon - 0.01, lat + 0.01)),
+    ]  # fmt: skip
+    make_project(name="内部検討", kind="sabo", is_public=False, geometry=Point(lon, lat + 0.002))
+    return made
+
+
+def public_count(session) -> int:
+    return session.scalar(text("SELECT count(*) FROM projects WHERE is_public"))
+
+
+def test_ogrinfo_lists_the_collections_and_counts_the_public_projects(live_server, session, works):
+    listing = gdal("ogrinfo", "-ro", "-q", f"OAPIF:{live_server}/ogc")
+    for name in ("projects", "restrictions", "shelters"):
+        assert f": {name} (" in listing, listing
+    summary = gdal("ogrinfo", "-ro", "-so", f"OAPIF:{live_server}/ogc", "projects")
+    assert f"Feature Count: {public_count(session)}" in summary, summary
+    for field in ("name: String", "kind: String", "status: String", "progress: Integer"):
+        assert field in summary, field
+
+
+def test_ogr2ogr_copies_every_public_project_with_its_attributes(
+    live_server, session, works, tmp_path
+):
+    target = tmp_path / "aso.gpkg"
+    gdal("ogr2ogr", "-f", "GPKG", str(target), f"OAPIF:{live_server}/ogc", "projects")
+    with sqlite3.connect(target) as gpkg:
+        rows = gpkg.execute("SELECT id, name, kind, status, progress FROM projects").fetchall()
+    expected = session.execute(
+        text("SELECT id, name, kind, status, progress FROM projects WHERE is_public ORDER BY id")
+    ).all()
+    assert sorted(rows) == [tuple(r) for r in expected]
+    assert "内部検討" not in {r[1] for r in rows}
+
+
+def test_plane_rectangular_coordinates_match_postgis_to_the_centimetre(live_server, session, works):
+    # GDAL 3.6 passes the query string of the collection URL on to every page it reads.
+    url = f"OAPIF:{live_server}/ogc/collections/projects?crs={EPSG6670}"
+    out = gdal("ogrinfo", "-ro", "-q", "-al", "-geom=ISO_WKT", url, "-where", "kind = 'road'")
+    road = works[1]
+    expected = session.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM"
+            " (SELECT (ST_DumpPoints(ST_Transform(geom, 6670))).geom AS p"
+            "  FROM projects WHERE id = :id) d"
+        ),
+        {"id": road.id},
+    ).all()
+    wkt = out[out.index("LINESTRING") :].split("\n")[0]
+    numbers = wkt[wkt.index("(") + 1 : wkt.index(")")].split(",")
+    got = [tuple(float(n) for n in pair.split()) for pair in numbers]
+    # The answer follows EPSG:6670's axis order, northing (X) first; PostGIS writes easting first.
+    assert len(got) == len(expected)
+    for (northing, easting), (x, y) in zip(got, expected, strict=True):
+        assert abs(northing - y) < 0.01 and abs(easting - x) < 0.01

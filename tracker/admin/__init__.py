@@ -1,0 +1,1 @@
+"""Pages only admins use: loading the national hazard layers."""

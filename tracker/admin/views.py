@@ -1,0 +1,54 @@
+"""/admin/hazards: load or replace a national hazard layer from its published Shapefile."""
+
+from pathlib import Path
+
+from flask import Blueprint, render_template, request
+
+from tracker.accounts.access import roles_required
+from tracker.db import get_session
+from tracker.errors import BadInput
+from tracker.hazards.codes import LAYER_CREDITS, LAYERS, LAYOUTS
+from tracker.hazards.loading import MAX_HAZARD_FILE_BYTES, load_hazard_file
+from tracker.hazards.queries import loaded_layers
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _render(*, result=None, message=None, status=200):
+    return (
+        render_template(
+            "admin/hazards.html",
+            layers=LAYERS,
+            layouts=LAYOUTS,
+            credits=LAYER_CREDITS,
+            loaded=loaded_layers(get_session()),
+            result=result,
+            message=message,
+            max_mb=MAX_HAZARD_FILE_BYTES >> 20,
+        ),
+        status,
+    )
+
+
+@bp.get("/hazards")
+@roles_required("admin")
+def hazards_page():
+    """Show the loaded hazard layers and the form to load one."""
+    return _render()
+
+
+@bp.post("/hazards")
+@roles_required("admin")
+def load_hazards():
+    """Replace a hazard layer with an uploaded zipped Shapefile; nothing changes if refused."""
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise BadInput("file: ファイルを選んでください")
+        data = upload.read(MAX_HAZARD_FILE_BYTES + 1)
+        result = load_hazard_file(
+            get_session(), data, Path(upload.filename).name, request.form.get("layer", "")
+        )
+    except BadInput as exc:
+        return _render(message=str(exc).partition(": ")[2] or str(exc), status=400)
+    return _render(result=result)

@@ -1,0 +1,1 @@
+"""Backups of the whole tracker (database and photos) into one folder, and restores from it."""

@@ -1,0 +1,76 @@
+"""`flask import-projects FILE [--dry-run]`: the same import as the staff page."""
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from tracker.errors import BadInput
+
+
+def init_app(app) -> None:
+    """Register the command."""
+    app.cli.add_command(import_projects_command)
+
+
+@click.command("import-projects")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and say what would happen.")
+@click.option("--epsg", type=int, help="CRS of coordinates the file does not declare.")
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    metavar="HEADER=FIELD",
+    help="Say which field a column holds (FIELD 'ignore' leaves it out).",
+)
+def import_projects_command(file: Path, dry_run: bool, epsg: int | None, columns) -> None:
+    """Import works from CSV, .xlsx, GeoJSON, GeoPackage or a zipped Shapefile."""
+    from tracker.imports.operations import import_table
+    from tracker.imports.reading import MAX_FILE_BYTES, read_table
+    from tracker.imports.wording import outcome_label, reason_text
+
+    chosen = {}
+    for pair in columns:
+        header, sep, field = pair.rpartition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair}: write HEADER=FIELD", param_hint="--column")
+        chosen[header] = field
+    if file.stat().st_size > MAX_FILE_BYTES:
+        raise click.ClickException(
+            f"{file.name}: {file.stat().st_size / 1024 / 1024:.0f} MB は大きすぎます"
+            f"（{MAX_FILE_BYTES // 1024 // 1024} MB まで）"
+        )
+    # The labels and reasons are the pages' words: they need a (Japanese) request context.
+    with current_app.test_request_context(), current_app.extensions["db_sessionmaker"]() as session:
+        try:
+            table = read_table(file.read_bytes(), file.name, epsg=epsg)
+            report = import_table(
+                session, table, user=None, dry_run=dry_run, chosen=chosen, epsg=epsg
+            )
+        except BadInput as exc:
+            raise click.ClickException(reason_text(exc)) from None
+        for note in report.notes:
+            click.echo(note)
+        for header, field in report.columns:
+            click.echo(f"列「{header}」→ {field}")
+        for row in report.rows:
+            line = f"{row.line}: {outcome_label(row.outcome)}"
+            if row.project_id:
+                line += f" ID {row.project_id}"
+            if row.name:
+                line += f" {row.name}"
+            if row.error is not None:
+                line += f" — {reason_text(row.error)}"
+            click.echo(line)
+        counts = "、".join(f"{outcome_label(k)} {n}" for k, n in report.counts.items())
+        if report.written:
+            session.commit()
+            click.echo(f"取り込みました: {counts}")
+        elif dry_run:
+            click.echo(f"試行（書き込みなし）: {counts}")
+        else:
+            session.rollback()
+            raise click.ClickException(f"取込不可の行があるため、何も書き込んでいません: {counts}")

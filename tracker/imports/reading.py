@@ -1,0 +1,284 @@
+"""Read a works list from CSV, Excel, GeoJSON, GeoPackage or zipped Shapefile into one table.
+
+Whatever the format, the result is a header row, the rows' raw values with the line (or
+feature) number a person finds them at, and each row's geometry from the file itself, already
+turned into lon/lat. What was detected (encoding, coordinate system) is said in `notes`.
+"""
+
+import csv
+import io
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from tracker.errors import BadInput
+from tracker.gisfiles import cpg_encoding, describe, extract_shapefiles, read_crs, to_lonlat
+
+# Larger files are refused before they are read: a city's works list is far smaller, and the
+# whole file is held in memory while it is checked.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".gpkg": "gpkg",
+    ".zip": "shp",
+}
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class SourceTable:
+    """A file's rows: headers, raw values, line numbers and lon/lat geometries (if any)."""
+
+    filename: str
+    format: str
+    headers: list[str]
+    rows: list[list]
+    lines: list[int]
+    geometries: list[BaseGeometry | None] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def read_table(data: bytes, filename: str, *, epsg: int | None = None) -> SourceTable:
+    """Read a file's rows; `epsg` names the CRS of coordinates the file does not declare."""
+    if len(data) > MAX_FILE_BYTES:
+        raise BadInput(
+            f"file: {len(data) / 1024 / 1024:.0f} MB は大きすぎます"
+            f"（{MAX_FILE_BYTES // 1024 // 1024} MB まで）。分けて取り込んでください"
+        )
+    if not data:
+        raise BadInput("file: 空のファイルです")
+    fmt = FORMATS.get(Path(filename).suffix.lower())
+    if fmt is None:
+        raise BadInput(
+            f"file: {Path(filename).suffix or filename} は読めません"
+            "（CSV, Excel .xlsx, GeoJSON, GeoPackage .gpkg, Shapefile を固めた .zip）"
+        )
+    reader = {
+        "csv": _read_csv,
+        "xlsx": _read_xlsx,
+        "geojson": _read_geojson,
+        "gpkg": _read_gpkg,
+        "shp": _read_shapefile_zip,
+    }[fmt]
+    table = reader(data, filename, epsg)
+    if not table.headers:
+        raise BadInput("file: 見出しの行がありません")
+    return table
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes as UTF-8 (with or without BOM) or cp932; say which, or refuse."""
+    if data.startswith(BOM):
+        return data[len(BOM) :].decode("utf-8", errors="strict"), "UTF-8（BOM付き）"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        raise BadInput(
+            "file: UTF-16 などの文字コードは読めません。UTF-8 か Shift_JIS（cp932）で保存してください"
+        )
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp932"), "Shift_JIS（cp932）"
+    except UnicodeDecodeError as exc:
+        raise BadInput(
+            "file: 文字コードが UTF-8 でも Shift_JIS（cp932）でもありません"
+            f"（{exc.start} バイト目）。Excel なら「CSV UTF-8」で保存してください"
+        ) from None
+
+
+def _read_csv(data: bytes, filename: str, epsg: int | None) -> SourceTable:
+    text, encoding = decode_text(data)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        records = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise BadInput(f"file: CSV として読めません（{reader.line_num} 行目: {exc}）") from None
+    records = [(line, row) for line, row in records if any(cell.strip() for cell in row)]
+    if not records:
+        raise BadInput("file: 見出しの行がありません")
+    (_line, headers), body = records[0], records[1:]
+    table = SourceTable(
+        filename,
+        "csv",
+        [h.strip() for h in headers],
+        [row for _line, row in body],
+        [line for line, _row in body],
+        notes=[f"文字コード: {encoding}"],
+    )
+    if epsg:
+        table.notes.append(f"座標系（指定）: {describe(read_crs(f'EPSG:{epsg}', 'epsg'))}")
+    return table
+
+
+def _read_xlsx(data: bytes, filename: str, epsg: int | None) -> SourceTable:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise BadInput(f"file: Excel（.xlsx）として開けません（{type(exc).__name__}）") from None
+    try:
+        sheet = book.worksheets[0]
+        rows = [
+            (n, list(values))
+            for n, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+            if any(v not in (None, "") for v in values)
+        ]
+    finally:
+        book.close()
+    if not rows:
+        raise BadInput("file: 最初のシートに見出しの行がありません")
+    (_n, headers), body = rows[0], rows[1:]
+    width = len(headers)
+    return SourceTable(
+        filename,
+        "xlsx",
+        ["" if h is None else str(h).strip() for h in headers],
+        [(values + [None] * width)[:width] for _n, values in body],
+        [n for n, _values in body],
+        notes=[f"シート: {sheet.title}"],
+    )
+
+
+def _read_geojson(data: bytes, filename: str, epsg: int | None) -> SourceTable:
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadInput(f"file: GeoJSON として読めません（{exc}）") from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise BadInput("file: GeoJSON の FeatureCollection ではありません")
+    features = doc.get("features") or []
+    headers: dict[str, None] = {}
+    for feature in features:
+        headers.update(dict.fromkeys((feature or {}).get("properties") or {}))
+    rows, geometries = [], []
+    for n, feature in enumerate(features, start=1):
+        props = (feature or {}).get("properties") or {}
+        rows.append([props.get(h) for h in headers])
+        try:
+            geom = shape(feature["geometry"]) if feature.get("geometry") else None
+        except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError):
+            geom = _Broken(f"{n} 番目の地物の形状が GeoJSON として読めません")
+        geometries.append(geom)
+    # RFC 7946 GeoJSON is lon/lat; an old-style "crs" member is honoured.
+    declared = ((doc.get("crs") or {}).get("properties") or {}).get("name")
+    crs = read_crs(declared or "EPSG:4326", "crs")
+    table = SourceTable(filename, "geojson", list(headers), rows, list(range(1, len(rows) + 1)))
+    table.geometries = _to_lonlat(geometries, crs)
+    table.notes.append(f"座標系: {describe(crs)}")
+    return table
+
+
+class _Broken:
+    """Stands for a feature whose geometry could not be read; refused on its own row."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def _to_lonlat(geometries: list, crs) -> list:
+    good = [g if isinstance(g, BaseGeometry) else None for g in geometries]
+    moved = to_lonlat(good, crs)
+    return [g if isinstance(g, _Broken) else m for g, m in zip(geometries, moved, strict=True)]
+
+
+def _read_gpkg(data: bytes, filename: str, epsg: int | None) -> SourceTable:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.gpkg"
+        path.write_bytes(data)
+        return _read_ogr(path, filename, "gpkg", epsg, encoding=None)
+
+
+def _read_shapefile_zip(data: bytes, filename: str, epsg: int | None) -> SourceTable:
+    """Read every Shapefile in the zip (the exports write one per shape type) as one table."""
+    with tempfile.TemporaryDirectory() as folder:
+        tables = []
+        for shp in extract_shapefiles(data, Path(folder)):
+            cpg = shp.with_suffix(".cpg")
+            encoding = cpg_encoding(cpg.read_text(errors="replace")) if cpg.exists() else "cp932"
+            prj = shp.with_suffix(".prj")
+            if prj.exists():
+                # Read here first: GDAL refuses a .prj it cannot place without naming the CRS.
+                read_crs(prj.read_text(errors="replace"), ".prj")
+            table = _read_ogr(shp, filename, "shp", epsg, encoding=encoding)
+            table.notes.insert(
+                0,
+                f"{shp.stem}: 文字コード {encoding}（.cpg による）"
+                if cpg.exists()
+                else f"{shp.stem}: 文字コード cp932（.cpg がないため Shift_JIS として読みました）",
+            )
+            tables.append(table)
+    return _joined(tables, filename)
+
+
+def _joined(tables: list[SourceTable], filename: str) -> SourceTable:
+    """Join tables read from several files; features are numbered on through them."""
+    if len(tables) == 1:
+        return tables[0]
+    headers = list(dict.fromkeys(h for t in tables for h in t.headers))
+    joined = SourceTable(filename, tables[0].format, headers, [], [], [], [])
+    for table in tables:
+        positions = [table.headers.index(h) if h in table.headers else None for h in headers]
+        for row in table.rows:
+            joined.rows.append([None if p is None else row[p] for p in positions])
+        joined.geometries += table.geometries or [None] * len(table.rows)
+        joined.notes += table.notes
+    joined.lines = list(range(1, len(joined.rows) + 1))
+    return joined
+
+
+def _read_ogr(path: Path, filename: str, fmt: str, epsg: int | None, *, encoding) -> SourceTable:
+    from pyogrio import raw
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    try:
+        meta, _fids, wkbs, values = raw.read(path, encoding=encoding)
+    except (DataSourceError, DataLayerError, UnicodeDecodeError) as exc:
+        raise BadInput(f"file: GIS ファイルとして読めません（{str(exc)[:200]}）") from None
+    declared = meta.get("crs")
+    if declared is None and epsg is None:
+        raise BadInput(
+            "file: 座標系が書かれていません（Shapefile なら .prj）。EPSGコードを指定してください"
+        )
+    crs = read_crs(declared or f"EPSG:{epsg}", ".prj" if fmt == "shp" else "crs")
+    headers = [str(name) for name in meta["fields"]]
+    columns = [_plain_column(column) for column in values]
+    rows = [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in wkbs]
+    geometries: list = []
+    for n, wkb in enumerate(wkbs, start=1):
+        if wkb is None:
+            geometries.append(None)
+            continue
+        try:
+            geometries.append(shapely.from_wkb(wkb))
+        except shapely.errors.ShapelyError:
+            geometries.append(_Broken(f"{n} 番目の地物の形状が壊れています"))
+    table = SourceTable(filename, fmt, headers, rows, list(range(1, len(rows) + 1)))
+    table.geometries = _to_lonlat(geometries, crs)
+    table.notes.append(f"座標系: {describe(crs)}")
+    return table
+
+
+def _plain_column(column) -> list:
+    """Return a column read by GDAL as plain Python values (None for empty)."""
+    if column.dtype.kind == "M":  # dates and times: the day is what a work needs
+        return column.astype("datetime64[D]").tolist()
+    values = column.tolist()
+    if column.dtype.kind == "f":
+        return [None if v != v else v for v in values]
+    return values
+
+
+def is_broken(geometry) -> str | None:
+    """Return why a file's geometry could not be read, or None if it was read."""
+    return geometry.reason if isinstance(geometry, _Broken) else None

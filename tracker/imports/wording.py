@@ -1,0 +1,33 @@
+"""Say in Japanese what became of a row and why one was refused."""
+
+from flask_babel import gettext
+
+from tracker.errors import BadInput
+from tracker.geometry import GeometryRefused
+from tracker.vocab import N_
+from tracker.worksfiles.columns import column_label
+
+OUTCOME_LABELS = {
+    "created": N_("追加"),
+    "updated": N_("更新"),
+    "unchanged": N_("変更なし"),
+    "refused": N_("取込不可"),
+}
+
+
+def reason_text(error: BadInput | None) -> str:
+    """Say why a row was refused, naming the field as people know it."""
+    if error is None:
+        return ""
+    if isinstance(error, GeometryRefused) and error.reason != "parse":
+        return gettext("位置・形状：%(text)s", text=error.text)
+    field, _sep, text = str(error).partition(": ")
+    if text and field.replace("_", "").isalpha() and field.isascii():
+        label = gettext("位置・形状") if field == "geometry" else column_label(field)
+        return gettext("%(label)s：%(text)s", label=label, text=text)
+    return str(error)
+
+
+def outcome_label(outcome: str) -> str:
+    """Name a row's outcome in the reader's language."""
+    return gettext(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else outcome

@@ -1,0 +1,1 @@
+"""OGC API – Features and Tiles: the tracker as layers for GIS clients."""

@@ -1,0 +1,223 @@
+"""The layers the OGC API serves: one entry per collection.
+
+A collection says how to read its filter from the query string and which rows and properties
+it answers; paging, bbox, datetime, CRS, tiles and formats are the same for every collection
+(items.py, tiles.py). Adding a layer is one more `Collection(...)` in COLLECTIONS.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from tracker.errors import BadInput
+from tracker.projects.models import Project
+from tracker.projects.queries import ProjectFilter, filtered_projects, project_property_pairs
+from tracker.restrictions.models import TrafficRestriction
+from tracker.vocab import KINDS, RESTRICTION_KINDS, STATUSES
+
+GSI_SHELTER_CREDIT = "出典：国土地理院（指定緊急避難場所・指定避難所データ）"
+SAMPLE_CREDIT = "阿蘇市（多くはサンプルデータ）"
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who asks, and on which day (restrictions in force depend on it)."""
+
+    include_private: bool
+    today: date
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One layer: its metadata, how to read its filters and how to select its rows.
+
+    `rows(filter, request)` returns a SELECT with an `id` and a `geom` (SRID 4326) column;
+    `properties(p)` gives the GeoJSON properties of a row of it, aliased `p`, as alternating
+    names and values; `tile_properties` are the columns a vector tile carries.
+    """
+
+    id: str
+    title: str
+    description: str
+    attribution: str
+    parse: Callable[[object, Request, Session], object]
+    rows: Callable[[object, Request], Select]
+    properties: Callable[[object], list]
+    tile_properties: tuple[str, ...]
+    # Property filters: name -> allowed values (None: any text), for the API description.
+    queryables: dict[str, dict | None] = field(default_factory=dict)
+    # Pairs of (start, end) columns that `datetime=` is matched against: any may overlap.
+    periods: tuple[tuple[str, str], ...] = ()
+    # Small features of one kind that share a tile cell are drawn as one counted point.
+    clustered_tiles: bool = False
+
+
+def _codes(args, name: str, allowed: dict) -> list[str]:
+    values = [v.strip() for raw in args.getlist(name) for v in raw.split(",") if v.strip()]
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise BadInput(f"{name}: unknown value(s) {', '.join(unknown)}; use {', '.join(allowed)}")
+    return values
+
+
+def _public_only(args) -> bool:
+    raw = args.get("public")
+    if raw in (None, ""):
+        return False
+    if raw not in ("true", "false"):
+        raise BadInput("public: use true (public projects only) or false")
+    if raw == "false":
+        raise BadInput("public: only public=true filters; leave it out for every visible project")
+    return True
+
+
+# --- Projects -----------------------------------------------------------------------------
+
+
+def _project_filter(args, request: Request, session: Session) -> ProjectFilter:
+    # The meeting map's filters too, so that its tiles show exactly its filtered list;
+    # bbox is read by the API itself, in the CRS bbox-crs names.
+    filt = ProjectFilter.from_meeting_args(
+        _without(args, "bbox"),
+        include_private=request.include_private and not _public_only(args),
+    )
+    filt.check_codes(session)
+    return filt
+
+
+def _project_rows(filt: ProjectFilter, request: Request) -> Select:
+    return filtered_projects(filt)
+
+
+def _project_properties(p) -> list:
+    return project_property_pairs(p, full=True)
+
+
+def _without(args, name: str):
+    copy = args.copy()
+    copy.pop(name, None)
+    return copy
+
+
+# --- Shelters ------------------------------------------------------------------------------
+
+
+def _shelter_rows(filt, request: Request) -> Select:
+    p = Project.__table__
+    return select(p.c.id, p.c.name, p.c.address, p.c.gsi_common_id, p.c.geom).where(
+        p.c.gsi_common_id.is_not(None), p.c.is_public.is_(True)
+    )
+
+
+def _shelter_properties(p) -> list:
+    return ["name", p.c.name, "address", p.c.address, "gsi_common_id", p.c.gsi_common_id]
+
+
+# --- Traffic restrictions ------------------------------------------------------------------
+
+
+def _restriction_filter(args, request: Request, session: Session) -> dict:
+    return {"kinds": _codes(args, "kind", RESTRICTION_KINDS)}
+
+
+def _restriction_rows(filt: dict, request: Request) -> Select:
+    r, p = TrafficRestriction.__table__, Project.__table__
+    query = (
+        select(
+            r.c.id,
+            r.c.project_id,
+            p.c.name.label("project_name"),
+            r.c.kind,
+            r.c.starts_on,
+            r.c.ends_on,
+            r.c.description,
+            (r.c.starts_on <= request.today).label("in_force"),
+            p.c.geom,
+        )
+        .join(p, p.c.id == r.c.project_id)
+        # In force or announced: lifted and past restrictions are history, not a layer.
+        .where(r.c.ended_at.is_(None), or_(r.c.ends_on.is_(None), r.c.ends_on >= request.today))
+    )
+    if not request.include_private:
+        query = query.where(p.c.is_public.is_(True))
+    if filt["kinds"]:
+        query = query.where(r.c.kind.in_(filt["kinds"]))
+    return query
+
+
+def _restriction_properties(p) -> list:
+    return [
+        "project_id", p.c.project_id, "project_name", p.c.project_name, "kind", p.c.kind,
+        "starts_on", p.c.starts_on, "ends_on", p.c.ends_on, "description", p.c.description,
+        "in_force", p.c.in_force,
+    ]  # fmt: skip
+
+
+def _no_filter(args, request: Request, session: Session) -> None:
+    return None
+
+
+COLLECTIONS = {
+    c.id: c
+    for c in (
+        Collection(
+            id="projects",
+            title=_l("復旧・復興事業"),
+            description=_l(
+                "阿蘇市の復旧・復興・防災の事業（道路、橋梁、河川護岸、砂防、避難所など）。"
+                "職員専用の事業は権限のある利用者にだけ含まれます。"
+            ),
+            attribution=f"{SAMPLE_CREDIT} | 指定避難所: {GSI_SHELTER_CREDIT}",
+            parse=_project_filter,
+            rows=_project_rows,
+            properties=_project_properties,
+            tile_properties=("id", "name", "kind", "status", "progress"),
+            queryables={"kind": KINDS, "status": STATUSES, "public": {"true": "true"}},
+            periods=(("planned_start", "planned_end"), ("actual_start", "actual_end")),
+            clustered_tiles=True,
+        ),
+        Collection(
+            id="restrictions",
+            title=_l("交通規制"),
+            description=_l("工事による通行止め・片側交互通行などのうち、実施中と予定のもの。"),
+            attribution=SAMPLE_CREDIT,
+            parse=_restriction_filter,
+            rows=_restriction_rows,
+            properties=_restriction_properties,
+            tile_properties=("id", "project_id", "kind", "starts_on", "ends_on", "in_force"),
+            queryables={"kind": RESTRICTION_KINDS},
+            periods=(("starts_on", "ends_on"),),
+        ),
+        Collection(
+            id="shelters",
+            title=_l("指定避難所"),
+            description=_l(
+                "国土地理院の指定緊急避難場所・指定避難所データによる阿蘇市の指定避難所。"
+            ),
+            attribution=GSI_SHELTER_CREDIT,
+            parse=_no_filter,
+            rows=_shelter_rows,
+            properties=_shelter_properties,
+            tile_properties=("id", "name"),
+        ),
+    )
+}
+
+
+def overlaps_any(p, periods, start: date | None, end: date | None):
+    """Return a condition: one of the row's periods overlaps [start, end] (None: open)."""
+    conditions = []
+    for start_name, end_name in periods:
+        row_start, row_end = p.c[start_name], p.c[end_name]
+        parts = [row_start.is_not(None)]
+        if end is not None:
+            parts.append(row_start <= end)
+        if start is not None:
+            # An open end: still running, or until further notice.
+            parts.append(or_(row_end.is_(None), row_end >= start))
+        conditions.append(and_(*parts))
+    return or_(*conditions) if conditions else func.true()

@@ -1,0 +1,150 @@
+"""Mapbox Vector Tiles of a collection in WebMercatorQuad, built by PostGIS (ST_AsMVT).
+
+Below CLUSTER_BELOW_ZOOM, small features of one kind that share a cell of a tile (a quarter of
+its width) travel as one point with their `count`, as a marker cluster would draw them: a city
+view of 100,000 works is then a few hundred points, not 100,000 shapes for the browser to hold.
+Features larger than half a cell (a long road) are always drawn as they are.
+"""
+
+from sqlalchemy import Integer, cast, func, literal_column, null, select, union_all
+from sqlalchemy.orm import Session
+
+from tracker.errors import BadInput
+from tracker.ogc.collections import Collection, Request
+from tracker.ogc.items import ItemsQuery, selected_rows
+
+TMS_ID = "WebMercatorQuad"
+TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+MIN_ZOOM = 0
+MAX_ZOOM = 22
+EXTENT = 4096
+# Half a cluster pill (32 px of a 256 px tile): a pin at a tile's edge is drawn whole by both.
+BUFFER = 512
+CLUSTER_BELOW_ZOOM = 16
+CELLS_PER_TILE = 4
+WORLD = 20037508.342789244  # half the width of the Web Mercator world, in metres
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    """Refuse a tile outside the tile matrix set."""
+    if not MIN_ZOOM <= z <= MAX_ZOOM:
+        raise BadInput(f"tileMatrix: zoom levels {MIN_ZOOM} to {MAX_ZOOM} are served, not {z}")
+    if not (0 <= x < 2**z and 0 <= y < 2**z):
+        raise BadInput(f"tileRow/tileCol: ({y}, {x}) lies outside zoom level {z}")
+
+
+def tile_bytes(
+    session: Session,
+    collection: Collection,
+    query: ItemsQuery,
+    request: Request,
+    z: int,
+    x: int,
+    y: int,
+) -> bytes:
+    """Build one vector tile of the collection, with one layer named after it."""
+    p, conditions = selected_rows(collection, query, request)
+    if collection.clustered_tiles and z < CLUSTER_BELOW_ZOOM:
+        tile = _clustered_tile(session, collection, p, conditions, z, x, y)
+    else:
+        tile = _plain_tile(session, collection, p, conditions, z, x, y)
+    return bytes(tile or b"")
+
+
+def _envelope(z: int, x: int, y: int, margin: float = 0.0):
+    """Return the tile's square in Web Mercator, grown by `margin` metres on every side."""
+    width = 2 * WORLD / 2**z
+    x0, y1 = -WORLD + x * width, WORLD - y * width
+    return func.ST_MakeEnvelope(
+        x0 - margin, y1 - width - margin, x0 + width + margin, y1 + margin, 3857
+    )
+
+
+def _mvt_geom(geom, z: int, x: int, y: int):
+    return func.ST_AsMVTGeom(geom, _envelope(z, x, y), EXTENT, BUFFER, True)
+
+
+def _as_mvt(session: Session, layer, name: str):
+    return session.scalar(
+        select(func.ST_AsMVT(literal_column(layer.name), name, EXTENT, "geom")).select_from(layer)
+    )
+
+
+def _plain_tile(session, collection, p, conditions, z, x, y):
+    buffer_m = 2 * WORLD / 2**z * BUFFER / EXTENT
+    search = func.ST_Transform(_envelope(z, x, y, buffer_m), 4326)
+    layer = (
+        select(
+            *[p.c[name] for name in collection.tile_properties],
+            _mvt_geom(func.ST_Transform(p.c.geom, 3857), z, x, y).label("geom"),
+        )
+        .where(p.c.geom.op("&&")(search), *conditions)
+        .subquery("t")
+    )
+    return _as_mvt(session, layer, collection.id)
+
+
+def _clustered_tile(session, collection, p, conditions, z, x, y):
+    # Cells are aligned on the world grid, so every tile agrees on which features a cluster
+    # holds. Small features are counted from one cell beyond the tile: one seen at the tile's
+    # edge may belong to a neighbouring cell, whose count decides whether it is drawn alone,
+    # and a cluster of that cell may reach into this tile's buffer. Positions are the rows' stored Web Mercator
+    # numbers; only the features drawn as they are get transformed.
+    width = 2 * WORLD / 2**z
+    cell = width / CELLS_PER_TILE
+    geom = p.c.geom
+    small = p.c.mercator_size <= cell / 2
+    x0, y1 = -WORLD + x * width, WORLD - y * width
+    placed = (
+        select(
+            p.c.id,
+            p.c.kind,
+            p.c.mercator_x.label("mx"),
+            p.c.mercator_y.label("my"),
+        )
+        .where(
+            p.c.mercator_x.between(x0 - cell, x0 + width + cell),
+            p.c.mercator_y.between(y1 - width - cell, y1 + cell),
+            small,
+            *conditions,
+        )
+        .subquery("placed")
+    )
+    col = cast(func.floor((placed.c.mx + WORLD) / cell), Integer)
+    row = cast(func.floor((placed.c.my + WORLD) / cell), Integer)
+    cells = (
+        select(
+            placed.c.kind,
+            col.label("cx"),
+            row.label("cy"),
+            func.count().label("n"),
+            func.min(placed.c.id).label("id"),
+            func.avg(placed.c.mx).label("mx"),
+            func.avg(placed.c.my).label("my"),
+        )
+        .group_by(placed.c.kind, col, row)
+        .cte("cells")
+    )
+    buffer_m = width * BUFFER / EXTENT
+    drawn = func.ST_Transform(_envelope(z, x, y, buffer_m), 4326)
+
+    def shapes(*where):
+        return select(
+            p.c.id, p.c.name, p.c.kind, p.c.status, p.c.progress,
+            cast(null(), Integer).label("count"),
+            _mvt_geom(func.ST_Transform(geom, 3857), z, x, y).label("geom"),
+        ).where(geom.op("&&")(drawn), *conditions, *where)  # fmt: skip
+
+    alone = select(cells.c.id).where(cells.c.n == 1)
+    clusters = select(
+        null(), null(), cells.c.kind, null(), null(), cast(cells.c.n, Integer),
+        _mvt_geom(func.ST_SetSRID(func.ST_MakePoint(cells.c.mx, cells.c.my), 3857), z, x, y),
+    ).where(cells.c.n > 1)  # fmt: skip
+    features = union_all(shapes(~small), shapes(p.c.id.in_(alone)), clusters)
+    return _as_mvt(session, features.subquery("features"), collection.id)
+
+
+def tile_matrix_limits(z: int) -> dict:
+    """Return the tile matrix limits of one zoom level (the whole world)."""
+    return {"tileMatrix": str(z), "minTileRow": 0, "maxTileRow": 2**z - 1,
+            "minTileCol": 0, "maxTileCol": 2**z - 1}  # fmt: skip

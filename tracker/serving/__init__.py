@@ -1,0 +1,1 @@
+"""Serving the app for real: request ids and logs, security headers, the health check."""

@@ -1,0 +1,66 @@
+"""Browser security headers on every response, with a per-request nonce for inline scripts.
+
+The pages' only inline scripts are the maps' set-up (Folium renders it into the page); each
+carries this request's nonce, so an injected script without it does not run.
+"""
+
+import secrets
+
+from flask import Flask, g, request
+
+# The GSI tiles are the only thing a page loads from elsewhere.
+TILE_HOST = "https://cyberjapandata.gsi.go.jp"
+
+POLICY = (
+    ("default-src", "'self'"),
+    ("script-src", "'self' 'nonce-{nonce}'"),
+    ("style-src", "'self' 'nonce-{nonce}'"),
+    # Leaflet's controls and the charts set style attributes; those cannot run code.
+    ("style-src-attr", "'unsafe-inline'"),
+    ("img-src", f"'self' data: blob: {TILE_HOST}"),
+    ("connect-src", "'self'"),
+    ("font-src", "'self'"),
+    ("worker-src", "'self'"),
+    ("manifest-src", "'self'"),
+    ("form-action", "'self'"),
+    ("object-src", "'none'"),
+    ("base-uri", "'none'"),
+    ("frame-ancestors", "'none'"),
+)
+
+# Only this site may ask for the phone's position (the staff and near pages) and camera
+# (photos of a site); nothing else is needed.
+PERMISSIONS = "geolocation=(self), camera=(self), microphone=(), payment=(), usb=()"
+# Two years, the usual preload figure; sent only over HTTPS, where it means something.
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def init_app(app: Flask) -> None:
+    """Add the security headers to every response and give templates `csp_nonce()`."""
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.after_request(_add_headers)
+
+
+def csp_nonce() -> str:
+    """Return this request's nonce for inline <script> and <style> elements."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def content_security_policy(nonce: str) -> str:
+    """Return the Content-Security-Policy header value for a nonce."""
+    return "; ".join(f"{name} {value.format(nonce=nonce)}" for name, value in POLICY)
+
+
+def _add_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", PERMISSIONS)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    return response

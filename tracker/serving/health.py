@@ -1,0 +1,23 @@
+"""GET /healthz: whether this app server can reach its database, for a proxy or a monitor."""
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from tracker.db import get_session
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Answer 200 {"database": "ok"} when PostgreSQL answers, 503 otherwise."""
+    try:
+        get_session().execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        response = jsonify(database="unavailable")
+        response.status_code = 503
+    else:
+        response = jsonify(database="ok")
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,141 @@
+"""Read one cell as a project field: kinds and statuses by label, 令和/平成 dates, yes/no."""
+
+import re
+import unicodedata
+from datetime import date, datetime
+
+from tracker.errors import BadInput
+from tracker.formatting import YEAR_RANGE
+from tracker.vocab import KINDS, STATUSES
+
+# First western year of each era, by the names and initials people write.
+ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988}
+ERA_DATE = re.compile(
+    r"(令和|平成|r|h)\s*(元|\d{1,2})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*日?"
+)
+WESTERN_DATE = re.compile(r"(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*日?")
+TRUE_WORDS = {"公開", "true", "1", "yes", "はい", "○", "する"}
+FALSE_WORDS = {"職員のみ", "非公開", "false", "0", "no", "いいえ", "×", "しない"}
+LIST_SEPARATORS = re.compile(r"[\s,、，;；]+")
+
+
+def text(value) -> str:
+    """Return a cell as trimmed text (numbers without a trailing .0)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+# A cell starting with one of these is a formula to a spreadsheet: the exports put a ' before
+# it, and reading takes that off.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def unquoted(value: str) -> str:
+    """Return text without the ' an export put before a would-be formula."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
+
+
+def _norm(value) -> str:
+    return unicodedata.normalize("NFKC", text(value)).strip()
+
+
+def parse_date(value, field: str) -> date | None:
+    """Read a date: a spreadsheet date, 2024-04-01, 2024/4/1, R6.4.1, 令和6年4月1日, H31.4.30."""
+    if isinstance(value, datetime):
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    else:
+        raw = _norm(value)
+        if not raw:
+            return None
+        day = _read_date_text(raw.lower(), field, raw)
+    if day.year not in YEAR_RANGE:
+        raise BadInput(f"{field}: 2000〜2100年の日付にしてください（{day.isoformat()}）")
+    return day
+
+
+def _read_date_text(raw: str, field: str, shown: str) -> date:
+    try:
+        if match := ERA_DATE.fullmatch(raw):
+            era, year, month, day = match.groups()
+            year = 1 if year == "元" else int(year)
+            return date(ERAS[era] + year, int(month), int(day))
+        if match := WESTERN_DATE.fullmatch(raw):
+            return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        raise BadInput(f"{field}: 実在しない日付です（{shown[:20]}）") from None
+    raise BadInput(
+        f"{field}: 日付として読めません（{shown[:20]}）。2024-04-01、R6.4.1、令和6年4月1日 の形で"
+    )
+
+
+def _by_label(value, field: str, words: dict[str, str]) -> str:
+    raw = _norm(value)
+    if raw in words:
+        return raw
+    code = _CODES_BY_LABEL[field].get(raw)
+    if code is None:
+        raise BadInput(f"{field}: 「{raw[:20]}」は使えません（{'、'.join(words.values())}）")
+    return code
+
+
+_CODES_BY_LABEL = {
+    "kind": {label: code for code, label in KINDS.items()},
+    "status": {label: code for code, label in STATUSES.items()},
+}
+
+
+def parse_kind(value) -> str:
+    """Read a kind by its code (bridge) or its Japanese label (橋梁)."""
+    return _by_label(value, "kind", KINDS)
+
+
+def parse_status(value) -> str:
+    """Read a status by its code (construction) or its Japanese label (工事中)."""
+    return _by_label(value, "status", STATUSES)
+
+
+def parse_progress(value) -> int:
+    """Read progress in percent: 50, 50.0, '50%'."""
+    raw = _norm(value).removesuffix("%")
+    try:
+        number = float(raw)
+    except ValueError:
+        raise BadInput(f"progress: 0〜100 の数で書いてください（{raw[:20]}）") from None
+    if not number.is_integer() or not 0 <= number <= 100:
+        raise BadInput(f"progress: 0〜100 の整数で書いてください（{raw[:20]}）")
+    return int(number)
+
+
+def parse_public(value) -> bool:
+    """Read 公開 / 職員のみ (or yes/no, 1/0, true/false)."""
+    if isinstance(value, bool):
+        return value
+    raw = _norm(value).lower()
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    raise BadInput(f"public: 「{raw[:20]}」は読めません（公開 か 職員のみ）")
+
+
+def parse_codes(value) -> list[str]:
+    """Read a list of codes separated by spaces, commas or 、 (or a list, from GeoJSON)."""
+    if isinstance(value, list | tuple):
+        return [code for item in value for code in parse_codes(item)]
+    return [code for code in LIST_SEPARATORS.split(_norm(value)) if code]
+
+
+def parse_number(value, field: str) -> float:
+    """Read a coordinate or other number."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raw = _norm(value)
+    try:
+        return float(raw)
+    except ValueError:
+        raise BadInput(f"{field}: 数として読めません（{raw[:20]}）") from None

@@ -1,0 +1,223 @@
+"""Write the filtered works as Excel, GeoPackage and zipped Shapefile, ready to import again.
+
+Every format carries the same columns as the CSV, with kinds, statuses and 公開 in Japanese,
+and each work's own shape; importing the file back changes nothing.
+"""
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from tracker.errors import BadInput
+from tracker.vocab import KINDS, STATUSES
+from tracker.worksfiles.columns import SHAPEFILE_NAMES
+
+# (field, header) in the order every export writes them; the first fifteen are the CSV's
+# historic columns.
+EXPORT_COLUMNS = [
+    ("id", "ID"),
+    ("name", "事業名"),
+    ("kind", "種別"),
+    ("status", "状況"),
+    ("progress", "進捗（%）"),
+    ("department", "担当課"),
+    ("planned_start", "予定開始"),
+    ("planned_end", "予定終了"),
+    ("actual_start", "実績開始"),
+    ("actual_end", "実績終了"),
+    ("length_m", "延長（m）"),
+    ("plan_items", "計画項目"),
+    ("indicators", "成果指標"),
+    ("public", "公開"),
+    ("sample", "サンプル"),
+    ("external_id", "事業番号"),
+    ("description", "説明"),
+]
+WKT_HEADER = "形状（WKT）"
+# A .dbf text field holds 254 bytes: the description stays out of the Shapefile (the import
+# then leaves it as it is), and a longer name is refused rather than cut.
+DBF_TEXT_BYTES = 254
+SHAPEFILE_FIELDS = [f for f, _header in EXPORT_COLUMNS if f != "description"]
+SHAPEFILE_ENCODING = "cp932"
+# Shapefiles hold one shape type each; a zip carries one per type present.
+SHAPEFILE_PARTS = {
+    "Point": ("point", "Point"),
+    "MultiPoint": ("multipoint", "MultiPoint"),
+    "LineString": ("line", "LineString"),
+    "MultiLineString": ("line", "LineString"),
+    "Polygon": ("polygon", "Polygon"),
+    "MultiPolygon": ("polygon", "Polygon"),
+}
+JGD2011 = "EPSG:6668"
+
+
+def export_values(row) -> dict:
+    """Return a row's export values by field, as people read them."""
+    return {
+        "id": row.id,
+        "name": row.name,
+        "kind": KINDS.get(row.kind, row.kind),
+        "status": STATUSES.get(row.status, row.status),
+        "progress": row.progress,
+        "department": row.department,
+        "planned_start": row.planned_start,
+        "planned_end": row.planned_end,
+        "actual_start": row.actual_start,
+        "actual_end": row.actual_end,
+        "length_m": None if row.length_m is None else round(row.length_m, 1),
+        "plan_items": row.plan_items,
+        "indicators": row.indicators,
+        "public": "公開" if row.is_public else "職員のみ",
+        "sample": "サンプル" if row.is_sample else "",
+        "external_id": row.external_id,
+        "description": row.description or "",
+    }
+
+
+def wkt_of(row) -> str:
+    """Return a row's shape as WKT at full precision (so that a re-import is no change)."""
+    return shapely.to_wkt(shapely.from_wkb(row.geom_wkb), rounding_precision=-1)
+
+
+def projects_xlsx(rows) -> bytes:
+    """Return the rows as an Excel workbook with Japanese headers and real date cells."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("事業一覧")
+    bold = Font(bold=True)
+    headers = [header for _f, header in EXPORT_COLUMNS] + [WKT_HEADER]
+    header_cells = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, header)
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for row in rows:
+        values = export_values(row)
+        cells = [_xlsx_cell(sheet, values[f]) for f, _header in EXPORT_COLUMNS]
+        cells.append(_xlsx_cell(sheet, wkt_of(row)))
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _xlsx_cell(sheet, value):
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value)
+    if isinstance(value, str):
+        # Text stays text: a name starting with "=" is not a formula to run.
+        cell.data_type = "s"
+    elif value is not None and hasattr(value, "isoformat"):
+        cell.number_format = "yyyy-mm-dd"
+    return cell
+
+
+def projects_gpkg(rows) -> bytes:
+    """Return the rows as a GeoPackage layer (JGD2011 lon/lat) with Japanese field names."""
+    rows = list(rows)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "aso_projects.gpkg"
+        _write_layer(
+            path,
+            rows,
+            [f for f, _header in EXPORT_COLUMNS],
+            dict(EXPORT_COLUMNS),
+            driver="GPKG",
+            geometry_type="Unknown",
+            layer="aso_projects",
+            encoding=None,
+        )
+        return path.read_bytes()
+
+
+def projects_shapefile_zip(rows) -> bytes:
+    """Return the rows as zipped Shapefiles (cp932 .dbf with .cpg), one per shape type."""
+    groups: dict[str, list] = {}
+    for row in rows:
+        geom_type = shapely.from_wkb(row.geom_wkb).geom_type
+        groups.setdefault(SHAPEFILE_PARTS[geom_type][0], []).append(row)
+        _check_dbf_text(row)
+    out = io.BytesIO()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        for part, part_rows in groups.items():
+            declared = next(t for p, t in SHAPEFILE_PARTS.values() if p == part)
+            path = Path(folder) / f"aso_projects_{part}.shp"
+            _write_layer(
+                path,
+                part_rows,
+                SHAPEFILE_FIELDS,
+                SHAPEFILE_NAMES,
+                driver="ESRI Shapefile",
+                geometry_type=declared,
+                layer=path.stem,
+                encoding=SHAPEFILE_ENCODING,
+            )
+            for file in sorted(Path(folder).glob(f"{path.stem}.*")):
+                archive.write(file, file.name)
+    return out.getvalue()
+
+
+def _check_dbf_text(row) -> None:
+    values = export_values(row)
+    for field in SHAPEFILE_FIELDS:
+        value = values[field]
+        if not isinstance(value, str):
+            continue
+        try:
+            size = len(value.encode(SHAPEFILE_ENCODING))
+        except UnicodeEncodeError as exc:
+            raise BadInput(
+                f"format: ID {row.id} の {field} に Shift_JIS で書けない文字"
+                f"「{value[exc.start : exc.end]}」があります。GeoPackage か Excel で書き出してください"
+            ) from None
+        if size > DBF_TEXT_BYTES:
+            raise BadInput(
+                f"format: ID {row.id} の {field} が Shapefile の上限（{DBF_TEXT_BYTES} バイト）を超えます。"
+                "GeoPackage か Excel で書き出してください"
+            )
+
+
+def _write_layer(path, rows, fields, names, *, driver, geometry_type, layer, encoding) -> None:
+    from pyogrio import raw
+
+    values = [export_values(row) for row in rows]
+    columns = []
+    for field in fields:
+        column = [_gis_value(v[field]) for v in values]
+        if field in ("id", "progress"):
+            columns.append(np.array(column, dtype=np.int64))
+        elif field == "length_m":
+            columns.append(np.array([np.nan if c is None else c for c in column], dtype=float))
+        else:
+            columns.append(np.array(column, dtype=object))
+    geometry = np.array([bytes(row.geom_wkb) for row in rows], dtype=object)
+    raw.write(
+        str(path),
+        geometry,
+        columns,
+        [names[f] for f in fields],
+        driver=driver,
+        geometry_type=geometry_type,
+        crs=JGD2011,
+        layer=layer,
+        encoding=encoding,
+    )
+
+
+def _gis_value(value):
+    """Dates travel as YYYY-MM-DD text: every GIS reads them back the same."""
+    if value is not None and hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
