@@ -88,6 +88,7 @@ def map_labels() -> dict:
         "statuses": {code: status_label(code) for code in STATUSES},
         "kinds": {code: kind_label(code) for code in KINDS},
         "glyphs": {code: kind_glyph(code) for code in (*KINDS, "other")},
+        # One-word keys: folium hands nested option keys to the script in camelCase.
         "text": {
             "legend": _("凡例"),
             "status": _("状況"),
@@ -103,8 +104,8 @@ def map_labels() -> dict:
             # {n} is replaced by the number of projects on the map.
             "count": _("事業 {n} 件"),
             "failed": _("事業データを読み込めませんでした"),
-            "unknown_status": _("不明"),
-            "other_kind": _("その他"),
+            "unknown": _("不明"),
+            "other": _("その他"),
         },
     }
 

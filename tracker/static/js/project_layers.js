@@ -54,8 +54,8 @@
     loading: "読み込み中…",
     count: "事業 {n} 件",
     failed: "事業データを読み込めませんでした",
-    unknown_status: "不明",
-    other_kind: "その他"
+    unknown: "不明",
+    other: "その他"
   };
 
   var DEFAULTS = {
@@ -311,8 +311,8 @@
       if (glyphs[key]) KINDS[key].glyph = String(glyphs[key]);
     });
     if (glyphs.other) OTHER_KIND.glyph = String(glyphs.other);
-    OTHER_KIND.label = TEXT.other_kind;
-    UNKNOWN_STATUS.label = TEXT.unknown_status;
+    OTHER_KIND.label = TEXT.other;
+    UNKNOWN_STATUS.label = TEXT.unknown;
   }
 
   // The status colours from the page's stylesheet, where the palette is defined once.
