@@ -19,10 +19,13 @@ from bench.run import city_points
 from tracker import create_app
 from tracker.imports.operations import import_table
 from tracker.imports.reading import read_table
+from tracker.vocab import KINDS as KIND_LABELS
+from tracker.vocab import STATUSES as STATUS_LABELS
 
 ROWS = 10_000
-KINDS = ("橋梁", "砂防・治山", "耐震化", "避難所")
-STATUSES = ("未着手", "設計中", "工事中")
+# Written as people write them: the vocabulary's Japanese labels.
+KINDS = tuple(KIND_LABELS[code] for code in ("bridge", "sabo", "seismic", "shelter"))
+STATUSES = tuple(STATUS_LABELS[code] for code in ("planned", "design", "construction"))
 
 
 def _values(n: int) -> dict:

@@ -23,7 +23,7 @@ from pathlib import Path
 import requests
 
 from bench.nearby_bench import RADII, _random_points
-from bench.servers import app_server, gunicorn_server
+from bench.servers import app_server, flask_run_server
 from tracker.ogc.tiles import TMS_ID
 
 PROJECTS = 10_000
@@ -113,7 +113,7 @@ def run(ctx):
             "nearby": _script(work, "nearby", nearby),
             "tiles": _script(work, "tiles", _tile_paths()),
         }
-        for name, server in (("gunicorn", gunicorn_server), ("flask_run", app_server)):
+        for name, server in (("gunicorn", app_server), ("flask_run", flask_run_server)):
             with server(url) as base:
                 figures[name] = _measure(base, scripts, seconds)
     for name, value in figures["gunicorn"].items():

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from config import LOCAL_DATABASE_URL, ROOT
 from tracker import create_app, migrate
 from tracker.dbadmin import recreate_database
-from tracker.loaders import load_city, load_plan_catalogue, load_shelters
+from tracker.loaders import load_city, load_facilities, load_plan_catalogue
 from tracker.projects.demo import add_demo_projects
 
 GEODATA = ROOT / "geodata"
@@ -48,7 +48,7 @@ class BenchContext:
             with Session(engine) as session:
                 load_plan_catalogue(session, GEODATA / "plan_catalogue.json")
                 load_city(session, GEODATA)
-                load_shelters(session, GEODATA / "aso_shelters_gsi.csv")
+                load_facilities(session, GEODATA / "aso_shelters_gsi.csv")
                 add_demo_projects(session, projects)
                 session.commit()
             engine.dispose()

@@ -1,4 +1,4 @@
-"""Real HTTP servers for the bench: the app itself and tipg, each in a process of its own."""
+"""Real HTTP servers for the bench: the app as `make run` serves it, the development server, and tipg."""
 
 import os
 import socket
@@ -52,22 +52,22 @@ def _serving(command: list[str], env: dict, probe: str):
 
 @contextmanager
 def app_server(database_url: str):
-    """Serve the app on the bench database (werkzeug, threaded); yield its base URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "flask", "--app", "tracker", "run", "--port", str(port)]
-    base = f"http://127.0.0.1:{port}"
-    with _serving(command, {"DATABASE_URL": database_url}, base + "/ogc/conformance"):
-        yield base
-
-
-@contextmanager
-def gunicorn_server(database_url: str):
     """Serve the app on the bench database as `make run` does (gunicorn); yield its base URL."""
     port = free_port()
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")]
     env = {"DATABASE_URL": database_url, "PORT": str(port)}
     base = f"http://127.0.0.1:{port}"
     with _serving(command, env, base + "/ogc/conformance"):
+        yield base
+
+
+@contextmanager
+def flask_run_server(database_url: str):
+    """Serve the app with the development server (werkzeug, threaded), for comparison; yield its base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "flask", "--app", "tracker", "run", "--port", str(port)]
+    base = f"http://127.0.0.1:{port}"
+    with _serving(command, {"DATABASE_URL": database_url}, base + "/ogc/conformance"):
         yield base
 
 

@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from config import LOCAL_DATABASE_URL, ROOT, test_database_url
 from tracker import create_app, migrate
 from tracker.dbadmin import recreate_database
-from tracker.loaders import load_city, load_plan_catalogue, load_shelters
+from tracker.loaders import load_city, load_facilities, load_plan_catalogue
 from tracker.projects.operations import create_project
 
 GEODATA = ROOT / "geodata"
@@ -43,7 +43,7 @@ def engine(database_url):
     with Session(engine) as session:
         load_plan_catalogue(session, GEODATA / "plan_catalogue.json")
         load_city(session, GEODATA)
-        load_shelters(session, GEODATA / "aso_shelters_gsi.csv")
+        load_facilities(session, GEODATA / "aso_shelters_gsi.csv")
         session.commit()
     yield engine
     engine.dispose()
@@ -163,8 +163,12 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def browser():
     """Headless Chromium from the system, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Speed is measured by the bench, not here: a check waits long enough for a page to
+    # settle on a busy 2-core machine (the staff map's tiles queue on the one-thread test
+    # server before the nearby list's request).
+    expect.set_options(timeout=15_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from config import ROOT
 from tracker import migrate
 from tracker.dbadmin import recreate_database
-from tracker.loaders import load_city, load_plan_catalogue, load_shelters
+from tracker.loaders import load_city, load_facilities, load_plan_catalogue
 
 GEODATA = ROOT / "geodata"
 
@@ -36,7 +36,7 @@ def build_database(url: str) -> str:
     with Session(engine) as session:
         load_plan_catalogue(session, GEODATA / "plan_catalogue.json")
         load_city(session, GEODATA)
-        load_shelters(session, GEODATA / "aso_shelters_gsi.csv")
+        load_facilities(session, GEODATA / "aso_shelters_gsi.csv")
         session.commit()
     engine.dispose()
     return url

@@ -61,7 +61,7 @@ def test_the_document_is_served_and_names_every_api_route(app, client):
 def test_the_document_is_a_valid_openapi_schema():
     schema = schemathesis.openapi.from_dict(document())
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 9
+    assert len(operations) == 10
 
 
 @pytest.fixture

@@ -89,9 +89,10 @@ def test_a_backup_restores_whole_into_an_empty_database(source, database_url, tm
     result = _app(url, uploads).test_cli_runner().invoke(args=["backup", str(folder)])
     assert result.exit_code == 0, result.output
     facts = json.loads((folder / "manifest.json").read_text())
-    # 38 GSI shelters loaded with the city, and the two projects made here.
-    assert facts["tables"]["projects"] == 40 and facts["tables"]["photos"] == 2
-    assert facts["tables"]["status_updates"] == 38 + 2 * 2
+    # The two projects made here; the 38 GSI shelters loaded with the city are facilities.
+    assert facts["tables"]["projects"] == 2 and facts["tables"]["photos"] == 2
+    assert facts["tables"]["facilities"] == 38
+    assert facts["tables"]["status_updates"] == 2 * 2
     assert facts["tables"]["traffic_restrictions"] == 1
     assert len(facts["photos"]) == 6 and facts["missing_photos"] == []
 

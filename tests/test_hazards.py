@@ -92,7 +92,7 @@ def test_overlay_matches_hand_computed_expectations(session, zones, make_project
     seen = {w.id for w in works_in_zones(session, ProjectFilter(include_private=True))}
     assert private.id in seen
 
-    shelters = shelters_in_zones(session, include_private=False)
+    shelters = shelters_in_zones(session)
     assert [(s.hazard, s.name, s.zone_classes) for s in shelters] == [
         ("flood", SHELTER_NAME, ["0.5〜3.0m"])
     ]

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from tracker.imports.reading import read_table
 from tracker.projects.models import Project
+from tracker.worksfiles.columns import recognise
 
 
 def upload(client, data: bytes, filename: str, **form):
@@ -64,6 +65,9 @@ def test_templates_download_and_read_back(client, make_user, login_as):
     for ext in ("csv", "xlsx"):
         table = read_table(client.get(f"/projects/import/template.{ext}").data, f"t.{ext}")
         assert len(table.rows) == 1 and "事業名" in table.headers
+        # Every header is one the import reads, the works register's too.
+        fields = recognise(table.headers)
+        assert "" not in fields.values() and "planned_cost" in fields.values()
 
 
 def test_viewers_cannot_open_the_page(client, make_user, login_as):

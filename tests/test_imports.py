@@ -78,7 +78,7 @@ def test_english_headers_codes_and_heisei_dates(session, staff):
     # A road must be a line: the same rule as the API, with the row's line number.
     assert [(r.line, r.outcome) for r in report.rows] == [(2, "refused")]
     assert "線（道路・舗装・護岸は延長で管理します）で描いてください" in report.rows[0].reason
-    assert not report.written and count_projects(session) == 38
+    assert not report.written and count_projects(session) == 0
 
 
 def test_wrong_encoding_is_refused_and_nothing_written(session, staff):
@@ -154,7 +154,7 @@ def test_reimport_updates_in_place_audited_and_through_the_history(session, staf
     assert [(r.outcome, r.project_id) for r in report.rows] == [("updated", project.id)]
     session.refresh(project)
     assert (project.name, project.progress) == ("宮地橋 補修工事", 60)
-    assert count_projects(session) == 39
+    assert count_projects(session) == 1
     history = session.scalars(
         select(StatusUpdate).where(StatusUpdate.project_id == project.id).order_by(StatusUpdate.id)
     ).all()
@@ -367,3 +367,39 @@ def test_a_prj_that_names_no_known_crs_is_refused(session, staff, tmp_path):
     with pytest.raises(BadInput, match="座標系"):
         run(session, out.getvalue(), "works.zip", user=staff)
     assert count_projects(session) == before
+
+
+def test_the_works_register_by_japanese_or_english_headers_with_the_same_refusals(session, staff):
+    japanese = csv_bytes(
+        [
+            HEADER + ",事業費,契約額,施工業者,執行額,財源,担当係",
+            "C-1,宮地 橋梁補修,橋梁,未着手,0,建設課,R6.4.1,R7.3.31,32.937,131.11879,"
+            '"48,510,000",４５１０００００円,阿蘇建設（株）,0,市単独,道路維持係',
+        ]
+    )
+    report = run(session, japanese, "works.csv", user=staff)
+    assert report.counts["created"] == 1, report.rows[0].reason
+    project = session.scalar(select(Project).where(Project.external_id == "C-1"))
+    assert (project.planned_cost, project.contract_amount, project.spent_amount) == (
+        48_510_000,
+        45_100_000,
+        0,
+    )
+    assert (project.contractor, project.funding, project.responsible_section) == (
+        "阿蘇建設（株）",
+        "city_own",
+        "道路維持係",
+    )
+    english = "external_id,planned_cost,contract_amount,contractor,spent_amount,funding"
+    for row, refusal in (
+        ("C-1,-5,,,,", "planned_cost: 金額にマイナスは使えません"),
+        ("C-1,,約1億,,,", "contract_amount: 金額は円単位の整数で"),
+        ("C-1,,,,12.5,", "spent_amount: 金額は円単位の整数で"),
+        ("C-1,,,,,国費", "funding: 「国費」は使えません"),
+    ):
+        report = run(session, csv_bytes([english, row]), "works.csv", user=staff)
+        assert [r.outcome for r in report.rows] == ["refused"], row
+        assert report.rows[0].reason.startswith(refusal), report.rows[0].reason
+        assert not report.written
+    session.refresh(project)
+    assert project.planned_cost == 48_510_000

@@ -170,11 +170,12 @@ def test_policy1_coverage_counts_and_gaps(client, works):
     row = html.split('<tr data-code="p1.m2.i1"')[1].split("</tr>")[0]
     assert '<td class="num total">2</td>' in row
     gaps = set(re.findall(r'<li data-code="([\w.]+)"', html))
-    # The GSI shelters serve 避難所運営 (p1.m1.i5); the works above serve p1.m2.i1 and i2.
-    assert "p1.m2.i1" not in gaps and "p1.m2.i2" not in gaps and "p1.m1.i5" not in gaps
-    assert "p1.m2.i3" in gaps and "p1.m1.i1" in gaps
-    assert len(gaps) == 8 + 10 - 3
-    assert "事業がひとつもない取り組み（15 件）" in html
+    # The works above serve p1.m2.i1 and i2. The GSI shelters are places, not works: they
+    # do not fill 避難所運営 (p1.m1.i5).
+    assert "p1.m2.i1" not in gaps and "p1.m2.i2" not in gaps
+    assert "p1.m2.i3" in gaps and "p1.m1.i1" in gaps and "p1.m1.i5" in gaps
+    assert len(gaps) == 8 + 10 - 2
+    assert "事業がひとつもない取り組み（16 件）" in html
 
 
 def test_policy1_coverage_as_of_a_date_before_the_works(client, works):
@@ -213,7 +214,6 @@ def test_changes_since_a_date_lists_new_status_changes_and_completions(
     make_project(name="新しい事業", created_at=at("2024-09-05 09:00"))
     make_project(name="古い事業", created_at=at("2023-01-05 09:00"))
 
-    # Until the end of 2024: the GSI shelters loaded for the tests are registered today.
     html = client.get("/plan/changes?since=2024-09-01&until=2024-12-31").get_data(as_text=True)
     categories = re.findall(r'<tr data-category="(\w+)">', html)
     assert categories == ["completed", "new", "status"]  # newest first

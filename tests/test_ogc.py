@@ -16,7 +16,8 @@ from tracker.restrictions.operations import add_restriction
 EPSG6670 = "http://www.opengis.net/def/crs/EPSG/0/6670"
 EPSG6668 = "http://www.opengis.net/def/crs/EPSG/0/6668"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-SHELTERS = 38  # the GSI designated shelters every test database holds
+SHELTERS = 38  # the GSI designated shelters (facilities) every test database holds
+EXTRA = 23  # more works than two pages of ten
 
 
 def items(client, path="projects", headers=None, **args):
@@ -105,11 +106,13 @@ def test_collections_list_the_layers_with_their_crs(client, works):
     assert client.get("/ogc/collections/nothing").status_code == 404
 
 
-def test_items_page_with_counts_and_next_prev_links(client, works):
+def test_items_page_with_counts_and_next_prev_links(client, works, make_project):
+    for n in range(EXTRA):
+        make_project(name=f"橋 {n}")
     first, response = items(client, limit=10)
     assert response.mimetype == "application/geo+json"
     assert response.headers["Content-Crs"] == f"<{CRS84}>"
-    assert first["numberMatched"] == SHELTERS + 2
+    assert first["numberMatched"] == EXTRA + 2
     assert first["numberReturned"] == len(first["features"]) == 10
     links = {link["rel"]: link["href"] for link in first["links"]}
     assert "prev" not in links
@@ -120,11 +123,11 @@ def test_items_page_with_counts_and_next_prev_links(client, works):
     second_ids = [f["id"] for f in second["features"]]
     assert first_ids == sorted(first_ids) and max(first_ids) < min(second_ids)
     everything, _ = items(client, limit=10_000)
-    assert everything["numberReturned"] == SHELTERS + 2
+    assert everything["numberReturned"] == EXTRA + 2
     assert "next" not in {link["rel"] for link in everything["links"]}
-    assert items(client)[0]["numberReturned"] == SHELTERS + 2  # under the default 100
+    assert items(client)[0]["numberReturned"] == EXTRA + 2  # under the default 100
     # More than the most served is answered with the most served.
-    assert items(client, limit=50_000)[0]["numberReturned"] == SHELTERS + 2
+    assert items(client, limit=50_000)[0]["numberReturned"] == EXTRA + 2
 
 
 def test_staff_only_projects_need_a_token_whose_role_may_see_them(
@@ -135,18 +138,18 @@ def test_staff_only_projects_need_a_token_whose_role_may_see_them(
     hidden = works["hidden"].id
     anonymous, _ = items(client, limit=1000)
     assert hidden not in [f["id"] for f in anonymous["features"]]
-    assert anonymous["numberMatched"] == SHELTERS + 2
+    assert anonymous["numberMatched"] == 2
     assert client.get(f"/ogc/collections/projects/items/{hidden}").status_code == 404
     token = create_token(session, make_user(role="viewer"))
     headers = {"Authorization": f"Bearer {token}"}
     seen, response = items(client, limit=1000, headers=headers)
     assert hidden in [f["id"] for f in seen["features"]]
-    assert seen["numberMatched"] == SHELTERS + 3
+    assert seen["numberMatched"] == 3
     assert response.headers["Cache-Control"].startswith("private")
     one = client.get(f"/ogc/collections/projects/items/{hidden}", headers=headers)
     assert one.status_code == 200 and one.get_json()["properties"]["public"] is False
     # public=true: what residents see, whoever asks.
-    assert items(client, limit=1000, headers=headers, public="true")[0]["numberMatched"] == 40
+    assert items(client, limit=1000, headers=headers, public="true")[0]["numberMatched"] == 2
     bad = client.get("/ogc/collections/projects/items", headers={"Authorization": "Bearer x"})
     assert bad.status_code == 401  # an unknown token is refused, never taken as anonymous
 
@@ -259,6 +262,35 @@ def test_restrictions_and_shelters_collections(client, session, works):
     shelters = items(client, "shelters", limit=100)[0]
     assert shelters["numberMatched"] == SHELTERS
     assert all(f["properties"]["gsi_common_id"] for f in shelters["features"])
+    assert all(f["properties"]["designations"] == ["shelter"] for f in shelters["features"])
+
+
+def test_a_restriction_is_served_on_its_own_line_with_its_hours(client, session, works, tmp_path):
+    lon, lat = MIYAJI_STATION
+    section = LineString([(lon, lat), (lon + 0.002, lat + 0.0005)])
+    add_restriction(session, works["bridge"], kind="alternating", starts_on=today_jst(),
+                    days="weekdays", time_from="08:30", time_until="17:00",
+                    description="片側交互通行", section=section,
+                    detour=LineString([(lon, lat), (lon, lat + 0.002)]))  # fmt: skip
+    found = items(client, "restrictions")[0]["features"]
+    assert len(found) == 1
+    feature = found[0]
+    # The restriction's own section, not its work's point.
+    assert feature["geometry"]["type"] == "LineString"
+    assert feature["geometry"]["coordinates"][0] == pytest.approx([lon, lat])
+    props = feature["properties"]
+    assert (props["kind"], props["days"], props["time_from"], props["time_until"]) == (
+        "alternating",
+        "weekdays",
+        "08:30",
+        "17:00",
+    )
+    assert props["section_drawn"] is True and props["has_detour"] is True
+    x, y = tile_of(lon, lat, 16)
+    tile = decode_tile(get_tile(client, 16, x, y, "restrictions").data, 16, x, y, tmp_path)
+    assert [(t["kind"], t["time_from"], t["section_drawn"]) for t in tile] == [
+        ("alternating", "08:30", True)
+    ]
 
 
 def test_tiles_carry_the_map_fields_and_never_a_staff_only_project(

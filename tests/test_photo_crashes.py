@@ -119,8 +119,9 @@ def crash_database(database_url):
         )
         conn.execute(
             text(
-                "INSERT INTO status_updates (project_id, status, progress, note)"
-                " SELECT id, 'planned', 0, '登録' FROM projects WHERE name = '宮地駅前橋 補修'"
+                "INSERT INTO status_updates (project_id, status, progress, note, observed_at)"
+                " SELECT id, 'planned', 0, '登録', now() FROM projects"
+                " WHERE name = '宮地駅前橋 補修'"
             )
         )
     engine.dispose()

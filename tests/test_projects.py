@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from tests.conftest import GEODATA
 from tracker.city.models import CityBoundary
 from tracker.errors import BadInput
+from tracker.facilities.models import Facility
 from tracker.geometry import GeometryRefused, distance_outside_city, parse_geometry
 from tracker.loaders import load_sample_projects
 from tracker.projects.history import StatusUpdate
@@ -147,7 +148,11 @@ def test_sample_projects_load_over_every_kind_inside_the_city(session):
         assert times == sorted(times) and times[-1] <= datetime.now(UTC), project.name
 
 
-def test_the_38_gsi_shelters_are_loaded_with_their_ids(session):
-    shelters = session.scalars(select(Project).where(Project.gsi_common_id.is_not(None))).all()
+def test_the_38_gsi_shelters_are_loaded_as_facilities_with_their_ids(session):
+    shelters = session.scalars(select(Facility)).all()
     assert len(shelters) == 38
-    assert all(p.kind == "shelter" and p.gsi_common_id.startswith("E43214") for p in shelters)
+    assert all(
+        f.designations == ["shelter"] and f.gsi_common_id.startswith("E43214") for f in shelters
+    )
+    # Places, not works.
+    assert session.scalars(select(Project)).all() == []

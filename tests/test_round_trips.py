@@ -6,10 +6,12 @@ import pytest
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 from sqlalchemy import func, select
 
+from tracker.facilities.models import Facility
 from tracker.imports.operations import import_table
 from tracker.imports.reading import read_table
 from tracker.projects.audit import ProjectChange
 from tracker.projects.history import StatusUpdate
+from tracker.worksfiles.columns import recognise
 
 FORMATS = {
     "csv": "projects.csv",
@@ -21,8 +23,9 @@ FORMATS = {
 
 
 @pytest.fixture
-def works(make_project):
+def works(make_project, session):
     """A few works of every shape, status and field the exports carry."""
+    shelter_id = session.scalar(select(Facility.id).order_by(Facility.id).limit(1))
     made = [
         make_project(
             name="宮地橋 補修",
@@ -35,6 +38,12 @@ def works(make_project):
             indicator_codes=["m13_bridges_repaired"],
             external_id="R6-001",
             description="- 支承の取替え",
+            planned_cost=48_510_000,
+            contract_amount=45_100_000,
+            contractor="=阿蘇建設（株）",
+            spent_amount=45_100_000,
+            funding="disaster_recovery",
+            responsible_section="道路維持係",
         ),
         make_project(
             name='=HYPERLINK("x") 市道',
@@ -55,6 +64,9 @@ def works(make_project):
             name="避難所 耐震化（2棟）",
             kind="seismic",
             geometry=MultiPoint([(131.11, 32.93), (131.12, 32.935)]),
+            facility_id=shelter_id,
+            planned_cost=120_000_000,
+            funding="social_capital_grant",
         ),
         make_project(name="点の橋", kind="bridge", geometry=Point(131.118791234567, 32.9371234567)),
     ]
@@ -77,6 +89,10 @@ def test_export_then_import_changes_nothing(fmt, client, session, make_user, log
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     filename = "export." + ("zip" if fmt == "shp.zip" else fmt)
     table = read_table(response.data, filename)
+    # Staff exports carry the whole works register and the facility a work is on.
+    register = {"planned_cost", "contract_amount", "contractor", "spent_amount", "funding",
+                "responsible_section", "facility_id"}  # fmt: skip
+    assert register <= set(recognise(table.headers).values())
     before = history_and_audit_size(session)
 
     report = import_table(session, table, user=user, dry_run=False)
@@ -104,7 +120,9 @@ def test_shapefile_export_is_cp932_with_short_field_names(client, works):
     count = (int.from_bytes(dbf[8:10], "little") - 33) // 32
     fields = {dbf[32 + 32 * i : 43 + 32 * i].split(b"\0")[0].decode() for i in range(count)}
     # The description stays out: a .dbf text field holds 254 bytes.
-    expected = {n for f, n in SHAPEFILE_NAMES.items() if f != "description"}
+    # So do the works register's spending, funding and section: for signed-in users only.
+    internal = ("description", "spent_amount", "funding", "responsible_section")
+    expected = {n for f, n in SHAPEFILE_NAMES.items() if f not in internal}
     assert fields == expected and all(len(n) <= 10 for n in fields)
     assert "JGD_2011" in archive.read("aso_projects_point.prj").decode()
 

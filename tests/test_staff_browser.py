@@ -119,7 +119,7 @@ def test_field_update_online_then_offline_at_375px(
     page.context.set_offline(False)
     expect(outbox).to_be_hidden(timeout=30_000)
     expect(page.locator("#history li").first).to_contain_text("電波なしで記録した配筋")
-    expect(page.locator("#history li").first).to_contain_text("工事中 40%")
+    expect(page.locator("#history li").first).to_contain_text("進捗 30% → 40%")
     page.screenshot(path=str(artifacts_dir / "staff_sent_375.png"), full_page=True)
     assert recorded(session, near, "電波なしで記録した配筋") == 1
     assert near.id and page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -319,7 +319,13 @@ def test_history_lists_oldest_first_and_hides_internal_fields_from_anonymous_cal
         ("design", 10),
         ("construction", 30),
     ]
-    assert set(public[1]) == {"recorded_at", "previous_status", "status", "progress"}
+    assert set(public[1]) == {
+        "observed_at",
+        "recorded_at",
+        "previous_status",
+        "status",
+        "progress",
+    }
     assert "内部メモ" not in client.get(f"/api/projects/{project.id}/updates").text
 
     login_as(make_user("viewer"))

@@ -21,6 +21,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.accounts.views import bp as accounts_bp
     from tracker.admin.views import bp as admin_bp
     from tracker.api.views import bp as api_bp
+    from tracker.editing.restrictions import bp as restrictions_bp
     from tracker.editing.views import bp as editing_bp
     from tracker.hazards import cli as hazards_cli
     from tracker.imports import cli as imports_cli
@@ -31,7 +32,6 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.near.views import bp as near_bp
     from tracker.ogc.views import bp as ogc_bp
     from tracker.openapi import bp as openapi_bp
-    from tracker.restrictions.views import bp as restrictions_bp
     from tracker.serving import headers, request_log
     from tracker.serving.health import bp as health_bp
     from tracker.updates.api import bp as updates_api_bp

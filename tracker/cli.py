@@ -36,7 +36,7 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Undo migrations down to REVISION."""
-    command.downgrade(migrate.alembic_config(current_app.config["DATABASE_URL"]), revision)
+    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
 
 
 @db_group.command("revision")

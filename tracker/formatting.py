@@ -109,10 +109,77 @@ def amount(value) -> str:
     return "0" if text in ("-0", "") else text
 
 
+OKU = 100_000_000  # 億
+MAN = 10_000  # 万
+
+
+def _english() -> bool:
+    return str(get_locale() or "ja") == "en"
+
+
+def yen(value: int | None) -> str:
+    """Write an amount of yen exactly, with thousands separators: '48,510,000円'."""
+    if value is None:
+        return "—"
+    return f"¥{value:,}" if _english() else _("%(amount)s円", amount=f"{value:,}")
+
+
+def yen_short(value: int | None) -> str:
+    """Write an amount of yen as people read large sums: '4,851万円', '12.35億円'."""
+    if value is None:
+        return "—"
+    if _english():
+        if value >= 1_000_000_000:
+            return f"¥{value / 1_000_000_000:.2f}".rstrip("0").rstrip(".") + " billion"
+        if value >= 1_000_000:
+            return f"¥{value / 1_000_000:.1f}".rstrip("0").rstrip(".") + " million"
+        return f"¥{value:,}"
+    if value >= OKU:
+        return f"{value / OKU:,.2f}".rstrip("0").rstrip(".") + "億円"
+    if value >= MAN:
+        return f"{round(value / MAN):,}万円"
+    return f"{value:,}円"
+
+
+MONTHS_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def day_label(day: date | None, locale: str) -> str:
+    """Name a day: '2026年11月1日' or '1 November 2026'."""
+    if day is None:
+        return ""
+    if locale == "en":
+        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def period_label(starts_on: str, ends_on: str | None, locale: str) -> str:
+    """Say a restriction's dates: '2026年11月1日〜2026年12月20日' or '… から当面の間'."""
+    start = day_label(date.fromisoformat(starts_on), locale)
+    if not ends_on:
+        return _("%(start)sから当面の間", start=start)
+    return _("%(start)s〜%(end)s", start=start, end=day_label(date.fromisoformat(ends_on), locale))
+
+
 def init_app(app: Flask) -> None:
     """Make the formatters available to templates."""
     app.add_template_filter(jst, "jst")
     app.add_template_filter(fiscal_year_name, "fiscal_year_name")
     app.add_template_filter(fiscal_year_label, "fiscal_year_label")
     app.add_template_filter(amount, "amount")
+    app.add_template_filter(yen, "yen")
+    app.add_template_filter(yen_short, "yen_short")
     app.add_template_global(fiscal_year, "fiscal_year")

@@ -18,11 +18,15 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
 from tracker.limits import NESTING_MAX, VERTICES_MAX, nesting_depth
-from tracker.vocab import KINDS, LINE_KINDS, kind_label, shape_label
+from tracker.vocab import KINDS, LINE_KINDS, N_, kind_label, shape_label
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
 BOUNDARY_TOLERANCE_M = 500
 CITY_CODE = "43214"
+
+# Shapes that are not of a project, by the subject check_form names them with.
+SHAPE_SUBJECTS = {"restriction": N_("規制区間"), "detour": N_("迂回路")}
+LINE_TYPES = ("LineString", "MultiLineString")
 
 ALLOWED_TYPES = {
     "line": ("LineString", "MultiLineString"),
@@ -180,9 +184,30 @@ def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeome
 
 
 def check_shape(geom: BaseGeometry, kind: str) -> BaseGeometry:
-    """Refuse an invalid geometry, one of the wrong type for its kind, or one not in lon/lat."""
+    """Refuse a project's shape: too many vertices, invalid, of the wrong type for its kind,
+    or not in lon/lat."""
     if kind not in KINDS:
         raise BadInput("kind: " + _("不明な種別です: %(kind)s", kind=kind), code="unknown_value")
+    allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
+    return check_form(geom, allowed, subject=kind)
+
+
+def check_placed(
+    session: Session, geom: BaseGeometry, allowed: tuple[str, ...], *, subject: str
+) -> BaseGeometry:
+    """Refuse a shape that `check_form` refuses or one outside the city."""
+    check_form(geom, allowed, subject=subject)
+    check_inside_city(farthest_outside_city(session, geom))
+    return geom
+
+
+def check_form(geom: BaseGeometry, allowed: tuple[str, ...], *, subject: str) -> BaseGeometry:
+    """Refuse a shape with too many vertices, an invalid one, one whose type is not `allowed`,
+    or one not in lon/lat.
+
+    `subject` names what the shape is of (a project kind, or "restriction", "detour",
+    "facility") in a refusal, so that pages can say which shape was wrong.
+    """
     vertices = shapely.get_num_coordinates(geom)
     if vertices > VERTICES_MAX:
         raise GeometryRefused(
@@ -195,21 +220,27 @@ def check_shape(geom: BaseGeometry, kind: str) -> BaseGeometry:
             details={"vertices": vertices, "limit": VERTICES_MAX},
         )
     if not geom.is_valid:
-        raise _invalid(geom)
-    allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
+        raise _invalid(geom, subject)
     if geom.geom_type not in allowed:
-        expected = (
-            _("点・線・面") if "Point" in allowed else _("線（道路・舗装・護岸は延長で管理します）")
-        )
+        if subject in KINDS:
+            expected = (
+                _("点・線・面")
+                if "Point" in allowed
+                else _("線（道路・舗装・護岸は延長で管理します）")
+            )
+            what = _("「%(kind)s」", kind=kind_label(subject))
+        else:
+            expected = _("一本の線") if "LineString" in allowed else _("一つの点")
+            what = _(SHAPE_SUBJECTS.get(subject, N_("施設の位置")))
         raise GeometryRefused(
             _(
-                "「%(kind)s」には%(shape)sの形は使えません。%(expected)sで描いてください。",
-                kind=kind_label(kind),
+                "%(what)sには%(shape)sの形は使えません。%(expected)sで描いてください。",
+                what=what,
                 shape=shape_label(geom.geom_type),
                 expected=expected,
             ),
             reason="type",
-            details={"type": geom.geom_type, "kind": kind, "allowed": allowed},
+            details={"type": geom.geom_type, "kind": subject, "allowed": allowed},
         )
     x_min, y_min, x_max, y_max = geom.bounds
     if not (is_lon_lat(x_min, y_min) and is_lon_lat(x_max, y_max)):
@@ -240,7 +271,7 @@ def check_inside_city(outside: tuple[float, float, float] | None) -> None:
         )
 
 
-def _invalid(geom: BaseGeometry) -> GeometryRefused:
+def _invalid(geom: BaseGeometry, subject: str) -> GeometryRefused:
     """Say why a shape is invalid and where, and offer it repaired."""
     found = _GEOS_PLACE.match(explain_validity(geom))
     problem = INVALID_PROBLEMS.get(found.group("problem").strip() if found else "", "other")
@@ -283,7 +314,7 @@ def _invalid(geom: BaseGeometry) -> GeometryRefused:
         message,
         repaired=make_valid(geom),
         reason="invalid",
-        details={"problem": problem},
+        details={"problem": problem, "subject": subject},
         location=location,
     )
 

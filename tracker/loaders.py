@@ -1,4 +1,5 @@
-"""Load the plan catalogue, the city's geodata and the sample projects, each only once."""
+"""Load the plan catalogue, the city's geodata and the sample projects, each only once;
+the designated shelters are brought up to date with their file on every run."""
 
 import csv
 import json
@@ -12,6 +13,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from tracker.city.models import CityBoundary, Place
+from tracker.errors import BadInput
+from tracker.facilities.models import Facility
+from tracker.facilities.operations import FacilityRecord, sync_facilities
 from tracker.formatting import JST
 from tracker.geometry import CITY_CODE
 from tracker.indicators.loaders import load_sample_figures
@@ -30,7 +34,7 @@ def load_all(session: Session, geodata_dir: str) -> Iterator[str]:
     root = Path(geodata_dir)
     yield load_plan_catalogue(session, root / "plan_catalogue.json")
     yield load_city(session, root)
-    yield load_shelters(session, root / "aso_shelters_gsi.csv")
+    yield load_facilities(session, root / "aso_shelters_gsi.csv")
     yield load_sample_projects(session, root / "sample_projects.geojson")
     yield load_sample_restrictions(session, root / "sample_restrictions.csv")
     yield load_sample_figures(session, root / "sample_indicator_figures.csv")
@@ -140,30 +144,44 @@ def load_city(session: Session, root: Path) -> str:
     return f"city boundary and places: loaded 1 boundary, {len(rows)} places"
 
 
-def load_shelters(session: Session, path: Path) -> str:
-    """Load the GSI designated shelters as shelter projects, keeping their GSI ID."""
-    if session.scalar(select(exists().where(Project.gsi_common_id.is_not(None)))):
-        return "shelters: already loaded"
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    for row in rows:
-        description = f"指定避難所（{SHELTER_SOURCE}）"
-        if row["note"]:
-            description += "。位置は県の防災情報ポータルと一致しないため現地確認が必要。"
-        create_project(
-            session,
-            name=row["name"],
-            kind="shelter",
-            geometry=Point(float(row["lon"]), float(row["lat"])),
-            department="防災情報室",
-            status="completed",
-            progress=100,
-            description=description,
-            address=row["address"],
-            gsi_common_id=row["gsi_common_id"],
-            plan_item_codes=["p1.m1.i5"],
-        )
-    return f"shelters: loaded {len(rows)}"
+def read_facility_records(path: Path) -> list[FacilityRecord]:
+    """Read the GSI designated shelters file: one record per row, keyed by its 共通ID.
+
+    Optional columns `designations` and `hazards` (codes separated by spaces) and `capacity`
+    carry what the source says; where they are missing or empty the source does not say.
+    """
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    records = []
+    for number, row in enumerate(rows, start=2):
+        try:
+            records.append(
+                FacilityRecord(
+                    gsi_common_id=row["gsi_common_id"].strip(),
+                    name=row["name"].strip(),
+                    address=(row.get("address") or "").strip() or None,
+                    lon=float(row["lon"]),
+                    lat=float(row["lat"]),
+                    designations=tuple((row.get("designations") or "shelter").split()),
+                    hazards=tuple(row["hazards"].split()) if row.get("hazards") else None,
+                    capacity=int(row["capacity"]) if row.get("capacity") else None,
+                    position_note=(row.get("note") or "").strip(),
+                )
+            )
+        except (KeyError, ValueError) as error:
+            raise BadInput(f"{path.name} line {number}: cannot read {error}") from None
+    return records
+
+
+def load_facilities(session: Session, path: Path) -> str:
+    """Bring the designated shelters up to date with the GSI file; run again after it changes."""
+    counts = sync_facilities(session, read_facility_records(path), source=SHELTER_SOURCE)
+    if not (counts["added"] or counts["changed"] or counts["withdrawn"]):
+        return f"facilities: up to date ({counts['unchanged']})"
+    return (
+        f"facilities: {counts['added']} added, {counts['changed']} changed, "
+        f"{counts['withdrawn']} withdrawn, {counts['unchanged']} unchanged"
+    )
 
 
 def load_sample_projects(session: Session, path: Path) -> str:
@@ -171,6 +189,8 @@ def load_sample_projects(session: Session, path: Path) -> str:
     if session.scalar(select(exists().where(Project.is_sample.is_(True)))):
         return "sample projects: already loaded"
     features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    # Works done on a designated shelter name it by its GSI 共通ID.
+    facilities = dict(session.execute(select(Facility.gsi_common_id, Facility.id)).all())
     for feature in features:
         props = feature["properties"]
         dates = {key: _date(props[key]) for key in DATE_FIELDS}
@@ -187,6 +207,7 @@ def load_sample_projects(session: Session, path: Path) -> str:
             is_public=props["public"],
             description=props["description"],
             is_sample=True,
+            facility_id=facilities.get(props.get("facility")),
             plan_item_codes=props["plan_items"],
             indicator_codes=props["indicators"],
             created_at=first_at,

@@ -21,3 +21,8 @@ def alembic_config(database_url: str, connection: Connection | None = None) -> C
 def upgrade(database_url: str, revision: str = "heads", connection: Connection | None = None):
     """Apply the migrations up to the given revision."""
     command.upgrade(alembic_config(database_url, connection), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    """Undo the migrations down to the given revision."""
+    command.downgrade(alembic_config(database_url), revision)

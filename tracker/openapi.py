@@ -5,13 +5,28 @@ from flask import Blueprint, jsonify
 
 from tracker.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
 from tracker.near.queries import MAX_LIMIT, RADIUS_MAX_M, RADIUS_MIN_M
+from tracker.projects.register import MAX_AMOUNT, PUBLIC_REGISTER_FIELDS, TEXT_MAX
 from tracker.updates.photos import MAX_PHOTOS
-from tracker.vocab import KINDS, STATUSES
+from tracker.vocab import FUNDING_SOURCES, KINDS, RESTRICTION_DAYS, RESTRICTION_KINDS, STATUSES
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 GEOJSON = "application/geo+json"
 DATE = {"type": ["string", "null"], "format": "date"}
+INSTANT = {"type": "string", "format": "date-time"}
+AMOUNT = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_AMOUNT}
+REGISTER_TEXT = {"type": ["string", "null"], "maxLength": TEXT_MAX}
+# The works register (amounts in whole yen); `public` marks what anyone reads of a public
+# project, the rest is for signed-in users.
+REGISTER_PROPERTIES = {
+    "planned_cost": AMOUNT,
+    "contract_amount": AMOUNT,
+    "contractor": REGISTER_TEXT,
+    "spent_amount": AMOUNT,
+    "funding": {"type": ["string", "null"], "enum": [*FUNDING_SOURCES, None]},
+    "responsible_section": REGISTER_TEXT,
+}
+FACILITY_ID = {"type": ["integer", "null"], "minimum": 1, "maximum": 2**31 - 1}
 
 
 def _ref(name: str) -> dict:
@@ -57,6 +72,15 @@ PROPERTIES = {
     "plan_items": {"type": "array", "items": {"type": "string"}},
     "indicators": {"type": "array", "items": {"type": "string"}},
     "public": {"type": "boolean"},
+    "facility_id": {
+        **FACILITY_ID,
+        "description": "The designated shelter (facility) the work is done on, if any.",
+    },
+    **{
+        name: schema
+        | {"description": "Public." if name in PUBLIC_REGISTER_FIELDS else "Signed-in users."}
+        for name, schema in REGISTER_PROPERTIES.items()
+    },
 }
 
 
@@ -139,6 +163,8 @@ SCHEMAS = {
                     "indicators": PROPERTIES["indicators"],
                     "public": {"type": "boolean"},
                     "description": {"type": "string", "maxLength": DESCRIPTION_MAX},
+                    "facility_id": FACILITY_ID,
+                    **REGISTER_PROPERTIES,
                     "id": {"type": "integer", "description": "read-only; ignored"},
                     "sample": {"type": "boolean", "description": "read-only; ignored"},
                 },
@@ -156,7 +182,12 @@ SCHEMAS = {
                 "type": "object",
                 "required": ["id", "name", "distance_m", "designated_shelter", "restrictions"],
                 "properties": {
-                    **{k: v for k, v in PROPERTIES.items() if k not in ("department", "public")},
+                    **{
+                        k: v
+                        for k, v in PROPERTIES.items()
+                        if k not in ("department", "public", "facility_id")
+                        and k not in REGISTER_PROPERTIES
+                    },
                     "designated_shelter": {"type": "boolean"},
                     "address": {"type": ["string", "null"]},
                     "distance_m": {"type": "number", "minimum": 0},
@@ -186,14 +217,56 @@ SCHEMAS = {
             "in_force": {"type": "boolean"},
         },
     },
+    "RestrictionFeature": {
+        "type": "object",
+        "required": ["type", "id", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "id": {"type": "integer"},
+            "geometry": {
+                **_ref("Geometry"),
+                "description": "The closed or narrowed section (a line), or the work's own "
+                "geometry when none was drawn (section_drawn false).",
+            },
+            "properties": {
+                "type": "object",
+                "required": ["id", "project_id", "kind", "starts_on", "section_drawn"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "project_id": {"type": "integer"},
+                    "project_name": {"type": "string"},
+                    "sample": {"type": "boolean"},
+                    "kind": {"type": "string", "enum": list(RESTRICTION_KINDS)},
+                    "starts_on": {"type": "string", "format": "date"},
+                    "ends_on": DATE,
+                    "days": {"type": "string", "enum": list(RESTRICTION_DAYS)},
+                    "time_from": {"type": ["string", "null"], "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+                    "time_until": {
+                        "type": ["string", "null"],
+                        "pattern": "^[0-2][0-9]:[0-5][0-9]$",
+                    },
+                    "description": {"type": "string"},
+                    "reason": {"type": "string"},
+                    "contact": {"type": "string"},
+                    "section_drawn": {"type": "boolean"},
+                    "detour": {"oneOf": [_ref("Geometry"), {"type": "null"}]},
+                    "lifted_at": {"type": ["string", "null"], "format": "date-time"},
+                    "updated_at": INSTANT,
+                },
+            },
+        },
+    },
+    "Restrictions": _collection("RestrictionFeature"),
     "Update": {
         "type": "object",
-        "description": "Anonymous callers get the first four fields only.",
-        "required": ["recorded_at", "previous_status", "status", "progress"],
+        "description": "Anonymous callers get the first five fields only.",
+        "required": ["observed_at", "recorded_at", "previous_status", "status", "progress"],
         "properties": {
             "id": {"type": "integer"},
             "project_id": {"type": "integer"},
-            "recorded_at": {"type": "string", "format": "date-time"},
+            "observed_at": {**INSTANT, "description": "When it was seen on site."},
+            "recorded_at": {**INSTANT, "description": "When the server stored it."},
+            "previous_progress": {"type": ["integer", "null"]},
             "previous_status": {"type": ["string", "null"], "enum": [*STATUSES, None]},
             "status": PROPERTIES["status"],
             "progress": PROPERTIES["progress"],
@@ -230,6 +303,40 @@ SCHEMAS = {
             "updates": {"type": "array", "items": _ref("Update")},
         },
     },
+    "ProjectState": {
+        "type": "object",
+        "required": ["version", "status", "progress", "allowed"],
+        "properties": {
+            "version": {"type": "integer"},
+            "status": PROPERTIES["status"],
+            "status_label": {"type": "string"},
+            "progress": PROPERTIES["progress"],
+            "allowed": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"code": PROPERTIES["status"], "label": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "UpdateRecorded": {
+        "allOf": [
+            _ref("Update"),
+            {"type": "object", "properties": {"project": _ref("ProjectState")}},
+        ]
+    },
+    "StaleUpdate": {
+        "type": "object",
+        "required": ["error", "current", "changes"],
+        "properties": {
+            "error": {"type": "string"},
+            "field": {"type": ["string", "null"]},
+            "message": {"type": "string"},
+            "current": _ref("ProjectState"),
+            "changes": {"type": "array", "items": {"type": "string"}},
+        },
+    },
     "UpdateInput": {
         "type": "object",
         "required": ["status", "progress"],
@@ -239,6 +346,17 @@ SCHEMAS = {
             "note": {"type": "string", "maxLength": 2000},
             "client_id": {"type": "string", "format": "uuid"},
             "actual_end": DATE,
+            "observed_at": {
+                **INSTANT,
+                "description": "When it was seen on site, with its UTC offset (default: now); "
+                "at most 10 minutes ahead and 30 days back.",
+            },
+            "base_version": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 2**31 - 1,
+                "description": "The project version the form showed; a stale one answers 409.",
+            },
             "position": {
                 "type": "object",
                 "required": ["lat", "lon"],
@@ -255,6 +373,8 @@ SCHEMAS = {
             "note": {"type": "string"},
             "client_id": {"type": "string"},
             "actual_end": {"type": "string"},
+            "observed_at": {"type": "string"},
+            "base_version": {"type": "string"},
             "lat": {"type": "string"},
             "lon": {"type": "string"},
             "photos": {
@@ -418,10 +538,16 @@ PATHS = {
             },
             "responses": {
                 "201": {
-                    "description": "Recorded (or recorded before, same client_id).",
-                    **_json("Update"),
+                    "description": "Recorded (or recorded before, same client_id), with the "
+                    "project's state now.",
+                    **_json("UpdateRecorded"),
                 },
                 "404": _error("No such project."),
+                "409": {
+                    "description": "The project changed since base_version: who changed what, "
+                    "and its state now.",
+                    **_json("StaleUpdate"),
+                },
             }
             | WRITE_ERRORS,
         },
@@ -446,6 +572,25 @@ PATHS = {
                 ),
             ],
             "responses": {"200": {"description": "The projects.", **_json("Nearby", GEOJSON)}}
+            | COMMON_ERRORS,
+        },
+    },
+    "/api/restrictions": {
+        "get": {
+            "summary": "Traffic restrictions as GeoJSON, earliest start first",
+            "operationId": "listRestrictions",
+            "security": READ_SECURITY,
+            "parameters": [
+                _query(
+                    "active_on",
+                    "YYYY-MM-DD: those in force that day (default: in force or to come today).",
+                    {"type": "string", "format": "date"},
+                ),
+                _query("bbox", "minlon,minlat,maxlon,maxlat", {"type": "string"}),
+            ],
+            "responses": {
+                "200": {"description": "The restrictions.", **_json("Restrictions", GEOJSON)}
+            }
             | COMMON_ERRORS,
         },
     },

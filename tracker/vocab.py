@@ -18,7 +18,8 @@ KINDS = {
     "bridge": N_("橋梁"),
     "revetment": N_("河川護岸"),
     "sabo": N_("砂防・治山"),
-    "shelter": N_("避難所"),
+    # A work on a shelter (a warehouse, a retrofit); the shelters themselves are facilities.
+    "shelter": N_("避難所整備"),
     "pavement": N_("舗装更新"),
     "seismic": N_("耐震化"),
 }
@@ -43,8 +44,10 @@ STATUS_PLAIN = {
 RESTRICTION_KINDS = {
     "closed": N_("通行止め"),
     "alternating": N_("片側交互通行"),
-    "detour": N_("迂回路"),
     "lane": N_("車線規制"),
+    "pedestrian": N_("歩行者通行止め"),
+    "heavy_vehicles": N_("大型車通行止め"),
+    "detour": N_("迂回路"),
     "other": N_("通行規制"),
 }
 
@@ -57,6 +60,56 @@ SHAPES = {
     "Polygon": N_("面"),
     "MultiPolygon": N_("複数の面"),
     "GeometryCollection": N_("種類の混ざった形"),
+}
+
+# Which days a restriction's daily hours hold on.
+RESTRICTION_DAYS = {
+    "every_day": N_("毎日"),
+    "weekdays": N_("平日"),
+    "weekends": N_("土日祝"),
+}
+
+# Where a work's money comes from.
+FUNDING_SOURCES = {
+    "disaster_recovery": N_("災害復旧事業（国庫負担）"),
+    "social_capital_grant": N_("社会資本整備総合交付金"),
+    "city_own": N_("市単独"),
+    "other": N_("その他"),
+}
+
+# Labels of a restriction's fields, by the names its forms and history share.
+RESTRICTION_FIELD_LABELS = {
+    "kind": N_("種類"),
+    "starts_on": N_("開始日"),
+    "ends_on": N_("終了予定日"),
+    "days": N_("規制する日"),
+    "time_from": N_("時間帯（から）"),
+    "time_until": N_("時間帯（まで）"),
+    "description": N_("説明"),
+    "reason": N_("理由"),
+    "contact": N_("問い合わせ先"),
+    "section": N_("規制区間"),
+    "detour": N_("迂回路"),
+    "ended_at": N_("解除"),
+}
+
+# What a facility is designated as (GSI 指定緊急避難場所・指定避難所データ).
+FACILITY_DESIGNATIONS = {
+    "shelter": N_("指定避難所"),
+    "emergency_site": N_("指定緊急避難場所"),
+}
+
+# The hazards a designated site accepts people for, as the GSI data names them (the hazard
+# zones' own codes are in tracker.hazards.codes).
+FACILITY_HAZARDS = {
+    "flood": N_("洪水"),
+    "landslide": N_("崖崩れ・土石流・地滑り"),
+    "storm_surge": N_("高潮"),
+    "earthquake": N_("地震"),
+    "tsunami": N_("津波"),
+    "fire": N_("大規模な火事"),
+    "inland_flood": N_("内水氾濫"),
+    "volcano": N_("火山現象"),
 }
 
 # Roads, pavement renewals and revetments are measured along their length.
@@ -80,6 +133,13 @@ FIELD_LABELS = {
     "geometry": N_("位置・形状"),
     "plan_items": N_("計画項目"),
     "indicators": N_("成果指標"),
+    "facility_id": N_("施設（指定避難所）"),
+    "planned_cost": N_("事業費"),
+    "contract_amount": N_("契約額"),
+    "contractor": N_("施工業者"),
+    "spent_amount": N_("執行額"),
+    "funding": N_("財源"),
+    "responsible_section": N_("担当係"),
 }
 
 
@@ -156,6 +216,31 @@ def restriction_label(kind: str) -> str:
     return _label(RESTRICTION_KINDS, kind)
 
 
+def funding_label(code: str) -> str:
+    """Name a funding source in the reader's language."""
+    return _label(FUNDING_SOURCES, code)
+
+
+def restriction_days_label(code: str) -> str:
+    """Name the days a restriction holds on, in the reader's language."""
+    return _label(RESTRICTION_DAYS, code)
+
+
+def restriction_field_label(field: str) -> str:
+    """Name a restriction's field in the reader's language."""
+    return _label(RESTRICTION_FIELD_LABELS, field)
+
+
+def designation_label(code: str) -> str:
+    """Name what a facility is designated as, in the reader's language."""
+    return _label(FACILITY_DESIGNATIONS, code)
+
+
+def facility_hazard_label(code: str) -> str:
+    """Name a hazard a designated site accepts people for, in the reader's language."""
+    return _label(FACILITY_HAZARDS, code)
+
+
 def field_label(field: str) -> str:
     """Name a project field in the reader's language."""
     return _label(FIELD_LABELS, field)
@@ -187,14 +272,36 @@ def field_value(field: str, value, names: dict[str, str] | None = None) -> str:
         return gettext("公開") if value else gettext("職員のみ")
     if field == "geometry":
         return gettext("形状（%(type)s）", type=shape_label(value.get("type", "")))
+    if field == "facility_id":
+        return gettext("施設 %(id)s", id=value)
+    if field in ("planned_cost", "contract_amount", "spent_amount"):
+        return gettext("%(amount)s円", amount=f"{value:,}")
+    if field == "funding":
+        return funding_label(value)
     if isinstance(value, list):
         return gettext("、").join((names or {}).get(code, code) for code in value)
     return str(value)
 
 
+def history_change(
+    previous_status: str | None, status: str, previous_progress: int | None, progress: int
+) -> str:
+    """Say what a history entry changed: the status when it changed, else the progress."""
+    if previous_status is not None and previous_status != status:
+        return f"{status_label(previous_status)} → {status_label(status)} {progress}%"
+    if previous_progress is not None and previous_progress != progress:
+        return gettext("進捗 %(old)s%% → %(new)s%%", old=previous_progress, new=progress)
+    return f"{status_label(status)} {progress}%"
+
+
 def sql_list(values) -> str:
     """Return codes as an SQL list for a CHECK constraint: ('a', 'b')."""
     return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
+
+
+def sql_array(values) -> str:
+    """Return codes as an SQL text array for a CHECK constraint: ARRAY['a', 'b']::text[]."""
+    return "ARRAY[" + ", ".join(f"'{v}'" for v in sorted(values)) + "]::text[]"
 
 
 def init_app(app: Flask) -> None:
@@ -205,7 +312,12 @@ def init_app(app: Flask) -> None:
         status_label,
         status_plain,
         restriction_label,
+        restriction_days_label,
+        funding_label,
+        designation_label,
+        facility_hazard_label,
         field_label,
         field_value,
+        history_change,
     ):
         app.add_template_global(function)

@@ -15,9 +15,12 @@ from tracker.projects.operations import StaleEdit, create_project, update_projec
 from tracker.projects.queries import (
     ProjectFilter,
     feature_collection,
+    parse_bbox,
     project_feature,
     project_or_404,
 )
+from tracker.projects.register import REGISTER_FIELDS, check_register
+from tracker.restrictions.queries import RestrictionFilter, restriction_collection
 from tracker.vocab import DATE_FIELDS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -36,6 +39,8 @@ WRITABLE_PROPERTIES = (
     "indicators",
     "public",
     "description",
+    "facility_id",
+    *REGISTER_FIELDS,
 )
 # Answered by GET and harmless to send back unchanged: a fetched Feature can be PATCHed as is.
 READ_ONLY_PROPERTIES = ("id", "sample")
@@ -70,11 +75,30 @@ def get_project(project_id: int):
     """Answer one project as a GeoJSON Feature, with its version as the ETag."""
     session = get_session()
     project = project_or_404(session, project_id, include_private=can_see_private())
-    response = Response(
-        project_feature(session, project_id, include_private=True), mimetype=GEOJSON
-    )
+    feature = project_feature(session, project_id, include_private=True, internal=can_see_private())
+    response = Response(feature, mimetype=GEOJSON)
     response.set_etag(etag_of(project))
     return response
+
+
+@bp.get("/restrictions")
+def list_restrictions():
+    """Answer traffic restrictions as a GeoJSON FeatureCollection, earliest start first.
+
+    Query: `active_on=YYYY-MM-DD` (those in force that day; default: in force or still to
+    come today), `bbox=minlon,minlat,maxlon,maxlat` (those whose section, or without one
+    whose work, touches the box). Each Feature's geometry is the closed or narrowed section
+    (or the work's own, when `section_drawn` is false); properties: id, project_id,
+    project_name, sample, kind, starts_on, ends_on, days, time_from, time_until,
+    description, reason, contact, section_drawn, detour (a GeoJSON line or null),
+    lifted_at, updated_at. Restrictions of staff-only works for signed-in users only.
+    """
+    filt = RestrictionFilter(
+        active_on=parse_day(request.args.get("active_on"), "active_on"),
+        bbox=parse_bbox(request.args.get("bbox")),
+        include_private=can_see_private(),
+    )
+    return Response(restriction_collection(get_session(), filt), mimetype=GEOJSON)
 
 
 @bp.post("/projects")
@@ -157,7 +181,7 @@ def _stale_response(exc: StaleEdit):
 
 def _feature_response(session, project: Project, status: int) -> Response:
     session.flush()
-    feature = project_feature(session, project.id, include_private=True)
+    feature = project_feature(session, project.id, include_private=True, internal=True)
     response = Response(feature, status=status, mimetype=GEOJSON)
     response.set_etag(etag_of(project))
     return response
@@ -229,6 +253,12 @@ def _check_property(name: str, value):
             raise BadInput(
                 "progress: " + _("進捗は0〜100の整数で入れてください"), code="invalid_format"
             )
+        return value
+    if name in REGISTER_FIELDS:
+        return check_register({name: value})[name]
+    if name == "facility_id":
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise BadInput(f"facility_id: must be a facility's id or null, not {value!r}")
         return value
     if not isinstance(value, str):
         raise BadInput(f"{name}: " + _("文字列で指定してください"), code="invalid_format")

@@ -17,7 +17,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from tracker.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
-from tracker.vocab import DATE_FIELDS, KINDS, STATUSES
+from tracker.projects.register import AMOUNT_FIELDS, REGISTER_FIELDS
+from tracker.vocab import DATE_FIELDS, FUNDING_SOURCES, KINDS, STATUSES
 
 
 def _ends_after(start_field: str):
@@ -66,6 +67,23 @@ class ProjectForm(FlaskForm):
         _l("位置・形状（GeoJSON または WKT）"),
         validators=[DataRequired(_l("地図に描くか、GeoJSON / WKT を貼り付けてください"))],
     )
+    # Works done on a designated shelter link to it; the choices are filled per request.
+    facility_id = SelectField(
+        _l("施設（指定避難所での工事のとき）"), choices=[], default="", validate_choice=True
+    )
+    # The works register; amounts are checked (whole yen, not negative) by the operations,
+    # which refuse them for the API and imports alike.
+    planned_cost = StringField(_l("事業費（円）"))
+    contract_amount = StringField(_l("契約額（円）"))
+    contractor = StringField(_l("施工業者"))
+    spent_amount = StringField(_l("執行額（円）"))
+    funding = SelectField(
+        _l("財源"),
+        choices=[SelectChoice("", _l("（未入力）"))]
+        + [SelectChoice(k, _l(v)) for k, v in FUNDING_SOURCES.items()],
+        default="",
+    )
+    responsible_section = StringField(_l("担当係"))
     plan_items = SelectMultipleField(_l("計画項目"), choices=[], validate_choice=True)
     indicators = SelectMultipleField(_l("成果指標"), choices=[], validate_choice=True)
     # The version the form was loaded at and the values it showed: a save against an older
@@ -83,5 +101,21 @@ class ProjectForm(FlaskForm):
             "geometry": geometry,
             "plan_items": list(self.plan_items.data or []),
             "indicators": list(self.indicators.data or []),
+            "facility_id": int(self.facility_id.data) if self.facility_id.data else None,
         }
+        values |= self.register()
         return values
+
+    def register(self) -> dict:
+        """Return the works-register fields as entered (checked by the operations)."""
+        return {name: self[name].data or None for name in REGISTER_FIELDS}
+
+    def load_register(self, project) -> None:
+        """Show a project's register values, amounts with thousands separators."""
+        for name in REGISTER_FIELDS:
+            value = getattr(project, name)
+            if value is None:
+                value = ""
+            elif name in AMOUNT_FIELDS:
+                value = f"{value:,}"
+            self[name].data = value

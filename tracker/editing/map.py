@@ -1,4 +1,9 @@
-"""The drawing map of the project form: folium's Draw plugin on the GSI map, served locally."""
+"""The drawing maps of the staff forms: folium's Draw plugin on the GSI map, served locally.
+
+The project form draws a project's shape; the restriction form draws two lines, the closed
+or narrowed section and the detour. Each hands its shapes to a small script of its own
+(project_editor.js, restriction_editor.js) that keeps them in step with the text boxes.
+"""
 
 import folium
 from flask_babel import gettext as _
@@ -28,6 +33,15 @@ DRAW_OPTIONS = {
     "circlemarker": False,
 }
 EDIT_OPTIONS = {"poly": {"allowIntersection": False}}
+# Restrictions are lines: the closed or narrowed section, and the way round.
+LINE_DRAW_OPTIONS = {
+    "polyline": {"shapeOptions": {"color": "#d7191c", "weight": 6}},
+    "polygon": False,
+    "marker": False,
+    "rectangle": False,
+    "circle": False,
+    "circlemarker": False,
+}
 
 
 class _DrawWords(JSCSSMixin):
@@ -120,23 +134,55 @@ def draw_words() -> dict:
 
 
 class _Editor(JSCSSMixin):
-    # One call into project_editor.js, which keeps the drawn shapes and the text box in step.
+    # One call into the form's script: `script_object`.attach(map, drawnItems, options).
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        AsoEditor.attach({{ this._parent.get_name() }},
+        {{ this.script_object }}.attach({{ this._parent.get_name() }},
             drawnItems_{{ this.draw.get_name() }}, {{ this.options_js }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, draw: Draw, options: dict, js: list):
+    def __init__(self, draw: Draw, script_object: str, options: dict, js: list):
         super().__init__()
-        self._name = "AsoEditor"
+        self._name = script_object
+        self.script_object = script_object
         self.draw = draw
         # Escaped for a <script> element; the geometry may come from pasted text.
         self.options_js = script_json(options)
         self.default_js = js
+
+
+def _drawing_map(
+    boundary: dict,
+    vendor_url: UrlFor,
+    static_url: UrlFor,
+    *,
+    draw_options: dict,
+    edit_options: dict,
+    fit_city: bool,
+    project_editor_js: list,
+    labels: dict | None,
+) -> tuple[folium.Map, Draw]:
+    """Return a form's map with the city outline and Draw's toolbar in the reader's language,
+    all served locally; `project_editor_js` loads project_editor.js, which sets the words."""
+    m = base_map("aso-map--editor", vendor_url, static_url, labels=labels)
+    add_base_layers(m, labels)
+    folium.LayerControl(collapsed=True).add_to(m)
+    Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM, fit=fit_city).add_to(m)
+    draw = Draw(
+        position="topleft",
+        show_geometry_on_click=False,
+        draw_options=draw_options,
+        edit_options=edit_options,
+    )
+    # On the instance: the class default is a CDN, and pages here load nothing from outside.
+    draw.default_js = [("leaflet_draw_js", vendor_url("leaflet-draw/dist/leaflet.draw.js"))]
+    draw.default_css = [("leaflet_draw_css", vendor_url("leaflet-draw/dist/leaflet.draw.css"))]
+    _DrawWords(draw_words(), js=project_editor_js).add_to(m)
+    draw.add_to(m)
+    return m, draw
 
 
 def build_editor_map(
@@ -151,28 +197,24 @@ def build_editor_map(
     editor_js_url: str,
     labels: dict | None = None,
 ) -> folium.Map:
-    """Build the form's map: city outline, the shape being edited, and Draw's toolbar.
+    """Build the project form's map: city outline, the shape being edited, and Draw's toolbar.
 
     `problem_at` (lon, lat) marks where a refused shape goes wrong.
     """
-    m = base_map("aso-map--editor", vendor_url, static_url, labels=labels)
-    add_base_layers(m, labels)
-    folium.LayerControl(collapsed=True).add_to(m)
-    Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM).add_to(m)
-    draw = Draw(
-        position="topleft",
-        show_geometry_on_click=False,
+    editor_js = [("aso_project_editor", editor_js_url)]
+    m, draw = _drawing_map(
+        boundary,
+        vendor_url,
+        static_url,
         draw_options=DRAW_OPTIONS,
         edit_options=EDIT_OPTIONS,
+        fit_city=True,
+        project_editor_js=editor_js,
+        labels=labels,
     )
-    # On the instance: the class default is a CDN, and pages here load nothing from outside.
-    draw.default_js = [("leaflet_draw_js", vendor_url("leaflet-draw/dist/leaflet.draw.js"))]
-    draw.default_css = [("leaflet_draw_css", vendor_url("leaflet-draw/dist/leaflet.draw.css"))]
-    editor_js = [("aso_project_editor", editor_js_url)]
-    _DrawWords(draw_words(), js=editor_js).add_to(m)
-    draw.add_to(m)
     _Editor(
         draw,
+        "AsoEditor",
         {
             "textarea": textarea_id,
             "geometry": geometry,
@@ -196,3 +238,45 @@ def editor_words() -> dict:
         "repaired": _("修正した形を入力欄に入れました。確認して保存してください。"),
         "problem": _("問題のある箇所"),
     }
+
+
+def build_restriction_map(
+    *,
+    boundary: dict,
+    project_geometry: dict,
+    section: dict | None,
+    detour: dict | None,
+    vendor_url: UrlFor,
+    static_url: UrlFor,
+    editor_js_url: str,
+    project_editor_js_url: str,
+    labels: dict | None = None,
+) -> folium.Map:
+    """Build the restriction form's map: the work, and the section and detour to draw."""
+    project_editor_js = [("aso_project_editor", project_editor_js_url)]
+    # The editor fits the view to the work and its lines, not to the whole city.
+    m, draw = _drawing_map(
+        boundary,
+        vendor_url,
+        static_url,
+        draw_options=LINE_DRAW_OPTIONS,
+        edit_options={"poly": False},
+        fit_city=False,
+        project_editor_js=project_editor_js,
+        labels=labels,
+    )
+    _Editor(
+        draw,
+        "AsoRestrictionEditor",
+        {
+            "section": "section",
+            "detour": "detour",
+            "target": "draw-target",
+            "project": project_geometry,
+            "sectionGeometry": section,
+            "detourGeometry": detour,
+        },
+        js=[*project_editor_js, ("aso_restriction_editor", editor_js_url)],
+    ).add_to(m)
+    finish_controls(m, labels)
+    return m

@@ -3,6 +3,7 @@
 import json
 
 from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -12,6 +13,7 @@ from tracker.db import get_session
 from tracker.editing.forms import ProjectForm
 from tracker.editing.map import build_editor_map
 from tracker.errors import BadInput
+from tracker.facilities.models import Facility
 from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
 from tracker.i18n import refusal_text
 from tracker.input_guards import MAX_DB_INTEGER
@@ -66,7 +68,9 @@ def new_project():
                 description=form.description.data or "",
                 plan_item_codes=form.plan_items.data or [],
                 indicator_codes=form.indicators.data or [],
+                facility_id=int(form.facility_id.data) if form.facility_id.data else None,
                 user=current_user(),
+                **form.register(),
             )
         except BadInput as exc:
             problem = exc
@@ -133,6 +137,8 @@ def _load(form: ProjectForm, project: Project, values: dict) -> None:
     form.geometry.data = json.dumps(values["geometry"])
     form.plan_items.data = values["plan_items"]
     form.indicators.data = values["indicators"]
+    form.facility_id.data = str(project.facility_id or "")
+    form.load_register(project)
     form.version.data = str(project.version)
     form.loaded.data = json.dumps(values, ensure_ascii=False)
 
@@ -143,16 +149,21 @@ def _conflicts(form: ProjectForm, current: dict) -> list[dict]:
         loaded = json.loads(form.loaded.data or "{}")
     except ValueError:
         loaded = {}
-    yours = {name: form[name].data for name in ("name", "kind", "planned_start", "planned_end")} | {
-        "actual_start": form.actual_start.data,
-        "actual_end": form.actual_end.data,
-        "department": form.department.data,
-        "public": bool(form.public.data),
-        "description": form.description.data or "",
-        "plan_items": sorted(form.plan_items.data or []),
-        "indicators": sorted(form.indicators.data or []),
-        "geometry": None,
-    }
+    yours = (
+        {name: form[name].data for name in ("name", "kind", "planned_start", "planned_end")}
+        | {
+            "actual_start": form.actual_start.data,
+            "actual_end": form.actual_end.data,
+            "department": form.department.data,
+            "public": bool(form.public.data),
+            "description": form.description.data or "",
+            "plan_items": sorted(form.plan_items.data or []),
+            "indicators": sorted(form.indicators.data or []),
+            "facility_id": int(form.facility_id.data) if form.facility_id.data else None,
+            "geometry": None,
+        }
+        | form.register()
+    )
     rows = []
     names = names_by_code(get_session())
     for field in AUDITED_FIELDS:
@@ -196,6 +207,14 @@ def _fill_choices(form: ProjectForm) -> list[dict]:
             indicator_choices += [SelectChoice(i.code, i.name) for i in measure.indicators]
     form.plan_items.choices = plan_choices
     form.indicators.choices = indicator_choices
+    facilities = session.execute(
+        select(Facility.id, Facility.name)
+        .where(Facility.withdrawn_at.is_(None))
+        .order_by(Facility.name, Facility.id)
+    )
+    form.facility_id.choices = [SelectChoice("", _("（なし）"))] + [
+        SelectChoice(str(facility_id), name) for facility_id, name in facilities
+    ]
     return catalogue
 
 

@@ -31,6 +31,13 @@ HAZARD_LAYER = {
     "flood": "flood",
 }
 
+# The zone hazards a designated site is meant for, by the hazards the GSI data says it
+# accepts people for (tracker.vocab.FACILITY_HAZARDS); the others have no zones here.
+ZONE_HAZARDS_BY_FACILITY_HAZARD = {
+    "flood": ("flood",),
+    "landslide": ("steep_slope", "debris_flow", "landslide"),
+}
+
 # Credits shown wherever a layer is drawn or counted.
 LAYER_CREDITS = {
     "sediment": "「国土数値情報（土砂災害警戒区域データ）」（国土交通省）",

@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, Select, Text, and_, case, cast, func, select, text, true
+from sqlalchemy import JSON, Select, Text, and_, case, cast, func, or_, select, text, true
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
-from tracker.hazards.codes import HAZARDS
+from tracker.facilities.models import Facility
+from tracker.hazards.codes import HAZARDS, ZONE_HAZARDS_BY_FACILITY_HAZARD
 from tracker.hazards.models import HazardLayer, HazardZone
 from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, end_of_day, filtered_projects
@@ -45,26 +46,42 @@ def hazard_geojson(session: Session, hazard: str) -> str:
     return session.scalar(select(cast(collection, Text)))
 
 
-def designated_shelters(*, include_private: bool = False, as_of=None) -> Select:
+def designated_shelters(*, as_of=None) -> Select:
     """Return a SELECT of the designated shelters (id, name, address, geom, hazards).
 
-    `hazards` lists the hazards each shelter is meant for. The shelters are stored as
-    completed shelter projects with a GSI id, and the GSI data here carries no hazard flags,
-    so every designated shelter counts as meant for every hazard. Point this at a shelter
-    table with its own hazard flags, and the overlay and /near follow.
+    They are the facilities designated as shelters, in force (or, with `as_of`, in force at
+    the end of that day). `hazards` lists the hazards each is meant for; a facility whose
+    source says nothing of hazards (the GSI 指定避難所 file carries no flags) counts as meant
+    for every hazard.
     """
     query = select(
-        Project.id,
-        Project.name,
-        Project.address,
-        Project.geom,
-        array(list(HAZARDS), type_=Text).label("hazards"),
-    ).where(Project.kind == "shelter", Project.gsi_common_id.is_not(None))
-    if not include_private:
-        query = query.where(Project.is_public.is_(True))
-    if as_of is not None:
-        query = query.where(Project.created_at < end_of_day(as_of))
-    return query
+        Facility.id,
+        Facility.name,
+        Facility.address,
+        Facility.geom,
+        _zone_hazards(Facility.hazards).label("hazards"),
+    ).where(Facility.designations.any("shelter"))
+    if as_of is None:
+        return query.where(Facility.withdrawn_at.is_(None))
+    end = end_of_day(as_of)
+    return query.where(
+        Facility.created_at < end,
+        or_(Facility.withdrawn_at.is_(None), Facility.withdrawn_at >= end),
+    )
+
+
+def _zone_hazards(facility_hazards):
+    """Return the zone hazards (in the code table's order) a site accepting these is for."""
+    meant = [
+        case((facility_hazards.any(given), zone))
+        for zone in HAZARDS
+        for given, zones in ZONE_HAZARDS_BY_FACILITY_HAZARD.items()
+        if zone in zones
+    ]
+    return case(
+        (facility_hazards.is_(None), array(list(HAZARDS), type_=Text)),
+        else_=func.array_remove(array(meant, type_=Text), None),
+    )
 
 
 @dataclass
@@ -120,8 +137,6 @@ def works_in_zones(session: Session, filt: ProjectFilter) -> list[ExposedWork]:
         )
         .select_from(z)
         .join(pr, func.ST_Intersects(pr.c.geom, z.c.geom))
-        # Designated shelters are listed apart (shelters_in_zones), for the hazards they serve.
-        .where(pr.c.gsi_common_id.is_(None))
     )
     if filt.as_of is not None:
         # Worked out on its own: joined with the history an as_of filter reads, the planner
@@ -161,11 +176,9 @@ def _hazard_order(hazard_column):
     return func.array_position(array(list(HAZARDS), type_=Text), hazard_column)
 
 
-def shelters_in_zones(
-    session: Session, *, include_private: bool, as_of=None
-) -> list[ExposedShelter]:
+def shelters_in_zones(session: Session, *, as_of=None) -> list[ExposedShelter]:
     """Return the designated shelters inside a zone of a hazard they are meant for."""
-    s = designated_shelters(include_private=include_private, as_of=as_of).subquery("s")
+    s = designated_shelters(as_of=as_of).subquery("s")
     z = HazardZone.__table__
     rows = session.execute(
         select(
@@ -212,7 +225,7 @@ def zones_at(session: Session, lon: float, lat: float) -> list[PointZone]:
 
 def shelter_zones(session: Session, shelter_id: int) -> list[PointZone]:
     """Return the zones a designated shelter lies in, of the hazards it is meant for."""
-    s = designated_shelters(include_private=True).subquery("s")
+    s = designated_shelters().subquery("s")
     z = HazardZone.__table__
     rows = session.execute(
         select(z.c.hazard, z.c.zone_class, func.min(z.c.name))

@@ -29,6 +29,7 @@ from tracker.projects.operations import (
     set_external_id,
     update_project,
 )
+from tracker.projects.register import AMOUNT_FIELDS, REGISTER_FIELDS, TEXT_FIELDS, parse_amount
 from tracker.worksfiles import values as cells
 from tracker.worksfiles.columns import column_label, duplicated_fields, recognise
 
@@ -203,11 +204,22 @@ def _parse_cells(given: dict[str, Any]) -> dict[str, Any]:
             parsed[name] = True if cells.text(value) == "" else cells.parse_public(value)
         elif name in ("plan_items", "indicators"):
             parsed[name] = cells.parse_codes(value)
+        elif name in AMOUNT_FIELDS:
+            parsed[name] = parse_amount(cells.text(value), name)
+        elif name == "funding":
+            parsed[name] = cells.parse_funding(value)
+        elif name in TEXT_FIELDS:
+            parsed[name] = cells.unquoted(cells.text(value)) or None
         elif name == "id":
             text = cells.text(value)
             if not text.isdigit():
                 raise BadInput(f"id: 台帳の番号（整数）ではありません（{text[:20]}）")
             parsed[name] = int(text)
+        elif name == "facility_id":
+            text = cells.text(value)
+            if text and not text.isdigit():
+                raise BadInput(f"facility_id: 施設の番号（整数）ではありません（{text[:20]}）")
+            parsed[name] = int(text) if text else None
         else:
             parsed[name] = cells.unquoted(cells.text(value))
     for name in ("kind", "status", "progress"):
@@ -360,6 +372,8 @@ def _create_rows(session: Session, rows: list[_Row], *, user: User | None, dry_r
                 external_id=v.get("external_id"),
                 plan_item_codes=tuple(v.get("plan_items", ())),
                 indicator_codes=tuple(v.get("indicators", ())),
+                facility_id=v.get("facility_id"),
+                register=tuple((f, v[f]) for f in REGISTER_FIELDS if f in v),
             )
         )
         ready.append(row)

@@ -48,6 +48,11 @@ PROJECT_STYLE = {
     "fillColor": "#0072b2",
     "fillOpacity": 0.35,
 }
+# As map_overlays.js draws them on the city maps: a restriction's section in red dashes
+# over a dark casing, its detour in green dots, unlike any work's line.
+SECTION_CASING_STYLE = {"color": "#4d0010", "weight": 11, "opacity": 0.9}
+SECTION_STYLE = {"color": "#d7191c", "weight": 7, "opacity": 1, "dashArray": "12 8"}
+DETOUR_STYLE = {"color": "#00796b", "weight": 5, "opacity": 0.95, "dashArray": "2 8"}
 
 
 def _default_static_url(path: str) -> str:
@@ -140,6 +145,24 @@ class _ProjectLayers(JSCSSMixin):
         self.default_css = css
 
 
+class _Overlays(JSCSSMixin):
+    # The designated shelters and traffic restrictions, each its own switchable layer.
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        AsoOverlays.addTo({{ this._parent.get_name() }}, {{ this.options|tojavascript }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict, js: list):
+        super().__init__()
+        self._name = "AsoOverlays"
+        self.options = options
+        self.default_js = js
+        self.default_css = []
+
+
 class _HazardLayers(JSCSSMixin):
     # One call into hazard_layers.js: each hazard becomes an overlay of the layer control.
     _template = Template(
@@ -161,13 +184,25 @@ class _HazardLayers(JSCSSMixin):
 class Shapes(MacroElement):
     """Fixed GeoJSON geometries drawn with one style; the view is fitted to them."""
 
-    def __init__(self, geojson: dict, style: dict, *, max_zoom: int, attribution: str = ""):
+    def __init__(
+        self,
+        geojson: dict,
+        style: dict,
+        *,
+        max_zoom: int,
+        attribution: str = "",
+        fit: bool = True,
+        css_class: str = "",
+    ):
         super().__init__()
         self._name = "Shapes"
         self.geometries = _geometries(geojson)
         # Not interactive: clicks go through to the project layers beneath.
         self.options = {"style": style, "interactive": False, "attribution": attribution}
+        if css_class:
+            self.options["className"] = css_class
         self.max_zoom = max_zoom
+        self.fit = fit
 
     def render(self, **kwargs):
         """Add the drawing script to the page."""
@@ -179,9 +214,13 @@ class Shapes(MacroElement):
             "(function (map) {\n"
             f"  var options = L.extend({script_json(self.options)}, {{pointToLayer: {circle}}});\n"
             f"  var layer = L.geoJSON({script_json(self.geometries)}, options).addTo(map);\n"
-            "  var bounds = layer.getBounds();\n"
-            f"  if (bounds.isValid()) map.fitBounds(bounds, {{maxZoom: {int(self.max_zoom)}}});\n"
-            f"}})({self._parent.get_name()});\n"
+            + (
+                "  var bounds = layer.getBounds();\n"
+                f"  if (bounds.isValid()) map.fitBounds(bounds, {{maxZoom: {int(self.max_zoom)}}});\n"
+                if self.fit
+                else ""
+            )
+            + f"}})({self._parent.get_name()});\n"
         )
         self.get_root().script.add_child(_Text(script), name=self.get_name())
 
@@ -209,19 +248,24 @@ def build_city_map(
     static_url: UrlFor = _default_static_url,
     labels: dict | None = None,
     kind_control: bool = True,
+    overlays: dict | None = None,
     hazard_layers: list[dict] | None = None,
 ) -> folium.Map:
-    """Build the city map: GSI base layers, the city outline, the projects and hazard zones.
+    """Build the city map: GSI base layers, the city outline, the projects, the overlays
+    and hazard zones.
 
     `tiles_url` is the projects' vector tile template ({z}/{y}/{x}), `feature_url_template`
     the JSON of one project ({id}) that popups read, and `count` how many projects the
     tiles hold. `kind_control` puts a switch per kind in the layer control; a page that
-    filters kinds itself turns it off, so that there is one kind filter. `hazard_layers`
-    lists the hazard overlays ({hazard, label, url, attribution}), each off until switched on.
+    filters kinds itself turns it off, so that there is one kind filter. `overlays` names the
+    layers drawn beside the works: {"facilities": {"url", "pageUrl"}, "restrictions": {"url",
+    "projectUrl"}}. `hazard_layers` lists the hazard overlays ({hazard, label, url,
+    attribution}), each off until switched on.
 
     `labels` gives the page's words: base layer names by tile set under "base_layers",
-    credits ("attribution", "city_data_attribution"), zoom button titles ("zoom") and what
-    project_layers.js shows ("text", "statuses", "kinds", "glyphs").
+    credits ("attribution", "city_data_attribution"), zoom button titles ("zoom"), what
+    project_layers.js shows ("text", "statuses", "kinds", "glyphs") and what map_overlays.js
+    shows ("overlays").
     """
     labels = labels or {}
     m = base_map("aso-map--city", vendor_url, static_url, labels=labels)
@@ -249,6 +293,15 @@ def build_city_map(
         ],
         css=[],
     ).add_to(m)
+    if overlays:
+        _Overlays(
+            options={
+                "layer_control": control,
+                "labels": labels.get("overlays", {}),
+                **overlays,
+            },
+            js=[("aso_map_overlays", static_url("js/map_overlays.js"))],
+        ).add_to(m)
     if hazard_layers:
         _HazardLayers(
             options={"layers": hazard_layers, "layer_control": control},
@@ -264,14 +317,28 @@ def build_project_map(
     vendor_url: UrlFor,
     static_url: UrlFor = _default_static_url,
     labels: dict | None = None,
+    sections: list[dict] = (),
+    detours: list[dict] = (),
 ) -> folium.Map:
-    """Build a small map of one project's geometry on the GSI standard map."""
+    """Build a small map of one project's geometry on the GSI standard map, with the
+    sections its traffic restrictions close or narrow and their detours (GeoJSON lines)."""
     labels = labels or {}
     m = base_map("aso-map--project", vendor_url, static_url, labels=labels)
     name, tileset, ext = BASE_LAYERS[0]
     names = labels.get("base_layers", {})
     _gsi_layer(names.get(tileset, name), tileset, ext, show=True, labels=labels).add_to(m)
     Shapes(feature, PROJECT_STYLE, max_zoom=PROJECT_ZOOM).add_to(m)
+    if detours:
+        collection = {"type": "GeometryCollection", "geometries": list(detours)}
+        Shapes(
+            collection, DETOUR_STYLE, max_zoom=PROJECT_ZOOM, fit=False, css_class="aso-detour"
+        ).add_to(m)
+    if sections:
+        collection = {"type": "GeometryCollection", "geometries": list(sections)}
+        Shapes(collection, SECTION_CASING_STYLE, max_zoom=PROJECT_ZOOM, fit=False).add_to(m)
+        Shapes(
+            collection, SECTION_STYLE, max_zoom=PROJECT_ZOOM, fit=False, css_class="aso-section"
+        ).add_to(m)
     finish_controls(m, labels)
     return m
 
@@ -344,6 +411,8 @@ def _geometries(geojson: dict) -> list:
     kind = geojson.get("type")
     if kind == "FeatureCollection":
         geometries = [f.get("geometry") for f in geojson.get("features") or []]
+    elif kind == "GeometryCollection":
+        geometries = list(geojson.get("geometries") or [])
     elif kind == "Feature":
         geometries = [geojson.get("geometry")]
     else:

@@ -1,9 +1,11 @@
 """What every map page needs from the app: our static URLs, the city boundary, its words."""
 
 import json
+from datetime import date
 
 from flask import abort, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
@@ -107,6 +109,20 @@ def map_labels() -> dict:
             "unknown": _("不明"),
             "other": _("その他"),
         },
+        "overlays": {
+            "facilities": _("指定避難所"),
+            # One character on the map pin.
+            "glyph": pgettext("map pin", "避"),
+            "restrictions": _("通行規制"),
+            "detour": _("迂回路"),
+            "address": _("所在地"),
+            "period": _("期間"),
+            "hours": _("時間"),
+            "reason": _("理由"),
+            "contact": _("問い合わせ"),
+            "work": _("工事"),
+            "details": _("詳細を見る"),
+        },
     }
 
 
@@ -125,20 +141,34 @@ def city_map_parts(
     query: str = "",
     count: int | None = None,
     kind_control: bool = True,
+    restrictions_on: date | None = None,
 ) -> MapParts:
     """Render the city map for a page: its projects from the vector tiles, filtered by
     `query`, each linking to `project_endpoint` (an endpoint taking project_id); `count` says
-    how many projects the tiles hold; `kind_control` as build_city_map. The loaded hazard
-    layers come with it."""
+    how many projects the tiles hold; `kind_control` as build_city_map. The designated
+    shelters, the traffic restrictions in force on `restrictions_on` (default today) and the
+    loaded hazard layers come with it, each a layer of its own."""
+    project_url = url_for(project_endpoint, project_id=1)[:-1] + "{id}"
+    on = restrictions_on.isoformat() if restrictions_on else None
     m = build_city_map(
         boundary=city_boundary_geojson(),
         **map_layer_urls(query),
         count=count,
         vendor_url=vendor_url,
-        project_url_template=url_for(project_endpoint, project_id=1)[:-1] + "{id}",
+        project_url_template=project_url,
         static_url=static_url,
         labels=map_labels(),
         kind_control=kind_control,
+        overlays={
+            "facilities": {
+                "url": url_for("web.map_facilities"),
+                "pageUrl": url_for("web.facility_page", facility_id=1)[:-1] + "{id}",
+            },
+            "restrictions": {
+                "url": url_for("web.map_restrictions", active_on=on),
+                "projectUrl": project_url,
+            },
+        },
         hazard_layers=hazard_layers(),
     )
     return render_parts(m)

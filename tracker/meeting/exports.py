@@ -10,10 +10,9 @@ from tracker.indicators.queries import IndicatorValue
 from tracker.indicators.units import amount_text
 from tracker.vocab import KINDS, STATUSES
 from tracker.worksfiles.values import FORMULA_START
-from tracker.worksfiles.writing import EXPORT_COLUMNS, WKT_HEADER, export_values, wkt_of
+from tracker.worksfiles.writing import WKT_HEADER, export_columns, export_values, wkt_of
 
 BOM = "\ufeff"
-HEADERS = [header for _field, header in EXPORT_COLUMNS] + [WKT_HEADER]
 INDICATOR_HEADERS = ["年度（西暦）", "年度", "値", "公式値", "単位", "記録値の出典"]
 
 
@@ -36,17 +35,19 @@ def _csv(rows: list[list]) -> bytes:
     return (BOM + out.getvalue()).encode("utf-8")
 
 
-def projects_csv(rows, *, as_of: date | None = None) -> bytes:
-    """Return the rows as CSV bytes with a BOM and Japanese headers.
+def projects_csv(rows, *, register=(), as_of: date | None = None) -> bytes:
+    """Return the rows (with their shapes) as CSV bytes with a BOM and Japanese headers.
 
-    An export of a past date (`as_of`) opens with a line saying so; its rows already hold
-    that date's state (see projects.queries.filtered_projects).
+    The works-register fields named in `register` (those the reader may see) follow the
+    other columns. An export of a past date (`as_of`) opens with a line saying so; its rows
+    already hold that date's state (see projects.queries.filtered_projects).
     """
+    columns = export_columns(register)
     lines = [as_of_line(as_of)] if as_of else []
-    lines.append(HEADERS)
+    lines.append([header for _field, header in columns] + [WKT_HEADER])
     for r in rows:
         values = export_values(r)
-        lines.append([_cell(values[field]) for field, _header in EXPORT_COLUMNS] + [wkt_of(r)])
+        lines.append([_cell(values[field]) for field, _header in columns] + [wkt_of(r)])
     return _csv(lines)
 
 

@@ -1,6 +1,6 @@
 """Reads for the meeting pages, all computed in SQL from the shared project filter."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from sqlalchemy import and_, case, func, literal, literal_column, or_, select
@@ -13,7 +13,8 @@ from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project, project_indicators, project_plan_items
 from tracker.projects.queries import ProjectFilter, end_of_day, filtered_projects, linked_codes
-from tracker.vocab import STATUSES
+from tracker.projects.register import AMOUNT_FIELDS, REGISTER_FIELDS
+from tracker.vocab import KINDS, STATUSES
 
 POLICY1_MEASURES = ("p1.m1", "p1.m2")
 LIST_LIMIT = 300
@@ -46,7 +47,9 @@ def project_rows(
 ):
     """Return the filtered projects as rows for the list and the exports, ordered by id.
 
-    `with_geometry` adds each shape as WKB (`geom_wkb`), for the exports that carry it.
+    Each row has every works-register field; readers of public projects only are shown
+    the public ones (register.visible_register_fields). `with_geometry` adds each shape as
+    WKB (`geom_wkb`), for the exports that carry it.
     """
     p = filtered_projects(filt).subquery("p")
     query = select(
@@ -63,6 +66,7 @@ def project_rows(
         p.c.is_public,
         p.c.is_sample,
         p.c.external_id,
+        p.c.facility_id,
         p.c.description,
         func.array_to_string(
             linked_codes(project_plan_items.c.plan_item_id, PlanItem, p.c.id), literal(" ")
@@ -76,12 +80,89 @@ def project_rows(
         # Where the printed map puts the project's number.
         func.ST_X(func.ST_PointOnSurface(p.c.geom)).label("label_lon"),
         func.ST_Y(func.ST_PointOnSurface(p.c.geom)).label("label_lat"),
+        *(p.c[name] for name in REGISTER_FIELDS),
     ).order_by(p.c.id)
     if with_geometry:
         query = query.add_columns(func.ST_AsBinary(p.c.geom).label("geom_wkb"))
     if limit is not None:
         query = query.limit(limit)
     return session.execute(query).all()
+
+
+@dataclass
+class CostTotal:
+    """The works of one group and what they cost: planned, contracted and spent, in yen."""
+
+    key: str
+    label: str
+    count: int
+    planned_cost: int
+    contract_amount: int
+    spent_amount: int
+    # How many of the works have a planned cost at all.
+    costed: int
+
+    SUMS = ("count", "planned_cost", "contract_amount", "spent_amount", "costed")
+
+
+@dataclass
+class CostTotals:
+    """The filtered works' sums: in all, and by whichever groups were asked for."""
+
+    total: CostTotal
+    by_status: list[CostTotal]
+    by_kind: list[CostTotal] = field(default_factory=list)
+    by_plan_item: list[CostTotal] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Return how many works are in each status, every status present."""
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update({row.key: row.count for row in self.by_status})
+        return counts
+
+
+COST_GROUPS = ("status", "kind", "plan_item")
+
+
+def cost_totals(
+    session: Session, filt: ProjectFilter, *, by: tuple[str, ...] = ("status",)
+) -> CostTotals:
+    """Sum the filtered projects' amounts in all and by status, and by kind and plan item
+    when `by` names them.
+
+    The total adds up the statuses, so the list, the counts and the sums need one pass.
+    A work linked to several plan items counts under each; the total counts it once.
+    """
+    p = filtered_projects(filt).subquery("p")
+    sums = [
+        func.count(p.c.id),
+        *(func.coalesce(func.sum(p.c[name]), 0) for name in AMOUNT_FIELDS),
+        func.count(p.c.planned_cost),
+    ]
+
+    def grouped(query) -> list[CostTotal]:
+        # Each query selects (key, label); the sums follow.
+        return [CostTotal(str(row[0]), str(row[1]), *row[2:]) for row in session.execute(query)]
+
+    by_status = {
+        t.key: t for t in grouped(select(p.c.status, p.c.status, *sums).group_by(p.c.status))
+    }
+    statuses = [by_status[s] for s in STATUSES if s in by_status]
+    total = CostTotal("total", "", *(sum(getattr(t, f) for t in statuses) for f in CostTotal.SUMS))
+    totals = CostTotals(total, statuses)
+    if "kind" in by:
+        by_kind = {t.key: t for t in grouped(select(p.c.kind, p.c.kind, *sums).group_by(p.c.kind))}
+        totals.by_kind = [by_kind[k] for k in KINDS if k in by_kind]
+    if "plan_item" in by:
+        totals.by_plan_item = grouped(
+            select(PlanItem.code, PlanItem.name, *sums)
+            .select_from(p)
+            .join(project_plan_items, project_plan_items.c.project_id == p.c.id)
+            .join(PlanItem, PlanItem.id == project_plan_items.c.plan_item_id)
+            .group_by(PlanItem.code, PlanItem.name)
+            .order_by(PlanItem.code)
+        )
+    return totals
 
 
 @dataclass
@@ -125,9 +206,9 @@ def policy1_coverage(
 
 @dataclass
 class Change:
-    """One entry of the "changes since" list."""
+    """One entry of the "changes since" list, at its time on site."""
 
-    recorded_at: datetime
+    observed_at: datetime
     project_id: int
     name: str
     kind: str
@@ -148,14 +229,14 @@ def changes_since(
         else_="status",
     ).label("category")
     conditions = [
-        StatusUpdate.recorded_at >= start,
+        StatusUpdate.observed_at >= start,
         or_(
             StatusUpdate.previous_status.is_(None),
             StatusUpdate.previous_status != StatusUpdate.status,
         ),
     ]
     if until is not None:
-        conditions.append(StatusUpdate.recorded_at < end_of_day(until))
+        conditions.append(StatusUpdate.observed_at < end_of_day(until))
     if not include_private:
         conditions.append(Project.is_public.is_(True))
     base = (
@@ -168,10 +249,10 @@ def changes_since(
     for name, n in session.execute(select(sub.c.category, func.count()).group_by(sub.c.category)):
         totals[name] = n
     rows = session.execute(
-        base.order_by(StatusUpdate.recorded_at.desc(), StatusUpdate.id.desc()).limit(CHANGES_LIMIT)
+        base.order_by(StatusUpdate.observed_at.desc(), StatusUpdate.id.desc()).limit(CHANGES_LIMIT)
     )
     changes = [
-        Change(u.recorded_at, u.project_id, name, kind, cat, u.previous_status, u.status, u.note)
+        Change(u.observed_at, u.project_id, name, kind, cat, u.previous_status, u.status, u.note)
         for u, name, kind, cat in rows
     ]
     return changes, totals

@@ -24,11 +24,8 @@ from tracker.meeting.charts import year_chart
 from tracker.meeting.exports import hazards_csv, indicator_years_csv, projects_csv
 from tracker.meeting.filters import describe_filter
 from tracker.projects.models import Project
-from tracker.projects.queries import (
-    ProjectFilter,
-    feature_collection,
-    status_counts,
-)
+from tracker.projects.queries import ProjectFilter, feature_collection, status_counts
+from tracker.projects.register import visible_register_fields
 from tracker.vocab import KINDS, STATUSES
 from tracker.worksfiles import writing
 
@@ -75,13 +72,21 @@ def meeting_map():
     session = get_session()
     filt = _filter()
     query = _query(filt)
-    counts = status_counts(session, filt)
+    # One pass gives the counts by status and the sums of money.
+    costs = queries.cost_totals(session, filt)
+    counts = costs.counts()
     return render_template(
         "meeting/map.html",
+        costs=costs,
+        internal=filt.include_private,
         # The sidebar filters kinds: the map's layer box offers no second kind filter. The
         # tiles read the same filter as the list and the counts beside the map.
         map=city_map_parts(
-            "web.project_page", query=query, count=sum(counts.values()), kind_control=False
+            "web.project_page",
+            query=query,
+            count=sum(counts.values()),
+            kind_control=False,
+            restrictions_on=filt.as_of,
         ),
         filt=filt,
         query=query,
@@ -95,6 +100,19 @@ def meeting_map():
         plan_items=queries.filter_plan_items(session),
         departments=queries.departments(session),
         fiscal_years=_fiscal_years(),
+    )
+
+
+@bp.get("/costs")
+def costs():
+    """Show what the filtered works cost: in all, by status, by kind and by plan item."""
+    filt = _filter()
+    return render_template(
+        "meeting/costs.html",
+        costs=queries.cost_totals(get_session(), filt, by=queries.COST_GROUPS),
+        internal=filt.include_private,
+        filt=filt,
+        query=_query(filt),
     )
 
 
@@ -114,7 +132,10 @@ def projects_csv_export():
     """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers)."""
     filt = _filter()
     rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
-    response = Response(projects_csv(rows, as_of=filt.as_of), mimetype="text/csv")
+    register = visible_register_fields(internal=filt.include_private)
+    response = Response(
+        projects_csv(rows, register=register, as_of=filt.as_of), mimetype="text/csv"
+    )
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = _attachment("aso_projects", "csv", filt.as_of)
     return response
@@ -138,7 +159,8 @@ def projects_file_export(fmt: str):
     write, mimetype, ext = FILE_EXPORTS[fmt]
     filt = _filter()
     rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
-    response = Response(write(rows), mimetype=mimetype)
+    register = visible_register_fields(internal=filt.include_private)
+    response = Response(write(rows, register=register), mimetype=mimetype)
     response.headers["Content-Disposition"] = _attachment("aso_projects", ext, filt.as_of)
     return response
 
@@ -158,9 +180,7 @@ def _as_of():
 def _hazard_overlay(session, filt: ProjectFilter) -> tuple[list, list]:
     """Return the filtered works and the designated shelters in hazard zones."""
     works = hazard_queries.works_in_zones(session, filt)
-    shelters = hazard_queries.shelters_in_zones(
-        session, include_private=filt.include_private, as_of=filt.as_of
-    )
+    shelters = hazard_queries.shelters_in_zones(session, as_of=filt.as_of)
     return works, shelters
 
 

@@ -10,10 +10,13 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from tracker.near import wording
-from tracker.near.queries import recent_changes
+from tracker.near.queries import FeedEntry, recent_changes
 from tracker.projects.queries import Circle
+from tracker.restrictions.queries import RestrictionEvent, restriction_events
 from tracker.serving.links import external_url
-from tracker.vocab import status_label, status_plain
+from tracker.vocab import restriction_label, status_label, status_plain
+
+FEED_LIMIT = 50
 
 ATOM = "http://www.w3.org/2005/Atom"
 QUOTE = {'"': "&quot;"}
@@ -52,12 +55,20 @@ def circle_url(
     )
 
 
+def _when(entry: FeedEntry | RestrictionEvent) -> datetime:
+    return entry.observed_at if isinstance(entry, FeedEntry) else entry.recorded_at
+
+
 def build_feed(
     session: Session, circle: Circle, locale: str, *, stylesheet: str | None = None
 ) -> bytes:
-    """Return the feed as UTF-8 XML, newest entry first; `stylesheet` (an XSLT's URL) lets a
+    """Return the feed as UTF-8 XML, newest entry first: status changes, new projects and
+    traffic restrictions added, changed or lifted; `stylesheet` (an XSLT's URL) lets a
     browser show it as a page."""
-    entries = recent_changes(session, circle)
+    entries = recent_changes(session, circle, FEED_LIMIT) + restriction_events(
+        session, circle.lon, circle.lat, circle.radius_m, FEED_LIMIT
+    )
+    entries = sorted(entries, key=_when, reverse=True)[:FEED_LIMIT]
     # The feed's id is its own canonical address, whatever order or extra arguments the request
     # came with: the same circle in the same language is always the same feed.
     feed_url = circle_url("near.near_feed", circle, locale, external=True)
@@ -70,7 +81,7 @@ def build_feed(
         "subtitle",
         _("指定した地点の周りの公共工事の状況の変化と新しい事業。"),
     )
-    newest = entries[0].recorded_at if entries else datetime.now(UTC)
+    newest = _when(entries[0]) if entries else datetime.now(UTC)
     _el(root, "updated", _iso(newest))
     _el(root, "link", rel="self", type="application/atom+xml", href=feed_url)
     page = circle_url("near.near_page", circle, locale, external=True)
@@ -78,7 +89,10 @@ def build_feed(
     author = _el(root, "author")
     _el(author, "name", _("阿蘇市"))
     for entry in entries:
-        _entry(root, entry)
+        if isinstance(entry, FeedEntry):
+            _entry(root, entry)
+        else:
+            _restriction_entry(root, entry, locale)
     body = ET.tostring(root, encoding="unicode")
     instruction = ""
     if stylesheet:
@@ -112,8 +126,8 @@ def _entry(root: ET.Element, entry) -> None:
     if entry.is_sample:
         title += " " + _("［サンプル］")
     _el(item, "title", title)
-    _el(item, "updated", _iso(entry.recorded_at))
-    _el(item, "published", _iso(entry.recorded_at))
+    _el(item, "updated", _iso(entry.observed_at))
+    _el(item, "published", _iso(entry.observed_at))
     _el(item, "link", rel="alternate", type="text/html", href=link)
     _el(
         item,
@@ -124,3 +138,26 @@ def _entry(root: ET.Element, entry) -> None:
             progress=entry.progress,
         ),
     )
+
+
+def _restriction_entry(root: ET.Element, event: RestrictionEvent, locale: str) -> None:
+    item = _el(root, "entry")
+    link = url_for("web.project_page", project_id=event.project_id, _external=True)
+    _el(item, "id", f"{link}#restriction-change-{event.id}")
+    kind, name = restriction_label(event.kind), event.project_name
+    if event.action == "create":
+        title = _("新しい通行規制: %(kind)s（%(name)s）", kind=kind, name=name)
+    elif event.action == "lift":
+        title = _("通行規制の解除: %(kind)s（%(name)s）", kind=kind, name=name)
+    else:
+        title = _("通行規制の変更: %(kind)s（%(name)s）", kind=kind, name=name)
+    if event.is_sample:
+        title += " " + _("［サンプル］")
+    _el(item, "title", title)
+    _el(item, "updated", _iso(event.recorded_at))
+    _el(item, "published", _iso(event.recorded_at))
+    _el(item, "link", rel="alternate", type="text/html", href=link)
+    period = wording.period_label(
+        event.starts_on.isoformat(), event.ends_on and event.ends_on.isoformat(), locale
+    )
+    _el(item, "summary", f"{period}: {event.description}")

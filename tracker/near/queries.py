@@ -19,7 +19,6 @@ from sqlalchemy import (
     Select,
     Text,
     bindparam,
-    case,
     cast,
     func,
     select,
@@ -31,7 +30,6 @@ from sqlalchemy.orm import Session
 from tracker.errors import BadInput
 from tracker.geometry import CITY_CODE, check_lon_lat
 from tracker.projects.history import StatusUpdate
-from tracker.projects.models import Project
 from tracker.projects.queries import Circle, feature_json, nearest_projects
 from tracker.restrictions.queries import coming_restrictions_json
 
@@ -172,13 +170,14 @@ def _nearby_hits():
     p = nearest_projects(
         point, radius_m=bindparam("radius", type_=Float), limit=_LIMIT + 1
     ).subquery("p")
-    shelter = p.c.gsi_common_id.is_not(None)
+    # A work done on a designated shelter (its retrofit, a warehouse): the shelters
+    # themselves are facilities, listed apart.
     feature = feature_json(
         p,
         full=False,
         extra=[
-            "designated_shelter", shelter,
-            "address", case((shelter, p.c.address)),
+            "designated_shelter", p.c.facility_id.is_not(None),
+            "address", p.c.address,
             "distance_m", func.round(cast(p.c.distance_m, NUMERIC), 1),
             "restrictions", coming_restrictions_json(p.c.id, bindparam("today", type_=Date)),
         ],
@@ -228,32 +227,6 @@ def nearby_features(
 
 
 @dataclass(frozen=True)
-class Shelter:
-    """A designated shelter (GSI) and how far it is."""
-
-    id: int
-    name: str
-    address: str | None
-    lat: float
-    lon: float
-    distance_m: float
-
-
-def nearest_shelters(session: Session, lat: float, lon: float, count: int = 3) -> list[Shelter]:
-    """Return the designated shelters nearest to the point, whatever the radius."""
-    s = nearest_projects(
-        (lon, lat),
-        limit=count,
-        where=[Project.kind == "shelter", Project.gsi_common_id.is_not(None)],
-    ).subquery("s")
-    spot = func.ST_PointOnSurface(s.c.geom)
-    rows = session.execute(
-        select(s.c.id, s.c.name, s.c.address, func.ST_Y(spot), func.ST_X(spot), s.c.distance_m)
-    )
-    return [Shelter(*row) for row in rows]
-
-
-@dataclass(frozen=True)
 class FeedEntry:
     """A public status change, or a project's first entry (previous_status is None)."""
 
@@ -261,7 +234,7 @@ class FeedEntry:
     project_id: int
     name: str
     is_sample: bool
-    recorded_at: datetime
+    observed_at: datetime
     previous_status: str | None
     status: str
     progress: int
@@ -277,13 +250,13 @@ def recent_changes(session: Session, circle: Circle, limit: int = 50) -> list[Fe
             u.project_id,
             near.c.name,
             near.c.is_sample,
-            u.recorded_at,
+            u.observed_at,
             u.previous_status,
             u.status,
             u.progress,
         )  # fmt: skip
         .join(near, near.c.id == u.project_id)
-        .order_by(u.recorded_at.desc(), u.id.desc())
+        .order_by(u.observed_at.desc(), u.id.desc())
         .limit(limit)
     )
     return [FeedEntry(*row) for row in rows]

@@ -15,6 +15,7 @@ from shapely.ops import nearest_points
 from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
+from tracker.facilities.queries import nearest_facilities
 from tracker.formatting import today_jst
 from tracker.hazards.queries import shelter_zones, zones_at
 from tracker.i18n import locale
@@ -28,12 +29,12 @@ from tracker.near.queries import (
     circle_from_args,
     nearby_collection,
     nearby_features,
-    nearest_shelters,
     parse_limit,
     parse_point,
     parse_radius,
 )
 from tracker.projects.queries import Circle
+from tracker.restrictions.wording import hours_label
 from tracker.vocab import kind_glyph, status_label
 
 bp = Blueprint("near", __name__)
@@ -113,11 +114,13 @@ def near_page():
         features, truncated = nearby_features(
             session, choice.circle, today=today_jst(), limit=PAGE_LIMIT
         )
-        results = [f for f in features if not f["properties"]["designated_shelter"]]
+        results = features
         in_force = [
             (f, r) for f in results for r in f["properties"]["restrictions"] if r["in_force"]
         ]
-        shelters = nearest_shelters(session, choice.circle.lat, choice.circle.lon, SHELTER_COUNT)
+        shelters = nearest_facilities(
+            session, choice.circle.lon, choice.circle.lat, count=SHELTER_COUNT
+        )
         hazard_notes = _hazard_notes(session, choice.circle, shelters)
     radius_choices = sorted({*RADIUS_CHOICES, int(radius)})
     hide_old = _hide_old_works(request.args)
@@ -141,6 +144,7 @@ def near_page():
         shelters=shelters,
         error=error,
         w=wording,
+        hours_label=hours_label,
         today=today,
         map_config=_map_config(choice, results, shelters),
         vendor_url=vendor_url,
@@ -239,6 +243,13 @@ def _map_config(choice: Choice, results: list, shelters: list) -> dict:
             for lat, lon in [_closest(f["geometry"], circle)]
         ],
         "shelters": [{"name": s.name, "lat": s.lat, "lon": s.lon} for s in shelters],
+        # Closed or narrowed sections and their detours, drawn as on the city map.
+        "restrictions": [
+            {"section": r["section"], "detour": r["detour"]}
+            for f in results
+            for r in f["properties"]["restrictions"]
+            if r["section"] or r["detour"]
+        ],
         "text": {
             "here": _("選んだ場所"),
             "shelter": _("避難所"),

@@ -4,22 +4,15 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from tracker.formatting import fiscal_year, fiscal_year_label, japanese_fiscal_year
-
-MONTHS_EN = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+# The day and period labels are shared with the other pages that name dates.
+from tracker.formatting import (  # noqa: F401  (period_label: near.html reads it here)
+    MONTHS_EN,
+    day_label,
+    fiscal_year,
+    fiscal_year_label,
+    japanese_fiscal_year,
+    period_label,
+)
 
 
 def distance_label(metres: float) -> str:
@@ -33,28 +26,11 @@ def distance_label(metres: float) -> str:
     return f"{km} km"
 
 
-def period_label(starts_on: str, ends_on: str | None, locale: str) -> str:
-    """Say a restriction's dates: '2026年11月1日〜2026年12月20日' or '… から当面の間'."""
-    start = day_label(date.fromisoformat(starts_on), locale)
-    if not ends_on:
-        return _("%(start)sから当面の間", start=start)
-    return _("%(start)s〜%(end)s", start=start, end=day_label(date.fromisoformat(ends_on), locale))
-
-
 def month_label(day: date, locale: str) -> str:
     """Name the month of a day: '2027年3月' or 'March 2027'."""
     if locale == "en":
         return f"{MONTHS_EN[day.month - 1]} {day.year}"
     return f"{day.year}年{day.month}月"
-
-
-def day_label(day: date | None, locale: str) -> str:
-    """Name a day: '2026年11月1日' or '1 November 2026'."""
-    if day is None:
-        return ""
-    if locale == "en":
-        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def fiscal_label(day: date, locale: str) -> str:

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
-from tracker.projects.models import Project
+from tracker.facilities.queries import facility_query
 from tracker.projects.queries import ProjectFilter, filtered_projects, project_property_pairs
-from tracker.restrictions.models import TrafficRestriction
+from tracker.restrictions.queries import restriction_rows
 from tracker.vocab import KINDS, RESTRICTION_KINDS, STATUSES
 
 GSI_SHELTER_CREDIT = "出典：国土地理院（指定緊急避難場所・指定避難所データ）"
@@ -107,14 +107,15 @@ def _without(args, name: str):
 
 
 def _shelter_rows(filt, request: Request) -> Select:
-    p = Project.__table__
-    return select(p.c.id, p.c.name, p.c.address, p.c.gsi_common_id, p.c.geom).where(
-        p.c.gsi_common_id.is_not(None), p.c.is_public.is_(True)
-    )
+    # The designated shelters are facilities (places, not works), all of them public.
+    return facility_query()
 
 
 def _shelter_properties(p) -> list:
-    return ["name", p.c.name, "address", p.c.address, "gsi_common_id", p.c.gsi_common_id]
+    return [
+        "name", p.c.name, "address", p.c.address, "gsi_common_id", p.c.gsi_common_id,
+        "designations", p.c.designations, "hazards", p.c.hazards, "capacity", p.c.capacity,
+    ]  # fmt: skip
 
 
 # --- Traffic restrictions ------------------------------------------------------------------
@@ -125,35 +126,19 @@ def _restriction_filter(args, request: Request, session: Session) -> dict:
 
 
 def _restriction_rows(filt: dict, request: Request) -> Select:
-    r, p = TrafficRestriction.__table__, Project.__table__
-    query = (
-        select(
-            r.c.id,
-            r.c.project_id,
-            p.c.name.label("project_name"),
-            r.c.kind,
-            r.c.starts_on,
-            r.c.ends_on,
-            r.c.description,
-            (r.c.starts_on <= request.today).label("in_force"),
-            p.c.geom,
-        )
-        .join(p, p.c.id == r.c.project_id)
-        # In force or announced: lifted and past restrictions are history, not a layer.
-        .where(r.c.ended_at.is_(None), or_(r.c.ends_on.is_(None), r.c.ends_on >= request.today))
+    return restriction_rows(
+        today=request.today, include_private=request.include_private, kinds=filt["kinds"]
     )
-    if not request.include_private:
-        query = query.where(p.c.is_public.is_(True))
-    if filt["kinds"]:
-        query = query.where(r.c.kind.in_(filt["kinds"]))
-    return query
 
 
 def _restriction_properties(p) -> list:
     return [
-        "project_id", p.c.project_id, "project_name", p.c.project_name, "kind", p.c.kind,
-        "starts_on", p.c.starts_on, "ends_on", p.c.ends_on, "description", p.c.description,
-        "in_force", p.c.in_force,
+        "project_id", p.c.project_id, "project_name", p.c.project_name, "sample", p.c.sample,
+        "kind", p.c.kind, "starts_on", p.c.starts_on, "ends_on", p.c.ends_on,
+        "days", p.c.days, "time_from", p.c.time_from, "time_until", p.c.time_until,
+        "description", p.c.description, "reason", p.c.reason, "contact", p.c.contact,
+        "in_force", p.c.in_force, "section_drawn", p.c.section_drawn,
+        "has_detour", p.c.has_detour,
     ]  # fmt: skip
 
 
@@ -171,7 +156,7 @@ COLLECTIONS = {
                 "阿蘇市の復旧・復興・防災の事業（道路、橋梁、河川護岸、砂防、避難所など）。"
                 "職員専用の事業は権限のある利用者にだけ含まれます。"
             ),
-            attribution=f"{SAMPLE_CREDIT} | 指定避難所: {GSI_SHELTER_CREDIT}",
+            attribution=SAMPLE_CREDIT,
             parse=_project_filter,
             rows=_project_rows,
             properties=_project_properties,
@@ -183,12 +168,26 @@ COLLECTIONS = {
         Collection(
             id="restrictions",
             title=_l("交通規制"),
-            description=_l("工事による通行止め・片側交互通行などのうち、実施中と予定のもの。"),
+            description=_l(
+                "工事による通行止め・片側交互通行などのうち、実施中と予定のもの。"
+                "形は規制区間の線（描かれていなければ工事の位置）。"
+            ),
             attribution=SAMPLE_CREDIT,
             parse=_restriction_filter,
             rows=_restriction_rows,
             properties=_restriction_properties,
-            tile_properties=("id", "project_id", "kind", "starts_on", "ends_on", "in_force"),
+            tile_properties=(
+                "id",
+                "project_id",
+                "kind",
+                "starts_on",
+                "ends_on",
+                "days",
+                "time_from",
+                "time_until",
+                "in_force",
+                "section_drawn",
+            ),  # fmt: skip
             queryables={"kind": RESTRICTION_KINDS},
             periods=(("starts_on", "ends_on"),),
         ),

@@ -103,13 +103,20 @@ def audit_rows(session: Session, project_id: int) -> list[dict]:
     ]
 
 
+def changes_after(session: Session, project_id: int, version: int) -> list[ProjectChange]:
+    """Return the audit rows of changes that moved a project past `version`, oldest first."""
+    return list(
+        session.scalars(
+            select(ProjectChange)
+            .where(ProjectChange.project_id == project_id, ProjectChange.version > version)
+            .order_by(ProjectChange.id)
+        )
+    )
+
+
 def fields_changed_since(session: Session, project_id: int, version: int) -> list[str]:
     """Return the fields that audited edits changed after the given version, in first-seen order."""
     fields: dict[str, None] = {}
-    for changes in session.scalars(
-        select(ProjectChange.changes)
-        .where(ProjectChange.project_id == project_id, ProjectChange.version > version)
-        .order_by(ProjectChange.id)
-    ):
-        fields.update(dict.fromkeys(changes))
+    for row in changes_after(session, project_id, version):
+        fields.update(dict.fromkeys(row.changes))
     return list(fields)

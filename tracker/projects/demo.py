@@ -74,7 +74,9 @@ DEMO_INSERT = text(
 # Registered as planned; then one entry that reaches today's status on its date.
 DEMO_HISTORY = text(
     """
-    SELECT id, created_at, NULL, 'planned', 0, :registered FROM projects WHERE id > :after
+    SELECT id AS project_id, created_at AS recorded_at, NULL AS previous_status,
+           'planned' AS status, 0 AS progress, :registered AS note
+    FROM projects WHERE id > :after
     UNION ALL
     SELECT id,
            (CASE status WHEN 'completed' THEN actual_end WHEN 'design' THEN planned_start - 30

@@ -6,7 +6,8 @@ nothing else inserts into status_updates.
 """
 
 import uuid
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from geoalchemy2 import Geometry, WKBElement
@@ -18,11 +19,11 @@ from sqlalchemy import (
     SelectBase,
     SmallInteger,
     Text,
-    exists,
     func,
     insert,
     select,
     text,
+    tuple_,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -30,15 +31,22 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from tracker.accounts.models import User
 from tracker.db import Base
 from tracker.errors import BadInput
-from tracker.formatting import today_jst
+from tracker.formatting import JST, today_jst
 from tracker.geometry import check_lon_lat
-from tracker.projects.audit import record_change
+from tracker.projects.audit import changes_after, record_change
 from tracker.projects.models import Project, lock_project
 from tracker.vocab import STATUSES, sql_list, status_label
 
 MAX_NOTE_LENGTH = 2000
 # The note of a project's first entry.
 REGISTERED_NOTE = "登録"
+# A phone's clock may run a little ahead of the server's, and a phone may wait days for
+# signal; a time on site beyond these bounds is a wrong clock or a forgotten draft.
+OBSERVED_AHEAD_MAX = timedelta(minutes=10)
+OBSERVED_AGE_MAX = timedelta(days=30)
+# What the update form shows of a project; an update made on a form that showed older
+# values of these is stale.
+FORM_FIELDS = ("status", "progress", "actual_end")
 
 
 class StatusUpdate(Base):
@@ -54,7 +62,11 @@ class StatusUpdate(Base):
     project_id: Mapped[int] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
+    # When the server stored it.
     recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # When it was seen on site (the phone's clock when it was queued): history reads in
+    # this order, and "status at a date" reads this time.
+    observed_at: Mapped[datetime]
     previous_status: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
     progress: Mapped[int] = mapped_column(SmallInteger)
@@ -71,13 +83,15 @@ class StatusUpdate(Base):
 
     # True on the instance that append_status has just added (a resend returns the first one).
     is_new = False
+    # The progress of the entry before it on site, set where history is read in order.
+    previous_progress = None
 
 
 # The meeting pages read status at a date and completions from these.
 Index(
-    "ix_status_updates_project_recorded",
+    "ix_status_updates_project_observed",
     StatusUpdate.project_id,
-    StatusUpdate.recorded_at.desc(),
+    StatusUpdate.observed_at.desc(),
     StatusUpdate.id.desc(),
     postgresql_include=["status", "progress"],
 )
@@ -86,7 +100,10 @@ Index(
     StatusUpdate.project_id,
     postgresql_where=text("status = 'completed'"),
 )
-Index("ix_status_updates_recorded_at", StatusUpdate.recorded_at)
+Index("ix_status_updates_observed_at", StatusUpdate.observed_at)
+
+# History in the order things happened on site; the id settles entries of the same instant.
+HISTORY_ORDER = (StatusUpdate.observed_at, StatusUpdate.id)
 
 
 # Current status → statuses an update may set. Staying put (a progress or note update)
@@ -178,6 +195,88 @@ def check_client_id(value) -> uuid.UUID | None:
         raise BadInput("client_id: " + _("UUIDの形式ではありません")) from None
 
 
+def check_observed_at(observed_at: datetime, now: datetime) -> datetime:
+    """Refuse a time on site far ahead of `now` or older than a month, saying which."""
+    if observed_at.tzinfo is None:
+        raise BadInput("observed_at: " + _("現場の時刻に時差（+09:00 など）がありません"))
+    if observed_at > now + OBSERVED_AHEAD_MAX:
+        raise BadInput(
+            "observed_at: "
+            + _(
+                "現場の時刻（%(at)s）が今より10分以上先です。端末の時計を確かめてください",
+                at=observed_at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    if observed_at < now - OBSERVED_AGE_MAX:
+        raise BadInput(
+            "observed_at: "
+            + _(
+                "現場の時刻（%(at)s）が30日より前です。古い記録は事務所で確かめてから入れてください",
+                at=observed_at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    return observed_at
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """A change of a project's state made by someone else: who, when, and the new values."""
+
+    who: str
+    at: datetime
+    values: dict
+
+    def sentence(self) -> str:
+        """Say it as the stale form shows it: 「阿蘇さんが 10:42 に 74% と記録しました」."""
+        parts = []
+        if "status" in self.values:
+            parts.append(status_label(self.values["status"]))
+        if "progress" in self.values:
+            parts.append(f"{self.values['progress']}%")
+        if "actual_end" in self.values:
+            day = self.values["actual_end"]
+            parts.append(_("完了日 %(day)s", day=day) if day else _("完了日なし"))
+        local = self.at.astimezone(JST)
+        when = (
+            local.strftime("%H:%M")
+            if local.date() == today_jst()
+            else local.strftime("%m/%d %H:%M")
+        )
+        return _(
+            "%(who)sさんが %(at)s に %(what)s と記録しました",
+            who=self.who,
+            at=when,
+            what=_("・").join(parts),
+        )
+
+
+class StaleUpdate(BadInput):
+    """An update made on a form that showed an older state of the project than the stored one."""
+
+    def __init__(self, project: Project, changes: list[StateChange]):
+        self.project = project
+        self.changes = changes
+        said = _("、").join(change.sentence() for change in changes[-3:])
+        super().__init__(
+            "base_version: "
+            + _(
+                "この画面を開いた後に更新がありました（%(changes)s）。今の状況を確かめて、もう一度記録してください",
+                changes=said,
+            )
+        )
+
+
+def stale_changes(session: Session, project: Project, base_version: int) -> list[StateChange]:
+    """Return the changes to the project's state made after `base_version`, oldest first."""
+    changes = []
+    for row in changes_after(session, project.id, base_version):
+        values = {f: row.changes[f]["new"] for f in FORM_FIELDS if f in row.changes}
+        if values:
+            who = row.user.label if row.user is not None else _("システム")
+            changes.append(StateChange(who=who, at=row.recorded_at, values=values))
+    return changes
+
+
 def append_status(
     session: Session,
     project_id: int,
@@ -190,17 +289,24 @@ def append_status(
     position: tuple[float, float] | None = None,
     actual_end: date | None = None,
     recorded_at: datetime | None = None,
+    observed_at: datetime | None = None,
+    base_version: int | None = None,
     rules: bool = True,
     fallback_note: str = "",
 ) -> StatusUpdate:
     """Append an entry to a project's history and make it the project's current status.
 
     The project's first entry registers it (create_project has checked its state). With
-    `rules`, a change follows the transition table and moves the actual start and end dates
-    as the work does; without, a recorded history is taken as it stands (loaders, fixtures).
-    position is (lon, lat). The same client_id sent again returns the entry it first made.
-    `fallback_note` is stored when there is no note (e.g. the file an import came from); the
-    rules that ask for a reason still judge the person's own note.
+    `rules`, a change follows the transition table, moves the actual start and end dates as
+    the work does, and its time on site (`observed_at`, default now) must lie between a
+    month ago and ten minutes ahead; without, a recorded history is taken as it stands
+    (loaders, fixtures), at `recorded_at`. `base_version` is the project version the sender's
+    form showed: if the state changed since, the update is refused as stale (StaleUpdate).
+    An entry seen on site before the latest one takes its place in the history but may not
+    change the status, and the latest one stays current. position is (lon, lat). The same
+    client_id sent again returns the entry it first made. `fallback_note` is stored when
+    there is no note (e.g. the file an import came from); the rules that ask for a reason
+    still judge the person's own note.
     """
     progress = check_progress(progress)
     note = (note or "").strip()
@@ -213,34 +319,58 @@ def append_status(
     # previous status is right and none is lost when several people send at once.
     project = _locked(session, project_id, client_id)
     if isinstance(project, StatusUpdate):
-        return project  # sent again: the first copy stands
-    first = not session.scalar(select(exists().where(StatusUpdate.project_id == project_id)))
-    previous_status = None if first else project.status
-    before = _dates_and_state(project)
+        return _resent(session, project)  # sent again: the first copy stands
+    if base_version is not None and base_version != project.version:
+        changes = stale_changes(session, project, base_version)
+        if changes:
+            raise StaleUpdate(project, changes)
+    # Taken after the lock: history reads in the order it was written.
+    now = session.scalar(select(func.clock_timestamp()))
+    latest = session.execute(
+        select(StatusUpdate.observed_at, StatusUpdate.status, StatusUpdate.progress)
+        .where(StatusUpdate.project_id == project_id)
+        .order_by(*(c.desc() for c in HISTORY_ORDER))
+        .limit(1)
+    ).first()
+    first = latest is None
+    if first:
+        # Registered when the project was: as_of views see both appear together.
+        recorded_at = recorded_at or project.created_at
+    recorded_at = recorded_at or now
+    if observed_at is not None and rules and not first:
+        check_observed_at(observed_at, now)
+    observed_at = observed_at or recorded_at
 
+    before = _dates_and_state(project)
+    previous_status, previous_progress = None, None
     dates = {"actual_start": project.actual_start, "actual_end": project.actual_end}
+    back_dated = not first and observed_at < latest.observed_at
+    if back_dated:
+        previous_status, previous_progress = _entry_before(
+            session, project_id, observed_at, status, rules
+        )
+    elif not first:
+        previous_status, previous_progress = project.status, project.progress
     if rules and not first:
         today = today_jst()
-        if status == "completed":
+        if status == "completed" and not back_dated:
             actual_end = actual_end or project.actual_end or today
         check_change(
-            previous_status=project.status,
-            previous_progress=project.progress,
+            previous_status=previous_status,
+            previous_progress=previous_progress,
             status=status,
             progress=progress,
             note=note,
             actual_start=project.actual_start,
-            actual_end=actual_end,
+            actual_end=actual_end if not back_dated else project.actual_end,
         )
-        if status == "construction" and project.actual_start is None:
-            dates["actual_start"] = today
-        if status == "completed":
-            dates["actual_end"] = actual_end
-        elif project.status == "completed":
-            dates["actual_end"] = None  # reopened: the earlier completion stays in the history
-    if first:
-        # Registered when the project was: as_of views see both appear together.
-        recorded_at = recorded_at or project.created_at
+        if not back_dated:
+            if status == "construction" and project.actual_start is None:
+                dates["actual_start"] = today
+            if status == "completed":
+                dates["actual_end"] = actual_end
+            elif project.status == "completed":
+                dates["actual_end"] = None  # reopened: the earlier completion stays in the history
 
     update = StatusUpdate(
         project_id=project.id,
@@ -251,9 +381,8 @@ def append_status(
         note=note or fallback_note,
         client_id=client_id,
         position=point,
-        # Unless given, the insert's own time, taken after the lock: history reads in the
-        # order it was written.
-        recorded_at=recorded_at or func.clock_timestamp(),
+        recorded_at=recorded_at,
+        observed_at=observed_at,
     )
     try:
         with session.begin_nested():
@@ -264,13 +393,15 @@ def append_status(
         if client_id is not None and "client_id" in str(error.orig):
             earlier = _by_client_id(session, project, client_id)
             if earlier is not None:
-                return earlier
+                return _resent(session, earlier)
         raise
 
-    project.actual_start, project.actual_end = dates["actual_start"], dates["actual_end"]
-    project.status = status
-    project.progress = progress
-    project.updated_at = recorded_at or func.now()
+    if not back_dated:
+        # The latest entry on site is the project's current state.
+        project.actual_start, project.actual_end = dates["actual_start"], dates["actual_end"]
+        project.status = status
+        project.progress = progress
+    project.updated_at = recorded_at
     session.flush()
     if not first:
         # The project's own fields changed too: the audit trail says so beside the edits,
@@ -288,17 +419,75 @@ def append_status(
             )
     session.refresh(update)
     update.is_new = True
+    update.previous_progress = previous_progress
     return update
+
+
+def _resent(session: Session, update: StatusUpdate) -> StatusUpdate:
+    """Return an entry sent again as its first send answered: with the progress before it."""
+    update.previous_progress = session.scalar(
+        select(StatusUpdate.progress)
+        .where(
+            StatusUpdate.project_id == update.project_id,
+            tuple_(*HISTORY_ORDER) < tuple_(update.observed_at, update.id),
+        )
+        .order_by(*(c.desc() for c in HISTORY_ORDER))
+        .limit(1)
+    )
+    return update
+
+
+def _entry_before(
+    session: Session, project_id: int, observed_at: datetime, status: str, rules: bool
+) -> tuple[str, int]:
+    """Return (status, progress) of the entry seen on site just before `observed_at`.
+
+    An entry placed before the latest one keeps the status around it, so that every
+    entry's previous status stays true in the order things happened.
+    """
+    before = session.execute(
+        select(StatusUpdate.status, StatusUpdate.progress)
+        .where(StatusUpdate.project_id == project_id, StatusUpdate.observed_at <= observed_at)
+        .order_by(*(c.desc() for c in HISTORY_ORDER))
+        .limit(1)
+    ).first()
+    if before is None:
+        raise BadInput("observed_at: " + _("現場の時刻が事業の登録より前になっています"))
+    if rules and status != before.status:
+        raise BadInput(
+            "status: "
+            + _(
+                "この時刻より後に別の記録があるため、状況は「%(status)s」のまま記録してください（進捗とメモは記録できます）",
+                status=status_label(before.status),
+            )
+        )
+    return before.status, before.progress
+
+
+def with_previous_progress(updates: list[StatusUpdate]) -> list[StatusUpdate]:
+    """Give each entry of one project's history, in order, the progress of the one before it."""
+    previous = None
+    for update in updates:
+        update.previous_progress = previous
+        previous = update.progress
+    return updates
 
 
 def append_loaded_history(session: Session, entries: SelectBase) -> None:
     """Append history entries selected in SQL, for bulk loads of many projects at once.
 
     `entries` selects project_id, recorded_at, previous_status, status, progress and note;
-    the projects' own status and progress must already be their last entry's.
+    each was seen when it was recorded. The projects' own status and progress must already
+    be their last entry's.
     """
+    rows = entries.subquery("entries")
     columns = ["project_id", "recorded_at", "previous_status", "status", "progress", "note"]
-    session.execute(insert(StatusUpdate).from_select(columns, entries))
+    session.execute(
+        insert(StatusUpdate).from_select(
+            [*columns, "observed_at"],
+            select(*(rows.c[name] for name in columns), rows.c.recorded_at),
+        )
+    )
 
 
 def _locked(session: Session, project_id: int, client_id: uuid.UUID | None):

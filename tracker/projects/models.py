@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     Computed,
@@ -21,8 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.db import Base
+from tracker.facilities.models import Facility
 from tracker.plan.models import Indicator, PlanItem
-from tracker.vocab import KINDS, LINE_KINDS, STATUSES, sql_list
+from tracker.vocab import FUNDING_SOURCES, KINDS, LINE_KINDS, STATUSES, sql_list
 
 if TYPE_CHECKING:
     from tracker.projects.history import StatusUpdate
@@ -63,6 +65,10 @@ class Project(Base):
             f"kind NOT IN {sql_list(LINE_KINDS)} OR ST_Dimension(geom) = 1", name="line_kinds"
         ),
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
+        CheckConstraint(
+            "planned_cost >= 0 AND contract_amount >= 0 AND spent_amount >= 0", name="amounts"
+        ),
+        CheckConstraint(f"funding IN {sql_list(FUNDING_SOURCES)}", name="funding"),
         Index("ix_projects_mercator_x", "mercator_x", "mercator_y"),
     )
 
@@ -79,10 +85,18 @@ class Project(Base):
     is_public: Mapped[bool] = mapped_column(server_default="true")
     description: Mapped[str] = mapped_column(Text, server_default="")
     address: Mapped[str | None] = mapped_column(Text)
-    gsi_common_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    # The facility the work is done on (a shelter's retrofit, a new warehouse), if any.
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"), index=True)
     # The city's own number for the work (事業番号): a re-imported file updates the same project.
     external_id: Mapped[str | None] = mapped_column(Text, unique=True)
     is_sample: Mapped[bool] = mapped_column(server_default="false")
+    # The works register (names and checks in register.py); amounts are whole yen.
+    planned_cost: Mapped[int | None] = mapped_column(BigInteger)
+    contract_amount: Mapped[int | None] = mapped_column(BigInteger)
+    contractor: Mapped[str | None] = mapped_column(Text)
+    spent_amount: Mapped[int | None] = mapped_column(BigInteger)
+    funding: Mapped[str | None] = mapped_column(Text)
+    responsible_section: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(Geometry(srid=4326, spatial_index=True))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
@@ -102,8 +116,10 @@ class Project(Base):
     indicators: Mapped[list[Indicator]] = relationship(
         secondary=project_indicators, order_by=Indicator.number
     )
+    facility: Mapped[Facility | None] = relationship()
+    # In the order things happened on site.
     updates: Mapped[list["StatusUpdate"]] = relationship(
-        back_populates="project", order_by="StatusUpdate.id"
+        back_populates="project", order_by="(StatusUpdate.observed_at, StatusUpdate.id)"
     )
 
     __mapper_args__ = {"version_id_col": version}

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from tracker.accounts.models import User
 from tracker.db import copy_rows
 from tracker.errors import BadInput
+from tracker.facilities.models import Facility
 from tracker.formatting import YEAR_RANGE
 from tracker.geometry import (
     GeometryRefused,
@@ -25,6 +26,7 @@ from tracker.geometry import (
     farthest_outside_city_each,
     flat_geometry,
 )
+from tracker.input_guards import MAX_DB_INTEGER
 from tracker.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX, check_name, check_text
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change, record_changes
@@ -36,6 +38,7 @@ from tracker.projects.history import (
     check_state,
 )
 from tracker.projects.models import Project, project_indicators, project_plan_items
+from tracker.projects.register import REGISTER_FIELDS, check_register
 from tracker.vocab import DATE_FIELDS, KINDS, STATUSES
 
 # The fields an edit may change, by the names the API uses. Status and progress are not
@@ -53,6 +56,8 @@ EDITABLE_FIELDS = (
     "geometry",
     "plan_items",
     "indicators",
+    "facility_id",
+    *REGISTER_FIELDS,
 )
 # Every field the audit trail records (also what an edit form shows).
 AUDITED_FIELDS = (*EDITABLE_FIELDS[:2], "status", "progress", *EDITABLE_FIELDS[2:])
@@ -121,6 +126,9 @@ class NewProject:
     external_id: str | None = None
     plan_item_codes: tuple[str, ...] = ()
     indicator_codes: tuple[str, ...] = ()
+    facility_id: int | None = None
+    # The works-register fields (register.REGISTER_FIELDS) given, by name.
+    register: tuple[tuple[str, Any], ...] = ()
 
 
 def _check_new(spec: NewProject, *, entered: bool) -> NewProject:
@@ -141,7 +149,7 @@ def _check_new(spec: NewProject, *, entered: bool) -> NewProject:
     )
     if entered:
         # What people enter follows the status rules; loaded records are taken as they
-        # stand (shelters completed before any record was kept have no end date).
+        # stand (works completed before any record was kept may have no end date).
         check_state(
             status=spec.status,
             progress=spec.progress,
@@ -149,6 +157,10 @@ def _check_new(spec: NewProject, *, entered: bool) -> NewProject:
             actual_end=spec.actual_end,
         )
     check_progress(spec.progress)
+    unknown = [f for f, _value in spec.register if f not in REGISTER_FIELDS]
+    if unknown:
+        raise BadInput(f"{unknown[0]}: not a field of a project")
+    register = check_register(dict(spec.register))
     geometry = check_shape(flat_geometry(spec.geometry), spec.kind)
     return replace(
         spec,
@@ -156,6 +168,7 @@ def _check_new(spec: NewProject, *, entered: bool) -> NewProject:
         department=department.strip(),
         description=check_text("description", spec.description, limit=DESCRIPTION_MAX),
         geometry=geometry,
+        register=tuple(register.items()),
     )
 
 
@@ -175,15 +188,19 @@ def create_project(
     is_public: bool = True,
     description: str = "",
     address: str | None = None,
-    gsi_common_id: str | None = None,
+    facility_id: int | None = None,
     external_id: str | None = None,
     is_sample: bool = False,
     plan_item_codes=(),
     indicator_codes=(),
     created_at: datetime | None = None,
     user: User | None = None,
+    **register: Any,
 ) -> Project:
-    """Create a project after checking its fields and geometry, with its first history entry."""
+    """Create a project after checking its fields and geometry, with its first history entry.
+
+    `register` takes the works-register fields (register.REGISTER_FIELDS) by name.
+    """
     spec = _check_new(
         NewProject(
             name=name,
@@ -199,6 +216,7 @@ def create_project(
             is_public=is_public,
             description=description,
             external_id=external_id,
+            register=tuple(register.items()),
         ),
         entered=user is not None,
     )
@@ -206,7 +224,7 @@ def create_project(
     project = Project(
         **_row_values(spec),
         address=address,
-        gsi_common_id=gsi_common_id,
+        facility_id=check_facility(session, facility_id),
         is_sample=is_sample,
         plan_items=find_plan_items(session, plan_item_codes),
         indicators=find_indicators(session, indicator_codes),
@@ -253,6 +271,7 @@ def _row_values(spec: NewProject) -> dict[str, Any]:
         "description": spec.description,
         "external_id": spec.external_id,
         "geom": from_shape(spec.geometry, srid=4326),
+        **dict(spec.register),
     }
 
 
@@ -276,10 +295,16 @@ def check_new_projects(
             check_inside_city(outside)
         except GeometryRefused as exc:
             checked[i] = exc
+    facilities = _facilities_in_force(session, checked)
     plan_ids = _ids_by_code(session, PlanItem, specs, "plan_item_codes")
     indicator_ids = _ids_by_code(session, Indicator, specs, "indicator_codes")
     for i, spec in enumerate(checked):
         if not isinstance(spec, NewProject):
+            continue
+        if spec.facility_id is not None and spec.facility_id not in facilities:
+            checked[i] = BadInput(
+                "facility_id: " + _("この施設はありません（ID %(id)s）", id=spec.facility_id)
+            )
             continue
         for codes, known, field in (
             (spec.plan_item_codes, plan_ids, "plan_items"),
@@ -290,6 +315,21 @@ def check_new_projects(
                 checked[i] = _unknown_codes(field, unknown)
                 break
     return checked
+
+
+def _facilities_in_force(session: Session, checked: list) -> set[int]:
+    ids = {
+        c.facility_id
+        for c in checked
+        if isinstance(c, NewProject) and c.facility_id and 0 < c.facility_id <= MAX_DB_INTEGER
+    }
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Facility.id).where(Facility.id.in_(ids), Facility.withdrawn_at.is_(None))
+        )
+    )
 
 
 def _ids_by_code(session: Session, model, specs: list[NewProject], attr: str) -> dict[str, int]:
@@ -363,7 +403,7 @@ def _insert_projects(session: Session, specs: list[NewProject]) -> list[int]:
         )
     )
     columns = ("name", "kind", "status", "progress", *DATE_FIELDS, "department", "is_public",
-               "description", "external_id")  # fmt: skip
+               "description", "external_id", "facility_id", *REGISTER_FIELDS)  # fmt: skip
     # Hex EWKB with its SRID: what PostGIS reads for a geometry column in COPY.
     shapes = shapely.set_srid(np.array([spec.geometry for spec in specs], dtype=object), 4326)
     ewkb = shapely.to_wkb(shapes, hex=True, include_srid=True)
@@ -372,11 +412,17 @@ def _insert_projects(session: Session, specs: list[NewProject]) -> list[int]:
         "projects",
         ("id", *columns, "geom"),
         (
-            (pid, *(getattr(spec, c) for c in columns), wkb)
+            (pid, *(_column_value(spec, c) for c in columns), wkb)
             for pid, spec, wkb in zip(ids, specs, ewkb, strict=True)
         ),
     )
     return ids
+
+
+def _column_value(spec: NewProject, column_name: str):
+    if column_name in REGISTER_FIELDS:
+        return dict(spec.register).get(column_name)
+    return getattr(spec, column_name)
 
 
 def _spec_values(spec: NewProject) -> dict[str, Any]:
@@ -392,8 +438,10 @@ def _spec_values(spec: NewProject) -> dict[str, Any]:
         "geometry": _geojson(spec.geometry),
         "plan_items": sorted(set(spec.plan_item_codes)),
         "indicators": sorted(set(spec.indicator_codes)),
+        "facility_id": spec.facility_id,
     }
     values |= {f: _jsonable(getattr(spec, f)) for f in DATE_FIELDS}
+    values |= {f: dict(spec.register).get(f) for f in REGISTER_FIELDS}
     return {f: values[f] for f in AUDITED_FIELDS}
 
 
@@ -452,6 +500,9 @@ def update_project(
         raise BadInput(
             "kind: " + _("不明な種別です: %(kind)s", kind=new["kind"]), code="unknown_value"
         )
+    if new["facility_id"] != old["facility_id"]:
+        check_facility(session, new["facility_id"])
+    new.update(check_register({field: new[field] for field in REGISTER_FIELDS}))
     if not isinstance(new["geometry"], BaseGeometry):
         raise BadInput(
             "geometry: " + _("位置・形状として読み取れません"), code="geometry_unreadable"
@@ -474,7 +525,15 @@ def update_project(
     if not diff:
         return project
 
-    for field in ("name", "kind", "department", "description", *DATE_FIELDS):
+    for field in (
+        "name",
+        "kind",
+        "department",
+        "description",
+        "facility_id",
+        *DATE_FIELDS,
+        *REGISTER_FIELDS,
+    ):
         if field in diff:
             setattr(project, field, new[field])
     if "public" in diff:
@@ -542,11 +601,27 @@ def project_values(project: Project, *, geometry_as_shape: bool = False) -> dict
         "geometry": geometry if geometry_as_shape else _geojson(geometry),
         "plan_items": sorted(item.code for item in project.plan_items),
         "indicators": sorted(item.code for item in project.indicators),
+        "facility_id": project.facility_id,
     }
+    for field in REGISTER_FIELDS:
+        values[field] = getattr(project, field)
     for field in DATE_FIELDS:
         value = getattr(project, field)
         values[field] = value if geometry_as_shape else _jsonable(value)
     return values
+
+
+def check_facility(session: Session, facility_id) -> int | None:
+    """Return the id of a facility in force that a work may link to, or refuse it."""
+    if facility_id is None:
+        return None
+    if isinstance(facility_id, bool) or not isinstance(facility_id, int):
+        raise BadInput("facility_id: " + _("施設は番号で指定してください"))
+    # A number the database cannot hold names no facility (rather than failing the query).
+    facility = session.get(Facility, facility_id) if 0 < facility_id <= MAX_DB_INTEGER else None
+    if facility is None or facility.withdrawn_at is not None:
+        raise BadInput("facility_id: " + _("この施設はありません（ID %(id)s）", id=facility_id))
+    return facility.id
 
 
 def _check_name(name) -> str:

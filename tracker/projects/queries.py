@@ -10,6 +10,7 @@ from flask_babel import gettext
 from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Select,
     Text,
     and_,
@@ -21,13 +22,15 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    type_coerce,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
 from tracker.formatting import JST, YEAR_RANGE, parse_day
 from tracker.plan.models import Indicator, PlanItem
+from tracker.projects.audit import ProjectChange
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import (
     Project,
@@ -35,6 +38,7 @@ from tracker.projects.models import (
     project_indicators,
     project_plan_items,
 )
+from tracker.projects.register import AMOUNT_FIELDS, PUBLIC_REGISTER_FIELDS, REGISTER_FIELDS
 from tracker.vocab import KINDS, STATUSES
 
 # Six decimals of a degree is about 10 cm: enough for any project and small on the wire.
@@ -68,7 +72,7 @@ class ProjectFilter:
         return cls(
             kinds=_codes(args, "kind", KINDS),
             statuses=_codes(args, "status", STATUSES),
-            bbox=_bbox(args.get("bbox")),
+            bbox=parse_bbox(args.get("bbox")),
             include_private=include_private,
         )
 
@@ -160,7 +164,8 @@ def _codes(args, name: str, allowed: dict) -> list[str]:
     return values
 
 
-def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+    """Read ?bbox=minlon,minlat,maxlon,maxlat, refusing anything else with a clear message."""
     if raw is None:
         return None
     parts = raw.split(",")
@@ -191,17 +196,18 @@ def history_as_of(day: date):
 def status_at(instant: datetime | None, project_ids: Select | None = None):
     """Return a subquery of each project's status and progress just before `instant` (or now).
 
-    `project_ids` limits it to the projects that select names.
+    Read by the time things happened on site; `project_ids` limits it to the projects that
+    select names.
     """
     # One ordered pass over the history (its index holds status and progress) beats a
     # lookup per project once the whole city is counted.
     query = (
         select(StatusUpdate.project_id, StatusUpdate.status, StatusUpdate.progress)
         .distinct(StatusUpdate.project_id)
-        .order_by(StatusUpdate.project_id, StatusUpdate.recorded_at.desc(), StatusUpdate.id.desc())
+        .order_by(StatusUpdate.project_id, StatusUpdate.observed_at.desc(), StatusUpdate.id.desc())
     )
     if instant is not None:
-        query = query.where(StatusUpdate.recorded_at < instant)
+        query = query.where(StatusUpdate.observed_at < instant)
     if project_ids is not None:
         query = query.where(StatusUpdate.project_id.in_(project_ids))
     return query.subquery("h")
@@ -215,12 +221,12 @@ def status_spans(project_ids: Select | None = None):
     instants at once; status_at answers one instant for every project.
     """
     u = StatusUpdate
-    order = (u.recorded_at, u.id)
+    order = (u.observed_at, u.id)
     history = select(
         u.id,
         u.project_id,
         u.status,
-        u.recorded_at,
+        u.observed_at,
         func.lag(u.status).over(partition_by=u.project_id, order_by=order).label("before"),
     )
     if project_ids is not None:
@@ -230,11 +236,11 @@ def status_spans(project_ids: Select | None = None):
         select(
             history.c.project_id,
             history.c.status,
-            history.c.recorded_at.label("since"),
-            func.lead(history.c.recorded_at)
+            history.c.observed_at.label("since"),
+            func.lead(history.c.observed_at)
             .over(
                 partition_by=history.c.project_id,
-                order_by=(history.c.recorded_at, history.c.id),
+                order_by=(history.c.observed_at, history.c.id),
             )
             .label("until"),
         )
@@ -243,23 +249,51 @@ def status_spans(project_ids: Select | None = None):
     )
 
 
+def register_at(instant: datetime):
+    """Return a subquery of each project's works-register values just before `instant`,
+    read from the audit trail (the newest recorded value of each field)."""
+    c = ProjectChange
+    columns = []
+    for name in REGISTER_FIELDS:
+        values = func.array_agg(
+            aggregate_order_by(c.changes[name]["new"].astext, c.recorded_at.desc(), c.id.desc())
+        ).filter(c.changes.has_key(name))
+        newest = type_coerce(values, ARRAY(Text))[1]
+        if name in AMOUNT_FIELDS:
+            newest = cast(newest, BigInteger)
+        columns.append(newest.label(name))
+    return (
+        select(c.project_id, *columns)
+        .where(c.recorded_at < instant)
+        .group_by(c.project_id)
+        .subquery("register")
+    )
+
+
 def filtered_projects(filt: ProjectFilter) -> Select:
-    """Return a SELECT of the projects table limited by the filter."""
+    """Return a SELECT of the projects table limited by the filter.
+
+    With `as_of`, status and progress come from the history and the works-register
+    values from the audit trail, as they stood at the end of that day.
+    """
     table = Project.__table__
     status = Project.status
     if filt.as_of is None:
         query = select(table)
     else:
-        # Same columns, but status and progress read from the history, and work dates not yet
-        # reached left blank: every column shows that day. Projects created later have no
-        # history row yet, so the inner join leaves them out.
+        # Same columns, but status and progress read from the history, the register from the
+        # audit trail, and work dates not yet reached left blank: every column shows that day.
+        # Projects created later have no history row yet, so the inner join leaves them out.
+        # Grouped by project, the register subquery is dropped by the planner when nothing
+        # reads it.
         h = history_as_of(filt.as_of)
+        r = register_at(end_of_day(filt.as_of))
         status = h.c.status
-        columns = [_as_of_column(c, h, filt.as_of) for c in table.columns]
         query = (
-            select(*columns)
+            select(*(_as_of_column(c, h, r, filt.as_of) for c in table.columns))
             .select_from(table)
             .join(h, h.c.project_id == Project.id)
+            .outerjoin(r, r.c.project_id == Project.id)
             .where(Project.created_at < end_of_day(filt.as_of))
         )
     if not filt.include_private:
@@ -310,10 +344,12 @@ def filtered_projects(filt: ProjectFilter) -> Select:
     return query
 
 
-def _as_of_column(column, history, day: date):
+def _as_of_column(column, history, register, day: date):
     """Return a projects column as it read at the end of `day`."""
     if column.name in ("status", "progress"):
         return history.c[column.name]
+    if column.name in REGISTER_FIELDS:
+        return register.c[column.name]
     if column.name in ("actual_start", "actual_end"):
         # A work date after the day had not happened yet.
         return case((column <= day, column)).label(column.name)
@@ -332,8 +368,12 @@ def linked_codes(link_column, target, project_id):
     )
 
 
-def project_property_pairs(p, *, full: bool) -> list:
-    """Return the GeoJSON properties of a project row of `p` as alternating names and values."""
+def project_property_pairs(p, *, full: bool, internal: bool = False) -> list:
+    """Return the GeoJSON properties of a project row of `p` as alternating names and values.
+
+    `full` adds the fields beyond the map's; `internal` the register fields only staff and
+    viewers read.
+    """
     pairs = [
         "id", p.c.id, "name", p.c.name, "kind", p.c.kind, "status", p.c.status,
         "progress", p.c.progress, "planned_start", p.c.planned_start,
@@ -346,31 +386,40 @@ def project_property_pairs(p, *, full: bool) -> list:
             "plan_items", linked_codes(project_plan_items.c.plan_item_id, PlanItem, p.c.id),
             "indicators", linked_codes(project_indicators.c.indicator_id, Indicator, p.c.id),
             "public", p.c.is_public,
+            "facility_id", p.c.facility_id,
         ]  # fmt: skip
+        for name in REGISTER_FIELDS if internal else PUBLIC_REGISTER_FIELDS:
+            pairs += [name, p.c[name]]
     return pairs
 
 
-def feature_json(p, *, full: bool, extra: Sequence = ()):
+def feature_json(p, *, full: bool, internal: bool = False, extra: Sequence = ()):
     """Return a GeoJSON Feature (json) of each row of `p`, a subquery of projects.
 
-    Public fields only unless `full`; `extra` adds (name, value, name, value, ...) properties.
+    Public fields only unless `full`; `internal` adds the register fields for staff and
+    viewers; `extra` adds (name, value, name, value, ...) properties.
     """
+    pairs = project_property_pairs(p, full=full, internal=internal)
     return func.json_build_object(
         "type", "Feature",
         "id", p.c.id,
         "geometry", cast(func.ST_AsGeoJSON(p.c.geom, COORDINATE_DECIMALS), JSON),
-        "properties", func.json_build_object(*project_property_pairs(p, full=full), *extra),
+        "properties", func.json_build_object(*pairs, *extra),
     )  # fmt: skip
 
 
-def _features(filt: ProjectFilter, *, full: bool):
+def _features(filt: ProjectFilter, *, full: bool, internal: bool = False):
     p = filtered_projects(filt).subquery("p")
-    return p, feature_json(p, full=full)
+    return p, feature_json(p, full=full, internal=internal)
 
 
 def feature_collection(session: Session, filt: ProjectFilter, *, full: bool = True) -> str:
-    """Return the filtered projects as GeoJSON FeatureCollection text, ordered by id."""
-    p, feature = _features(filt, full=full)
+    """Return the filtered projects as GeoJSON FeatureCollection text, ordered by id.
+
+    Staff and viewers (the filter includes private projects) also read the internal
+    register fields.
+    """
+    p, feature = _features(filt, full=full, internal=filt.include_private)
     rows = select(feature.label("feature")).select_from(p).order_by(p.c.id).subquery("f")
     features = func.coalesce(func.json_agg(rows.c.feature), text("'[]'::json"))
     members = ["type", "FeatureCollection"]
@@ -390,10 +439,15 @@ def status_counts(session: Session, filt: ProjectFilter) -> dict[str, int]:
     return counts
 
 
-def project_feature(session: Session, project_id: int, *, include_private: bool) -> str | None:
-    """Return one project as GeoJSON Feature text, or None if it is not visible."""
+def project_feature(
+    session: Session, project_id: int, *, include_private: bool, internal: bool = False
+) -> str | None:
+    """Return one project as GeoJSON Feature text, or None if it is not visible.
+
+    `internal` adds the register fields only staff and viewers read.
+    """
     filt = ProjectFilter(include_private=include_private, ids=[project_id])
-    p, feature = _features(filt, full=True)
+    p, feature = _features(filt, full=True, internal=internal)
     return session.scalar(select(cast(feature, Text)).select_from(p))
 
 
@@ -408,6 +462,16 @@ def project_or_404(
     if project is None or not (project.is_public or include_private):
         abort(404, description=_("この事業は見つかりません（ID %(id)s）", id=project_id))
     return project
+
+
+def projects_at_facility(
+    session: Session, facility_id: int, *, include_private: bool
+) -> list[Project]:
+    """Return the works done on a facility, newest registration first."""
+    query = select(Project).where(Project.facility_id == facility_id)
+    if not include_private:
+        query = query.where(Project.is_public.is_(True))
+    return list(session.scalars(query.order_by(Project.created_at.desc(), Project.id.desc())))
 
 
 @dataclass(frozen=True)

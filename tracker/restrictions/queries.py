@@ -1,24 +1,172 @@
-"""Reads of traffic restrictions that other queries attach to their projects."""
+"""Read traffic restrictions as GeoJSON built in SQL: the API, the map layers, the project
+and nearby pages and the feed all read from here."""
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import JSON, Select, Text, and_, cast, func, or_, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session
 
-from tracker.restrictions.models import TrafficRestriction
+from tracker.formatting import today_jst
+from tracker.projects.models import Project
+from tracker.projects.queries import end_of_day
+from tracker.restrictions.models import RestrictionChange, TrafficRestriction
+
+COORDINATE_DECIMALS = 6
+
+
+@dataclass
+class RestrictionFilter:
+    """Which restrictions to read.
+
+    With `active_on`, those in force on that day (not lifted before it ended); without,
+    those in force or still to come today. Only restrictions of public projects unless
+    `include_private`.
+    """
+
+    active_on: date | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    project_id: int | None = None
+    include_private: bool = False
+    # With `project_id`: past and lifted ones too, for the project's own page.
+    every: bool = False
+
+
+def _time(column):
+    return func.to_char(column, "HH24:MI")
+
+
+def _line(column):
+    return cast(func.ST_AsGeoJSON(column, COORDINATE_DECIMALS), JSON)
+
+
+def _what_and_when(r) -> list:
+    """Return (name, value, ...) pairs of what a restriction is, when, why and whom to ask."""
+    return [
+        "kind", r.kind,
+        "starts_on", r.starts_on,
+        "ends_on", r.ends_on,
+        "days", r.days,
+        "time_from", _time(r.time_from),
+        "time_until", _time(r.time_until),
+        "description", r.description,
+        "reason", r.reason,
+        "contact", r.contact,
+    ]  # fmt: skip
+
+
+def restriction_properties(r, p) -> list:
+    """Return (name, value, ...) pairs of a restriction's public properties."""
+    return [
+        "id", r.id,
+        "project_id", r.project_id,
+        "project_name", p.name,
+        "sample", p.is_sample,
+        *_what_and_when(r),
+        # False: no section of its own; the geometry is its project's.
+        "section_drawn", r.geom.is_not(None),
+        "detour", _line(r.detour_geom),
+        "lifted_at", r.ended_at,
+        "updated_at", r.updated_at,
+    ]  # fmt: skip
+
+
+def restriction_query(filt: RestrictionFilter):
+    """Select (restriction feature json, starts_on, id) rows matching the filter."""
+    r, p = TrafficRestriction, Project
+    where = [r.project_id == p.id]
+    if not filt.include_private:
+        where.append(p.is_public.is_(True))
+    if filt.project_id is not None:
+        where.append(r.project_id == filt.project_id)
+    if not filt.every:
+        day = filt.active_on or today_jst()
+        where.append(or_(r.ends_on.is_(None), r.ends_on >= day))
+        if filt.active_on is None:
+            where.append(r.ended_at.is_(None))
+        else:
+            where += [
+                r.starts_on <= day,
+                or_(r.ended_at.is_(None), r.ended_at >= end_of_day(day)),
+            ]
+    shape = func.coalesce(r.geom, p.geom)
+    if filt.bbox is not None:
+        where.append(shape.intersects(func.ST_MakeEnvelope(*filt.bbox, 4326)))
+    feature = func.json_build_object(
+        "type", "Feature",
+        "id", r.id,
+        "geometry", _line(shape),
+        "properties", func.json_build_object(*restriction_properties(r, p)),
+    )  # fmt: skip
+    return select(feature.label("feature"), r.starts_on, r.id).where(and_(*where))
+
+
+def restriction_rows(*, today: date, include_private: bool, kinds=()) -> Select:
+    """Select the restrictions in force or announced on `today` as plain columns, with `geom`
+    the closed or narrowed section (the work's own geometry when none was drawn): the rows
+    of layers built elsewhere, such as the OGC API's items and tiles."""
+    r, p = TrafficRestriction.__table__, Project.__table__
+    query = (
+        select(
+            r.c.id,
+            r.c.project_id,
+            p.c.name.label("project_name"),
+            p.c.is_sample.label("sample"),
+            r.c.kind,
+            r.c.starts_on,
+            r.c.ends_on,
+            r.c.days,
+            _time(r.c.time_from).label("time_from"),
+            _time(r.c.time_until).label("time_until"),
+            r.c.description,
+            r.c.reason,
+            r.c.contact,
+            (r.c.starts_on <= today).label("in_force"),
+            r.c.geom.is_not(None).label("section_drawn"),
+            r.c.detour_geom.is_not(None).label("has_detour"),
+            func.coalesce(r.c.geom, p.c.geom).label("geom"),
+        )
+        .join(p, p.c.id == r.c.project_id)
+        # In force or announced: lifted and past restrictions are history, not a layer.
+        .where(r.c.ended_at.is_(None), or_(r.c.ends_on.is_(None), r.c.ends_on >= today))
+    )
+    if not include_private:
+        query = query.where(p.c.is_public.is_(True))
+    if kinds:
+        query = query.where(r.c.kind.in_(list(kinds)))
+    return query
+
+
+def restriction_collection(session: Session, filt: RestrictionFilter) -> str:
+    """Return the restrictions as GeoJSON FeatureCollection text, earliest start first."""
+    rows = restriction_query(filt).subquery("rows")
+    features = func.coalesce(
+        func.json_agg(aggregate_order_by(rows.c.feature, rows.c.starts_on, rows.c.id)),
+        text("'[]'::json"),
+    )
+    collection = func.json_build_object("type", "FeatureCollection", "features", features)
+    return session.scalar(select(cast(collection, Text)))
+
+
+def restriction_features(session: Session, filt: RestrictionFilter) -> list[dict]:
+    """Return the restrictions as GeoJSON Feature dicts, earliest start first."""
+    query = restriction_query(filt).order_by(TrafficRestriction.starts_on, TrafficRestriction.id)
+    return [row.feature for row in session.execute(query)]
 
 
 def coming_restrictions_json(project_id, today: date):
     """Return a correlated JSON array of a project's restrictions in force or still to come.
 
-    Lifted or past ones stay out; each says whether it is in force today.
+    Lifted or past ones stay out; each says whether it is in force today, with its hours,
+    reason, contact, and its section and detour lines when drawn.
     """
     r = TrafficRestriction
     entry = func.json_build_object(
-        "kind", r.kind,
-        "starts_on", r.starts_on,
-        "ends_on", r.ends_on,
-        "description", r.description,
+        "id", r.id,
+        *_what_and_when(r),
+        "section", _line(r.geom),
+        "detour", _line(r.detour_geom),
         "in_force", r.starts_on <= today,
     )  # fmt: skip
     return (
@@ -34,3 +182,51 @@ def coming_restrictions_json(project_id, today: date):
         )
         .scalar_subquery()
     )
+
+
+@dataclass(frozen=True)
+class RestrictionEvent:
+    """A restriction added, changed or lifted, for the feed."""
+
+    id: int
+    restriction_id: int
+    project_id: int
+    project_name: str
+    is_sample: bool
+    action: str
+    recorded_at: datetime
+    kind: str
+    starts_on: date
+    ends_on: date | None
+    description: str
+
+
+def restriction_events(
+    session: Session, lon: float, lat: float, radius_m: float, limit: int = 50
+) -> list[RestrictionEvent]:
+    """Return the newest restriction events of public projects whose section (or, without
+    one, whose project) lies within `radius_m` of the point."""
+    r, p, c = TrafficRestriction, Project, RestrictionChange
+    here = func.geography(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326))
+    shape = func.geography(func.coalesce(r.geom, p.geom))
+    rows = session.execute(
+        select(
+            c.id,
+            c.restriction_id,
+            r.project_id,
+            p.name,
+            p.is_sample,
+            c.action,
+            c.recorded_at,
+            r.kind,
+            r.starts_on,
+            r.ends_on,
+            r.description,
+        )
+        .join(r, r.id == c.restriction_id)
+        .join(p, p.id == r.project_id)
+        .where(p.is_public.is_(True), func.ST_DWithin(shape, here, radius_m))
+        .order_by(c.recorded_at.desc(), c.id.desc())
+        .limit(limit)
+    )
+    return [RestrictionEvent(*row) for row in rows]

@@ -7,13 +7,44 @@ from sqlalchemy.orm import selectinload
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.db import get_session
-from tracker.projects.history import StatusUpdate, append_status
+from tracker.errors import BadInput
+from tracker.projects.history import (
+    HISTORY_ORDER,
+    StaleUpdate,
+    StatusUpdate,
+    allowed_next,
+    append_status,
+    with_previous_progress,
+)
+from tracker.projects.models import Project
 from tracker.projects.queries import project_or_404
 from tracker.updates.parsing import parse_update
 from tracker.updates.photo_files import photo_url
 from tracker.updates.photos import attach_photos
+from tracker.vocab import status_label
 
 bp = Blueprint("updates_api", __name__, url_prefix="/api")
+
+
+@bp.errorhandler(BadInput)
+def _refused(error: BadInput):
+    """Answer a refusal naming the field for programs and saying why for people.
+
+    `error` keeps the field first (`progress: …`); `message` is the reason alone, in the
+    reader's language, for the phone to show. A stale update (409) also carries the
+    project's state now, so that the form can show it before asking again.
+    """
+    field, separator, text = str(error).partition(": ")
+    body = {
+        "error": str(error),
+        "field": field if separator else None,
+        "message": text if separator else str(error),
+    }
+    if isinstance(error, StaleUpdate):
+        body["current"] = state_json(error.project)
+        body["changes"] = [change.sentence() for change in error.changes]
+        return jsonify(body), 409
+    return jsonify(body), 400
 
 
 @bp.post("/projects/<int:project_id>/updates")
@@ -27,12 +58,15 @@ def post_update(project_id: int):
     if update.is_new:
         attach_photos(session, update, fields.photos)
     # A resend answers exactly like the first send, so a phone can retry blindly.
-    return jsonify(update_json(update, full=True)), 201
+    return jsonify(update_json(update, full=True) | {"project": state_json(project)}), 201
 
 
 @bp.get("/projects/<int:project_id>/updates")
 def list_updates(project_id: int):
-    """List a project's updates, oldest first; notes, authors and photos only for signed-in users."""
+    """List a project's updates in the order they were seen on site, oldest first.
+
+    Notes, authors and photos only for signed-in users.
+    """
     session = get_session()
     full = can_see_private()
     project_or_404(session, project_id, include_private=full)
@@ -40,14 +74,29 @@ def list_updates(project_id: int):
         select(StatusUpdate)
         .where(StatusUpdate.project_id == project_id)
         .options(selectinload(StatusUpdate.author), selectinload(StatusUpdate.photos))
-        .order_by(StatusUpdate.id)
+        .order_by(*HISTORY_ORDER)
+    ).all()
+    return jsonify(
+        project_id=project_id,
+        updates=[update_json(u, full=full) for u in with_previous_progress(list(updates))],
     )
-    return jsonify(project_id=project_id, updates=[update_json(u, full=full) for u in updates])
+
+
+def state_json(project: Project) -> dict:
+    """Return a project's current state as an update form needs it: values, version, choices."""
+    return {
+        "version": project.version,
+        "status": project.status,
+        "status_label": status_label(project.status),
+        "progress": project.progress,
+        "allowed": [{"code": s, "label": status_label(s)} for s in allowed_next(project.status)],
+    }
 
 
 def update_json(update: StatusUpdate, *, full: bool) -> dict:
     """Return an update as JSON: dates, statuses and progress, plus everything else when full."""
     data = {
+        "observed_at": update.observed_at.isoformat(),
         "recorded_at": update.recorded_at.isoformat(),
         "previous_status": update.previous_status,
         "status": update.status,
@@ -64,6 +113,7 @@ def update_json(update: StatusUpdate, *, full: bool) -> dict:
         "id": update.id,
         "project_id": update.project_id,
         **data,
+        "previous_progress": update.previous_progress,
         "note": update.note,
         "client_id": str(update.client_id) if update.client_id else None,
         "author": None

@@ -1,7 +1,7 @@
 """Read an update from a request: a JSON body, or a form with photo files."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask import Request
 from flask_babel import gettext as _
@@ -21,6 +21,10 @@ class UpdateInput:
     client_id: str | None = None
     position: tuple[float, float] | None = None  # (lon, lat)
     actual_end: date | None = None
+    # When it was seen on site (the phone's clock when queued); None: when it arrives.
+    observed_at: datetime | None = None
+    # The project version the sender's form showed; None: not checked (API scripts).
+    base_version: int | None = None
     photos: list[PreparedPhoto] = field(default_factory=list)
 
     def status_fields(self) -> dict:
@@ -65,8 +69,41 @@ def parse_update(request: Request) -> UpdateInput:
         client_id=client_id,
         position=position,
         actual_end=parse_day(data.get("actual_end"), "actual_end"),
+        observed_at=_instant(data.get("observed_at")),
+        base_version=_version(data.get("base_version")),
         photos=photos,
     )
+
+
+def _instant(value) -> datetime | None:
+    """Read an ISO 8601 time with its offset (2026-11-29T10:42:05+09:00, or …Z)."""
+    if value is None or value == "":
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        instant = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise BadInput(
+            "observed_at: " + _("現場の時刻を 2026-11-29T10:42:00+09:00 の形で送ってください")
+        ) from None
+    if instant.tzinfo is None:
+        raise BadInput("observed_at: " + _("現場の時刻に時差（+09:00 など）がありません"))
+    return instant
+
+
+def _version(value) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        value = None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if not 0 < number < 2**31:
+        raise BadInput("base_version: " + _("事業の版が読み取れません。画面を開き直してください"))
+    return number
 
 
 def _number(value) -> float:

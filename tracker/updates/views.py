@@ -28,7 +28,12 @@ from tracker.geometry import check_lon_lat
 from tracker.i18n import refusal_text
 from tracker.maps.city_map import VECTORGRID_JS
 from tracker.maps.page_data import city_map_parts, static_url
-from tracker.projects.history import allowed_next, append_status
+from tracker.projects.history import (
+    StaleUpdate,
+    allowed_next,
+    append_status,
+    with_previous_progress,
+)
 from tracker.projects.models import Project
 from tracker.projects.queries import nearest_projects, project_or_404
 from tracker.updates.parsing import parse_update
@@ -131,6 +136,10 @@ def submit_update(project_id: int):
         update = append_status(session, project.id, user=current_user(), **fields.status_fields())
         if update.is_new:
             attach_photos(session, update, fields.photos)
+    except StaleUpdate as stale:
+        # The form comes back with the values stored now and says who changed them.
+        sentences = [change.sentence() for change in stale.changes]
+        return _render_form(stale.project, stale=sentences), 409
     except BadInput as error:
         # 400 rolls the request back (tracker.db), so nothing of the refused update stays.
         return _render_form(project, error=refusal_text(error)), 400
@@ -138,14 +147,16 @@ def submit_update(project_id: int):
     return redirect(url_for("staff.update_form", project_id=project.id), code=303)
 
 
-def _render_form(project: Project, error: str | None = None):
+def _render_form(project: Project, error: str | None = None, stale: list[str] | None = None):
+    history = with_previous_progress(list(project.updates))
     return render_template(
         "staff/update.html",
         project=project,
         statuses={code: status_label(code) for code in STATUSES},
         next_statuses=allowed_next(project.status),
-        recent=list(reversed(project.updates[-5:])),
+        recent=list(reversed(history[-5:])),
         error=error,
+        stale=stale,
         photo_url=photo_url,
     )
 

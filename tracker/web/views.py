@@ -4,11 +4,14 @@ import json
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from tracker.accounts.access import can_see_private, current_user
 from tracker.assets import vendor_url
 from tracker.city.districts import districts
 from tracker.db import get_session
+from tracker.facilities.queries import facility_collection, facility_or_404
+from tracker.formatting import parse_day, period_label, today_jst
 from tracker.hazards.codes import HAZARDS
 from tracker.hazards.queries import hazard_geojson
 from tracker.i18n import locale
@@ -16,13 +19,19 @@ from tracker.maps.city_map import build_project_map, render_parts
 from tracker.maps.page_data import city_map_parts, map_labels, static_url
 from tracker.plan.queries import names_by_code
 from tracker.projects.audit import audit_rows
+from tracker.projects.history import with_previous_progress
 from tracker.projects.queries import (
     ProjectFilter,
     project_feature,
     project_or_404,
+    projects_at_facility,
     status_counts,
     works_by_area,
 )
+from tracker.projects.register import visible_register_fields
+from tracker.restrictions.queries import RestrictionFilter, restriction_features
+from tracker.restrictions.wording import hours_label
+from tracker.vocab import designation_label, restriction_label
 
 bp = Blueprint("web", __name__)
 
@@ -72,22 +81,98 @@ def hazard_features(hazard: str):
     return Response(hazard_geojson(get_session(), hazard), mimetype="application/geo+json")
 
 
+def labelled(features: list[dict]) -> list[dict]:
+    """Give restriction features the words people read: kind, period and hours."""
+    lang = locale()
+    for feature in features:
+        props = feature["properties"]
+        props["kind_label"] = restriction_label(props["kind"])
+        props["period_label"] = period_label(props["starts_on"], props["ends_on"], lang)
+        props["hours_label"] = hours_label(props["days"], props["time_from"], props["time_until"])
+    return features
+
+
+@bp.get("/map/restrictions.geojson")
+def map_restrictions():
+    """Answer the traffic restrictions in force on ?active_on= (default today) as the maps'
+    layer, with their words in the reader's language."""
+    filt = RestrictionFilter(
+        active_on=parse_day(request.args.get("active_on"), "active_on") or today_jst(),
+        include_private=can_see_private(),
+    )
+    collection = {
+        "type": "FeatureCollection",
+        "features": labelled(restriction_features(get_session(), filt)),
+    }
+    return Response(json.dumps(collection, ensure_ascii=False), mimetype="application/geo+json")
+
+
 @bp.get("/projects/<int:project_id>")
 def project_page(project_id: int):
-    """Show one project: details, a small map, its plan links and its status history."""
+    """Show one project: details, a small map with its traffic restrictions, its plan links
+    and its status history."""
     session = get_session()
     project = project_or_404(session, project_id, include_private=can_see_private())
     feature = json.loads(project_feature(session, project_id, include_private=True))
+    restrictions = labelled(
+        restriction_features(
+            session,
+            RestrictionFilter(project_id=project.id, include_private=True, every=True),
+        )
+    )
+    today = today_jst().isoformat()
+    shown = [
+        r
+        for r in restrictions
+        if not r["properties"]["lifted_at"]
+        and (r["properties"]["ends_on"] is None or r["properties"]["ends_on"] >= today)
+    ]
     m = build_project_map(
-        feature=feature, vendor_url=vendor_url, static_url=static_url, labels=map_labels()
+        feature=feature,
+        vendor_url=vendor_url,
+        static_url=static_url,
+        sections=[r["geometry"] for r in shown if r["properties"]["section_drawn"]],
+        detours=[r["properties"]["detour"] for r in shown if r["properties"]["detour"]],
+        labels=map_labels(),
     )
     user = current_user()
     return render_template(
         "project.html",
         project=project,
+        history=with_previous_progress(list(project.updates)),
+        register_fields=visible_register_fields(internal=can_see_private()),
+        restrictions=restrictions,
+        today=today,
         map=render_parts(m),
         show_internal=can_see_private(),
         # Who changed what is for admins only.
         audit_rows=audit_rows(session, project.id) if user and user.role == "admin" else [],
         plan_names=names_by_code(session),
+    )
+
+
+@bp.get("/map/facilities.geojson")
+def map_facilities():
+    """Answer the designated shelters as the maps' layer, named in the reader's language."""
+    collection = json.loads(facility_collection(get_session()))
+    for feature in collection["features"]:
+        props = feature["properties"]
+        props["designation_labels"] = [designation_label(d) for d in props["designations"]]
+    return Response(json.dumps(collection, ensure_ascii=False), mimetype="application/geo+json")
+
+
+@bp.get("/facilities/<int:facility_id>")
+def facility_page(facility_id: int):
+    """Show a designated shelter: what it is designated for, where, and the works on it."""
+    session = get_session()
+    facility = facility_or_404(session, facility_id)
+    geometry = json.loads(session.scalar(select(func.ST_AsGeoJSON(facility.geom, 6))))
+    m = build_project_map(
+        feature=geometry, vendor_url=vendor_url, static_url=static_url, labels=map_labels()
+    )
+    return render_template(
+        "facility.html",
+        facility=facility,
+        works=projects_at_facility(session, facility.id, include_private=can_see_private()),
+        map=render_parts(m),
     )

@@ -9,8 +9,8 @@ from tracker.vocab import N_, field_label
 
 # Each field the import reads, with the headers that name it. The first header is the one
 # the template and the exports write; the Shapefile export writes SHAPEFILE_NAMES (at most 10
-# characters, as .dbf allows). A new project field (cost, contractor, funding …) is added
-# here, in EXPORT_COLUMNS and SHAPEFILE_NAMES, and to the NewProject the import builds
+# characters, as .dbf allows). A new project field is added here, in EXPORT_COLUMNS (or
+# REGISTER_COLUMNS) and SHAPEFILE_NAMES, and to the NewProject the import builds
 # (tracker/imports/operations.py); updates pass on every field update_project knows.
 FIELDS = {
     "id": ("ID", "id", "事業ID"),
@@ -32,6 +32,14 @@ FIELDS = {
     "lat": ("緯度", "lat", "latitude"),
     "lon": ("経度", "lon", "lng", "longitude"),
     "wkt": ("形状（WKT）", "wkt", "形状", "geometry"),
+    "facility_id": ("施設ID", "facility_id", "facility"),
+    # The works register: amounts in whole yen.
+    "planned_cost": ("事業費（円）", "planned_cost", "plan_cost", "事業費", "予定事業費"),
+    "contract_amount": ("契約額（円）", "contract_amount", "contract", "契約額", "契約金額"),
+    "contractor": ("施工業者", "contractor", "請負業者", "受注者", "契約相手"),
+    "spent_amount": ("執行額（円）", "spent_amount", "spent", "執行額", "支出済額"),
+    "funding": ("財源", "funding", "財源区分"),
+    "responsible_section": ("担当係", "responsible_section", "section"),
     # Written by the exports for people, not read back.
     "ignore": ("延長（m）", "length_m", "サンプル", "sample"),
 }
@@ -43,6 +51,7 @@ COLUMN_LABELS = {
     "lat": N_("緯度"),
     "lon": N_("経度"),
     "wkt": N_("形状（WKT）"),
+    "facility_id": N_("施設ID（工事を行う指定避難所）"),
     "ignore": N_("（読まない）"),
 }
 
@@ -64,6 +73,13 @@ SHAPEFILE_NAMES = {
     "indicators": "indicator",
     "length_m": "length_m",
     "sample": "sample",
+    "facility_id": "facility",
+    "planned_cost": "plan_cost",
+    "contract_amount": "contract",
+    "contractor": "contractor",
+    "spent_amount": "spent",
+    "funding": "funding",
+    "responsible_section": "section",
 }
 assert all(len(name) <= 10 for name in SHAPEFILE_NAMES.values())
 

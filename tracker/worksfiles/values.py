@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from tracker.errors import BadInput
 from tracker.formatting import YEAR_RANGE
-from tracker.vocab import KINDS, STATUSES
+from tracker.vocab import FUNDING_SOURCES, KINDS, STATUSES
 
 # First western year of each era, by the names and initials people write.
 ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988}
@@ -83,9 +83,10 @@ def _by_label(value, field: str, words: dict[str, str]) -> str:
     return code
 
 
+# Labels as cells are compared: NFKC turns （国庫負担） into (国庫負担).
 _CODES_BY_LABEL = {
-    "kind": {label: code for code, label in KINDS.items()},
-    "status": {label: code for code, label in STATUSES.items()},
+    field: {unicodedata.normalize("NFKC", label): code for code, label in words.items()}
+    for field, words in (("kind", KINDS), ("status", STATUSES), ("funding", FUNDING_SOURCES))
 }
 
 
@@ -97,6 +98,13 @@ def parse_kind(value) -> str:
 def parse_status(value) -> str:
     """Read a status by its code (construction) or its Japanese label (工事中)."""
     return _by_label(value, "status", STATUSES)
+
+
+def parse_funding(value) -> str | None:
+    """Read a funding source by its code (city_own) or its Japanese label (市単独); empty is none."""
+    if _norm(value) == "":
+        return None
+    return _by_label(value, "funding", FUNDING_SOURCES)
 
 
 def parse_progress(value) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 
 from tracker.errors import BadInput
-from tracker.vocab import KINDS, STATUSES
+from tracker.vocab import FUNDING_SOURCES, KINDS, STATUSES
 from tracker.worksfiles.columns import SHAPEFILE_NAMES
 
 # (field, header) in the order every export writes them; the first fifteen are the CSV's
@@ -36,12 +36,23 @@ EXPORT_COLUMNS = [
     ("sample", "サンプル"),
     ("external_id", "事業番号"),
     ("description", "説明"),
+    ("facility_id", "施設ID"),
 ]
+# The works register, after the other columns: each export writes the fields its reader may
+# see (the caller names them). Amounts are whole yen, as numbers a spreadsheet can sum.
+REGISTER_COLUMNS = [
+    ("planned_cost", "事業費（円）"),
+    ("contract_amount", "契約額（円）"),
+    ("contractor", "施工業者"),
+    ("spent_amount", "執行額（円）"),
+    ("funding", "財源"),
+    ("responsible_section", "担当係"),
+]
+AMOUNT_FIELDS = ("planned_cost", "contract_amount", "spent_amount")
 WKT_HEADER = "形状（WKT）"
 # A .dbf text field holds 254 bytes: the description stays out of the Shapefile (the import
 # then leaves it as it is), and a longer name is refused rather than cut.
 DBF_TEXT_BYTES = 254
-SHAPEFILE_FIELDS = [f for f, _header in EXPORT_COLUMNS if f != "description"]
 SHAPEFILE_ENCODING = "cp932"
 # Shapefiles hold one shape type each; a zip carries one per type present.
 SHAPEFILE_PARTS = {
@@ -53,6 +64,17 @@ SHAPEFILE_PARTS = {
     "MultiPolygon": ("polygon", "Polygon"),
 }
 JGD2011 = "EPSG:6668"
+
+
+def export_columns(register=()) -> list[tuple[str, str]]:
+    """Return the (field, header) pairs an export writes: the work's fields, then the
+    works-register fields named in `register`."""
+    return EXPORT_COLUMNS + [(f, header) for f, header in REGISTER_COLUMNS if f in register]
+
+
+def shapefile_fields(register=()) -> list[str]:
+    """Return the fields a Shapefile export writes (all but the description)."""
+    return [f for f, _header in export_columns(register) if f != "description"]
 
 
 def export_values(row) -> dict:
@@ -75,6 +97,13 @@ def export_values(row) -> dict:
         "sample": "サンプル" if row.is_sample else "",
         "external_id": row.external_id,
         "description": row.description or "",
+        "facility_id": row.facility_id,
+        "planned_cost": row.planned_cost,
+        "contract_amount": row.contract_amount,
+        "contractor": row.contractor or "",
+        "spent_amount": row.spent_amount,
+        "funding": FUNDING_SOURCES.get(row.funding, row.funding) if row.funding else "",
+        "responsible_section": row.responsible_section or "",
     }
 
 
@@ -83,8 +112,9 @@ def wkt_of(row) -> str:
     return shapely.to_wkt(shapely.from_wkb(row.geom_wkb), rounding_precision=-1)
 
 
-def projects_xlsx(rows) -> bytes:
-    """Return the rows as an Excel workbook with Japanese headers and real date cells."""
+def projects_xlsx(rows, *, register=()) -> bytes:
+    """Return the rows as an Excel workbook with Japanese headers and real date cells
+    (with the works-register fields named in `register`)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -92,7 +122,8 @@ def projects_xlsx(rows) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("事業一覧")
     bold = Font(bold=True)
-    headers = [header for _f, header in EXPORT_COLUMNS] + [WKT_HEADER]
+    columns = export_columns(register)
+    headers = [header for _f, header in columns] + [WKT_HEADER]
     header_cells = []
     for header in headers:
         cell = WriteOnlyCell(sheet, header)
@@ -101,7 +132,7 @@ def projects_xlsx(rows) -> bytes:
     sheet.append(header_cells)
     for row in rows:
         values = export_values(row)
-        cells = [_xlsx_cell(sheet, values[f]) for f, _header in EXPORT_COLUMNS]
+        cells = [_xlsx_cell(sheet, values[f]) for f, _header in columns]
         cells.append(_xlsx_cell(sheet, wkt_of(row)))
         sheet.append(cells)
     out = io.BytesIO()
@@ -121,16 +152,18 @@ def _xlsx_cell(sheet, value):
     return cell
 
 
-def projects_gpkg(rows) -> bytes:
-    """Return the rows as a GeoPackage layer (JGD2011 lon/lat) with Japanese field names."""
+def projects_gpkg(rows, *, register=()) -> bytes:
+    """Return the rows as a GeoPackage layer (JGD2011 lon/lat) with Japanese field names
+    (with the works-register fields named in `register`)."""
     rows = list(rows)
+    columns = export_columns(register)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "aso_projects.gpkg"
         _write_layer(
             path,
             rows,
-            [f for f, _header in EXPORT_COLUMNS],
-            dict(EXPORT_COLUMNS),
+            [f for f, _header in columns],
+            dict(columns),
             driver="GPKG",
             geometry_type="Unknown",
             layer="aso_projects",
@@ -139,13 +172,15 @@ def projects_gpkg(rows) -> bytes:
         return path.read_bytes()
 
 
-def projects_shapefile_zip(rows) -> bytes:
-    """Return the rows as zipped Shapefiles (cp932 .dbf with .cpg), one per shape type."""
+def projects_shapefile_zip(rows, *, register=()) -> bytes:
+    """Return the rows as zipped Shapefiles (cp932 .dbf with .cpg), one per shape type
+    (with the works-register fields named in `register`)."""
+    fields = shapefile_fields(register)
     groups: dict[str, list] = {}
     for row in rows:
         geom_type = shapely.from_wkb(row.geom_wkb).geom_type
         groups.setdefault(SHAPEFILE_PARTS[geom_type][0], []).append(row)
-        _check_dbf_text(row)
+        _check_dbf_text(row, fields)
     out = io.BytesIO()
     with (
         tempfile.TemporaryDirectory() as folder,
@@ -157,7 +192,7 @@ def projects_shapefile_zip(rows) -> bytes:
             _write_layer(
                 path,
                 part_rows,
-                SHAPEFILE_FIELDS,
+                fields,
                 SHAPEFILE_NAMES,
                 driver="ESRI Shapefile",
                 geometry_type=declared,
@@ -169,9 +204,9 @@ def projects_shapefile_zip(rows) -> bytes:
     return out.getvalue()
 
 
-def _check_dbf_text(row) -> None:
+def _check_dbf_text(row, fields: list[str]) -> None:
     values = export_values(row)
-    for field in SHAPEFILE_FIELDS:
+    for field in fields:
         value = values[field]
         if not isinstance(value, str):
             continue
@@ -198,7 +233,8 @@ def _write_layer(path, rows, fields, names, *, driver, geometry_type, layer, enc
         column = [_gis_value(v[field]) for v in values]
         if field in ("id", "progress"):
             columns.append(np.array(column, dtype=np.int64))
-        elif field == "length_m":
+        elif field == "length_m" or field in AMOUNT_FIELDS or field == "facility_id":
+            # Empty as NaN (a null field); yen up to 1兆 are exact in a double.
             columns.append(np.array([np.nan if c is None else c for c in column], dtype=float))
         else:
             columns.append(np.array(column, dtype=object))

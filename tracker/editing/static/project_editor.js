@@ -132,5 +132,6 @@
     if (!map.getBounds().contains(at)) map.fitBounds(map.getBounds().extend(at));
   }
 
-  window.AsoEditor = { attach: attach, useDrawWords: useDrawWords };
+  // parseGeoJSON is shared with the restriction form's script.
+  window.AsoEditor = { attach: attach, useDrawWords: useDrawWords, parseGeoJSON: parseGeoJSON };
 })();

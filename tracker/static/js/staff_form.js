@@ -15,6 +15,10 @@
   var history = document.getElementById("history");
   var statuses = JSON.parse(history.dataset.statuses);
   var submitButton = form.querySelector("button[type=submit]");
+  var staleNotice = document.getElementById("stale-notice");
+  var resendNotice = document.getElementById("resend-notice");
+  // The refused update from the outbox being corrected here, if the page was opened for that.
+  var resending = new URLSearchParams(location.search).get("resend");
 
   function show(kind, words) {
     message.hidden = false;
@@ -77,19 +81,37 @@
     }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
   });
 
+  var localTime = window.AsoOutbox.localTime;
+
+  // As the server's history says it: the status when it changed, else the progress.
+  function changeText(update) {
+    if (update.previous_status && update.previous_status !== update.status) {
+      return statuses[update.previous_status] + " → " + statuses[update.status] + " " + update.progress + "%";
+    }
+    if (update.previous_progress !== null && update.previous_progress !== undefined &&
+        update.previous_progress !== update.progress) {
+      return history.dataset.progressChange.replace("{old}", update.previous_progress).replace("{new}", update.progress);
+    }
+    return statuses[update.status] + " " + update.progress + "%";
+  }
+
   function addToHistory(update) {
     var li = document.createElement("li");
     li.className = "just-sent";
     var when = document.createElement("span");
     when.className = "when";
-    var d = new Date(update.recorded_at);
-    // Swedish order is ISO-like (2026-11-29 09:05), the format the server writes.
-    when.textContent = d.toLocaleString("sv-SE", { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+    when.textContent = localTime(update.observed_at);
+    var late = new Date(update.recorded_at) - new Date(update.observed_at) > 60000;
+    if (late) {
+      var received = document.createElement("span");
+      received.className = "received";
+      received.textContent = " " + history.dataset.received.replace("{at}", localTime(update.recorded_at));
+      when.appendChild(received);
+    }
     li.appendChild(when);
     var what = document.createElement("span");
     what.className = "what";
-    var change = update.previous_status && update.previous_status !== update.status ? statuses[update.previous_status] + " → " : "";
-    what.textContent = change + statuses[update.status] + " " + update.progress + "%";
+    what.textContent = changeText(update);
     li.appendChild(what);
     if (update.author) {
       var who = document.createElement("span");
@@ -131,46 +153,142 @@
 
   // The recorded update is the project's state now: the form starts from it next time.
   function settle(update) {
-    form.querySelectorAll("input[name=status]").forEach(function (r) {
-      r.defaultChecked = r.value === update.status;
-    });
-    number.defaultValue = range.defaultValue = String(update.progress);
-    var now = document.getElementById("now-status");
-    now.className = "status status-" + update.status;
-    now.textContent = statuses[update.status];
-    document.getElementById("now-progress").textContent = update.progress + "%";
+    showState(update.project || { status: update.status, progress: update.progress });
   }
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
+  // Show a state of the project as current: the line above the form, the choices the
+  // transition table allows from it, the values the form starts from, and its version.
+  function showState(state) {
+    var shown = Array.prototype.map.call(form.querySelectorAll("input[name=status]"), function (r) { return r.value; });
+    var allowed = (state.allowed || []).map(function (choice) { return choice.code; });
+    if (state.allowed && shown.join() !== allowed.join()) {
+      var fieldset = form.querySelector(".status-choice");
+      var template = fieldset.querySelector("label.choice");
+      fieldset.querySelectorAll("label.choice").forEach(function (label) { label.remove(); });
+      state.allowed.forEach(function (choice) {
+        var label = template.cloneNode(true);
+        var input = label.querySelector("input");
+        input.value = choice.code;
+        input.checked = input.defaultChecked = choice.code === state.status;
+        label.querySelector(".status-dot").className = "status-dot status-" + choice.code;
+        label.lastChild.textContent = choice.label;
+        input.addEventListener("change", syncStatus);
+        fieldset.appendChild(label);
+      });
+    } else {
+      form.querySelectorAll("input[name=status]").forEach(function (r) {
+        r.defaultChecked = r.value === state.status;
+      });
+    }
+    number.defaultValue = range.defaultValue = String(state.progress);
+    var now = document.getElementById("now-status");
+    now.className = "status status-" + state.status;
+    now.textContent = state.status_label || statuses[state.status];
+    document.getElementById("now-progress").textContent = state.progress + "%";
+    if (state.version) form.base_version.value = form.base_version.defaultValue = String(state.version);
+  }
+
+  // Someone else recorded meanwhile: say who and what, show the values stored now, and let
+  // the person decide again. What they typed in the note and the photos they chose stay.
+  function showStale(stale) {
+    var list = staleNotice.querySelector(".stale-changes");
+    list.textContent = "";
+    (stale.changes || []).forEach(function (sentence) {
+      var li = document.createElement("li");
+      li.textContent = sentence;
+      list.appendChild(li);
+    });
+    if (stale.current) {
+      showState(stale.current);
+      form.querySelectorAll("input[name=status]").forEach(function (r) { r.checked = r.defaultChecked; });
+      number.value = range.value = stale.current.progress;
+      syncStatus();
+    }
+    message.hidden = true;
+    staleNotice.hidden = false;
+    staleNotice.scrollIntoView({ block: "nearest" });
+  }
+
+  // Opened from 送れなかった更新: the refused update's values fill the form; sending corrects
+  // that entry (same client_id, same time on site, same photos) rather than making another.
+  if (resending) {
+    window.AsoOutbox.get(resending).then(function (item) {
+      if (!item || String(item.project_id) !== text.projectId) { resending = null; return; }
+      var fields = item.fields;
+      form.querySelectorAll("input[name=status]").forEach(function (r) { r.checked = r.value === fields.status; });
+      number.value = range.value = fields.progress;
+      form.note.value = fields.note || "";
+      if (fields.actual_end) form.actual_end.value = fields.actual_end;
+      syncStatus();
+      var at = fields.observed_at ? localTime(fields.observed_at) : "";
+      resendNotice.textContent = resendNotice.dataset.text.replace("{at}", at).replace("{n}", (item.photos || []).length);
+      resendNotice.hidden = false;
+      if (item.error) show("bad", item.error);
+      if (item.stale) showStale({ changes: item.stale.changes });
+    });
+  }
+
+  function formFields() {
     var status = chosenStatus();
-    var checkedLabel = form.querySelector("input[name=status]:checked");
-    var fields = {
+    // The time on site is the phone's clock when the person first pressed 記録する; a retry
+    // after a refusal keeps it.
+    if (!form.observed_at.value) form.observed_at.value = new Date().toISOString();
+    return {
       status: status,
       status_label: status ? statuses[status] : "",
       progress: number.value,
       note: form.note.value,
       actual_end: status === "completed" ? form.actual_end.value : "",
       lat: form.lat.value,
-      lon: form.lon.value
+      lon: form.lon.value,
+      observed_at: form.observed_at.value,
+      base_version: form.base_version.value
     };
+  }
+
+  function cleared() {
+    form.reset();
+    form.observed_at.value = "";
+    photoNames.textContent = "";
+    withPosition.checked = false;
+    positionStatus.textContent = "";
+    staleNotice.hidden = true;
+    syncStatus();
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var checkedLabel = form.querySelector("input[name=status]:checked");
     if (!checkedLabel || number.value === "") { form.reportValidity(); return; }
+    var fields = formFields();
     submitButton.disabled = true;
-    window.AsoOutbox.submit(form.dataset.api, text.projectId, text.projectName, fields, photoFiles())
+    var sending;
+    if (resending) {
+      var changes = {};
+      ["status", "status_label", "progress", "note", "actual_end", "base_version"].forEach(function (name) {
+        changes[name] = fields[name];
+      });
+      sending = window.AsoOutbox.resubmit(resending, changes);
+    } else {
+      sending = window.AsoOutbox.submit(form.dataset.api, text.projectId, text.projectName, fields, photoFiles());
+    }
+    sending
       .then(function (result) {
         if (result.state === "failed") {
-          // Refused by a rule: the form keeps what was typed so it can be fixed and sent again.
-          show("bad", (result.error || "").replace(/^[a-z_]+: /, ""));
+          // Refused: the form keeps what was typed so it can be fixed and sent again.
+          if (result.stale) showStale(result.stale);
+          else show("bad", result.error || "");
           return;
         }
-        if (result.state === "sent") show("ok", text.sent);
+        if (result.state === "sent") show("ok", resending ? text.resent : text.sent);
         else if (result.state === "login") show("bad", text.login);
         else show("queued", text.queued);
-        form.reset();
-        photoNames.textContent = "";
-        withPosition.checked = false;
-        positionStatus.textContent = "";
-        syncStatus();
+        if (resending) {
+          resending = null;
+          resendNotice.hidden = true;
+          window.history.replaceState(null, "", location.pathname);
+        }
+        cleared();
       })
       .catch(function (error) { show("bad", String(error)); })
       .then(function () { submitButton.disabled = false; });

@@ -41,6 +41,9 @@
   }
 
   function put(item) { return withStore("readwrite", function (s) { s.put(item); }).then(changed); }
+  function get(clientId) {
+    return withStore("readonly", function (s) { return s.get(clientId); });
+  }
   function remove(clientId) {
     return withStore("readwrite", function (s) { s["delete"](clientId); }).then(changed);
   }
@@ -117,6 +120,8 @@
         if (response.status === 201) {
           loginNeeded = false;
           return remove(item.client_id).then(function () {
+            return rebase(item, data.project && data.project.version);
+          }).then(function () {
             window.dispatchEvent(new CustomEvent("aso:sent", { detail: { item: item, update: data } }));
             return { state: "sent", update: data };
           });
@@ -134,10 +139,14 @@
         if (response.status >= 500 || response.status === 408 || response.status === 429) {
           return { state: "offline", error: data.error };
         }
-        // The server refused it (a rule, a bad photo): resending cannot help; a person decides.
+        // The server refused it (a rule, a bad photo, someone else's newer record): resending
+        // as it is cannot help; a person reads why, then fixes and resends it or discards it.
         item.state = "failed";
-        item.error = data.error || String(response.status);
-        return put(item).then(function () { return { state: "failed", error: item.error }; });
+        item.error = data.message || data.error || String(response.status);
+        item.stale = response.status === 409 ? { changes: data.changes || [], current: data.current } : null;
+        return put(item).then(function () {
+          return { state: "failed", error: item.error, stale: item.stale };
+        });
       });
     }, function () {
       return { state: "offline" };
@@ -156,6 +165,7 @@
       url: url,
       project_id: projectId,
       project_name: projectName,
+      form_url: location.pathname,
       created_at: new Date().toISOString(),
       state: "pending",
       fields: fields,
@@ -165,6 +175,35 @@
       // Refused at once: the form still holds what was typed, so the copy here can go.
       if (result.state !== "failed") return result;
       return remove(item.client_id).then(function () { return result; });
+    });
+  }
+
+  /* Updates queued on this phone after one that has now been recorded were made knowing it:
+     they now stand on the version it produced, not on the one the form showed. */
+  function rebase(sent, version) {
+    if (!version || !sent.fields) return Promise.resolve();
+    return list().then(function (items) {
+      var later = items.filter(function (i) {
+        return i.state !== "failed" && String(i.project_id) === String(sent.project_id) &&
+          i.fields && i.fields.base_version === sent.fields.base_version;
+      });
+      return Promise.all(later.map(function (i) {
+        i.fields.base_version = String(version);
+        return withStore("readwrite", function (s) { s.put(i); });
+      }));
+    });
+  }
+
+  /* Send a refused entry again with what the person corrected. Its time on site and its
+     photos stay as they were; it stays in the list of refused ones if refused again. */
+  function resubmit(clientId, changes) {
+    return get(clientId).then(function (item) {
+      if (!item) return { state: "gone" };
+      Object.keys(changes).forEach(function (name) { item.fields[name] = changes[name]; });
+      item.state = "pending";
+      item.error = null;
+      item.stale = null;
+      return put(item).then(function () { return send(item, pageToken()); });
     });
   }
 
@@ -178,7 +217,11 @@
         return pending.reduce(function (chain, item) {
           return chain.then(function (stop) {
             if (stop) return true;
-            return send(item, token).then(function (r) { return r.state === "offline" || r.state === "login"; });
+            // Read again: an entry sent just before may have moved this one's base version.
+            return get(item.client_id).then(function (fresh) {
+              if (!fresh || fresh.state === "failed") return false;
+              return send(fresh, token).then(function (r) { return r.state === "offline" || r.state === "login"; });
+            });
           });
         }, Promise.resolve(false));
       });
@@ -194,49 +237,95 @@
     return t ? t.dataset : {};
   }
 
+  function formUrl(item, text) {
+    return item.form_url || (text.formUrl || "").replace("{id}", encodeURIComponent(String(item.project_id)));
+  }
+
+  // A time as the server writes it, in Japan: Swedish order is ISO-like (2026-11-29 09:05).
+  function localTime(iso) {
+    return new Date(iso).toLocaleString("sv-SE", { timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  }
+
+  function observedText(item, text) {
+    var at = item.fields && item.fields.observed_at;
+    return at ? (text.observed || "{at}").replace("{at}", localTime(at)) : "";
+  }
+
+  function itemLine(item, text) {
+    var li = document.createElement("li");
+    li.className = "outbox-item outbox-" + item.state;
+    li.setAttribute("data-client-id", item.client_id);
+    var badge = document.createElement("span");
+    badge.className = "outbox-state";
+    badge.textContent = item.state === "failed" ? text.failed : text.pending;
+    li.appendChild(badge);
+    var what = document.createElement("span");
+    what.className = "outbox-what";
+    what.textContent = item.project_name + " — " + (item.fields.status_label || item.fields.status) +
+      " " + item.fields.progress + "%" + (item.photos && item.photos.length ? " 📷" + item.photos.length : "");
+    li.appendChild(what);
+    var when = observedText(item, text);
+    if (when) {
+      var observed = document.createElement("span");
+      observed.className = "outbox-observed";
+      observed.textContent = when;
+      li.appendChild(observed);
+    }
+    if (item.fields.note) {
+      var note = document.createElement("span");
+      note.className = "outbox-note";
+      note.textContent = item.fields.note;
+      li.appendChild(note);
+    }
+    if (item.error) {
+      var error = document.createElement("span");
+      error.className = "outbox-error";
+      error.textContent = item.error;
+      li.appendChild(error);
+    }
+    if (item.state === "failed") {
+      var edit = document.createElement("a");
+      edit.className = "button outbox-edit";
+      edit.href = formUrl(item, text) + "?resend=" + encodeURIComponent(item.client_id);
+      edit.textContent = text.edit;
+      li.appendChild(edit);
+      var discard = document.createElement("button");
+      discard.type = "button";
+      discard.className = "button outbox-discard";
+      discard.textContent = text.discard;
+      discard.addEventListener("click", function () { remove(item.client_id); });
+      li.appendChild(discard);
+    }
+    return li;
+  }
+
+  function labels() {
+    var t = document.getElementById("outbox-labels");
+    return t ? t.dataset : {};
+  }
+
+  // Waiting entries under 送信待ち; refused ones apart, under 送れなかった更新, since
+  // they will not go by themselves.
   function render(items) {
-    var box = document.getElementById("outbox");
-    if (!box) return;
-    var ul = box.querySelector(".outbox-list");
     var text = labels();
-    ul.textContent = "";
-    items.forEach(function (item) {
-      var li = document.createElement("li");
-      li.className = "outbox-item outbox-" + item.state;
-      var badge = document.createElement("span");
-      badge.className = "outbox-state";
-      badge.textContent = item.state === "failed" ? text.failed : text.pending;
-      li.appendChild(badge);
-      var what = document.createElement("span");
-      what.className = "outbox-what";
-      what.textContent = item.project_name + " — " + (item.fields.status_label || item.fields.status) +
-        " " + item.fields.progress + "%" + (item.photos && item.photos.length ? " 📷" + item.photos.length : "");
-      li.appendChild(what);
-      if (item.fields.note) {
-        var note = document.createElement("span");
-        note.className = "outbox-note";
-        note.textContent = item.fields.note;
-        li.appendChild(note);
-      }
-      if (item.error) {
-        var error = document.createElement("span");
-        error.className = "outbox-error";
-        error.textContent = item.error;
-        li.appendChild(error);
-      }
-      if (item.state === "failed") {
-        var discard = document.createElement("button");
-        discard.type = "button";
-        discard.className = "button";
-        discard.textContent = text.discard;
-        discard.addEventListener("click", function () { remove(item.client_id); });
-        li.appendChild(discard);
-      }
-      ul.appendChild(li);
-    });
-    var login = box.querySelector(".outbox-login");
-    if (login) login.hidden = !loginNeeded || !items.some(function (i) { return i.state !== "failed"; });
-    box.hidden = items.length === 0;
+    var waiting = items.filter(function (i) { return i.state !== "failed"; });
+    var refused = items.filter(function (i) { return i.state === "failed"; });
+    var box = document.getElementById("outbox");
+    if (box) {
+      var ul = box.querySelector(".outbox-list");
+      ul.textContent = "";
+      waiting.forEach(function (item) { ul.appendChild(itemLine(item, text)); });
+      var login = box.querySelector(".outbox-login");
+      if (login) login.hidden = !loginNeeded || !waiting.length;
+      box.hidden = waiting.length === 0;
+    }
+    var failedBox = document.getElementById("outbox-failed");
+    if (failedBox) {
+      var failedList = failedBox.querySelector(".outbox-list");
+      failedList.textContent = "";
+      refused.forEach(function (item) { failedList.appendChild(itemLine(item, text)); });
+      failedBox.hidden = refused.length === 0;
+    }
   }
 
   function registerWorker() {
@@ -248,9 +337,12 @@
 
   window.AsoOutbox = {
     submit: submit,
+    resubmit: resubmit,
     flush: flush,
     list: list,
+    get: get,
     remove: remove,
+    localTime: localTime,
     keepPage: keepPage,
     onChange: function (fn) { listeners.push(fn); }
   };

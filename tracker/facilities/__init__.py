@@ -1,0 +1,1 @@
+"""Places the works serve: the GSI designated shelters and evacuation sites."""

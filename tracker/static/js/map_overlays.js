@@ -1,0 +1,187 @@
+/*
+ * Layers drawn beside the works on the city maps: the designated shelters (places, not
+ * works) and the traffic restrictions (closed or narrowed sections and their detours).
+ *
+ * AsoOverlays.addTo(map, {layerControl, facilities: {url, pageUrl}, restrictions: {url},
+ * labels}) fetches each GeoJSON layer once and adds it to the map and to the layer
+ * control, where it can be switched off. Text reaches the page only through textContent.
+ */
+(function () {
+  "use strict";
+
+  var TEXT = {
+    facilities: "指定避難所",
+    restrictions: "通行規制",
+    detour: "迂回路",
+    address: "所在地",
+    period: "期間",
+    hours: "時間",
+    reason: "理由",
+    contact: "問い合わせ",
+    work: "工事",
+    details: "詳細を見る",
+    until: "当面の間"
+  };
+
+  // Restrictions: red and white dashes over a dark casing, unlike any work's line; the
+  // detour a dashed blue-green line, so that the two are told apart without colour too.
+  var SECTION_CASING = { color: "#4d0010", weight: 11, opacity: 0.9 };
+  var SECTION = { color: "#d7191c", weight: 7, opacity: 1, dashArray: "12 8", lineCap: "butt", className: "aso-restriction" };
+  var SECTION_GAP = { color: "#ffffff", weight: 7, opacity: 1, dashArray: "8 12", dashOffset: "12", lineCap: "butt" };
+  var POINT = { radius: 10, color: "#d7191c", weight: 4, fillColor: "#ffffff", fillOpacity: 0.9, className: "aso-restriction" };
+  var DETOUR = { color: "#00796b", weight: 5, opacity: 0.95, dashArray: "2 8", lineCap: "round", className: "aso-detour" };
+
+  function el(tag, className, parent) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  function escapeHtml(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span.innerHTML;
+  }
+
+  function facts(root, rows) {
+    var list = el("dl", "aso-popup__facts", root);
+    rows.forEach(function (row) {
+      if (!row[1]) return;
+      el("dt", null, list).textContent = row[0];
+      el("dd", null, list).textContent = row[1];
+    });
+  }
+
+  function link(root, href) {
+    var a = el("a", "aso-popup__link", root);
+    a.href = href;
+    a.textContent = TEXT.details;
+  }
+
+  function fetchJson(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      });
+  }
+
+  function facilityLayer(map, options, control) {
+    var group = L.featureGroup().addTo(map);
+    control.addOverlay(group, escapeHtml(TEXT.facilities)); // the control inserts names as HTML
+    return fetchJson(options.url).then(function (collection) {
+      var count = 0;
+      L.geoJSON(collection, {
+        pointToLayer: function (feature, latlng) {
+          var name = String(feature.properties.name || "");
+          var icon = L.divIcon({ className: "aso-facility-pin", iconSize: [22, 22], html: "" });
+          var marker = L.marker(latlng, { icon: icon, title: name, alt: name, keyboard: false });
+          marker.on("add", function () {
+            var node = marker.getElement();
+            if (node) node.textContent = TEXT.glyph || "避";
+          });
+          return marker;
+        },
+        onEachFeature: function (feature, layer) {
+          count += 1;
+          layer.bindPopup(function () {
+            var props = feature.properties;
+            var root = el("div", "aso-popup aso-popup--facility");
+            el("strong", "aso-popup__name", root).textContent = String(props.name || "");
+            el("span", "aso-popup__badge", root).textContent = (props.designation_labels || [TEXT.facilities]).join("・");
+            facts(root, [[TEXT.address, props.address]]);
+            if (options.pageUrl) link(root, options.pageUrl.replace("{id}", encodeURIComponent(String(props.id))));
+            return root;
+          });
+        }
+      }).addTo(group);
+      map.getContainer().setAttribute("data-facilities-drawn", String(count));
+      return count;
+    });
+  }
+
+  function restrictionPopup(props, options) {
+    var root = el("div", "aso-popup aso-popup--restriction");
+    el("strong", "aso-popup__name", root).textContent = String(props.kind_label || props.kind || "");
+    if (props.project_name) el("span", "aso-popup__work", root).textContent = TEXT.work + ": " + props.project_name;
+    facts(root, [
+      [TEXT.period, props.period_label],
+      [TEXT.hours, props.hours_label],
+      [TEXT.reason, props.reason],
+      [TEXT.contact, props.contact]
+    ]);
+    if (props.description) el("p", "aso-popup__text", root).textContent = String(props.description);
+    if (options.projectUrl && props.project_id) {
+      link(root, options.projectUrl.replace("{id}", encodeURIComponent(String(props.project_id))));
+    }
+    return root;
+  }
+
+  function restrictionLayer(map, options, control) {
+    var group = L.featureGroup().addTo(map);
+    control.addOverlay(group, escapeHtml(TEXT.restrictions));
+    return fetchJson(options.url).then(function (collection) {
+      var count = 0;
+      (collection.features || []).forEach(function (feature) {
+        var props = feature.properties || {};
+        var popup = function () { return restrictionPopup(props, options); };
+        if (props.detour) {
+          L.geoJSON(props.detour, { style: function () { return DETOUR; } }).bindPopup(popup).addTo(group);
+        }
+        if (!feature.geometry) return;
+        count += 1;
+        if (!props.section_drawn) {
+          // No section of its own: a red ring where its work is.
+          L.geoJSON(feature.geometry, {
+            pointToLayer: function (f, latlng) { return L.circleMarker(latlng, POINT); },
+            style: function () { return SECTION; }
+          }).bindPopup(popup).addTo(group);
+          return;
+        }
+        L.geoJSON(feature.geometry, { style: function () { return SECTION_CASING; }, interactive: false }).addTo(group);
+        L.geoJSON(feature.geometry, { style: function () { return SECTION; } }).bindPopup(popup).addTo(group);
+        L.geoJSON(feature.geometry, { style: function () { return SECTION_GAP; }, interactive: false }).addTo(group);
+      });
+      map.getContainer().setAttribute("data-restrictions-drawn", String(count));
+      return count;
+    });
+  }
+
+  // Two more rows in the works' legend (project_layers.js), when the map has one.
+  function addToLegend(map, options) {
+    var details = map.getContainer().querySelector(".aso-legend details");
+    if (!details) return;
+    var list = el("ul", "aso-legend__overlays", details);
+    if (options.restrictions) {
+      var r = el("li", null, list);
+      el("span", "aso-legend__line aso-legend__line--restriction", r);
+      el("span", null, r).textContent = TEXT.restrictions;
+      var d = el("li", null, list);
+      el("span", "aso-legend__line aso-legend__line--detour", d);
+      el("span", null, d).textContent = TEXT.detour;
+    }
+    if (options.facilities) {
+      var f = el("li", null, list);
+      el("span", "aso-facility-pin aso-legend__pin", f).textContent = TEXT.glyph || "避";
+      el("span", null, f).textContent = TEXT.facilities;
+    }
+  }
+
+  function addTo(map, options) {
+    L.extend(TEXT, (options.labels || {}));
+    var control = options.layerControl || L.control.layers(null, null, { collapsed: true }).addTo(map);
+    var pending = [];
+    if (options.restrictions) pending.push(restrictionLayer(map, options.restrictions, control));
+    if (options.facilities) pending.push(facilityLayer(map, options.facilities, control));
+    addToLegend(map, options);
+    return Promise.all(pending).then(function () {
+      window.asoOverlaysReady = true;
+    }, function (error) {
+      window.asoOverlaysError = String(error);
+      if (window.console) console.error("AsoOverlays:", error);
+    });
+  }
+
+  window.AsoOverlays = { addTo: addTo, styles: { section: SECTION, detour: DETOUR } };
+})();
