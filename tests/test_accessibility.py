@@ -13,12 +13,16 @@ from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from shapely.geometry import LineString, Point
+from sqlalchemy import select
 
 from config import ROOT
 from tests.conftest import assert_no_csp_violations, local_only, serving, watched_page
 from tracker.accounts.models import LoginAttempt
+from tracker.facilities.models import Facility
 from tracker.formatting import today_jst
+from tracker.projects.history import append_status
 from tracker.projects.operations import update_project
 from tracker.restrictions.operations import add_restriction
 
@@ -105,10 +109,23 @@ def works(session, make_project, make_user):
         plan_item_codes=["p1.m2.i1"],
         indicator_codes=["m13_road_improved"],
         department="建設課",
+        planned_cost=48_510_000,
+        contract_amount=45_100_000,
+        contractor="阿蘇建設株式会社",
+        funding="disaster_recovery",
     )
-    add_restriction(
+    restriction = add_restriction(
         session, road, kind="alternating", starts_on=today_jst() - timedelta(days=2),
-        description="平日昼間は片側交互通行",
+        description="平日昼間は片側交互通行", days="weekdays", time_from="08:30",
+        time_until="17:00", reason="護岸工事", contact="建設課 0967-22-3111",
+        section=LineString([UCHINOMAKI, (UCHINOMAKI[0] + 0.002, UCHINOMAKI[1] + 0.0005)]),
+        detour=LineString([UCHINOMAKI, (UCHINOMAKI[0], UCHINOMAKI[1] + 0.002)]),
+    )  # fmt: skip
+    # A designated shelter (loaded from GSI's file) with a work done on it.
+    gym = session.scalars(select(Facility).order_by(Facility.id)).first()
+    make_project(
+        name="避難所の耐震補強", kind="seismic", geometry=Point(UCHINOMAKI[0] + 0.001, UCHINOMAKI[1]),
+        facility_id=gym.id, planned_cost=120_000_000,
     )  # fmt: skip
     bridge = make_project(
         name="内牧の橋 補修",
@@ -124,7 +141,7 @@ def works(session, make_project, make_user):
         name="内牧の舗装", kind="pavement", status="suspended", progress=20,
         geometry=LineString([(131.041, 32.972), (131.043, 32.9725)]),
     )  # fmt: skip
-    return {"road": road, "bridge": bridge}
+    return {"road": road, "bridge": bridge, "restriction": restriction, "facility": gym}
 
 
 def sign_in_cookie(client, login_as, user) -> str:
@@ -156,6 +173,8 @@ def pages(works, when: str) -> list[tuple[str, str]]:
             ("print A4", "/plan/print?size=A4&kind=bridge"),
             ("print A3", "/plan/print?size=A3"),
             ("hazard overlay", "/plan/hazards"),
+            ("costs", "/plan/costs"),
+            ("facility", f"/facilities/{works['facility'].id}"),
             ("OGC API", "/ogc/?f=html"),
             ("OGC collections", "/ogc/collections?f=html"),
             ("OGC items", "/ogc/collections/projects/items?f=html&limit=5"),
@@ -173,6 +192,8 @@ def pages(works, when: str) -> list[tuple[str, str]]:
             ("new project", "/projects/new"),
             ("edit project", f"/projects/{road}/edit"),
             ("restrictions", f"/projects/{road}/restrictions"),
+            ("restriction: edit", f"/restrictions/{works['restriction'].id}/edit"),
+            ("costs (staff)", "/plan/costs"),
             ("import works", "/projects/import"),
             ("hazard layers (admin)", "/admin/hazards"),
             ("indicators (staff)", "/plan/indicators"),
@@ -180,8 +201,9 @@ def pages(works, when: str) -> list[tuple[str, str]]:
     return [("error 403", "/projects/new")]
 
 
-def check(page, name: str, lang: str, width: int, report: list, problems: list) -> None:
-    """Run axe and the language check on the page as it is now."""
+def check(page, name: str, lang: str, width: int, report: list, problems: list, data=()) -> None:
+    """Run axe and the language check on the page as it is now; `data` lists texts shown
+    that are data, not interface (such as a person's name inside a sentence)."""
     # Evaluated through the DevTools protocol: a script tag would break the page's CSP.
     page.evaluate(AXE_SOURCE)
     violations = page.evaluate(RUN_AXE)
@@ -193,6 +215,7 @@ def check(page, name: str, lang: str, width: int, report: list, problems: list) 
         if v["impact"] in ("serious", "critical"):
             problems.append(f"{name} [{lang} {width}px] axe {v['impact']} {v['id']}: {v['nodes']}")
     typed = [v for values in parse_qs(urlsplit(page.url).query).values() for v in values]
+    typed += list(data)
     wrong = other_language(page.evaluate(INTERFACE_TEXT, typed), lang)
     if wrong:
         problems.append(f"{name} [{lang} {width}px] other-language text: {sorted(set(wrong))}")
@@ -302,6 +325,13 @@ def test_every_page_passes_axe_and_speaks_one_language(
         figure["input[name=source]"] = "河川台帳"
         send(page, base + "/plan/indicators", figure, ".record-figure button[type=submit]")
         check(page, "figure recorded", lang, width, report, problems)
+        # The staff form when someone recorded meanwhile, and an update the server refused.
+        for name, show in (
+            ("staff update: stale form", show_stale_form),
+            ("staff update: refused updates", show_refused_update),
+        ):
+            show(page, base, session, make_user, works["road"])
+            check(page, name, lang, width, report, problems, data=("阿蘇", "電波なしで記録"))
 
         context.add_cookies([{"name": "session", "value": viewer_cookie, "url": base}])
         for name, path in pages(works, "viewer"):
@@ -311,6 +341,46 @@ def test_every_page_passes_axe_and_speaks_one_language(
 
     _write_report(report)
     assert problems == [], "\n".join(problems)
+
+
+def record_meanwhile(session, make_user, project) -> None:
+    """Record progress as someone else, as if from another phone, while a form is open."""
+    other = make_user("staff", display_name="阿蘇")
+    session.refresh(project)
+    append_status(
+        session, project.id, user=other, status=project.status, progress=project.progress + 1
+    )
+    session.flush()
+
+
+def show_stale_form(page, base, session, make_user, project) -> None:
+    """Send a form that someone else's record made stale: the notice says who changed what."""
+    page.goto(f"{base}/staff/projects/{project.id}")
+    record_meanwhile(session, make_user, project)
+    page.locator("#progress").fill(str(project.progress + 2))
+    page.locator("#update-form button[type=submit]").click()
+    expect(page.locator("#stale-notice")).to_be_visible()
+
+
+def show_refused_update(page, base, session, make_user, project) -> None:
+    """Keep an update on the phone while the network fails, let someone record meanwhile,
+    then send it: the server refuses it, and it waits under 送れなかった更新."""
+    page.goto(f"{base}/staff/projects/{project.id}")
+
+    def no_signal(route):
+        if route.request.method == "POST":
+            route.abort("internetdisconnected")
+        else:
+            route.fallback()
+
+    page.route("**/*", no_signal)
+    page.fill("#note", "電波なしで記録")
+    page.locator("#update-form button[type=submit]").click()
+    expect(page.locator("#outbox")).to_be_visible()
+    page.unroute("**/*", no_signal)
+    record_meanwhile(session, make_user, project)
+    page.evaluate("window.AsoOutbox.flush()")
+    expect(page.locator("#outbox-failed")).to_be_visible(timeout=15_000)
 
 
 def _write_report(report: list) -> None:

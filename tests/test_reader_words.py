@@ -6,6 +6,7 @@ import io
 import json
 import re
 from datetime import date
+from html.parser import HTMLParser
 
 import pytest
 from shapely.geometry import LineString, Point
@@ -13,6 +14,7 @@ from shapely.geometry import LineString, Point
 from tracker.formatting import fiscal_year_label, fiscal_year_name, japanese_fiscal_year
 from tracker.indicators.units import amount_text, quantity_text
 from tracker.projects.history import append_status
+from tracker.projects.operations import update_project
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 LON, LAT = 131.10, 32.94
@@ -337,23 +339,8 @@ def test_the_indicator_api_says_whether_each_target_was_met(client):
 # --- Exports of a past date -----------------------------------------------------------------
 
 
-def test_an_as_of_export_shows_that_day_in_every_column(client, session, make_project):
-    road = make_project(
-        name="市道 改良",
-        kind="road",
-        geometry=LineString([(LON, LAT), (LON, LAT + 0.005)]),
-        planned_start=date(2021, 4, 1),
-        planned_end=date(2022, 12, 31),
-        actual_start=date(2021, 6, 1),
-        created_at=_at(2021, 4, 1),
-    )
-    append_status(session, road.id, rules=False, status="construction", progress=5,
-                  recorded_at=_at(2021, 6, 1))  # fmt: skip
-    append_status(session, road.id, rules=False, status="completed", progress=100,
-                  recorded_at=_at(2022, 11, 10))  # fmt: skip
-    road.actual_end = date(2022, 11, 10)  # as the completion above recorded it
-    session.flush()
-
+def test_an_as_of_export_shows_that_day_in_every_column(client, road_finished_later):
+    road = road_finished_later
     answer = client.get("/plan/projects.csv?kind=road&as_of=2022-03-31")
     assert 'filename="aso_projects_asof_20220331.csv"' in answer.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(answer.data.decode("utf-8-sig"))))
@@ -372,6 +359,115 @@ def test_an_as_of_export_shows_that_day_in_every_column(client, session, make_pr
     )  # fmt: skip
     later = client.get("/plan/projects.csv?kind=road&as_of=2023-01-01").data.decode("utf-8-sig")
     assert "2022-11-10" in later
+
+
+@pytest.fixture
+def road_finished_later(session, make_project):
+    """A road under way on 2022-03-31 (5 %) and finished on 2022-11-10, its cost entered
+    only today."""
+    road = make_project(
+        name="市道 改良",
+        kind="road",
+        geometry=LineString([(LON, LAT), (LON, LAT + 0.005)]),
+        planned_start=date(2021, 4, 1),
+        planned_end=date(2022, 12, 31),
+        actual_start=date(2021, 6, 1),
+        created_at=_at(2021, 4, 1),
+    )
+    append_status(session, road.id, rules=False, status="construction", progress=5,
+                  recorded_at=_at(2021, 6, 1))  # fmt: skip
+    append_status(session, road.id, rules=False, status="completed", progress=100,
+                  recorded_at=_at(2022, 11, 10))  # fmt: skip
+    road.actual_end = date(2022, 11, 10)
+    session.flush()
+    update_project(
+        session, road, {"planned_cost": 48_510_000}, expected_version=road.version, user=None
+    )
+    session.flush()
+    return road
+
+
+def _file_rows(fmt: str, data: bytes, tmp_path) -> tuple[list[dict], str]:
+    """Return an export's rows by header, and where it says its date."""
+    import sqlite3
+    import zipfile
+
+    from openpyxl import load_workbook
+    from pyogrio import raw
+
+    if fmt == "xlsx":
+        sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+        lines = list(sheet.iter_rows(values_only=True))
+        said = f"{sheet.title} / {lines[0][0]}"
+        headers = lines[1]
+        return [dict(zip(headers, line, strict=True)) for line in lines[2:]], said
+    if fmt == "gpkg":
+        path = tmp_path / "export.gpkg"
+        path.write_bytes(data)
+        with sqlite3.connect(path) as db:
+            said = db.execute("SELECT description FROM gpkg_contents").fetchone()[0]
+        source = path
+    else:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        said = " ".join(sorted(archive.namelist()))
+        archive.extractall(tmp_path)
+        source = next(tmp_path.glob("*_line.shp"))
+    meta, _fids, _shapes, columns = raw.read(source, encoding="cp932" if fmt != "gpkg" else None)
+    names = list(meta["fields"])
+    rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    return rows, said
+
+
+EXPORT_NAMES = {
+    # format: (status, progress, actual end, cost) as each names its columns
+    "xlsx": ("状況", "進捗（%）", "実績終了", "事業費（円）"),
+    "gpkg": ("状況", "進捗（%）", "実績終了", "事業費（円）"),
+    "shp.zip": ("status", "progress", "act_end", "plan_cost"),
+}
+
+
+@pytest.mark.parametrize("fmt", list(EXPORT_NAMES))
+def test_every_file_export_of_a_past_date_says_it_and_shows_that_day(
+    fmt, client, road_finished_later, tmp_path
+):
+    status, progress, actual_end, cost = EXPORT_NAMES[fmt]
+    answer = client.get(f"/plan/projects.{fmt}?kind=road&as_of=2022-03-31")
+    assert f'filename="aso_projects_asof_20220331.{fmt}"' in answer.headers["Content-Disposition"]
+    rows, said = _file_rows(fmt, answer.data, tmp_path)
+    if fmt == "shp.zip":
+        assert "aso_projects_asof_20220331_line.shp" in said
+    else:
+        assert "2022-03-31 の終わり（日本時間）時点の状況" in said
+    if fmt == "xlsx":
+        assert said.startswith("事業一覧（20220331時点）")
+    row = next(r for r in rows if r[next(iter(r))] == road_finished_later.id)
+    assert (row[status], int(row[progress])) == ("工事中", 5)
+    # Finished and costed only later: blank on that day.
+    blank = (None, "")
+    assert row[actual_end] in blank
+    assert row[cost] in blank or row[cost] != row[cost]  # a GIS file's empty number is NaN
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_of_a_past_date_imports_back(
+    fmt, client, session, make_user, login_as, road_finished_later
+):
+    from tracker.imports.operations import import_table
+    from tracker.imports.reading import read_table
+
+    user = make_user(role="staff")
+    login_as(user)
+    # The state of today, with the date line on top: importing it back changes nothing.
+    today = date.today().isoformat()
+    data = client.get(f"/plan/projects.{fmt}?kind=road&as_of={today}").data
+    table = read_table(data, f"export.{fmt}")
+    assert table.headers[:3] == ["ID", "事業名", "種別"]
+    assert any("日付の行として読み飛ばしました" in note for note in table.notes)
+    report = import_table(session, table, user=user, dry_run=True)
+    outcomes = {r.project_id: r.outcome for r in report.rows}
+    assert outcomes[road_finished_later.id] == "unchanged", [
+        (r.line, r.outcome, r.reason) for r in report.rows
+    ]
 
 
 def _at(year, month, day):
@@ -421,3 +517,67 @@ def test_the_city_map_lists_works_by_district_for_readers_without_the_map(client
     full = client.get("/works?area=d-miyaji").get_data(as_text=True)
     assert "宮地の橋" in full and "内牧の橋" not in full
     assert client.get("/works?area=d-nowhere").status_code == 404
+
+
+# --- The OGC API's own pages ----------------------------------------------------------------
+
+
+class _InterfaceText(HTMLParser):
+    """Collect a page's text less scripts, styles and what is marked as data (an element
+    with a lang attribute or translate="no", and all inside it)."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}  # fmt: skip
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[bool] = []  # per open element: whether it is data
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        names = dict(attrs)
+        data = (
+            tag in ("script", "style")
+            or (tag != "html" and "lang" in names)
+            or names.get("translate") == "no"
+        )
+        self.stack.append(data or (bool(self.stack) and self.stack[-1]))
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        if not (self.stack and self.stack[-1]):
+            self.parts.append(data)
+
+
+def _unmarked_text(html: str) -> str:
+    parser = _InterfaceText()
+    parser.feed(html)
+    return " ".join(" ".join(parser.parts).split())
+
+
+OGC_PAGES = [
+    "/ogc/",
+    "/ogc/conformance",
+    "/ogc/api",
+    "/ogc/collections",
+    *(f"/ogc/collections/{cid}" for cid in ("projects", "restrictions", "shelters")),
+    *(f"/ogc/collections/{cid}/items" for cid in ("projects", "restrictions", "shelters")),
+]
+
+
+@pytest.mark.parametrize("path", OGC_PAGES)
+def test_the_ogc_api_pages_speak_english_to_an_english_reader(client, make_project, path):
+    project = make_project(name="内牧の橋 補修")
+    for page in (path, f"/ogc/collections/projects/items/{project.id}"):
+        args = {"f": "html", "lang": "en"} | ({"limit": 3} if page.endswith("/items") else {})
+        answer = client.get(page, query_string=args)
+        assert answer.status_code == 200, page
+        assert answer.mimetype == "text/html", page
+        left = re.findall(
+            r"\S*[\u3040-\u30ff\u3400-\u9fff]\S*", _unmarked_text(answer.get_data(as_text=True))
+        )
+        assert left == [], (page, left)

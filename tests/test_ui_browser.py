@@ -295,9 +295,11 @@ def test_the_meeting_list_reads_from_the_back_of_the_room(
         assert badge["lines"] == 1 and badge["height"] < 2 * badge["font"], badge
         assert not badge["clipped"], badge
 
-    # One kind filter: the sidebar's. The map's layer box offers base maps only.
+    # One kind filter: the sidebar's. The map's layer box offers base maps and the layers
+    # beside the works (shelters, restrictions), never a kind.
     assert page.locator(".meeting-filters input[name=kind]").count() == 7
-    assert page.locator(".leaflet-control-layers input[type=checkbox]").count() == 0
+    switches = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert sorted(s.strip() for s in switches) == ["指定避難所", "通行規制"]
     assert page.locator(".leaflet-control-layers input[type=radio]").count() == 3
     page.screenshot(path=str(artifacts_dir / "meeting_projector_1920.png"))
     assert page.errors == []

@@ -1,6 +1,6 @@
 <?xml version="1.0" encoding="utf-8"?>
 {# Shows the Atom feed as a page when a browser opens it; feed readers ignore this. #}
-<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:atom="http://www.w3.org/2005/Atom" exclude-result-prefixes="atom">
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:xhtml="http://www.w3.org/1999/xhtml" exclude-result-prefixes="atom xhtml">
   <xsl:output method="html" encoding="utf-8" doctype-system="about:legacy-compat"/>
   <xsl:template match="/atom:feed">
     <html lang="{{ lang }}">
@@ -27,7 +27,12 @@
                   <li>
                     <a href="{atom:link/@href}" data-names=""><xsl:value-of select="atom:title"/></a>
                     <span class="feed-entry__date"><xsl:value-of select="substring(atom:updated, 1, 10)"/></span>
-                    <p><xsl:value-of select="atom:summary"/></p>
+                    <xsl:choose>
+                      <xsl:when test="atom:content[@type='xhtml']">
+                        <p><xsl:apply-templates select="atom:content/xhtml:div/node()"/></p>
+                      </xsl:when>
+                      <xsl:otherwise><p><xsl:value-of select="atom:summary"/></p></xsl:otherwise>
+                    </xsl:choose>
                   </li>
                 </xsl:for-each>
               </ol>
@@ -37,5 +42,9 @@
         </main>
       </body>
     </html>
+  </xsl:template>
+  <!-- Quoted words keep their language mark; nothing else of the content is copied. -->
+  <xsl:template match="xhtml:span[@lang]">
+    <span lang="{@lang}"><xsl:value-of select="."/></span>
   </xsl:template>
 </xsl:stylesheet>

@@ -104,11 +104,18 @@ def _user_from_token(token: str) -> User | None:
     return row[0]
 
 
-def unauthorized(message: str) -> Response:
-    """Return a 401 answer that names the scheme to use (RFC 6750) and says what is missing."""
-    response = jsonify(error=message, code="unauthorized")
+def unauthorized(message: str, code: str = "unauthorized") -> Response:
+    """Return a 401 answer that names the scheme to use (RFC 6750) and says what is missing.
+
+    `code` is the stable word for programs; "invalid_token" is also RFC 6750's error code,
+    told in the WWW-Authenticate header.
+    """
+    response = jsonify(error=message, code=code)
     response.status_code = 401
-    response.headers["WWW-Authenticate"] = 'Bearer realm="aso-tracker"'
+    challenge = 'Bearer realm="aso-tracker"'
+    if code == "invalid_token":
+        challenge += ', error="invalid_token"'
+    response.headers["WWW-Authenticate"] = challenge
     return response
 
 

@@ -46,7 +46,11 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 def _refuse_unknown_token() -> None:
     # A revoked token is told so, rather than answered as an anonymous visitor.
     if bearer_token() is not None and current_user() is None:
-        abort(unauthorized(_("このトークンは登録されていないか、取り消されています（revoked）")))
+        abort(
+            unauthorized(
+                _("このトークンは登録されていないか、取り消されています。"), code="invalid_token"
+            )
+        )
 
 
 def _check_csrf() -> None:

@@ -213,7 +213,9 @@ def _fill_choices(form: ProjectForm) -> list[dict]:
         .order_by(Facility.name, Facility.id)
     )
     form.facility_id.choices = [SelectChoice("", _("（なし）"))] + [
-        SelectChoice(str(facility_id), name) for facility_id, name in facilities
+        # Facility names are data: marked Japanese on an English page too.
+        SelectChoice(str(facility_id), name, render_kw={"lang": "ja"})
+        for facility_id, name in facilities
     ]
     return catalogue
 

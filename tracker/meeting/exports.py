@@ -10,7 +10,13 @@ from tracker.indicators.queries import IndicatorValue
 from tracker.indicators.units import amount_text
 from tracker.vocab import KINDS, STATUSES
 from tracker.worksfiles.values import FORMULA_START
-from tracker.worksfiles.writing import WKT_HEADER, export_columns, export_values, wkt_of
+from tracker.worksfiles.writing import (
+    WKT_HEADER,
+    as_of_words,
+    export_columns,
+    export_values,
+    wkt_of,
+)
 
 BOM = "\ufeff"
 INDICATOR_HEADERS = ["年度（西暦）", "年度", "値", "公式値", "単位", "記録値の出典"]
@@ -25,7 +31,7 @@ def _cell(value) -> str:
 
 def as_of_line(as_of: date) -> list[str]:
     """Return the line that opens an export of a past date, saying which date it shows."""
-    return [f"{as_of.isoformat()} の終わり（日本時間）時点の状況"]
+    return [as_of_words(as_of)]
 
 
 def _csv(rows: list[list]) -> bytes:

@@ -160,7 +160,7 @@ def projects_file_export(fmt: str):
     filt = _filter()
     rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
     register = visible_register_fields(internal=filt.include_private)
-    response = Response(write(rows, register=register), mimetype=mimetype)
+    response = Response(write(rows, register=register, as_of=filt.as_of), mimetype=mimetype)
     response.headers["Content-Disposition"] = _attachment("aso_projects", ext, filt.as_of)
     return response
 

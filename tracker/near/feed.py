@@ -19,6 +19,7 @@ from tracker.vocab import restriction_label, status_label, status_plain
 FEED_LIMIT = 50
 
 ATOM = "http://www.w3.org/2005/Atom"
+XHTML = "http://www.w3.org/1999/xhtml"
 QUOTE = {'"': "&quot;"}
 ET.register_namespace("", ATOM)
 # XML 1.0 cannot carry these at all, not even escaped: one in a name would make the whole
@@ -161,3 +162,10 @@ def _restriction_entry(root: ET.Element, event: RestrictionEvent, locale: str) -
         event.starts_on.isoformat(), event.ends_on and event.ends_on.isoformat(), locale
     )
     _el(item, "summary", f"{period}: {event.description}")
+    # The same as marked-up content, with the staff's words marked as Japanese: an English
+    # reader's feed (and its page) tells its own words from the data it quotes.
+    content = _el(item, "content", type="xhtml")
+    div = ET.SubElement(content, f"{{{XHTML}}}div")
+    div.text = f"{period}: "
+    words = ET.SubElement(div, f"{{{XHTML}}}span", {"lang": "ja"})
+    words.text = NOT_XML.sub("", event.description)
