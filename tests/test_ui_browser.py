@@ -2,6 +2,7 @@
 the city map without JavaScript and on a phone, English maps, the drawing toolbar at finger
 size and the meeting list on a projector."""
 
+import math
 import re
 from datetime import date, timedelta
 from itertools import combinations
@@ -132,13 +133,17 @@ def test_near_on_a_phone_puts_results_first_with_coloured_pins_that_never_cover_
     page.screenshot(path=str(artifacts_dir / "near_pins_375.png"), full_page=True)
 
     # Works finished more than a year ago are hidden until the reader asks for them.
+    # Each work is drawn once (its numbered pin; no tile layer), and the toggle hides it whole.
     item = page.locator(f"#result-{old.id}")
     assert item.is_hidden() and "1 件を隠しています" in page.locator("#hidden-note").inner_text()
+    assert page.evaluate("AsoNear.drawn()") == {"tileLayers": 0, "workPins": 4}
     before = len(boxes(page, ".near-pin"))
     page.get_by_label("完了した工事を隠す（完了から1年以上たったもの）").uncheck()
     assert item.is_visible() and len(boxes(page, ".near-pin")) == before + 1
+    assert page.evaluate("AsoNear.drawn()") == {"tileLayers": 0, "workPins": 5}
     page.get_by_label("完了した工事を隠す（完了から1年以上たったもの）").check()
     assert item.is_hidden()
+    assert page.evaluate("AsoNear.drawn()") == {"tileLayers": 0, "workPins": 4}
     assert page.errors == []
 
 
@@ -194,6 +199,49 @@ def test_without_javascript_the_city_map_lists_works_by_district(
     link = page.get_by_role("link", name="内牧の橋")
     assert link.is_visible() and link.get_attribute("href") == f"/projects/{work.id}"
     assert not page.locator(".map-frame").is_visible()
+
+
+@pytest.fixture
+def scattered_works(make_project):
+    """Ninety small works of four kinds around Uchinomaki: some cells mixed, some alone."""
+    kinds = ["bridge", "sabo", "seismic", "shelter"]
+    for i in range(90):
+        # A spiral: dense near its middle, sparse at its edge, as works are around a town.
+        angle, reach = i * 2.4, 0.0004 * i
+        make_project(
+            name=f"散らばる工事 {i}",
+            kind=kinds[i % len(kinds)],
+            geometry=Point(UCHINOMAKI[0] + reach * math.cos(angle),
+                           UCHINOMAKI[1] + reach * math.sin(angle)),
+        )  # fmt: skip
+
+
+def test_on_a_phone_the_city_maps_groups_never_overlap(
+    live_server, open_page, scattered_works, artifacts_dir
+):
+    page = open_page()
+    page.goto(live_server + "/")
+    page.wait_for_function("() => window.asoMapReady === true", timeout=15000)
+    seen_mixed = False
+    for zoom in (12, 13, 14, 15):
+        page.evaluate(
+            "([z, lat, lon]) => AsoProjects.currentMap().setView([lat, lon], z, {animate: false})",
+            [zoom, UCHINOMAKI[1], UCHINOMAKI[0]],
+        )
+        page.wait_for_function(
+            "(z) => AsoProjects.currentMap().getZoom() === z && AsoProjects.drawnPins().length > 0",
+            arg=zoom,
+        )
+        page.wait_for_timeout(300)  # every tile of the view drawn
+        pins = page.evaluate("AsoProjects.drawnPins()")
+        clashes = [(a, b) for a, b in combinations(pins, 2) if overlap(a, b)]
+        assert clashes == [], (zoom, clashes[:3])
+        # A group of several kinds shows its count alone.
+        seen_mixed = seen_mixed or any(p["group"] and p["text"].isdigit() for p in pins)
+        if zoom == 13:
+            page.screenshot(path=str(artifacts_dir / "city_map_groups_375.png"))
+    assert seen_mixed
+    assert page.errors == []
 
 
 def test_the_english_map_has_english_pins_credits_and_controls(

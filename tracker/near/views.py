@@ -219,12 +219,16 @@ def _map_config(choice: Choice, results: list, shelters: list) -> dict:
         "zoom": labels["zoom"],
         "maxZoom": MAX_ZOOM,
         "pageUrl": url_for("near.near_page"),
-        # Works are drawn from the public vector tiles, whoever is signed in.
-        "layer": {
+        # Before a place is chosen the map shows the public works from the vector tiles
+        # (whoever is signed in). Once one is, it shows the numbered results alone: each
+        # work once, and hidden with the others when the finished-works toggle says so.
+        "layer": None
+        if circle
+        else {
             "tiles": map_layer_urls("public=true")["tiles_url"],
             "featureUrl": map_layer_urls()["feature_url_template"],
             "projectUrl": url_for("web.project_page", project_id=1)[:-1] + "{id}",
-            "labels": map_labels(),
+            "labels": labels,
         },
         # Each work's number sits where it comes closest to the chosen point, in its status's
         # colour; `old` marks works finished long ago, which the page may hide.

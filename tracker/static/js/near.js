@@ -94,9 +94,10 @@
     label(here, config.text.here);
   }
 
-  // Works are drawn from the vector tiles in the city map's colours and shapes; a tap on the
-  // map still means "search here", and a numbered pin matches each listed work to the list.
-  if (window.AsoProjects && L.vectorGrid) {
+  // Before a place is chosen, the works are drawn from the vector tiles in the city map's
+  // colours and shapes (a tap still means "search here"). Once one is, only the numbered
+  // pins of the results are drawn, so each work shows once and the toggle hides it whole.
+  if (config.layer && window.AsoProjects && L.vectorGrid) {
     AsoProjects.addTo(map, L.extend({ legend: false, kindSwitches: false, interactive: false },
       config.layer));
   }
@@ -217,6 +218,15 @@
   map.on("click", function (event) {
     goTo(event.latlng.lat, event.latlng.lng);
   });
-  window.AsoNear = { map: map, spreadPins: spreadPins };
+  // What the map draws, for checks: vector tile layers and numbered work pins shown.
+  function drawn() {
+    var counts = { tileLayers: 0, workPins: 0 };
+    map.eachLayer(function (layer) {
+      if (L.VectorGrid && layer instanceof L.VectorGrid) counts.tileLayers += 1;
+    });
+    counts.workPins = works.filter(function (marker) { return map.hasLayer(marker); }).length;
+    return counts;
+  }
+  window.AsoNear = { map: map, spreadPins: spreadPins, drawn: drawn };
   window.asoNearReady = true;
 })();

@@ -205,23 +205,41 @@
     return pinCache[key];
   }
 
+  // A group's pill: the kind's glyph and the count, or (kinds mixed) the count alone on grey.
+  // It stays narrower than a tile cell (64 px), so pills on the cell grid never touch.
   function clusterPin(kind, count) {
-    var text = kind.glyph + " " + count;
-    return { text: text, fill: "#333333", ink: "#ffffff", shape: "pill", width: 12 + 8 * text.length,
-      height: 26 };
+    var number = count > 999 ? "999+" : String(count);
+    var text = kind ? kind.glyph + " " + number : number;
+    var width = 14 + Array.prototype.reduce.call(text, function (sum, ch) {
+      return sum + (ch.charCodeAt(0) > 0x2e80 ? 12 : 7.5);
+    }, 0);
+    return { text: text, fill: kind ? "#333333" : "#5a5a5a", ink: "#ffffff", shape: "pill",
+      width: Math.min(60, Math.ceil(width)), height: 26 };
+  }
+
+  // A group's kinds and counts ("bridge:3,road:2"), less the kinds switched off.
+  function shownKinds(props, hidden) {
+    return String(props.kinds || "").split(",").map(function (part) {
+      var pair = part.split(":");
+      var code = Object.prototype.hasOwnProperty.call(KINDS, pair[0]) ? pair[0] : "other";
+      return { kind: pair[0], code: code, n: Number(pair[1]) };
+    }).filter(function (k) { return k.n > 0 && !hidden[k.code]; });
   }
 
   // Each feature gets the options of its kind and status; points are drawn as pins by the
   // renderer above, lines and areas by Leaflet with these path options.
   function styleFor(hidden) {
     return function (props) {
+      if (props.count) {
+        var kinds = shownKinds(props, hidden);
+        var total = kinds.reduce(function (sum, k) { return sum + k.n; }, 0);
+        if (!total) return [];
+        var pill = clusterPin(kinds.length === 1 ? kindOf(kinds[0].kind) : null, total);
+        return { pin: pill, radius: pill.width / 2, fill: true, stroke: false };
+      }
       var code = Object.prototype.hasOwnProperty.call(KINDS, props.kind) ? props.kind : "other";
       if (hidden[code]) return [];
       var kind = kindOf(props.kind);
-      if (props.count) {
-        var pill = clusterPin(kind, props.count);
-        return { pin: pill, radius: pill.width / 2, fill: true, stroke: false };
-      }
       var status = STATUSES[props.status] || UNKNOWN_STATUS;
       var main = L.extend(
         { pin: pinFor(kind, status), radius: 12, color: status.color, opacity: 0.95,
@@ -471,7 +489,30 @@
     return Object.keys(ids).map(Number).sort(function (a, b) { return a - b; });
   }
 
+  // The boxes of the pins drawn now, in map pixels (a pin in two tiles' edges counts once).
+  function drawnPins() {
+    var boxes = {};
+    var tiles = (shown && shown.grid._vectorTiles) || {};
+    Object.keys(tiles).forEach(function (key) {
+      var tile = tiles[key];
+      var origin = tile._tileCoord.scaleBy(shown.grid.getTileSize());
+      Object.keys(tile._features || {}).forEach(function (id) {
+        var layer = tile._features[id].feature;
+        var pin = layer && layer.options && layer.options.pin;
+        if (!pin || !layer._point || layer._empty()) return;
+        var x = origin.x + layer._point.x, y = origin.y + layer._point.y;
+        boxes[Math.round(x) + "," + Math.round(y)] = {
+          x: x - pin.width / 2, y: y - pin.height / 2, width: pin.width, height: pin.height,
+          text: pin.text, group: Boolean(layer.properties && layer.properties.count)
+        };
+      });
+    });
+    return Object.keys(boxes).map(function (k) { return boxes[k]; });
+  }
+
   window.AsoProjects = {
-    addTo: addTo, show: show, drawnIds: drawnIds, STATUSES: STATUSES, KINDS: KINDS, TEXT: TEXT
+    addTo: addTo, show: show, drawnIds: drawnIds, drawnPins: drawnPins,
+    currentMap: function () { return shown ? shown.map : null; },
+    STATUSES: STATUSES, KINDS: KINDS, TEXT: TEXT
   };
 })();
