@@ -343,6 +343,16 @@ def test_every_page_passes_axe_and_speaks_one_language(
     assert problems == [], "\n".join(problems)
 
 
+def open_staff_form(page, base, project) -> None:
+    """Open a work's update form and wait until the phone has kept its offline copy.
+
+    The copy is fetched in the background; the test's own writes share the served app's
+    database connection, so they wait until the server is idle.
+    """
+    page.goto(f"{base}/staff/projects/{project.id}")
+    expect(page.locator("html")).to_have_attribute("data-offline-copy", "kept", timeout=15_000)
+
+
 def record_meanwhile(session, make_user, project) -> None:
     """Record progress as someone else, as if from another phone, while a form is open."""
     other = make_user("staff", display_name="阿蘇")
@@ -355,7 +365,7 @@ def record_meanwhile(session, make_user, project) -> None:
 
 def show_stale_form(page, base, session, make_user, project) -> None:
     """Send a form that someone else's record made stale: the notice says who changed what."""
-    page.goto(f"{base}/staff/projects/{project.id}")
+    open_staff_form(page, base, project)
     record_meanwhile(session, make_user, project)
     page.locator("#progress").fill(str(project.progress + 2))
     page.locator("#update-form button[type=submit]").click()
@@ -365,7 +375,7 @@ def show_stale_form(page, base, session, make_user, project) -> None:
 def show_refused_update(page, base, session, make_user, project) -> None:
     """Keep an update on the phone while the network fails, let someone record meanwhile,
     then send it: the server refuses it, and it waits under 送れなかった更新."""
-    page.goto(f"{base}/staff/projects/{project.id}")
+    open_staff_form(page, base, project)
 
     def no_signal(route):
         if route.request.method == "POST":
@@ -377,8 +387,10 @@ def show_refused_update(page, base, session, make_user, project) -> None:
     page.fill("#note", "電波なしで記録")
     page.locator("#update-form button[type=submit]").click()
     expect(page.locator("#outbox")).to_be_visible()
-    page.unroute("**/*", no_signal)
+    # Recorded before the signal returns: the phone's retries (on a timer) can only send
+    # the kept update after it, which makes it stale.
     record_meanwhile(session, make_user, project)
+    page.unroute("**/*", no_signal)
     page.evaluate("window.AsoOutbox.flush()")
     expect(page.locator("#outbox-failed")).to_be_visible(timeout=15_000)
 
