@@ -273,7 +273,16 @@ def test_token_from_the_command_line_works_until_revoked(app, client, make_user,
     assert result.exit_code == 0 and "revoked 1" in result.output
     response = client.get("/api/projects", headers=headers)
     assert response.status_code == 401
-    assert "revoked" in response.get_json()["error"]
+    assert response.get_json() == {
+        "error": "このトークンは登録されていないか、取り消されています。",
+        "code": "invalid_token",
+    }
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    english = client.get("/api/projects?lang=en", headers=headers).get_json()
+    assert english == {
+        "error": "This token is unknown or has been revoked.",
+        "code": "invalid_token",
+    }
 
 
 def test_revoke_every_token_of_a_user(app, client, make_user):

@@ -128,32 +128,74 @@ BOWTIE = {
 
 
 @pytest.mark.parametrize(
-    "geometry, kind, says",
+    "geometry, kind, code, says",
     [
-        ({"type": "Point", "coordinates": ["x", 32.9]}, "bridge", "does not parse"),
-        ({"type": "Hexagon", "coordinates": [1, 2]}, "bridge", "does not parse"),
-        ({"type": "Point", "coordinates": [LON, LAT]}, "road", "does not fit kind road"),
-        ({"type": "Point", "coordinates": [130.7, 32.8]}, "bridge", "outside the Aso City"),
-        ({"type": "Point", "coordinates": [LAT, LON]}, "bridge", "not longitude/latitude"),
-        (BOWTIE, "sabo", "invalid"),
-        ({"type": "Point", "coordinates": [float("nan"), LAT]}, "bridge", "finite numbers"),
-        ({"type": "Point", "coordinates": [LON, float("inf")]}, "bridge", "finite numbers"),
+        (
+            {"type": "Point", "coordinates": ["x", 32.9]},
+            "bridge",
+            "geometry_parse",
+            "[経度, 緯度] の数値の組",
+        ),
+        (
+            {"type": "Hexagon", "coordinates": [1, 2]},
+            "bridge",
+            "geometry_parse",
+            "「Hexagon」という種類の形はありません",
+        ),
+        (
+            {"type": "Point", "coordinates": [LON, LAT]},
+            "road",
+            "geometry_type",
+            "「道路」には点の形は使えません",
+        ),
+        (
+            {"type": "Point", "coordinates": [130.7, 32.8]},
+            "bridge",
+            "geometry_outside",
+            "阿蘇市の区域から約",
+        ),
+        (
+            {"type": "Point", "coordinates": [LAT, LON]},
+            "bridge",
+            "geometry_not_lon_lat",
+            "経度・緯度になっていません",
+        ),
+        (BOWTIE, "sabo", "geometry_invalid", "線が自分自身と交差しています"),
+        (
+            {"type": "Point", "coordinates": [float("nan"), LAT]},
+            "bridge",
+            "geometry_not_finite",
+            "数値でない値",
+        ),
+        (
+            {"type": "Point", "coordinates": [LON, float("inf")]},
+            "bridge",
+            "geometry_not_finite",
+            "数値でない値",
+        ),
     ],
 )
 def test_refused_geometries_say_why_and_save_nothing(
-    client, token_for, session, geometry, kind, says
+    client, token_for, session, geometry, kind, code, says
 ):
     before = project_count(session)
     response = client.post("/api/projects", json=feature(geometry, kind=kind), headers=token_for())
     assert response.status_code == 400
-    assert says in response.get_json()["error"]
+    body = response.get_json()
+    assert (body["code"], body["field"]) == (code, "geometry")
+    assert body["error"].startswith("geometry: ") and says in body["error"]
     assert project_count(session) == before
 
 
 def test_a_self_intersecting_polygon_comes_back_repaired(client, token_for, session):
     response = client.post("/api/projects", json=feature(BOWTIE, kind="sabo"), headers=token_for())
     body = response.get_json()
-    assert "Self-intersection" in body["error"]
+    # Said in words, with the crossing marked: never GEOS's own "Self-intersection[x y]".
+    assert (
+        "Self-intersection" not in body["error"] and "線が自分自身と交差しています" in body["error"]
+    )
+    assert body["code"] == "geometry_invalid"
+    assert body["location"]["coordinates"] == pytest.approx([LON + 0.005, LAT + 0.005])
     repaired = shape(body["repaired"])
     assert repaired.is_valid and repaired.geom_type == "MultiPolygon"
     # Both lobes of the bow tie are kept: two triangles, half the bounding square.
@@ -270,7 +312,8 @@ def test_a_stale_edit_gets_412_and_never_overwrites(client, token_for, session, 
     )
     assert second.status_code == 412
     body = second.get_json()
-    assert body["changed"] == ["department"] and "GET it again" in body["error"]
+    assert body["changed"] == ["department"] and body["code"] == "stale_version"
+    assert "もう一度 GET し" in body["error"]
     assert second.headers["ETag"] == first.headers["ETag"]
     session.expire_all()
     assert (bridge.department, bridge.name) == ("土木課", "宮地橋 補修")
@@ -379,21 +422,24 @@ def test_edits_are_audited_with_old_and_new_values(client, token_for, session, b
 
 
 @pytest.mark.parametrize(
-    "geometry, says",
+    "geometry, code",
     [
-        ({"type": "Point", "coordinates": "here"}, "does not parse"),
-        (BOWTIE, "invalid"),
-        ({"type": "LineString", "coordinates": [[130.70, 32.80], [130.71, 32.80]]}, "outside"),
+        ({"type": "Point", "coordinates": "here"}, "geometry_parse"),
+        (BOWTIE, "geometry_invalid"),
+        (
+            {"type": "LineString", "coordinates": [[130.70, 32.80], [130.71, 32.80]]},
+            "geometry_outside",
+        ),
     ],
 )
-def test_a_refused_geometry_edit_saves_nothing(client, token_for, session, bridge, geometry, says):
+def test_a_refused_geometry_edit_saves_nothing(client, token_for, session, bridge, geometry, code):
     etag = _etag(client, bridge.id)
     response = client.patch(
         f"/api/projects/{bridge.id}",
         json={"geometry": geometry, "properties": {"name": "変わってはいけない"}},
         headers=token_for() | {"If-Match": etag},
     )
-    assert response.status_code == 400 and says in response.get_json()["error"]
+    assert response.status_code == 400 and response.get_json()["code"] == code
     assert _etag(client, bridge.id) == etag
     session.expire_all()
     assert bridge.name == "宮地橋 補修"
@@ -413,7 +459,8 @@ def test_changing_kind_checks_the_geometry_again(client, token_for, bridge):
         json={"properties": {"kind": "road"}},
         headers=token_for() | {"If-Match": _etag(client, bridge.id)},
     )
-    assert response.status_code == 400 and "does not fit kind road" in response.get_json()["error"]
+    assert response.status_code == 400 and response.get_json()["code"] == "geometry_type"
+    assert "「道路」には点の形は使えません" in response.get_json()["error"]
 
 
 # --- Who may write --------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def test_english_headers_codes_and_heisei_dates(session, staff):
     report = run(session, data, "works.csv", user=staff)
     # A road must be a line: the same rule as the API, with the row's line number.
     assert [(r.line, r.outcome) for r in report.rows] == [(2, "refused")]
-    assert "LineString" in report.rows[0].reason
+    assert "線（道路・舗装・護岸は延長で管理します）で描いてください" in report.rows[0].reason
     assert not report.written and count_projects(session) == 0
 
 
@@ -115,7 +115,7 @@ def test_dry_run_lists_every_row_and_writes_nothing(session, staff, make_project
         (7, "refused"),
     ]
     reasons = {r.line: r.reason for r in report.rows}
-    assert "outside the Aso City boundary" in reasons[4]
+    assert "阿蘇市の区域から" in reasons[4]
     assert "実在しない日付" in reasons[5]
     assert "2 行目と重複" in reasons[6]
     assert "name" in reasons[7] or "kind" in reasons[7]

@@ -8,6 +8,7 @@ import pytest
 
 from tracker.formatting import JST
 from tracker.projects.history import append_status
+from tracker.vocab import input_label
 
 
 def at(text: str) -> datetime:
@@ -249,7 +250,11 @@ def test_changes_since_a_date_lists_new_status_changes_and_completions(
 def test_bad_input_gets_a_clear_400(client, url, message):
     response = client.get(url)
     assert response.status_code == 400
-    assert message in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    # The refused parameter by its name in words, never the parameter's code.
+    assert f'data-field="{message}"' in html
+    refusal = re.search(r'<p class="refusal"[^>]*>(.*?)</p>', html).group(1)
+    assert refusal.startswith(input_label(message) + "：") and message not in refusal
 
 
 def test_print_sheet_has_the_map_picture_counts_and_indicators(client, works):

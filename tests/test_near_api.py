@@ -66,34 +66,46 @@ def test_radius_limits_are_inclusive(client, make_project):
 
 
 @pytest.mark.parametrize(
-    ("args", "word"),
+    ("args", "field", "code", "says"),
     [
-        ({"lat": None}, "lat"),
-        ({"lon": None}, "lon"),
-        ({"lat": None, "lon": None}, "lat and lon"),
-        ({"lat": "abc"}, "lat: not a number"),
-        ({"lon": "131,1"}, "lon: not a number"),
-        ({"lat": "nan"}, "lat: not a finite number"),
-        ({"lon": "inf"}, "lon: not a finite number"),
-        ({"lat": "-Infinity"}, "lat: not a finite number"),
-        ({"lat": "1e400"}, "lat: not a finite number"),
-        ({"lon": ""}, "lon: missing"),
-        ({"lat": 95}, "lat: must be between -90 and 90"),
-        ({"lat": 35.681, "lon": 139.767}, "outside Aso City"),  # Tokyo station
-        ({"lat": 32.80, "lon": 130.71}, "outside Aso City"),  # Kumamoto, 26 km from the boundary
-        ({"radius": 0}, "radius"),
-        ({"radius": 10001}, "radius"),
-        ({"radius": "1km"}, "radius: not a number"),
-        ({"radius": "nan"}, "radius: not a finite number"),
-        ({"radius": -5}, "radius"),
+        ({"lat": None}, "lat", "required", "緯度（lat）と経度（lon）"),
+        ({"lon": None}, "lon", "required", "緯度（lat）と経度（lon）"),
+        ({"lat": None, "lon": None}, "lat", "required", "緯度（lat）と経度（lon）"),
+        ({"lat": "abc"}, "lat", "not_a_number", "数値ではありません"),
+        ({"lon": "131,1"}, "lon", "not_a_number", "数値ではありません"),
+        ({"lat": "nan"}, "lat", "not_a_number", "有限の数値"),
+        ({"lon": "inf"}, "lon", "not_a_number", "有限の数値"),
+        ({"lat": "-Infinity"}, "lat", "not_a_number", "有限の数値"),
+        ({"lat": "1e400"}, "lat", "not_a_number", "有限の数値"),
+        ({"lon": ""}, "lon", "required", "緯度（lat）と経度（lon）"),
+        ({"lat": 95}, "lat", "out_of_range", "緯度は -90〜90"),
+        # Tokyo station; Kumamoto, 26 km from the boundary.
+        ({"lat": 35.681, "lon": 139.767}, "lat/lon", "outside_area", "阿蘇市の境界から約"),
+        ({"lat": 32.80, "lon": 130.71}, "lat/lon", "outside_area", "阿蘇市の境界から約26 km"),
+        ({"radius": 0}, "radius", "out_of_range", "メートルで指定"),
+        ({"radius": 10001}, "radius", "out_of_range", "メートルで指定"),
+        ({"radius": "1km"}, "radius", "not_a_number", "数値ではありません"),
+        ({"radius": "nan"}, "radius", "not_a_number", "有限の数値"),
+        ({"radius": -5}, "radius", "out_of_range", "メートルで指定"),
     ],
 )
-def test_bad_requests_say_what_is_wrong(client, args, word):
+def test_bad_requests_say_what_is_wrong(client, args, field, code, says):
     query = {"lat": HERE[1], "lon": HERE[0], "radius": 1000} | args
     query = {k: v for k, v in query.items() if v is not None}
     answer = client.get("/api/projects/nearby", query_string=query)
     assert answer.status_code == 400
-    assert word in answer.get_json()["error"]
+    body = answer.get_json()
+    # The API's contract: the field first ("lat: …"), a stable code, the words for people.
+    assert body["error"].startswith(f"{field}: ") and says in body["error"]
+    assert (body["field"], body["code"]) == (field, code)
+
+
+def test_bad_requests_are_said_in_english_on_request(client):
+    answer = client.get(
+        "/api/projects/nearby", query_string={"lat": "abc", "lon": 131, "lang": "en"}
+    )
+    body = answer.get_json()
+    assert body == {"error": "lat: not a number (abc)", "code": "not_a_number", "field": "lat"}
 
 
 def test_a_point_just_outside_the_city_is_served(client):

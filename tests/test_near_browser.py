@@ -74,11 +74,8 @@ def test_phone_page_with_map_results_and_shelters(live_server, phone, works, art
     # Two numbered pins for the works, three shelter pins.
     assert page.locator(".near-pin").all_inner_texts() == ["1", "2"]
     assert page.locator(".near-shelter-pin").count() == 3
-    # The works themselves are drawn from the public vector tiles.
-    page.wait_for_function("() => AsoProjects.drawnIds().length >= 2")
-    drawn = page.evaluate("AsoProjects.drawnIds()")
-    assert {works["road"].id, works["bridge"].id} <= set(drawn)
-    assert works["hidden"].id not in drawn
+    # Each work is drawn once: its numbered pin, with no vector tile layer beneath.
+    assert page.evaluate("AsoNear.drawn()") == {"tileLayers": 0, "workPins": 2}
     # Touch targets: 44 CSS px at least.
     for selector in (".near-form .radio", ".near-form select", ".button", ".result__name a"):
         for box in (el.bounding_box() for el in page.locator(selector).all()):
@@ -91,6 +88,17 @@ def test_tapping_the_map_searches_around_that_spot(live_server, phone, works):
     page = phone()
     page.goto(live_server + "/near")
     page.wait_for_function("() => window.asoNearReady === true", timeout=15000)
+    # Before a place is chosen the public works are drawn from the vector tiles.
+    assert page.evaluate("AsoNear.drawn()") == {"tileLayers": 1, "workPins": 0}
+    page.evaluate(
+        # Close enough that every work is drawn as itself (no groups), both in view.
+        "([lat, lon]) => AsoNear.map.setView([lat, lon], 16, {animate: false})",
+        [UCHINOMAKI[1] + 0.0015, UCHINOMAKI[0] + 0.002],
+    )
+    page.wait_for_function("() => AsoProjects.drawnIds().length >= 2")
+    drawn = page.evaluate("AsoProjects.drawnIds()")
+    assert {works["road"].id, works["bridge"].id} <= set(drawn)
+    assert works["hidden"].id not in drawn
     page.locator("#near-map").click(position={"x": 180, "y": 120})
     page.wait_for_url(re.compile(r"/near\?lat=[\d.]+&lon=[\d.]+&radius=1000"))
     assert page.locator("#h-works").inner_text().startswith("選んだ地点から1 km以内の工事")

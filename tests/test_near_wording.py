@@ -17,7 +17,8 @@ from tracker.wording import completion_label, distance_label, fiscal_label
         (date(2026, 12, 31), "令和8年度", "FY2026 (Reiwa 8)"),
         # Reiwa's first fiscal year is called 元年度; the one before it was still Heisei.
         (date(2020, 3, 31), "令和元年度", "FY2019 (Reiwa 1)"),
-        (date(2019, 3, 31), "2018年度", "FY2018"),
+        (date(2019, 3, 31), "平成30年度", "FY2018 (Heisei 30)"),
+        (date(2016, 4, 1), "平成28年度", "FY2016 (Heisei 28)"),
     ],
 )
 def test_fiscal_year_turns_in_april(day, japanese, english):

@@ -41,18 +41,23 @@ def lonlat_of(x: float, y: float, z: int) -> tuple[float, float]:
     return x / n * 360 - 180, lat
 
 
-def decode_tile(data: bytes, z: int, x: int, y: int, tmp_path) -> list[dict]:
-    """Read a vector tile with GDAL's MVT driver; return its features' properties."""
+def tile_features(data: bytes, z: int, x: int, y: int, tmp_path) -> list[dict]:
+    """Read a vector tile with GDAL's MVT driver; return its GeoJSON features."""
     if not data:
         return []
     path = tmp_path / f"{z}-{x}-{y}.mvt"
     path.write_bytes(data)
     out = subprocess.run(
-        ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", str(path),
+        ["ogr2ogr", "-f", "GeoJSON", "-t_srs", "EPSG:4326", "/vsistdout/", str(path),
          "-oo", f"Z={z}", "-oo", f"X={x}", "-oo", f"Y={y}"],
         capture_output=True, check=True, text=True,
     ).stdout  # fmt: skip
-    return [f["properties"] for f in json.loads(out)["features"]]
+    return json.loads(out)["features"]
+
+
+def decode_tile(data: bytes, z: int, x: int, y: int, tmp_path) -> list[dict]:
+    """Read a vector tile; return its features' properties."""
+    return [f["properties"] for f in tile_features(data, z, x, y, tmp_path)]
 
 
 def get_tile(client, z, x, y, collection="projects", **kwargs):
@@ -338,6 +343,36 @@ def test_small_works_of_a_kind_are_counted_in_one_point_when_zoomed_out(
     x, y = tile_of(lon, lat, 17)
     near = decode_tile(get_tile(client, 17, x, y).data, 17, x, y, tmp_path)
     assert not [f for f in near if f.get("count")] and len(near) >= 2
+
+
+def decode_points(data: bytes, z: int, x: int, y: int, tmp_path) -> list[tuple[dict, tuple]]:
+    """Read a vector tile's point features: (properties, (lon, lat))."""
+    return [
+        (f["properties"], tuple(f["geometry"]["coordinates"]))
+        for f in tile_features(data, z, x, y, tmp_path)
+        if f["geometry"]["type"] == "Point"
+    ]
+
+
+def test_small_works_of_several_kinds_in_one_cell_are_one_group_at_its_centre(
+    client, make_project, tmp_path
+):
+    z = 11
+    x, y = tile_of(*UCHINOMAKI_STATION, z)
+    # Two bridges and a sabo dam in one cell; one bridge alone in the next cell across.
+    lon, lat = lonlat_of(x + 0.30, y + 0.30, z)
+    for i, kind in enumerate(["bridge", "bridge", "sabo"]):
+        make_project(name=f"混在 {i}", kind=kind, geometry=Point(lon + i * 0.002, lat))
+    alone = make_project(name="ひとつ", geometry=Point(*lonlat_of(x + 0.60, y + 0.30, z)))
+    points = decode_points(get_tile(client, z, x, y).data, z, x, y, tmp_path)
+    mixed = [(props, at) for props, at in points if props.get("kinds") == "bridge:2,sabo:1"]
+    assert len(mixed) == 1
+    props, at = mixed[0]
+    assert props["count"] == 3 and props.get("kind") is None
+    centre = lonlat_of(x + 0.375, y + 0.375, z)  # the middle of the tile's second cell
+    assert at == pytest.approx(centre, abs=1e-4)
+    lone = [(p, at) for p, at in points if p.get("id") == alone.id]
+    assert lone and lone[0][1] == pytest.approx(lonlat_of(x + 0.625, y + 0.375, z), abs=1e-4)
 
 
 def test_tiles_follow_the_meeting_filters_and_answer_304(client, make_project, tmp_path):

@@ -55,8 +55,8 @@ def test_project_creation_records_the_first_history_entry(session, make_project)
 @pytest.mark.parametrize(
     "fields, message",
     [
-        ({"kind": "road", "geometry": Point(131.1, 32.94)}, "does not fit kind road"),
-        ({"geometry": Point(130.70, 32.80)}, "outside the Aso City boundary"),
+        ({"kind": "road", "geometry": Point(131.1, 32.94)}, "「道路」には点の形は使えません"),
+        ({"geometry": Point(130.70, 32.80)}, "阿蘇市の区域から約"),
         (
             {
                 "kind": "sabo",
@@ -64,12 +64,12 @@ def test_project_creation_records_the_first_history_entry(session, make_project)
                     [(131.05, 32.97), (131.06, 32.98), (131.06, 32.97), (131.05, 32.98)]
                 ),
             },
-            "geometry is invalid",
+            "形状が不正です",
         ),
         ({"name": "  "}, "name"),
         ({"progress": 101}, "progress"),
         ({"status": "done"}, "status"),
-        ({"plan_item_codes": ["p9.m9"]}, "unknown code(s) p9.m9"),
+        ({"plan_item_codes": ["p9.m9"]}, "「p9.m9」は計画にありません"),
         ({"planned_start": date(2023, 1, 1), "planned_end": date(2022, 1, 1)}, "planned_end"),
     ],
 )
@@ -96,7 +96,7 @@ def test_boundary_tolerance_is_500_metres(session, make_project):
     near, far = Point(lon0 - 0.003, lat0), Point(lon0 - 0.03, lat0)
     assert 100 < distance_outside_city(session, near) < 500 < distance_outside_city(session, far)
     assert make_project(geometry=near).id
-    with pytest.raises(GeometryRefused, match="outside the Aso City boundary"):
+    with pytest.raises(GeometryRefused, match="阿蘇市の区域から約"):
         make_project(geometry=far)
 
 

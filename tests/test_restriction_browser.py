@@ -23,7 +23,8 @@ def draw_line(page, points: list[tuple[float, float]]) -> None:
     for fx, fy in points:
         page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
         page.wait_for_timeout(150)
-    page.get_by_role("link", name="Finish").click()
+    # Leaflet.draw speaks the page's language: 「完了」 ends the line.
+    page.get_by_role("link", name="完了", exact=True).click()
 
 
 def test_a_restriction_drawn_as_a_line_shows_everywhere(

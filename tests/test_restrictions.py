@@ -113,7 +113,7 @@ def test_a_change_on_an_old_version_or_to_a_lifted_restriction_is_refused(
         (lambda: {"detour": Point(LON, LAT)}, "type"),
         (lambda: {"section": LineString([(130.5, 32.5), (130.51, 32.5)])}, "outside"),
         (lambda: {"section": LineString([(LON, LAT), (LON, LAT)])}, "invalid"),
-        (lambda: {"section": LineString([(LON, LAT), (float("nan"), LAT)])}, "coordinates"),
+        (lambda: {"section": LineString([(LON, LAT), (float("nan"), LAT)])}, "not_finite"),
         # The same vertex limit as a project's shape.
         (
             lambda: {"detour": LineString([(LON + i * 1e-7, LAT) for i in range(10_001)])},
@@ -296,7 +296,7 @@ def test_staff_paste_lines_and_wrong_ones_are_refused_in_japanese(
     }
     refused = client.post(url, data=form)
     assert refused.status_code == 400
-    assert "規制区間には Point の形は使えません。線で描いてください。" in refused.text
+    assert "規制区間には点の形は使えません。一本の線で描いてください。" in refused.text
     assert "section:" not in refused.text
     outside = client.post(url, data=form | {"section": "LINESTRING(130.5 32.5, 130.51 32.5)"})
     assert outside.status_code == 400 and "阿蘇市の区域から約" in outside.text

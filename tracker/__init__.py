@@ -28,6 +28,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.hazards import cli as hazards_cli
     from tracker.imports import cli as imports_cli
     from tracker.imports.views import bp as imports_bp
+    from tracker.indicators import units
     from tracker.indicators.views import bp as indicators_api_bp
     from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
@@ -46,6 +47,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     i18n.init_app(app)
     formatting.init_app(app)
     vocab.init_app(app)
+    units.init_app(app)
     compression.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

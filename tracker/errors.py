@@ -1,12 +1,66 @@
-"""Error responses: JSON under /api, pages elsewhere."""
+"""Error responses in the reader's language: JSON under /api, pages elsewhere.
+
+Every JSON error carries `error`, a sentence for people (in the reader's language), and
+`code`, a stable word for programs that never changes with the language. A refusal of one
+input also names it in `field`, and its `error` starts with that name ("kind: …"): the API
+has always answered so, and clients read the field from it.
+"""
+
+import re
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask.globals import request_ctx
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
+
+# A field or parameter name as the API spells it: kind, as_of, plan_items, lat/lon.
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)?")
 
 
 class BadInput(ValueError):
-    """Input that cannot be used; the message says what is wrong."""
+    """Input that cannot be used; the message says what is wrong, in the reader's language.
+
+    The message starts with the name of the field at fault ("kind: …") when there is one;
+    `code` names the problem for programs, and `extra` adds members to the JSON answer (such
+    as the codes a field allows).
+    """
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, code: str | None = None, extra: dict | None = None):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.extra = extra or {}
+
+    @property
+    def field(self) -> str | None:
+        """Return the name of the field at fault, if the message names one."""
+        name, sep, _rest = str(self).partition(": ")
+        return name if sep and _FIELD_NAME.fullmatch(name) else None
+
+    @property
+    def text(self) -> str:
+        """Return the message without the field name in front."""
+        message = str(self)
+        return message.partition(": ")[2] if self.field else message
+
+
+# What each HTTP error means to a person, and its stable code for programs.
+HTTP_ERRORS = {
+    400: ("bad_request", _l("リクエストを読み取れません"), _l("送られた内容を読み取れませんでした。入力を確かめて、もう一度お試しください。")),
+    401: ("unauthorized", _l("ログインが必要です"), _l("この操作にはログインが必要です。")),
+    403: ("forbidden", _l("この操作はできません"), _l("あなたのアカウントには、この操作をする権限がありません。")),
+    404: ("not_found", _l("ページが見つかりません"), _l("お探しのページは見つかりませんでした。アドレスを確かめるか、地図から探してください。")),
+    405: ("method_not_allowed", _l("この方法では使えません"), _l("このアドレスは、この送り方（%(method)s）には対応していません。")),
+    412: ("precondition_failed", _l("ほかの人が先に変更しました"), _l("この内容は、開いた後にほかの人が変更しました。読み込み直してから、もう一度お試しください。")),
+    413: ("payload_too_large", _l("送信する内容が大きすぎます"), _l("送信する内容が大きすぎます（上限 %(limit)s）。写真の枚数を減らすか、小さくしてから送ってください。")),
+    428: ("precondition_required", _l("版の指定が必要です"), _l("変更するには、読み込んだときの版（ETag）を If-Match で送ってください。")),
+    429: ("too_many_requests", _l("しばらくお待ちください"), _l("短い間に何度も試みがありました。しばらく待ってから、もう一度お試しください。")),
+    500: ("internal_error", _l("システムのエラーです"), _l("システムの内部でエラーが起きました。何も保存されていません。しばらくしてから、もう一度お試しください。")),
+    503: ("unavailable", _l("ただいま利用できません"), _l("ただいまこの機能を利用できません。しばらくしてから、もう一度お試しください。")),
+}  # fmt: skip
+_OTHER_ERROR = ("http_error", _l("エラー"), _l("リクエストを処理できませんでした。"))
 
 
 def init_app(app: Flask) -> None:
@@ -20,16 +74,50 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def http_error_words(error: HTTPException) -> tuple[str, str, str]:
+    """Return (code, title, message) of an HTTP error in the reader's language.
+
+    A message the app gave when refusing (abort(404, description=…)) is kept; the framework's
+    own English texts are replaced by ours.
+    """
+    code, title, default = HTTP_ERRORS.get(error.code or 0, _OTHER_ERROR)
+    custom = error.description != type(error).description
+    if custom:
+        return code, str(title), str(error.description)
+    return code, str(title), default % {"method": request.method, "limit": _size_limit()}
+
+
+def _size_limit() -> str:
+    limit = request.max_content_length or 0
+    return f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 2**10} KB"
+
+
+def error_response(status: int, *, code: str, message: str, **extra):
+    """Answer an error in JSON ({"error", "code", …}) or as a page, as the request wants."""
+    if wants_json():
+        return jsonify(error=message, code=code, **extra), status
+    title = HTTP_ERRORS.get(status, _OTHER_ERROR)[1]
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
 def _http_error(error: HTTPException):
     if request_ctx.url_adapter is None:
         # A Host not in TRUSTED_HOSTS: no URL can be built, so no page can be rendered.
         return Response(f"{error.code} {error.name}\n", error.code, mimetype="text/plain")
+    code, title, message = http_error_words(error)
+    status = error.code or 500
     if wants_json():
-        return jsonify(error=error.description), error.code
-    return render_template("error.html", error=error), error.code
+        response = jsonify(error=message, code=code)
+    else:
+        response = render_template("error.html", status=status, title=title, message=message)
+    # Keeps what the error itself says to clients, such as Allow on a 405.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return response, status, headers
 
 
 def _bad_input(error: BadInput):
     if wants_json():
-        return jsonify(error=str(error)), 400
-    return render_template("error.html", error=error, message=str(error)), 400
+        extra = {"field": error.field} if error.field else {}
+        return jsonify(error=str(error), code=error.code, **extra, **error.extra), 400
+    title = HTTP_ERRORS[400][1]
+    return render_template("error.html", status=400, title=title, error=error), 400

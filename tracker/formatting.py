@@ -1,4 +1,4 @@
-"""Japanese date conventions: JST times, fiscal years (4/1–3/31) and 令和 era names."""
+"""Japanese date conventions: JST times, fiscal years (4/1–3/31) and their era names (平成, 令和)."""
 
 import re
 from datetime import date, datetime
@@ -11,7 +11,10 @@ from flask_babel import gettext as _
 from tracker.errors import BadInput
 
 JST = ZoneInfo("Asia/Tokyo")
-REIWA_FIRST_YEAR = 2019
+# Eras by the first fiscal year named in them, newest first.
+ERAS = (("令和", 2019), ("平成", 1989))
+ERA_NAMES_EN = {"令和": "Reiwa", "平成": "Heisei"}
+ERA_LETTERS = {"令和": "R", "平成": "H"}
 # Dates people may enter: wide enough for any work, narrow enough to catch typos like 20255.
 YEAR_RANGE = range(2000, 2101)
 
@@ -48,17 +51,49 @@ def fiscal_year(day: date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
-def reiwa_label(year: int) -> str:
-    """Name a western fiscal year in 令和: 2020 → '令和2年度'; 2019 → '令和元年度'."""
-    n = year - REIWA_FIRST_YEAR + 1
-    if n < 1:
+def era_year(year: int) -> tuple[str, int] | None:
+    """Return the era and its year number of a fiscal year: 2016 → ('平成', 28), 2019 → ('令和', 1).
+
+    A fiscal year is named in the era its March falls in: fiscal 2019 (April 2019 – March
+    2020) is 令和元年度, though April 2019 was still 平成31年.
+    """
+    for era, first in ERAS:
+        if year >= first:
+            return era, year - first + 1
+    return None
+
+
+def japanese_fiscal_year(year: int) -> str:
+    """Name a western fiscal year in Japanese: 2016 → '平成28年度'; 2019 → '令和元年度'."""
+    era = era_year(year)
+    if era is None:
         return f"{year}年度"
-    return f"令和{'元' if n == 1 else n}年度"
+    name, n = era
+    return f"{name}{'元' if n == 1 else n}年度"
 
 
-def fiscal_year_label(year: int) -> str:
-    """Name a fiscal year with the western year beside it: '令和6年度（2024年度）'."""
-    return f"{reiwa_label(year)}（{year}年度）"
+def _japanese(lang: str | None) -> bool:
+    return (lang or str(get_locale() or "ja")) == "ja"
+
+
+def fiscal_year_name(year: int, lang: str | None = None) -> str:
+    """Name a fiscal year in the reader's language (or `lang`): '令和2年度', or 'FY2020'."""
+    return japanese_fiscal_year(year) if _japanese(lang) else f"FY{year}"
+
+
+def fiscal_year_label(year: int, lang: str | None = None) -> str:
+    """Name a fiscal year with its other reading beside it: '平成28年度（2016年度）', or
+    'FY2016 (Heisei 28)'."""
+    if _japanese(lang):
+        return f"{japanese_fiscal_year(year)}（{year}年度）"
+    era = era_year(year)
+    return f"FY{year} ({ERA_NAMES_EN[era[0]]} {era[1]})" if era else f"FY{year}"
+
+
+def era_abbreviation(year: int) -> str:
+    """Abbreviate a fiscal year's era and number as Japanese charts do: 'R2', 'H28'."""
+    era = era_year(year)
+    return f"{ERA_LETTERS[era[0]]}{era[1]}" if era else str(year)
 
 
 def jst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -142,7 +177,7 @@ def period_label(starts_on: str, ends_on: str | None, locale: str) -> str:
 def init_app(app: Flask) -> None:
     """Make the formatters available to templates."""
     app.add_template_filter(jst, "jst")
-    app.add_template_filter(reiwa_label, "reiwa")
+    app.add_template_filter(fiscal_year_name, "fiscal_year_name")
     app.add_template_filter(fiscal_year_label, "fiscal_year_label")
     app.add_template_filter(amount, "amount")
     app.add_template_filter(yen, "yen")

@@ -1,7 +1,12 @@
-"""Parse and check project geometries before anything is stored."""
+"""Parse and check project geometries before anything is stored.
+
+A refused geometry is explained in words in the reader's language, never with the text of the
+libraries underneath (GEOS, numpy), and where the problem lies on the map it says where.
+"""
 
 import json
 import math
+import re
 
 import shapely
 from flask_babel import gettext as _
@@ -13,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
 from tracker.limits import NESTING_MAX, VERTICES_MAX, nesting_depth
-from tracker.vocab import KINDS, LINE_KINDS, N_, kind_label
+from tracker.vocab import KINDS, LINE_KINDS, N_, kind_label, shape_label
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
 BOUNDARY_TOLERANCE_M = 500
@@ -27,14 +32,37 @@ ALLOWED_TYPES = {
     "line": ("LineString", "MultiLineString"),
     "other": ("Point", "MultiPoint", "Polygon", "MultiPolygon", "LineString", "MultiLineString"),
 }
+# How deep each GeoJSON type nests its positions: a Point is one, a LineString a list of them.
+POSITION_DEPTH = {
+    "Point": 0,
+    "MultiPoint": 1,
+    "LineString": 1,
+    "Polygon": 2,
+    "MultiLineString": 2,
+    "MultiPolygon": 3,
+}
+# GEOS says why a shape is invalid as "<problem>[x y]"; the problem in words, by its name.
+INVALID_PROBLEMS = {
+    "Self-intersection": "self_intersection",
+    "Ring Self-intersection": "self_intersection",
+    "Too few points in geometry component": "too_few_points",
+    "Hole lies outside shell": "hole_outside",
+    "Nested holes": "nested",
+    "Nested shells": "nested",
+    "Interior is disconnected": "disconnected",
+    "Duplicate Rings": "duplicate_rings",
+    "Ring is not closed": "not_closed",
+    "Invalid Coordinate": "invalid_coordinate",
+}
+_GEOS_PLACE = re.compile(r"^(?P<problem>[^\[]*)\[(?P<x>\S+) (?P<y>\S+)\]$")
 
 
 class GeometryRefused(BadInput):
-    """A geometry that cannot be stored; `repaired` holds a valid shape to offer, if any.
+    """A geometry that cannot be stored, said in words; `repaired` holds a valid shape to offer.
 
     `reason` names the refusal (missing, nesting, parse, empty, vertices, invalid, type,
-    coordinates, outside)
-    and `details` its figures, so that pages can say why in the reader's language.
+    not_finite, not_lon_lat, outside), `details` its figures, and `location` (lon, lat) where
+    it lies, if anywhere.
     """
 
     def __init__(
@@ -44,48 +72,106 @@ class GeometryRefused(BadInput):
         *,
         reason: str = "parse",
         details: dict | None = None,
+        location: tuple[float, float] | None = None,
     ):
-        super().__init__(message)
+        super().__init__(f"geometry: {message}", code=f"geometry_{reason}")
         self.repaired = repaired
         self.reason = reason
         self.details = details or {}
+        self.location = location
 
 
 def parse_geometry(value) -> BaseGeometry:
     """Read a GeoJSON geometry (dict or text) or WKT text into a shapely geometry."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise GeometryRefused("geometry is missing", reason="missing")
+        raise GeometryRefused(
+            _("位置・形状がありません。地図に描くか、GeoJSON / WKT を貼り付けてください。"),
+            reason="missing",
+        )
     if isinstance(value, str) and nesting_depth(value) > NESTING_MAX:
         # The JSON and WKT parsers recurse: thousands of brackets crash them, not refuse.
         raise GeometryRefused(
-            f"geometry is nested deeper than {NESTING_MAX} levels",
+            _("位置・形状の入れ子が深すぎます（%(limit)d段まで）。", limit=NESTING_MAX),
             reason="nesting",
             details={"limit": NESTING_MAX},
         )
-    try:
-        if isinstance(value, dict):
-            geom = shape(value)
-        elif value.lstrip().startswith("{"):
+    if isinstance(value, dict):
+        geom = _from_geojson(value)
+    elif value.lstrip().startswith("{"):
+        try:
             data = json.loads(value)
-            geom = shape(data.get("geometry", data) if data.get("type") == "Feature" else data)
-        else:
+        except ValueError:
+            raise _unreadable(_("JSON の書き方に誤りがあります")) from None
+        if isinstance(data, dict) and data.get("type") == "Feature":
+            data = data.get("geometry")
+        geom = _from_geojson(data)
+    else:
+        try:
             geom = shapely.from_wkt(value)
-    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.ShapelyError) as exc:
-        raise GeometryRefused(
-            f"geometry does not parse as GeoJSON or WKT: {exc}",
-            reason="parse",
-            details={"problem": str(exc)},
-        ) from None
+        except shapely.errors.ShapelyError:
+            raise _unreadable(_("WKT の書き方に誤りがあります")) from None
     if geom.is_empty:
-        raise GeometryRefused("geometry is empty", reason="empty")
+        raise GeometryRefused(_("位置・形状が空です。"), reason="empty")
     return geom
+
+
+def _unreadable(problem: str) -> GeometryRefused:
+    return GeometryRefused(
+        _("GeoJSON または WKT として読み取れません（%(problem)s）。", problem=problem),
+        reason="parse",
+        details={"problem": problem},
+    )
+
+
+def _from_geojson(data) -> BaseGeometry:
+    """Build a geometry from a GeoJSON dict, checking its structure first, in words."""
+    if not isinstance(data, dict):
+        raise _unreadable(_("ジオメトリのオブジェクトではありません"))
+    kind = data.get("type")
+    if kind == "GeometryCollection":
+        parts = data.get("geometries")
+        if not isinstance(parts, list):
+            raise _unreadable(_("geometries が配列ではありません"))
+        return shapely.GeometryCollection([_from_geojson(part) for part in parts])
+    if kind not in POSITION_DEPTH:
+        raise _unreadable(
+            _("「%(type)s」という種類の形はありません", type=str(kind)[:40])
+            if kind is not None
+            else _("type がありません")
+        )
+    coordinates = _positions(data.get("coordinates"), POSITION_DEPTH[kind])
+    try:
+        return shape({"type": kind, "coordinates": coordinates})
+    except (ValueError, TypeError, shapely.errors.ShapelyError):
+        # Too few positions for the type, such as a line of one point.
+        raise _unreadable(_("%(type)s として点の数が足りません", type=kind)) from None
+
+
+def _positions(value, depth: int):
+    """Return the coordinates with each position cut to [lon, lat], refusing other shapes.
+
+    A height (a third number, as a GPS adds) is dropped here, so that a line whose points
+    mix heights and none still reads as one line.
+    """
+    if depth == 0:
+        numbers = value if isinstance(value, list) else None
+        if (
+            not numbers
+            or len(numbers) < 2
+            or not all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers)
+        ):
+            raise _unreadable(_("位置は [経度, 緯度] の数値の組で書いてください"))
+        return [float(numbers[0]), float(numbers[1])]
+    if not isinstance(value, list):
+        raise _unreadable(_("coordinates が配列になっていません"))
+    return [_positions(item, depth - 1) for item in value]
 
 
 def flat_geometry(geometry: BaseGeometry) -> BaseGeometry:
     """Return the geometry without heights (a GPS may add them), refusing NaN or infinity."""
     if not all(map(math.isfinite, shapely.get_coordinates(geometry).flat)):
         raise GeometryRefused(
-            "coordinates must be finite numbers (no NaN or Infinity)", reason="coordinates"
+            _("座標に数値でない値（NaN・無限大）があります。"), reason="not_finite"
         )
     return shapely.force_2d(geometry)
 
@@ -93,7 +179,7 @@ def flat_geometry(geometry: BaseGeometry) -> BaseGeometry:
 def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeometry:
     """Refuse an invalid geometry, one of the wrong type for its kind, or one outside the city."""
     check_shape(geom, kind)
-    check_inside_city(distance_outside_city(session, geom))
+    check_inside_city(farthest_outside_city(session, geom))
     return geom
 
 
@@ -101,7 +187,7 @@ def check_shape(geom: BaseGeometry, kind: str) -> BaseGeometry:
     """Refuse a project's shape: too many vertices, invalid, of the wrong type for its kind,
     or not in lon/lat."""
     if kind not in KINDS:
-        raise BadInput(f"kind: unknown kind {kind!r}")
+        raise BadInput("kind: " + _("不明な種別です: %(kind)s", kind=kind), code="unknown_value")
     allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
     return check_form(geom, allowed, subject=kind)
 
@@ -111,7 +197,7 @@ def check_placed(
 ) -> BaseGeometry:
     """Refuse a shape that `check_form` refuses or one outside the city."""
     check_form(geom, allowed, subject=subject)
-    check_inside_city(distance_outside_city(session, geom))
+    check_inside_city(farthest_outside_city(session, geom))
     return geom
 
 
@@ -125,42 +211,112 @@ def check_form(geom: BaseGeometry, allowed: tuple[str, ...], *, subject: str) ->
     vertices = shapely.get_num_coordinates(geom)
     if vertices > VERTICES_MAX:
         raise GeometryRefused(
-            f"geometry has {vertices:,} vertices; at most {VERTICES_MAX:,} are kept",
+            _(
+                "頂点が多すぎます（%(vertices)s点、上限%(limit)s点）。形を簡略化してください。",
+                vertices=f"{vertices:,}",
+                limit=f"{VERTICES_MAX:,}",
+            ),
             reason="vertices",
             details={"vertices": vertices, "limit": VERTICES_MAX},
         )
     if not geom.is_valid:
-        problem = explain_validity(geom)
-        raise GeometryRefused(
-            f"geometry is invalid ({problem}); the repaired shape is offered instead",
-            repaired=make_valid(geom),
-            reason="invalid",
-            details={"problem": problem, "subject": subject},
-        )
+        raise _invalid(geom, subject)
     if geom.geom_type not in allowed:
-        what = f"kind {subject} ({KINDS[subject]})" if subject in KINDS else f"a {subject}"
+        if subject in KINDS:
+            expected = (
+                _("点・線・面")
+                if "Point" in allowed
+                else _("線（道路・舗装・護岸は延長で管理します）")
+            )
+            what = _("「%(kind)s」", kind=kind_label(subject))
+        else:
+            expected = _("一本の線") if "LineString" in allowed else _("一つの点")
+            what = _(SHAPE_SUBJECTS.get(subject, N_("施設の位置")))
         raise GeometryRefused(
-            f"geometry type {geom.geom_type} does not fit {what}: use {' or '.join(allowed)}",
+            _(
+                "%(what)sには%(shape)sの形は使えません。%(expected)sで描いてください。",
+                what=what,
+                shape=shape_label(geom.geom_type),
+                expected=expected,
+            ),
             reason="type",
             details={"type": geom.geom_type, "kind": subject, "allowed": allowed},
         )
     x_min, y_min, x_max, y_max = geom.bounds
     if not (is_lon_lat(x_min, y_min) and is_lon_lat(x_max, y_max)):
         raise GeometryRefused(
-            "coordinates are not longitude/latitude (lon first, then lat)", reason="coordinates"
+            _("座標が経度・緯度になっていません（経度、緯度の順で指定してください）。"),
+            reason="not_lon_lat",
         )
     return geom
 
 
-def check_inside_city(distance: float | None) -> None:
-    """Refuse a geometry reaching farther than the tolerance outside the city boundary."""
-    if distance is not None and distance > BOUNDARY_TOLERANCE_M:
+def check_inside_city(outside: tuple[float, float, float] | None) -> None:
+    """Refuse a geometry reaching farther than the tolerance outside the city boundary.
+
+    `outside` is (metres, lon, lat) of its farthest vertex, as farthest_outside_city gives.
+    """
+    if outside is not None and outside[0] > BOUNDARY_TOLERANCE_M:
+        distance, lon, lat = outside
         raise GeometryRefused(
-            f"geometry lies {distance / 1000:.1f} km outside the Aso City boundary "
-            f"(tolerance {BOUNDARY_TOLERANCE_M} m)",
+            _(
+                "阿蘇市の区域から約 %(km).1f km 外れています（許容 %(tolerance)d m）。"
+                "地図に印を付けた点の位置を確認してください。",
+                km=distance / 1000,
+                tolerance=BOUNDARY_TOLERANCE_M,
+            ),
             reason="outside",
             details={"distance_m": distance, "tolerance_m": BOUNDARY_TOLERANCE_M},
+            location=(lon, lat),
         )
+
+
+def _invalid(geom: BaseGeometry, subject: str) -> GeometryRefused:
+    """Say why a shape is invalid and where, and offer it repaired."""
+    found = _GEOS_PLACE.match(explain_validity(geom))
+    problem = INVALID_PROBLEMS.get(found.group("problem").strip() if found else "", "other")
+    location = None
+    if found:
+        try:
+            location = (float(found.group("x")), float(found.group("y")))
+        except ValueError:
+            location = None
+    words = {
+        "self_intersection": _("線が自分自身と交差しています"),
+        "too_few_points": _("点の数が足りません"),
+        "hole_outside": _("穴が面の外にあります"),
+        "nested": _("輪が入れ子になっています"),
+        "disconnected": _("面の内側が途中で切れています"),
+        "duplicate_rings": _("同じ輪が重なっています"),
+        "not_closed": _("輪が閉じていません"),
+        "invalid_coordinate": _("座標に誤りがあります"),
+        "other": _("形が正しくありません"),
+    }[problem]
+    if location is not None:
+        where = _(
+            "地図に印を付けた所（経度 %(lon).5f、緯度 %(lat).5f 付近）",
+            lon=location[0],
+            lat=location[1],
+        )
+        message = _(
+            "形状が不正です: %(where)sで%(problem)s。修正した形を地図にオレンジの破線で表示しました。"
+            "確認して「修正した形を使う」を押してください。",
+            where=where,
+            problem=words,
+        )
+    else:
+        message = _(
+            "形状が不正です: %(problem)s。修正した形を地図にオレンジの破線で表示しました。"
+            "確認して「修正した形を使う」を押してください。",
+            problem=words,
+        )
+    return GeometryRefused(
+        message,
+        repaired=make_valid(geom),
+        reason="invalid",
+        details={"problem": problem, "subject": subject},
+        location=location,
+    )
 
 
 def is_lon_lat(lon: float, lat: float) -> bool:
@@ -175,95 +331,72 @@ def check_lon_lat(lon: float, lat: float, *, field: str | None = None) -> tuple[
     """
     for name, value, bound in (("lat", lat, 90), ("lon", lon, 180)):
         if not -bound <= value <= bound:
-            prefix = f"{field}: {name}" if field else name
-            raise BadInput(f"{prefix}: must be between -{bound} and {bound}, not {value:g}")
+            words = (
+                _("緯度は -90〜90 の範囲で指定してください（%(value)s）", value=format(value, "g"))
+                if name == "lat"
+                else _(
+                    "経度は -180〜180 の範囲で指定してください（%(value)s）",
+                    value=format(value, "g"),
+                )
+            )
+            raise BadInput(f"{field or name}: {words}", code="out_of_range")
     return lon, lat
 
 
 def distance_outside_city(session: Session, geom: BaseGeometry) -> float | None:
     """Return how far (metres) the geometry reaches outside the city, or None if no boundary."""
-    return distances_outside_city(session, [geom])[0]
+    outside = farthest_outside_city(session, geom)
+    return None if outside is None else outside[0]
+
+
+def farthest_outside_city(
+    session: Session, geom: BaseGeometry
+) -> tuple[float, float, float] | None:
+    """Return (metres, lon, lat) of the vertex farthest outside the city, or None if no boundary."""
+    return farthest_outside_city_each(session, [geom])[0]
 
 
 # The farthest vertex decides; geography gives metres on the ellipsoid. Shapes the boundary
 # covers are 0 without measuring, which keeps a file of thousands of works quick.
-DISTANCES_SQL = text(
+FARTHEST_SQL = text(
     """
-    SELECT u.i, CASE WHEN ST_Covers(b.geom, g.geom) THEN 0 ELSE (
-               SELECT max(ST_Distance(geography((dp).geom), geography(b.geom)))
-               FROM ST_DumpPoints(g.geom) dp) END
+    SELECT u.i, far.metres, far.lon, far.lat
     FROM city_boundaries b,
          unnest(CAST(:wkbs AS bytea[])) WITH ORDINALITY AS u(wkb, i),
-         LATERAL (SELECT ST_GeomFromWKB(u.wkb, 4326) AS geom) g
+         LATERAL (SELECT ST_GeomFromWKB(u.wkb, 4326) AS geom) g,
+         LATERAL (
+             SELECT 0.0 AS metres, NULL::float8 AS lon, NULL::float8 AS lat
+             WHERE ST_Covers(b.geom, g.geom)
+             UNION ALL (
+                 SELECT ST_Distance(geography((dp).geom), geography(b.geom)),
+                        ST_X((dp).geom), ST_Y((dp).geom)
+                 FROM ST_DumpPoints(g.geom) dp
+                 WHERE NOT ST_Covers(b.geom, g.geom)
+                 ORDER BY 1 DESC
+                 LIMIT 1
+             )
+         ) far
     WHERE b.code = :code
     """
 )
 
 
-def distances_outside_city(session: Session, geoms: list[BaseGeometry]) -> list[float | None]:
-    """Return for each geometry how far (metres) it reaches outside the city (None: no boundary)."""
+def farthest_outside_city_each(
+    session: Session, geoms: list[BaseGeometry]
+) -> list[tuple[float, float, float] | None]:
+    """Return for each geometry (metres, lon, lat) of its vertex farthest outside the city.
+
+    None stands for no boundary loaded; a shape inside the city is (0, None, None).
+    """
     if not geoms:
         return []
     rows = session.execute(
-        DISTANCES_SQL, {"wkbs": [shapely.to_wkb(g) for g in geoms], "code": CITY_CODE}
+        FARTHEST_SQL, {"wkbs": [shapely.to_wkb(g) for g in geoms], "code": CITY_CODE}
     ).all()
-    found = {int(i): float(d) for i, d in rows}
+    found = {int(i): (float(m), lon, lat) for i, m, lon, lat in rows}
     return [found.get(i) for i in range(1, len(geoms) + 1)]
 
 
 def to_geojson(geom: BaseGeometry) -> dict:
     """Return the geometry as a GeoJSON dict."""
     return mapping(geom)
-
-
-def geometry_refusal_text(error: GeometryRefused) -> str:
-    """Say in the reader's language why a geometry was refused."""
-    details = error.details
-    if error.reason == "missing":
-        return _("位置・形状がありません。地図に描くか、GeoJSON / WKT を貼り付けてください。")
-    if error.reason == "empty":
-        return _("位置・形状が空です。")
-    if error.reason == "invalid":
-        return _(
-            "形状が不正です（%(problem)s）。線が自分自身と交差している可能性があります。"
-            "修正した形を地図に表示しました。確認して「修正した形を使う」を押してください。",
-            problem=details.get("problem", ""),
-        )
-    if error.reason == "type" and details.get("kind") in SHAPE_SUBJECTS:
-        return _(
-            "%(what)sには %(type)s の形は使えません。線で描いてください。",
-            what=_(SHAPE_SUBJECTS[details["kind"]]),
-            type=details.get("type"),
-        )
-    if error.reason == "type":
-        allowed = details.get("allowed", ())
-        if "Point" in allowed:
-            expected = _("点・線・面")
-        else:
-            expected = _("線（道路・舗装・護岸は延長で管理します）")
-        return _(
-            "「%(kind)s」には %(type)s の形は使えません。%(expected)s で描いてください。",
-            kind=kind_label(details.get("kind")),
-            type=details.get("type"),
-            expected=expected,
-        )
-    if error.reason == "nesting":
-        return _("位置・形状の入れ子が深すぎます（%(limit)d段まで）。", limit=details["limit"])
-    if error.reason == "vertices":
-        return _(
-            "頂点が多すぎます（%(vertices)d点、上限%(limit)d点）。形を簡略化してください。",
-            vertices=details["vertices"],
-            limit=details["limit"],
-        )
-    if error.reason == "coordinates":
-        return _("座標が経度・緯度になっていません（経度、緯度の順で指定してください）。")
-    if error.reason == "outside":
-        return _(
-            "阿蘇市の区域から約 %(km).1f km 外れています（許容 %(tolerance)d m）。位置を確認してください。",
-            km=details.get("distance_m", 0) / 1000,
-            tolerance=details.get("tolerance_m", 0),
-        )
-    return _(
-        "GeoJSON または WKT として読み取れません（%(problem)s）。",
-        problem=details.get("problem", str(error)),
-    )

@@ -2,8 +2,12 @@
 
 from urllib.parse import urlencode
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
+
+from tracker.errors import BadInput
+from tracker.vocab import input_label
 
 LANGUAGES = {"ja": "日本語", "en": "English"}
 LANG_COOKIE = "lang"
@@ -13,10 +17,18 @@ LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 def select_locale() -> str:
     """Pick the language: ?lang=, then the remembered choice, then Japanese."""
+    if not has_request_context():
+        # Command-line tasks (data loading) speak the source language.
+        return "ja"
     for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
         if candidate in LANGUAGES:
             return candidate
     return "ja"
+
+
+def locale() -> str:
+    """Return the language of this response: 'ja' or 'en'."""
+    return str(get_locale() or "ja")
 
 
 def switch_url(lang: str) -> str:
@@ -24,6 +36,14 @@ def switch_url(lang: str) -> str:
     args = request.args.to_dict(flat=False)
     args["lang"] = [lang]
     return f"{request.path}?{urlencode(args, doseq=True)}"
+
+
+def refusal_text(error: BadInput) -> str:
+    """Say a refusal for a page: the field by its name in the reader's language, then why."""
+    label = input_label(error.field) if error.field else None
+    if label is None:
+        return error.text
+    return _("%(label)s：%(text)s", label=label, text=error.text)
 
 
 def _remember_choice(response):
@@ -43,4 +63,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["languages"] = LANGUAGES
     app.jinja_env.globals["lang_switch_url"] = switch_url
+    app.jinja_env.globals["refusal_text"] = refusal_text
     app.after_request(_remember_choice)

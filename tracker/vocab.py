@@ -5,7 +5,7 @@ text of the translation catalogue, so a label is translated where it is shown an
 """
 
 from flask import Flask
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 
 
 def N_(text: str) -> str:
@@ -49,6 +49,17 @@ RESTRICTION_KINDS = {
     "heavy_vehicles": N_("大型車通行止め"),
     "detour": N_("迂回路"),
     "other": N_("通行規制"),
+}
+
+# Geometry types in words, for refusals and the audit trail.
+SHAPES = {
+    "Point": N_("点"),
+    "MultiPoint": N_("複数の点"),
+    "LineString": N_("線"),
+    "MultiLineString": N_("複数の線"),
+    "Polygon": N_("面"),
+    "MultiPolygon": N_("複数の面"),
+    "GeometryCollection": N_("種類の混ざった形"),
 }
 
 # Which days a restriction's daily hours hold on.
@@ -132,6 +143,40 @@ FIELD_LABELS = {
 }
 
 
+# Query parameters and other inputs that are not project fields, for messages that name them.
+INPUT_LABELS = {
+    "as_of": N_("時点"),
+    "since": N_("開始日"),
+    "until": N_("終了日"),
+    "fiscal_year": N_("年度"),
+    "plan_item": N_("計画項目"),
+    "indicator": N_("成果指標"),
+    "bbox": N_("表示範囲"),
+    "size": N_("用紙の大きさ"),
+    "q": N_("検索語"),
+    "lat": N_("緯度"),
+    "lon": N_("経度"),
+    "lat/lon": N_("地点"),
+    "radius": N_("範囲"),
+    "limit": N_("件数"),
+    "place": N_("場所"),
+    "value": N_("値"),
+    "source": N_("出典"),
+    "note": N_("メモ"),
+    "photos": N_("写真"),
+    "position": N_("位置"),
+    "client_id": N_("送信ID"),
+    "starts_on": N_("開始日"),
+    "ends_on": N_("終了予定日"),
+    "body": N_("送信内容"),
+    "type": N_("種類"),
+    "properties": N_("属性"),
+    "login": N_("ログイン名"),
+    "password": N_("パスワード"),
+    "project": N_("事業"),
+}
+
+
 def _label(words: dict[str, str], code: str) -> str:
     return gettext(words[code]) if code in words else code
 
@@ -144,6 +189,21 @@ def kind_label(kind: str) -> str:
 def status_label(status: str) -> str:
     """Name a status in the reader's language (unknown codes as they are)."""
     return _label(STATUSES, status)
+
+
+def kind_glyph(kind: str) -> str:
+    """Return the one or two characters a map pin of this kind shows, in the reader's language."""
+    # pgettext: 橋 on a pin is not 橋 the unit of a count; each is translated on its own.
+    glyphs = {
+        "road": pgettext("map pin", "道"),
+        "bridge": pgettext("map pin", "橋"),
+        "revetment": pgettext("map pin", "護"),
+        "sabo": pgettext("map pin", "砂"),
+        "shelter": pgettext("map pin", "避"),
+        "pavement": pgettext("map pin", "舗"),
+        "seismic": pgettext("map pin", "耐"),
+    }
+    return glyphs.get(kind) or pgettext("map pin", "他")
 
 
 def status_plain(status: str) -> str:
@@ -186,8 +246,20 @@ def field_label(field: str) -> str:
     return _label(FIELD_LABELS, field)
 
 
-def field_value(field: str, value) -> str:
-    """Write a project field's value as people read it."""
+def input_label(name: str) -> str | None:
+    """Name a field or query parameter in the reader's language; None when it has no label."""
+    words = FIELD_LABELS.get(name) or INPUT_LABELS.get(name)
+    return gettext(words) if words else None
+
+
+def shape_label(geom_type: str) -> str:
+    """Name a geometry type in words: 'LineString' → '線'."""
+    return _label(SHAPES, geom_type)
+
+
+def field_value(field: str, value, names: dict[str, str] | None = None) -> str:
+    """Write a project field's value as people read it; `names` gives plan items and
+    indicators their printed names by code."""
     if value is None or value == "" or value == []:
         return gettext("（なし）") if field != "geometry" else gettext("（入力欄のとおり）")
     if field == "kind":
@@ -199,7 +271,7 @@ def field_value(field: str, value) -> str:
     if field == "public":
         return gettext("公開") if value else gettext("職員のみ")
     if field == "geometry":
-        return gettext("形状（%(type)s）", type=value.get("type", ""))
+        return gettext("形状（%(type)s）", type=shape_label(value.get("type", "")))
     if field == "facility_id":
         return gettext("施設 %(id)s", id=value)
     if field in ("planned_cost", "contract_amount", "spent_amount"):
@@ -207,7 +279,7 @@ def field_value(field: str, value) -> str:
     if field == "funding":
         return funding_label(value)
     if isinstance(value, list):
-        return "、".join(value)
+        return gettext("、").join((names or {}).get(code, code) for code in value)
     return str(value)
 
 
@@ -236,6 +308,7 @@ def init_app(app: Flask) -> None:
     """Let templates name kinds, statuses, restrictions, fields and field values."""
     for function in (
         kind_label,
+        kind_glyph,
         status_label,
         status_plain,
         restriction_label,

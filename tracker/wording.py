@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 # The day and period labels are shared with the other pages that name dates.
 from tracker.formatting import (  # noqa: F401  (period_label: near.html reads it here)
     MONTHS_EN,
-    REIWA_FIRST_YEAR,
     day_label,
     fiscal_year,
+    fiscal_year_label,
+    japanese_fiscal_year,
     period_label,
-    reiwa_label,
 )
 
 
@@ -36,10 +36,7 @@ def month_label(day: date, locale: str) -> str:
 def fiscal_label(day: date, locale: str) -> str:
     """Name the fiscal year (April to March) of a day: '令和8年度', or 'FY2026 (Reiwa 8)'."""
     year = fiscal_year(day)
-    if locale != "en":
-        return reiwa_label(year)
-    reiwa = year - REIWA_FIRST_YEAR + 1
-    return f"FY{year} (Reiwa {reiwa})" if reiwa >= 1 else f"FY{year}"
+    return japanese_fiscal_year(year) if locale != "en" else fiscal_year_label(year, locale)
 
 
 def completion_label(props: dict, locale: str, today: date | None = None) -> str:

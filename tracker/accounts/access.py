@@ -104,11 +104,18 @@ def _user_from_token(token: str) -> User | None:
     return row[0]
 
 
-def unauthorized(message: str) -> Response:
-    """Return a 401 answer that names the scheme to use (RFC 6750) and says what is missing."""
-    response = jsonify(error=message)
+def unauthorized(message: str, code: str = "unauthorized") -> Response:
+    """Return a 401 answer that names the scheme to use (RFC 6750) and says what is missing.
+
+    `code` is the stable word for programs; "invalid_token" is also RFC 6750's error code,
+    told in the WWW-Authenticate header.
+    """
+    response = jsonify(error=message, code=code)
     response.status_code = 401
-    response.headers["WWW-Authenticate"] = 'Bearer realm="aso-tracker"'
+    challenge = 'Bearer realm="aso-tracker"'
+    if code == "invalid_token":
+        challenge += ', error="invalid_token"'
+    response.headers["WWW-Authenticate"] = challenge
     return response
 
 
@@ -134,7 +141,11 @@ def roles_required(*roles: str):
             if user is None:
                 auth_event("permission refused", status=401, path=request.path)
                 if wants_json() or bearer_token() is not None:
-                    abort(unauthorized("sign in or send Authorization: Bearer <token>"))
+                    abort(
+                        unauthorized(
+                            _("ログインするか、Authorization: Bearer <トークン> を送ってください")
+                        )
+                    )
                 return redirect(url_for("accounts.login", next=request.full_path))
             if user.role not in roles:
                 auth_event(
@@ -144,12 +155,10 @@ def roles_required(*roles: str):
                     user=user.id,
                     role=user.role,
                 )
-                if wants_json() or bearer_token() is not None:
-                    abort(403, description=f"role {user.role} may not do this")
                 abort(
                     403,
                     description=_(
-                        "この操作はできません（あなたの役割：%(role)s）", role=ROLES[user.role]
+                        "この操作はできません（あなたの役割：%(role)s）", role=_(ROLES[user.role])
                     ),
                 )
             return view(*args, **kwargs)

@@ -6,10 +6,12 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import Base
+from tracker.vocab import N_
 
 # admin: users and everything; staff: create and edit projects, post updates;
 # viewer: planning members who see staff-only projects and fields but change nothing.
-ROLES = {"admin": "管理者", "staff": "職員", "viewer": "閲覧者"}
+# Marked for the catalogue: a role is named in the reader's language where it is shown.
+ROLES = {"admin": N_("管理者"), "staff": N_("職員"), "viewer": N_("閲覧者")}
 
 
 class User(Base):

@@ -1,12 +1,12 @@
 """App-wide protections: CSRF on every form, session cookies, the signed-in user in templates."""
 
-from flask import Flask, abort, current_app, jsonify, render_template, request
+from flask import Flask, abort, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from tracker.accounts.access import bearer_token, current_user, unauthorized
-from tracker.errors import wants_json
+from tracker.errors import error_response, wants_json
 from tracker.serving.request_log import auth_event
 
 csrf = CSRFProtect()
@@ -46,7 +46,11 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 def _refuse_unknown_token() -> None:
     # A revoked token is told so, rather than answered as an anonymous visitor.
     if bearer_token() is not None and current_user() is None:
-        abort(unauthorized("the bearer token is unknown or revoked"))
+        abort(
+            unauthorized(
+                _("このトークンは登録されていないか、取り消されています。"), code="invalid_token"
+            )
+        )
 
 
 def _check_csrf() -> None:
@@ -56,17 +60,17 @@ def _check_csrf() -> None:
         # No credentials at all: the caller needs to sign in or send a token, which a
         # CSRF complaint would not tell it.
         auth_event("permission refused", status=401, path=request.path)
-        abort(unauthorized("sign in or send Authorization: Bearer <token>"))
+        abort(unauthorized(_("ログインするか、Authorization: Bearer <トークン> を送ってください")))
     if not current_app.config["WTF_CSRF_ENABLED"]:
         return
     csrf.protect(apply_exemptions=True)
 
 
 def _csrf_error(error: CSRFError):
-    if wants_json():
-        return jsonify(error=f"CSRF check failed: {error.description}"), 400
     message = _(
         "送信を受け付けられませんでした（フォームの有効期限切れ、または不正な送信）。"
         "ページを読み込み直してから、もう一度送信してください。"
     )
-    return render_template("error.html", error=error, message=message), 400
+    if wants_json():
+        message = _("CSRF の確認に失敗しました。") + message
+    return error_response(400, code="csrf_failed", message=message)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext
 
 from tracker.accounts.access import roles_required
 from tracker.db import get_session
@@ -18,7 +19,7 @@ def _render(*, result=None, message=None, status=200):
     return (
         render_template(
             "admin/hazards.html",
-            layers=LAYERS,
+            layers={code: gettext(label) for code, label in LAYERS.items()},
             layouts=LAYOUTS,
             credits=LAYER_CREDITS,
             loaded=loaded_layers(get_session()),

@@ -1,9 +1,9 @@
 """The JSON API: projects as GeoJSON (RFC 7946, lon/lat), read by anyone, written by staff."""
 
-import json
 import re
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
+from flask_babel import gettext as _
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.db import get_session
@@ -49,7 +49,10 @@ REQUIRED_ON_CREATE = ("name", "kind", "department")
 
 @bp.errorhandler(GeometryRefused)
 def _geometry_refused(error: GeometryRefused):
-    body = {"error": str(error)}
+    body = {"error": str(error), "code": error.code, "field": "geometry"}
+    if error.location is not None:
+        # Where the problem lies, to mark on a map.
+        body["location"] = {"type": "Point", "coordinates": list(error.location)}
     if error.repaired is not None:
         body["repaired"] = to_geojson(error.repaired)
     return jsonify(body), 400
@@ -108,7 +111,7 @@ def create_project_view():
     if geometry is None:
         missing.insert(0, "geometry")
     if missing:
-        raise BadInput(f"{missing[0]}: required to create a project")
+        raise BadInput(f"{missing[0]}: " + _("事業を登録するには必要です"), code="required")
     fields = {_model_name(name): value for name, value in properties.items()}
     project = create_project(session, geometry=geometry, user=current_user(), **fields)
     response = _feature_response(session, project, 201)
@@ -140,11 +143,18 @@ def _expected_version(project: Project) -> int:
     if "If-Match" not in request.headers:
         abort(
             428,
-            description="If-Match is required: send the ETag from GET /api/projects/<id>, "
-            "so that no one else's change is overwritten unseen",
+            description=_(
+                "If-Match が必要です。ほかの人の変更を知らずに上書きしないよう、"
+                "GET /api/projects/<id> で受け取った ETag を送ってください"
+            ),
         )
     if request.if_match.star_tag:
-        abort(428, description="If-Match: * would overwrite blindly; send the project's ETag")
+        abort(
+            428,
+            description=_(
+                "If-Match: * では確かめずに上書きしてしまいます。事業の ETag を送ってください"
+            ),
+        )
     # At most 9 digits: any version the database can hold, never one too large to query.
     pattern = re.compile(rf"p{project.id}-v(\d{{1,9}})")
     for tag in request.if_match.as_set(include_weak=True):
@@ -157,11 +167,12 @@ def _expected_version(project: Project) -> int:
 
 def _stale_response(exc: StaleEdit):
     project = exc.project
-    message = (
-        f"the project changed since your copy (now version {project.version}); "
-        "GET it again, reapply your change and send the new ETag"
+    message = _(
+        "お手元の内容を読み込んだ後に、この事業が変更されました（現在は版 %(version)s）。"
+        "もう一度 GET し、変更をやり直して新しい ETag を送ってください",
+        version=project.version,
     )
-    body = {"error": message, "changed": exc.changed_fields}
+    body = {"error": message, "code": "stale_version", "changed": exc.changed_fields}
     response = jsonify(body)
     response.status_code = 412
     response.set_etag(etag_of(project))
@@ -187,23 +198,32 @@ def _model_name(name: str) -> str:
 def _read_feature(data) -> tuple:
     """Return (shapely geometry or None, checked properties) from a GeoJSON Feature."""
     if not isinstance(data, dict):
-        raise BadInput("body: send a GeoJSON Feature as JSON (Content-Type: application/json)")
+        raise BadInput(
+            "body: "
+            + _("GeoJSON の Feature を JSON で送ってください（Content-Type: application/json）"),
+            code="invalid_format",
+        )
     if data.get("type", "Feature") != "Feature":
-        raise BadInput(f"type: must be 'Feature', not {data.get('type')!r}")
+        raise BadInput(
+            "type: " + _("Feature を送ってください（%(type)s ではなく）", type=data.get("type")),
+            code="invalid_format",
+        )
     properties = data.get("properties") or {}
     if not isinstance(properties, dict):
-        raise BadInput("properties: must be an object")
+        raise BadInput("properties: " + _("オブジェクトで送ってください"), code="invalid_format")
     geometry = None
     if data.get("geometry") is not None:
         if not isinstance(data["geometry"], dict):
-            raise GeometryRefused("geometry: must be a GeoJSON geometry object")
+            raise GeometryRefused(
+                _("GeoJSON のジオメトリ（オブジェクト）で送ってください"), reason="parse"
+            )
         geometry = parse_geometry(data["geometry"])
     checked = {}
     for name, value in properties.items():
         if name in READ_ONLY_PROPERTIES:
             continue
         if name not in WRITABLE_PROPERTIES:
-            raise BadInput(f"{name}: not a property of a project")
+            raise BadInput(f"{name}: " + _("事業の属性ではありません"), code="unknown_field")
         checked[name] = _check_property(name, value)
     return geometry, checked
 
@@ -211,19 +231,28 @@ def _read_feature(data) -> tuple:
 def _check_property(name: str, value):
     if name in DATE_FIELDS:
         if value is not None and not isinstance(value, str):
-            raise BadInput(f"{name}: must be a date YYYY-MM-DD or null, not {value!r}")
+            raise BadInput(
+                f"{name}: " + _("日付（YYYY-MM-DD）か null で指定してください"),
+                code="invalid_date",
+            )
         return parse_day(value, name)
     if name in ("plan_items", "indicators"):
         if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
-            raise BadInput(f"{name}: must be a list of codes")
+            raise BadInput(
+                f"{name}: " + _("コードの一覧（配列）で指定してください"), code="invalid_format"
+            )
         return value
     if name == "public":
         if not isinstance(value, bool):
-            raise BadInput(f"public: must be true or false, not {json.dumps(value)}")
+            raise BadInput(
+                "public: " + _("true か false で指定してください"), code="invalid_format"
+            )
         return value
     if name == "progress":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise BadInput(f"progress: must be a whole number from 0 to 100, not {value!r}")
+            raise BadInput(
+                "progress: " + _("進捗は0〜100の整数で入れてください"), code="invalid_format"
+            )
         return value
     if name in REGISTER_FIELDS:
         return check_register({name: value})[name]
@@ -232,5 +261,5 @@ def _check_property(name: str, value):
             raise BadInput(f"facility_id: must be a facility's id or null, not {value!r}")
         return value
     if not isinstance(value, str):
-        raise BadInput(f"{name}: must be text")
+        raise BadInput(f"{name}: " + _("文字列で指定してください"), code="invalid_format")
     return value

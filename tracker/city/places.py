@@ -1,17 +1,11 @@
 """Places a resident can start from: district centres and landmarks, all stored locally."""
 
-import csv
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tracker.city.districts import StartPlace, districts
 from tracker.city.models import Place
 
-DISTRICTS_FILE = "aso_districts.csv"
 # The distances offered around a place, in metres: a walk, a short drive, the district.
 RADIUS_CHOICES = (500, 1000, 3000)
 
@@ -33,44 +27,6 @@ LANDMARK_NAMES_EN = {
 }
 # Tunnel portals are not places people live near.
 LANDMARK_KINDS = ("rail_station", "road_interchange", "cultural_heritage", "roadside_station")
-
-
-@dataclass(frozen=True)
-class StartPlace:
-    """A named point to search around; `key` is what the page's place list sends."""
-
-    key: str
-    name: str
-    name_en: str
-    group: str  # "district" or "landmark"
-    lat: float
-    lon: float
-
-    def label(self, locale: str) -> str:
-        """Return the name to show in this language."""
-        return self.name_en if locale == "en" else self.name
-
-
-def districts() -> list[StartPlace]:
-    """Return the district centres from the geodata file, in the file's order."""
-    return list(_read_districts(str(Path(current_app.config["GEODATA_DIR"]) / DISTRICTS_FILE)))
-
-
-@lru_cache(maxsize=4)
-def _read_districts(path: str) -> tuple[StartPlace, ...]:
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = csv.DictReader(line for line in f if not line.startswith("#"))
-        return tuple(
-            StartPlace(
-                key=f"d-{row['key']}",
-                name=row["name"],
-                name_en=row["name_en"],
-                group="district",
-                lat=float(row["lat"]),
-                lon=float(row["lon"]),
-            )
-            for row in rows
-        )
 
 
 def landmarks(session: Session) -> list[StartPlace]:

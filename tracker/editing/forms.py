@@ -1,4 +1,4 @@
-"""The project form, and Japanese wording for refusals made by the operations."""
+"""The project form."""
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l

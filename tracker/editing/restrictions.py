@@ -13,10 +13,10 @@ from tracker.db import get_session
 from tracker.editing.map import build_restriction_map
 from tracker.errors import BadInput
 from tracker.formatting import parse_day, today_jst
-from tracker.geometry import GeometryRefused, geometry_refusal_text, parse_geometry, to_geojson
+from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
 from tracker.input_guards import MAX_DB_INTEGER
 from tracker.maps.city_map import render_parts
-from tracker.maps.page_data import city_boundary_geojson, static_url
+from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
 from tracker.projects.queries import project_feature, project_or_404
 from tracker.restrictions.models import TrafficRestriction
 from tracker.restrictions.operations import (
@@ -67,9 +67,7 @@ def _read_form(form) -> dict:
 
 def _refusal(error: BadInput) -> str:
     """Say why in the reader's language, without the field's internal name."""
-    if isinstance(error, GeometryRefused):
-        return geometry_refusal_text(error)
-    return str(error).split(": ", 1)[-1]
+    return error.text
 
 
 def _form_values(restriction: TrafficRestriction | None, form) -> dict:
@@ -113,6 +111,7 @@ def _render(project, *, restriction=None, error=None, stale=None, status=200):
         static_url=static_url,
         editor_js_url=url_for("editing.static", filename="restriction_editor.js"),
         project_editor_js_url=url_for("editing.static", filename="project_editor.js"),
+        labels=map_labels(),
     )
     html = render_template(
         "near/restrictions.html",

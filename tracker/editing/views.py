@@ -14,11 +14,13 @@ from tracker.editing.forms import ProjectForm
 from tracker.editing.map import build_editor_map
 from tracker.errors import BadInput
 from tracker.facilities.models import Facility
-from tracker.geometry import GeometryRefused, geometry_refusal_text, parse_geometry, to_geojson
+from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
+from tracker.i18n import refusal_text
 from tracker.input_guards import MAX_DB_INTEGER
 from tracker.maps.city_map import render_parts
-from tracker.maps.page_data import city_boundary_geojson, static_url
+from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
 from tracker.plan.models import PlanItem
+from tracker.plan.queries import names_by_code
 from tracker.projects.models import Project
 from tracker.projects.operations import (
     AUDITED_FIELDS,
@@ -28,7 +30,7 @@ from tracker.projects.operations import (
     update_project,
 )
 from tracker.projects.queries import project_or_404
-from tracker.vocab import FIELD_LABELS, STATUSES, field_label, field_value
+from tracker.vocab import STATUSES, field_label, field_value
 
 bp = Blueprint(
     "editing",
@@ -163,15 +165,16 @@ def _conflicts(form: ProjectForm, current: dict) -> list[dict]:
         | form.register()
     )
     rows = []
+    names = names_by_code(get_session())
     for field in AUDITED_FIELDS:
         if field in loaded and loaded[field] == current[field]:
             continue
         rows.append(
             {
                 "label": field_label(field),
-                "theirs": field_value(field, current[field]),
-                "yours": field_value(field, yours[field]) if field in yours else "—",
-                "before": field_value(field, loaded.get(field)) if field in loaded else "—",
+                "theirs": field_value(field, current[field], names),
+                "yours": field_value(field, yours[field], names) if field in yours else "—",
+                "before": field_value(field, loaded.get(field), names) if field in loaded else "—",
             }
         )
     return rows
@@ -210,23 +213,22 @@ def _fill_choices(form: ProjectForm) -> list[dict]:
         .order_by(Facility.name, Facility.id)
     )
     form.facility_id.choices = [SelectChoice("", _("（なし）"))] + [
-        SelectChoice(str(facility_id), name) for facility_id, name in facilities
+        # Facility names are data: marked Japanese on an English page too.
+        SelectChoice(str(facility_id), name, render_kw={"lang": "ja"})
+        for facility_id, name in facilities
     ]
     return catalogue
 
 
 def _render(form, catalogue, *, project, problem=None, conflicts=None):
     """Render the form page; 400 when something was refused, 409 on a stale save."""
-    repaired = None
-    message = None
+    repaired = location = None
+    message = refusal_text(problem) if problem is not None else None
     if isinstance(problem, GeometryRefused):
-        message = geometry_refusal_text(problem)
+        message = problem.text
         if problem.repaired is not None:
             repaired = to_geojson(problem.repaired)
-    elif problem is not None:
-        field, _sep, text = str(problem).partition(": ")
-        label = field_label(field) if field in FIELD_LABELS else None
-        message = _("%(label)s：%(text)s", label=label, text=text) if label else str(problem)
+        location = problem.location
     try:
         shown = parse_geometry(form.geometry.data)
         geometry = to_geojson(shown)
@@ -236,10 +238,12 @@ def _render(form, catalogue, *, project, problem=None, conflicts=None):
         boundary=city_boundary_geojson(),
         geometry=geometry,
         repaired=repaired,
+        problem_at=location,
         textarea_id="geometry",
         vendor_url=vendor_url,
         static_url=static_url,
         editor_js_url=url_for("editing.static", filename="project_editor.js"),
+        labels=map_labels(),
     )
     departments = get_session().scalars(
         select(Project.department).distinct().order_by(Project.department)

@@ -13,8 +13,8 @@ from tracker.vocab import N_
 
 # Loaded layers: the national data set each comes from.
 LAYERS = {
-    "sediment": "土砂災害警戒区域（国土数値情報 A33）",
-    "flood": "洪水浸水想定区域（国土数値情報 A31）",
+    "sediment": N_("土砂災害警戒区域（国土数値情報 A33）"),
+    "flood": N_("洪水浸水想定区域（国土数値情報 A31）"),
 }
 
 # The hazards people see, in the order pages list them, with the layer that holds each.

@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from tracker.errors import BadInput
 from tracker.gisfiles import cpg_encoding, describe, extract_shapefiles, read_crs, to_lonlat
+from tracker.worksfiles.writing import is_as_of_line
 
 # Larger files are refused before they are read: a city's works list is far smaller, and the
 # whole file is held in memory while it is checked.
@@ -104,6 +105,11 @@ def _read_csv(data: bytes, filename: str, epsg: int | None) -> SourceTable:
     except csv.Error as exc:
         raise BadInput(f"file: CSV として読めません（{reader.line_num} 行目: {exc}）") from None
     records = [(line, row) for line, row in records if any(cell.strip() for cell in row)]
+    notes = [f"文字コード: {encoding}"]
+    if records and is_as_of_line(records[0][1]):
+        # This app's export of a past date: its first line says the day, then the headers.
+        notes.append(f"1 行目「{records[0][1][0]}」は日付の行として読み飛ばしました")
+        records = records[1:]
     if not records:
         raise BadInput("file: 見出しの行がありません")
     (_line, headers), body = records[0], records[1:]
@@ -113,7 +119,7 @@ def _read_csv(data: bytes, filename: str, epsg: int | None) -> SourceTable:
         [h.strip() for h in headers],
         [row for _line, row in body],
         [line for line, _row in body],
-        notes=[f"文字コード: {encoding}"],
+        notes=notes,
     )
     if epsg:
         table.notes.append(f"座標系（指定）: {describe(read_crs(f'EPSG:{epsg}', 'epsg'))}")
@@ -136,6 +142,11 @@ def _read_xlsx(data: bytes, filename: str, epsg: int | None) -> SourceTable:
         ]
     finally:
         book.close()
+    notes = [f"シート: {sheet.title}"]
+    if rows and is_as_of_line(rows[0][1]):
+        # This app's export of a past date: a line saying the day sits above the headers.
+        notes.append(f"{rows[0][0]} 行目は日付の行として読み飛ばしました")
+        rows = rows[1:]
     if not rows:
         raise BadInput("file: 最初のシートに見出しの行がありません")
     (_n, headers), body = rows[0], rows[1:]
@@ -146,7 +157,7 @@ def _read_xlsx(data: bytes, filename: str, epsg: int | None) -> SourceTable:
         ["" if h is None else str(h).strip() for h in headers],
         [(values + [None] * width)[:width] for _n, values in body],
         [n for n, _values in body],
-        notes=[f"シート: {sheet.title}"],
+        notes=notes,
     )
 
 

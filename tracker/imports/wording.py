@@ -3,7 +3,7 @@
 from flask_babel import gettext
 
 from tracker.errors import BadInput
-from tracker.geometry import GeometryRefused, geometry_refusal_text
+from tracker.geometry import GeometryRefused
 from tracker.vocab import N_
 from tracker.worksfiles.columns import column_label
 
@@ -20,7 +20,7 @@ def reason_text(error: BadInput | None) -> str:
     if error is None:
         return ""
     if isinstance(error, GeometryRefused) and error.reason != "parse":
-        return gettext("位置・形状：%(text)s", text=geometry_refusal_text(error))
+        return gettext("位置・形状：%(text)s", text=error.text)
     field, _sep, text = str(error).partition(": ")
     if text and field.replace("_", "").isalpha() and field.isascii():
         label = gettext("位置・形状") if field == "geometry" else column_label(field)

@@ -3,6 +3,7 @@
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,10 +21,13 @@ def parse_value(raw) -> Decimal:
     try:
         value = Decimal(str(raw).strip().replace(",", ""))
     except InvalidOperation:
-        raise BadInput(f"value: not a number: {str(raw)[:20]}") from None
+        raise BadInput(
+            "value: " + _("数値ではありません（%(value)s）", value=str(raw)[:20]),
+            code="not_a_number",
+        ) from None
     # copy_abs() needs no arithmetic context: abs() of 1e999999999 overflows it instead.
     if not value.is_finite() or value.copy_abs() > MAX_VALUE:
-        raise BadInput("value: must be a finite number up to 999,999,999")
+        raise BadInput("value: " + _("有限の数値で指定してください"), code="not_a_number")
     return value.quantize(Decimal("0.001"))
 
 
@@ -42,14 +46,20 @@ def record_figure(
     """Append an indicator's figure for a fiscal year; it supersedes earlier ones for that year."""
     indicator = session.scalar(select(Indicator).where(Indicator.code == indicator_code))
     if indicator is None:
-        raise BadInput(f"indicator: unknown code {indicator_code}")
+        raise BadInput("indicator: " + _("この成果指標は計画にありません"), code="unknown_value")
     if isinstance(fiscal_year, bool) or not isinstance(fiscal_year, int):
-        raise BadInput("fiscal_year: must be a western year such as 2024")
+        raise BadInput(
+            "fiscal_year: " + _("年度を西暦で選んでください（例: 2024）"), code="invalid_format"
+        )
     if fiscal_year not in YEAR_RANGE:
-        raise BadInput("fiscal_year: a western year from 2000 to 2100")
+        raise BadInput(
+            "fiscal_year: "
+            + _("2000〜2100 の西暦の年で指定してください（%(value)s）", value=fiscal_year),
+            code="out_of_range",
+        )
     source = (source or "").strip()
     if not source:
-        raise BadInput("source: say where the figure comes from")
+        raise BadInput("source: " + _("値の出典を書いてください"), code="required")
     figure = IndicatorFigure(
         indicator=indicator,
         fiscal_year=fiscal_year,

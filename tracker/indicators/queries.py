@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tracker.formatting import fiscal_year, today_jst
 from tracker.indicators.models import IndicatorFigure
+from tracker.indicators.units import rounded
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project, project_indicators
@@ -62,6 +63,26 @@ class IndicatorValue:
     project_ids: list[int] = field(default_factory=list)
     # (fiscal year, value or None, official value or None), oldest first.
     series: list[tuple[int, Decimal | None, Decimal | None]] = field(default_factory=list)
+    # Whether the target year had ended by the date read, and the value it ended with: the
+    # official figure for that year if one is recorded, else the derived or recorded one.
+    target_year_over: bool = False
+    target_year_value: Decimal | None = None
+    # The recorded figures by fiscal year, as they stood at the date read.
+    figures: dict[int, Figure] = field(default_factory=dict)
+
+    @property
+    def target_met(self) -> bool | None:
+        """Tell whether the target was reached by the end of its year; None if not yet known."""
+        if not self.target_year_over or self.target_year_value is None:
+            return None
+        return rounded(self.target_year_value, self.unit) >= rounded(self.target, self.unit)
+
+    @property
+    def target_shortfall(self) -> Decimal | None:
+        """Return how far the target year's value fell short of the target (None if met)."""
+        if not self.target_met and self.target_met is not None:
+            return self.target - self.target_year_value
+        return None
 
     @property
     def difference(self) -> Decimal | None:
@@ -199,8 +220,9 @@ def indicator_values(
     if not indicators:
         return []
     cutoff = end_of_day(as_of) if as_of else None
+    reference = as_of or today_jst()
     first_year = min(i.baseline_year for i in indicators)
-    last_year = max(first_year, fiscal_year(as_of or today_jst()))
+    last_year = max(first_year, fiscal_year(reference))
     years = list(range(first_year, last_year + 1))
     # The year-end of every earlier year, then the date asked for (or now) for the last one.
     cutoffs: list[datetime | None] = [end_of_day(date(y + 1, 3, 31)) for y in years[:-1]]
@@ -224,6 +246,7 @@ def indicator_values(
             method=method,
         )
         recorded = figures.get(ind.id, {})
+        value.figures = recorded
         if recorded:
             value.official = recorded[max(recorded)]
         derived_by_year = {}
@@ -240,6 +263,12 @@ def indicator_values(
                 value.series.append(
                     (year, derived_by_year[year], official.value if official else None)
                 )
+        if reference > date(ind.target_year + 1, 3, 31):
+            value.target_year_over = True
+            at_target = recorded.get(ind.target_year)
+            value.target_year_value = (
+                at_target.value if at_target else derived_by_year.get(ind.target_year)
+            )
         if method == "recorded":
             # Before the first recorded year the plan's own baseline is the latest known value.
             value.current = value.official.value if value.official else ind.baseline

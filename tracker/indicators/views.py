@@ -43,6 +43,8 @@ def list_indicators():
             "difference": _number(v.difference),
             "progress_percent": None if v.share is None else round(v.share, 1),
             "remaining": _number(v.remaining),
+            "target_year_over": v.target_year_over,
+            "target_met": v.target_met,
             "projects_counted": len(v.project_ids),
             "project_ids": v.project_ids,
         }

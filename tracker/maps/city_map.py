@@ -18,14 +18,17 @@ from markupsafe import Markup
 
 UrlFor = Callable[[str], str]
 
-GSI_ATTRIBUTION = (
-    '<a href="https://maps.gsi.go.jp/development/ichiran.html" target="_blank">地理院タイル</a>'
-)
+GSI_TILES_URL = "https://maps.gsi.go.jp/development/ichiran.html"
+# The credit GSI asks for; pages in another language pass their own (maps.page_data).
+GSI_ATTRIBUTION = f'<a href="{GSI_TILES_URL}" target="_blank" rel="noopener">地理院タイル</a>'
+
 # The city map's own data, credited beside the tiles so that every source stays in view even
 # on a phone, where the page has no room for a footer under the map.
 CITY_DATA_ATTRIBUTION = (
     "「国土数値情報（行政区域データ）」（国土交通省）を加工して作成 | 指定避難所: 国土地理院"
 )
+# Leaflet's credit for itself, with a title in the page's language (maps.page_data).
+LEAFLET_PREFIX = '<a href="https://leafletjs.com" target="_blank" rel="noopener">Leaflet</a>'
 # (name in the layer control, GSI tile set, file type); the first is the default.
 BASE_LAYERS = (
     ("地理院 標準地図", "std", "png"),
@@ -79,10 +82,48 @@ class _PageMap(folium.Map):
             center: {{ this.location|tojson }},
             ...{{ this.options|tojavascript }}
         });
+        {# Our own zoom control: Leaflet's says "Zoom in" in English on every page. #}
+        L.control.zoom({{ this.zoom_titles|tojson }}).addTo({{ this.get_name() }});
         L.control.scale({imperial: false}).addTo({{ this.get_name() }});
         {% endmacro %}
         """
     )
+
+
+class _ControlWords(MacroElement):
+    # Leaflet writes a few words of its own (the layer button's "Layers", the credit's
+    # "A JavaScript library for interactive maps"): once every control is on the map, this
+    # puts the page's words in their place.
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map, words) {
+            if (map.attributionControl) map.attributionControl.setPrefix(words.prefix);
+            map.getContainer().querySelectorAll(".leaflet-control-layers-toggle").forEach(
+                function (toggle) {
+                    toggle.title = words.layers;
+                    toggle.setAttribute("aria-label", words.layers);
+                });
+        })({{ this._parent.get_name() }}, {{ this.words_js }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, words: dict):
+        super().__init__()
+        self._name = "ControlWords"
+        self.words_js = script_json(words)
+
+
+def finish_controls(m: folium.Map, labels: dict | None) -> None:
+    """Put the page's words into Leaflet's own controls; call after the last control is added."""
+    labels = labels or {}
+    _ControlWords(
+        {
+            "prefix": labels.get("attribution_prefix", LEAFLET_PREFIX),
+            "layers": labels.get("layers", "表示する地図・事業"),
+        }
+    ).add_to(m)
 
 
 class _ProjectLayers(JSCSSMixin):
@@ -206,6 +247,7 @@ def build_city_map(
     count: int | None = None,
     static_url: UrlFor = _default_static_url,
     labels: dict | None = None,
+    kind_control: bool = True,
     overlays: dict | None = None,
     hazard_layers: list[dict] | None = None,
 ) -> folium.Map:
@@ -214,17 +256,22 @@ def build_city_map(
 
     `tiles_url` is the projects' vector tile template ({z}/{y}/{x}), `feature_url_template`
     the JSON of one project ({id}) that popups read, and `count` how many projects the
-    tiles hold. `labels` gives the page's words: base layer names by tile set under
-    "base_layers", what project_layers.js shows ("text", "statuses", "kinds") and what
-    map_overlays.js shows ("overlays"). `overlays` names the layers drawn beside the works:
-    {"facilities": {"url", "pageUrl"}, "restrictions": {"url", "projectUrl"}}.
-    `hazard_layers` lists the hazard overlays ({hazard, label, url, attribution}), each off
-    until switched on.
+    tiles hold. `kind_control` puts a switch per kind in the layer control; a page that
+    filters kinds itself turns it off, so that there is one kind filter. `overlays` names the
+    layers drawn beside the works: {"facilities": {"url", "pageUrl"}, "restrictions": {"url",
+    "projectUrl"}}. `hazard_layers` lists the hazard overlays ({hazard, label, url,
+    attribution}), each off until switched on.
+
+    `labels` gives the page's words: base layer names by tile set under "base_layers",
+    credits ("attribution", "city_data_attribution"), zoom button titles ("zoom"), what
+    project_layers.js shows ("text", "statuses", "kinds", "glyphs") and what map_overlays.js
+    shows ("overlays").
     """
     labels = labels or {}
-    m = base_map("aso-map--city", vendor_url, static_url)
-    add_base_layers(m, labels.get("base_layers", {}))
-    Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM, attribution=CITY_DATA_ATTRIBUTION).add_to(m)
+    m = base_map("aso-map--city", vendor_url, static_url, labels=labels)
+    add_base_layers(m, labels)
+    credit = labels.get("city_data_attribution", CITY_DATA_ATTRIBUTION)
+    Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM, attribution=credit).add_to(m)
     # Collapsed is Leaflet's phone-friendly default; project_layers.js opens it on wide maps.
     control = folium.LayerControl(collapsed=True).add_to(m)
     # Added after the control: its script refers to the control's variable.
@@ -235,7 +282,10 @@ def build_city_map(
             "project_url": project_url_template,
             "count": count,
             "layer_control": control,
-            "labels": {key: labels[key] for key in ("text", "statuses", "kinds") if key in labels},
+            "kind_switches": kind_control,
+            "labels": {
+                key: labels[key] for key in ("text", "statuses", "kinds", "glyphs") if key in labels
+            },
         },
         js=[
             ("vectorgrid", vendor_url(VECTORGRID_JS)),
@@ -257,6 +307,7 @@ def build_city_map(
             options={"layers": hazard_layers, "layer_control": control},
             js=[("aso_hazard_layers", static_url("js/hazard_layers.js"))],
         ).add_to(m)
+    finish_controls(m, labels)
     return m
 
 
@@ -265,13 +316,17 @@ def build_project_map(
     feature: dict,
     vendor_url: UrlFor,
     static_url: UrlFor = _default_static_url,
+    labels: dict | None = None,
     sections: list[dict] = (),
     detours: list[dict] = (),
 ) -> folium.Map:
     """Build a small map of one project's geometry on the GSI standard map, with the
     sections its traffic restrictions close or narrow and their detours (GeoJSON lines)."""
-    m = base_map("aso-map--project", vendor_url, static_url)
-    _gsi_layer(*BASE_LAYERS[0], show=True).add_to(m)
+    labels = labels or {}
+    m = base_map("aso-map--project", vendor_url, static_url, labels=labels)
+    name, tileset, ext = BASE_LAYERS[0]
+    names = labels.get("base_layers", {})
+    _gsi_layer(names.get(tileset, name), tileset, ext, show=True, labels=labels).add_to(m)
     Shapes(feature, PROJECT_STYLE, max_zoom=PROJECT_ZOOM).add_to(m)
     if detours:
         collection = {"type": "GeometryCollection", "geometries": list(detours)}
@@ -284,6 +339,7 @@ def build_project_map(
         Shapes(
             collection, SECTION_STYLE, max_zoom=PROJECT_ZOOM, fit=False, css_class="aso-section"
         ).add_to(m)
+    finish_controls(m, labels)
     return m
 
 
@@ -300,10 +356,20 @@ def render_parts(m: folium.Map) -> MapParts:
     )
 
 
-def base_map(css_class: str, vendor_url: UrlFor, static_url: UrlFor) -> folium.Map:
-    """Return an empty map that loads Leaflet and our map styles from this server."""
-    m = _PageMap(location=ASO_CENTER, zoom_start=12, tiles=None)
+def base_map(
+    css_class: str, vendor_url: UrlFor, static_url: UrlFor, *, labels: dict | None = None
+) -> folium.Map:
+    """Return an empty map that loads Leaflet and our map styles from this server.
+
+    `labels` gives the page's words; "zoom" holds the zoom buttons' titles.
+    """
+    m = _PageMap(location=ASO_CENTER, zoom_start=12, tiles=None, zoom_control=False)
     m.css_class = css_class
+    m.zoom_titles = {
+        "zoomInTitle": "拡大",
+        "zoomOutTitle": "縮小",
+        **(labels or {}).get("zoom", {}),
+    }
     m.options["max_zoom"] = MAX_ZOOM
     # Half zoom steps let the whole city fill a phone's width when the map fits its bounds.
     m.options["zoom_snap"] = 0.5
@@ -317,21 +383,23 @@ def base_map(css_class: str, vendor_url: UrlFor, static_url: UrlFor) -> folium.M
     return m
 
 
-def add_base_layers(m: folium.Map, names: dict[str, str] | None = None) -> None:
-    """Add the GSI base layers to a map, the first shown; `names` renames them by tile set."""
-    names = names or {}
+def add_base_layers(m: folium.Map, labels: dict | None = None) -> None:
+    """Add the GSI base layers to a map, the first shown, named and credited by `labels`."""
+    labels = labels or {}
+    names = labels.get("base_layers", {})
     for index, (name, tileset, ext) in enumerate(BASE_LAYERS):
-        _gsi_layer(names.get(tileset, name), tileset, ext, show=index == 0).add_to(m)
+        layer = _gsi_layer(names.get(tileset, name), tileset, ext, show=index == 0, labels=labels)
+        layer.add_to(m)
 
 
-def _gsi_layer(name: str, tileset: str, ext: str, *, show: bool) -> folium.TileLayer:
+def _gsi_layer(name: str, tileset: str, ext: str, *, show: bool, labels: dict) -> folium.TileLayer:
     # A TileProvider rather than a URL string: folium looks a string up among
     # xyzservices' ~1,000 named providers first, which costs ~8 ms per layer.
     provider = xyzservices.TileProvider(
         name=name,
         url=f"https://cyberjapandata.gsi.go.jp/xyz/{tileset}/{{z}}/{{x}}/{{y}}.{ext}",
         attribution="地理院タイル",
-        html_attribution=GSI_ATTRIBUTION,
+        html_attribution=labels.get("attribution", GSI_ATTRIBUTION),
         max_zoom=MAX_ZOOM,
     )
     return folium.TileLayer(tiles=provider, name=name, show=show)

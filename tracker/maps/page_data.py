@@ -5,6 +5,8 @@ from datetime import date
 
 from flask import abort, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from tracker.assets import vendor_url
@@ -13,8 +15,8 @@ from tracker.db import get_session
 from tracker.geometry import CITY_CODE
 from tracker.hazards.codes import HAZARD_LAYER, LAYER_CREDITS, hazard_label
 from tracker.hazards.queries import loaded_hazards
-from tracker.maps.city_map import MapParts, build_city_map, render_parts
-from tracker.vocab import KINDS, STATUSES, kind_label, status_label
+from tracker.maps.city_map import GSI_TILES_URL, MapParts, build_city_map, render_parts
+from tracker.vocab import KINDS, STATUSES, kind_glyph, kind_label, status_label
 
 
 def static_url(path: str) -> str:
@@ -30,9 +32,24 @@ def city_boundary_geojson() -> dict:
     if text is None:
         abort(
             503,
-            description="市の境界データが読み込まれていません（flask load-data を実行してください）",
+            description=_(
+                "市の境界データが読み込まれていません（flask load-data を実行してください）"
+            ),
         )
     return json.loads(text)
+
+
+def gsi_attribution() -> Markup:
+    """Return the credit of the GSI tiles: a link 「地理院タイル」, named in English too."""
+    link = '<a href="{url}" target="_blank" rel="noopener">{words}</a>'
+    if _("地理院タイル") == "地理院タイル":
+        words = Markup("地理院タイル")
+    else:
+        # GSI's terms ask for the name 「地理院タイル」; an English reader gets both.
+        words = Markup('{english} (<span lang="ja">地理院タイル</span>)').format(
+            english=_("地理院タイル")
+        )
+    return Markup(link).format(url=GSI_TILES_URL, words=words)
 
 
 def hazard_layers() -> list[dict]:
@@ -49,15 +66,31 @@ def hazard_layers() -> list[dict]:
 
 
 def map_labels() -> dict:
-    """Return the city map's words in the reader's language."""
+    """Return the words of every map (credits, controls, legend, popups) in the reader's language."""
     return {
         "base_layers": {
             "std": _("地理院 標準地図"),
             "pale": _("地理院 淡色地図"),
             "seamlessphoto": _("地理院 写真"),
         },
+        "attribution": str(gsi_attribution()),
+        "city_data_attribution": str(
+            escape(_("「国土数値情報（行政区域データ）」（国土交通省）を加工して作成"))
+            + " | "
+            + escape(_("指定避難所: 国土地理院"))
+        ),
+        "zoom": {"zoomInTitle": _("拡大"), "zoomOutTitle": _("縮小")},
+        "attribution_prefix": str(
+            Markup(
+                '<a href="https://leafletjs.com" title="{title}" target="_blank" rel="noopener">'
+                "Leaflet</a>"
+            ).format(title=_("地図を表示するライブラリ"))
+        ),
+        "layers": _("表示する地図・事業"),
         "statuses": {code: status_label(code) for code in STATUSES},
         "kinds": {code: kind_label(code) for code in KINDS},
+        "glyphs": {code: kind_glyph(code) for code in (*KINDS, "other")},
+        # One-word keys: folium hands nested option keys to the script in camelCase.
         "text": {
             "legend": _("凡例"),
             "status": _("状況"),
@@ -73,11 +106,13 @@ def map_labels() -> dict:
             # {n} is replaced by the number of projects on the map.
             "count": _("事業 {n} 件"),
             "failed": _("事業データを読み込めませんでした"),
+            "unknown": _("不明"),
+            "other": _("その他"),
         },
         "overlays": {
             "facilities": _("指定避難所"),
             # One character on the map pin.
-            "glyph": _("避"),
+            "glyph": pgettext("map pin", "避"),
             "restrictions": _("通行規制"),
             "detour": _("迂回路"),
             "address": _("所在地"),
@@ -105,13 +140,14 @@ def city_map_parts(
     *,
     query: str = "",
     count: int | None = None,
+    kind_control: bool = True,
     restrictions_on: date | None = None,
 ) -> MapParts:
     """Render the city map for a page: its projects from the vector tiles, filtered by
     `query`, each linking to `project_endpoint` (an endpoint taking project_id); `count` says
-    how many projects the tiles hold. The designated shelters, the traffic restrictions in
-    force on `restrictions_on` (default today) and the loaded hazard layers come with it,
-    each a layer of its own."""
+    how many projects the tiles hold; `kind_control` as build_city_map. The designated
+    shelters, the traffic restrictions in force on `restrictions_on` (default today) and the
+    loaded hazard layers come with it, each a layer of its own."""
     project_url = url_for(project_endpoint, project_id=1)[:-1] + "{id}"
     on = restrictions_on.isoformat() if restrictions_on else None
     m = build_city_map(
@@ -122,6 +158,7 @@ def city_map_parts(
         project_url_template=project_url,
         static_url=static_url,
         labels=map_labels(),
+        kind_control=kind_control,
         overlays={
             "facilities": {
                 "url": url_for("web.map_facilities"),

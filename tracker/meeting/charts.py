@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tracker.formatting import reiwa_label
+from tracker.formatting import era_abbreviation
 from tracker.indicators.queries import IndicatorValue
 
 WIDTH, HEIGHT = 440, 220
-LEFT, RIGHT, TOP, BOTTOM = 48, 34, 18, 36
+LEFT, RIGHT, TOP, BOTTOM = 48, 62, 18, 36
+LABEL_GAP = 14  # px between the baseline's and the target's names
 STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
 
 
@@ -43,20 +44,23 @@ class Chart:
     ticks: list[Tick]
     baseline_y: float
     target_y: float
+    # Where the two lines' names sit: apart, even when the lines nearly meet (426.9 → 429.4 km
+    # on an axis from zero).
+    baseline_label_y: float
+    target_label_y: float
     axis_y: float
     left: int
     right: int
 
 
 def axis_ticks(low: Decimal, high: Decimal) -> list[Decimal]:
-    """Return round axis values from at or below `low` to at or above `high`, four or so apart.
+    """Return round axis values from zero (or `low`, when below zero) to at least `high`.
 
-    The axis starts at zero when zero is near; otherwise it is cut so that 426.9 → 429.4 km
-    does not look flat, and the tick values say where it starts.
+    Bars always start at zero: an axis cut at 426 km would make 426.9 → 429.4 km look like a
+    leap. About five steps; the steps are 1, 2, 2.5 or 5 times a power of ten.
     """
-    if Decimal(0) <= low <= high - low:
-        low = Decimal(0)
-    rough = (high - low or Decimal(1)) / 4
+    low = min(Decimal(0), low)
+    rough = (high - low or Decimal(1)) / 5
     magnitude = Decimal(1).scaleb(rough.adjusted())
     step = next(m * magnitude for m in STEPS if m * magnitude >= rough)
     first = (low / step).to_integral_value(rounding="ROUND_FLOOR") * step
@@ -66,8 +70,9 @@ def axis_ticks(low: Decimal, high: Decimal) -> list[Decimal]:
     return ticks
 
 
-def year_chart(value: IndicatorValue) -> Chart:
-    """Lay out a bar per fiscal year with a valued axis, and the baseline and target lines."""
+def year_chart(value: IndicatorValue, lang: str = "ja") -> Chart:
+    """Lay out a bar per fiscal year with a valued axis from zero, and the baseline and target
+    lines; `lang` is the reader's language."""
     amounts = [a for _, a, _ in value.series if a is not None]
     amounts += [o for _, _, o in value.series if o is not None]
     ticks = axis_ticks(
@@ -91,11 +96,19 @@ def year_chart(value: IndicatorValue) -> Chart:
                 width=round(slot * 0.7, 1),
                 height=round(y(low) - top, 1),
                 year=year,
-                label=reiwa_label(year).removesuffix("年度").replace("令和", "R"),
+                # R2, H28 for Japanese readers; English ones read the western year below.
+                label=era_abbreviation(year) if lang == "ja" else "",
                 value=amount,
                 official_y=y(official) if official is not None else None,
             )
         )
+    baseline_label_y = y(value.baseline) + 4
+    target_label_y = y(value.target) + 4
+    if abs(baseline_label_y - target_label_y) < LABEL_GAP:
+        middle = (baseline_label_y + target_label_y) / 2
+        upper, lower = middle - LABEL_GAP / 2, middle + LABEL_GAP / 2
+        above = value.target >= value.baseline
+        target_label_y, baseline_label_y = (upper, lower) if above else (lower, upper)
     return Chart(
         width=WIDTH,
         height=HEIGHT,
@@ -103,6 +116,8 @@ def year_chart(value: IndicatorValue) -> Chart:
         ticks=[Tick(y(t), t) for t in ticks],
         baseline_y=y(value.baseline),
         target_y=y(value.target),
+        baseline_label_y=baseline_label_y,
+        target_label_y=target_label_y,
         axis_y=y(low),
         left=LEFT,
         right=WIDTH - RIGHT,

@@ -1,14 +1,25 @@
-"""The filtered list as CSV that Japanese Excel opens (UTF-8 with BOM, Japanese headers)."""
+"""Lists as CSV that Japanese Excel opens (UTF-8 with BOM, Japanese headers)."""
 
 import csv
 import io
+from datetime import date
 
+from tracker.formatting import japanese_fiscal_year
 from tracker.hazards.codes import hazard_label
+from tracker.indicators.queries import IndicatorValue
+from tracker.indicators.units import amount_text
 from tracker.vocab import KINDS, STATUSES
 from tracker.worksfiles.values import FORMULA_START
-from tracker.worksfiles.writing import WKT_HEADER, export_columns, export_values, wkt_of
+from tracker.worksfiles.writing import (
+    WKT_HEADER,
+    as_of_words,
+    export_columns,
+    export_values,
+    wkt_of,
+)
 
 BOM = "\ufeff"
+INDICATOR_HEADERS = ["年度（西暦）", "年度", "値", "公式値", "単位", "記録値の出典"]
 
 
 def _cell(value) -> str:
@@ -18,20 +29,32 @@ def _cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def projects_csv(rows, *, register=()) -> bytes:
+def as_of_line(as_of: date) -> list[str]:
+    """Return the line that opens an export of a past date, saying which date it shows."""
+    return [as_of_words(as_of)]
+
+
+def _csv(rows: list[list]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows(rows)
+    return (BOM + out.getvalue()).encode("utf-8")
+
+
+def projects_csv(rows, *, register=(), as_of: date | None = None) -> bytes:
     """Return the rows (with their shapes) as CSV bytes with a BOM and Japanese headers.
 
     The works-register fields named in `register` (those the reader may see) follow the
-    other columns.
+    other columns. An export of a past date (`as_of`) opens with a line saying so; its rows
+    already hold that date's state (see projects.queries.filtered_projects).
     """
     columns = export_columns(register)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([header for _field, header in columns] + [WKT_HEADER])
+    lines = [as_of_line(as_of)] if as_of else []
+    lines.append([header for _field, header in columns] + [WKT_HEADER])
     for r in rows:
         values = export_values(r)
-        writer.writerow([_cell(values[field]) for field, _header in columns] + [wkt_of(r)])
-    return (BOM + out.getvalue()).encode("utf-8")
+        lines.append([_cell(values[field]) for field, _header in columns] + [wkt_of(r)])
+    return _csv(lines)
 
 
 HAZARD_HEADERS = ["災害の種類", "対象", "ID", "名称", "種別", "状況", "位置", "区域の区分"]
@@ -39,11 +62,9 @@ HAZARD_HEADERS = ["災害の種類", "対象", "ID", "名称", "種別", "状況
 
 def hazards_csv(works, shelters) -> bytes:
     """Return the works and shelters in hazard zones as CSV bytes with a BOM."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HAZARD_HEADERS)
+    lines = [HAZARD_HEADERS]
     for w in works:
-        writer.writerow(
+        lines.append(
             [
                 hazard_label(w.hazard),
                 "事業",
@@ -56,8 +77,28 @@ def hazards_csv(works, shelters) -> bytes:
             ]
         )
     for s in shelters:
-        writer.writerow(
+        lines.append(
             [hazard_label(s.hazard), "指定避難所", s.id, _cell(s.name), "避難所", "", "区域内",
              " ".join(s.zone_classes)]
         )  # fmt: skip
-    return (BOM + out.getvalue()).encode("utf-8")
+    return _csv(lines)
+
+
+def indicator_years_csv(value: IndicatorValue, as_of: date | None) -> bytes:
+    """Return one indicator's value for each fiscal year, rounded as its unit is read."""
+    lines = [as_of_line(as_of)] if as_of else []
+    lines.append([f"成果指標: {value.name}"])
+    lines.append(INDICATOR_HEADERS)
+    for year, amount, official in value.series:
+        figure = value.figures.get(year)
+        lines.append(
+            [
+                year,
+                japanese_fiscal_year(year),
+                amount_text(amount, value.unit),
+                amount_text(official, value.unit),
+                value.unit,
+                _cell(figure.source) if figure else "",
+            ]
+        )
+    return _csv(lines)

@@ -77,6 +77,9 @@ def project_rows(
         case(
             (func.ST_Dimension(p.c.geom) == 1, func.ST_Length(func.geography(p.c.geom))),
         ).label("length_m"),
+        # Where the printed map puts the project's number.
+        func.ST_X(func.ST_PointOnSurface(p.c.geom)).label("label_lon"),
+        func.ST_Y(func.ST_PointOnSurface(p.c.geom)).label("label_lat"),
         *(p.c[name] for name in REGISTER_FIELDS),
     ).order_by(p.c.id)
     if with_geometry:

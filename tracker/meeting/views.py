@@ -1,22 +1,29 @@
 """The meeting pages under /plan: the filtered map, dashboard, coverage, changes, print, exports."""
 
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
+from tracker.city.districts import districts
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import JST, fiscal_year, parse_day, today_jst
 from tracker.hazards import queries as hazard_queries
 from tracker.hazards.codes import HAZARDS, LAYER_CREDITS, hazard_label
+from tracker.i18n import locale
+from tracker.indicators.definitions import DEFINITIONS, METHOD_TEXT, plan_shisaku, printed_row
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.maps.page_data import city_map_parts
-from tracker.meeting import queries
+from tracker.meeting import print_map, queries
 from tracker.meeting.charts import year_chart
-from tracker.meeting.exports import hazards_csv, projects_csv
+from tracker.meeting.exports import hazards_csv, indicator_years_csv, projects_csv
+from tracker.meeting.filters import describe_filter
+from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, feature_collection, status_counts
 from tracker.projects.register import visible_register_fields
 from tracker.vocab import KINDS, STATUSES
@@ -25,6 +32,9 @@ from tracker.worksfiles import writing
 bp = Blueprint("meeting", __name__, url_prefix="/plan")
 
 PAPER_SIZES = ("A4", "A3")
+# How many works the sheet lists and numbers on its map: what fits beside the map on one
+# sheet; the rest are in the CSV.
+PRINT_LIST_LIMIT = {"A4": 12, "A3": 24}
 FIGURE_ROLES = ("staff", "admin")
 
 
@@ -34,7 +44,11 @@ def _filter() -> ProjectFilter:
     filt.check_codes(get_session())
     unknown = [d for d in filt.departments if d not in queries.departments(get_session())]
     if unknown:
-        raise BadInput(f"department: unknown department(s) {', '.join(unknown)}")
+        raise BadInput(
+            "department: "
+            + _("「%(names)s」という担当課はありません", names=_("」「").join(unknown)),
+            code="unknown_value",
+        )
     return filt
 
 
@@ -65,11 +79,13 @@ def meeting_map():
         "meeting/map.html",
         costs=costs,
         internal=filt.include_private,
-        # The tiles read the same filter as the list and the counts beside the map.
+        # The sidebar filters kinds: the map's layer box offers no second kind filter. The
+        # tiles read the same filter as the list and the counts beside the map.
         map=city_map_parts(
             "web.project_page",
             query=query,
             count=sum(counts.values()),
+            kind_control=False,
             restrictions_on=filt.as_of,
         ),
         filt=filt,
@@ -77,6 +93,7 @@ def meeting_map():
         counts=counts,
         total=sum(counts.values()),
         rows=queries.project_rows(session, filt),
+        conditions=describe_filter(session, filt),
         list_limit=queries.LIST_LIMIT,
         kinds=KINDS,
         statuses=STATUSES,
@@ -102,10 +119,11 @@ def costs():
 @bp.get("/projects.geojson")
 def features():
     """Answer the filtered projects as GeoJSON: the meeting map's layer and its export."""
-    body = feature_collection(get_session(), _filter())
+    filt = _filter()
+    body = feature_collection(get_session(), filt)
     response = Response(body, mimetype="application/geo+json")
     if request.args.get("download"):
-        response.headers["Content-Disposition"] = _attachment("geojson")
+        response.headers["Content-Disposition"] = _attachment("aso_projects", "geojson", filt.as_of)
     return response
 
 
@@ -115,9 +133,11 @@ def projects_csv_export():
     filt = _filter()
     rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
     register = visible_register_fields(internal=filt.include_private)
-    response = Response(projects_csv(rows, register=register), mimetype="text/csv")
+    response = Response(
+        projects_csv(rows, register=register, as_of=filt.as_of), mimetype="text/csv"
+    )
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = _attachment("csv")
+    response.headers["Content-Disposition"] = _attachment("aso_projects", "csv", filt.as_of)
     return response
 
 
@@ -140,14 +160,17 @@ def projects_file_export(fmt: str):
     filt = _filter()
     rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
     register = visible_register_fields(internal=filt.include_private)
-    response = Response(write(rows, register=register), mimetype=mimetype)
-    response.headers["Content-Disposition"] = _attachment(ext)
+    response = Response(write(rows, register=register, as_of=filt.as_of), mimetype=mimetype)
+    response.headers["Content-Disposition"] = _attachment("aso_projects", ext, filt.as_of)
     return response
 
 
-def _attachment(ext: str) -> str:
+def _attachment(stem: str, ext: str, as_of: date | None = None) -> str:
+    """Name a download by its contents and date: the date it shows (as_of), else today's."""
+    if as_of is not None:
+        return f'attachment; filename="{stem}_asof_{as_of:%Y%m%d}.{ext}"'
     stamp = datetime.now(JST).strftime("%Y%m%d")
-    return f'attachment; filename="aso_projects_{stamp}.{ext}"'
+    return f'attachment; filename="{stem}_{stamp}.{ext}"'
 
 
 def _as_of():
@@ -198,12 +221,11 @@ def hazards():
 @bp.get("/hazards.csv")
 def hazards_csv_export():
     """Answer the works and shelters in hazard zones as CSV for Excel."""
-    works, shelters = _hazard_overlay(get_session(), _filter())
+    filt = _filter()
+    works, shelters = _hazard_overlay(get_session(), filt)
     response = Response(hazards_csv(works, shelters), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = _attachment("csv").replace(
-        "aso_projects", "aso_hazard_overlay"
-    )
+    response.headers["Content-Disposition"] = _attachment("aso_hazard_overlay", "csv", filt.as_of)
     return response
 
 
@@ -215,11 +237,53 @@ def dashboard():
     return render_template(
         "meeting/indicators.html",
         values=values,
-        charts={v.code: year_chart(v) for v in values},
+        charts={v.code: year_chart(v, locale()) for v in values},
         as_of=as_of,
         can_record=_can_record(),
         fiscal_years=_fiscal_years(),
     )
+
+
+def _indicator(code: str):
+    """Return one indicator's values at ?as_of=, or answer 404."""
+    as_of = _as_of()
+    values = indicator_values(get_session(), as_of=as_of, include_private=can_see_private())
+    value = next((v for v in values if v.code == code), None)
+    if value is None:
+        abort(404, description=_("この成果指標は見つかりません"))
+    return value, as_of
+
+
+@bp.get("/indicators/<code>")
+def indicator_page(code: str):
+    """Show one indicator: its meaning, the plan's row, how it is counted, its years, its works."""
+    value, as_of = _indicator(code)
+    session = get_session()
+    definition = DEFINITIONS.get(code)
+    projects = session.scalars(
+        select(Project).where(Project.id.in_(value.project_ids)).order_by(Project.id)
+    ).all()
+    return render_template(
+        "meeting/indicator.html",
+        v=value,
+        as_of=as_of,
+        chart=year_chart(value, locale()),
+        definition=definition,
+        shisaku=plan_shisaku(session, definition.shisaku) if definition else None,
+        printed=printed_row(current_app.config["GEODATA_DIR"], value.name),
+        method_text=METHOD_TEXT[value.method],
+        projects=projects,
+    )
+
+
+@bp.get("/indicators/<code>.csv")
+def indicator_csv(code: str):
+    """Answer one indicator's yearly values as CSV for Excel."""
+    value, as_of = _indicator(code)
+    response = Response(indicator_years_csv(value, as_of), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = _attachment(f"aso_indicator_{code}", "csv", as_of)
+    return response
 
 
 @bp.post("/indicators/figures")
@@ -230,7 +294,9 @@ def record_indicator_figure():
     raw_year = (form.get("fiscal_year") or "").strip()
     # isdigit() alone lets through digits int() cannot read, such as "²".
     if not (raw_year.isascii() and raw_year.isdigit()):
-        raise BadInput("fiscal_year: must be a western year such as 2024")
+        raise BadInput(
+            "fiscal_year: " + _("年度を西暦で選んでください（例: 2024）"), code="invalid_format"
+        )
     figure = record_figure(
         get_session(),
         indicator_code=form.get("indicator", ""),
@@ -263,7 +329,7 @@ def changes():
     since = parse_day(request.args.get("since"), "since")
     until = parse_day(request.args.get("until"), "until")
     if since and until and until < since:
-        raise BadInput("until: is before since")
+        raise BadInput("until: " + _("開始日より前の日付です"), code="ends_before_start")
     found, totals = ([], None)
     if since:
         found, totals = queries.changes_since(
@@ -286,18 +352,28 @@ def print_sheet():
     """Show a printable sheet (A4 or A3 landscape): map picture, counts and indicators."""
     size = (request.args.get("size") or "A4").upper()
     if size not in PAPER_SIZES:
-        raise BadInput(f"size: use A4 or A3, not {request.args.get('size', '')[:10]}")
+        raise BadInput(
+            "size: "
+            + _(
+                "A4 か A3 を指定してください（%(value)s）", value=request.args.get("size", "")[:10]
+            ),
+            code="unknown_value",
+        )
     session = get_session()
     filt = _filter()
     counts = status_counts(session, filt)
+    rows = queries.project_rows(session, filt, limit=PRINT_LIST_LIMIT[size])
+    parts = queries.map_svg_parts(session, filt)
     return render_template(
         "meeting/print.html",
         size=size,
         filt=filt,
         query=_query(filt),
+        conditions=describe_filter(session, filt),
         counts=counts,
         total=sum(counts.values()),
-        svg=queries.map_svg_parts(session, filt),
+        rows=rows,
+        picture=print_map.layout(parts, rows, districts(), locale()) if parts else None,
         values=indicator_values(session, as_of=filt.as_of, include_private=filt.include_private),
         statuses=STATUSES,
         kinds=KINDS,

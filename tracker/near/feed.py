@@ -3,6 +3,7 @@
 import re
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -18,6 +19,8 @@ from tracker.vocab import restriction_label, status_label, status_plain
 FEED_LIMIT = 50
 
 ATOM = "http://www.w3.org/2005/Atom"
+XHTML = "http://www.w3.org/1999/xhtml"
+QUOTE = {'"': "&quot;"}
 ET.register_namespace("", ATOM)
 # XML 1.0 cannot carry these at all, not even escaped: one in a name would make the whole
 # feed unreadable, so they are dropped from what the feed says.
@@ -57,9 +60,12 @@ def _when(entry: FeedEntry | RestrictionEvent) -> datetime:
     return entry.observed_at if isinstance(entry, FeedEntry) else entry.recorded_at
 
 
-def build_feed(session: Session, circle: Circle, locale: str) -> bytes:
+def build_feed(
+    session: Session, circle: Circle, locale: str, *, stylesheet: str | None = None
+) -> bytes:
     """Return the feed as UTF-8 XML, newest entry first: status changes, new projects and
-    traffic restrictions added, changed or lifted."""
+    traffic restrictions added, changed or lifted; `stylesheet` (an XSLT's URL) lets a
+    browser show it as a page."""
     entries = recent_changes(session, circle, FEED_LIMIT) + restriction_events(
         session, circle.lon, circle.lat, circle.radius_m, FEED_LIMIT
     )
@@ -88,7 +94,12 @@ def build_feed(session: Session, circle: Circle, locale: str) -> bytes:
             _entry(root, entry)
         else:
             _restriction_entry(root, entry, locale)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    body = ET.tostring(root, encoding="unicode")
+    instruction = ""
+    if stylesheet:
+        # ElementTree writes no processing instruction before the root: put it in by hand.
+        instruction = f'<?xml-stylesheet type="text/xsl" href="{escape(stylesheet, QUOTE)}"?>\n'
+    return f'<?xml version="1.0" encoding="utf-8"?>\n{instruction}{body}'.encode()
 
 
 def _entry(root: ET.Element, entry) -> None:
@@ -151,3 +162,10 @@ def _restriction_entry(root: ET.Element, event: RestrictionEvent, locale: str) -
         event.starts_on.isoformat(), event.ends_on and event.ends_on.isoformat(), locale
     )
     _el(item, "summary", f"{period}: {event.description}")
+    # The same as marked-up content, with the staff's words marked as Japanese: an English
+    # reader's feed (and its page) tells its own words from the data it quotes.
+    content = _el(item, "content", type="xhtml")
+    div = ET.SubElement(content, f"{{{XHTML}}}div")
+    div.text = f"{period}: "
+    words = ET.SubElement(div, f"{{{XHTML}}}span", {"lang": "ja"})
+    words.text = NOT_XML.sub("", event.description)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     NUMERIC,
     Date,
@@ -48,9 +49,14 @@ def _number(args, name: str) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise BadInput(f"{name}: not a number: {raw!r}") from None
+        raise BadInput(
+            f"{name}: " + _("数値ではありません（%(value)s）", value=raw[:20]), code="not_a_number"
+        ) from None
     if not math.isfinite(value):
-        raise BadInput(f"{name}: not a finite number: {raw!r}")
+        raise BadInput(
+            f"{name}: " + _("有限の数値で指定してください（%(value)s）", value=raw[:20]),
+            code="not_a_number",
+        )
     return value
 
 
@@ -61,7 +67,14 @@ def parse_radius(args, default: float = DEFAULT_RADIUS_M) -> float:
         return default
     if not RADIUS_MIN_M <= radius <= RADIUS_MAX_M:
         raise BadInput(
-            f"radius: must be between {RADIUS_MIN_M} and {RADIUS_MAX_M:,} metres, not {radius:g}"
+            "radius: "
+            + _(
+                "%(min)s〜%(max)s メートルで指定してください（%(value)s）",
+                min=RADIUS_MIN_M,
+                max=format(RADIUS_MAX_M, ","),
+                value=format(radius, "g"),
+            ),
+            code="out_of_range",
         )
     return radius
 
@@ -71,7 +84,10 @@ def parse_point(args) -> tuple[float, float]:
     lat, lon = _number(args, "lat"), _number(args, "lon")
     missing = [name for name, value in (("lat", lat), ("lon", lon)) if value is None]
     if missing:
-        raise BadInput(f"{' and '.join(missing)}: missing; give lat and lon in degrees (WGS84)")
+        raise BadInput(
+            f"{missing[0]}: " + _("緯度（lat）と経度（lon）を度で指定してください（WGS84）"),
+            code="required",
+        )
     lon, lat = check_lon_lat(lon, lat)
     return lat, lon
 
@@ -81,8 +97,14 @@ class OutsideCity(BadInput):
 
     def __init__(self, distance_m: float):
         super().__init__(
-            f"lat/lon: the point is {distance_m / 1000:.1f} km outside Aso City; "
-            f"at most {MAX_OUTSIDE_CITY_M // 1000} km beyond its boundary is served"
+            "lat/lon: "
+            + _(
+                "その地点は阿蘇市の境界から約%(km)s km離れています。"
+                "市内か、境界から%(limit)s km以内の場所を選んでください。",
+                km=f"{distance_m / 1000:.0f}",
+                limit=MAX_OUTSIDE_CITY_M // 1000,
+            ),
+            code="outside_area",
         )
         self.distance_m = distance_m
 
@@ -117,7 +139,10 @@ def parse_limit(args) -> int:
     if value is None:
         return DEFAULT_LIMIT
     if value != int(value) or not 1 <= value <= MAX_LIMIT:
-        raise BadInput(f"limit: must be a whole number from 1 to {MAX_LIMIT:,}")
+        raise BadInput(
+            "limit: " + _("1〜%(max)s の整数で指定してください", max=f"{MAX_LIMIT:,}"),
+            code="out_of_range",
+        )
     return int(value)
 
 

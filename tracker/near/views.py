@@ -5,9 +5,9 @@ whoever is signed in: the page may be shown on a staff member's phone to a resid
 """
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
@@ -20,11 +20,11 @@ from tracker.errors import BadInput
 from tracker.facilities.queries import nearest_facilities
 from tracker.formatting import today_jst
 from tracker.hazards.queries import shelter_zones, zones_at
-from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, GSI_ATTRIBUTION, MAX_ZOOM
+from tracker.i18n import locale
+from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, MAX_ZOOM
 from tracker.maps.page_data import map_labels, map_layer_urls
 from tracker.near import feed
 from tracker.near.queries import (
-    MAX_OUTSIDE_CITY_M,
     OutsideCity,
     check_near_city,
     circle_from_args,
@@ -36,17 +36,15 @@ from tracker.near.queries import (
 )
 from tracker.projects.queries import Circle
 from tracker.restrictions.wording import hours_label
+from tracker.vocab import kind_glyph, status_label
 
 bp = Blueprint("near", __name__)
 
 PAGE_LIMIT = 50
 SHELTER_COUNT = 3
 GEOJSON = "application/geo+json"
-
-
-def locale() -> str:
-    """Return the language of this response: 'ja' or 'en'."""
-    return str(get_locale() or "ja")
+# Works finished longer ago than this are hidden unless the reader asks for them.
+OLD_WORK_DAYS = 365
 
 
 @bp.get("/api/projects/nearby")
@@ -82,23 +80,19 @@ def _read_choice(session, args) -> Choice:
     if key:
         place = find_place(session, key)
         if place is None:
-            raise UnknownPlace(f"place: not in the list: {key!r}")
+            raise UnknownPlace(
+                "place: " + _("選んだ場所が見つかりません。一覧から選び直してください。"),
+                code="unknown_value",
+            )
         return Choice(Circle(place.lat, place.lon, radius), place, key)
     return Choice(None, None, "")
 
 
 def _page_error(error: BadInput) -> str:
     """Say in the reader's language what went wrong; the API's messages are for programs."""
-    if isinstance(error, OutsideCity):
-        # Most often "use my location" pressed far from Aso.
-        return _(
-            "その地点は阿蘇市の境界から約%(km)s km離れています。"
-            "市内か、境界から%(limit)s km以内の場所を選んでください。",
-            km=f"{error.distance_m / 1000:.0f}",
-            limit=MAX_OUTSIDE_CITY_M // 1000,
-        )
-    if isinstance(error, UnknownPlace):
-        return _("選んだ場所が見つかりません。一覧から選び直してください。")
+    if isinstance(error, OutsideCity | UnknownPlace):
+        # Most often "use my location" pressed far from Aso, or an old bookmark.
+        return error.text
     return _("場所または範囲の指定を読み取れませんでした。一覧から選び直してください。")
 
 
@@ -129,9 +123,16 @@ def near_page():
         )
         hazard_notes = _hazard_notes(session, choice.circle, shelters)
     radius_choices = sorted({*RADIUS_CHOICES, int(radius)})
+    hide_old = _hide_old_works(request.args)
+    today = today_jst()
+    for feature in results:
+        feature["old_work"] = _finished_long_ago(feature["properties"], today)
     html = render_template(
         "near/near.html",
         lang=lang,
+        hide_old=hide_old,
+        old_count=sum(1 for f in results if f["old_work"]),
+        here_args=_here_args(choice, radius),
         places=places,
         choice=choice,
         radius=int(radius),
@@ -144,12 +145,45 @@ def near_page():
         error=error,
         w=wording,
         hours_label=hours_label,
-        today=today_jst(),
-        map_config=_map_config(choice, results, shelters, lang),
+        today=today,
+        map_config=_map_config(choice, results, shelters),
         vendor_url=vendor_url,
         feed_url=_feed_url(choice, lang),
+        follow_url=_follow_url(choice, lang),
     )
     return html, 400 if error else 200
+
+
+def _hide_old_works(args) -> bool:
+    """Tell whether to hide works finished long ago: yes unless the reader unticked the box.
+
+    The form sends hide_old=0 always and hide_old=1 when ticked, so a first visit (neither)
+    hides them, and an unticked box (0 alone) shows them.
+    """
+    sent = args.getlist("hide_old")
+    return not sent or "1" in sent
+
+
+def _finished_long_ago(props: dict, today: date) -> bool:
+    ended = props.get("actual_end")
+    return (
+        props["status"] == "completed"
+        and bool(ended)
+        and date.fromisoformat(ended) < today - timedelta(days=OLD_WORK_DAYS)
+    )
+
+
+def _here_args(choice: Choice, radius: float) -> dict:
+    """Return the query arguments that name the chosen place, for forms that keep it."""
+    if choice.place is not None:
+        return {"place": choice.place_key, "radius": int(radius)}
+    if choice.circle is not None:
+        return {
+            "lat": f"{choice.circle.lat:.5f}",
+            "lon": f"{choice.circle.lon:.5f}",
+            "radius": int(radius),
+        }
+    return {}
 
 
 def _hazard_notes(session, circle: Circle, shelters: list) -> list[str]:
@@ -167,27 +201,48 @@ def _feed_url(choice: Choice, lang: str) -> str | None:
     return feed.circle_url("near.near_feed", choice.circle, lang) if choice.circle else None
 
 
-def _map_config(choice: Choice, results: list, shelters: list, lang: str) -> dict:
+def _follow_url(choice: Choice, lang: str) -> str | None:
+    return feed.circle_url("near.follow_page", choice.circle, lang) if choice.circle else None
+
+
+def _map_config(choice: Choice, results: list, shelters: list) -> dict:
     """Return what near.js needs to draw the map; names travel as data, never as HTML."""
+    labels = map_labels()
     name, tileset, ext = BASE_LAYERS[0]
     circle = choice.circle
     return {
         "center": [circle.lat, circle.lon] if circle else list(ASO_CENTER),
         "radius": circle.radius_m if circle else None,
         "tiles": f"https://cyberjapandata.gsi.go.jp/xyz/{tileset}/{{z}}/{{x}}/{{y}}.{ext}",
-        "attribution": GSI_ATTRIBUTION,
+        "attribution": labels["attribution"],
+        "attributionPrefix": labels["attribution_prefix"],
+        "zoom": labels["zoom"],
         "maxZoom": MAX_ZOOM,
         "pageUrl": url_for("near.near_page"),
-        # Works are drawn from the public vector tiles, whoever is signed in.
-        "layer": {
+        # Before a place is chosen the map shows the public works from the vector tiles
+        # (whoever is signed in). Once one is, it shows the numbered results alone: each
+        # work once, and hidden with the others when the finished-works toggle says so.
+        "layer": None
+        if circle
+        else {
             "tiles": map_layer_urls("public=true")["tiles_url"],
             "featureUrl": map_layer_urls()["feature_url_template"],
             "projectUrl": url_for("web.project_page", project_id=1)[:-1] + "{id}",
-            "labels": map_labels(),
+            "labels": labels,
         },
-        # Each work's number sits where it comes closest to the chosen point.
+        # Each work's number sits where it comes closest to the chosen point, in its status's
+        # colour; `old` marks works finished long ago, which the page may hide.
         "pins": [
-            {"n": n, "name": f["properties"]["name"], "lat": lat, "lon": lon}
+            {
+                "n": n,
+                "id": f["properties"]["id"],
+                "name": f["properties"]["name"],
+                "status": f["properties"]["status"],
+                "statusLabel": status_label(f["properties"]["status"]),
+                "old": f["old_work"],
+                "lat": lat,
+                "lon": lon,
+            }
             for n, f in enumerate(results, start=1)
             for lat, lon in [_closest(f["geometry"], circle)]
         ],
@@ -202,12 +257,13 @@ def _map_config(choice: Choice, results: list, shelters: list, lang: str) -> dic
         "text": {
             "here": _("選んだ場所"),
             "shelter": _("避難所"),
-            # One character on the map pin.
-            "shelterGlyph": _("避"),
+            # One or two characters on the map pin.
+            "shelterGlyph": kind_glyph("shelter"),
             "locating": _("現在地を調べています…"),
             "noLocation": _(
                 "現在地がわかりませんでした。一覧から場所を選ぶか、地図をタップしてください。"
             ),
+            "hiddenOld": _("完了から1年以上たった工事 {n} 件を隠しています。"),
         },
     }
 
@@ -219,8 +275,41 @@ def _closest(geometry: dict, circle: Circle) -> tuple[float, float]:
 
 @bp.get("/near/feed.atom")
 def near_feed():
-    """Answer an Atom feed of status changes and new projects within the circle."""
+    """Answer an Atom feed of status changes and new projects within the circle.
+
+    A browser (which prefers HTML) gets the same feed as XML, which it shows through the
+    feed's stylesheet; feed readers get application/atom+xml.
+    """
     session = get_session()
     circle = circle_from_args(session, request.args)
-    body = feed.build_feed(session, circle, locale())
-    return Response(body, mimetype="application/atom+xml")
+    lang = locale()
+    stylesheet = url_for("near.feed_stylesheet", lang=lang if lang != "ja" else None)
+    body = feed.build_feed(session, circle, lang, stylesheet=stylesheet)
+    wanted = request.accept_mimetypes.best_match(["application/atom+xml", "text/html"])
+    mimetype = "application/xml" if wanted == "text/html" else "application/atom+xml"
+    response = Response(body, mimetype=mimetype)
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("/near/feed.xsl")
+def feed_stylesheet():
+    """Answer the stylesheet that shows the feed as a readable page in a browser."""
+    body = render_template("near/feed.xsl", lang=locale())
+    return Response(body, mimetype="text/xsl")
+
+
+@bp.get("/near/follow")
+def follow_page():
+    """Explain how to follow the works of an area: a feed reader, or the feed's address."""
+    session = get_session()
+    circle = circle_from_args(session, request.args)
+    lang = locale()
+    return render_template(
+        "near/follow.html",
+        circle=circle,
+        radius_text=wording.distance_label(circle.radius_m),
+        feed_url=feed.circle_url("near.near_feed", circle, lang, _external=True),
+        page_url=feed.circle_url("near.near_page", circle, lang),
+        w=wording,
+    )

@@ -1,12 +1,16 @@
 """Mapbox Vector Tiles of a collection in WebMercatorQuad, built by PostGIS (ST_AsMVT).
 
-Below CLUSTER_BELOW_ZOOM, small features of one kind that share a cell of a tile (a quarter of
-its width) travel as one point with their `count`, as a marker cluster would draw them: a city
-view of 100,000 works is then a few hundred points, not 100,000 shapes for the browser to hold.
-Features larger than half a cell (a long road) are always drawn as they are.
+Below CLUSTER_BELOW_ZOOM, the small features that share a cell of a tile (a quarter of its
+width, 64 px) travel as one point at the cell's centre with their `count` and their `kinds`
+("bridge:3,road:2"), as a marker cluster would draw them: a city view of 100,000 works is then
+a few hundred points, not 100,000 shapes for the browser to hold. A cell holding one small
+feature sends that feature, drawn at the cell's centre too: every marker then sits on the
+grid, one per cell, and none covers another (a marker is narrower than a cell). Features
+larger than half a cell (a long road) are always drawn as they are.
 """
 
-from sqlalchemy import Integer, cast, func, literal_column, null, select, union_all
+from sqlalchemy import Integer, Text, case, cast, func, literal_column, null, select, union_all
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from tracker.errors import BadInput
@@ -112,35 +116,65 @@ def _clustered_tile(session, collection, p, conditions, z, x, y):
     )
     col = cast(func.floor((placed.c.mx + WORLD) / cell), Integer)
     row = cast(func.floor((placed.c.my + WORLD) / cell), Integer)
-    cells = (
+    per_kind = (
         select(
             placed.c.kind,
             col.label("cx"),
             row.label("cy"),
             func.count().label("n"),
             func.min(placed.c.id).label("id"),
-            func.avg(placed.c.mx).label("mx"),
-            func.avg(placed.c.my).label("my"),
         )
         .group_by(placed.c.kind, col, row)
+        .cte("per_kind")
+    )
+    # One group per cell across kinds; `kind` only when the cell holds one kind.
+    cells = (
+        select(
+            per_kind.c.cx,
+            per_kind.c.cy,
+            cast(func.sum(per_kind.c.n), Integer).label("n"),
+            func.min(per_kind.c.id).label("id"),
+            case((func.count() == 1, func.min(per_kind.c.kind))).label("kind"),
+            func.string_agg(
+                per_kind.c.kind + ":" + cast(per_kind.c.n, Text),
+                aggregate_order_by(literal_column("','"), per_kind.c.kind),
+            ).label("kinds"),
+        )
+        .group_by(per_kind.c.cx, per_kind.c.cy)
         .cte("cells")
+    )
+    centre = func.ST_SetSRID(
+        func.ST_MakePoint((cells.c.cx + 0.5) * cell - WORLD, (cells.c.cy + 0.5) * cell - WORLD),
+        3857,
     )
     buffer_m = width * BUFFER / EXTENT
     drawn = func.ST_Transform(_envelope(z, x, y, buffer_m), 4326)
 
-    def shapes(*where):
-        return select(
-            p.c.id, p.c.name, p.c.kind, p.c.status, p.c.progress,
-            cast(null(), Integer).label("count"),
-            _mvt_geom(func.ST_Transform(geom, 3857), z, x, y).label("geom"),
-        ).where(geom.op("&&")(drawn), *conditions, *where)  # fmt: skip
-
-    alone = select(cells.c.id).where(cells.c.n == 1)
-    clusters = select(
-        null(), null(), cells.c.kind, null(), null(), cast(cells.c.n, Integer),
-        _mvt_geom(func.ST_SetSRID(func.ST_MakePoint(cells.c.mx, cells.c.my), 3857), z, x, y),
+    large = select(
+        p.c.id, p.c.name, p.c.kind, p.c.status, p.c.progress,
+        cast(null(), Integer).label("count"), cast(null(), Text).label("kinds"),
+        _mvt_geom(func.ST_Transform(geom, 3857), z, x, y).label("geom"),
+    ).where(geom.op("&&")(drawn), *conditions, ~small)  # fmt: skip
+    alone = (
+        select(
+            p.c.id,
+            p.c.name,
+            p.c.kind,
+            p.c.status,
+            p.c.progress,
+            cast(null(), Integer),
+            cast(null(), Text),
+            _mvt_geom(centre, z, x, y),
+        )  # fmt: skip
+        .select_from(cells)
+        .join(p, p.c.id == cells.c.id)
+        .where(cells.c.n == 1)
+    )
+    groups = select(
+        null(), null(), cells.c.kind, null(), null(), cells.c.n, cells.c.kinds,
+        _mvt_geom(centre, z, x, y),
     ).where(cells.c.n > 1)  # fmt: skip
-    features = union_all(shapes(~small), shapes(p.c.id.in_(alone)), clusters)
+    features = union_all(large, alone, groups)
     return _as_mvt(session, features.subquery("features"), collection.id)
 
 

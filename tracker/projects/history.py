@@ -180,7 +180,7 @@ def check_change(
 def check_progress(progress) -> int:
     """Return progress as an int in 0–100, or refuse it."""
     if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
-        raise BadInput("progress: " + _("進捗は0〜100の整数で入れてください"))
+        raise BadInput("progress: " + _("進捗は0〜100の整数で入れてください"), code="out_of_range")
     return progress
 
 
@@ -512,7 +512,10 @@ def _locked(session: Session, project_id: int, client_id: uuid.UUID | None):
             return earlier
     project = lock_project(session, project_id)
     if project is None:
-        raise BadInput(f"project: no project with id {project_id}")
+        raise BadInput(
+            "project: " + _("この事業は見つかりません（ID %(id)s）", id=project_id),
+            code="unknown_value",
+        )
     if client_id is not None and (earlier := _by_client_id(session, project, client_id)):
         return earlier  # sent again while the first copy was waiting for the lock
     return project

@@ -23,7 +23,7 @@ from tracker.geometry import (
     check_geometry,
     check_inside_city,
     check_shape,
-    distances_outside_city,
+    farthest_outside_city_each,
     flat_geometry,
 )
 from tracker.input_guards import MAX_DB_INTEGER
@@ -96,8 +96,15 @@ def _find_by_code(session: Session, model, codes, field: str) -> list:
     found = {row.code: row for row in session.scalars(select(model).where(model.code.in_(codes)))}
     unknown = [code for code in codes if code not in found]
     if unknown:
-        raise BadInput(f"{field}: unknown code(s) {', '.join(unknown)}")
+        raise _unknown_codes(field, unknown)
     return [found[code] for code in codes]
+
+
+def _unknown_codes(field: str, unknown: list[str]) -> BadInput:
+    return BadInput(
+        f"{field}: " + _("「%(codes)s」は計画にありません", codes=_("」「").join(unknown)),
+        code="unknown_value",
+    )
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,9 @@ def _check_new(spec: NewProject, *, entered: bool) -> NewProject:
     """Check a new project's own fields and shape (not yet against the boundary or codes)."""
     name = _check_name(spec.name)
     if spec.status not in STATUSES:
-        raise BadInput(f"status: unknown status {spec.status!r}")
+        raise BadInput(
+            "status: " + _("不明な状況です: %(status)s", status=spec.status), code="unknown_value"
+        )
     department = _check_department(spec.department)
     _check_dates(
         {
@@ -280,10 +289,10 @@ def check_new_projects(
         except BadInput as exc:
             checked.append(exc)
     shapes = [(i, c.geometry) for i, c in enumerate(checked) if isinstance(c, NewProject)]
-    distances = distances_outside_city(session, [g for _i, g in shapes])
-    for (i, _geom), distance in zip(shapes, distances, strict=True):
+    farthest = farthest_outside_city_each(session, [g for _i, g in shapes])
+    for (i, _geom), outside in zip(shapes, farthest, strict=True):
         try:
-            check_inside_city(distance)
+            check_inside_city(outside)
         except GeometryRefused as exc:
             checked[i] = exc
     facilities = _facilities_in_force(session, checked)
@@ -303,7 +312,7 @@ def check_new_projects(
         ):
             unknown = [code for code in codes if code not in known]
             if unknown:
-                checked[i] = BadInput(f"{field}: unknown code(s) {', '.join(unknown)}")
+                checked[i] = _unknown_codes(field, unknown)
                 break
     return checked
 
@@ -457,12 +466,18 @@ def update_project(
         )
     unknown = [f for f in changes if f not in EDITABLE_FIELDS and f not in ("status", "progress")]
     if unknown:
-        raise BadInput(f"{unknown[0]}: not a field of a project that can be edited")
+        raise BadInput(
+            f"{unknown[0]}: " + _("編集できる事業の項目ではありません"), code="unknown_field"
+        )
     for field in ("status", "progress"):
         if field in changes and changes[field] != getattr(project, field):
             raise BadInput(
-                f"{field}: changes through a status update "
-                f"(POST /api/projects/{project.id}/updates), not an edit"
+                f"{field}: "
+                + _(
+                    "編集では変えられません。状況の更新（POST /api/projects/%(id)s/updates）で変えてください",
+                    id=project.id,
+                ),
+                code="status_through_updates",
             )
     old = project_values(project, geometry_as_shape=True)
     new = old | {f: changes[f] for f in EDITABLE_FIELDS if f in changes}
@@ -471,7 +486,7 @@ def update_project(
     new["department"] = _check_department(new["department"])
     new["description"] = check_text("description", new["description"], limit=DESCRIPTION_MAX)
     if not isinstance(new["public"], bool):
-        raise BadInput("public: must be true or false")
+        raise BadInput("public: " + _("true か false で指定してください"), code="invalid_format")
     _check_dates(new)
     if new["actual_start"] != old["actual_start"] or new["actual_end"] != old["actual_end"]:
         # A completed project keeps its end date: an edit cannot clear it.
@@ -482,12 +497,16 @@ def update_project(
             actual_end=new["actual_end"],
         )
     if new["kind"] not in KINDS:
-        raise BadInput(f"kind: unknown kind {new['kind']!r}")
+        raise BadInput(
+            "kind: " + _("不明な種別です: %(kind)s", kind=new["kind"]), code="unknown_value"
+        )
     if new["facility_id"] != old["facility_id"]:
         check_facility(session, new["facility_id"])
     new.update(check_register({field: new[field] for field in REGISTER_FIELDS}))
     if not isinstance(new["geometry"], BaseGeometry):
-        raise BadInput("geometry: not a geometry")
+        raise BadInput(
+            "geometry: " + _("位置・形状として読み取れません"), code="geometry_unreadable"
+        )
     new["geometry"] = flat_geometry(new["geometry"])
     if new["kind"] != old["kind"] or not _same_shape(new["geometry"], old["geometry"]):
         check_geometry(session, new["geometry"], new["kind"])
@@ -545,7 +564,15 @@ def set_external_id(
         select(Project.id).where(Project.external_id == external_id, Project.id != project.id)
     )
     if external_id is not None and taken is not None:
-        raise BadInput(f"external_id: {external_id} is already the number of project {taken}")
+        raise BadInput(
+            "external_id: "
+            + _(
+                "%(number)s は既に事業 %(project)d の番号です",
+                number=external_id,
+                project=taken,
+            ),
+            code="taken",
+        )
     old, project.external_id = project.external_id, external_id
     project.updated_at = func.now()
     session.flush()
@@ -600,14 +627,14 @@ def check_facility(session: Session, facility_id) -> int | None:
 def _check_name(name) -> str:
     name = (name or "").strip() if isinstance(name, str | None) else None
     if not name:
-        raise BadInput("name: a project needs a name")
+        raise BadInput("name: " + _("事業名を入力してください"), code="required")
     return check_name("name", name, limit=NAME_MAX)
 
 
 def _check_department(department) -> str:
     department = (department or "").strip() if isinstance(department, str | None) else None
     if not department:
-        raise BadInput("department: the responsible department is missing")
+        raise BadInput("department: " + _("担当課を入力してください"), code="required")
     return check_name("department", department, limit=DEPARTMENT_MAX)
 
 
@@ -616,12 +643,14 @@ def _check_dates(values: dict) -> None:
         start, end = values.get(f"{label}_start"), values.get(f"{label}_end")
         for field, value in ((f"{label}_start", start), (f"{label}_end", end)):
             if value is not None and not isinstance(value, date):
-                raise BadInput(f"{field}: must be a date")
+                raise BadInput(f"{field}: " + _("日付で指定してください"), code="invalid_date")
             if value is not None and value.year not in YEAR_RANGE:
                 # The same range the API's date parser holds the form to.
-                raise BadInput(f"{field}: " + _("2000〜2100年の日付を入れてください"))
+                raise BadInput(
+                    f"{field}: " + _("2000〜2100年の日付を入れてください"), code="out_of_range"
+                )
         if start and end and end < start:
-            raise BadInput(f"{label}_end: ends before {label}_start")
+            raise BadInput(f"{label}_end: " + _("開始日より前の日付です"), code="ends_before_start")
 
 
 def _same_shape(a: BaseGeometry | None, b: BaseGeometry | None) -> bool:

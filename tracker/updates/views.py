@@ -25,6 +25,7 @@ from tracker.assets import vendor_url
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.geometry import check_lon_lat
+from tracker.i18n import refusal_text
 from tracker.maps.city_map import VECTORGRID_JS
 from tracker.maps.page_data import city_map_parts, static_url
 from tracker.projects.history import (
@@ -141,7 +142,7 @@ def submit_update(project_id: int):
         return _render_form(stale.project, stale=sentences), 409
     except BadInput as error:
         # 400 rolls the request back (tracker.db), so nothing of the refused update stays.
-        return _render_form(project, error=str(error).split(": ", 1)[-1]), 400
+        return _render_form(project, error=refusal_text(error)), 400
     flash(_("記録しました"))
     return redirect(url_for("staff.update_form", project_id=project.id), code=303)
 

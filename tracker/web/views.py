@@ -3,19 +3,21 @@
 import json
 
 from flask import Blueprint, Response, abort, render_template, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tracker.accounts.access import can_see_private, current_user
 from tracker.assets import vendor_url
+from tracker.city.districts import districts
 from tracker.db import get_session
 from tracker.facilities.queries import facility_collection, facility_or_404
 from tracker.formatting import parse_day, period_label, today_jst
 from tracker.hazards.codes import HAZARDS
 from tracker.hazards.queries import hazard_geojson
+from tracker.i18n import locale
 from tracker.maps.city_map import build_project_map, render_parts
-from tracker.maps.page_data import city_map_parts, static_url
+from tracker.maps.page_data import city_map_parts, map_labels, static_url
+from tracker.plan.queries import names_by_code
 from tracker.projects.audit import audit_rows
 from tracker.projects.history import with_previous_progress
 from tracker.projects.queries import (
@@ -24,6 +26,7 @@ from tracker.projects.queries import (
     project_or_404,
     projects_at_facility,
     status_counts,
+    works_by_area,
 )
 from tracker.projects.register import visible_register_fields
 from tracker.restrictions.queries import RestrictionFilter, restriction_features
@@ -33,12 +36,41 @@ from tracker.vocab import designation_label, restriction_label
 bp = Blueprint("web", __name__)
 
 
+# Works per area on the city map's page without JavaScript, and on the list of works.
+AREA_PREVIEW = 8
+AREA_LIST_LIMIT = 50
+AREA_PAGE_LIMIT = 1000
+
+
+def _works_by_area(per_area: int, only: str | None = None):
+    """Return the areas (districts) and the map's works nearest each, by name."""
+    areas = districts()
+    centres = [(a.key, a.lon, a.lat) for a in areas]
+    filt = ProjectFilter(include_private=can_see_private())
+    found = works_by_area(get_session(), filt, centres, per_area=per_area, only=only)
+    return [a for a in areas if a.key in found], found
+
+
 @bp.get("/")
 def city_map():
-    """Show every public project on a map of the city."""
+    """Show every public project on a map of the city, and without JavaScript a list by area."""
     counts = status_counts(get_session(), ProjectFilter(include_private=can_see_private()))
     parts = city_map_parts("web.project_page", count=sum(counts.values()))
-    return render_template("map.html", map=parts)
+    areas, by_area = _works_by_area(AREA_PREVIEW)
+    return render_template("map.html", map=parts, areas=areas, by_area=by_area, lang=locale())
+
+
+@bp.get("/works")
+def works_list():
+    """List the map's works by area, each linking to its page; ?area= lists one area in full."""
+    key = request.args.get("area") or None
+    if key is not None and key not in {a.key for a in districts()}:
+        abort(404, description=_("この地区は見つかりません"))
+    limit = AREA_PAGE_LIMIT if key else AREA_LIST_LIMIT
+    areas, by_area = _works_by_area(limit, only=key)
+    return render_template(
+        "works.html", areas=areas, by_area=by_area, area_key=key, limit=limit, lang=locale()
+    )
 
 
 @bp.get("/map/hazards/<hazard>.geojson")
@@ -51,7 +83,7 @@ def hazard_features(hazard: str):
 
 def labelled(features: list[dict]) -> list[dict]:
     """Give restriction features the words people read: kind, period and hours."""
-    lang = str(get_locale() or "ja")
+    lang = locale()
     for feature in features:
         props = feature["properties"]
         props["kind_label"] = restriction_label(props["kind"])
@@ -101,6 +133,7 @@ def project_page(project_id: int):
         static_url=static_url,
         sections=[r["geometry"] for r in shown if r["properties"]["section_drawn"]],
         detours=[r["properties"]["detour"] for r in shown if r["properties"]["detour"]],
+        labels=map_labels(),
     )
     user = current_user()
     return render_template(
@@ -114,6 +147,7 @@ def project_page(project_id: int):
         show_internal=can_see_private(),
         # Who changed what is for admins only.
         audit_rows=audit_rows(session, project.id) if user and user.role == "admin" else [],
+        plan_names=names_by_code(session),
     )
 
 
@@ -133,7 +167,9 @@ def facility_page(facility_id: int):
     session = get_session()
     facility = facility_or_404(session, facility_id)
     geometry = json.loads(session.scalar(select(func.ST_AsGeoJSON(facility.geom, 6))))
-    m = build_project_map(feature=geometry, vendor_url=vendor_url, static_url=static_url)
+    m = build_project_map(
+        feature=geometry, vendor_url=vendor_url, static_url=static_url, labels=map_labels()
+    )
     return render_template(
         "facility.html",
         facility=facility,

@@ -5,8 +5,10 @@ and each work's own shape; importing the file back changes nothing.
 """
 
 import io
+import re
 import tempfile
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -107,21 +109,40 @@ def export_values(row) -> dict:
     }
 
 
+# The line that opens an export of a past date; the importer knows it and skips it.
+AS_OF_WORDS = "の終わり（日本時間）時点の状況"
+AS_OF_LINE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) " + AS_OF_WORDS)
+
+
+def as_of_words(day: date) -> str:
+    """Say which day an export of a past date shows: '2022-03-31 の終わり（日本時間）時点の状況'."""
+    return f"{day.isoformat()} {AS_OF_WORDS}"
+
+
+def is_as_of_line(cells) -> bool:
+    """Tell whether a row is the date line an export of a past date opens with."""
+    filled = [str(c).strip() for c in cells if c not in (None, "") and str(c).strip()]
+    return len(filled) == 1 and AS_OF_LINE.fullmatch(filled[0]) is not None
+
+
 def wkt_of(row) -> str:
     """Return a row's shape as WKT at full precision (so that a re-import is no change)."""
     return shapely.to_wkt(shapely.from_wkb(row.geom_wkb), rounding_precision=-1)
 
 
-def projects_xlsx(rows, *, register=()) -> bytes:
+def projects_xlsx(rows, *, register=(), as_of: date | None = None) -> bytes:
     """Return the rows as an Excel workbook with Japanese headers and real date cells
-    (with the works-register fields named in `register`)."""
+    (with the works-register fields named in `register`); an export of a past date names
+    the day in the sheet's title and in a line above the headers."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("事業一覧")
+    sheet = book.create_sheet(f"事業一覧（{as_of:%Y%m%d}時点）" if as_of else "事業一覧")
     bold = Font(bold=True)
+    if as_of:
+        sheet.append([_xlsx_cell(sheet, as_of_words(as_of))])
     columns = export_columns(register)
     headers = [header for _f, header in columns] + [WKT_HEADER]
     header_cells = []
@@ -152,9 +173,10 @@ def _xlsx_cell(sheet, value):
     return cell
 
 
-def projects_gpkg(rows, *, register=()) -> bytes:
+def projects_gpkg(rows, *, register=(), as_of: date | None = None) -> bytes:
     """Return the rows as a GeoPackage layer (JGD2011 lon/lat) with Japanese field names
-    (with the works-register fields named in `register`)."""
+    (with the works-register fields named in `register`); an export of a past date says
+    the day in the layer's description and metadata."""
     rows = list(rows)
     columns = export_columns(register)
     with tempfile.TemporaryDirectory() as folder:
@@ -168,13 +190,15 @@ def projects_gpkg(rows, *, register=()) -> bytes:
             geometry_type="Unknown",
             layer="aso_projects",
             encoding=None,
+            as_of=as_of,
         )
         return path.read_bytes()
 
 
-def projects_shapefile_zip(rows, *, register=()) -> bytes:
+def projects_shapefile_zip(rows, *, register=(), as_of: date | None = None) -> bytes:
     """Return the rows as zipped Shapefiles (cp932 .dbf with .cpg), one per shape type
-    (with the works-register fields named in `register`)."""
+    (with the works-register fields named in `register`); in an export of a past date each
+    file's name carries the day, as a Shapefile has no place for it inside."""
     fields = shapefile_fields(register)
     groups: dict[str, list] = {}
     for row in rows:
@@ -188,7 +212,8 @@ def projects_shapefile_zip(rows, *, register=()) -> bytes:
     ):
         for part, part_rows in groups.items():
             declared = next(t for p, t in SHAPEFILE_PARTS.values() if p == part)
-            path = Path(folder) / f"aso_projects_{part}.shp"
+            stem = f"aso_projects_asof_{as_of:%Y%m%d}" if as_of else "aso_projects"
+            path = Path(folder) / f"{stem}_{part}.shp"
             _write_layer(
                 path,
                 part_rows,
@@ -224,7 +249,9 @@ def _check_dbf_text(row, fields: list[str]) -> None:
             )
 
 
-def _write_layer(path, rows, fields, names, *, driver, geometry_type, layer, encoding) -> None:
+def _write_layer(
+    path, rows, fields, names, *, driver, geometry_type, layer, encoding, as_of=None
+) -> None:
     from pyogrio import raw
 
     values = [export_values(row) for row in rows]
@@ -249,6 +276,14 @@ def _write_layer(path, rows, fields, names, *, driver, geometry_type, layer, enc
         crs=JGD2011,
         layer=layer,
         encoding=encoding,
+        **(
+            {
+                "layer_options": {"DESCRIPTION": as_of_words(as_of)},
+                "layer_metadata": {"AS_OF": as_of.isoformat()},
+            }
+            if as_of
+            else {}
+        ),
     )
 
 

@@ -1,5 +1,6 @@
 /* Keeps the project form's drawing map and its GeoJSON / WKT text box in step.
- * Called once per page by the map's script: AsoEditor.attach(map, drawnItems, options). */
+ * Called once per page by the map's script: AsoEditor.useDrawWords(words) before the drawing
+ * toolbar is built, then AsoEditor.attach(map, drawnItems, options). */
 (function () {
   "use strict";
 
@@ -29,7 +30,24 @@
     }
   }
 
+  // Copies the page's words over Leaflet.draw's English ones, key by key.
+  function merge(target, words) {
+    Object.keys(words).forEach(function (key) {
+      if (words[key] && typeof words[key] === "object") {
+        target[key] = target[key] || {};
+        merge(target[key], words[key]);
+      } else {
+        target[key] = words[key];
+      }
+    });
+  }
+
+  function useDrawWords(words) {
+    merge(L.drawLocal, words);
+  }
+
   function attach(map, drawnItems, options) {
+    var text = options.text;
     var textarea = document.getElementById(options.textarea);
     var status = document.getElementById(options.textarea + "-map-status");
 
@@ -48,7 +66,7 @@
     function writeBack() {
       var geometry = geometryOf(drawnItems);
       textarea.value = geometry ? JSON.stringify(geometry) : "";
-      say(geometry ? "地図の図形を入力欄に反映しました。" : "図形がありません。");
+      say(geometry ? text.written : text.none);
     }
 
     show(options.geometry, true);
@@ -67,9 +85,9 @@
       var geometry = parseGeoJSON(textarea.value);
       if (geometry) {
         show(geometry, true);
-        say("貼り付けた GeoJSON を地図に表示しました。");
+        say(text.pasted);
       } else if (textarea.value.trim()) {
-        say("WKT などは保存するときに確認します。");
+        say(text.later);
       }
     });
 
@@ -86,11 +104,13 @@
           map.removeLayer(repairedLayer);
           textarea.value = JSON.stringify(options.repaired);
           show(options.repaired, true);
-          say("修正した形を入力欄に入れました。確認して保存してください。");
+          say(text.repaired);
           button.disabled = true;
         });
       }
     }
+
+    if (options.problemAt) markProblem(map, options.problemAt, text.problem);
 
     var clear = document.getElementById(options.textarea + "-clear");
     if (clear) {
@@ -101,6 +121,17 @@
     }
   }
 
+  // A ring around the place a refused shape goes wrong, named in a tooltip that stays open.
+  function markProblem(map, lonLat, label) {
+    var at = L.latLng(lonLat[1], lonLat[0]);
+    var ring = L.circleMarker(at, {
+      radius: 14, color: "#b2182b", weight: 4, fill: false, interactive: false,
+      className: "aso-problem-mark"
+    }).addTo(map);
+    ring.bindTooltip(document.createTextNode(label), { permanent: true, direction: "top", offset: [0, -14] });
+    if (!map.getBounds().contains(at)) map.fitBounds(map.getBounds().extend(at));
+  }
+
   // parseGeoJSON is shared with the restriction form's script.
-  window.AsoEditor = { attach: attach, parseGeoJSON: parseGeoJSON };
+  window.AsoEditor = { attach: attach, useDrawWords: useDrawWords, parseGeoJSON: parseGeoJSON };
 })();

@@ -13,6 +13,8 @@
 
   // Okabe–Ito based: distinguishable with the common colour-vision deficiencies;
   // orange and red also differ strongly in lightness. ink = readable text colour.
+  // The page's stylesheet (site.css, --status-<code>) is the palette's home; these are the
+  // same colours, for a page without it.
   var STATUSES = {
     planned: { color: "#7a7a7a", ink: "#000" },
     design: { color: "#0072b2", ink: "#fff" },
@@ -23,7 +25,8 @@
   var UNKNOWN_STATUS = { label: "不明", color: "#444444", ink: "#fff" };
 
   // Kind is shown by shape (glyph and outline), status by colour, so the two never compete.
-  // geom only picks the legend sample; any kind is drawn by its real geometry.
+  // geom only picks the legend sample; any kind is drawn by its real geometry. The glyphs
+  // are the page's (labels.glyphs): a kanji in Japanese, letters in English.
   var KINDS = {
     road: { glyph: "道", geom: "line", line: { weight: 6 } },
     bridge: { glyph: "橋", geom: "point", shape: "circle", line: { weight: 5 } },
@@ -50,7 +53,9 @@
     details: "詳細を見る",
     loading: "読み込み中…",
     count: "事業 {n} 件",
-    failed: "事業データを読み込めませんでした"
+    failed: "事業データを読み込めませんでした",
+    unknown: "不明",
+    other: "その他"
   };
 
   var DEFAULTS = {
@@ -64,7 +69,7 @@
     legend: true,
     kindSwitches: true,              // a switch per kind in the layer control
     interactive: true,               // popups on click; off where a tap means something else
-    labels: null                     // {text, statuses, kinds}: words in the page's language
+    labels: null                     // {text, statuses, kinds, glyphs}: words in the page's language
   };
 
   // Leaflet 1.8 dropped the helper VectorGrid's canvas tiles call when a feature is clicked.
@@ -200,23 +205,41 @@
     return pinCache[key];
   }
 
+  // A group's pill: the kind's glyph and the count, or (kinds mixed) the count alone on grey.
+  // It stays narrower than a tile cell (64 px), so pills on the cell grid never touch.
   function clusterPin(kind, count) {
-    var text = kind.glyph + " " + count;
-    return { text: text, fill: "#333333", ink: "#ffffff", shape: "pill", width: 12 + 8 * text.length,
-      height: 26 };
+    var number = count > 999 ? "999+" : String(count);
+    var text = kind ? kind.glyph + " " + number : number;
+    var width = 14 + Array.prototype.reduce.call(text, function (sum, ch) {
+      return sum + (ch.charCodeAt(0) > 0x2e80 ? 12 : 7.5);
+    }, 0);
+    return { text: text, fill: kind ? "#333333" : "#5a5a5a", ink: "#ffffff", shape: "pill",
+      width: Math.min(60, Math.ceil(width)), height: 26 };
+  }
+
+  // A group's kinds and counts ("bridge:3,road:2"), less the kinds switched off.
+  function shownKinds(props, hidden) {
+    return String(props.kinds || "").split(",").map(function (part) {
+      var pair = part.split(":");
+      var code = Object.prototype.hasOwnProperty.call(KINDS, pair[0]) ? pair[0] : "other";
+      return { kind: pair[0], code: code, n: Number(pair[1]) };
+    }).filter(function (k) { return k.n > 0 && !hidden[k.code]; });
   }
 
   // Each feature gets the options of its kind and status; points are drawn as pins by the
   // renderer above, lines and areas by Leaflet with these path options.
   function styleFor(hidden) {
     return function (props) {
+      if (props.count) {
+        var kinds = shownKinds(props, hidden);
+        var total = kinds.reduce(function (sum, k) { return sum + k.n; }, 0);
+        if (!total) return [];
+        var pill = clusterPin(kinds.length === 1 ? kindOf(kinds[0].kind) : null, total);
+        return { pin: pill, radius: pill.width / 2, fill: true, stroke: false };
+      }
       var code = Object.prototype.hasOwnProperty.call(KINDS, props.kind) ? props.kind : "other";
       if (hidden[code]) return [];
       var kind = kindOf(props.kind);
-      if (props.count) {
-        var pill = clusterPin(kind, props.count);
-        return { pin: pill, radius: pill.width / 2, fill: true, stroke: false };
-      }
       var status = STATUSES[props.status] || UNKNOWN_STATUS;
       var main = L.extend(
         { pin: pinFor(kind, status), radius: 12, color: status.color, opacity: 0.95,
@@ -251,7 +274,7 @@
       details.open = map.getSize().x >= 600;
       el("summary", "aso-legend__title", details).textContent = TEXT.legend;
 
-      el("h3", null, details).textContent = TEXT.status;
+      el("h2", null, details).textContent = TEXT.status;
       var statuses = el("ul", null, details);
       Object.keys(STATUSES).forEach(function (key) {
         var item = el("li", null, statuses);
@@ -259,7 +282,7 @@
         el("span", null, item).textContent = STATUSES[key].label;
       });
 
-      el("h3", null, details).textContent = TEXT.kind;
+      el("h2", null, details).textContent = TEXT.kind;
       var kinds = el("ul", null, details);
       Object.keys(KINDS).forEach(function (key) {
         var kind = KINDS[key];
@@ -301,6 +324,24 @@
         pair[0][key].label = String((pair[1] || {})[key] || key);
       });
     });
+    var glyphs = labels.glyphs || {};
+    Object.keys(KINDS).forEach(function (key) {
+      if (glyphs[key]) KINDS[key].glyph = String(glyphs[key]);
+    });
+    if (glyphs.other) OTHER_KIND.glyph = String(glyphs.other);
+    OTHER_KIND.label = TEXT.other;
+    UNKNOWN_STATUS.label = TEXT.unknown;
+  }
+
+  // The status colours from the page's stylesheet, where the palette is defined once.
+  function usePalette() {
+    var style = window.getComputedStyle(document.documentElement);
+    Object.keys(STATUSES).forEach(function (key) {
+      var color = style.getPropertyValue("--status-" + key).trim();
+      var ink = style.getPropertyValue("--status-" + key + "-ink").trim();
+      if (color) STATUSES[key].color = color;
+      if (ink) STATUSES[key].ink = ink;
+    });
   }
 
   function fetchFeature(opts, id) {
@@ -331,6 +372,7 @@
   function addTo(map, options) {
     var opts = L.extend({}, DEFAULTS, options);
     useLabels(opts.labels);
+    usePalette();
     var hidden = {};
     var styles = {};
     styles[opts.layerName] = styleFor(hidden);
@@ -377,7 +419,7 @@
 
     var legend = opts.legend ? legendControl().addTo(map) : null;
     // Collapsed is the phone-friendly default; on a wide map show the kinds at once.
-    if (opts.layerControl && map.getSize().x >= 600) opts.layerControl.expand();
+    if (control && map.getSize().x >= 600) control.expand();
 
     var count = opts.count === null ? null : Number(opts.count);
     var ready = false;
@@ -447,7 +489,30 @@
     return Object.keys(ids).map(Number).sort(function (a, b) { return a - b; });
   }
 
+  // The boxes of the pins drawn now, in map pixels (a pin in two tiles' edges counts once).
+  function drawnPins() {
+    var boxes = {};
+    var tiles = (shown && shown.grid._vectorTiles) || {};
+    Object.keys(tiles).forEach(function (key) {
+      var tile = tiles[key];
+      var origin = tile._tileCoord.scaleBy(shown.grid.getTileSize());
+      Object.keys(tile._features || {}).forEach(function (id) {
+        var layer = tile._features[id].feature;
+        var pin = layer && layer.options && layer.options.pin;
+        if (!pin || !layer._point || layer._empty()) return;
+        var x = origin.x + layer._point.x, y = origin.y + layer._point.y;
+        boxes[Math.round(x) + "," + Math.round(y)] = {
+          x: x - pin.width / 2, y: y - pin.height / 2, width: pin.width, height: pin.height,
+          text: pin.text, group: Boolean(layer.properties && layer.properties.count)
+        };
+      });
+    });
+    return Object.keys(boxes).map(function (k) { return boxes[k]; });
+  }
+
   window.AsoProjects = {
-    addTo: addTo, show: show, drawnIds: drawnIds, STATUSES: STATUSES, KINDS: KINDS, TEXT: TEXT
+    addTo: addTo, show: show, drawnIds: drawnIds, drawnPins: drawnPins,
+    currentMap: function () { return shown ? shown.map : null; },
+    STATUSES: STATUSES, KINDS: KINDS, TEXT: TEXT
   };
 })();

@@ -126,7 +126,7 @@
             return { state: "sent", update: data };
           });
         }
-        if (response.status === 400 && /csrf/i.test(data.error || "")) {
+        if (response.status === 400 && data.code === "csrf_failed") {
           if (!item.retriedToken) {
             item.retriedToken = true;
             return freshToken().then(function (t) { return sendNow(item, t); });
