@@ -175,6 +175,9 @@ def pages(works, when: str) -> list[tuple[str, str]]:
             ("hazard overlay", "/plan/hazards"),
             ("costs", "/plan/costs"),
             ("facility", f"/facilities/{works['facility'].id}"),
+            ("alerts: a place", "/alerts/new?place=d-uchinomaki&radius=1000"),
+            ("alerts: this work", f"/alerts/new?project={bridge}"),
+            ("alerts: requested", "/alerts/requested"),
             ("OGC API", "/ogc/?f=html"),
             ("OGC collections", "/ogc/collections?f=html"),
             ("OGC items", "/ogc/collections/projects/items?f=html&limit=5"),
@@ -196,6 +199,7 @@ def pages(works, when: str) -> list[tuple[str, str]]:
             ("costs (staff)", "/plan/costs"),
             ("import works", "/projects/import"),
             ("hazard layers (admin)", "/admin/hazards"),
+            ("alerts (admin)", "/admin/alerts"),
             ("indicators (staff)", "/plan/indicators"),
         ]
     return [("error 403", "/projects/new")]
