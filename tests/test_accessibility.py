@@ -380,9 +380,12 @@ def show_refused_update(page, base, session, make_user, project) -> None:
     """Keep an update on the phone while the network fails, let someone record meanwhile,
     then send it: the server refuses it, and it waits under 送れなかった更新."""
     open_staff_form(page, base, project)
+    # The signal comes back by a switch, not by removing the route: a request caught while
+    # the route was being removed was never let through, and the page waited for it forever.
+    signal = {"back": False}
 
     def no_signal(route):
-        if route.request.method == "POST":
+        if route.request.method == "POST" and not signal["back"]:
             route.abort("internetdisconnected")
         else:
             route.fallback()
@@ -394,8 +397,9 @@ def show_refused_update(page, base, session, make_user, project) -> None:
     # Recorded before the signal returns: the phone's retries (on a timer) can only send
     # the kept update after it, which makes it stale.
     record_meanwhile(session, make_user, project)
-    page.unroute("**/*", no_signal)
-    page.evaluate("window.AsoOutbox.flush()")
+    signal["back"] = True
+    # Not awaited here: the check below waits, with a limit, for what the send leads to.
+    page.evaluate("() => { window.AsoOutbox.flush(); }")
     expect(page.locator("#outbox-failed")).to_be_visible(timeout=15_000)
 
 
