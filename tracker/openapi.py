@@ -84,6 +84,60 @@ PROPERTIES = {
 }
 
 
+NEARBY_PROPERTIES = {
+    **{
+        k: v
+        for k, v in PROPERTIES.items()
+        if k not in ("department", "public", "facility_id") and k not in REGISTER_PROPERTIES
+    },
+    "designated_shelter": {"type": "boolean"},
+    "address": {"type": ["string", "null"]},
+    "distance_m": {"type": "number", "minimum": 0},
+    "restrictions": {"type": "array", "items": _ref("Restriction")},
+}
+
+# A time of day as staff enter it (08:30), or none.
+CLOCK_TIME = {"type": ["string", "null"], "pattern": "^[0-2][0-9]:[0-5][0-9]$"}
+
+RESTRICTION_PROPERTIES = {
+    "id": {"type": "integer"},
+    "project_id": {"type": "integer"},
+    "project_name": {"type": "string"},
+    "sample": {"type": "boolean"},
+    "kind": {"type": "string", "enum": list(RESTRICTION_KINDS)},
+    "starts_on": {"type": "string", "format": "date"},
+    "ends_on": DATE,
+    "days": {"type": "string", "enum": list(RESTRICTION_DAYS)},
+    "time_from": CLOCK_TIME,
+    "time_until": CLOCK_TIME,
+    "description": {"type": "string"},
+    "reason": {"type": "string"},
+    "contact": {"type": "string"},
+    "section_drawn": {"type": "boolean"},
+    "detour": {"oneOf": [_ref("Geometry"), {"type": "null"}]},
+    "lifted_at": {"type": ["string", "null"], "format": "date-time"},
+    "updated_at": INSTANT,
+}
+
+
+def _feature(
+    properties: dict, required: list[str], *, id_required: bool = True, geometry=None
+) -> dict:
+    """Return the schema of a GeoJSON Feature with an integer id and these properties."""
+    return {
+        "type": "object",
+        "required": ["type", "id", "geometry", "properties"]
+        if id_required
+        else ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "id": {"type": "integer"},
+            "geometry": geometry or _ref("Geometry"),
+            "properties": {"type": "object", "required": required, "properties": properties},
+        },
+    }
+
+
 def _collection(feature: str) -> dict:
     return {
         "type": "object",
@@ -125,20 +179,7 @@ SCHEMAS = {
             "geometries": {"type": "array"},
         },
     },
-    "Project": {
-        "type": "object",
-        "required": ["type", "id", "geometry", "properties"],
-        "properties": {
-            "type": {"const": "Feature"},
-            "id": {"type": "integer"},
-            "geometry": _ref("Geometry"),
-            "properties": {
-                "type": "object",
-                "required": ["id", "name", "kind", "status", "progress"],
-                "properties": PROPERTIES,
-            },
-        },
-    },
+    "Project": _feature(PROPERTIES, ["id", "name", "kind", "status", "progress"]),
     "Projects": _collection("Project"),
     "ProjectInput": {
         "type": "object",
@@ -171,31 +212,11 @@ SCHEMAS = {
             },
         },
     },
-    "NearbyProject": {
-        "type": "object",
-        "required": ["type", "geometry", "properties"],
-        "properties": {
-            "type": {"const": "Feature"},
-            "id": {"type": "integer"},
-            "geometry": _ref("Geometry"),
-            "properties": {
-                "type": "object",
-                "required": ["id", "name", "distance_m", "designated_shelter", "restrictions"],
-                "properties": {
-                    **{
-                        k: v
-                        for k, v in PROPERTIES.items()
-                        if k not in ("department", "public", "facility_id")
-                        and k not in REGISTER_PROPERTIES
-                    },
-                    "designated_shelter": {"type": "boolean"},
-                    "address": {"type": ["string", "null"]},
-                    "distance_m": {"type": "number", "minimum": 0},
-                    "restrictions": {"type": "array", "items": _ref("Restriction")},
-                },
-            },
-        },
-    },
+    "NearbyProject": _feature(
+        NEARBY_PROPERTIES,
+        ["id", "name", "distance_m", "designated_shelter", "restrictions"],
+        id_required=False,
+    ),
     "Nearby": {
         "type": "object",
         "required": ["type", "features", "numberReturned", "truncated"],
@@ -217,45 +238,15 @@ SCHEMAS = {
             "in_force": {"type": "boolean"},
         },
     },
-    "RestrictionFeature": {
-        "type": "object",
-        "required": ["type", "id", "geometry", "properties"],
-        "properties": {
-            "type": {"const": "Feature"},
-            "id": {"type": "integer"},
-            "geometry": {
-                **_ref("Geometry"),
-                "description": "The closed or narrowed section (a line), or the work's own "
-                "geometry when none was drawn (section_drawn false).",
-            },
-            "properties": {
-                "type": "object",
-                "required": ["id", "project_id", "kind", "starts_on", "section_drawn"],
-                "properties": {
-                    "id": {"type": "integer"},
-                    "project_id": {"type": "integer"},
-                    "project_name": {"type": "string"},
-                    "sample": {"type": "boolean"},
-                    "kind": {"type": "string", "enum": list(RESTRICTION_KINDS)},
-                    "starts_on": {"type": "string", "format": "date"},
-                    "ends_on": DATE,
-                    "days": {"type": "string", "enum": list(RESTRICTION_DAYS)},
-                    "time_from": {"type": ["string", "null"], "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
-                    "time_until": {
-                        "type": ["string", "null"],
-                        "pattern": "^[0-2][0-9]:[0-5][0-9]$",
-                    },
-                    "description": {"type": "string"},
-                    "reason": {"type": "string"},
-                    "contact": {"type": "string"},
-                    "section_drawn": {"type": "boolean"},
-                    "detour": {"oneOf": [_ref("Geometry"), {"type": "null"}]},
-                    "lifted_at": {"type": ["string", "null"], "format": "date-time"},
-                    "updated_at": INSTANT,
-                },
-            },
+    "RestrictionFeature": _feature(
+        RESTRICTION_PROPERTIES,
+        ["id", "project_id", "kind", "starts_on", "section_drawn"],
+        geometry={
+            **_ref("Geometry"),
+            "description": "The closed or narrowed section (a line), or the work's own "
+            "geometry when none was drawn (section_drawn false).",
         },
-    },
+    ),
     "Restrictions": _collection("RestrictionFeature"),
     "Update": {
         "type": "object",
