@@ -6,6 +6,16 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+# Debian's Chromium, headless, for the browser tests and the map bench (Playwright's own
+# download does not work offline).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+]
 
 LOCAL_DATABASE_URL = "postgresql+psycopg://tracker:tracker@127.0.0.1:5432/aso_tracker"
 

@@ -6,15 +6,8 @@ import statistics
 
 from bench.run import timed_ms
 from bench.servers import app_server
+from config import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
 RUNS = 3
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from config import LOCAL_DATABASE_URL, ROOT, test_database_url
+from config import CHROMIUM, CHROMIUM_ARGS, LOCAL_DATABASE_URL, ROOT, test_database_url
 from tracker import create_app, migrate
 from tracker.dbadmin import recreate_database
 from tracker.loaders import load_city, load_facilities, load_plan_catalogue
@@ -148,16 +148,6 @@ def csrf_live_server(csrf_app):
     """The app with CSRF checks on, served on a local port."""
     with serving(csrf_app) as url:
         yield url
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="session")
