@@ -72,7 +72,8 @@ def japanese_fiscal_year(year: int) -> str:
     return f"{name}{'元' if n == 1 else n}年度"
 
 
-def _japanese(lang: str | None) -> bool:
+def _japanese(lang: str | None = None) -> bool:
+    """Tell whether `lang`, or else the reader's language, is Japanese (if not, English)."""
     return (lang or str(get_locale() or "ja")) == "ja"
 
 
@@ -113,22 +114,18 @@ OKU = 100_000_000  # 億
 MAN = 10_000  # 万
 
 
-def _english() -> bool:
-    return str(get_locale() or "ja") == "en"
-
-
 def yen(value: int | None) -> str:
     """Write an amount of yen exactly, with thousands separators: '48,510,000円'."""
     if value is None:
         return "—"
-    return f"¥{value:,}" if _english() else _("%(amount)s円", amount=f"{value:,}")
+    return f"¥{value:,}" if not _japanese() else _("%(amount)s円", amount=f"{value:,}")
 
 
 def yen_short(value: int | None) -> str:
     """Write an amount of yen as people read large sums: '4,851万円', '12.35億円'."""
     if value is None:
         return "—"
-    if _english():
+    if not _japanese():
         if value >= 1_000_000_000:
             return f"¥{value / 1_000_000_000:.2f}".rstrip("0").rstrip(".") + " billion"
         if value >= 1_000_000:
