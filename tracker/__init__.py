@@ -56,7 +56,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     security.init_app(app)
     headers.init_app(app)
     app.register_blueprint(health_bp)
-    alerts_cli.register(app)
+    alerts_cli.init_app(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)

@@ -10,7 +10,7 @@ from tracker.alerts.sending import send_alerts
 from tracker.alerts.smtp import SmtpTransport, parse_smtp_url
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     """Add the command to the app's CLI."""
     app.cli.add_command(send_alerts_command)
 
