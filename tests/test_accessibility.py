@@ -9,7 +9,6 @@ written to test-artifacts/axe_report.json.
 
 import json
 import re
-import time
 from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -391,9 +390,7 @@ def show_refused_update(page, base, session, make_user, project) -> None:
         else:
             route.fallback()
 
-    # On the context, not the page: the phone's service worker sends the queued update
-    # itself, and only the context's routes see a worker's requests.
-    page.context.route("**/*", no_signal)
+    page.route("**/*", no_signal)
     page.fill("#note", "電波なしで記録")
     page.locator("#update-form button[type=submit]").click()
     expect(page.locator("#outbox")).to_be_visible()
@@ -401,14 +398,9 @@ def show_refused_update(page, base, session, make_user, project) -> None:
     # the kept update after it, which makes it stale.
     record_meanwhile(session, make_user, project)
     signal["back"] = True
-    # A retry pass that began while the signal was gone ends without sending; ask again
-    # until a pass sends it (not awaited: the check waits, with a limit, for the refusal).
-    failed = page.locator("#outbox-failed")
-    deadline = time.monotonic() + 15
-    while not failed.is_visible():
-        assert time.monotonic() < deadline, "the refused update never moved to 送れなかった更新"
-        page.evaluate("() => { window.AsoOutbox.flush(); }")
-        page.wait_for_timeout(300)
+    # Not awaited here: the check below waits, with a limit, for what the send leads to.
+    page.evaluate("() => { window.AsoOutbox.flush(); }")
+    expect(page.locator("#outbox-failed")).to_be_visible(timeout=15_000)
 
 
 def _write_report(report: list) -> None:
