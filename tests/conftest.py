@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from shapely.geometry import LineString, Point
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
@@ -124,16 +124,71 @@ def make_project(session):
     return make
 
 
+class ConnectionTurns:
+    """Let the served app and the test take turns on the test's one connection.
+
+    A request holds the turn from start to end; the test takes it for each statement. So
+    the test never writes between a request's statements, nor releases or rolls back its
+    savepoint while a request (a tile, a service worker's background fetch) is inside it.
+    """
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.lock = threading.RLock()
+        # Statements this thread has started and not finished (each holds the turn once).
+        self.running = threading.local()
+
+    def __enter__(self):
+        event.listen(self.connection, "before_cursor_execute", self._take)
+        event.listen(self.connection, "after_cursor_execute", self._give)
+        event.listen(self.connection.engine, "handle_error", self._give_after_error)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.connection, "before_cursor_execute", self._take)
+        event.remove(self.connection, "after_cursor_execute", self._give)
+        event.remove(self.connection.engine, "handle_error", self._give_after_error)
+
+    def _take(self, *_):
+        self.lock.acquire()
+        self.running.count = getattr(self.running, "count", 0) + 1
+
+    def _give(self, *_):
+        if getattr(self.running, "count", 0):
+            self.running.count -= 1
+            self.lock.release()
+
+    def _give_after_error(self, context):
+        # A failed statement never reaches after_cursor_execute.
+        if context.connection is self.connection:
+            self._give()
+
+    def serve(self, app):
+        """Wrap a WSGI app so that each request holds the turn until its body is written."""
+
+        def one_at_a_time(environ, start_response):
+            with self.lock:
+                body = app(environ, start_response)
+                try:
+                    return [b"".join(body)]
+                finally:
+                    if hasattr(body, "close"):
+                        body.close()
+
+        return one_at_a_time
+
+
 @contextmanager
 def serving(app):
     """Serve the app on a free local port, in a thread, and yield its base URL."""
-    # One thread serves requests one at a time: they share the test's single connection.
-    server = make_server("127.0.0.1", 0, app, threaded=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    # One thread serves requests one at a time, taking turns with the test on its connection.
+    with ConnectionTurns(app.config["DB_CONNECTION"]) as turns:
+        server = make_server("127.0.0.1", 0, turns.serve(app), threaded=False)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_port}"
+        server.shutdown()
+        thread.join()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from config import ROOT
 from tests.conftest import assert_no_csp_violations, local_only, serving, watched_page
+from tests.test_staff_outbox_browser import go_offline
 from tracker.accounts.models import LoginAttempt
 from tracker.facilities.models import Facility
 from tracker.formatting import today_jst
@@ -348,12 +349,11 @@ def test_every_page_passes_axe_and_speaks_one_language(
 
 
 def open_staff_form(page, base, project) -> None:
-    """Open a work's update form and wait until the phone has kept its offline copy.
-
-    The copy is fetched in the background; the test's own writes share the served app's
-    database connection, so they wait until the server is idle.
-    """
+    """Open a work's update form and wait until the phone has kept its offline copy
+    (fetched in the background), as a phone that opened the page with signal."""
     page.goto(f"{base}/staff/projects/{project.id}")
+    # The browser's offline switch reaches only a service worker that already controls the page.
+    page.wait_for_function("() => !!navigator.serviceWorker.controller")
     expect(page.locator("html")).to_have_attribute("data-offline-copy", "kept", timeout=15_000)
 
 
@@ -380,27 +380,15 @@ def show_refused_update(page, base, session, make_user, project) -> None:
     """Keep an update on the phone while the network fails, let someone record meanwhile,
     then send it: the server refuses it, and it waits under 送れなかった更新."""
     open_staff_form(page, base, project)
-    # The signal comes back by a switch, not by removing the route: a request caught while
-    # the route was being removed was never let through, and the page waited for it forever.
-    signal = {"back": False}
-
-    def no_signal(route):
-        if route.request.method == "POST" and not signal["back"]:
-            route.abort("internetdisconnected")
-        else:
-            route.fallback()
-
-    page.route("**/*", no_signal)
+    go_offline(page)
     page.fill("#note", "電波なしで記録")
     page.locator("#update-form button[type=submit]").click()
-    expect(page.locator("#outbox")).to_be_visible()
-    # Recorded before the signal returns: the phone's retries (on a timer) can only send
-    # the kept update after it, which makes it stale.
+    # The form says it kept the update only once the send has failed: recorded before, the
+    # other record could reach the server ahead of the send and the form would refuse at once.
+    expect(page.locator("#form-message.queued")).to_be_visible()
     record_meanwhile(session, make_user, project)
-    signal["back"] = True
-    # Not awaited here: the check below waits, with a limit, for what the send leads to.
-    page.evaluate("() => { window.AsoOutbox.flush(); }")
-    expect(page.locator("#outbox-failed")).to_be_visible(timeout=15_000)
+    page.context.set_offline(False)
+    expect(page.locator("#outbox-failed")).to_be_visible(timeout=30_000)
 
 
 def _write_report(report: list) -> None:

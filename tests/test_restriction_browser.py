@@ -99,8 +99,7 @@ def test_a_restriction_drawn_as_a_line_shows_everywhere(
     expect(page.locator("path.near-detour")).to_have_count(1)
     assert page.errors == []
 
-    # The feed and the API, asked through the browser: the live server answers one request at
-    # a time on the test's connection, some of the map's tile requests may still be waiting.
+    # The feed and the API, asked over HTTP as a feed reader or a GIS client would.
     feed = page.request.get(f"{live_server}/near/feed.atom?lat={LAT}&lon={LON}&radius=500")
     titles = [e.find(f"{A}title").text for e in ET.fromstring(feed.body()).findall(f"{A}entry")]
     assert "新しい通行規制: 通行止め（市道 宮地駅前線 改良）" in titles

@@ -27,8 +27,7 @@ def open_form(page, live_server, project) -> None:
 
     As on a phone that opened the page with signal: the browser's offline switch only
     reaches a service worker that was already running when it was set. Then wait until the
-    page's offline copy is kept: the worker fetches the page once more for it, and that
-    request must not be served on the test's connection while the test writes to it.
+    page's offline copy is kept: the worker fetches the page once more for it.
     """
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server}/staff/projects/{project.id}")
