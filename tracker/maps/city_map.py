@@ -216,7 +216,9 @@ class Shapes(MacroElement):
             f"  var layer = L.geoJSON({script_json(self.geometries)}, options).addTo(map);\n"
             + (
                 "  var bounds = layer.getBounds();\n"
-                f"  if (bounds.isValid()) map.fitBounds(bounds, {{maxZoom: {int(self.max_zoom)}}});\n"
+                # At once, not animated: the first tiles are then those of the fitted view.
+                "  if (bounds.isValid())\n"
+                f"    map.fitBounds(bounds, {{maxZoom: {int(self.max_zoom)}, animate: false}});\n"
                 if self.fit
                 else ""
             )
