@@ -299,11 +299,6 @@
     return li;
   }
 
-  function labels() {
-    var t = document.getElementById("outbox-labels");
-    return t ? t.dataset : {};
-  }
-
   // Waiting entries under 送信待ち; refused ones apart, under 送れなかった更新, since
   // they will not go by themselves.
   function render(items) {
