@@ -86,4 +86,7 @@ def load_config() -> dict:
         # A CA bundle for a mail server whose certificate the system does not know.
         "SMTP_CA_FILE": os.environ.get("SMTP_CA_FILE") or None,
         "MAIL_FROM": os.environ.get("MAIL_FROM", "alerts@localhost"),
+        # Each app process keeps answers of the OGC API and its tiles, per data version,
+        # up to this many megabytes (0: none).
+        "ANSWER_CACHE_MB": int(os.environ.get("ANSWER_CACHE_MB", 128)),
     }

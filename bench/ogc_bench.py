@@ -9,6 +9,7 @@ import statistics
 import time
 
 import requests
+from sqlalchemy import create_engine, text
 
 from bench.run import percentile
 from bench.servers import app_server, tipg_server
@@ -28,6 +29,24 @@ def _ms(session: requests.Session, url: str, repeat: int = 5) -> float:
         response = session.get(url)
         times.append((time.perf_counter() - start) * 1000)
         response.raise_for_status()
+    return statistics.median(times)
+
+
+def _cold_ms(session: requests.Session, url: str, database_url: str, repeat: int = 5) -> float:
+    """Return the median time of GET url in ms, each time just after the data version rose
+    (as after any change), so that no kept answer can serve it."""
+    engine = create_engine(database_url)
+    times = []
+    try:
+        for _ in range(repeat):
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE data_version SET version = version + 1"))
+            start = time.perf_counter()
+            response = session.get(url)
+            times.append((time.perf_counter() - start) * 1000)
+            response.raise_for_status()
+    finally:
+        engine.dispose()
     return statistics.median(times)
 
 
@@ -71,6 +90,7 @@ def run(ctx):
     with app_server(url) as ours:
         ids = _ids(http, ours, seed=7)
         items_ms = _ms(http, ours + "/ogc/collections/projects/items?limit=10000")
+        cold_items_ms = _cold_ms(http, ours + "/ogc/collections/projects/items?limit=10000", url)
         item_ms = statistics.median(
             _each_ms(http, [f"{ours}/ogc/collections/projects/items/{i}" for i in ids])
         )
@@ -82,20 +102,24 @@ def run(ctx):
     yield f"ogc_items_ms_{items_size}", round(items_ms, 1)
     yield f"tipg_items_ms_{items_size}", round(tipg_items_ms, 1)
     yield "ogc_items_vs_tipg", round(tipg_items_ms / items_ms, 2)
+    # Just after a change, before any answer is kept for the new data version.
+    yield f"ogc_items_cold_ms_{items_size}", round(cold_items_ms, 1)
+    yield "ogc_items_cold_vs_tipg", round(tipg_items_ms / cold_items_ms, 2)
     yield "ogc_item_ms", round(item_ms, 2)
     yield "tipg_item_ms", round(tipg_item_ms, 2)
     yield "ogc_item_vs_tipg", round(tipg_item_ms / item_ms, 2)
 
     url = ctx.database(tiles_size)
     tiles = _random_tiles(seed=12)
+    # Tile paths: ours is OGC's tileMatrix/tileRow/tileCol (z/y/x), tipg's z/x/y.
+    paths = [f"/ogc/collections/projects/tiles/WebMercatorQuad/{z}/{y}/{x}" for z, x, y in tiles]
     with app_server(url) as ours:
-        # Tile paths: ours is OGC's tileMatrix/tileRow/tileCol (z/y/x), tipg's z/x/y.
-        ours_urls = [
-            f"{ours}/ogc/collections/projects/tiles/WebMercatorQuad/{z}/{y}/{x}"
-            for z, x, y in tiles
-        ]
-        _each_ms(http, ours_urls[:10])  # warm-up
-        tile_times = _each_ms(http, ours_urls)
+        _each_ms(http, [ours + path for path in paths[:10]])  # warm-up
+        tile_times = _each_ms(http, [ours + path for path in paths])
+    # The same tiles with no answers kept: every tile built by PostGIS.
+    with app_server(url, ANSWER_CACHE_MB="0") as ours:
+        _each_ms(http, [ours + path for path in paths[:10]])
+        unkept_times = _each_ms(http, [ours + path for path in paths])
     with tipg_server(url) as tipg:
         tipg_urls = [
             f"{tipg}/collections/public.projects/tiles/WebMercatorQuad/{z}/{x}/{y}"
@@ -108,3 +132,6 @@ def run(ctx):
     yield f"tile_p95_ms_{tiles_size}", round(tile_p95, 1)
     yield f"tipg_tile_p95_ms_{tiles_size}", round(tipg_p95, 1)
     yield "tile_p95_vs_tipg", round(tipg_p95 / tile_p95, 2)
+    unkept_p95 = percentile(unkept_times, 95)
+    yield f"tile_p95_unkept_ms_{tiles_size}", round(unkept_p95, 1)
+    yield "tile_p95_unkept_vs_tipg", round(tipg_p95 / unkept_p95, 2)

@@ -51,11 +51,12 @@ def _serving(command: list[str], env: dict, probe: str):
 
 
 @contextmanager
-def app_server(database_url: str):
-    """Serve the app on the bench database as `make run` does (gunicorn); yield its base URL."""
+def app_server(database_url: str, **settings: str):
+    """Serve the app on the bench database as `make run` does (gunicorn), with any other
+    settings as environment variables; yield its base URL."""
     port = free_port()
     command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")]
-    env = {"DATABASE_URL": database_url, "PORT": str(port)}
+    env = {"DATABASE_URL": database_url, "PORT": str(port), **settings}
     base = f"http://127.0.0.1:{port}"
     with _serving(command, env, base + "/ogc/conformance"):
         yield base

@@ -16,7 +16,18 @@ def create_app(config_override: dict | None = None) -> Flask:
     if config_override:
         app.config.update(config_override)
 
-    from tracker import assets, cli, compression, db, errors, formatting, i18n, input_guards, vocab
+    from tracker import (
+        answer_cache,
+        assets,
+        cli,
+        compression,
+        db,
+        errors,
+        formatting,
+        i18n,
+        input_guards,
+        vocab,
+    )
     from tracker.accounts import security
     from tracker.accounts.views import bp as accounts_bp
     from tracker.admin.views import bp as admin_bp
@@ -44,6 +55,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     request_log.init_app(app)
     input_guards.init_app(app)
     db.init_app(app)
+    answer_cache.init_app(app)
     i18n.init_app(app)
     formatting.init_app(app)
     vocab.init_app(app)

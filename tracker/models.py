@@ -1,5 +1,6 @@
 """Import every model module, so that the metadata knows all tables."""
 
+from tracker import answer_cache as answer_cache_models  # noqa: F401
 from tracker.accounts import models as account_models  # noqa: F401
 from tracker.alerts import models as alert_models  # noqa: F401
 from tracker.city import models as city_models  # noqa: F401

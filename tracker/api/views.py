@@ -6,9 +6,10 @@ from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
+from tracker.answer_cache import cached, request_key
 from tracker.db import get_session
 from tracker.errors import BadInput
-from tracker.formatting import parse_day
+from tracker.formatting import parse_day, today_jst
 from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
 from tracker.projects.models import Project
 from tracker.projects.operations import StaleEdit, create_project, update_project
@@ -67,7 +68,10 @@ def etag_of(project: Project) -> str:
 def list_projects():
     """Answer the public projects, filtered by kind, status and bbox."""
     filt = ProjectFilter.from_args(request.args, include_private=can_see_private())
-    return Response(feature_collection(get_session(), filt), mimetype=GEOJSON)
+    session = get_session()
+    key = request_key(filt.include_private, today_jst())
+    body = cached(session, key, lambda: feature_collection(session, filt), len)
+    return Response(body, mimetype=GEOJSON)
 
 
 @bp.get("/projects/<int:project_id>")

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
+from tracker.answer_cache import cached, request_key
 from tracker.city.districts import districts
 from tracker.db import get_session
 from tracker.errors import BadInput
@@ -120,7 +121,9 @@ def costs():
 def features():
     """Answer the filtered projects as GeoJSON: the meeting map's layer and its export."""
     filt = _filter()
-    body = feature_collection(get_session(), filt)
+    session = get_session()
+    key = request_key(filt.include_private, today_jst())
+    body = cached(session, key, lambda: feature_collection(session, filt), len)
     response = Response(body, mimetype="application/geo+json")
     if request.args.get("download"):
         response.headers["Content-Disposition"] = _attachment("aso_projects", "geojson", filt.as_of)

@@ -1,6 +1,5 @@
 """Items of a collection as GeoJSON built in SQL: paging, bbox, datetime and CRS for every layer."""
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -178,11 +177,10 @@ def items_page(
 
 def one_item(
     session: Session, collection: Collection, feature_id: int, crs: Crs, request: Request
-) -> dict | None:
-    """Return one feature of the collection as a dict, or None if it is not visible."""
+) -> str | None:
+    """Return one feature of the collection as GeoJSON text, or None if it is not visible."""
     statement = _item_statement(collection.id, crs, request)
-    found = session.scalar(statement, {"feature_id": feature_id})
-    return None if found is None else json.loads(found)
+    return session.scalar(statement, {"feature_id": feature_id})
 
 
 @lru_cache(maxsize=64)

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from tracker.accounts.access import can_see_private, current_user
+from tracker.answer_cache import cached, request_key
 from tracker.db import get_session
 from tracker.errors import BadInput
 from tracker.formatting import today_jst
@@ -172,7 +173,10 @@ def items(cid: str):
     html = _wants_html()
     session, req = get_session(), _request()
     query = read_items_query(found, request.args, req, session)
-    page = items_page(session, found, query, req)
+    page = cached(
+        session, request_key(cid, req), lambda: items_page(session, found, query, req),
+        lambda page: len(page.features),
+    )  # fmt: skip
     links = [
         documents.link(_page_url(cid, "json", query.offset), "self", documents.GEOJSON),
         documents.link(_page_url(cid, "html", query.offset), "alternate", "text/html"),
@@ -223,9 +227,11 @@ def item(cid: str, fid: int):
     if unknown:
         raise BadInput(f"{unknown[0]}: not a parameter of a single feature")
     crs = parse_crs(request.args.get("crs"), "crs")
-    feature = one_item(get_session(), found, fid, crs, _request())
-    if feature is None:
+    # Not kept: reading the data version would cost as much as reading the one feature.
+    geojson = one_item(get_session(), found, fid, crs, _request())
+    if geojson is None:
         abort(404, description=f"no feature {fid} in {cid}")
+    feature = json.loads(geojson)
     feature["links"] = [
         documents.link(url_for("ogc.item", cid=cid, fid=fid, f="json", _external=True), "self",
                        documents.GEOJSON),
@@ -273,5 +279,8 @@ def tile(cid: str, z: int, y: int, x: int):
     args = request.args.copy()
     args.pop("f", None)
     query = read_items_query(found, args, req, session)
-    body = tiles.tile_bytes(session, found, query, req, z, x, y)
+    body = cached(
+        session, request_key(cid, z, x, y, req),
+        lambda: tiles.tile_bytes(session, found, query, req, z, x, y), len,
+    )  # fmt: skip
     return _cached(Response(body, mimetype=documents.MVT), body)

@@ -1,0 +1,76 @@
+"""Answers kept per data version: the version rises with every change the layers show, and
+a kept answer is never served after a change, nor to someone who may see less."""
+
+from sqlalchemy import text
+
+from tracker.answer_cache import AnswerCache, data_version
+from tracker.formatting import today_jst
+from tracker.projects.history import append_status
+from tracker.restrictions.operations import add_restriction
+
+
+def test_the_version_rises_with_each_change_the_layers_show(session, make_project, make_user):
+    before = data_version(session)
+    project = make_project(name="宮地橋 補修", status="construction", progress=30)
+    created = data_version(session)
+    assert created > before
+    append_status(session, project.id, user=None, status="construction", progress=40)
+    session.flush()
+    updated = data_version(session)
+    assert updated > created
+    add_restriction(session, project, kind="closed", starts_on=today_jst(), description="橋面工事")
+    session.flush()
+    restricted = data_version(session)
+    assert restricted > updated
+    make_user("staff")  # not on any layer
+    assert data_version(session) == restricted
+
+
+def test_outside_the_tests_the_version_rises_once_when_a_transaction_commits(engine):
+    with engine.connect() as conn:  # a transaction of its own, undone at the end
+        start = conn.scalar(text("SELECT version FROM data_version"))
+        # 38 shelters changed in two statements: nothing moves before the commit...
+        conn.execute(text("UPDATE facilities SET name = name"))
+        conn.execute(text("UPDATE facilities SET address = address"))
+        assert conn.scalar(text("SELECT version FROM data_version")) == start
+        # ...and the commit's deferred triggers raise it once (fired here, then undone).
+        conn.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+        assert conn.scalar(text("SELECT version FROM data_version")) == start + 1
+        conn.rollback()
+
+
+def test_a_changed_work_is_served_changed(client, session, make_project):
+    bridge = make_project(name="宮地橋 補修", status="construction", progress=30)
+    url = "/ogc/collections/projects/items?limit=100"
+    assert client.get(url).get_json()["features"][0]["properties"]["progress"] == 30
+    one = f"/ogc/collections/projects/items/{bridge.id}"
+    assert client.get(one).get_json()["properties"]["progress"] == 30
+    append_status(session, bridge.id, user=None, status="construction", progress=55)
+    session.flush()
+    assert client.get(url).get_json()["features"][0]["properties"]["progress"] == 55
+    assert client.get(one).get_json()["properties"]["progress"] == 55
+
+
+def test_an_answer_kept_for_staff_never_reaches_a_resident(
+    client, session, make_project, make_user, login_as
+):
+    make_project(name="公開の工事")
+    make_project(name="内部検討", is_public=False)
+    url = "/ogc/collections/projects/items?limit=100"
+    assert client.get(url).get_json()["numberMatched"] == 1
+    login_as(make_user(role="viewer"))
+    assert client.get(url).get_json()["numberMatched"] == 2
+    with client.session_transaction() as signed_in:
+        signed_in.clear()  # signed out
+    assert client.get(url).get_json()["numberMatched"] == 1
+
+
+def test_the_least_recently_used_answers_make_room():
+    store = AnswerCache(max_bytes=1000)
+    for key in "abcd":
+        store.put(key, key.upper(), 200)
+    store.get("a")  # used again: "b" is now the oldest
+    store.put("e", "E", 250)
+    assert [store.get(k) for k in "abcde"] == ["A", None, "C", "D", "E"]
+    store.put("huge", "H", 251)  # over a quarter of the store: not kept
+    assert store.get("huge") is None and store.get("e") == "E"

@@ -1,0 +1,99 @@
+"""Answers kept in this process for the data version they were read at.
+
+PostgreSQL raises the data version (table data_version, see migration ogc2) in the same
+commit as any change to the projects, their history and plan links, restrictions, facilities
+or hazard zones. An answer kept under the version it was read at stays right as long as that
+version stands; after a change the old keys are never asked for again, and the least recently
+used answers make room. The version is read before the answer, so an answer is never older
+than its key.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+from flask import Flask, current_app, request
+from sqlalchemy import BigInteger, CheckConstraint, select, true
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tracker.db import Base
+
+T = TypeVar("T")
+
+
+class DataVersion(Base):
+    """The one row that holds the data version; triggers raise it (see migration ogc2)."""
+
+    __tablename__ = "data_version"
+    __table_args__ = (CheckConstraint("one", name="one"),)
+
+    one: Mapped[bool] = mapped_column(primary_key=True, server_default=true())
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+def data_version(session: Session) -> int:
+    """Return the data version as this session sees it."""
+    return session.scalar(select(DataVersion.version))
+
+
+class AnswerCache:
+    """A least-recently-used store bounded by the total size of its answers, in bytes."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable):
+        """Return the answer kept under `key`, or None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
+    def put(self, key: Hashable, answer: object, size: int) -> None:
+        """Keep an answer of `size` bytes, dropping the least recently used to make room."""
+        # One answer takes at most a quarter of the store: a huge one would empty it.
+        if size > self.max_bytes // 4:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._entries[key] = (answer, size)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped
+
+
+def request_key(*parts: Hashable) -> tuple:
+    """Key this request's answer by its endpoint, the parts given (who may see what, the
+    day) and its query string, all but the format, which changes only the wrapping."""
+    args = tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k != "f"))
+    return (request.endpoint, *parts, args)
+
+
+def cached(session: Session, key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T:
+    """Return the answer for `key` at the session's data version, built once per version."""
+    store: AnswerCache | None = current_app.extensions.get("answer_cache")
+    if store is None:
+        return build()
+    versioned = (data_version(session), key)
+    answer = store.get(versioned)
+    if answer is None:
+        answer = build()
+        if answer is not None:  # nothing found is not kept: it costs as much to ask again
+            store.put(versioned, answer, size(answer))
+    return answer
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its store, of ANSWER_CACHE_MB megabytes (0 turns it off)."""
+    megabytes = int(app.config.get("ANSWER_CACHE_MB", 128))
+    if megabytes > 0:
+        app.extensions["answer_cache"] = AnswerCache(megabytes * 1024 * 1024)
