@@ -74,3 +74,12 @@ def test_the_least_recently_used_answers_make_room():
     assert [store.get(k) for k in "abcde"] == ["A", None, "C", "D", "E"]
     store.put("huge", "H", 251)  # over a quarter of the store: not kept
     assert store.get("huge") is None and store.get("e") == "E"
+
+
+def test_the_city_maps_list_by_area_shows_a_new_name_at_once(client, session, make_project):
+    bridge = make_project(name="宮地橋 補修", status="construction")
+    assert "宮地橋 補修" in client.get("/").get_data(as_text=True)
+    bridge.name = "宮地大橋 補修"
+    session.flush()
+    page = client.get("/").get_data(as_text=True)
+    assert "宮地大橋 補修" in page and "宮地橋 補修" not in page

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tracker.accounts.access import can_see_private, current_user
+from tracker.answer_cache import cached
 from tracker.assets import vendor_url
 from tracker.city.districts import districts
 from tracker.db import get_session
@@ -40,6 +41,8 @@ bp = Blueprint("web", __name__)
 AREA_PREVIEW = 8
 AREA_LIST_LIMIT = 50
 AREA_PAGE_LIMIT = 1000
+# Roughly what one listed work (a row of five fields) holds in memory, to bound the cache.
+WORK_ROW_BYTES = 300
 
 
 def _works_by_area(per_area: int, only: str | None = None):
@@ -47,14 +50,24 @@ def _works_by_area(per_area: int, only: str | None = None):
     areas = districts()
     centres = [(a.key, a.lon, a.lat) for a in areas]
     filt = ProjectFilter(include_private=can_see_private())
-    found = works_by_area(get_session(), filt, centres, per_area=per_area, only=only)
+    session = get_session()
+    # Every work is placed on each build (400 ms at 100,000): kept until the data changes.
+    found = cached(
+        session, ("works_by_area", filt.include_private, per_area, only),
+        lambda: works_by_area(session, filt, centres, per_area=per_area, only=only),
+        lambda found: WORK_ROW_BYTES * sum(len(area.works) for area in found.values()),
+    )  # fmt: skip
     return [a for a in areas if a.key in found], found
 
 
 @bp.get("/")
 def city_map():
     """Show every public project on a map of the city, and without JavaScript a list by area."""
-    counts = status_counts(get_session(), ProjectFilter(include_private=can_see_private()))
+    session, filt = get_session(), ProjectFilter(include_private=can_see_private())
+    counts = cached(
+        session, ("status_counts", filt.include_private), lambda: status_counts(session, filt),
+        lambda counts: 100 * len(counts),
+    )  # fmt: skip
     parts = city_map_parts("web.project_page", count=sum(counts.values()))
     areas, by_area = _works_by_area(AREA_PREVIEW)
     return render_template("map.html", map=parts, areas=areas, by_area=by_area, lang=locale())
