@@ -18,6 +18,10 @@ from tracker.accounts.throttle import Keys, known_device, mark_succeeded, reserv
 from tracker.errors import BadInput
 from tracker.limits import DISPLAY_NAME_MAX, LOGIN_MAX, check_name
 
+# Every API token starts with this: it says what the string is, and a token never starts
+# with "-", which a command line (revoke-token TOKEN) would read as an option.
+TOKEN_PREFIX = "aso_"
+
 
 def create_user(
     session: Session, login: str, *, role: str, password: str, display_name: str = ""
@@ -46,7 +50,7 @@ def find_user(session: Session, login: str) -> User | None:
 
 def create_token(session: Session, user: User) -> str:
     """Create an API token for the user and return it; only its hash is stored."""
-    token = secrets.token_urlsafe(32)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user=user, token_hash=hash_token(token)))
     session.flush()
     return token
