@@ -13,11 +13,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from sqlalchemy import BigInteger, CheckConstraint, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tracker.db import Base
+from tracker.db import Base, get_session
 
 T = TypeVar("T")
 
@@ -78,12 +78,16 @@ def request_key(*parts: Hashable) -> tuple:
     return (request.endpoint, *parts, args)
 
 
-def cached(session: Session, key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T:
-    """Return the answer for `key` at the session's data version, built once per version."""
+def cached(key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T:
+    """Return the answer for `key` at this request's data version, built once per version."""
     store: AnswerCache | None = current_app.extensions.get("answer_cache")
     if store is None:
         return build()
-    versioned = (data_version(session), key)
+    # Read once per request (a page may keep several answers), from the session that
+    # builds them: the primary's or the replica's.
+    if "data_version" not in g:
+        g.data_version = data_version(get_session())
+    versioned = (g.data_version, key)
     answer = store.get(versioned)
     if answer is None:
         answer = build()

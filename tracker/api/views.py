@@ -70,7 +70,7 @@ def list_projects():
     filt = ProjectFilter.from_args(request.args, include_private=can_see_private())
     session = get_session()
     key = request_key(filt.include_private, today_jst())
-    body = cached(session, key, lambda: feature_collection(session, filt), len)
+    body = cached(key, lambda: feature_collection(session, filt), len)
     return Response(body, mimetype=GEOJSON)
 
 

@@ -123,7 +123,7 @@ def features():
     filt = _filter()
     session = get_session()
     key = request_key(filt.include_private, today_jst())
-    body = cached(session, key, lambda: feature_collection(session, filt), len)
+    body = cached(key, lambda: feature_collection(session, filt), len)
     response = Response(body, mimetype="application/geo+json")
     if request.args.get("download"):
         response.headers["Content-Disposition"] = _attachment("aso_projects", "geojson", filt.as_of)

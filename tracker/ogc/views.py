@@ -174,7 +174,7 @@ def items(cid: str):
     session, req = get_session(), _request()
     query = read_items_query(found, request.args, req, session)
     page = cached(
-        session, request_key(cid, req), lambda: items_page(session, found, query, req),
+        request_key(cid, req), lambda: items_page(session, found, query, req),
         lambda page: len(page.features),
     )  # fmt: skip
     links = [
@@ -280,7 +280,7 @@ def tile(cid: str, z: int, y: int, x: int):
     args.pop("f", None)
     query = read_items_query(found, args, req, session)
     body = cached(
-        session, request_key(cid, z, x, y, req),
+        request_key(cid, z, x, y, req),
         lambda: tiles.tile_bytes(session, found, query, req, z, x, y), len,
     )  # fmt: skip
     return _cached(Response(body, mimetype=documents.MVT), body)

@@ -53,7 +53,7 @@ def _works_by_area(per_area: int, only: str | None = None):
     session = get_session()
     # Every work is placed on each build (400 ms at 100,000): kept until the data changes.
     found = cached(
-        session, ("works_by_area", filt.include_private, per_area, only),
+        ("works_by_area", filt.include_private, per_area, only),
         lambda: works_by_area(session, filt, centres, per_area=per_area, only=only),
         lambda found: WORK_ROW_BYTES * sum(len(area.works) for area in found.values()),
     )  # fmt: skip
@@ -65,7 +65,7 @@ def city_map():
     """Show every public project on a map of the city, and without JavaScript a list by area."""
     session, filt = get_session(), ProjectFilter(include_private=can_see_private())
     counts = cached(
-        session, ("status_counts", filt.include_private), lambda: status_counts(session, filt),
+        ("status_counts", filt.include_private), lambda: status_counts(session, filt),
         lambda counts: 100 * len(counts),
     )  # fmt: skip
     parts = city_map_parts("web.project_page", count=sum(counts.values()))
