@@ -77,7 +77,7 @@ def _collection(cid: str) -> Collection:
     return collection
 
 
-def _cached(response: Response, body: bytes) -> Response:
+def _conditional(response: Response, body: bytes) -> Response:
     """Add ETag, Cache-Control and Vary, and answer 304 when the client's copy is current."""
     response.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest(), weak=True)
     scope = "public" if current_user() is None else "private"
@@ -89,12 +89,12 @@ def _cached(response: Response, body: bytes) -> Response:
 
 def _json(document: dict, mimetype: str = "application/json", headers: dict | None = None):
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    return _cached(Response(body, mimetype=mimetype, headers=headers), body)
+    return _conditional(Response(body, mimetype=mimetype, headers=headers), body)
 
 
 def _html(template: str, **context):
     body = render_template(template, title=TITLE, **context).encode()
-    return _cached(Response(body, mimetype="text/html"), body)
+    return _conditional(Response(body, mimetype="text/html"), body)
 
 
 @bp.get("")
@@ -212,7 +212,7 @@ def items(cid: str):
     )
     # The features arrive from PostgreSQL as JSON text and are passed on as they are.
     body = (head[:-1] + ',"features":' + page.features + "}").encode()
-    return _cached(Response(body, mimetype=documents.GEOJSON, headers=headers), body)
+    return _conditional(Response(body, mimetype=documents.GEOJSON, headers=headers), body)
 
 
 def _now() -> str:
@@ -283,4 +283,4 @@ def tile(cid: str, z: int, y: int, x: int):
         request_key(cid, z, x, y, req),
         lambda: tiles.tile_bytes(session, found, query, req, z, x, y), len,
     )  # fmt: skip
-    return _cached(Response(body, mimetype=documents.MVT), body)
+    return _conditional(Response(body, mimetype=documents.MVT), body)
