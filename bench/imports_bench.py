@@ -19,8 +19,8 @@ from bench.run import city_points
 from tracker import create_app
 from tracker.imports.operations import import_table
 from tracker.imports.reading import read_table
-from tracker.vocab import KINDS as KIND_LABELS
-from tracker.vocab import STATUSES as STATUS_LABELS
+from tracker.words.vocab import KINDS as KIND_LABELS
+from tracker.words.vocab import STATUSES as STATUS_LABELS
 
 ROWS = 10_000
 # Written as people write them: the vocabulary's Japanese labels.

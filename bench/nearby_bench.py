@@ -11,10 +11,10 @@ import time
 from sqlalchemy import create_engine, text
 
 from bench.run import percentile
-from tracker.formatting import today_jst
-from tracker.geometry import CITY_CODE
+from tracker.geo.geometry import CITY_CODE
 from tracker.near.queries import nearby_params, nearby_statement
 from tracker.projects.queries import Circle
+from tracker.words.formatting import today_jst
 
 PROJECTS = 100_000
 POINTS = 300

@@ -17,10 +17,11 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from config import LOCAL_DATABASE_URL, ROOT
-from tracker import create_app, migrate
-from tracker.dbadmin import recreate_database
-from tracker.loaders import load_city, load_facilities, load_plan_catalogue
+from tracker import create_app
+from tracker.core import migrate
+from tracker.core.dbadmin import recreate_database
 from tracker.projects.demo import add_demo_projects
+from tracker.wiring.loaders import load_city, load_facilities, load_plan_catalogue
 
 GEODATA = ROOT / "geodata"
 
@@ -72,7 +73,7 @@ def city_points(session: Session, count: int, seed: int) -> list[tuple[float, fl
     """Return `count` random (lon, lat) points inside the city boundary, the same for a seed."""
     from sqlalchemy import text
 
-    from tracker.geometry import CITY_CODE
+    from tracker.geo.geometry import CITY_CODE
 
     rows = session.execute(
         text(

@@ -4,8 +4,8 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine
 
-import tracker.models  # noqa: F401  (registers every table on the metadata)
-from tracker.db import Base
+import tracker.wiring.models  # noqa: F401  (registers every table on the metadata)
+from tracker.core.db import Base
 
 config = context.config
 

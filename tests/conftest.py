@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from config import CHROMIUM, CHROMIUM_ARGS, LOCAL_DATABASE_URL, ROOT, test_database_url
-from tracker import create_app, migrate
-from tracker.dbadmin import recreate_database
-from tracker.loaders import load_city, load_facilities, load_plan_catalogue
+from tracker import create_app
+from tracker.core import migrate
+from tracker.core.dbadmin import recreate_database
 from tracker.projects.operations import create_project
+from tracker.wiring.loaders import load_city, load_facilities, load_plan_catalogue
 
 GEODATA = ROOT / "geodata"
 

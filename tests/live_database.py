@@ -15,9 +15,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from config import ROOT
-from tracker import migrate
-from tracker.dbadmin import recreate_database
-from tracker.loaders import load_city, load_facilities, load_plan_catalogue
+from tracker.core import migrate
+from tracker.core.dbadmin import recreate_database
+from tracker.wiring.loaders import load_city, load_facilities, load_plan_catalogue
 
 GEODATA = ROOT / "geodata"
 

@@ -22,10 +22,10 @@ from tests.conftest import assert_no_csp_violations, local_only, serving, watche
 from tests.test_staff_outbox_browser import go_offline
 from tracker.accounts.models import LoginAttempt
 from tracker.facilities.models import Facility
-from tracker.formatting import today_jst
 from tracker.projects.history import append_status
 from tracker.projects.operations import update_project
 from tracker.restrictions.operations import add_restriction
+from tracker.words.formatting import today_jst
 
 AXE_SOURCE = (ROOT / "node_modules" / "axe-core" / "axe.min.js").read_text()
 WIDTHS = {"phone": 375, "desktop": 1280}

@@ -19,8 +19,6 @@ from tracker.alerts.sending import SUBSCRIPTIONS_PER_TRANSACTION, send_alerts
 from tracker.alerts.smtp import SmtpTransport, parse_smtp_url
 from tracker.city.places import find_place
 from tracker.facilities.models import Facility
-from tracker.formatting import JST, today_jst
-from tracker.loaders import load_facilities
 from tracker.outbox.models import OutboxEvent
 from tracker.projects.history import append_status
 from tracker.projects.models import Project
@@ -29,6 +27,8 @@ from tracker.restrictions.operations import (
     change_restriction,
     end_restriction,
 )
+from tracker.wiring.loaders import load_facilities
+from tracker.words.formatting import JST, today_jst
 
 UCHINOMAKI = (131.0400, 32.9717)  # the 内牧 district centre in geodata/aso_districts.csv
 M_PER_DEG_LAT = 110_940

@@ -3,10 +3,10 @@ a kept answer is never served after a change, nor to someone who may see less.""
 
 from sqlalchemy import text
 
-from tracker.answer_cache import AnswerCache, data_version
-from tracker.formatting import today_jst
 from tracker.projects.history import append_status
 from tracker.restrictions.operations import add_restriction
+from tracker.serving.answer_cache import AnswerCache, data_version
+from tracker.words.formatting import today_jst
 
 
 def test_the_version_rises_with_each_change_the_layers_show(session, make_project, make_user):

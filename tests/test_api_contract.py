@@ -21,7 +21,7 @@ from schemathesis.checks import (
 )
 
 from tracker.accounts.operations import create_token
-from tracker.openapi import document
+from tracker.wiring.openapi import document
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 # `make fuzz` asks for at least this many cases in all.

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from tests.conftest import MIYAJI_STATION
 from tests.live_database import build_database, sibling_url
 from tracker import create_app
-from tracker.dbadmin import recreate_database
+from tracker.core.dbadmin import recreate_database
 
 
 def _jpeg(colour) -> bytes:

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from config import ROOT
 from tracker.accounts.operations import create_token
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 from tracker.facilities.models import Facility, FacilityChange
 from tracker.facilities.operations import FacilityRecord, sync_facilities
-from tracker.loaders import load_facilities
+from tracker.wiring.loaders import load_facilities
 
 GEODATA = ROOT / "geodata"
 GYM = "E4321400003111"  # 一の宮中学校体育館
@@ -187,8 +187,8 @@ def test_near_lists_the_nearest_shelters_as_facilities(client, session):
 
 
 def test_sample_works_on_shelters_link_to_their_facility(session):
-    from tracker.loaders import load_sample_projects
     from tracker.projects.models import Project
+    from tracker.wiring.loaders import load_sample_projects
 
     load_sample_projects(session, GEODATA / "sample_projects.geojson")
     linked = session.execute(

@@ -8,7 +8,7 @@ from shapely.geometry import LineString, Point
 from sqlalchemy import func, select
 
 from tests.hazard_files import a31_zip, a33_zip, square
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 from tracker.hazards.loading import load_hazard_file
 from tracker.hazards.models import HazardLayer, HazardZone
 from tracker.hazards.queries import shelters_in_zones, works_in_zones

@@ -13,7 +13,7 @@ from pyproj import Transformer
 from shapely.geometry import LineString, Point
 from sqlalchemy import func, select
 
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 from tracker.imports.operations import UnmappedColumns, import_table
 from tracker.imports.reading import MAX_FILE_BYTES, read_table
 from tracker.projects.audit import ProjectChange

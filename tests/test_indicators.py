@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from shapely.geometry import LineString, Point
 
-from tracker.formatting import JST, fiscal_year
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.meeting.charts import axis_ticks
 from tracker.projects.history import append_status
+from tracker.words.formatting import JST, fiscal_year
 
 LON = 131.10  # a meridian inside the city
 

@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
-from tracker.formatting import JST
 from tracker.projects.history import append_status
-from tracker.vocab import input_label
+from tracker.words.formatting import JST
+from tracker.words.vocab import input_label
 
 
 def at(text: str) -> datetime:

@@ -4,8 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
 
-import tracker.models  # noqa: F401  (registers every table)
-from tracker.db import Base
+import tracker.wiring.models  # noqa: F401  (registers every table)
+from tracker.core.db import Base
 
 
 def test_models_and_migrations_agree(engine):

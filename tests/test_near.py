@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 
 from config import ROOT
 from tracker.city.places import districts
-from tracker.formatting import today_jst
-from tracker.geometry import distance_outside_city
-from tracker.loaders import load_sample_projects
+from tracker.geo.geometry import distance_outside_city
 from tracker.projects.history import append_status
 from tracker.projects.models import Project
 from tracker.restrictions.models import TrafficRestriction
 from tracker.restrictions.operations import add_restriction, load_sample_restrictions
+from tracker.wiring.loaders import load_sample_projects
+from tracker.words.formatting import today_jst
 
 UCHINOMAKI = (131.0400, 32.9717)  # the 内牧 district centre in geodata/aso_districts.csv
 M_PER_DEG_LAT = 110_940

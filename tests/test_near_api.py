@@ -6,11 +6,11 @@ import pytest
 from shapely.geometry import LineString, Point
 from sqlalchemy import text
 
-from tracker.formatting import today_jst
 from tracker.near.queries import nearby_params, nearby_statement
 from tracker.projects.history import append_status
 from tracker.projects.queries import Circle
 from tracker.restrictions.operations import add_restriction, end_restriction
+from tracker.words.formatting import today_jst
 
 # A spot in the south of the city with no shelter within 3.8 km.
 HERE = (131.10, 32.90)

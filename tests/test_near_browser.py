@@ -7,8 +7,8 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from tests.conftest import assert_no_csp_violations, local_only, watched_page
-from tracker.formatting import today_jst
 from tracker.restrictions.operations import add_restriction
+from tracker.words.formatting import today_jst
 
 UCHINOMAKI = (131.0400, 32.9717)
 PHONE = {"width": 375, "height": 740}

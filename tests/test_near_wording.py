@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from tracker.wording import completion_label, distance_label, fiscal_label
+from tracker.words.wording import completion_label, distance_label, fiscal_label
 
 
 @pytest.mark.parametrize(

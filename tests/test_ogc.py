@@ -10,8 +10,8 @@ from shapely.geometry import LineString, Point
 from sqlalchemy import text
 
 from tests.conftest import MIYAJI_STATION, UCHINOMAKI_STATION
-from tracker.formatting import today_jst
 from tracker.restrictions.operations import add_restriction
+from tracker.words.formatting import today_jst
 
 EPSG6670 = "http://www.opengis.net/def/crs/EPSG/0/6670"
 EPSG6668 = "http://www.opengis.net/def/crs/EPSG/0/6668"

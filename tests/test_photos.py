@@ -10,7 +10,7 @@ from PIL import Image
 
 from tracker.accounts.access import hash_token
 from tracker.accounts.models import ApiToken
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 from tracker.projects.history import append_status
 from tracker.updates.photos import attach_photos, prepare_photo
 

@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 
 from tests.conftest import GEODATA
 from tracker.city.models import CityBoundary
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 from tracker.facilities.models import Facility
-from tracker.geometry import GeometryRefused, distance_outside_city, parse_geometry
-from tracker.loaders import load_sample_projects
+from tracker.geo.geometry import GeometryRefused, distance_outside_city, parse_geometry
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, feature_collection
+from tracker.wiring.loaders import load_sample_projects
 
 
 @pytest.mark.parametrize(

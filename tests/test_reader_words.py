@@ -11,10 +11,10 @@ from html.parser import HTMLParser
 import pytest
 from shapely.geometry import LineString, Point
 
-from tracker.formatting import fiscal_year_label, fiscal_year_name, japanese_fiscal_year
 from tracker.indicators.units import amount_text, quantity_text
 from tracker.projects.history import append_status
 from tracker.projects.operations import update_project
+from tracker.words.formatting import fiscal_year_label, fiscal_year_name, japanese_fiscal_year
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 LON, LAT = 131.10, 32.94
@@ -473,7 +473,7 @@ def test_an_export_of_a_past_date_imports_back(
 def _at(year, month, day):
     from datetime import datetime
 
-    from tracker.formatting import JST
+    from tracker.words.formatting import JST
 
     return datetime(year, month, day, 12, 0, tzinfo=JST)
 

@@ -21,11 +21,12 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from tests.conftest import GEODATA, MIYAJI_STATION
-from tracker import create_app, migrate
+from tracker import create_app
 from tracker.accounts.models import User
 from tracker.accounts.operations import create_token
-from tracker.dbadmin import recreate_database
-from tracker.loaders import load_city
+from tracker.core import migrate
+from tracker.core.dbadmin import recreate_database
+from tracker.wiring.loaders import load_city
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PRIMARY_SOCKETS = "/var/run/postgresql"

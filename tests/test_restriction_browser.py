@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import MIYAJI_STATION
 from tests.test_staff_browser import sign_in
-from tracker.formatting import today_jst
+from tracker.words.formatting import today_jst
 
 LON, LAT = MIYAJI_STATION
 A = "{http://www.w3.org/2005/Atom}"

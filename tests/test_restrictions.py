@@ -13,9 +13,8 @@ from shapely.geometry import LineString, Point
 from sqlalchemy import select
 
 from tests.conftest import MIYAJI_STATION
-from tracker.errors import BadInput
-from tracker.formatting import today_jst
-from tracker.geometry import GeometryRefused
+from tracker.core.errors import BadInput
+from tracker.geo.geometry import GeometryRefused
 from tracker.restrictions.models import RestrictionChange
 from tracker.restrictions.operations import (
     StaleRestriction,
@@ -24,6 +23,7 @@ from tracker.restrictions.operations import (
     end_restriction,
 )
 from tracker.restrictions.wording import hours_label
+from tracker.words.formatting import today_jst
 
 LON, LAT = MIYAJI_STATION
 SECTION = LineString([(LON, LAT), (LON + 0.002, LAT + 0.0005)])
@@ -326,9 +326,9 @@ def test_staff_paste_lines_and_wrong_ones_are_refused_in_japanese(
 
 def test_the_sample_restrictions_have_their_lines(session):
     from config import ROOT
-    from tracker.loaders import load_sample_projects
     from tracker.restrictions.models import TrafficRestriction
     from tracker.restrictions.operations import load_sample_restrictions
+    from tracker.wiring.loaders import load_sample_projects
 
     load_sample_projects(session, ROOT / "geodata" / "sample_projects.geojson")
     load_sample_restrictions(session, ROOT / "geodata" / "sample_restrictions.csv")

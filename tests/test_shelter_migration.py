@@ -12,9 +12,10 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from config import ROOT
-from tracker import create_app, migrate
-from tracker.dbadmin import recreate_database
-from tracker.loaders import load_city, load_facilities, load_plan_catalogue
+from tracker import create_app
+from tracker.core import migrate
+from tracker.core.dbadmin import recreate_database
+from tracker.wiring.loaders import load_city, load_facilities, load_plan_catalogue
 
 GEODATA = ROOT / "geodata"
 PREVIOUS_HEAD = "ops1"

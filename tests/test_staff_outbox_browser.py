@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.test_staff_browser import PHONE, sign_in
-from tracker.formatting import JST
 from tracker.projects.history import StatusUpdate, append_status
+from tracker.words.formatting import JST
 
 
 def entry(session, note: str) -> StatusUpdate | None:

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from tests.conftest import MIYAJI_STATION
 from tests.test_staff_browser import sign_in
 from tracker.facilities.models import Facility
-from tracker.formatting import today_jst
 from tracker.projects.history import append_status
 from tracker.restrictions.operations import add_restriction
+from tracker.words.formatting import today_jst
 
 LON, LAT = MIYAJI_STATION
 WIDTHS = (320, 375)

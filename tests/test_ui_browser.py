@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import Point
 
 from tests.conftest import local_only
-from tracker.formatting import today_jst
+from tracker.words.formatting import today_jst
 
 UCHINOMAKI = (131.0400, 32.9717)
 PHONE = {"width": 375, "height": 740}

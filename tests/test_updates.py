@@ -16,11 +16,11 @@ from tests.conftest import MIYAJI_STATION, UCHINOMAKI_STATION
 from tracker import create_app
 from tracker.accounts.access import hash_token
 from tracker.accounts.models import ApiToken, User
-from tracker.errors import BadInput
-from tracker.formatting import JST
+from tracker.core.errors import BadInput
 from tracker.projects.history import TRANSITIONS, StatusUpdate, allowed_next, append_status
 from tracker.projects.models import Project
 from tracker.projects.operations import create_project
+from tracker.words.formatting import JST
 
 
 def history(session, project):

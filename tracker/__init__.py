@@ -16,24 +16,13 @@ def create_app(config_override: dict | None = None) -> Flask:
     if config_override:
         app.config.update(config_override)
 
-    from tracker import (
-        answer_cache,
-        assets,
-        cli,
-        compression,
-        db,
-        errors,
-        formatting,
-        i18n,
-        input_guards,
-        vocab,
-    )
     from tracker.accounts import security
     from tracker.accounts.views import bp as accounts_bp
     from tracker.admin.views import bp as admin_bp
     from tracker.alerts import cli as alerts_cli
     from tracker.alerts.views import bp as alerts_bp
     from tracker.api.views import bp as api_bp
+    from tracker.core import db, errors
     from tracker.editing.restrictions import bp as restrictions_bp
     from tracker.editing.views import bp as editing_bp
     from tracker.hazards import cli as hazards_cli
@@ -44,13 +33,22 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
     from tracker.ogc.views import bp as ogc_bp
-    from tracker.openapi import bp as openapi_bp
-    from tracker.serving import headers, request_log
+    from tracker.serving import (
+        answer_cache,
+        assets,
+        compression,
+        headers,
+        input_guards,
+        request_log,
+    )
     from tracker.serving.health import bp as health_bp
     from tracker.updates.api import bp as updates_api_bp
     from tracker.updates.photo_files import bp as photos_bp
     from tracker.updates.views import bp as staff_bp
     from tracker.web.views import bp as web_bp
+    from tracker.wiring import cli
+    from tracker.wiring.openapi import bp as openapi_bp
+    from tracker.words import formatting, i18n, vocab
 
     request_log.init_app(app)
     input_guards.init_app(app)

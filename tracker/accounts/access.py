@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
 from tracker.accounts.models import ROLES, ApiToken, LoginSession, User
-from tracker.db import get_session
-from tracker.errors import wants_json
+from tracker.core.db import get_session
+from tracker.core.errors import wants_json
 from tracker.serving.request_log import auth_event
 
 SESSION_KEY = "sid"

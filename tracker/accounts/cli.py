@@ -13,7 +13,7 @@ from tracker.accounts.operations import (
     revoke_user_tokens,
 )
 from tracker.accounts.passwords import generate_password
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 
 
 def register(app: Flask) -> None:

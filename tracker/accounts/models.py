@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base
-from tracker.vocab import N_
+from tracker.core.db import Base
+from tracker.words.vocab import N_
 
 # admin: users and everything; staff: create and edit projects, post updates;
 # viewer: planning members who see staff-only projects and fields but change nothing.

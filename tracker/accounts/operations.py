@@ -15,8 +15,8 @@ from tracker.accounts.passwords import (
     verify_password,
 )
 from tracker.accounts.throttle import Keys, known_device, mark_succeeded, reserve_attempt
-from tracker.errors import BadInput
-from tracker.limits import DISPLAY_NAME_MAX, LOGIN_MAX, check_name
+from tracker.core.errors import BadInput
+from tracker.core.limits import DISPLAY_NAME_MAX, LOGIN_MAX, check_name
 
 # Every API token starts with this: it says what the string is, and a token never starts
 # with "-", which a command line (revoke-token TOKEN) would read as an option.

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from tracker.accounts.access import bearer_token, current_user, unauthorized
-from tracker.errors import error_response, wants_json
+from tracker.core.errors import error_response, wants_json
 from tracker.serving.request_log import auth_event
 
 csrf = CSRFProtect()

@@ -25,9 +25,9 @@ from tracker.accounts.throttle import (
     LoginThrottled,
     new_device_cookie,
 )
-from tracker.db import get_session
-from tracker.errors import BadInput
-from tracker.limits import LOGIN_MAX
+from tracker.core.db import get_session
+from tracker.core.errors import BadInput
+from tracker.core.limits import LOGIN_MAX
 from tracker.serving.request_log import auth_event
 
 bp = Blueprint("accounts", __name__)

@@ -6,8 +6,8 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext
 
 from tracker.accounts.access import roles_required
-from tracker.db import get_session
-from tracker.errors import BadInput
+from tracker.core.db import get_session
+from tracker.core.errors import BadInput
 from tracker.hazards.codes import LAYER_CREDITS, LAYERS, LAYOUTS
 from tracker.hazards.loading import MAX_HAZARD_FILE_BYTES, load_hazard_file
 from tracker.hazards.queries import loaded_layers

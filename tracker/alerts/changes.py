@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.city.places import start_places
-from tracker.formatting import JST
 from tracker.outbox.models import OutboxEvent
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project
@@ -25,8 +24,9 @@ from tracker.restrictions.models import RestrictionChange
 from tracker.restrictions.operations import FIELDS
 from tracker.restrictions.wording import hours_label
 from tracker.serving.links import external_url
-from tracker.vocab import restriction_field_label, restriction_label, status_label
-from tracker.wording import day_label, distance_label, period_label
+from tracker.words.formatting import JST
+from tracker.words.vocab import restriction_field_label, restriction_label, status_label
+from tracker.words.wording import day_label, distance_label, period_label
 
 # What a restriction recorded before it had days, hours and lines of its own held: the
 # values its first history entry leaves out.

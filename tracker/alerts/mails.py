@@ -22,10 +22,10 @@ from tracker.alerts.changes import Change
 from tracker.alerts.models import FREQUENCIES, TOPICS, AlertSubscription
 from tracker.alerts.tokens import subscription_token
 from tracker.city.places import find_place
-from tracker.formatting import JST
 from tracker.projects.models import Project
 from tracker.serving.links import external_url
-from tracker.wording import distance_label
+from tracker.words.formatting import JST
+from tracker.words.wording import distance_label
 
 # The radius of /near opened from a mail about one project.
 PROJECT_NEAR_RADIUS_M = 1000

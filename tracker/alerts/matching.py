@@ -11,8 +11,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from tracker.city.places import RADIUS_CHOICES
-from tracker.formatting import JST
 from tracker.outbox.models import OutboxEvent
+from tracker.words.formatting import JST
 
 # Daily digests leave at seven in the morning, Japan time, before people set out.
 DIGEST_HOUR = 7

@@ -22,9 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.city.places import RADIUS_CHOICES
-from tracker.db import Base
-from tracker.i18n import LANGUAGES
-from tracker.vocab import N_, sql_list
+from tracker.core.db import Base
+from tracker.words.i18n import LANGUAGES
+from tracker.words.vocab import N_, sql_list
 
 # What a subscriber can choose to hear about.
 TOPICS = {

@@ -19,8 +19,8 @@ from tracker.alerts.models import (
 )
 from tracker.alerts.tokens import address_key
 from tracker.city.places import RADIUS_CHOICES
-from tracker.errors import BadInput
-from tracker.i18n import LANGUAGES
+from tracker.core.errors import BadInput
+from tracker.words.i18n import LANGUAGES
 
 # An unconfirmed request is forgotten, address and all, after this.
 CONFIRM_WITHIN = timedelta(hours=48)

@@ -31,13 +31,13 @@ from tracker.alerts.operations import (
 )
 from tracker.alerts.tokens import subscription_id_from
 from tracker.city.places import RADIUS_CHOICES, find_place, start_places
-from tracker.db import get_session
-from tracker.errors import BadInput
-from tracker.geometry import check_lon_lat, distance_outside_city
-from tracker.input_guards import MAX_DB_INTEGER
+from tracker.core.db import get_session
+from tracker.core.errors import BadInput
+from tracker.geo.geometry import check_lon_lat, distance_outside_city
 from tracker.projects.models import Project
 from tracker.projects.queries import project_or_404
-from tracker.wording import distance_label
+from tracker.serving.input_guards import MAX_DB_INTEGER
+from tracker.words.wording import distance_label
 
 bp = Blueprint("alerts", __name__)
 

@@ -6,11 +6,9 @@ from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
-from tracker.answer_cache import cached, request_key
-from tracker.db import get_session
-from tracker.errors import BadInput
-from tracker.formatting import parse_day, today_jst
-from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
+from tracker.core.db import get_session
+from tracker.core.errors import BadInput
+from tracker.geo.geometry import GeometryRefused, parse_geometry, to_geojson
 from tracker.projects.models import Project
 from tracker.projects.operations import StaleEdit, create_project, update_project
 from tracker.projects.queries import (
@@ -22,7 +20,9 @@ from tracker.projects.queries import (
 )
 from tracker.projects.register import REGISTER_FIELDS, check_register
 from tracker.restrictions.queries import RestrictionFilter, restriction_collection
-from tracker.vocab import DATE_FIELDS
+from tracker.serving.answer_cache import cached, request_key
+from tracker.words.formatting import parse_day, today_jst
+from tracker.words.vocab import DATE_FIELDS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -4,7 +4,7 @@ from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.db import Base
+from tracker.core.db import Base
 
 
 class CityBoundary(Base):

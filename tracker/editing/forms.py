@@ -16,9 +16,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
-from tracker.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
+from tracker.core.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
 from tracker.projects.register import AMOUNT_FIELDS, REGISTER_FIELDS
-from tracker.vocab import DATE_FIELDS, FUNDING_SOURCES, KINDS, STATUSES
+from tracker.words.vocab import DATE_FIELDS, FUNDING_SOURCES, KINDS, STATUSES
 
 
 def _ends_after(start_field: str):

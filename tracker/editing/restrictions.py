@@ -8,13 +8,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracker.accounts.access import current_user, roles_required
-from tracker.assets import vendor_url
-from tracker.db import get_session
+from tracker.core.db import get_session
+from tracker.core.errors import BadInput
 from tracker.editing.map import build_restriction_map
-from tracker.errors import BadInput
-from tracker.formatting import parse_day, today_jst
-from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
-from tracker.input_guards import MAX_DB_INTEGER
+from tracker.geo.geometry import GeometryRefused, parse_geometry, to_geojson
 from tracker.maps.city_map import render_parts
 from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
 from tracker.projects.queries import project_feature, project_or_404
@@ -27,7 +24,10 @@ from tracker.restrictions.operations import (
     restriction_values,
 )
 from tracker.restrictions.wording import hours_label
-from tracker.vocab import RESTRICTION_DAYS, RESTRICTION_KINDS, restriction_field_label
+from tracker.serving.assets import vendor_url
+from tracker.serving.input_guards import MAX_DB_INTEGER
+from tracker.words.formatting import parse_day, today_jst
+from tracker.words.vocab import RESTRICTION_DAYS, RESTRICTION_KINDS, restriction_field_label
 
 bp = Blueprint("restrictions", __name__)
 

@@ -8,15 +8,12 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from tracker.accounts.access import current_user, roles_required
-from tracker.assets import vendor_url
-from tracker.db import get_session
+from tracker.core.db import get_session
+from tracker.core.errors import BadInput
 from tracker.editing.forms import ProjectForm
 from tracker.editing.map import build_editor_map
-from tracker.errors import BadInput
 from tracker.facilities.models import Facility
-from tracker.geometry import GeometryRefused, parse_geometry, to_geojson
-from tracker.i18n import refusal_text
-from tracker.input_guards import MAX_DB_INTEGER
+from tracker.geo.geometry import GeometryRefused, parse_geometry, to_geojson
 from tracker.maps.city_map import render_parts
 from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
 from tracker.plan.models import PlanItem
@@ -30,7 +27,10 @@ from tracker.projects.operations import (
     update_project,
 )
 from tracker.projects.queries import project_or_404
-from tracker.vocab import STATUSES, field_label, field_value
+from tracker.serving.assets import vendor_url
+from tracker.serving.input_guards import MAX_DB_INTEGER
+from tracker.words.i18n import refusal_text
+from tracker.words.vocab import STATUSES, field_label, field_value
 
 bp = Blueprint(
     "editing",

@@ -8,8 +8,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.db import Base
-from tracker.vocab import FACILITY_DESIGNATIONS, FACILITY_HAZARDS, sql_array
+from tracker.core.db import Base
+from tracker.words.vocab import FACILITY_DESIGNATIONS, FACILITY_HAZARDS, sql_array
 
 FACILITY_ACTIONS = ("create", "update", "withdraw")
 

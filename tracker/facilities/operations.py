@@ -7,10 +7,10 @@ from shapely.geometry import Point
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 from tracker.facilities.models import Facility, FacilityChange
-from tracker.geometry import check_placed
-from tracker.vocab import FACILITY_DESIGNATIONS, FACILITY_HAZARDS
+from tracker.geo.geometry import check_placed
+from tracker.words.vocab import FACILITY_DESIGNATIONS, FACILITY_HAZARDS
 
 # Coordinates closer than this (degrees, about 10 cm) are the same place.
 SAME_PLACE = 1e-6

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 from tracker.hazards.codes import LAYERS
 
 

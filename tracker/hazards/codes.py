@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext
 
-from tracker.vocab import N_
+from tracker.words.vocab import N_
 
 # Loaded layers: the national data set each comes from.
 LAYERS = {
@@ -32,7 +32,7 @@ HAZARD_LAYER = {
 }
 
 # The zone hazards a designated site is meant for, by the hazards the GSI data says it
-# accepts people for (tracker.vocab.FACILITY_HAZARDS); the others have no zones here.
+# accepts people for (tracker.words.vocab.FACILITY_HAZARDS); the others have no zones here.
 ZONE_HAZARDS_BY_FACILITY_HAZARD = {
     "flood": ("flood",),
     "landslide": ("steep_slope", "debris_flow", "landslide"),
@@ -105,3 +105,38 @@ LAYOUTS = {
 def hazard_label(hazard: str) -> str:
     """Name a hazard in the reader's language (unknown codes as they are)."""
     return gettext(HAZARDS[hazard]) if hazard in HAZARDS else hazard
+
+
+def hazard_zone_sentences(zones, *, shelter_name: str | None = None) -> list[str]:
+    """Say, per hazard, that the chosen place (or the named shelter) lies in its zone."""
+    by_hazard: dict[str, list[str]] = {}
+    for zone in zones:
+        by_hazard.setdefault(zone.hazard, []).append(zone.zone_class)
+    sentences = []
+    for hazard, classes in by_hazard.items():
+        if HAZARD_LAYER[hazard] == "flood":
+            detail = gettext(
+                "想定される浸水の深さ %(depth)s", depth="・".join(gettext(c) for c in classes)
+            )
+        else:
+            detail = "・".join(gettext(c) for c in classes)
+        if shelter_name is None:
+            sentences.append(
+                gettext(
+                    "選んだ場所は%(hazard)sの区域（%(detail)s）の中にあります。"
+                    "大雨のときは早めに避難してください。",
+                    hazard=hazard_label(hazard),
+                    detail=detail,
+                )
+            )
+        else:
+            sentences.append(
+                gettext(
+                    "いちばん近い指定避難所「%(name)s」は%(hazard)sの区域（%(detail)s）の中にあります。"
+                    "この災害のおそれがあるときは、ほかの避難所も確かめておいてください。",
+                    name=shelter_name,
+                    hazard=hazard_label(hazard),
+                    detail=detail,
+                )
+            )
+    return sentences

@@ -15,9 +15,9 @@ from shapely.validation import make_valid
 from sqlalchemy import delete, func, text
 from sqlalchemy.orm import Session
 
-from tracker.errors import BadInput
-from tracker.geometry import CITY_CODE
-from tracker.gisfiles import cpg_encoding, describe, extract_shapefiles, read_crs, to_lonlat
+from tracker.core.errors import BadInput
+from tracker.geo.geometry import CITY_CODE
+from tracker.geo.gisfiles import cpg_encoding, describe, extract_shapefiles, read_crs, to_lonlat
 from tracker.hazards.codes import HAZARD_LAYER, LAYERS, LAYOUTS
 from tracker.hazards.models import HazardLayer, HazardZone
 

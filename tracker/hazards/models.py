@@ -6,9 +6,9 @@ from geoalchemy2 import Geometry
 from sqlalchemy import CheckConstraint, ForeignKey, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.db import Base
+from tracker.core.db import Base
 from tracker.hazards.codes import HAZARDS, LAYERS
-from tracker.vocab import sql_list
+from tracker.words.vocab import sql_list
 
 
 class HazardLayer(Base):

@@ -15,9 +15,9 @@ from sqlalchemy import ARRAY, Integer, Text, any_, cast, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.accounts.models import User
-from tracker.errors import BadInput
-from tracker.geometry import GeometryRefused, parse_geometry
-from tracker.gisfiles import TARGET, read_crs, to_lonlat
+from tracker.core.errors import BadInput
+from tracker.geo.geometry import GeometryRefused, parse_geometry
+from tracker.geo.gisfiles import TARGET, read_crs, to_lonlat
 from tracker.imports.reading import SourceTable, is_broken
 from tracker.projects.history import append_status
 from tracker.projects.models import Project

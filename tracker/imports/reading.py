@@ -16,8 +16,8 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from tracker.errors import BadInput
-from tracker.gisfiles import cpg_encoding, describe, extract_shapefiles, read_crs, to_lonlat
+from tracker.core.errors import BadInput
+from tracker.geo.gisfiles import cpg_encoding, describe, extract_shapefiles, read_crs, to_lonlat
 from tracker.worksfiles.writing import is_as_of_line
 
 # Larger files are refused before they are read: a city's works list is far smaller, and the

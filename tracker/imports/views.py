@@ -7,8 +7,8 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from tracker.accounts.access import current_user, roles_required
-from tracker.db import get_session
-from tracker.errors import BadInput
+from tracker.core.db import get_session
+from tracker.core.errors import BadInput
 from tracker.imports import samples
 from tracker.imports.operations import UnmappedColumns, import_table
 from tracker.imports.reading import FORMATS, MAX_FILE_BYTES, read_table

@@ -2,9 +2,9 @@
 
 from flask_babel import gettext
 
-from tracker.errors import BadInput
-from tracker.geometry import GeometryRefused
-from tracker.vocab import N_
+from tracker.core.errors import BadInput
+from tracker.geo.geometry import GeometryRefused
+from tracker.words.vocab import N_
 from tracker.worksfiles.columns import column_label
 
 OUTCOME_LABELS = {

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker.indicators.queries import MEASURE_CODE
 from tracker.plan.models import PlanItem
-from tracker.vocab import N_
+from tracker.words.vocab import N_
 
 EXCERPT_FILE = "plan_source_excerpt.txt"
 

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
-from tracker.errors import BadInput
-from tracker.formatting import YEAR_RANGE
+from tracker.core.errors import BadInput
 from tracker.indicators.models import IndicatorFigure
 from tracker.plan.models import Indicator
+from tracker.words.formatting import YEAR_RANGE
 
 MAX_VALUE = Decimal("999999999")
 

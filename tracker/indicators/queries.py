@@ -17,13 +17,13 @@ from sqlalchemy import and_, bindparam, case, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, aggregate_order_by
 from sqlalchemy.orm import Session
 
-from tracker.formatting import fiscal_year, today_jst
 from tracker.indicators.models import IndicatorFigure
 from tracker.indicators.units import rounded
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project, project_indicators
 from tracker.projects.queries import end_of_day, status_spans
+from tracker.words.formatting import fiscal_year, today_jst
 
 MEASURE_CODE = "p5.m13"
 # How a unit turns completed projects into an amount; units not listed are recorded by staff.

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import Flask
 from flask_babel import gettext
 
-from tracker.vocab import N_
+from tracker.words.vocab import N_
 
 # Decimals shown per unit; a unit not listed keeps one.
 UNIT_DECIMALS = {"橋": 0, "km": 1, "m": 0, "%": 1}

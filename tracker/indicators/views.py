@@ -3,9 +3,9 @@
 from flask import Blueprint, jsonify, request, url_for
 
 from tracker.accounts.access import can_see_private
-from tracker.db import get_session
-from tracker.formatting import parse_day
+from tracker.core.db import get_session
 from tracker.indicators.queries import indicator_values
+from tracker.words.formatting import parse_day
 
 bp = Blueprint("indicators_api", __name__, url_prefix="/api")
 

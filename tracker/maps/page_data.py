@@ -9,14 +9,14 @@ from flask_babel import pgettext
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
-from tracker.assets import vendor_url
 from tracker.city.models import CityBoundary
-from tracker.db import get_session
-from tracker.geometry import CITY_CODE
+from tracker.core.db import get_session
+from tracker.geo.geometry import CITY_CODE
 from tracker.hazards.codes import HAZARD_LAYER, LAYER_CREDITS, hazard_label
 from tracker.hazards.queries import loaded_hazards
 from tracker.maps.city_map import GSI_TILES_URL, MapParts, build_city_map, render_parts
-from tracker.vocab import KINDS, STATUSES, kind_glyph, kind_label, status_label
+from tracker.serving.assets import vendor_url
+from tracker.words.vocab import KINDS, STATUSES, kind_glyph, kind_label, status_label
 
 
 def static_url(path: str) -> str:

@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tracker.formatting import era_abbreviation
 from tracker.indicators.queries import IndicatorValue
+from tracker.words.formatting import era_abbreviation
 
 WIDTH, HEIGHT = 440, 220
 LEFT, RIGHT, TOP, BOTTOM = 48, 62, 18, 36

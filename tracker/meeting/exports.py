@@ -4,11 +4,11 @@ import csv
 import io
 from datetime import date
 
-from tracker.formatting import japanese_fiscal_year
 from tracker.hazards.codes import hazard_label
 from tracker.indicators.queries import IndicatorValue
 from tracker.indicators.units import amount_text
-from tracker.vocab import KINDS, STATUSES
+from tracker.words.formatting import japanese_fiscal_year
+from tracker.words.vocab import KINDS, STATUSES
 from tracker.worksfiles.values import FORMULA_START
 from tracker.worksfiles.writing import (
     WKT_HEADER,

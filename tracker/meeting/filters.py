@@ -6,10 +6,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.formatting import fiscal_year_label
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.queries import ProjectFilter
-from tracker.vocab import kind_label, status_label
+from tracker.words.formatting import fiscal_year_label
+from tracker.words.vocab import kind_label, status_label
 
 
 @dataclass(frozen=True)

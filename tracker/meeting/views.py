@@ -8,14 +8,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
-from tracker.answer_cache import cached, request_key
 from tracker.city.districts import districts
-from tracker.db import get_session
-from tracker.errors import BadInput
-from tracker.formatting import JST, fiscal_year, parse_day, today_jst
+from tracker.core.db import get_session
+from tracker.core.errors import BadInput
 from tracker.hazards import queries as hazard_queries
 from tracker.hazards.codes import HAZARDS, LAYER_CREDITS, hazard_label
-from tracker.i18n import locale
 from tracker.indicators.definitions import DEFINITIONS, METHOD_TEXT, plan_shisaku, printed_row
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
@@ -27,7 +24,10 @@ from tracker.meeting.filters import describe_filter
 from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, feature_collection, status_counts
 from tracker.projects.register import visible_register_fields
-from tracker.vocab import KINDS, STATUSES
+from tracker.serving.answer_cache import cached, request_key
+from tracker.words.formatting import JST, fiscal_year, parse_day, today_jst
+from tracker.words.i18n import locale
+from tracker.words.vocab import KINDS, STATUSES
 from tracker.worksfiles import writing
 
 bp = Blueprint("meeting", __name__, url_prefix="/plan")

@@ -9,12 +9,12 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from tracker import wording
 from tracker.near.queries import FeedEntry, recent_changes
 from tracker.projects.queries import Circle
 from tracker.restrictions.queries import RestrictionEvent, restriction_events
 from tracker.serving.links import external_url
-from tracker.vocab import restriction_label, status_label, status_plain
+from tracker.words import wording
+from tracker.words.vocab import restriction_label, status_label, status_plain
 
 FEED_LIMIT = 50
 

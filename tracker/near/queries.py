@@ -27,8 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from tracker.errors import BadInput
-from tracker.geometry import CITY_CODE, check_lon_lat
+from tracker.core.errors import BadInput
+from tracker.geo.geometry import CITY_CODE, check_lon_lat
 from tracker.projects.history import StatusUpdate
 from tracker.projects.queries import Circle, feature_json, nearest_projects
 from tracker.restrictions.queries import coming_restrictions_json

@@ -12,15 +12,12 @@ from flask_babel import gettext as _
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 
-from tracker import wording
-from tracker.assets import vendor_url
 from tracker.city.places import RADIUS_CHOICES, StartPlace, find_place, start_places
-from tracker.db import get_session
-from tracker.errors import BadInput
+from tracker.core.db import get_session
+from tracker.core.errors import BadInput
 from tracker.facilities.queries import nearest_facilities
-from tracker.formatting import today_jst
+from tracker.hazards.codes import hazard_zone_sentences
 from tracker.hazards.queries import shelter_zones, zones_at
-from tracker.i18n import locale
 from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, MAX_ZOOM
 from tracker.maps.page_data import map_labels, map_layer_urls
 from tracker.near import feed
@@ -36,7 +33,11 @@ from tracker.near.queries import (
 )
 from tracker.projects.queries import Circle
 from tracker.restrictions.wording import hours_label
-from tracker.vocab import kind_glyph, status_label
+from tracker.serving.assets import vendor_url
+from tracker.words import wording
+from tracker.words.formatting import today_jst
+from tracker.words.i18n import locale
+from tracker.words.vocab import kind_glyph, status_label
 
 bp = Blueprint("near", __name__)
 
@@ -188,10 +189,10 @@ def _here_args(choice: Choice, radius: float) -> dict:
 
 def _hazard_notes(session, circle: Circle, shelters: list) -> list[str]:
     """Say when the chosen place or the nearest shelter lies in a hazard zone."""
-    notes = wording.hazard_zone_sentences(zones_at(session, circle.lon, circle.lat))
+    notes = hazard_zone_sentences(zones_at(session, circle.lon, circle.lat))
     if shelters:
         nearest = shelters[0]
-        notes += wording.hazard_zone_sentences(
+        notes += hazard_zone_sentences(
             shelter_zones(session, nearest.id), shelter_name=nearest.name
         )
     return notes

@@ -13,11 +13,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_
 from sqlalchemy.orm import Session
 
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 from tracker.facilities.queries import facility_query
 from tracker.projects.queries import ProjectFilter, filtered_projects, project_property_pairs
 from tracker.restrictions.queries import restriction_rows
-from tracker.vocab import KINDS, RESTRICTION_KINDS, STATUSES
+from tracker.words.vocab import KINDS, RESTRICTION_KINDS, STATUSES
 
 GSI_SHELTER_CREDIT = "出典：国土地理院（指定緊急避難場所・指定避難所データ）"
 SAMPLE_CREDIT = "阿蘇市（多くはサンプルデータ）"

@@ -3,7 +3,7 @@
 import math
 from dataclasses import dataclass
 
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{code}"

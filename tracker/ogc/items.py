@@ -10,10 +10,10 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from tracker.errors import BadInput
-from tracker.formatting import JST
+from tracker.core.errors import BadInput
 from tracker.ogc.collections import COLLECTIONS, Collection, Request, overlaps_any
 from tracker.ogc.crs import Crs, parse_bbox, parse_crs
+from tracker.words.formatting import JST
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000

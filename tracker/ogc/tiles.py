@@ -13,7 +13,7 @@ from sqlalchemy import Integer, Text, case, cast, func, literal_column, null, se
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 from tracker.ogc.collections import Collection, Request
 from tracker.ogc.items import ItemsQuery, selected_rows
 

@@ -10,14 +10,14 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from tracker.accounts.access import can_see_private, current_user
-from tracker.answer_cache import cached, request_key
-from tracker.db import get_session
-from tracker.errors import BadInput
-from tracker.formatting import today_jst
+from tracker.core.db import get_session
+from tracker.core.errors import BadInput
 from tracker.ogc import documents, tiles
 from tracker.ogc.collections import COLLECTIONS, Collection, Request
 from tracker.ogc.crs import content_crs_header, parse_crs
 from tracker.ogc.items import items_page, one_item, read_items_query, spatial_extent
+from tracker.serving.answer_cache import cached, request_key
+from tracker.words.formatting import today_jst
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 

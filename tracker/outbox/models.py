@@ -6,8 +6,8 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Text, fun
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.db import Base
-from tracker.vocab import sql_list
+from tracker.core.db import Base
+from tracker.words.vocab import sql_list
 
 # What happened: a project's status changed, or a traffic restriction was added, changed
 # or lifted. Progress-only updates and history loaded with its own past dates are not news.

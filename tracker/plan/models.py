@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Numeric, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base
+from tracker.core.db import Base
 
 LEVELS = ("policy", "measure", "initiative", "shisaku")
 

@@ -9,8 +9,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.accounts.models import User
-from tracker.db import Base, copy_rows
-from tracker.vocab import FIELD_LABELS
+from tracker.core.db import Base, copy_rows
+from tracker.words.vocab import FIELD_LABELS
 
 ACTIONS = ("create", "update")
 

@@ -3,7 +3,7 @@
 from sqlalchemy import column, text
 from sqlalchemy.orm import Session
 
-from tracker.geometry import CITY_CODE
+from tracker.geo.geometry import CITY_CODE
 from tracker.projects.history import REGISTERED_NOTE, append_loaded_history
 
 # One statement makes every project: random points inside the boundary, short lines for the

@@ -29,14 +29,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.accounts.models import User
-from tracker.db import Base
-from tracker.errors import BadInput
-from tracker.formatting import JST, today_jst
-from tracker.geometry import check_lon_lat
+from tracker.core.db import Base
+from tracker.core.errors import BadInput
+from tracker.geo.geometry import check_lon_lat
 from tracker.outbox.operations import record_event
 from tracker.projects.audit import changes_after, record_change
 from tracker.projects.models import Project, lock_project
-from tracker.vocab import STATUSES, sql_list, status_label
+from tracker.words.formatting import JST, today_jst
+from tracker.words.vocab import STATUSES, sql_list, status_label
 
 MAX_NOTE_LENGTH = 2000
 # The note of a project's first entry.

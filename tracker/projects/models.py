@@ -21,10 +21,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from tracker.db import Base
+from tracker.core.db import Base
 from tracker.facilities.models import Facility
 from tracker.plan.models import Indicator, PlanItem
-from tracker.vocab import FUNDING_SOURCES, KINDS, LINE_KINDS, STATUSES, sql_list
+from tracker.words.vocab import FUNDING_SOURCES, KINDS, LINE_KINDS, STATUSES, sql_list
 
 if TYPE_CHECKING:
     from tracker.projects.history import StatusUpdate

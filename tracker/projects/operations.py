@@ -14,11 +14,11 @@ from sqlalchemy import column, func, select, text
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
-from tracker.db import copy_rows
-from tracker.errors import BadInput
+from tracker.core.db import copy_rows
+from tracker.core.errors import BadInput
+from tracker.core.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX, check_name, check_text
 from tracker.facilities.models import Facility
-from tracker.formatting import YEAR_RANGE
-from tracker.geometry import (
+from tracker.geo.geometry import (
     GeometryRefused,
     check_geometry,
     check_inside_city,
@@ -26,8 +26,6 @@ from tracker.geometry import (
     farthest_outside_city_each,
     flat_geometry,
 )
-from tracker.input_guards import MAX_DB_INTEGER
-from tracker.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX, check_name, check_text
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change, record_changes
 from tracker.projects.history import (
@@ -39,7 +37,9 @@ from tracker.projects.history import (
 )
 from tracker.projects.models import Project, project_indicators, project_plan_items
 from tracker.projects.register import REGISTER_FIELDS, check_register
-from tracker.vocab import DATE_FIELDS, KINDS, STATUSES
+from tracker.serving.input_guards import MAX_DB_INTEGER
+from tracker.words.formatting import YEAR_RANGE
+from tracker.words.vocab import DATE_FIELDS, KINDS, STATUSES
 
 # The fields an edit may change, by the names the API uses. Status and progress are not
 # among them: they change through status updates, which keep their own history and rules.

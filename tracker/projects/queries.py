@@ -27,8 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
-from tracker.errors import BadInput
-from tracker.formatting import JST, YEAR_RANGE, parse_day
+from tracker.core.errors import BadInput
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import ProjectChange
 from tracker.projects.history import StatusUpdate
@@ -39,7 +38,8 @@ from tracker.projects.models import (
     project_plan_items,
 )
 from tracker.projects.register import AMOUNT_FIELDS, PUBLIC_REGISTER_FIELDS, REGISTER_FIELDS
-from tracker.vocab import KINDS, STATUSES
+from tracker.words.formatting import JST, YEAR_RANGE, parse_day
+from tracker.words.vocab import KINDS, STATUSES
 
 # Six decimals of a degree is about 10 cm: enough for any project and small on the wire.
 COORDINATE_DECIMALS = 6

@@ -11,9 +11,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from tracker.errors import BadInput
-from tracker.limits import check_name
-from tracker.vocab import FUNDING_SOURCES
+from tracker.core.errors import BadInput
+from tracker.core.limits import check_name
+from tracker.words.vocab import FUNDING_SOURCES
 
 # By the names the API, the audit trail, the forms and the exports share.
 REGISTER_FIELDS = (

@@ -9,9 +9,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.accounts.models import User
-from tracker.db import Base
+from tracker.core.db import Base
 from tracker.projects.models import Project
-from tracker.vocab import RESTRICTION_DAYS, RESTRICTION_KINDS, sql_list
+from tracker.words.vocab import RESTRICTION_DAYS, RESTRICTION_KINDS, sql_list
 
 DESCRIPTION_MAX = 200
 TEXT_MAX = 200

@@ -21,8 +21,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
-from tracker.errors import BadInput
-from tracker.geometry import LINE_TYPES, check_placed, flat_geometry, parse_geometry
+from tracker.core.errors import BadInput
+from tracker.geo.geometry import LINE_TYPES, check_placed, flat_geometry, parse_geometry
 from tracker.outbox.operations import record_event
 from tracker.projects.models import Project
 from tracker.restrictions.models import (
@@ -31,7 +31,7 @@ from tracker.restrictions.models import (
     RestrictionChange,
     TrafficRestriction,
 )
-from tracker.vocab import RESTRICTION_DAYS, RESTRICTION_KINDS
+from tracker.words.vocab import RESTRICTION_DAYS, RESTRICTION_KINDS
 
 # The fields of a restriction people set, by the names the forms and the API share.
 FIELDS = (

@@ -8,10 +8,10 @@ from sqlalchemy import JSON, Select, Text, and_, cast, func, or_, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from tracker.formatting import today_jst
 from tracker.projects.models import Project
 from tracker.projects.queries import end_of_day
 from tracker.restrictions.models import RestrictionChange, TrafficRestriction
+from tracker.words.formatting import today_jst
 
 COORDINATE_DECIMALS = 6
 

@@ -4,7 +4,7 @@ from datetime import time
 
 from flask_babel import gettext as _
 
-from tracker.vocab import restriction_days_label
+from tracker.words.vocab import restriction_days_label
 
 
 def _clock(value: str | time) -> str:

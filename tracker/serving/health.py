@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from tracker.db import get_session
+from tracker.core.db import get_session
 
 bp = Blueprint("health", __name__)
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
-from tracker.db import get_session
-from tracker.errors import BadInput
+from tracker.core.db import get_session
+from tracker.core.errors import BadInput
 from tracker.projects.history import (
     HISTORY_ORDER,
     StaleUpdate,
@@ -21,7 +21,7 @@ from tracker.projects.queries import project_or_404
 from tracker.updates.parsing import parse_update
 from tracker.updates.photo_files import photo_url
 from tracker.updates.photos import attach_photos
-from tracker.vocab import status_label
+from tracker.words.vocab import status_label
 
 bp = Blueprint("updates_api", __name__, url_prefix="/api")
 

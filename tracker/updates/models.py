@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Text, func
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from tracker.db import Base
+from tracker.core.db import Base
 from tracker.projects.history import StatusUpdate
 
 CONTENT_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from flask import Request
 from flask_babel import gettext as _
 
-from tracker.errors import BadInput
-from tracker.formatting import parse_day
+from tracker.core.errors import BadInput
 from tracker.updates.photos import MAX_PHOTOS, PreparedPhoto, prepare_photo
+from tracker.words.formatting import parse_day
 
 
 @dataclass

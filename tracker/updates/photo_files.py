@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, current_app, send_file, url_for
 
 from tracker.accounts.access import can_see_private, current_user
-from tracker.db import get_session
+from tracker.core.db import get_session
 from tracker.updates.models import Photo
 from tracker.updates.photos import photo_path
 

@@ -21,7 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 from tracker.projects.history import StatusUpdate
 from tracker.updates.models import CONTENT_TYPES, MAX_PHOTO_BYTES, Photo
 

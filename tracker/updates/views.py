@@ -21,11 +21,9 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Session
 
 from tracker.accounts.access import current_user, roles_required
-from tracker.assets import vendor_url
-from tracker.db import get_session
-from tracker.errors import BadInput
-from tracker.geometry import check_lon_lat
-from tracker.i18n import refusal_text
+from tracker.core.db import get_session
+from tracker.core.errors import BadInput
+from tracker.geo.geometry import check_lon_lat
 from tracker.maps.city_map import VECTORGRID_JS
 from tracker.maps.page_data import city_map_parts, static_url
 from tracker.projects.history import (
@@ -36,10 +34,12 @@ from tracker.projects.history import (
 )
 from tracker.projects.models import Project
 from tracker.projects.queries import nearest_projects, project_or_404
+from tracker.serving.assets import vendor_url
 from tracker.updates.parsing import parse_update
 from tracker.updates.photo_files import photo_url
 from tracker.updates.photos import attach_photos
-from tracker.vocab import STATUSES, kind_label, status_label
+from tracker.words.i18n import refusal_text
+from tracker.words.vocab import STATUSES, kind_label, status_label
 
 bp = Blueprint("staff", __name__)
 
@@ -141,7 +141,7 @@ def submit_update(project_id: int):
         sentences = [change.sentence() for change in stale.changes]
         return _render_form(stale.project, stale=sentences), 409
     except BadInput as error:
-        # 400 rolls the request back (tracker.db), so nothing of the refused update stays.
+        # 400 rolls the request back (tracker.core.db), so nothing of the refused update stays.
         return _render_form(project, error=refusal_text(error)), 400
     flash(_("記録しました"))
     return redirect(url_for("staff.update_form", project_id=project.id), code=303)

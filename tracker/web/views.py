@@ -7,15 +7,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tracker.accounts.access import can_see_private, current_user
-from tracker.answer_cache import cached
-from tracker.assets import vendor_url
 from tracker.city.districts import districts
-from tracker.db import get_session
+from tracker.core.db import get_session
 from tracker.facilities.queries import facility_collection, facility_or_404
-from tracker.formatting import parse_day, period_label, today_jst
 from tracker.hazards.codes import HAZARDS
 from tracker.hazards.queries import hazard_geojson
-from tracker.i18n import locale
 from tracker.maps.city_map import build_project_map, render_parts
 from tracker.maps.page_data import city_map_parts, map_labels, static_url
 from tracker.plan.queries import names_by_code
@@ -32,7 +28,11 @@ from tracker.projects.queries import (
 from tracker.projects.register import visible_register_fields
 from tracker.restrictions.queries import RestrictionFilter, restriction_features
 from tracker.restrictions.wording import hours_label
-from tracker.vocab import designation_label, restriction_label
+from tracker.serving.answer_cache import cached
+from tracker.serving.assets import vendor_url
+from tracker.words.formatting import parse_day, period_label, today_jst
+from tracker.words.i18n import locale
+from tracker.words.vocab import designation_label, restriction_label
 
 bp = Blueprint("web", __name__)
 

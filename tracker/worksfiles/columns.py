@@ -5,7 +5,7 @@ import unicodedata
 
 from flask_babel import gettext
 
-from tracker.vocab import N_, field_label
+from tracker.words.vocab import N_, field_label
 
 # Each field the import reads, with the headers that name it. The first header is the one
 # the template and the exports write; the Shapefile export writes SHAPEFILE_NAMES (at most 10
@@ -43,7 +43,7 @@ FIELDS = {
     # Written by the exports for people, not read back.
     "ignore": ("延長（m）", "length_m", "サンプル", "sample"),
 }
-# Labels of the columns that are not project fields (those are named by tracker.vocab).
+# Labels of the columns that are not project fields (those are named by tracker.words.vocab).
 COLUMN_LABELS = {
     "id": N_("ID（この台帳の番号）"),
     "external_id": N_("事業番号"),

@@ -4,9 +4,9 @@ import re
 import unicodedata
 from datetime import date, datetime
 
-from tracker.errors import BadInput
-from tracker.formatting import YEAR_RANGE
-from tracker.vocab import FUNDING_SOURCES, KINDS, STATUSES
+from tracker.core.errors import BadInput
+from tracker.words.formatting import YEAR_RANGE
+from tracker.words.vocab import FUNDING_SOURCES, KINDS, STATUSES
 
 # First western year of each era, by the names and initials people write.
 ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988}

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from tracker.errors import BadInput
-from tracker.vocab import FUNDING_SOURCES, KINDS, STATUSES
+from tracker.core.errors import BadInput
+from tracker.words.vocab import FUNDING_SOURCES, KINDS, STATUSES
 from tracker.worksfiles.columns import SHAPEFILE_NAMES
 
 # (field, header) in the order every export writes them; the first fifteen are the CSV's

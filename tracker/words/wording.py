@@ -5,7 +5,7 @@ from datetime import date
 from flask_babel import gettext as _
 
 # The day and period labels are shared with the other pages that name dates.
-from tracker.formatting import (  # noqa: F401  (period_label: near.html reads it here)
+from tracker.words.formatting import (  # noqa: F401  (period_label: near.html reads it here)
     MONTHS_EN,
     day_label,
     fiscal_year,
@@ -63,38 +63,3 @@ def completion_label(props: dict, locale: str, today: date | None = None) -> str
             label += _("（予定を過ぎています）")
         return label
     return _("未定")
-
-
-def hazard_zone_sentences(zones, *, shelter_name: str | None = None) -> list[str]:
-    """Say, per hazard, that the chosen place (or the named shelter) lies in its zone."""
-    from tracker.hazards.codes import HAZARD_LAYER, hazard_label
-
-    by_hazard: dict[str, list[str]] = {}
-    for zone in zones:
-        by_hazard.setdefault(zone.hazard, []).append(zone.zone_class)
-    sentences = []
-    for hazard, classes in by_hazard.items():
-        if HAZARD_LAYER[hazard] == "flood":
-            detail = _("想定される浸水の深さ %(depth)s", depth="・".join(_(c) for c in classes))
-        else:
-            detail = "・".join(_(c) for c in classes)
-        if shelter_name is None:
-            sentences.append(
-                _(
-                    "選んだ場所は%(hazard)sの区域（%(detail)s）の中にあります。"
-                    "大雨のときは早めに避難してください。",
-                    hazard=hazard_label(hazard),
-                    detail=detail,
-                )
-            )
-        else:
-            sentences.append(
-                _(
-                    "いちばん近い指定避難所「%(name)s」は%(hazard)sの区域（%(detail)s）の中にあります。"
-                    "この災害のおそれがあるときは、ほかの避難所も確かめておいてください。",
-                    name=shelter_name,
-                    hazard=hazard_label(hazard),
-                    detail=detail,
-                )
-            )
-    return sentences

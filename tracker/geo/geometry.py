@@ -16,9 +16,9 @@ from shapely.validation import explain_validity, make_valid
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tracker.errors import BadInput
-from tracker.limits import NESTING_MAX, VERTICES_MAX, nesting_depth
-from tracker.vocab import KINDS, LINE_KINDS, N_, kind_label, shape_label
+from tracker.core.errors import BadInput
+from tracker.core.limits import NESTING_MAX, VERTICES_MAX, nesting_depth
+from tracker.words.vocab import KINDS, LINE_KINDS, N_, kind_label, shape_label
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.
 BOUNDARY_TOLERANCE_M = 500

@@ -4,7 +4,7 @@ from flask import Flask, abort, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
-from tracker.limits import CONTROL, JSON_BODY_MAX, NESTING_MAX, nesting_depth
+from tracker.core.limits import CONTROL, JSON_BODY_MAX, NESTING_MAX, nesting_depth
 
 
 def init_app(app: Flask) -> None:

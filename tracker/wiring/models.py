@@ -1,6 +1,5 @@
 """Import every model module, so that the metadata knows all tables."""
 
-from tracker import answer_cache as answer_cache_models  # noqa: F401
 from tracker.accounts import models as account_models  # noqa: F401
 from tracker.alerts import models as alert_models  # noqa: F401
 from tracker.city import models as city_models  # noqa: F401
@@ -13,4 +12,5 @@ from tracker.projects import audit as project_audit_models  # noqa: F401
 from tracker.projects import history as project_history_models  # noqa: F401
 from tracker.projects import models as project_models  # noqa: F401
 from tracker.restrictions import models as restriction_models  # noqa: F401
+from tracker.serving import answer_cache as answer_cache_models  # noqa: F401
 from tracker.updates import models as update_models  # noqa: F401

@@ -5,7 +5,7 @@ from alembic import command
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from tracker import migrate
+from tracker.core import migrate
 
 
 def init_app(app: Flask) -> None:
@@ -51,7 +51,7 @@ def db_revision(message: str, head: str) -> None:
 @click.command("load-data")
 def load_data_command() -> None:
     """Load the plan catalogue, the city's geodata and the sample projects where missing."""
-    from tracker.loaders import load_all
+    from tracker.wiring.loaders import load_all
 
     with current_app.extensions["db_sessionmaker"]() as session:
         for line in load_all(session, current_app.config["GEODATA_DIR"]):

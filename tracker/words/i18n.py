@@ -6,8 +6,8 @@ from flask import Flask, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 
-from tracker.errors import BadInput
-from tracker.vocab import input_label
+from tracker.core.errors import BadInput
+from tracker.words.vocab import input_label
 
 LANGUAGES = {"ja": "日本語", "en": "English"}
 LANG_COOKIE = "lang"

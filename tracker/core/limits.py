@@ -10,7 +10,7 @@ import re
 import numpy as np
 from flask_babel import gettext as _
 
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 
 NAME_MAX = 200  # a project's name
 DEPARTMENT_MAX = 100  # 担当課, e.g. 土木部 建設課 道路維持係

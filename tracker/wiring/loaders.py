@@ -13,18 +13,18 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from tracker.city.models import CityBoundary, Place
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 from tracker.facilities.models import Facility
 from tracker.facilities.operations import FacilityRecord, sync_facilities
-from tracker.formatting import JST
-from tracker.geometry import CITY_CODE
+from tracker.geo.geometry import CITY_CODE
 from tracker.indicators.loaders import load_sample_figures
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.history import append_status
 from tracker.projects.models import Project
 from tracker.projects.operations import create_project
 from tracker.restrictions.operations import load_sample_restrictions
-from tracker.vocab import DATE_FIELDS
+from tracker.words.formatting import JST
+from tracker.words.vocab import DATE_FIELDS
 
 SHELTER_SOURCE = "出典：国土地理院（指定緊急避難場所・指定避難所データ）"
 

@@ -3,11 +3,17 @@
 
 from flask import Blueprint, jsonify
 
-from tracker.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
+from tracker.core.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
 from tracker.near.queries import MAX_LIMIT, RADIUS_MAX_M, RADIUS_MIN_M
 from tracker.projects.register import MAX_AMOUNT, PUBLIC_REGISTER_FIELDS, TEXT_MAX
 from tracker.updates.photos import MAX_PHOTOS
-from tracker.vocab import FUNDING_SOURCES, KINDS, RESTRICTION_DAYS, RESTRICTION_KINDS, STATUSES
+from tracker.words.vocab import (
+    FUNDING_SOURCES,
+    KINDS,
+    RESTRICTION_DAYS,
+    RESTRICTION_KINDS,
+    STATUSES,
+)
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 

@@ -11,7 +11,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 
 # What a zip may unpack to, so that a small archive cannot fill the disk.
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024

@@ -17,7 +17,7 @@ from flask import Flask, current_app, g, request
 from sqlalchemy import BigInteger, CheckConstraint, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tracker.db import Base, get_session
+from tracker.core.db import Base, get_session
 
 T = TypeVar("T")
 

@@ -8,7 +8,7 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from tracker.errors import BadInput
+from tracker.core.errors import BadInput
 
 JST = ZoneInfo("Asia/Tokyo")
 # Eras by the first fiscal year named in them, newest first.

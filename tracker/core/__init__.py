@@ -1,0 +1,1 @@
+"""Infrastructure under everything: the database, errors, limits, the clock."""

@@ -1,0 +1,1 @@
+"""Geometry: parsing and checking shapes, GIS files and coordinate systems."""

@@ -1,0 +1,1 @@
+"""The app's wiring: command-line tasks, data loaders, the full model registry."""

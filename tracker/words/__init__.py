@@ -1,0 +1,1 @@
+"""The tracker's words: vocabulary, Japanese date conventions, languages, plain wording."""
