@@ -9,10 +9,10 @@ than its key.
 """
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar, cast
 
+from cachetools import LRUCache
 from flask import Flask, current_app, g, request
 from sqlalchemy import BigInteger, CheckConstraint, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -37,23 +37,29 @@ def data_version(session: Session) -> int:
     return session.scalar(select(DataVersion.version))
 
 
+class _Kept(NamedTuple):
+    answer: object
+    size: int
+
+
+def _kept_size(kept: _Kept) -> int:
+    return kept.size
+
+
 class AnswerCache:
     """A least-recently-used store bounded by the total size of its answers, in bytes."""
 
-    def __init__(self, max_bytes: int):
+    def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
-        self._bytes = 0
+        self._entries: LRUCache[Hashable, _Kept] = LRUCache(max_bytes, getsizeof=_kept_size)
+        # cachetools' caches are not thread-safe: gunicorn's threads share this one.
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable):
+    def get(self, key: Hashable) -> object | None:
         """Return the answer kept under `key`, or None."""
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            self._entries.move_to_end(key)
-            return entry[0]
+            kept = self._entries.get(key)
+        return None if kept is None else kept.answer
 
     def put(self, key: Hashable, answer: object, size: int) -> None:
         """Keep an answer of `size` bytes, dropping the least recently used to make room."""
@@ -61,14 +67,7 @@ class AnswerCache:
         if size > self.max_bytes // 4:
             return
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old[1]
-            self._entries[key] = (answer, size)
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                _, (_, dropped) = self._entries.popitem(last=False)
-                self._bytes -= dropped
+            self._entries[key] = _Kept(answer, size)
 
 
 def request_key(*parts: Hashable) -> tuple:
@@ -88,11 +87,12 @@ def cached(key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T
     if "data_version" not in g:
         g.data_version = data_version(get_session())
     versioned = (g.data_version, key)
-    answer = store.get(versioned)
-    if answer is None:
-        answer = build()
-        if answer is not None:  # nothing found is not kept: it costs as much to ask again
-            store.put(versioned, answer, size(answer))
+    kept = store.get(versioned)
+    if kept is not None:
+        return cast(T, kept)  # kept under this key by this function, so of the same type
+    answer = build()
+    if answer is not None:  # nothing found is not kept: it costs as much to ask again
+        store.put(versioned, answer, size(answer))
     return answer
 
 
