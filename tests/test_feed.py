@@ -7,7 +7,7 @@ from xml.etree import ElementTree as ET
 
 from shapely.geometry import Point
 
-from tracker.projects.history import append_status
+from tracker.projects.history import append_past_status, append_status
 
 A = "{http://www.w3.org/2005/Atom}"
 HERE = (131.10, 32.90)  # no shelter within 3.8 km
@@ -29,18 +29,15 @@ def feed(client, **args):
 
 def test_feed_is_atom_with_status_changes_newest_first(client, session, make_project):
     bridge = make_project(name="橋 <補修> & 点検", geometry=north(100), created_at=at(1))
-    append_status(
+    append_past_status(
         session,
         bridge.id,
-        rules=False,
         status="design",
         progress=0,
         recorded_at=at(5),
         note="秘密メモ",
     )
-    append_status(
-        session, bridge.id, rules=False, status="construction", progress=20, recorded_at=at(20)
-    )
+    append_past_status(session, bridge.id, status="construction", progress=20, recorded_at=at(20))
     make_project(name="新しい砂防", kind="sabo", geometry=north(300), created_at=at(10))
     make_project(name="遠くの事業", geometry=north(2000), created_at=at(25))
 
@@ -76,11 +73,9 @@ def test_feed_leaves_out_staff_only_projects_and_notes(
     client, session, make_project, make_user, login_as
 ):
     hidden = make_project(name="職員のみの事業", geometry=north(50), is_public=False)
-    append_status(session, hidden.id, rules=False, status="design", progress=5, note="内部")
+    append_status(session, hidden.id, status="design", progress=5, note="内部")
     shown = make_project(name="公開の事業", geometry=north(60), department="秘密の課")
-    append_status(
-        session, shown.id, rules=False, status="construction", progress=30, note="業者名メモ"
-    )
+    append_status(session, shown.id, status="construction", progress=30, note="業者名メモ")
     login_as(make_user(role="admin"))
 
     body = feed(client).get_data(as_text=True)
@@ -101,12 +96,8 @@ def test_feed_in_english_and_bad_points_refused(client, make_project):
 
 def test_a_progress_report_reads_as_progress_not_as_a_change(client, session, make_project):
     works = make_project(name="狩尾橋", geometry=north(100), created_at=at(1))
-    append_status(
-        session, works.id, rules=False, status="construction", progress=20, recorded_at=at(5)
-    )
-    append_status(
-        session, works.id, rules=False, status="construction", progress=60, recorded_at=at(9)
-    )
+    append_past_status(session, works.id, status="construction", progress=20, recorded_at=at(5))
+    append_past_status(session, works.id, status="construction", progress=60, recorded_at=at(9))
 
     titles = [e.find(f"{A}title").text for e in ET.fromstring(feed(client).data).iter(f"{A}entry")]
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from tracker.core.errors import BadInput
 from tracker.imports.operations import UnmappedColumns, import_table
 from tracker.imports.reading import MAX_FILE_BYTES, read_table
+from tracker.outbox.models import OutboxEvent
 from tracker.projects.audit import ProjectChange
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project
@@ -164,6 +165,67 @@ def test_reimport_updates_in_place_audited_and_through_the_history(session, staf
         select(ProjectChange.changes).where(ProjectChange.project_id == project.id)
     ).all()
     assert any("name" in c and c["name"]["new"] == "宮地橋 補修工事" for c in audited)
+
+
+def test_a_row_that_changes_status_and_fields_is_one_edit(session, staff):
+    run(session, csv_bytes([HEADER, "A-1,橋,橋梁,工事中,30,建設課,,,32.937,131.11879"]), "w.csv")
+    project = session.scalar(select(Project).where(Project.external_id == "A-1"))
+    version = project.version
+    audits_before = count_audits(session, project.id)
+    events_before = count_events(session, project.id)
+
+    report = run(
+        session,
+        csv_bytes([HEADER, "A-1,宮地橋,橋梁,完了,100,土木課,,,32.937,131.11879"]),
+        "w.csv",
+        user=staff,
+    )
+
+    assert [r.outcome for r in report.rows] == ["updated"]
+    session.refresh(project)
+    assert (project.name, project.department, project.status) == ("宮地橋", "土木課", "completed")
+    assert project.version == version + 1
+    assert count_audits(session, project.id) == audits_before + 1
+    change = session.scalars(
+        select(ProjectChange)
+        .where(ProjectChange.project_id == project.id)
+        .order_by(ProjectChange.id.desc())
+    ).first()
+    assert change.version == project.version and change.user_id == staff.id
+    assert {"name", "department", "status", "progress", "actual_end"} <= set(change.changes)
+    assert change.changes["status"] == {"old": "construction", "new": "completed"}
+    # Still news for residents: a change of status.
+    assert count_events(session, project.id) == events_before + 1
+
+
+def test_a_row_that_changes_the_number_and_status_is_one_edit(session, staff, make_project):
+    project = make_project(name="狩尾橋", status="construction", progress=10)
+    version = project.version
+    audits_before = count_audits(session, project.id)
+    report = run(
+        session,
+        csv_bytes(["ID,事業番号,進捗率", f"{project.id},B-7,40"]),
+        "w.csv",
+        user=staff,
+    )
+    assert [r.outcome for r in report.rows] == ["updated"]
+    session.refresh(project)
+    assert (project.external_id, project.progress, project.version) == ("B-7", 40, version + 1)
+    assert count_audits(session, project.id) == audits_before + 1
+
+
+def count_audits(session, project_id: int) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(ProjectChange)
+        .where(ProjectChange.project_id == project_id)
+    )
+
+
+def count_events(session, project_id: int) -> int:
+    return session.scalar(
+        select(func.count()).select_from(OutboxEvent).where(OutboxEvent.project_id == project_id)
+    )
 
 
 def test_a_status_change_the_table_forbids_is_refused_with_the_reason(session, staff):

@@ -11,7 +11,7 @@ from shapely.geometry import LineString, Point
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.meeting.charts import axis_ticks
-from tracker.projects.history import append_status
+from tracker.projects.history import append_past_status
 from tracker.words.formatting import JST, fiscal_year
 
 LON = 131.10  # a meridian inside the city
@@ -104,27 +104,24 @@ def test_indicator_values_follow_the_status_history(session, make_project):
     bridge = make_project(
         kind="bridge", indicator_codes=["m13_bridges_repaired"], created_at=at("2021-05-01 10:00")
     )
-    append_status(
+    append_past_status(
         session,
         bridge.id,
-        rules=False,
         status="construction",
         progress=20,
         recorded_at=at("2022-06-01 09:00"),
     )
     # 23:30 in Japan on 31 March still belongs to that day (14:30 UTC).
-    append_status(
+    append_past_status(
         session,
         bridge.id,
-        rules=False,
         status="completed",
         progress=100,
         recorded_at=at("2023-03-31 23:30"),
     )
-    append_status(
+    append_past_status(
         session,
         bridge.id,
-        rules=False,
         status="suspended",
         progress=100,
         recorded_at=at("2024-07-01 09:00"),
@@ -211,10 +208,9 @@ def test_official_figure_is_compared_with_the_value_for_its_own_year(client, ses
             indicator_codes=["m13_bridges_repaired"],
             created_at=at("2024-06-01 09:00"),
         )
-        append_status(
+        append_past_status(
             session,
             bridge.id,
-            rules=False,
             status="completed",
             progress=100,
             recorded_at=at(completed_at),
@@ -250,9 +246,7 @@ def test_works_finished_by_the_baseline_year_are_already_in_the_baseline(session
             indicator_codes=["m13_revetment"],
             created_at=at("2020-10-01 09:00"),
         )
-        append_status(
-            session, line.id, rules=False, status="completed", progress=100, recorded_at=at(day)
-        )
+        append_past_status(session, line.id, status="completed", progress=100, recorded_at=at(day))
 
     revetment = by_code(indicator_values(session))["m13_revetment"]
 
@@ -269,10 +263,9 @@ def test_api_as_of_gives_values_as_they_stood(client, session, make_project):
     bridge = make_project(
         kind="bridge", indicator_codes=["m13_bridges_repaired"], created_at=at("2022-01-10 09:00")
     )
-    append_status(
+    append_past_status(
         session,
         bridge.id,
-        rules=False,
         status="completed",
         progress=100,
         recorded_at=at("2023-05-01 09:00"),

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from tracker.projects.history import append_status
+from tracker.projects.history import append_past_status
 from tracker.words.formatting import JST
 from tracker.words.vocab import input_label
 
@@ -132,18 +132,16 @@ def test_staff_only_works_appear_only_for_signed_in_users(client, works, make_us
 
 def test_map_and_counts_as_they_stood_on_a_past_date(client, make_project, session):
     work = make_project(name="阿蘇大橋 取付道路", kind="road", created_at=at("2021-04-10 09:00"))
-    append_status(
+    append_past_status(
         session,
         work.id,
-        rules=False,
         status="construction",
         progress=10,
         recorded_at=at("2021-10-01 09:00"),
     )
-    append_status(
+    append_past_status(
         session,
         work.id,
-        rules=False,
         status="completed",
         progress=100,
         recorded_at=at("2022-03-31 18:00"),
@@ -187,26 +185,23 @@ def test_changes_since_a_date_lists_new_status_changes_and_completions(
     client, make_project, session
 ):
     old = make_project(name="以前からの事業", created_at=at("2024-01-10 09:00"))
-    append_status(
+    append_past_status(
         session,
         old.id,
-        rules=False,
         status="construction",
         progress=20,
         recorded_at=at("2024-09-02 09:00"),
     )
-    append_status(
+    append_past_status(
         session,
         old.id,
-        rules=False,
         status="construction",
         progress=60,
         recorded_at=at("2024-09-20 09:00"),
     )  # progress only: not a change of status
-    append_status(
+    append_past_status(
         session,
         old.id,
-        rules=False,
         status="completed",
         progress=100,
         recorded_at=at("2024-10-15 09:00"),

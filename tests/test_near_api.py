@@ -124,9 +124,7 @@ def test_staff_only_projects_and_internal_fields_never_appear(
     client, session, make_project, make_user, login_as
 ):
     public = make_project(name="公開の橋", geometry=north(50), department="秘密の担当課")
-    append_status(
-        session, public.id, rules=False, status="construction", progress=20, note="内部メモ: 業者A"
-    )
+    append_status(session, public.id, status="construction", progress=20, note="内部メモ: 業者A")
     make_project(name="職員のみの検討", geometry=north(60), is_public=False)
     # Signed in as staff changes nothing: the nearby answer is for everyone.
     login_as(make_user(role="staff"))

@@ -12,7 +12,7 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from tracker.indicators.units import amount_text, quantity_text
-from tracker.projects.history import append_status
+from tracker.projects.history import append_past_status
 from tracker.projects.operations import update_project
 from tracker.words.formatting import fiscal_year_label, fiscal_year_name, japanese_fiscal_year
 
@@ -374,9 +374,9 @@ def road_finished_later(session, make_project):
         actual_start=date(2021, 6, 1),
         created_at=_at(2021, 4, 1),
     )
-    append_status(session, road.id, rules=False, status="construction", progress=5,
+    append_past_status(session, road.id, status="construction", progress=5,
                   recorded_at=_at(2021, 6, 1))  # fmt: skip
-    append_status(session, road.id, rules=False, status="completed", progress=100,
+    append_past_status(session, road.id, status="completed", progress=100,
                   recorded_at=_at(2022, 11, 10))  # fmt: skip
     road.actual_end = date(2022, 11, 10)
     session.flush()

@@ -19,7 +19,6 @@ from tracker.core.errors import BadInput
 from tracker.geo.geometry import GeometryRefused, parse_geometry
 from tracker.geo.gisfiles import TARGET, read_crs, to_lonlat
 from tracker.imports.reading import SourceTable, is_broken
-from tracker.projects.history import append_status
 from tracker.projects.models import Project
 from tracker.projects.operations import (
     EDITABLE_FIELDS,
@@ -28,6 +27,7 @@ from tracker.projects.operations import (
     create_projects,
     set_external_id,
     update_project,
+    update_with_status,
 )
 from tracker.projects.register import AMOUNT_FIELDS, REGISTER_FIELDS, TEXT_FIELDS, parse_amount
 from tracker.worksfiles import values as cells
@@ -312,16 +312,20 @@ def _update_row(
     result.project_id = project.id
     before = project.version
     values = row.values
+    changes = {f: values[f] for f in (*EDITABLE_FIELDS, "external_id") if f in values}
+    if row.geometry is not None:
+        changes["geometry"] = row.geometry
     try:
         with session.begin_nested():
             status = values.get("status", project.status)
             progress = values.get("progress", project.progress)
             if status != project.status or progress != project.progress:
                 actual_end = values.get("actual_end", project.actual_end)
-                append_status(
+                # One edit: the status through the history, the fields and the number with it.
+                update_with_status(
                     session,
-                    project.id,
-                    user=user,
+                    project,
+                    changes,
                     status=status,
                     progress=progress,
                     # The rules judge the file's own note: the name of the file must not
@@ -329,13 +333,14 @@ def _update_row(
                     note=values.get("note", ""),
                     fallback_note=f"{source} から取込",
                     actual_end=actual_end if status == "completed" else None,
+                    user=user,
                 )
-            if "external_id" in values:
-                set_external_id(session, project, values["external_id"], user=user)
-            changes = {f: values[f] for f in EDITABLE_FIELDS if f in values}
-            if row.geometry is not None:
-                changes["geometry"] = row.geometry
-            update_project(session, project, changes, expected_version=project.version, user=user)
+            else:
+                if "external_id" in changes:
+                    set_external_id(session, project, changes.pop("external_id"), user=user)
+                update_project(
+                    session, project, changes, expected_version=project.version, user=user
+                )
     except BadInput as exc:
         _refuse(result, exc)
         return

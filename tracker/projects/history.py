@@ -1,13 +1,17 @@
-"""A project's status history: its table, the rules of change, and the one function that appends.
+"""A project's status history: its table, the rules of change, and the functions that append.
 
 History is appended, never rewritten (a database trigger refuses UPDATE and DELETE). A project's
-current status and progress are its latest entry's: append_status writes both in one step, and
-nothing else inserts into status_updates.
+current status and progress are its latest entry's, written with it by one of: register_status
+(a new project's first entry), append_status (an update made now, under the rules; stage_status
+and announce_status are its two halves, for an operation that changes other fields with it),
+append_past_status and append_loaded_history (a recorded history as it stands). Nothing else
+inserts into status_updates.
 """
 
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from geoalchemy2 import Geometry, WKBElement
@@ -82,7 +86,7 @@ class StatusUpdate(Base):
     project: Mapped[Project] = relationship(back_populates="updates")
     author: Mapped[User | None] = relationship()
 
-    # True on the instance that append_status has just added (a resend returns the first one).
+    # True on the instance just appended (a resend returns the first one).
     is_new = False
     # The progress of the entry before it on site, set where history is read in order.
     previous_progress = None
@@ -278,6 +282,20 @@ def stale_changes(session: Session, project: Project, base_version: int) -> list
     return changes
 
 
+@dataclass
+class StagedStatus:
+    """An entry appended under the rules and put on the project, whose row is not yet written.
+
+    `changed` holds the project fields it moved ({field: {"old", "new"}}, JSON values), for
+    the one audit entry of the operation; `resent` marks an entry found, not made.
+    """
+
+    project: Project
+    update: StatusUpdate
+    changed: dict[str, dict[str, Any]]
+    resent: bool = False
+
+
 def append_status(
     session: Session,
     project_id: int,
@@ -289,30 +307,76 @@ def append_status(
     client_id: uuid.UUID | str | None = None,
     position: tuple[float, float] | None = None,
     actual_end: date | None = None,
-    recorded_at: datetime | None = None,
     observed_at: datetime | None = None,
     base_version: int | None = None,
-    rules: bool = True,
     fallback_note: str = "",
 ) -> StatusUpdate:
-    """Append an entry to a project's history and make it the project's current status.
+    """Record a status update made now, under the rules, and make it the project's state.
 
-    The project's first entry registers it (create_project has checked its state). With
-    `rules`, a change follows the transition table, moves the actual start and end dates as
-    the work does, and its time on site (`observed_at`, default now) must lie between a
-    month ago and ten minutes ahead; without, a recorded history is taken as it stands
-    (loaders, fixtures), at `recorded_at`. `base_version` is the project version the sender's
-    form showed: if the state changed since, the update is refused as stale (StaleUpdate).
-    An entry seen on site before the latest one takes its place in the history but may not
+    See stage_status for the rules. The project's row and its audit entry are written
+    here, and a change of status is queued for residents (the outbox).
+    """
+    staged = stage_status(
+        session,
+        project_id,
+        status=status,
+        progress=progress,
+        note=note,
+        user=user,
+        client_id=client_id,
+        position=position,
+        actual_end=actual_end,
+        observed_at=observed_at,
+        base_version=base_version,
+        fallback_note=fallback_note,
+    )
+    if staged.resent:
+        return staged.update
+    session.flush()
+    if staged.changed:
+        # The audit trail says so beside the edits, and an edit made against the older
+        # version learns which fields moved (412).
+        record_change(
+            session,
+            staged.project,
+            action="update",
+            changes=staged.changed,
+            user=user,
+            recorded_at=staged.update.recorded_at,
+        )
+    return announce_status(session, staged)
+
+
+def stage_status(
+    session: Session,
+    project_id: int,
+    *,
+    status: str,
+    progress: int,
+    note: str = "",
+    user: User | None = None,
+    client_id: uuid.UUID | str | None = None,
+    position: tuple[float, float] | None = None,
+    actual_end: date | None = None,
+    observed_at: datetime | None = None,
+    base_version: int | None = None,
+    fallback_note: str = "",
+) -> StagedStatus:
+    """Append a status update made now under the rules and set the project's state, unwritten.
+
+    A change follows the transition table, moves the actual start and end dates as the
+    work does, and its time on site (`observed_at`, default now) must lie between a month
+    ago and ten minutes ahead. `base_version` is the project version the sender's form
+    showed: if the state changed since, the update is refused as stale (StaleUpdate). An
+    entry seen on site before the latest one takes its place in the history but may not
     change the status, and the latest one stays current. position is (lon, lat). The same
     client_id sent again returns the entry it first made. `fallback_note` is stored when
     there is no note (e.g. the file an import came from); the rules that ask for a reason
-    still judge the person's own note.
+    still judge the person's own note. The caller writes the project (one version step),
+    its audit entry with `changed`, then calls announce_status.
     """
     progress = check_progress(progress)
-    note = (note or "").strip()
-    if len(note) > MAX_NOTE_LENGTH:
-        raise BadInput("note: " + _("メモは%(n)d文字までです", n=MAX_NOTE_LENGTH))
+    note = _checked_note(note)
     client_id = check_client_id(client_id)
     point = _point(position)
 
@@ -320,61 +384,42 @@ def append_status(
     # previous status is right and none is lost when several people send at once.
     project = _locked(session, project_id, client_id)
     if isinstance(project, StatusUpdate):
-        return _resent(session, project)  # sent again: the first copy stands
+        # Sent again: the first copy stands.
+        return StagedStatus(project.project, _resent(session, project), {}, resent=True)
     if base_version is not None and base_version != project.version:
         changes = stale_changes(session, project, base_version)
         if changes:
             raise StaleUpdate(project, changes)
-    # Taken after the lock: history reads in the order it was written.
-    now = session.scalar(select(func.clock_timestamp()))
-    latest = session.execute(
-        select(StatusUpdate.observed_at, StatusUpdate.status, StatusUpdate.progress)
-        .where(StatusUpdate.project_id == project_id)
-        .order_by(*(c.desc() for c in HISTORY_ORDER))
-        .limit(1)
-    ).first()
-    first = latest is None
-    # Recorded now rather than loaded with its own past dates: a change residents may be told of.
-    live = recorded_at is None
-    if first:
-        # Registered when the project was: as_of views see both appear together.
-        recorded_at = recorded_at or project.created_at
-    recorded_at = recorded_at or now
-    if observed_at is not None and rules and not first:
+    now = _now_after_lock(session)
+    latest = _latest_seen(session, project_id)
+    if observed_at is not None:
         check_observed_at(observed_at, now)
-    observed_at = observed_at or recorded_at
-
-    before = _dates_and_state(project)
-    previous_status, previous_progress = None, None
-    dates = {"actual_start": project.actual_start, "actual_end": project.actual_end}
-    back_dated = not first and observed_at < latest.observed_at
+    observed_at = observed_at or now
+    back_dated = observed_at < latest
     if back_dated:
-        previous_status, previous_progress = _entry_before(
-            session, project_id, observed_at, status, rules
-        )
-    elif not first:
+        previous_status, previous_progress = _entry_before(session, project_id, observed_at)
+        if status != previous_status:
+            raise BadInput(
+                "status: "
+                + _(
+                    "この時刻より後に別の記録があるため、状況は「%(status)s」のまま記録してください（進捗とメモは記録できます）",
+                    status=status_label(previous_status),
+                )
+            )
+    else:
         previous_status, previous_progress = project.status, project.progress
-    if rules and not first:
-        today = today_jst()
-        if status == "completed" and not back_dated:
-            actual_end = actual_end or project.actual_end or today
-        check_change(
-            previous_status=previous_status,
-            previous_progress=previous_progress,
-            status=status,
-            progress=progress,
-            note=note,
-            actual_start=project.actual_start,
-            actual_end=actual_end if not back_dated else project.actual_end,
-        )
-        if not back_dated:
-            if status == "construction" and project.actual_start is None:
-                dates["actual_start"] = today
-            if status == "completed":
-                dates["actual_end"] = actual_end
-            elif project.status == "completed":
-                dates["actual_end"] = None  # reopened: the earlier completion stays in the history
-
+    today = today_jst()
+    if status == "completed" and not back_dated:
+        actual_end = actual_end or project.actual_end or today
+    check_change(
+        previous_status=previous_status,
+        previous_progress=previous_progress,
+        status=status,
+        progress=progress,
+        note=note,
+        actual_start=project.actual_start,
+        actual_end=actual_end if not back_dated else project.actual_end,
+    )
     update = StatusUpdate(
         project_id=project.id,
         author_id=user.id if user is not None else None,
@@ -384,56 +429,159 @@ def append_status(
         note=note or fallback_note,
         client_id=client_id,
         position=point,
-        recorded_at=recorded_at,
+        recorded_at=now,
         observed_at=observed_at,
     )
+    earlier = _insert(session, project, update)
+    if earlier is not None:
+        return StagedStatus(project, _resent(session, earlier), {}, resent=True)
+    update.previous_progress = previous_progress
+    before = _dates_and_state(project)
+    if not back_dated:
+        # The latest entry on site is the project's current state.
+        if status == "construction" and project.actual_start is None:
+            project.actual_start = today
+        if status == "completed":
+            project.actual_end = actual_end
+        elif project.status == "completed":
+            project.actual_end = None  # reopened: the earlier completion stays in the history
+        project.status, project.progress = status, progress
+    project.updated_at = now
+    return StagedStatus(project, update, _moved(before, _dates_and_state(project)))
+
+
+def announce_status(session: Session, staged: StagedStatus) -> StatusUpdate:
+    """Queue a staged change of status for residents, once the project's row is written."""
+    update = staged.update
+    session.refresh(update)
+    if update.previous_status != update.status:
+        # A status change made now is news for residents (an entry placed before the latest
+        # keeps the status around it). Queued here, it is kept exactly when this entry is.
+        record_event(
+            session,
+            "status",
+            project_id=update.project_id,
+            status_update_id=update.id,
+            details={
+                "previous_status": update.previous_status,
+                "status": update.status,
+                "progress": update.progress,
+            },
+        )
+    update.is_new = True
+    return update
+
+
+def register_status(
+    session: Session, project: Project, *, status: str, progress: int
+) -> StatusUpdate:
+    """Append a new project's first entry, registered when the project was created."""
+    update = StatusUpdate(
+        project_id=project.id,
+        previous_status=None,
+        status=status,
+        progress=progress,
+        note=REGISTERED_NOTE,
+        # Registered when the project was: as_of views see both appear together.
+        recorded_at=project.created_at,
+        observed_at=project.created_at,
+    )
+    session.add(update)
+    session.flush()
+    project.updated_at = update.recorded_at
+    session.flush()
+    session.refresh(update)
+    update.is_new = True
+    return update
+
+
+def append_past_status(
+    session: Session,
+    project_id: int,
+    *,
+    status: str,
+    progress: int,
+    recorded_at: datetime,
+    note: str = "",
+) -> StatusUpdate:
+    """Append an entry of a recorded history as it stands, at its own date (loaders, tests).
+
+    No rule judges it and residents are not told of it; the project takes its status and
+    progress unless a later entry is already in the history.
+    """
+    progress = check_progress(progress)
+    project = lock_project(session, project_id)
+    if project is None:
+        raise _unknown_project(project_id)
+    back_dated = recorded_at < _latest_seen(session, project_id)
+    if back_dated:
+        previous_status, previous_progress = _entry_before(session, project_id, recorded_at)
+    else:
+        previous_status, previous_progress = project.status, project.progress
+    update = StatusUpdate(
+        project_id=project.id,
+        previous_status=previous_status,
+        status=status,
+        progress=progress,
+        note=_checked_note(note),
+        recorded_at=recorded_at,
+        observed_at=recorded_at,
+    )
+    session.add(update)
+    session.flush()
+    before = _dates_and_state(project)
+    if not back_dated:
+        project.status, project.progress = status, progress
+    project.updated_at = recorded_at
+    session.flush()
+    changed = _moved(before, _dates_and_state(project))
+    if changed:
+        record_change(
+            session, project, action="update", changes=changed, user=None, recorded_at=recorded_at
+        )
+    session.refresh(update)
+    update.is_new = True
+    update.previous_progress = previous_progress
+    return update
+
+
+def _checked_note(note: str | None) -> str:
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise BadInput("note: " + _("メモは%(n)d文字までです", n=MAX_NOTE_LENGTH))
+    return note
+
+
+def _now_after_lock(session: Session) -> datetime:
+    """Return the database's clock, read after the lock: history reads in the order written."""
+    return session.execute(select(func.clock_timestamp())).scalar_one()
+
+
+def _latest_seen(session: Session, project_id: int) -> datetime:
+    """Return when the project's latest entry was seen on site (registration at the least)."""
+    return session.execute(
+        select(func.max(StatusUpdate.observed_at)).where(StatusUpdate.project_id == project_id)
+    ).scalar_one()
+
+
+def _insert(session: Session, project: Project, update: StatusUpdate) -> StatusUpdate | None:
+    """Insert an entry; return the earlier one instead if its client_id won a race."""
     try:
         with session.begin_nested():
             session.add(update)
             session.flush()
     except IntegrityError as error:
         # The same client_id committed for another request between our check and insert.
-        if client_id is not None and "client_id" in str(error.orig):
-            earlier = _by_client_id(session, project, client_id)
+        if update.client_id is not None and "client_id" in str(error.orig):
+            earlier = _by_client_id(session, project, update.client_id)
             if earlier is not None:
-                return _resent(session, earlier)
+                return earlier
         raise
+    return None
 
-    if not back_dated:
-        # The latest entry on site is the project's current state.
-        project.actual_start, project.actual_end = dates["actual_start"], dates["actual_end"]
-        project.status = status
-        project.progress = progress
-    project.updated_at = recorded_at
-    session.flush()
-    if not first:
-        # The project's own fields changed too: the audit trail says so beside the edits,
-        # and an edit made against the older version learns which fields moved (412).
-        after = _dates_and_state(project)
-        changed = {f: {"old": before[f], "new": after[f]} for f in after if before[f] != after[f]}
-        if changed:
-            record_change(
-                session,
-                project,
-                action="update",
-                changes=changed,
-                user=user,
-                recorded_at=recorded_at,
-            )
-    session.refresh(update)
-    if live and not first and not back_dated and previous_status != status:
-        # A status change made now is news for residents; history loaded with its own past
-        # dates is not. Queued here, it is kept exactly when this entry is.
-        record_event(
-            session,
-            "status",
-            project_id=project.id,
-            status_update_id=update.id,
-            details={"previous_status": previous_status, "status": status, "progress": progress},
-        )
-    update.is_new = True
-    update.previous_progress = previous_progress
-    return update
+
+def _moved(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f: {"old": before[f], "new": after[f]} for f in after if before[f] != after[f]}
 
 
 def _resent(session: Session, update: StatusUpdate) -> StatusUpdate:
@@ -450,9 +598,7 @@ def _resent(session: Session, update: StatusUpdate) -> StatusUpdate:
     return update
 
 
-def _entry_before(
-    session: Session, project_id: int, observed_at: datetime, status: str, rules: bool
-) -> tuple[str, int]:
+def _entry_before(session: Session, project_id: int, observed_at: datetime) -> tuple[str, int]:
     """Return (status, progress) of the entry seen on site just before `observed_at`.
 
     An entry placed before the latest one keeps the status around it, so that every
@@ -466,14 +612,6 @@ def _entry_before(
     ).first()
     if before is None:
         raise BadInput("observed_at: " + _("現場の時刻が事業の登録より前になっています"))
-    if rules and status != before.status:
-        raise BadInput(
-            "status: "
-            + _(
-                "この時刻より後に別の記録があるため、状況は「%(status)s」のまま記録してください（進捗とメモは記録できます）",
-                status=status_label(before.status),
-            )
-        )
     return before.status, before.progress
 
 
@@ -512,13 +650,17 @@ def _locked(session: Session, project_id: int, client_id: uuid.UUID | None):
             return earlier
     project = lock_project(session, project_id)
     if project is None:
-        raise BadInput(
-            "project: " + _("この事業は見つかりません（ID %(id)s）", id=project_id),
-            code="unknown_value",
-        )
+        raise _unknown_project(project_id)
     if client_id is not None and (earlier := _by_client_id(session, project, client_id)):
         return earlier  # sent again while the first copy was waiting for the lock
     return project
+
+
+def _unknown_project(project_id: int) -> BadInput:
+    return BadInput(
+        "project: " + _("この事業は見つかりません（ID %(id)s）", id=project_id),
+        code="unknown_value",
+    )
 
 
 def _dates_and_state(project: Project) -> dict:

@@ -30,10 +30,12 @@ from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change, record_changes
 from tracker.projects.history import (
     REGISTERED_NOTE,
+    announce_status,
     append_loaded_history,
-    append_status,
     check_progress,
     check_state,
+    register_status,
+    stage_status,
 )
 from tracker.projects.models import Project, project_indicators, project_plan_items
 from tracker.projects.register import REGISTER_FIELDS, check_register
@@ -234,14 +236,7 @@ def create_project(
         project.updated_at = created_at
     session.add(project)
     session.flush()
-    append_status(
-        session,
-        project.id,
-        status=status,
-        progress=project.progress,
-        note=REGISTERED_NOTE,
-        recorded_at=created_at,
-    )
+    register_status(session, project, status=status, progress=project.progress)
     values = project_values(project)
     record_change(
         session,
@@ -452,11 +447,14 @@ def update_project(
     *,
     expected_version: int,
     user: User | None,
+    also_changed: dict[str, dict[str, Any]] | None = None,
 ) -> Project:
     """Apply changed fields (API names) to a project made at `expected_version`, and audit them.
 
     Refuses an edit made against an older version (StaleEdit) rather than overwrite what
     someone else saved in between. Changing nothing changes nothing: no new version, no audit.
+    `also_changed` names fields the same operation has already set on the project (a status
+    update, the city's number): they share this edit's one version step and audit entry.
     """
     if project.version != expected_version:
         raise StaleEdit(
@@ -522,7 +520,8 @@ def update_project(
                 diff[field] = {"old": _geojson(old[field]), "new": _geojson(new[field])}
         elif new[field] != old[field]:
             diff[field] = {"old": _jsonable(old[field]), "new": _jsonable(new[field])}
-    if not diff:
+    audited = _after(also_changed or {}, diff)
+    if not audited:
         return project
 
     for field in (
@@ -548,8 +547,68 @@ def update_project(
     # the plan links changed.
     project.updated_at = func.now()
     session.flush()
-    record_change(session, project, action="update", changes=diff, user=user)
+    record_change(session, project, action="update", changes=audited, user=user)
     session.flush()
+    return project
+
+
+def _after(
+    first: dict[str, dict[str, Any]], then: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Return two successive changes as one: each field from its first old to its last new."""
+    merged = dict(first)
+    for field, change in then.items():
+        old = first[field]["old"] if field in first else change["old"]
+        merged[field] = {"old": old, "new": change["new"]}
+    return {f: c for f, c in merged.items() if c["old"] != c["new"]}
+
+
+def update_with_status(
+    session: Session,
+    project: Project,
+    changes: dict[str, Any],
+    *,
+    status: str,
+    progress: int,
+    note: str = "",
+    fallback_note: str = "",
+    actual_end: date | None = None,
+    user: User | None,
+) -> Project:
+    """Change a project's status (under the rules), its fields and its number as one edit.
+
+    `changes` holds edited fields as update_project takes them, and the city's number as
+    `external_id` when it is to change. One version step and one audit entry, as any edit;
+    a change of status is still news for residents.
+    """
+    changes = dict(changes)
+    staged = stage_status(
+        session,
+        project.id,
+        status=status,
+        progress=progress,
+        note=note,
+        fallback_note=fallback_note,
+        actual_end=actual_end,
+        user=user,
+    )
+    moved = dict(staged.changed)
+    # The project holds the staged state until update_project writes it all at once.
+    with session.no_autoflush:
+        if "external_id" in changes:
+            number = check_external_id(session, project, changes.pop("external_id"))
+            if number != project.external_id:
+                moved["external_id"] = {"old": project.external_id, "new": number}
+                project.external_id = number
+        update_project(
+            session,
+            project,
+            changes,
+            expected_version=project.version,
+            user=user,
+            also_changed=moved,
+        )
+    announce_status(session, staged)
     return project
 
 
@@ -557,22 +616,9 @@ def set_external_id(
     session: Session, project: Project, external_id: str | None, *, user: User | None
 ) -> bool:
     """Give a project the city's own number (事業番号), audited; tell whether it changed."""
-    external_id = (external_id or "").strip() or None
+    external_id = check_external_id(session, project, external_id)
     if external_id == project.external_id:
         return False
-    taken = session.scalar(
-        select(Project.id).where(Project.external_id == external_id, Project.id != project.id)
-    )
-    if external_id is not None and taken is not None:
-        raise BadInput(
-            "external_id: "
-            + _(
-                "%(number)s は既に事業 %(project)d の番号です",
-                number=external_id,
-                project=taken,
-            ),
-            code="taken",
-        )
     old, project.external_id = project.external_id, external_id
     project.updated_at = func.now()
     session.flush()
@@ -585,6 +631,27 @@ def set_external_id(
     )
     session.flush()
     return True
+
+
+def check_external_id(session: Session, project: Project, external_id: str | None) -> str | None:
+    """Return the city's number tidied (None for none), or refuse one another project has."""
+    external_id = (external_id or "").strip() or None
+    if external_id is None or external_id == project.external_id:
+        return external_id
+    taken = session.scalar(
+        select(Project.id).where(Project.external_id == external_id, Project.id != project.id)
+    )
+    if taken is not None:
+        raise BadInput(
+            "external_id: "
+            + _(
+                "%(number)s は既に事業 %(project)d の番号です",
+                number=external_id,
+                project=taken,
+            ),
+            code="taken",
+        )
+    return external_id
 
 
 def project_values(project: Project, *, geometry_as_shape: bool = False) -> dict[str, Any]:

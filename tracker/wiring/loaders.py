@@ -19,7 +19,7 @@ from tracker.facilities.operations import FacilityRecord, sync_facilities
 from tracker.geo.geometry import CITY_CODE
 from tracker.indicators.loaders import load_sample_figures
 from tracker.plan.models import Indicator, PlanItem
-from tracker.projects.history import append_status
+from tracker.projects.history import append_past_status
 from tracker.projects.models import Project
 from tracker.projects.operations import create_project
 from tracker.restrictions.operations import load_sample_restrictions
@@ -214,13 +214,8 @@ def load_sample_projects(session: Session, path: Path) -> str:
             **dates,
         )
         for recorded_at, status, progress in steps[1:]:
-            append_status(
-                session,
-                project.id,
-                status=status,
-                progress=progress,
-                recorded_at=recorded_at,
-                rules=False,
+            append_past_status(
+                session, project.id, status=status, progress=progress, recorded_at=recorded_at
             )
     return f"sample projects: loaded {len(features)}"
 
