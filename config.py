@@ -57,6 +57,8 @@ def load_config() -> dict:
         "SECRET_KEY": _secret_key(instance_dir),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_dir / "uploads")),
         "NODE_MODULES_DIR": os.environ.get("NODE_MODULES_DIR", str(ROOT / "node_modules")),
+        # Static files under content-hashed names, built when the app starts (not in git).
+        "STATIC_BUILD_DIR": os.environ.get("STATIC_BUILD_DIR", str(ROOT / "build" / "public")),
         "GEODATA_DIR": str(ROOT / "geodata"),
         # Room for one status update with its most photos (10 of up to 10 MB each) and the form.
         "MAX_CONTENT_LENGTH": 102 * 1024 * 1024,

@@ -120,9 +120,7 @@ def test_staff_only_projects_and_internal_fields_never_reach_the_page(
     client, session, make_project, make_user, login_as
 ):
     public = make_project(name="公開の工事", geometry=north_of_uchinomaki(50), department="秘密課")
-    append_status(
-        session, public.id, status="construction", progress=10, note="業者との内部メモ"
-    )
+    append_status(session, public.id, status="construction", progress=10, note="業者との内部メモ")
     make_project(name="職員のみの計画", geometry=north_of_uchinomaki(60), is_public=False)
     login_as(make_user(role="admin"))
 

@@ -71,14 +71,16 @@ def test_the_new_project_page_has_a_local_drawing_map(client, staff):
     page = client.get("/projects/new")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "/vendor/leaflet-draw/dist/leaflet.draw.js" in text
-    assert "/vendor/leaflet-draw/dist/leaflet.draw.css" in text
+    assert re.search(r"/vendor/leaflet-draw/dist/leaflet\.draw\.[0-9a-f]{12}\.js", text)
+    assert re.search(r"/vendor/leaflet-draw/dist/leaflet\.draw\.[0-9a-f]{12}\.css", text)
     assert "cdn" not in text.lower()
     assert 'name="geometry"' in text and "GeoJSON または WKT" in text
     # Plan links are grouped by measure, with the measure's indicators.
     assert "補修済橋梁数" in text or "m13_bridges_repaired" in text
     assert (
-        client.get(re.search(r'src="(/static/editing/project_editor\.js)"', text)[1]).status_code
+        client.get(
+            re.search(r'src="(/static/editing/project_editor\.[0-9a-f]{12}\.js)"', text)[1]
+        ).status_code
         == 200
     )
 

@@ -1,6 +1,7 @@
 """Status updates: the transition table, append-only history, the API, idempotent
 client_id, concurrent senders and the staff pages."""
 
+import re
 import secrets
 import threading
 import uuid
@@ -518,7 +519,7 @@ def test_the_service_worker_is_served_with_the_staff_scope(client):
     assert response.status_code == 200
     assert response.mimetype == "application/javascript"
     assert response.headers["Service-Worker-Allowed"] == "/staff/"
-    assert "/static/js/staff_form.js" in response.text
+    assert re.search(r"/static/js/staff_form\.[0-9a-f]{12}\.js", response.text)
 
 
 # --- CSRF, as the app runs for real -------------------------------------------------------

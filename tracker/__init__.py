@@ -37,6 +37,7 @@ def create_app(config_override: dict | None = None) -> Flask:
         answer_cache,
         assets,
         compression,
+        hashed_assets,
         headers,
         input_guards,
         request_log,
@@ -84,6 +85,8 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(updates_api_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(photos_bp)
+    # Last: it reads every blueprint's static folder, and serves ahead of the app.
+    hashed_assets.init_app(app)
     if app.config.get("PROXY_FIX"):
         # One proxy in front (the TLS terminator): trust its X-Forwarded-For/-Proto/-Host
         # for exactly one hop, so a client cannot forge its own address or scheme.
