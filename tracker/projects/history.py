@@ -397,15 +397,9 @@ def stage_status(
     observed_at = observed_at or now
     back_dated = observed_at < latest
     if back_dated:
-        previous_status, previous_progress = _entry_before(session, project_id, observed_at)
-        if status != previous_status:
-            raise BadInput(
-                "status: "
-                + _(
-                    "この時刻より後に別の記録があるため、状況は「%(status)s」のまま記録してください（進捗とメモは記録できます）",
-                    status=status_label(previous_status),
-                )
-            )
+        previous_status, previous_progress = _placed_before(
+            session, project_id, observed_at, status
+        )
     else:
         previous_status, previous_progress = project.status, project.progress
     today = today_jst()
@@ -439,15 +433,38 @@ def stage_status(
     before = _dates_and_state(project)
     if not back_dated:
         # The latest entry on site is the project's current state.
-        if status == "construction" and project.actual_start is None:
-            project.actual_start = today
-        if status == "completed":
-            project.actual_end = actual_end
-        elif project.status == "completed":
-            project.actual_end = None  # reopened: the earlier completion stays in the history
-        project.status, project.progress = status, progress
+        _make_current(project, update, actual_end=actual_end, today=today)
     project.updated_at = now
     return StagedStatus(project, update, _moved(before, _dates_and_state(project)))
+
+
+def _placed_before(
+    session: Session, project_id: int, observed_at: datetime, status: str
+) -> tuple[str, int]:
+    """Return the state an entry seen before the latest one follows; it may not change status."""
+    previous_status, previous_progress = _entry_before(session, project_id, observed_at)
+    if status != previous_status:
+        raise BadInput(
+            "status: "
+            + _(
+                "この時刻より後に別の記録があるため、状況は「%(status)s」のまま記録してください（進捗とメモは記録できます）",
+                status=status_label(previous_status),
+            )
+        )
+    return previous_status, previous_progress
+
+
+def _make_current(
+    project: Project, update: StatusUpdate, *, actual_end: date | None, today: date
+) -> None:
+    """Give the project the entry's status and progress, and move its actual dates with it."""
+    if update.status == "construction" and project.actual_start is None:
+        project.actual_start = today
+    if update.status == "completed":
+        project.actual_end = actual_end
+    elif project.status == "completed":
+        project.actual_end = None  # reopened: the earlier completion stays in the history
+    project.status, project.progress = update.status, update.progress
 
 
 def announce_status(session: Session, staged: StagedStatus) -> StatusUpdate:
