@@ -3,7 +3,7 @@
 import secrets
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, Result, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker.accounts.access import hash_token
@@ -63,7 +63,7 @@ def revoke_token(session: Session, token: str) -> bool:
         .where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
         .values(revoked_at=func.now())
     )
-    return result.rowcount > 0
+    return _changed_rows(result) > 0
 
 
 def revoke_user_tokens(session: Session, user: User) -> int:
@@ -73,6 +73,13 @@ def revoke_user_tokens(session: Session, user: User) -> int:
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=func.now())
     )
+    return _changed_rows(result)
+
+
+def _changed_rows(result: Result) -> int:
+    """Return how many rows an UPDATE changed."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"an UPDATE answers with a CursorResult, not {type(result).__name__}")
     return result.rowcount
 
 
@@ -95,7 +102,7 @@ def end_login_session(session: Session, sid: str) -> None:
 
 def authenticate(
     session: Session,
-    login: str,
+    login: str | None,
     password: str,
     *,
     address: str,
@@ -110,8 +117,10 @@ def authenticate(
     device = known_device(device_cookie, user)
     attempt = reserve_attempt(session, Keys(login=login.lower(), address=address, device=device))
     usable = user is not None and user.is_active
-    if not verify_password(user.password_hash if usable else None, password):
+    if not verify_password(user.password_hash if user is not None and usable else None, password):
         return None, device
+    if user is None:  # verify_password refused the missing user's hash just above
+        raise RuntimeError("a password was accepted for no user")
     mark_succeeded(session, attempt)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

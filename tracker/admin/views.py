@@ -15,7 +15,7 @@ from tracker.hazards.queries import loaded_layers
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _render(*, result=None, message=None, status=200):
+def _render(*, result=None, message=None, status: int = 200):
     return (
         render_template(
             "admin/hazards.html",

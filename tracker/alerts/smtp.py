@@ -75,7 +75,7 @@ def _refusal(code: int, text) -> Exception:
 class SmtpTransport:
     """One connection to the mail server, opened on first use and reused for every mail."""
 
-    def __init__(self, settings: SmtpSettings, ca_file: str | None = None):
+    def __init__(self, settings: SmtpSettings, ca_file: str | None = None) -> None:
         self.settings = settings
         self.ca_file = ca_file
         self._smtp: smtplib.SMTP | None = None

@@ -1,9 +1,10 @@
 """Database engine, declarative base and the per-request session."""
 
 import time
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy import DateTime, MetaData, create_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -84,14 +85,14 @@ def get_session() -> Session:
     return g.db_session
 
 
-def _commit_on_success(response):
+def _commit_on_success(response: Response) -> Response:
     session = g.get("db_session")
     if session is not None and response.status_code < 400:
         session.commit()
     return response
 
 
-def _remember_write(response):
+def _remember_write(response: Response) -> Response:
     if (
         "db_read_sessionmaker" in current_app.extensions
         and request.method not in SAFE_METHODS
@@ -105,14 +106,16 @@ def _remember_write(response):
     return response
 
 
-def _close_session(_exc) -> None:
+def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.rollback()
         session.close()
 
 
-def copy_rows(session: Session, table: str, columns: tuple[str, ...], rows) -> None:
+def copy_rows(
+    session: Session, table: str, columns: tuple[str, ...], rows: Iterable[Sequence[object]]
+) -> None:
     """Write many rows with COPY on the session's own connection (inside its transaction).
 
     The fastest way PostgreSQL takes thousands of rows; the table's constraints and
@@ -120,6 +123,8 @@ def copy_rows(session: Session, table: str, columns: tuple[str, ...], rows) -> N
     """
     session.flush()
     raw = session.connection().connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the session's connection has no database connection under it")
     names = ", ".join(columns)
     with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
         for row in rows:

@@ -97,7 +97,7 @@ def _shown_line(raw: str | None) -> dict | None:
     return to_geojson(shape) if shape is not None else None
 
 
-def _render(project, *, restriction=None, error=None, stale=None, status=200):
+def _render(project, *, restriction=None, error=None, stale=None, status: int = 200):
     # A stale save shows what is stored now; any other refusal keeps what was typed.
     form = _form_values(restriction, None if stale is not None else request.form)
     session = get_session()

@@ -155,7 +155,7 @@ def _same(field: str, old, new) -> bool:
     return old == new
 
 
-def _record(session: Session, facility: Facility, action: str, changes: dict, source: str):
+def _record(session: Session, facility: Facility, action: str, changes: dict, source: str) -> None:
     session.add(
         FacilityChange(facility_id=facility.id, action=action, changes=changes, source=source)
     )

@@ -13,7 +13,9 @@ from tracker.facilities.models import Facility
 COORDINATE_DECIMALS = 6
 
 
-def facility_query(*, bbox: tuple[float, float, float, float] | None = None, withdrawn=False):
+def facility_query(
+    *, bbox: tuple[float, float, float, float] | None = None, withdrawn: bool = False
+):
     """Select the facilities in force (and withdrawn ones too with `withdrawn`), in a bbox."""
     query = select(Facility)
     if not withdrawn:

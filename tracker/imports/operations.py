@@ -81,7 +81,7 @@ class ImportReport:
 class UnmappedColumns(BadInput):
     """Headers that name no known field: a person must say what they hold (or ignore them)."""
 
-    def __init__(self, headers: list[str]):
+    def __init__(self, headers: list[str]) -> None:
         super().__init__(
             "columns: 見出しを読み取れない列があります: "
             + "、".join(f"「{h}」" for h in headers)

@@ -193,7 +193,7 @@ def _read_geojson(data: bytes, filename: str, epsg: int | None) -> SourceTable:
 class _Broken:
     """Stands for a feature whose geometry could not be read; refused on its own row."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str) -> None:
         self.reason = reason
 
 

@@ -109,7 +109,7 @@ class _ControlWords(MacroElement):
         """
     )
 
-    def __init__(self, words: dict):
+    def __init__(self, words: dict) -> None:
         super().__init__()
         self._name = "ControlWords"
         self.words_js = script_json(words)
@@ -137,7 +137,7 @@ class _ProjectLayers(JSCSSMixin):
         """
     )
 
-    def __init__(self, options: dict, js: list, css: list):
+    def __init__(self, options: dict, js: list, css: list) -> None:
         super().__init__()
         self._name = "AsoProjects"
         self.options = options
@@ -155,7 +155,7 @@ class _Overlays(JSCSSMixin):
         """
     )
 
-    def __init__(self, options: dict, js: list):
+    def __init__(self, options: dict, js: list) -> None:
         super().__init__()
         self._name = "AsoOverlays"
         self.options = options
@@ -173,7 +173,7 @@ class _HazardLayers(JSCSSMixin):
         """
     )
 
-    def __init__(self, options: dict, js: list):
+    def __init__(self, options: dict, js: list) -> None:
         super().__init__()
         self._name = "AsoHazards"
         self.options = options
@@ -193,7 +193,7 @@ class Shapes(MacroElement):
         attribution: str = "",
         fit: bool = True,
         css_class: str = "",
-    ):
+    ) -> None:
         super().__init__()
         self._name = "Shapes"
         self.geometries = _geometries(geojson)
@@ -204,7 +204,7 @@ class Shapes(MacroElement):
         self.max_zoom = max_zoom
         self.fit = fit
 
-    def render(self, **kwargs):
+    def render(self, **kwargs) -> None:
         """Add the drawing script to the page."""
         # Handed over as a finished string: a folium template's output is compiled
         # again by branca as a Jinja template, which for a detailed boundary took
@@ -230,7 +230,7 @@ class Shapes(MacroElement):
 class _Text(Element):
     """Text put into the page as it is."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
 

@@ -95,7 +95,7 @@ def parse_point(args) -> tuple[float, float]:
 class OutsideCity(BadInput):
     """A point too far from Aso City to serve; `distance_m` says how far beyond its boundary."""
 
-    def __init__(self, distance_m: float):
+    def __init__(self, distance_m: float) -> None:
         super().__init__(
             "lat/lon: "
             + _(

@@ -254,7 +254,7 @@ class StateChange:
 class StaleUpdate(BadInput):
     """An update made on a form that showed an older state of the project than the stored one."""
 
-    def __init__(self, project: Project, changes: list[StateChange]):
+    def __init__(self, project: Project, changes: list[StateChange]) -> None:
         self.project = project
         self.changes = changes
         said = _("、").join(change.sentence() for change in changes[-3:])

@@ -69,7 +69,7 @@ GEOMETRY_TOLERANCE = 1e-6
 class StaleEdit(Exception):
     """An edit made against an older version of the project than the stored one."""
 
-    def __init__(self, project: Project, expected_version: int, changed_fields: list[str]):
+    def __init__(self, project: Project, expected_version: int, changed_fields: list[str]) -> None:
         super().__init__(
             f"project {project.id} is at version {project.version}, "
             f"the edit was made against version {expected_version}"

@@ -60,7 +60,7 @@ GEOMETRY_TOLERANCE = 1e-6
 class StaleRestriction(Exception):
     """A change made on a form that showed an older version of the restriction."""
 
-    def __init__(self, restriction: TrafficRestriction, changed_fields: list[str]):
+    def __init__(self, restriction: TrafficRestriction, changed_fields: list[str]) -> None:
         super().__init__(f"restriction {restriction.id} changed since the form was opened")
         self.restriction = restriction
         self.changed_fields = changed_fields

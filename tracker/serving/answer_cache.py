@@ -11,7 +11,7 @@ than its key.
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import BigInteger, CheckConstraint, select, true
@@ -34,19 +34,19 @@ class DataVersion(Base):
 
 def data_version(session: Session) -> int:
     """Return the data version as this session sees it."""
-    return session.scalar(select(DataVersion.version))
+    return session.execute(select(DataVersion.version)).scalar_one()
 
 
 class AnswerCache:
     """A least-recently-used store bounded by the total size of its answers, in bytes."""
 
-    def __init__(self, max_bytes: int):
+    def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable):
+    def get(self, key: Hashable) -> Any:
         """Return the answer kept under `key`, or None."""
         with self._lock:
             entry = self._entries.get(key)

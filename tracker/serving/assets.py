@@ -4,7 +4,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_from_directory, url_for
+from flask import Blueprint, Response, abort, current_app, send_from_directory, url_for
 
 bp = Blueprint("vendor", __name__)
 
@@ -48,7 +48,7 @@ MAX_AGE = 365 * 24 * 3600
 
 
 @bp.get("/vendor/<path:filename>")
-def vendor_file(filename: str):
+def vendor_file(filename: str) -> Response:
     """Send one whitelisted file from node_modules."""
     if filename not in ALLOWED:
         abort(404)
