@@ -3,7 +3,7 @@
 import secrets
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Result, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tracker.accounts.access import hash_token
@@ -15,6 +15,7 @@ from tracker.accounts.passwords import (
     verify_password,
 )
 from tracker.accounts.throttle import Keys, known_device, mark_succeeded, reserve_attempt
+from tracker.core.db import rows_changed
 from tracker.core.errors import BadInput
 from tracker.core.limits import DISPLAY_NAME_MAX, LOGIN_MAX, check_name
 
@@ -63,7 +64,7 @@ def revoke_token(session: Session, token: str) -> bool:
         .where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
         .values(revoked_at=func.now())
     )
-    return _changed_rows(result) > 0
+    return rows_changed(result) > 0
 
 
 def revoke_user_tokens(session: Session, user: User) -> int:
@@ -73,14 +74,7 @@ def revoke_user_tokens(session: Session, user: User) -> int:
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=func.now())
     )
-    return _changed_rows(result)
-
-
-def _changed_rows(result: Result) -> int:
-    """Return how many rows an UPDATE changed."""
-    if not isinstance(result, CursorResult):
-        raise TypeError(f"an UPDATE answers with a CursorResult, not {type(result).__name__}")
-    return result.rowcount
+    return rows_changed(result)
 
 
 def start_login_session(session: Session, user: User) -> str:

@@ -3,9 +3,10 @@
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy import DateTime, MetaData, create_engine
+from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, create_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Named constraints let Alembic drop and rename them later.
@@ -24,6 +25,10 @@ CONNECT_ARGS = {"options": "-c jit=off"}
 
 
 class Base(DeclarativeBase):
+    if TYPE_CHECKING:
+        # Every model maps one table (none maps a join or a select).
+        __table__: ClassVar[Table]
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # Every timestamp is stored with its time zone.
     type_annotation_map = {datetime: DateTime(timezone=True)}
@@ -111,6 +116,13 @@ def _close_session(_exc: BaseException | None) -> None:
     if session is not None:
         session.rollback()
         session.close()
+
+
+def rows_changed(result: Result) -> int:
+    """Return how many rows an INSERT, UPDATE or DELETE changed."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"a change answers with a CursorResult, not {type(result).__name__}")
+    return result.rowcount
 
 
 def copy_rows(

@@ -8,6 +8,7 @@ and showing the map costs the same for ten projects or a hundred thousand.
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import xyzservices
@@ -204,7 +205,7 @@ class Shapes(MacroElement):
         self.max_zoom = max_zoom
         self.fit = fit
 
-    def render(self, **kwargs) -> None:
+    def render(self, **kwargs: Any) -> None:
         """Add the drawing script to the page."""
         # Handed over as a finished string: a folium template's output is compiled
         # again by branca as a Jinja template, which for a detailed boundary took
@@ -234,7 +235,7 @@ class _Text(Element):
         super().__init__()
         self.text = text
 
-    def render(self, **kwargs) -> str:
+    def render(self, **kwargs: Any) -> str:
         """Return the text."""
         return self.text
 
@@ -422,7 +423,7 @@ def _geometries(geojson: dict) -> list:
     return [g for g in geometries if g]
 
 
-def script_json(value) -> str:
+def script_json(value: object) -> str:
     """Return JSON that is safe inside a <script> element."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -8,6 +8,7 @@ nothing else inserts into status_updates.
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from geoalchemy2 import Geometry, WKBElement
@@ -177,14 +178,14 @@ def check_change(
         raise BadInput("note: " + _("進捗を下げるときは、理由をメモに書いてください"))
 
 
-def check_progress(progress) -> int:
+def check_progress(progress: object) -> int:
     """Return progress as an int in 0–100, or refuse it."""
     if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
         raise BadInput("progress: " + _("進捗は0〜100の整数で入れてください"), code="out_of_range")
     return progress
 
 
-def check_client_id(value) -> uuid.UUID | None:
+def check_client_id(value: object) -> uuid.UUID | None:
     """Return a client_id as a UUID, or refuse it."""
     if value is None or value == "":
         return None
@@ -503,7 +504,9 @@ def append_loaded_history(session: Session, entries: SelectBase) -> None:
     )
 
 
-def _locked(session: Session, project_id: int, client_id: uuid.UUID | None):
+def _locked(
+    session: Session, project_id: int, client_id: uuid.UUID | None
+) -> Project | StatusUpdate:
     """Return the locked project, or the entry an earlier send of this client_id made."""
     if client_id is not None:
         earlier = _by_client_id(session, None, client_id)
@@ -545,7 +548,7 @@ def _same_project(update: StatusUpdate, project_id: int) -> None:
         raise BadInput("client_id: " + _("この client_id は別の事業の更新で使われています"))
 
 
-def _point(position) -> WKTElement | None:
+def _point(position: Any) -> WKTElement | None:
     if position is None:
         return None
     try:
