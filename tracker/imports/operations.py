@@ -350,7 +350,7 @@ def _create_rows(session: Session, rows: list[_Row], *, user: User | None, dry_r
         missing = [f for f in ("name", "kind", "department") if not row.values.get(f)]
         if row.geometry is None:
             missing.append("geometry")
-        if missing:
+        if missing or row.geometry is None:
             labels = "、".join(column_label(f if f != "geometry" else "wkt") for f in missing)
             _refuse(row.result, BadInput(f"{missing[0]}: 新しい事業に必要な {labels} がありません"))
             continue
