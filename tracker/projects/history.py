@@ -8,7 +8,7 @@ nothing else inserts into status_updates.
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from geoalchemy2 import Geometry, WKBElement
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     func,
     insert,
+    literal,
     select,
     text,
     tuple_,
@@ -86,6 +87,8 @@ class StatusUpdate(Base):
     # True on the instance that append_status has just added (a resend returns the first one).
     is_new = False
     # The progress of the entry before it on site, set where history is read in order.
+    if TYPE_CHECKING:  # not a column: a plain annotation here would ask the ORM to map it
+        previous_progress: int | None
     previous_progress = None
 
 
@@ -327,7 +330,7 @@ def append_status(
         if changes:
             raise StaleUpdate(project, changes)
     # Taken after the lock: history reads in the order it was written.
-    now = session.scalar(select(func.clock_timestamp()))
+    now = session.execute(select(func.clock_timestamp())).scalar_one()
     latest = session.execute(
         select(StatusUpdate.observed_at, StatusUpdate.status, StatusUpdate.progress)
         .where(StatusUpdate.project_id == project_id)
@@ -348,7 +351,7 @@ def append_status(
     before = _dates_and_state(project)
     previous_status, previous_progress = None, None
     dates = {"actual_start": project.actual_start, "actual_end": project.actual_end}
-    back_dated = not first and observed_at < latest.observed_at
+    back_dated = latest is not None and observed_at < latest.observed_at
     if back_dated:
         previous_status, previous_progress = _entry_before(
             session, project_id, observed_at, status, rules
@@ -356,6 +359,8 @@ def append_status(
     elif not first:
         previous_status, previous_progress = project.status, project.progress
     if rules and not first:
+        if previous_status is None or previous_progress is None:
+            raise RuntimeError(f"project {project.id} has history but no entry before this one")
         today = today_jst()
         if status == "completed" and not back_dated:
             actual_end = actual_end or project.actual_end or today
@@ -443,7 +448,7 @@ def _resent(session: Session, update: StatusUpdate) -> StatusUpdate:
         select(StatusUpdate.progress)
         .where(
             StatusUpdate.project_id == update.project_id,
-            tuple_(*HISTORY_ORDER) < tuple_(update.observed_at, update.id),
+            tuple_(*HISTORY_ORDER) < tuple_(literal(update.observed_at), literal(update.id)),
         )
         .order_by(*(c.desc() for c in HISTORY_ORDER))
         .limit(1)

@@ -99,14 +99,16 @@ class ProjectFilter:
         filt.as_of = parse_day(args.get("as_of"), "as_of")
         return filt
 
-    def check_codes(self, session: Session) -> None:
-        """Refuse plan item and indicator codes that do not exist."""
+    def check_codes(self, session: Session | None) -> None:
+        """Refuse plan item and indicator codes that do not exist (None: there must be none)."""
         for model, codes, name in (
             (PlanItem, self.plan_items, "plan_item"),
             (Indicator, self.indicators, "indicator"),
         ):
             if not codes:
                 continue
+            if session is None:
+                raise ValueError(f"{name} codes are checked in the database: give a session")
             found = set(session.scalars(select(model.code).where(model.code.in_(codes))))
             unknown = [c for c in codes if c not in found]
             if unknown:
