@@ -36,3 +36,4 @@ lint: setup
 	.venv/bin/ruff check tracker tests scripts bench gunicorn.conf.py
 	.venv/bin/ruff format --check tracker tests scripts bench gunicorn.conf.py
 	.venv/bin/lint-imports
+	.venv/bin/mypy

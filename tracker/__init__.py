@@ -92,5 +92,6 @@ def create_app(config_override: dict | None = None) -> Flask:
         # for exactly one hop, so a client cannot forge its own address or scheme.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        # Flask's documented way to wrap its WSGI app, which its types call a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     return app

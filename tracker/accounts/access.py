@@ -1,10 +1,13 @@
 """Who is asking: the signed-in user or the API token's owner, and what they may do."""
 
 import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
+from typing import Any
 
 from flask import Response, abort, current_app, g, jsonify, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
@@ -131,12 +134,14 @@ def can_edit_projects() -> bool:
     return user is not None and user.can_write
 
 
-def roles_required(*roles: str):
+def roles_required(
+    *roles: str,
+) -> Callable[[Callable[..., ResponseReturnValue]], Callable[..., ResponseReturnValue]]:
     """Let only signed-in users with one of these roles through: 401 anonymous, 403 others."""
 
-    def decorate(view):
+    def decorate(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
         @wraps(view)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             user = current_user()
             if user is None:
                 auth_event("permission refused", status=401, path=request.path)

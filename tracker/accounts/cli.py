@@ -3,6 +3,7 @@
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
 from tracker.accounts.models import ROLES
 from tracker.accounts.operations import (
@@ -23,7 +24,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(revoke_token_command)
 
 
-def _session():
+def _session() -> Session:
     return current_app.extensions["db_sessionmaker"]()
 
 
@@ -36,7 +37,7 @@ def _session():
 def create_user_command(login: str, role: str, password: str | None, display_name: str) -> None:
     """Create a user who can sign in."""
     generated = password is None
-    password = generate_password() if generated else password
+    password = generate_password() if password is None else password
     with _session() as session:
         try:
             user = create_user(
@@ -78,9 +79,11 @@ def revoke_token_command(token: str | None, login: str | None) -> None:
             if user is None:
                 raise click.ClickException(f"no user {login!r}")
             count = revoke_user_tokens(session, user)
-        else:
+        elif token is not None:
             count = int(revoke_token(session, token))
             if not count:
                 raise click.ClickException("no live token matches")
+        else:
+            raise click.UsageError("give either a TOKEN or --login LOGIN")
         session.commit()
     click.echo(f"revoked {count} token(s)")

@@ -15,6 +15,7 @@ from tracker.accounts.passwords import (
     verify_password,
 )
 from tracker.accounts.throttle import Keys, known_device, mark_succeeded, reserve_attempt
+from tracker.core.db import rows_changed
 from tracker.core.errors import BadInput
 from tracker.core.limits import DISPLAY_NAME_MAX, LOGIN_MAX, check_name
 
@@ -63,7 +64,7 @@ def revoke_token(session: Session, token: str) -> bool:
         .where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
         .values(revoked_at=func.now())
     )
-    return result.rowcount > 0
+    return rows_changed(result) > 0
 
 
 def revoke_user_tokens(session: Session, user: User) -> int:
@@ -73,7 +74,7 @@ def revoke_user_tokens(session: Session, user: User) -> int:
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=func.now())
     )
-    return result.rowcount
+    return rows_changed(result)
 
 
 def start_login_session(session: Session, user: User) -> str:
@@ -95,7 +96,7 @@ def end_login_session(session: Session, sid: str) -> None:
 
 def authenticate(
     session: Session,
-    login: str,
+    login: str | None,
     password: str,
     *,
     address: str,
@@ -110,8 +111,10 @@ def authenticate(
     device = known_device(device_cookie, user)
     attempt = reserve_attempt(session, Keys(login=login.lower(), address=address, device=device))
     usable = user is not None and user.is_active
-    if not verify_password(user.password_hash if usable else None, password):
+    if not verify_password(user.password_hash if user is not None and usable else None, password):
         return None, device
+    if user is None:  # verify_password refused the missing user's hash just above
+        raise RuntimeError("a password was accepted for no user")
     mark_succeeded(session, attempt)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

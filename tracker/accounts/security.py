@@ -2,6 +2,7 @@
 
 from flask import Flask, abort, current_app, request
 from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
@@ -66,7 +67,7 @@ def _check_csrf() -> None:
     csrf.protect(apply_exemptions=True)
 
 
-def _csrf_error(error: CSRFError):
+def _csrf_error(error: CSRFError) -> ResponseReturnValue:
     message = _(
         "送信を受け付けられませんでした（フォームの有効期限切れ、または不正な送信）。"
         "ページを読み込み直してから、もう一度送信してください。"

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import LoginAttempt, User
@@ -40,7 +40,7 @@ DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 class LoginThrottled(Exception):
     """Too many failed sign-ins for this login, address or device; `until` says when tries resume."""
 
-    def __init__(self, until: datetime):
+    def __init__(self, until: datetime) -> None:
         super().__init__(f"sign-in refused until {until.isoformat()}")
         self.until = until
 
@@ -152,7 +152,9 @@ def reserve_attempt(session: Session, keys: Keys) -> LoginAttempt:
     )
     session.add(attempt)
     session.execute(
-        LoginAttempt.__table__.delete().where(LoginAttempt.at < func.now() - KEEP_ATTEMPTS)
+        delete(LoginAttempt)
+        .where(LoginAttempt.at < func.now() - KEEP_ATTEMPTS)
+        .execution_options(synchronize_session=False)
     )
     session.commit()
     return attempt

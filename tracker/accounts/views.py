@@ -6,6 +6,7 @@ from math import ceil
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -65,7 +66,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     """Show the sign-in form, and sign in with it."""
     form = LoginForm()
     if request.method == "GET":
@@ -80,7 +81,7 @@ def login():
             user, device = authenticate(
                 db,
                 form.login.data,
-                form.password.data,
+                form.password.data or "",
                 address=address,
                 device_cookie=request.cookies.get(DEVICE_COOKIE),
             )
@@ -88,7 +89,7 @@ def login():
             error, status = str(exc).split(": ", 1)[-1], 400
         except LoginThrottled as exc:
             auth_event("sign-in refused (throttled)", login=form.login.data, address=address)
-            wait = exc.until - db.scalar(select(func.clock_timestamp()))
+            wait = exc.until - db.execute(select(func.clock_timestamp())).scalar_one()
             minutes = max(1, ceil(wait / timedelta(minutes=1)))
             error = _(
                 "ログインの失敗が続いたため、しばらくログインできません。"
@@ -128,7 +129,7 @@ def login():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     """Sign out: end this browser's session so that its cookie is worthless from now on."""
     sid = session.get(SESSION_KEY)
     if sid:

@@ -3,19 +3,22 @@
 from pathlib import Path
 
 from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from tracker.accounts.access import roles_required
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.hazards.codes import LAYER_CREDITS, LAYERS, LAYOUTS
-from tracker.hazards.loading import MAX_HAZARD_FILE_BYTES, load_hazard_file
+from tracker.hazards.loading import MAX_HAZARD_FILE_BYTES, HazardLoad, load_hazard_file
 from tracker.hazards.queries import loaded_layers
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _render(*, result=None, message=None, status=200):
+def _render(
+    *, result: HazardLoad | None = None, message: str | None = None, status: int = 200
+) -> ResponseReturnValue:
     return (
         render_template(
             "admin/hazards.html",
@@ -33,14 +36,14 @@ def _render(*, result=None, message=None, status=200):
 
 @bp.get("/hazards")
 @roles_required("admin")
-def hazards_page():
+def hazards_page() -> ResponseReturnValue:
     """Show the loaded hazard layers and the form to load one."""
     return _render()
 
 
 @bp.post("/hazards")
 @roles_required("admin")
-def load_hazards():
+def load_hazards() -> ResponseReturnValue:
     """Replace a hazard layer with an uploaded zipped Shapefile; nothing changes if refused."""
     upload = request.files.get("file")
     try:

@@ -8,12 +8,14 @@ never who made a change, nor a work's internal notes.
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from tracker.city.places import start_places
@@ -162,7 +164,7 @@ def _restriction_facts(
 ) -> list[tuple[str, str]]:
     """List what a restriction is, where and when, saying what each changed field was."""
 
-    def said(fields: tuple[str, ...], label: str, word) -> tuple[str, str]:
+    def said(fields: tuple[str, ...], label: str, word: Callable[..., str]) -> tuple[str, str]:
         value = word(now)
         if changed.intersection(fields):
             value += _("（変更前: %(old)s）", old=word(before))
@@ -199,7 +201,7 @@ def _restriction_facts(
     return facts
 
 
-def _line(geojson: dict):
+def _line(geojson: dict) -> ColumnElement[Any]:
     return func.geography(func.ST_GeomFromGeoJSON(json.dumps(geojson)))
 
 
@@ -228,5 +230,5 @@ def _section(session: Session, restriction: dict, lang: str) -> str:
 def _detour(session: Session, restriction: dict) -> str:
     if not restriction["detour"]:
         return _("（なし）")
-    length = session.scalar(select(func.ST_Length(_line(restriction["detour"]))))
+    length = session.execute(select(func.ST_Length(_line(restriction["detour"])))).scalar_one()
     return _("約%(length)s（地図の緑の点線）", length=distance_label(length))

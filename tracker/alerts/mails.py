@@ -11,6 +11,7 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
@@ -65,6 +66,8 @@ def describe_place(session: Session, sub: AlertSubscription) -> Place:
         near = external_url(
             "near.near_page", lat=f"{lat:.6f}", lon=f"{lon:.6f}", radius=sub.radius_m, lang=lang
         )
+    if sub.radius_m is None:
+        raise ValueError(f"subscription {sub.id} watches a place but has no radius")
     label = _("%(where)sから%(radius)s以内", where=where, radius=distance_label(sub.radius_m))
     return Place(label, near)
 
@@ -77,14 +80,16 @@ def _links(sub: AlertSubscription) -> dict:
     }
 
 
-def _render(name: str, **context) -> tuple[str, str]:
+def _render(name: str, **context: Any) -> tuple[str, str]:
     env = current_app.jinja_env
     text = env.get_template(f"alerts/mail/{name}.txt").render(**context)
     html = env.get_template(f"alerts/mail/{name}.html").render(**context)
     return text, html
 
 
-def _message(sub: AlertSubscription, subject: str, text: str, html: str, links: dict):
+def _message(
+    sub: AlertSubscription, subject: str, text: str, html: str, links: dict
+) -> EmailMessage:
     message = EmailMessage()
     sender = current_app.config["MAIL_FROM"]
     if "<" not in sender:

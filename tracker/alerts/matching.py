@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from tracker.city.places import RADIUS_CHOICES
+from tracker.core.db import rows_changed
 from tracker.outbox.models import OutboxEvent
 from tracker.words.formatting import JST
 
@@ -91,7 +92,7 @@ def queue_alerts(session: Session, event: OutboxEvent) -> int:
     result = session.execute(
         _MATCH, {"event_id": event.id, "digest_at": next_digest_at(event.occurred_at)}
     )
-    return result.rowcount
+    return rows_changed(result)
 
 
 def handle_events(session: Session, limit: int = EVENTS_PER_TRANSACTION) -> tuple[int, int]:

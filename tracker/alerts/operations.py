@@ -2,11 +2,12 @@
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from geoalchemy2.elements import WKTElement
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from tracker.alerts.models import (
@@ -63,7 +64,7 @@ class Choices:
     lang: str
 
 
-def check_email(raw) -> str:
+def check_email(raw: object) -> str:
     """Return the address as given (trimmed, domain in lower case), or refuse it."""
     email = (raw or "").strip() if isinstance(raw, str) else ""
     if not email:
@@ -76,7 +77,7 @@ def check_email(raw) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def check_choices(topics, frequency, lang) -> Choices:
+def check_choices(topics: Any, frequency: object, lang: object) -> Choices:
     """Return the chosen topics, frequency and language, or refuse them."""
     topics = tuple(t for t in TOPICS if t in set(topics or ()))
     if not topics:
@@ -88,7 +89,7 @@ def check_choices(topics, frequency, lang) -> Choices:
     return Choices(topics, frequency, lang)
 
 
-def check_radius(raw) -> int:
+def check_radius(raw: Any) -> int:
     """Return a radius in metres that a subscription may have, or refuse it."""
     try:
         radius = int(float(raw))
@@ -115,7 +116,7 @@ def request_subscription(
         .select_from(AlertRequest)
         .where(AlertRequest.at > func.now() - CLIENT_WINDOW, AlertRequest.client == client)
     )
-    if session.scalar(recent) >= CLIENT_LIMIT:
+    if session.execute(recent).scalar_one() >= CLIENT_LIMIT:
         raise TooManyRequests()
     session.add(AlertRequest(address_key=key, client=client))
     for_address = (
@@ -123,7 +124,7 @@ def request_subscription(
         .select_from(AlertRequest)
         .where(AlertRequest.at > func.now() - ADDRESS_WINDOW, AlertRequest.address_key == key)
     )
-    if session.scalar(for_address) > ADDRESS_LIMIT:
+    if session.execute(for_address).scalar_one() > ADDRESS_LIMIT:
         return
     point = None
     if target.project_id is None:
@@ -146,7 +147,7 @@ def request_subscription(
     session.flush()
 
 
-def is_expired(subscription: AlertSubscription, now) -> bool:
+def is_expired(subscription: AlertSubscription, now: datetime) -> bool:
     """Tell whether an unconfirmed subscription is past its 48 hours."""
     return subscription.confirmed_at is None and subscription.created_at < now - CONFIRM_WITHIN
 
@@ -155,7 +156,7 @@ def confirm_subscription(session: Session, subscription: AlertSubscription) -> N
     """Make a subscription live; the same address's older one for the same target goes."""
     if subscription.confirmed_at is not None:
         return
-    if is_expired(subscription, session.scalar(select(func.now()))):
+    if is_expired(subscription, session.execute(select(func.now())).scalar_one()):
         raise ConfirmationExpired()
     subscription.confirmed_at = func.now()
     session.flush()
@@ -187,7 +188,7 @@ def change_subscription(
     session.flush()
 
 
-def delete_subscriptions(session: Session, where) -> int:
+def delete_subscriptions(session: Session, where: ColumnElement[bool]) -> int:
     """Delete subscriptions, their address with them, and every mail still waiting for them."""
     ids = list(session.scalars(select(AlertSubscription.id).where(where)))
     if not ids:

@@ -7,8 +7,12 @@ transaction). Two senders running at once
 therefore never send the same event to the same address twice.
 """
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from email.message import EmailMessage
+from functools import partial
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -77,7 +81,17 @@ def prepare(sessions: sessionmaker, report: SendReport) -> None:
             return
 
 
-def send_alerts(sessions: sessionmaker, transport) -> SendReport:
+class MailTransport(Protocol):
+    """What sends the mails: SmtpTransport, or a stand-in that keeps them."""
+
+    def send(self, message: EmailMessage) -> None:
+        """Send one mail, or raise one of the refusals of tracker.alerts.smtp."""
+
+    def close(self) -> None:
+        """Let go of the connection."""
+
+
+def send_alerts(sessions: sessionmaker, transport: MailTransport | None) -> SendReport:
     """Match new events, then send every due mail through the transport (None: send nothing)."""
     report = SendReport()
     prepare(sessions, report)
@@ -114,7 +128,9 @@ def send_alerts(sessions: sessionmaker, transport) -> SendReport:
     return report
 
 
-def _send_batch(session: Session, ids: list[int], transport, report: SendReport, said) -> None:
+def _send_batch(
+    session: Session, ids: list[int], transport: MailTransport, report: SendReport, said: dict
+) -> None:
     """Send the due mails of the subscriptions in `ids` that no other sender holds."""
     subs = session.scalars(
         select(AlertSubscription)
@@ -134,6 +150,8 @@ def _send_batch(session: Session, ids: list[int], transport, report: SendReport,
         )
         .order_by(AlertDelivery.id)
     ):
+        if delivery.subscription_id is None:
+            raise ValueError(f"delivery {delivery.id} was read for no subscription")
         due[delivery.subscription_id].append(delivery)
     for sub in subs:
         _send_for(session, sub, due[sub.id], transport, report, said)
@@ -141,7 +159,14 @@ def _send_batch(session: Session, ids: list[int], transport, report: SendReport,
             return
 
 
-def _send_for(session: Session, sub, due: list[AlertDelivery], transport, report, said) -> None:
+def _send_for(
+    session: Session,
+    sub: AlertSubscription,
+    due: list[AlertDelivery],
+    transport: MailTransport,
+    report: SendReport,
+    said: dict,
+) -> None:
     """Send one locked subscription's due mails, marking each as it goes."""
     for deliveries, build in _mails(session, sub, due, report, said):
         try:
@@ -160,7 +185,13 @@ def _send_for(session: Session, sub, due: list[AlertDelivery], transport, report
             report.sent += 1
 
 
-def _mails(session: Session, sub: AlertSubscription, due: list[AlertDelivery], report, said):
+def _mails(
+    session: Session,
+    sub: AlertSubscription,
+    due: list[AlertDelivery],
+    report: SendReport,
+    said: dict,
+) -> Iterator[tuple[list[AlertDelivery], Callable[[], EmailMessage]]]:
     """Group due deliveries into mails: confirmation and at-once alerts alone, digests together."""
     confirm = [d for d in due if d.kind == "confirm"]
     alerts = [d for d in due if d.kind == "alert"]
@@ -173,7 +204,7 @@ def _mails(session: Session, sub: AlertSubscription, due: list[AlertDelivery], r
         _finish([d], "cancelled", None, None)
     if not alerts:
         return
-    changes = changes_for(session, [d.event_id for d in alerts], sub.lang, said)
+    changes = changes_for(session, [_event_of(d) for d in alerts], sub.lang, said)
     told = []
     for d, change in zip(alerts, changes, strict=True):
         if change is None:
@@ -184,7 +215,7 @@ def _mails(session: Session, sub: AlertSubscription, due: list[AlertDelivery], r
     at_once = [(d, c) for d, c in told if not d.digest]
     digest = [(d, c) for d, c in told if d.digest]
     for d, change in at_once:
-        yield [d], lambda change=change: alert_mail(session, sub, [change], digest=False)
+        yield [d], partial(alert_mail, session, sub, [change], digest=False)
     if digest:
         yield (
             [d for d, _ in digest],
@@ -192,7 +223,16 @@ def _mails(session: Session, sub: AlertSubscription, due: list[AlertDelivery], r
         )
 
 
-def _finish(deliveries, status: str, error: str | None, message_id: str | None) -> None:
+def _event_of(delivery: AlertDelivery) -> int:
+    """Return the event an alert tells of (the table's check keeps one there)."""
+    if delivery.event_id is None:
+        raise ValueError(f"alert delivery {delivery.id} tells of no event")
+    return delivery.event_id
+
+
+def _finish(
+    deliveries: list[AlertDelivery], status: str, error: str | None, message_id: str | None
+) -> None:
     for d in deliveries:
         d.status = status
         d.finished_at = func.now()
@@ -203,7 +243,7 @@ def _finish(deliveries, status: str, error: str | None, message_id: str | None) 
             d.last_error = error[:500]
 
 
-def _retry_or_fail(deliveries, error: str, report: SendReport) -> None:
+def _retry_or_fail(deliveries: list[AlertDelivery], error: str, report: SendReport) -> None:
     attempts = deliveries[0].attempts + 1
     if attempts >= MAX_ATTEMPTS:
         _finish(deliveries, "failed", error, None)

@@ -65,7 +65,7 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     )
 
 
-def _refusal(code: int, text) -> Exception:
+def _refusal(code: int, text: bytes | str) -> Exception:
     message = f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
     if code == 421:  # the server is closing the connection: nothing to do with this mail
         return ServerUnavailable(message)
@@ -75,7 +75,7 @@ def _refusal(code: int, text) -> Exception:
 class SmtpTransport:
     """One connection to the mail server, opened on first use and reused for every mail."""
 
-    def __init__(self, settings: SmtpSettings, ca_file: str | None = None):
+    def __init__(self, settings: SmtpSettings, ca_file: str | None = None) -> None:
         self.settings = settings
         self.ca_file = ca_file
         self._smtp: smtplib.SMTP | None = None
@@ -87,7 +87,9 @@ class SmtpTransport:
         s = self.settings
         try:
             if s.security == "tls":
-                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=TIMEOUT_S, context=self._tls())
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=TIMEOUT_S, context=self._tls()
+                )
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=TIMEOUT_S)
                 if s.security == "starttls":
@@ -120,7 +122,8 @@ class SmtpTransport:
     def _reset(self) -> None:
         # A refused mail leaves the transaction half open; the next one needs a clean start.
         try:
-            self._smtp.rset()
+            if self._smtp is not None:
+                self._smtp.rset()
         except (smtplib.SMTPException, OSError):
             self.close()
 

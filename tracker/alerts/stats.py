@@ -1,9 +1,19 @@
 """Counts for admins: subscriptions, and mails sent, waiting and failed per day. No addresses."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, case, cast, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    SQLColumnExpression,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from tracker.alerts.models import AlertDelivery, AlertSubscription
@@ -50,7 +60,7 @@ class DayCounts:
     failed: int
 
 
-def _day(column):
+def _day(column: SQLColumnExpression[datetime | None]) -> ColumnElement[date]:
     return cast(func.timezone("Asia/Tokyo", column), Date)
 
 

@@ -4,13 +4,17 @@ No account is needed: the secret link in each mail stands for the address. Every
 a subscription request is the same whether or not the address is known.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from shapely.geometry import Point
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from tracker.accounts.access import roles_required
 from tracker.accounts.security import csrf
@@ -67,7 +71,7 @@ def _split(error: BadInput) -> tuple[str, str]:
     return (name, message) if message else ("", name)
 
 
-def _covering_radius(raw) -> int:
+def _covering_radius(raw: Any) -> int:
     """Return the smallest offered radius that takes in the one /near showed (or the largest)."""
     try:
         asked = float(raw)
@@ -76,7 +80,7 @@ def _covering_radius(raw) -> int:
     return next((r for r in RADIUS_CHOICES if r >= asked), max(RADIUS_CHOICES))
 
 
-def _read_target(session, values, form: Form) -> Target | None:
+def _read_target(session: Session, values: Mapping[str, str], form: Form) -> Target | None:
     """Fill the form's target from the values and return it checked (None when missing)."""
     if values.get("project"):
         try:
@@ -117,12 +121,12 @@ def _read_target(session, values, form: Form) -> Target | None:
     return Target(lon=place.lon, lat=place.lat, radius_m=form.radius, place_key=place.key)
 
 
-def _page(template: str, status: int = 200, **context):
+def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(template, lang=str(get_locale()), **context), status
 
 
 @bp.route("/alerts/new", methods=["GET", "POST"])
-def subscribe():
+def subscribe() -> ResponseReturnValue:
     """Offer e-mail alerts for a place or a work, and take a request for them."""
     session = get_session()
     form = Form(lang=str(get_locale()))
@@ -159,7 +163,7 @@ def subscribe():
     return redirect(url_for(".requested"), code=303)
 
 
-def _form_page(form: Form, status: int):
+def _form_page(form: Form, status: int) -> ResponseReturnValue:
     places = start_places(get_session())
     return _page(
         "alerts/subscribe.html",
@@ -174,7 +178,7 @@ def _form_page(form: Form, status: int):
 
 
 @bp.get("/alerts/requested")
-def requested():
+def requested() -> ResponseReturnValue:
     """Say what happens next, the same for every address."""
     return _page("alerts/notice.html", kind="requested")
 
@@ -194,6 +198,8 @@ def _describe(sub: AlertSubscription) -> dict:
         return {"project": project, "place": None, "where": None}
     place = find_place(session, sub.place_key) if sub.place_key else None
     lat, lon = session.execute(select(func.ST_Y(sub.geom), func.ST_X(sub.geom))).one()
+    if sub.radius_m is None:
+        raise ValueError(f"subscription {sub.id} watches a place but has no radius")
     return {
         "project": None,
         "place": place,
@@ -203,13 +209,13 @@ def _describe(sub: AlertSubscription) -> dict:
 
 
 @bp.route("/alerts/confirm/<token>", methods=["GET", "POST"])
-def confirm(token: str):
+def confirm(token: str) -> ResponseReturnValue:
     """Show what is to be confirmed; confirm it when the button is pressed."""
     session = get_session()
     sub = _subscription_or_404(token)
     if sub.confirmed_at is not None:
         return redirect(url_for(".manage", token=token), code=303)
-    if is_expired(sub, session.scalar(select(func.now()))):
+    if is_expired(sub, session.execute(select(func.now())).scalar_one()):
         return _page("alerts/notice.html", 410, kind="expired")
     if request.method == "POST":
         try:
@@ -224,7 +230,7 @@ def confirm(token: str):
 
 
 @bp.route("/alerts/manage/<token>", methods=["GET", "POST"])
-def manage(token: str):
+def manage(token: str) -> ResponseReturnValue:
     """Show a subscription and change what it hears about, how often and in which language."""
     session = get_session()
     sub = _subscription_or_404(token)
@@ -258,7 +264,7 @@ def manage(token: str):
 
 @bp.route("/alerts/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # RFC 8058: the mail program posts with no cookie; the signed token is the key
-def unsubscribe(token: str):
+def unsubscribe(token: str) -> ResponseReturnValue:
     """Offer to stop the alerts; a POST with List-Unsubscribe=One-Click deletes them at once."""
     if request.method == "GET":
         _subscription_or_404(token)
@@ -275,7 +281,7 @@ def unsubscribe(token: str):
 
 @bp.get("/admin/alerts")
 @roles_required("admin")
-def admin_counts():
+def admin_counts() -> ResponseReturnValue:
     """Show how many subscribe and how many mails went out, waited or failed, day by day."""
     session = get_session()
     return _page(

@@ -1,9 +1,13 @@
 """The JSON API: projects as GeoJSON (RFC 7946, lon/lat), read by anyone, written by staff."""
 
 import re
+from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.orm import Session
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.core.db import get_session
@@ -49,8 +53,8 @@ REQUIRED_ON_CREATE = ("name", "kind", "department")
 
 
 @bp.errorhandler(GeometryRefused)
-def _geometry_refused(error: GeometryRefused):
-    body = {"error": str(error), "code": error.code, "field": "geometry"}
+def _geometry_refused(error: GeometryRefused) -> ResponseReturnValue:
+    body: dict[str, object] = {"error": str(error), "code": error.code, "field": "geometry"}
     if error.location is not None:
         # Where the problem lies, to mark on a map.
         body["location"] = {"type": "Point", "coordinates": list(error.location)}
@@ -65,7 +69,7 @@ def etag_of(project: Project) -> str:
 
 
 @bp.get("/projects")
-def list_projects():
+def list_projects() -> ResponseReturnValue:
     """Answer the public projects, filtered by kind, status and bbox."""
     filt = ProjectFilter.from_args(request.args, include_private=can_see_private())
     session = get_session()
@@ -75,7 +79,7 @@ def list_projects():
 
 
 @bp.get("/projects/<int:project_id>")
-def get_project(project_id: int):
+def get_project(project_id: int) -> ResponseReturnValue:
     """Answer one project as a GeoJSON Feature, with its version as the ETag."""
     session = get_session()
     project = project_or_404(session, project_id, include_private=can_see_private())
@@ -86,7 +90,7 @@ def get_project(project_id: int):
 
 
 @bp.get("/restrictions")
-def list_restrictions():
+def list_restrictions() -> ResponseReturnValue:
     """Answer traffic restrictions as a GeoJSON FeatureCollection, earliest start first.
 
     Query: `active_on=YYYY-MM-DD` (those in force that day; default: in force or still to
@@ -107,14 +111,14 @@ def list_restrictions():
 
 @bp.post("/projects")
 @roles_required("admin", "staff")
-def create_project_view():
+def create_project_view() -> ResponseReturnValue:
     """Create a project from a GeoJSON Feature; answer 201 with it."""
     session = get_session()
     geometry, properties = _read_feature(request.get_json(silent=True))
     missing = [name for name in REQUIRED_ON_CREATE if properties.get(name) in (None, "")]
     if geometry is None:
         missing.insert(0, "geometry")
-    if missing:
+    if missing or geometry is None:
         raise BadInput(f"{missing[0]}: " + _("事業を登録するには必要です"), code="required")
     fields = {_model_name(name): value for name, value in properties.items()}
     project = create_project(session, geometry=geometry, user=current_user(), **fields)
@@ -125,7 +129,7 @@ def create_project_view():
 
 @bp.patch("/projects/<int:project_id>")
 @roles_required("admin", "staff")
-def update_project_view(project_id: int):
+def update_project_view(project_id: int) -> ResponseReturnValue:
     """Change some fields of a project, only if If-Match names its current version."""
     session = get_session()
     # Locked until the request ends: two edits of one version cannot both pass the check.
@@ -169,7 +173,7 @@ def _expected_version(project: Project) -> int:
     return -1
 
 
-def _stale_response(exc: StaleEdit):
+def _stale_response(exc: StaleEdit) -> Response:
     project = exc.project
     message = _(
         "お手元の内容を読み込んだ後に、この事業が変更されました（現在は版 %(version)s）。"
@@ -183,7 +187,7 @@ def _stale_response(exc: StaleEdit):
     return response
 
 
-def _feature_response(session, project: Project, status: int) -> Response:
+def _feature_response(session: Session, project: Project, status: int) -> Response:
     session.flush()
     feature = project_feature(session, project.id, include_private=True, internal=True)
     response = Response(feature, status=status, mimetype=GEOJSON)
@@ -199,7 +203,7 @@ def _model_name(name: str) -> str:
     }.get(name, name)
 
 
-def _read_feature(data) -> tuple:
+def _read_feature(data: object) -> tuple[BaseGeometry | None, dict[str, Any]]:
     """Return (shapely geometry or None, checked properties) from a GeoJSON Feature."""
     if not isinstance(data, dict):
         raise BadInput(
@@ -232,7 +236,7 @@ def _read_feature(data) -> tuple:
     return geometry, checked
 
 
-def _check_property(name: str, value):
+def _check_property(name: str, value: object) -> object:
     if name in DATE_FIELDS:
         if value is not None and not isinstance(value, str):
             raise BadInput(

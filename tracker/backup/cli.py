@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
 from tracker.backup import database, manifest
@@ -22,7 +22,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(restore_command)
 
 
-def _photo_files(conn) -> list[str]:
+def _photo_files(conn: Connection) -> list[str]:
     """Return every photo file the database refers to, relative to UPLOAD_DIR."""
     rows = conn.execute(text("SELECT storage_key, content_type FROM photos ORDER BY id"))
     files = []

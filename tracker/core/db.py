@@ -1,10 +1,12 @@
 """Database engine, declarative base and the per-request session."""
 
 import time
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
-from flask import Flask, current_app, g, request
-from sqlalchemy import DateTime, MetaData, create_engine
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, create_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Named constraints let Alembic drop and rename them later.
@@ -23,6 +25,10 @@ CONNECT_ARGS = {"options": "-c jit=off"}
 
 
 class Base(DeclarativeBase):
+    if TYPE_CHECKING:
+        # Every model maps one table (none maps a join or a select).
+        __table__: ClassVar[Table]
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # Every timestamp is stored with its time zone.
     type_annotation_map = {datetime: DateTime(timezone=True)}
@@ -84,14 +90,14 @@ def get_session() -> Session:
     return g.db_session
 
 
-def _commit_on_success(response):
+def _commit_on_success(response: Response) -> Response:
     session = g.get("db_session")
     if session is not None and response.status_code < 400:
         session.commit()
     return response
 
 
-def _remember_write(response):
+def _remember_write(response: Response) -> Response:
     if (
         "db_read_sessionmaker" in current_app.extensions
         and request.method not in SAFE_METHODS
@@ -105,14 +111,23 @@ def _remember_write(response):
     return response
 
 
-def _close_session(_exc) -> None:
+def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.rollback()
         session.close()
 
 
-def copy_rows(session: Session, table: str, columns: tuple[str, ...], rows) -> None:
+def rows_changed(result: Result) -> int:
+    """Return how many rows an INSERT, UPDATE or DELETE changed."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"a change answers with a CursorResult, not {type(result).__name__}")
+    return result.rowcount
+
+
+def copy_rows(
+    session: Session, table: str, columns: tuple[str, ...], rows: Iterable[Sequence[object]]
+) -> None:
     """Write many rows with COPY on the session's own connection (inside its transaction).
 
     The fastest way PostgreSQL takes thousands of rows; the table's constraints and
@@ -120,6 +135,8 @@ def copy_rows(session: Session, table: str, columns: tuple[str, ...], rows) -> N
     """
     session.flush()
     raw = session.connection().connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the session's connection has no database connection under it")
     names = ", ".join(columns)
     with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
         for row in rows:

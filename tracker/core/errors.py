@@ -10,6 +10,7 @@ import re
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask.globals import request_ctx
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -27,7 +28,7 @@ class BadInput(ValueError):
 
     code = "invalid_input"
 
-    def __init__(self, message: str, *, code: str | None = None, extra: dict | None = None):
+    def __init__(self, message: str, *, code: str | None = None, extra: dict | None = None) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
@@ -92,7 +93,7 @@ def _size_limit() -> str:
     return f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 2**10} KB"
 
 
-def error_response(status: int, *, code: str, message: str, **extra):
+def error_response(status: int, *, code: str, message: str, **extra: object) -> ResponseReturnValue:
     """Answer an error in JSON ({"error", "code", …}) or as a page, as the request wants."""
     if wants_json():
         return jsonify(error=message, code=code, **extra), status
@@ -100,12 +101,13 @@ def error_response(status: int, *, code: str, message: str, **extra):
     return render_template("error.html", status=status, title=title, message=message), status
 
 
-def _http_error(error: HTTPException):
+def _http_error(error: HTTPException) -> ResponseReturnValue:
     if request_ctx.url_adapter is None:
         # A Host not in TRUSTED_HOSTS: no URL can be built, so no page can be rendered.
         return Response(f"{error.code} {error.name}\n", error.code, mimetype="text/plain")
     code, title, message = http_error_words(error)
     status = error.code or 500
+    response: Response | str
     if wants_json():
         response = jsonify(error=message, code=code)
     else:
@@ -115,7 +117,7 @@ def _http_error(error: HTTPException):
     return response, status, headers
 
 
-def _bad_input(error: BadInput):
+def _bad_input(error: BadInput) -> ResponseReturnValue:
     if wants_json():
         extra = {"field": error.field} if error.field else {}
         return jsonify(error=str(error), code=error.code, **extra, **error.extra), 400

@@ -37,7 +37,7 @@ def has_control_characters(text: str) -> bool:
     return CONTROL.search(text) is not None
 
 
-def check_text(field: str, value, *, limit: int, required: bool = False) -> str:
+def check_text(field: str, value: object, *, limit: int, required: bool = False) -> str:
     """Return multi-line text stripped, refusing non-text, control characters or excess length."""
     if value is None:
         value = ""
@@ -56,7 +56,7 @@ def check_text(field: str, value, *, limit: int, required: bool = False) -> str:
     return value
 
 
-def check_name(field: str, value, *, limit: int, required: bool = True) -> str:
+def check_name(field: str, value: object, *, limit: int, required: bool = True) -> str:
     """Return a one-line name stripped, refusing line breaks, bidi overrides and excess length."""
     value = check_text(field, value, limit=limit, required=required)
     if NAME_FORBIDDEN.search(value):

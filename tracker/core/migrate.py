@@ -18,7 +18,9 @@ def alembic_config(database_url: str, connection: Connection | None = None) -> C
     return cfg
 
 
-def upgrade(database_url: str, revision: str = "heads", connection: Connection | None = None):
+def upgrade(
+    database_url: str, revision: str = "heads", connection: Connection | None = None
+) -> None:
     """Apply the migrations up to the given revision."""
     command.upgrade(alembic_config(database_url, connection), revision)
 

@@ -1,28 +1,35 @@
 """The project form."""
 
+from collections.abc import Callable
+from typing import Any
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from shapely.geometry.base import BaseGeometry
 from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
     IntegerField,
-    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
+
+# SelectChoice came in WTForms 3.3; types-WTForms does not have it yet.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from tracker.core.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
+from tracker.projects.models import Project
 from tracker.projects.register import AMOUNT_FIELDS, REGISTER_FIELDS
 from tracker.words.vocab import DATE_FIELDS, FUNDING_SOURCES, KINDS, STATUSES
 
 
-def _ends_after(start_field: str):
-    def check(form, field):
+def _ends_after(start_field: str) -> Callable[[Any, Any], None]:
+    def check(form: Any, field: Any) -> None:
         start = form[start_field].data
         if start and field.data and field.data < start:
             raise ValidationError(_("開始日より前の日付です"))
@@ -91,7 +98,7 @@ class ProjectForm(FlaskForm):
     version = HiddenField()
     loaded = HiddenField()
 
-    def changes(self, geometry) -> dict:
+    def changes(self, geometry: BaseGeometry | None) -> dict:
         """Return the edited fields by their API names."""
         values = {name: self[name].data for name in ("name", "kind", *DATE_FIELDS)}
         values |= {
@@ -110,7 +117,7 @@ class ProjectForm(FlaskForm):
         """Return the works-register fields as entered (checked by the operations)."""
         return {name: self[name].data or None for name in REGISTER_FIELDS}
 
-    def load_register(self, project) -> None:
+    def load_register(self, project: Project) -> None:
         """Show a project's register values, amounts with thousands separators."""
         for name in REGISTER_FIELDS:
             value = getattr(project, name)

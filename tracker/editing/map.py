@@ -55,7 +55,7 @@ class _DrawWords(JSCSSMixin):
         """
     )
 
-    def __init__(self, words: dict, js: list):
+    def __init__(self, words: dict, js: list) -> None:
         super().__init__()
         self._name = "AsoDrawWords"
         self.words_js = script_json(words)
@@ -144,7 +144,7 @@ class _Editor(JSCSSMixin):
         """
     )
 
-    def __init__(self, draw: Draw, script_object: str, options: dict, js: list):
+    def __init__(self, draw: Draw, script_object: str, options: dict, js: list) -> None:
         super().__init__()
         self._name = script_object
         self.script_object = script_object

@@ -2,9 +2,13 @@
 and the detour on a map, or paste them as GeoJSON or WKT."""
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 
 from tracker.accounts.access import current_user, roles_required
@@ -14,6 +18,7 @@ from tracker.editing.map import build_restriction_map
 from tracker.geo.geometry import GeometryRefused, parse_geometry, to_geojson
 from tracker.maps.city_map import render_parts
 from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
+from tracker.projects.models import Project
 from tracker.projects.queries import project_feature, project_or_404
 from tracker.restrictions.models import TrafficRestriction
 from tracker.restrictions.operations import (
@@ -44,11 +49,11 @@ def _restrictions(project_id: int) -> list[TrafficRestriction]:
     )
 
 
-def _geometry(raw: str | None):
+def _geometry(raw: str | None) -> BaseGeometry | None:
     return parse_geometry(raw) if raw and raw.strip() else None
 
 
-def _read_form(form) -> dict:
+def _read_form(form: Mapping[str, str]) -> dict:
     """Return the restriction fields a form sent (dates and lines parsed, the rest as text)."""
     return {
         "kind": form.get("kind", ""),
@@ -70,7 +75,9 @@ def _refusal(error: BadInput) -> str:
     return error.text
 
 
-def _form_values(restriction: TrafficRestriction | None, form) -> dict:
+def _form_values(
+    restriction: TrafficRestriction | None, form: Mapping[str, str] | None
+) -> Mapping[str, Any]:
     """Return what the form shows: what was sent, else the stored restriction, else defaults."""
     if form:
         return form
@@ -97,11 +104,21 @@ def _shown_line(raw: str | None) -> dict | None:
     return to_geojson(shape) if shape is not None else None
 
 
-def _render(project, *, restriction=None, error=None, stale=None, status=200):
+def _render(
+    project: Project,
+    *,
+    restriction: TrafficRestriction | None = None,
+    error: str | None = None,
+    stale: list[str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
     # A stale save shows what is stored now; any other refusal keeps what was typed.
     form = _form_values(restriction, None if stale is not None else request.form)
     session = get_session()
-    feature = json.loads(project_feature(session, project.id, include_private=True))
+    feature_text = project_feature(session, project.id, include_private=True)
+    if feature_text is None:
+        abort(404)
+    feature = json.loads(feature_text)
     m = build_restriction_map(
         boundary=city_boundary_geojson(),
         project_geometry=feature["geometry"],
@@ -132,7 +149,7 @@ def _render(project, *, restriction=None, error=None, stale=None, status=200):
 
 @bp.route("/projects/<int:project_id>/restrictions", methods=["GET", "POST"])
 @roles_required(*EDITORS)
-def project_restrictions(project_id: int):
+def project_restrictions(project_id: int) -> ResponseReturnValue:
     """List a project's traffic restrictions and add one."""
     session = get_session()
     project = project_or_404(session, project_id, include_private=True)
@@ -147,7 +164,7 @@ def project_restrictions(project_id: int):
 
 @bp.route("/restrictions/<int:restriction_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDITORS)
-def edit(restriction_id: int):
+def edit(restriction_id: int) -> ResponseReturnValue:
     """Change a restriction, unless someone else changed it since the form was opened."""
     session = get_session()
     restriction = _restriction_or_404(restriction_id, lock=request.method == "POST")
@@ -172,7 +189,7 @@ def edit(restriction_id: int):
 
 @bp.post("/restrictions/<int:restriction_id>/end")
 @roles_required(*EDITORS)
-def end(restriction_id: int):
+def end(restriction_id: int) -> ResponseReturnValue:
     """Lift a restriction now."""
     restriction = _restriction_or_404(restriction_id, lock=True)
     end_restriction(get_session(), restriction, user=current_user())
@@ -190,7 +207,7 @@ def _restriction_or_404(restriction_id: int, *, lock: bool = False) -> TrafficRe
     return restriction
 
 
-def _version(raw) -> int:
+def _version(raw: Any) -> int:
     try:
         number = int(raw)
     except (TypeError, ValueError):

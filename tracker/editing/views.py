@@ -1,11 +1,15 @@
 """Create and edit projects (staff and admins): the form, the drawing map, stale-save checks."""
 
 import json
+from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
-from wtforms import SelectChoice
+
+# SelectChoice came in WTForms 3.3; types-WTForms does not have it yet.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
 from tracker.accounts.access import current_user, roles_required
 from tracker.core.db import get_session
@@ -44,7 +48,7 @@ EDITORS = ("admin", "staff")
 
 @bp.route("/projects/new", methods=["GET", "POST"])
 @roles_required(*EDITORS)
-def new_project():
+def new_project() -> ResponseReturnValue:
     """Show the empty project form, and create the project from it."""
     form = ProjectForm()
     catalogue = _fill_choices(form)
@@ -54,12 +58,12 @@ def new_project():
             geometry = parse_geometry(form.geometry.data)
             project = create_project(
                 get_session(),
-                name=form.name.data,
+                name=form.name.data or "",
                 kind=form.kind.data,
                 geometry=geometry,
-                department=form.department.data,
+                department=form.department.data or "",
                 status=form.status.data,
-                progress=form.progress.data,
+                progress=form.progress.data or 0,  # InputRequired: a number by now
                 planned_start=form.planned_start.data,
                 planned_end=form.planned_end.data,
                 actual_start=form.actual_start.data,
@@ -81,7 +85,7 @@ def new_project():
 
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDITORS)
-def edit_project(project_id: int):
+def edit_project(project_id: int) -> ResponseReturnValue:
     """Show a project's form, and save it unless someone else saved in between."""
     session = get_session()
     project = project_or_404(session, project_id, include_private=True, lock=True)
@@ -118,7 +122,7 @@ def edit_project(project_id: int):
     return _render(form, catalogue, project=project, problem=problem, conflicts=conflicts)
 
 
-def _int(value) -> int:
+def _int(value: Any) -> int:
     # A version the form cannot have been loaded at (garbage, or too large for the
     # database) is stale: the person sees what is stored now.
     try:
@@ -220,7 +224,14 @@ def _fill_choices(form: ProjectForm) -> list[dict]:
     return catalogue
 
 
-def _render(form, catalogue, *, project, problem=None, conflicts=None):
+def _render(
+    form: ProjectForm,
+    catalogue: list[dict],
+    *,
+    project: Project | None,
+    problem: BadInput | None = None,
+    conflicts: list[dict] | None = None,
+) -> ResponseReturnValue:
     """Render the form page; 400 when something was refused, 409 on a stale save."""
     repaired = location = None
     message = refusal_text(problem) if problem is not None else None

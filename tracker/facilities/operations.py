@@ -1,6 +1,7 @@
 """Writes to facilities; the loader calls these, never the tables."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
@@ -135,6 +136,8 @@ def _apply(facility: Facility, record: FacilityRecord) -> None:
 
 def _values(facility: Facility) -> dict:
     point = to_shape(facility.geom)
+    if not isinstance(point, Point):
+        raise TypeError(f"facility {facility.id} is stored as a {point.geom_type}, not a point")
     stored = FacilityRecord(
         gsi_common_id=facility.gsi_common_id,
         name=facility.name,
@@ -149,13 +152,13 @@ def _values(facility: Facility) -> dict:
     return stored.values()
 
 
-def _same(field: str, old, new) -> bool:
+def _same(field: str, old: Any, new: Any) -> bool:
     if field == "position":
         return abs(old[0] - new[0]) < SAME_PLACE and abs(old[1] - new[1]) < SAME_PLACE
     return old == new
 
 
-def _record(session: Session, facility: Facility, action: str, changes: dict, source: str):
+def _record(session: Session, facility: Facility, action: str, changes: dict, source: str) -> None:
     session.add(
         FacilityChange(facility_id=facility.id, action=action, changes=changes, source=source)
     )

@@ -2,10 +2,23 @@
 nearest ones to a point, and one by id."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import JSON, Text, cast, func, select, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    FromClause,
+    Select,
+    Text,
+    any_,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from tracker.facilities.models import Facility
@@ -13,7 +26,9 @@ from tracker.facilities.models import Facility
 COORDINATE_DECIMALS = 6
 
 
-def facility_query(*, bbox: tuple[float, float, float, float] | None = None, withdrawn=False):
+def facility_query(
+    *, bbox: tuple[float, float, float, float] | None = None, withdrawn: bool = False
+) -> Select[tuple[Facility]]:
     """Select the facilities in force (and withdrawn ones too with `withdrawn`), in a bbox."""
     query = select(Facility)
     if not withdrawn:
@@ -23,7 +38,7 @@ def facility_query(*, bbox: tuple[float, float, float, float] | None = None, wit
     return query
 
 
-def facility_feature_json(f):
+def facility_feature_json(f: FromClause) -> ColumnElement[Any]:
     """Return a GeoJSON Feature (json) of each row of `f`, a subquery of facilities."""
     return func.json_build_object(
         "type", "Feature",
@@ -49,7 +64,7 @@ def facility_collection(
     rows = select(facility_feature_json(f).label("feature")).order_by(f.c.id).subquery("rows")
     features = func.coalesce(func.json_agg(rows.c.feature), text("'[]'::json"))
     collection = func.json_build_object("type", "FeatureCollection", "features", features)
-    return session.scalar(select(cast(collection, Text)))
+    return session.execute(select(cast(collection, Text))).scalar_one()
 
 
 @dataclass(frozen=True)
@@ -79,7 +94,7 @@ def nearest_facilities(
             func.ST_X(Facility.geom),
             func.ST_Distance(there, here),
         )
-        .where(Facility.withdrawn_at.is_(None), Facility.designations.any(designation))
+        .where(Facility.withdrawn_at.is_(None), literal(designation) == any_(Facility.designations))
         .order_by(func.ST_Distance(there, here), Facility.id)
         .limit(count)
     )

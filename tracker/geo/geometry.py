@@ -7,6 +7,7 @@ libraries underneath (GEOS, numpy), and where the problem lies on the map it say
 import json
 import math
 import re
+from typing import Any
 
 import shapely
 from flask_babel import gettext as _
@@ -73,7 +74,7 @@ class GeometryRefused(BadInput):
         reason: str = "parse",
         details: dict | None = None,
         location: tuple[float, float] | None = None,
-    ):
+    ) -> None:
         super().__init__(f"geometry: {message}", code=f"geometry_{reason}")
         self.repaired = repaired
         self.reason = reason
@@ -81,7 +82,7 @@ class GeometryRefused(BadInput):
         self.location = location
 
 
-def parse_geometry(value) -> BaseGeometry:
+def parse_geometry(value: Any) -> BaseGeometry:
     """Read a GeoJSON geometry (dict or text) or WKT text into a shapely geometry."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise GeometryRefused(
@@ -123,7 +124,7 @@ def _unreadable(problem: str) -> GeometryRefused:
     )
 
 
-def _from_geojson(data) -> BaseGeometry:
+def _from_geojson(data: Any) -> BaseGeometry:
     """Build a geometry from a GeoJSON dict, checking its structure first, in words."""
     if not isinstance(data, dict):
         raise _unreadable(_("ジオメトリのオブジェクトではありません"))
@@ -147,7 +148,7 @@ def _from_geojson(data) -> BaseGeometry:
         raise _unreadable(_("%(type)s として点の数が足りません", type=kind)) from None
 
 
-def _positions(value, depth: int):
+def _positions(value: Any, depth: int) -> list:
     """Return the coordinates with each position cut to [lon, lat], refusing other shapes.
 
     A height (a third number, as a GPS adds) is dropped here, so that a line whose points

@@ -23,7 +23,7 @@ class UnknownCrs(BadInput):
     """A coordinate system that cannot be read or turned into lon/lat."""
 
 
-def read_crs(value, where: str) -> CRS:
+def read_crs(value: object, where: str) -> CRS:
     """Return the CRS a file declares (an EPSG code, WKT or a .prj text), or refuse it."""
     try:
         crs = CRS.from_user_input(value)
@@ -40,7 +40,8 @@ def describe(crs: CRS) -> str:
     """Name a CRS for people: 'EPSG:6670 JGD2011 / Japan Plane Rectangular CS II'."""
     code = crs.to_epsg()
     name = f"EPSG:{code} {crs.name}" if code else crs.name
-    if crs.geodetic_crs is not None and crs.geodetic_crs.datum.name.startswith("Tokyo"):
+    datum = crs.geodetic_crs.datum if crs.geodetic_crs is not None else None
+    if datum is not None and datum.name.startswith("Tokyo"):
         name += "（日本測地系：世界測地系に変換します）"
     return name
 
@@ -62,7 +63,7 @@ def to_lonlat(geoms: list[BaseGeometry | None], crs: CRS) -> list[BaseGeometry |
     if transformer is None:
         return geoms
 
-    def move(coords):
+    def move(coords: np.ndarray) -> np.ndarray:
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         coords[:, 0], coords[:, 1] = x, y
         return coords

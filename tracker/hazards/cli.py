@@ -3,14 +3,14 @@
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from tracker.core.errors import BadInput
 from tracker.hazards.codes import LAYERS
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     """Register the command."""
     app.cli.add_command(import_hazards_command)
 

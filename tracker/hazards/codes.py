@@ -5,11 +5,16 @@ codes; this table says which attribute holds what and what each code means. The 
 repeats it for people. A code not listed here is refused when a file is loaded, never guessed.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext
 
 from tracker.words.vocab import N_
+
+if TYPE_CHECKING:
+    from tracker.hazards.queries import PointZone
 
 # Loaded layers: the national data set each comes from.
 LAYERS = {
@@ -107,7 +112,9 @@ def hazard_label(hazard: str) -> str:
     return gettext(HAZARDS[hazard]) if hazard in HAZARDS else hazard
 
 
-def hazard_zone_sentences(zones, *, shelter_name: str | None = None) -> list[str]:
+def hazard_zone_sentences(
+    zones: "Iterable[PointZone]", *, shelter_name: str | None = None
+) -> list[str]:
     """Say, per hazard, that the chosen place (or the named shelter) lies in its zone."""
     by_hazard: dict[str, list[str]] = {}
     for zone in zones:

@@ -8,6 +8,7 @@ city are left out. Anything the table does not know is refused, naming it; nothi
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -15,6 +16,7 @@ from shapely.validation import make_valid
 from sqlalchemy import delete, func, text
 from sqlalchemy.orm import Session
 
+from tracker.core.db import rows_changed
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import CITY_CODE
 from tracker.geo.gisfiles import cpg_encoding, describe, extract_shapefiles, read_crs, to_lonlat
@@ -70,6 +72,8 @@ def _read_zones(shp: Path, layer: str, result: HazardLoad) -> list[tuple[str, st
         meta, _fids, wkbs, values = raw.read(shp, encoding=encoding)
     except (DataSourceError, DataLayerError, UnicodeDecodeError) as exc:
         raise BadInput(f"file: {shp.name} を読めません（{str(exc)[:200]}）") from None
+    if wkbs is None:
+        raise BadInput(f"file: {shp.name} に区域の形状がありません")
     if meta.get("crs") is None:
         raise BadInput(f"file: {shp.name} に座標系（.prj）がありません")
     crs = read_crs(meta["crs"], ".prj")
@@ -94,6 +98,8 @@ def _read_zones(shp: Path, layer: str, result: HazardLoad) -> list[tuple[str, st
         shapes.append(shape)
     zones = []
     for n, shape in enumerate(to_lonlat(shapes, crs)):
+        if shape is None:
+            raise BadInput(f"file: {shp.name} の {n + 1} 番目の区域の形状が壊れています")
         if not shape.is_valid:
             # Published outlines sometimes touch themselves; the repaired area is the same zone.
             shape = shapely.unary_union(
@@ -108,14 +114,16 @@ def _read_zones(shp: Path, layer: str, result: HazardLoad) -> list[tuple[str, st
     return zones
 
 
-def _first(columns: dict, names: tuple[str, ...]):
+def _first(columns: dict, names: tuple[str, ...]) -> Any:
     for name in names:
         if name in columns:
             return columns[name]
     return None
 
 
-def _codes(columns, fields, codes: dict[str, str], filename: str, count: int) -> list[str]:
+def _codes(
+    columns: dict, fields: tuple[str, ...], codes: dict[str, str], filename: str, count: int
+) -> list[str]:
     """Return each feature's meaning of a coded attribute, refusing unknown codes."""
     if not fields:
         return [""] * count
@@ -168,17 +176,19 @@ def replace_layer(
     row.source_name = result.source_name
     row.loaded_at = func.now()
     session.flush()
-    kept = session.execute(
-        INSERT_ZONES_SQL,
-        {
-            "layer": layer,
-            "hazards": [z[0] for z in zones],
-            "classes": [z[1] for z in zones],
-            "names": [z[2] for z in zones],
-            "wkbs": [z[3] for z in zones],
-            "code": CITY_CODE,
-        },
-    ).rowcount
+    kept = rows_changed(
+        session.execute(
+            INSERT_ZONES_SQL,
+            {
+                "layer": layer,
+                "hazards": [z[0] for z in zones],
+                "classes": [z[1] for z in zones],
+                "names": [z[2] for z in zones],
+                "wkbs": [z[3] for z in zones],
+                "code": CITY_CODE,
+            },
+        )
+    )
     if kept == 0:
         raise BadInput(
             "file: 阿蘇市にかかる区域が1つもありません（別の地域のファイルではありませんか）"

@@ -1,8 +1,26 @@
 """Hazard zones read in SQL: map layers, the works and shelters inside them, a point's zones."""
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-from sqlalchemy import JSON, Select, Text, and_, case, cast, func, or_, select, text, true
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    FromClause,
+    Select,
+    Text,
+    and_,
+    any_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
@@ -43,10 +61,10 @@ def hazard_geojson(session: Session, hazard: str) -> str:
         "type", "FeatureCollection",
         "features", func.coalesce(func.json_agg(rows.c.f), text("'[]'::json")),
     )  # fmt: skip
-    return session.scalar(select(cast(collection, Text)))
+    return session.execute(select(cast(collection, Text))).scalar_one()
 
 
-def designated_shelters(*, as_of=None) -> Select:
+def designated_shelters(*, as_of: date | None = None) -> Select:
     """Return a SELECT of the designated shelters (id, name, address, geom, hazards).
 
     They are the facilities designated as shelters, in force (or, with `as_of`, in force at
@@ -60,7 +78,7 @@ def designated_shelters(*, as_of=None) -> Select:
         Facility.address,
         Facility.geom,
         _zone_hazards(Facility.hazards).label("hazards"),
-    ).where(Facility.designations.any("shelter"))
+    ).where(literal("shelter") == any_(Facility.designations))
     if as_of is None:
         return query.where(Facility.withdrawn_at.is_(None))
     end = end_of_day(as_of)
@@ -70,9 +88,9 @@ def designated_shelters(*, as_of=None) -> Select:
     )
 
 
-def _zone_hazards(facility_hazards):
+def _zone_hazards(facility_hazards: Any) -> ColumnElement[Any]:
     """Return the zone hazards (in the code table's order) a site accepting these is for."""
-    meant = [
+    meant: list[Any] = [  # SQL expressions: array() is typed for plain values
         case((facility_hazards.any(given), zone))
         for zone in HAZARDS
         for given, zones in ZONE_HAZARDS_BY_FACILITY_HAZARD.items()
@@ -125,7 +143,7 @@ def works_in_zones(session: Session, filt: ProjectFilter) -> list[ExposedWork]:
     # and zone, joined up below); the filter (which may read the history for as_of) then keeps
     # the ones asked for. A point that touches a zone lies in it: only lines and areas are
     # tested for lying wholly inside.
-    pairs = (
+    matches = (
         select(
             z.c.hazard,
             pr.c.id,
@@ -141,9 +159,9 @@ def works_in_zones(session: Session, filt: ProjectFilter) -> list[ExposedWork]:
     if filt.as_of is not None:
         # Worked out on its own: joined with the history an as_of filter reads, the planner
         # would rather test each of 100,000 works against the zones, several times slower.
-        pairs = pairs.cte("pairs").prefix_with("MATERIALIZED", dialect="postgresql")
+        pairs: FromClause = matches.cte("pairs").prefix_with("MATERIALIZED", dialect="postgresql")
     else:
-        pairs = pairs.subquery("pairs")
+        pairs = matches.subquery("pairs")
     p = filtered_projects(filt).subquery("p")
     rows = session.execute(
         select(
@@ -171,12 +189,12 @@ def works_in_zones(session: Session, filt: ProjectFilter) -> list[ExposedWork]:
     return found
 
 
-def _hazard_order(hazard_column):
+def _hazard_order(hazard_column: ColumnElement[str]) -> ColumnElement[int]:
     """Order hazards as the code table lists them."""
     return func.array_position(array(list(HAZARDS), type_=Text), hazard_column)
 
 
-def shelters_in_zones(session: Session, *, as_of=None) -> list[ExposedShelter]:
+def shelters_in_zones(session: Session, *, as_of: date | None = None) -> list[ExposedShelter]:
     """Return the designated shelters inside a zone of a hazard they are meant for."""
     s = designated_shelters(as_of=as_of).subquery("s")
     z = HazardZone.__table__

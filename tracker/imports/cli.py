@@ -3,13 +3,13 @@
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from tracker.core.errors import BadInput
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     """Register the command."""
     app.cli.add_command(import_projects_command)
 
@@ -26,7 +26,9 @@ def init_app(app) -> None:
     metavar="HEADER=FIELD",
     help="Say which field a column holds (FIELD 'ignore' leaves it out).",
 )
-def import_projects_command(file: Path, dry_run: bool, epsg: int | None, columns) -> None:
+def import_projects_command(
+    file: Path, dry_run: bool, epsg: int | None, columns: tuple[str, ...]
+) -> None:
     """Import works from CSV, .xlsx, GeoJSON, GeoPackage or a zipped Shapefile."""
     from tracker.imports.operations import import_table
     from tracker.imports.reading import MAX_FILE_BYTES, read_table

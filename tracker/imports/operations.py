@@ -81,7 +81,7 @@ class ImportReport:
 class UnmappedColumns(BadInput):
     """Headers that name no known field: a person must say what they hold (or ignore them)."""
 
-    def __init__(self, headers: list[str]):
+    def __init__(self, headers: list[str]) -> None:
         super().__init__(
             "columns: 見出しを読み取れない列があります: "
             + "、".join(f"「{h}」" for h in headers)
@@ -355,7 +355,7 @@ def _create_rows(session: Session, rows: list[_Row], *, user: User | None, dry_r
         missing = [f for f in ("name", "kind", "department") if not row.values.get(f)]
         if row.geometry is None:
             missing.append("geometry")
-        if missing:
+        if missing or row.geometry is None:
             labels = "、".join(column_label(f if f != "geometry" else "wkt") for f in missing)
             _refuse(row.result, BadInput(f"{missing[0]}: 新しい事業に必要な {labels} がありません"))
             continue

@@ -12,7 +12,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import shapely
+from pyproj import CRS
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -177,7 +179,9 @@ def _read_geojson(data: bytes, filename: str, epsg: int | None) -> SourceTable:
         props = (feature or {}).get("properties") or {}
         rows.append([props.get(h) for h in headers])
         try:
-            geom = shape(feature["geometry"]) if feature.get("geometry") else None
+            geom: BaseGeometry | _Broken | None = (
+                shape(feature["geometry"]) if feature.get("geometry") else None
+            )
         except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError):
             geom = _Broken(f"{n} 番目の地物の形状が GeoJSON として読めません")
         geometries.append(geom)
@@ -193,11 +197,11 @@ def _read_geojson(data: bytes, filename: str, epsg: int | None) -> SourceTable:
 class _Broken:
     """Stands for a feature whose geometry could not be read; refused on its own row."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str) -> None:
         self.reason = reason
 
 
-def _to_lonlat(geometries: list, crs) -> list:
+def _to_lonlat(geometries: list, crs: CRS) -> list:
     good = [g if isinstance(g, BaseGeometry) else None for g in geometries]
     moved = to_lonlat(good, crs)
     return [g if isinstance(g, _Broken) else m for g, m in zip(geometries, moved, strict=True)]
@@ -237,18 +241,21 @@ def _joined(tables: list[SourceTable], filename: str) -> SourceTable:
     if len(tables) == 1:
         return tables[0]
     headers = list(dict.fromkeys(h for t in tables for h in t.headers))
-    joined = SourceTable(filename, tables[0].format, headers, [], [], [], [])
+    geometries: list[BaseGeometry | None] = []
+    joined = SourceTable(filename, tables[0].format, headers, [], [], geometries, [])
     for table in tables:
         positions = [table.headers.index(h) if h in table.headers else None for h in headers]
         for row in table.rows:
             joined.rows.append([None if p is None else row[p] for p in positions])
-        joined.geometries += table.geometries or [None] * len(table.rows)
+        geometries += table.geometries or [None] * len(table.rows)
         joined.notes += table.notes
     joined.lines = list(range(1, len(joined.rows) + 1))
     return joined
 
 
-def _read_ogr(path: Path, filename: str, fmt: str, epsg: int | None, *, encoding) -> SourceTable:
+def _read_ogr(
+    path: Path, filename: str, fmt: str, epsg: int | None, *, encoding: str | None
+) -> SourceTable:
     from pyogrio import raw
     from pyogrio.errors import DataLayerError, DataSourceError
 
@@ -256,6 +263,8 @@ def _read_ogr(path: Path, filename: str, fmt: str, epsg: int | None, *, encoding
         meta, _fids, wkbs, values = raw.read(path, encoding=encoding)
     except (DataSourceError, DataLayerError, UnicodeDecodeError) as exc:
         raise BadInput(f"file: GIS ファイルとして読めません（{str(exc)[:200]}）") from None
+    if wkbs is None:
+        raise BadInput(f"file: {filename} に地物の形状がありません")
     declared = meta.get("crs")
     if declared is None and epsg is None:
         raise BadInput(
@@ -280,7 +289,7 @@ def _read_ogr(path: Path, filename: str, fmt: str, epsg: int | None, *, encoding
     return table
 
 
-def _plain_column(column) -> list:
+def _plain_column(column: np.ndarray) -> list:
     """Return a column read by GDAL as plain Python values (None for empty)."""
     if column.dtype.kind == "M":  # dates and times: the day is what a work needs
         return column.astype("datetime64[D]").tolist()
@@ -290,6 +299,6 @@ def _plain_column(column) -> list:
     return values
 
 
-def is_broken(geometry) -> str | None:
+def is_broken(geometry: object) -> str | None:
     """Return why a file's geometry could not be read, or None if it was read."""
     return geometry.reason if isinstance(geometry, _Broken) else None

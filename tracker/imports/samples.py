@@ -49,9 +49,12 @@ def template_xlsx() -> bytes:
     """Return the template as an Excel workbook."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     book = Workbook()
     sheet = book.active
+    if not isinstance(sheet, Worksheet):
+        raise TypeError("a new workbook starts with a worksheet")
     sheet.title = "事業一覧"
     sheet.append([h for h, _v in TEMPLATE])
     sheet.append([v for _h, v in TEMPLATE])

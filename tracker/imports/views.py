@@ -3,14 +3,16 @@
 import re
 import secrets
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 
 from tracker.accounts.access import current_user, roles_required
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.imports import samples
-from tracker.imports.operations import UnmappedColumns, import_table
+from tracker.imports.operations import ImportReport, UnmappedColumns, import_table
 from tracker.imports.reading import FORMATS, MAX_FILE_BYTES, read_table
 from tracker.imports.wording import outcome_label, reason_text
 from tracker.worksfiles.columns import FIELDS, column_label, recognise
@@ -55,14 +57,14 @@ def _epsg(raw: str | None) -> int | None:
 
 @bp.get("/projects/import")
 @roles_required(*EDITORS)
-def import_page():
+def import_page() -> ResponseReturnValue:
     """Show the upload form and the template downloads."""
     return render_template("imports/import.html", report=None, max_mb=MAX_FILE_BYTES >> 20)
 
 
 @bp.post("/projects/import")
 @roles_required(*EDITORS)
-def import_upload():
+def import_upload() -> ResponseReturnValue:
     """Check an uploaded file (dry run), or import one already checked, and show every row."""
     form = request.form
     action = form.get("action", "check")
@@ -70,8 +72,8 @@ def import_upload():
     message = None
     try:
         epsg = _epsg(form.get("epsg"))
-        if "file" in request.files and request.files["file"].filename:
-            upload = request.files["file"]
+        upload = request.files.get("file")
+        if upload is not None and upload.filename:
             data = upload.read(MAX_FILE_BYTES + 1)
             filename = Path(upload.filename).name
             token = _keep(data, filename) if len(data) <= MAX_FILE_BYTES else ""
@@ -114,7 +116,9 @@ def import_upload():
     return _render(report, message=message, status=status, **context)
 
 
-def _render(report, *, message, status, **context):
+def _render(
+    report: ImportReport | None, *, message: str | None, status: int, **context: Any
+) -> tuple[str, int]:
     return (
         render_template(
             "imports/import.html",
@@ -132,7 +136,7 @@ def _render(report, *, message, status, **context):
 
 @bp.get("/projects/import/template.<any(csv, xlsx):ext>")
 @roles_required(*EDITORS)
-def import_template(ext: str):
+def import_template(ext: str) -> ResponseReturnValue:
     """Download the template: every header the import reads, with one example row."""
     if ext == "csv":
         response = Response(samples.template_csv(), mimetype="text/csv")

@@ -16,7 +16,7 @@ from tracker.words.formatting import YEAR_RANGE
 MAX_VALUE = Decimal("999999999")
 
 
-def parse_value(raw) -> Decimal:
+def parse_value(raw: object) -> Decimal:
     """Read a figure's value as a finite decimal with at most three decimals."""
     try:
         value = Decimal(str(raw).strip().replace(",", ""))
@@ -36,7 +36,7 @@ def record_figure(
     *,
     indicator_code: str,
     fiscal_year: int,
-    value,
+    value: object,
     source: str,
     note: str = "",
     recorded_by: User | None = None,

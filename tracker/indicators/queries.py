@@ -81,6 +81,8 @@ class IndicatorValue:
     def target_shortfall(self) -> Decimal | None:
         """Return how far the target year's value fell short of the target (None if met)."""
         if not self.target_met and self.target_met is not None:
+            if self.target_year_value is None:
+                raise ValueError(f"indicator {self.code}: a target judged unmet has no values")
             return self.target - self.target_year_value
         return None
 
@@ -106,7 +108,7 @@ class IndicatorValue:
         return float((self.current - self.baseline) / (self.target - self.baseline) * 100)
 
 
-def _amount(unit: str, method: str, n: int, metres) -> Decimal:
+def _amount(unit: str, method: str, n: int, metres: object) -> Decimal:
     if method == "count":
         return Decimal(n)
     return (Decimal(str(metres)) / METRES_PER_UNIT[unit]).quantize(Decimal("0.001"))
@@ -130,7 +132,7 @@ def _completed(
     baseline already holds what was finished before. Only the last cutoff lists its projects.
     """
     ever_completed = select(StatusUpdate.project_id).where(StatusUpdate.status == "completed")
-    linked = (
+    linked_query = (
         select(
             project_indicators.c.indicator_id,
             Project.id,
@@ -153,9 +155,9 @@ def _completed(
         .where(Project.id.in_(ever_completed))
     )
     if not include_private:
-        linked = linked.where(Project.is_public.is_(True))
+        linked_query = linked_query.where(Project.is_public.is_(True))
     # Measured once, then counted at every cutoff.
-    linked = linked.cte("linked").prefix_with("MATERIALIZED")
+    linked = linked_query.cte("linked").prefix_with("MATERIALIZED")
     spans = status_spans(select(linked.c.id))
     at = func.coalesce(cutoffs_table.c.at, literal("infinity", TIMESTAMP(timezone=True)))
     query = (

@@ -23,7 +23,7 @@ def rounded(value: Decimal | float | int, unit: str) -> Decimal:
     return Decimal(str(value)).quantize(places, rounding=ROUND_HALF_UP)
 
 
-def amount_text(value, unit: str) -> str:
+def amount_text(value: Decimal | float | None, unit: str) -> str:
     """Write a value rounded for its unit, with thousands separators: '426.9', '1,228'."""
     if value is None:
         return ""
@@ -38,7 +38,7 @@ def unit_label(unit: str) -> str:
     return gettext(UNIT_WORDS[unit]) if unit in UNIT_WORDS else unit
 
 
-def quantity_text(value, unit: str) -> str:
+def quantity_text(value: Decimal | float | None, unit: str) -> str:
     """Write a value with its unit: '6.6 km', '18 橋', '47.3%'."""
     if value is None:
         return ""

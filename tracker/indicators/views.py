@@ -1,6 +1,9 @@
 """GET /api/indicators: measure 13's indicators as JSON, now or as of a date."""
 
-from flask import Blueprint, jsonify, request, url_for
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from tracker.accounts.access import can_see_private
 from tracker.core.db import get_session
@@ -10,12 +13,12 @@ from tracker.words.formatting import parse_day
 bp = Blueprint("indicators_api", __name__, url_prefix="/api")
 
 
-def _number(value):
+def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
 @bp.get("/indicators")
-def list_indicators():
+def list_indicators() -> Response:
     """Answer each indicator's baseline, target and current value, and the projects counted."""
     as_of = parse_day(request.args.get("as_of"), "as_of")
     values = indicator_values(get_session(), as_of=as_of, include_private=can_see_private())
@@ -49,7 +52,7 @@ def list_indicators():
             "project_ids": v.project_ids,
         }
         if v.method != "recorded":
-            args = {"indicator": v.code, "status": "completed"}
+            args: dict[str, Any] = {"indicator": v.code, "status": "completed"}
             if as_of:
                 args["as_of"] = as_of.isoformat()
             item["projects_url"] = url_for("meeting.meeting_map", **args)

@@ -6,12 +6,13 @@ and showing the map costs the same for ten projects or a hundred thousand.
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import xyzservices
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 from markupsafe import Markup
@@ -72,6 +73,8 @@ class MapParts:
 class _PageMap(folium.Map):
     # folium's own Map template also styles html/body, adds a viewport meta that
     # blocks pinch zoom and can call jQuery; here the page owns its layout.
+    css_class: str
+    zoom_titles: dict[str, str]
     _template = Template(
         """
         {% macro html(this, kwargs) %}
@@ -109,7 +112,7 @@ class _ControlWords(MacroElement):
         """
     )
 
-    def __init__(self, words: dict):
+    def __init__(self, words: dict) -> None:
         super().__init__()
         self._name = "ControlWords"
         self.words_js = script_json(words)
@@ -137,7 +140,7 @@ class _ProjectLayers(JSCSSMixin):
         """
     )
 
-    def __init__(self, options: dict, js: list, css: list):
+    def __init__(self, options: dict, js: list, css: list) -> None:
         super().__init__()
         self._name = "AsoProjects"
         self.options = options
@@ -155,7 +158,7 @@ class _Overlays(JSCSSMixin):
         """
     )
 
-    def __init__(self, options: dict, js: list):
+    def __init__(self, options: dict, js: list) -> None:
         super().__init__()
         self._name = "AsoOverlays"
         self.options = options
@@ -173,7 +176,7 @@ class _HazardLayers(JSCSSMixin):
         """
     )
 
-    def __init__(self, options: dict, js: list):
+    def __init__(self, options: dict, js: list) -> None:
         super().__init__()
         self._name = "AsoHazards"
         self.options = options
@@ -193,7 +196,7 @@ class Shapes(MacroElement):
         attribution: str = "",
         fit: bool = True,
         css_class: str = "",
-    ):
+    ) -> None:
         super().__init__()
         self._name = "Shapes"
         self.geometries = _geometries(geojson)
@@ -204,8 +207,13 @@ class Shapes(MacroElement):
         self.max_zoom = max_zoom
         self.fit = fit
 
-    def render(self, **kwargs):
+    # branca types Element.render as returning text; a MacroElement's, like this, adds to
+    # the page and returns nothing.
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Add the drawing script to the page."""
+        root = self.get_root()
+        if self._parent is None or not isinstance(root, Figure):
+            raise RuntimeError("Shapes are drawn on a map inside a page: add them to one first")
         # Handed over as a finished string: a folium template's output is compiled
         # again by branca as a Jinja template, which for a detailed boundary took
         # longer than everything else put together (and would read "{{" in data).
@@ -224,17 +232,17 @@ class Shapes(MacroElement):
             )
             + f"}})({self._parent.get_name()});\n"
         )
-        self.get_root().script.add_child(_Text(script), name=self.get_name())
+        root.script.add_child(_Text(script), name=self.get_name())
 
 
 class _Text(Element):
     """Text put into the page as it is."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
 
-    def render(self, **kwargs) -> str:
+    def render(self, **kwargs: Any) -> str:
         """Return the text."""
         return self.text
 
@@ -319,8 +327,8 @@ def build_project_map(
     vendor_url: UrlFor,
     static_url: UrlFor = _default_static_url,
     labels: dict | None = None,
-    sections: list[dict] = (),
-    detours: list[dict] = (),
+    sections: Sequence[dict] = (),
+    detours: Sequence[dict] = (),
 ) -> folium.Map:
     """Build a small map of one project's geometry on the GSI standard map, with the
     sections its traffic restrictions close or narrow and their detours (GeoJSON lines)."""
@@ -348,6 +356,8 @@ def build_project_map(
 def render_parts(m: folium.Map) -> MapParts:
     """Render a map into the pieces a page template places in its own layout."""
     root = m.get_root()
+    if not isinstance(root, Figure):
+        raise RuntimeError("a folium map's root is the page Figure")
     # The page declares its own charset; a second declaration is invalid HTML.
     root.header._children.pop("meta_http", None)
     root.render()  # every element adds its pieces to root.header / html / script
@@ -422,7 +432,7 @@ def _geometries(geojson: dict) -> list:
     return [g for g in geometries if g]
 
 
-def script_json(value) -> str:
+def script_json(value: object) -> str:
     """Return JSON that is safe inside a <script> element."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

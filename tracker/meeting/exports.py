@@ -2,9 +2,14 @@
 
 import csv
 import io
+from collections.abc import Collection, Iterable
 from datetime import date
+from typing import Any
+
+from sqlalchemy import Row
 
 from tracker.hazards.codes import hazard_label
+from tracker.hazards.queries import ExposedShelter, ExposedWork
 from tracker.indicators.queries import IndicatorValue
 from tracker.indicators.units import amount_text
 from tracker.words.formatting import japanese_fiscal_year
@@ -22,7 +27,7 @@ BOM = "\ufeff"
 INDICATOR_HEADERS = ["年度（西暦）", "年度", "値", "公式値", "単位", "記録値の出典"]
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
@@ -41,7 +46,9 @@ def _csv(rows: list[list]) -> bytes:
     return (BOM + out.getvalue()).encode("utf-8")
 
 
-def projects_csv(rows, *, register=(), as_of: date | None = None) -> bytes:
+def projects_csv(
+    rows: Iterable[Row[Any]], *, register: Collection[str] = (), as_of: date | None = None
+) -> bytes:
     """Return the rows (with their shapes) as CSV bytes with a BOM and Japanese headers.
 
     The works-register fields named in `register` (those the reader may see) follow the
@@ -60,9 +67,9 @@ def projects_csv(rows, *, register=(), as_of: date | None = None) -> bytes:
 HAZARD_HEADERS = ["災害の種類", "対象", "ID", "名称", "種別", "状況", "位置", "区域の区分"]
 
 
-def hazards_csv(works, shelters) -> bytes:
+def hazards_csv(works: Iterable[ExposedWork], shelters: Iterable[ExposedShelter]) -> bytes:
     """Return the works and shelters in hazard zones as CSV bytes with a BOM."""
-    lines = [HAZARD_HEADERS]
+    lines: list[list] = [HAZARD_HEADERS]
     for w in works:
         lines.append(
             [
@@ -86,7 +93,7 @@ def hazards_csv(works, shelters) -> bytes:
 
 def indicator_years_csv(value: IndicatorValue, as_of: date | None) -> bytes:
     """Return one indicator's value for each fiscal year, rounded as its unit is read."""
-    lines = [as_of_line(as_of)] if as_of else []
+    lines: list[list] = [as_of_line(as_of)] if as_of else []
     lines.append([f"成果指標: {value.name}"])
     lines.append(INDICATOR_HEADERS)
     for year, amount, official in value.series:

@@ -51,7 +51,9 @@ def describe_filter(session: Session, filt: ProjectFilter) -> list[Condition]:
     return conditions
 
 
-def _names(session: Session, model, codes: list[str]) -> tuple[str, ...]:
+def _names(
+    session: Session, model: type[PlanItem] | type[Indicator], codes: list[str]
+) -> tuple[str, ...]:
     names = dict(
         session.execute(select(model.code, model.name).where(model.code.in_(codes))).tuples().all()
     )

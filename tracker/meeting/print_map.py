@@ -6,7 +6,11 @@ the same distance (111 km) across and up at Aso's latitude and the city keeps it
 """
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row
 
 from tracker.city.districts import StartPlace
 
@@ -68,7 +72,7 @@ def _point(lon: float, lat: float) -> tuple[float, float]:
     return round(lon * KX, 5), round(-lat, 5)
 
 
-def layout(parts: dict, rows, places: list[StartPlace], lang: str) -> PrintMap:
+def layout(parts: dict, rows: Sequence[Row[Any]], places: list[StartPlace], lang: str) -> PrintMap:
     """Lay out the picture from the boundary and paths (map_svg_parts), the listed rows
     (numbered 1, 2, … in their order) and the place names in `lang`."""
     left = parts["xmin"] * KX - MARGIN

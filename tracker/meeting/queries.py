@@ -1,9 +1,11 @@
 """Reads for the meeting pages, all computed in SQL from the shared project filter."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 
-from sqlalchemy import and_, case, func, literal, literal_column, or_, select
+from sqlalchemy import Row, Select, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.city.models import CityBoundary
@@ -29,7 +31,7 @@ def departments(session: Session) -> list[str]:
     return sorted(session.scalars(names))
 
 
-def filter_plan_items(session: Session) -> list[PlanItem]:
+def filter_plan_items(session: Session) -> Sequence[PlanItem]:
     """Return the measures, initiatives and 施策 one may filter by, in plan order."""
     return session.scalars(
         select(PlanItem)
@@ -44,7 +46,7 @@ def project_rows(
     *,
     limit: int | None = LIST_LIMIT,
     with_geometry: bool = False,
-):
+) -> Sequence[Row[Any]]:
     """Return the filtered projects as rows for the list and the exports, ordered by id.
 
     Each row has every works-register field; readers of public projects only are shown
@@ -140,7 +142,7 @@ def cost_totals(
         func.count(p.c.planned_cost),
     ]
 
-    def grouped(query) -> list[CostTotal]:
+    def grouped(query: Select) -> list[CostTotal]:
         # Each query selects (key, label); the sums follow.
         return [CostTotal(str(row[0]), str(row[1]), *row[2:]) for row in session.execute(query)]
 
@@ -290,7 +292,9 @@ def map_svg_parts(session: Session, filt: ProjectFilter) -> dict | None:
             select(parts.c.status, func.ST_AsSVG(func.ST_Collect(parts.c.g), 0, 4)).group_by(
                 parts.c.status
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return {
         "boundary": b.d,
@@ -304,4 +308,6 @@ def map_svg_parts(session: Session, filt: ProjectFilter) -> dict | None:
 
 def boundary_exists(session: Session) -> bool:
     """Tell whether the city boundary is loaded."""
-    return session.scalar(select(func.count()).where(CityBoundary.code == CITY_CODE)) > 0
+    return (
+        session.execute(select(func.count()).where(CityBoundary.code == CITY_CODE)).scalar_one() > 0
+    )

@@ -4,8 +4,10 @@ from datetime import date, datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.city.districts import districts
@@ -15,7 +17,7 @@ from tracker.hazards import queries as hazard_queries
 from tracker.hazards.codes import HAZARDS, LAYER_CREDITS, hazard_label
 from tracker.indicators.definitions import DEFINITIONS, METHOD_TEXT, plan_shisaku, printed_row
 from tracker.indicators.operations import record_figure
-from tracker.indicators.queries import indicator_values
+from tracker.indicators.queries import IndicatorValue, indicator_values
 from tracker.maps.page_data import city_map_parts
 from tracker.meeting import print_map, queries
 from tracker.meeting.charts import year_chart
@@ -53,7 +55,7 @@ def _filter() -> ProjectFilter:
     return filt
 
 
-def _query(filt: ProjectFilter, **extra) -> str:
+def _query(filt: ProjectFilter, **extra: str) -> str:
     pairs = filt.query_args() + [(k, v) for k, v in extra.items() if v is not None]
     return urlencode(pairs)
 
@@ -68,7 +70,7 @@ def _can_record() -> bool:
 
 
 @bp.get("")
-def meeting_map():
+def meeting_map() -> ResponseReturnValue:
     """Show the full-screen meeting map with its filters, counts and the list beside it."""
     session = get_session()
     filt = _filter()
@@ -105,7 +107,7 @@ def meeting_map():
 
 
 @bp.get("/costs")
-def costs():
+def costs() -> ResponseReturnValue:
     """Show what the filtered works cost: in all, by status, by kind and by plan item."""
     filt = _filter()
     return render_template(
@@ -118,7 +120,7 @@ def costs():
 
 
 @bp.get("/projects.geojson")
-def features():
+def features() -> Response:
     """Answer the filtered projects as GeoJSON: the meeting map's layer and its export."""
     filt = _filter()
     session = get_session()
@@ -131,7 +133,7 @@ def features():
 
 
 @bp.get("/projects.csv")
-def projects_csv_export():
+def projects_csv_export() -> Response:
     """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers)."""
     filt = _filter()
     rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
@@ -157,7 +159,7 @@ FILE_EXPORTS = {
 
 
 @bp.get("/projects.<any(xlsx, gpkg, 'shp.zip'):fmt>")
-def projects_file_export(fmt: str):
+def projects_file_export(fmt: str) -> Response:
     """Answer the filtered list as Excel, GeoPackage or zipped Shapefile, ready to import again."""
     write, mimetype, ext = FILE_EXPORTS[fmt]
     filt = _filter()
@@ -176,11 +178,11 @@ def _attachment(stem: str, ext: str, as_of: date | None = None) -> str:
     return f'attachment; filename="{stem}_{stamp}.{ext}"'
 
 
-def _as_of():
+def _as_of() -> date | None:
     return parse_day(request.args.get("as_of"), "as_of")
 
 
-def _hazard_overlay(session, filt: ProjectFilter) -> tuple[list, list]:
+def _hazard_overlay(session: Session, filt: ProjectFilter) -> tuple[list, list]:
     """Return the filtered works and the designated shelters in hazard zones."""
     works = hazard_queries.works_in_zones(session, filt)
     shelters = hazard_queries.shelters_in_zones(session, as_of=filt.as_of)
@@ -188,7 +190,7 @@ def _hazard_overlay(session, filt: ProjectFilter) -> tuple[list, list]:
 
 
 @bp.get("/hazards")
-def hazards():
+def hazards() -> ResponseReturnValue:
     """Show, per hazard, the works inside or crossing a zone and the shelters inside one."""
     session = get_session()
     filt = _filter()
@@ -222,7 +224,7 @@ def hazards():
 
 
 @bp.get("/hazards.csv")
-def hazards_csv_export():
+def hazards_csv_export() -> Response:
     """Answer the works and shelters in hazard zones as CSV for Excel."""
     filt = _filter()
     works, shelters = _hazard_overlay(get_session(), filt)
@@ -233,7 +235,7 @@ def hazards_csv_export():
 
 
 @bp.get("/indicators")
-def dashboard():
+def dashboard() -> ResponseReturnValue:
     """Show measure 13's indicators: baseline, target, current, progress and a yearly chart."""
     as_of = _as_of()
     values = indicator_values(get_session(), as_of=as_of, include_private=can_see_private())
@@ -247,7 +249,7 @@ def dashboard():
     )
 
 
-def _indicator(code: str):
+def _indicator(code: str) -> tuple[IndicatorValue, date | None]:
     """Return one indicator's values at ?as_of=, or answer 404."""
     as_of = _as_of()
     values = indicator_values(get_session(), as_of=as_of, include_private=can_see_private())
@@ -258,7 +260,7 @@ def _indicator(code: str):
 
 
 @bp.get("/indicators/<code>")
-def indicator_page(code: str):
+def indicator_page(code: str) -> ResponseReturnValue:
     """Show one indicator: its meaning, the plan's row, how it is counted, its years, its works."""
     value, as_of = _indicator(code)
     session = get_session()
@@ -280,7 +282,7 @@ def indicator_page(code: str):
 
 
 @bp.get("/indicators/<code>.csv")
-def indicator_csv(code: str):
+def indicator_csv(code: str) -> Response:
     """Answer one indicator's yearly values as CSV for Excel."""
     value, as_of = _indicator(code)
     response = Response(indicator_years_csv(value, as_of), mimetype="text/csv")
@@ -291,7 +293,7 @@ def indicator_csv(code: str):
 
 @bp.post("/indicators/figures")
 @roles_required(*FIGURE_ROLES)
-def record_indicator_figure():
+def record_indicator_figure() -> ResponseReturnValue:
     """Record a yearly figure for an indicator with its source, then show the dashboard."""
     form = request.form
     raw_year = (form.get("fiscal_year") or "").strip()
@@ -313,7 +315,7 @@ def record_indicator_figure():
 
 
 @bp.get("/coverage")
-def coverage():
+def coverage() -> ResponseReturnValue:
     """Show Policy 1's initiatives with their projects' status counts, and the ones with none."""
     as_of = _as_of()
     rows = queries.policy1_coverage(get_session(), include_private=can_see_private(), as_of=as_of)
@@ -327,13 +329,14 @@ def coverage():
 
 
 @bp.get("/changes")
-def changes():
+def changes() -> ResponseReturnValue:
     """List new projects, status changes and completed works since a date."""
     since = parse_day(request.args.get("since"), "since")
     until = parse_day(request.args.get("until"), "until")
     if since and until and until < since:
         raise BadInput("until: " + _("開始日より前の日付です"), code="ends_before_start")
-    found, totals = ([], None)
+    found: list[queries.Change] = []
+    totals: dict[str, int] | None = None
     if since:
         found, totals = queries.changes_since(
             get_session(), since, until=until, include_private=can_see_private()
@@ -351,7 +354,7 @@ def changes():
 
 
 @bp.get("/print")
-def print_sheet():
+def print_sheet() -> ResponseReturnValue:
     """Show a printable sheet (A4 or A3 landscape): map picture, counts and indicators."""
     size = (request.args.get("size") or "A4").upper()
     if size not in PAPER_SIZES:

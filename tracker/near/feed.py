@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape
 
@@ -27,7 +28,7 @@ ET.register_namespace("", ATOM)
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _el(parent, tag: str, text: str | None = None, **attrs) -> ET.Element:
+def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
     # ElementTree escapes text and attribute values, so names cannot break the XML.
     attrs = {name: NOT_XML.sub("", value) for name, value in attrs.items()}
     element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
@@ -41,7 +42,7 @@ def _iso(value: datetime) -> str:
 
 
 def circle_url(
-    endpoint: str, circle: Circle, locale: str, *, external: bool = False, **url_args
+    endpoint: str, circle: Circle, locale: str, *, external: bool = False, **url_args: Any
 ) -> str:
     """Return the URL of the page or the feed for a circle; an English reader's stays English."""
     if locale != "ja":
@@ -102,7 +103,7 @@ def build_feed(
     return f'<?xml version="1.0" encoding="utf-8"?>\n{instruction}{body}'.encode()
 
 
-def _entry(root: ET.Element, entry) -> None:
+def _entry(root: ET.Element, entry: FeedEntry) -> None:
     item = _el(root, "entry")
     link = external_url("web.project_page", project_id=entry.project_id)
     _el(item, "id", f"{link}#status-update-{entry.id}")
@@ -159,7 +160,7 @@ def _restriction_entry(root: ET.Element, event: RestrictionEvent, locale: str) -
     _el(item, "published", _iso(event.recorded_at))
     _el(item, "link", rel="alternate", type="text/html", href=link)
     period = wording.period_label(
-        event.starts_on.isoformat(), event.ends_on and event.ends_on.isoformat(), locale
+        event.starts_on.isoformat(), event.ends_on.isoformat() if event.ends_on else None, locale
     )
     _el(item, "summary", f"{period}: {event.description}")
     # The same as marked-up content, with the staff's words marked as Japanese: an English

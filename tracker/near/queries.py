@@ -6,6 +6,7 @@ never leave here.
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    Subquery,
     Text,
     bindparam,
     cast,
@@ -42,7 +44,7 @@ DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
 
 
-def _number(args, name: str) -> float | None:
+def _number(args: Mapping[str, str], name: str) -> float | None:
     raw = args.get(name)
     if raw is None or not raw.strip():
         return None
@@ -60,7 +62,7 @@ def _number(args, name: str) -> float | None:
     return value
 
 
-def parse_radius(args, default: float = DEFAULT_RADIUS_M) -> float:
+def parse_radius(args: Mapping[str, str], default: float = DEFAULT_RADIUS_M) -> float:
     """Read ?radius= in metres, refusing anything outside 1–10,000."""
     radius = _number(args, "radius")
     if radius is None:
@@ -79,11 +81,11 @@ def parse_radius(args, default: float = DEFAULT_RADIUS_M) -> float:
     return radius
 
 
-def parse_point(args) -> tuple[float, float]:
+def parse_point(args: Mapping[str, str]) -> tuple[float, float]:
     """Read ?lat= and ?lon=, refusing missing, non-numeric or impossible values."""
     lat, lon = _number(args, "lat"), _number(args, "lon")
     missing = [name for name, value in (("lat", lat), ("lon", lon)) if value is None]
-    if missing:
+    if missing or lat is None or lon is None:
         raise BadInput(
             f"{missing[0]}: " + _("緯度（lat）と経度（lon）を度で指定してください（WGS84）"),
             code="required",
@@ -95,7 +97,7 @@ def parse_point(args) -> tuple[float, float]:
 class OutsideCity(BadInput):
     """A point too far from Aso City to serve; `distance_m` says how far beyond its boundary."""
 
-    def __init__(self, distance_m: float):
+    def __init__(self, distance_m: float) -> None:
         super().__init__(
             "lat/lon: "
             + _(
@@ -125,7 +127,7 @@ def check_near_city(session: Session, lat: float, lon: float) -> None:
         raise OutsideCity(distance)
 
 
-def circle_from_args(session: Session, args) -> Circle:
+def circle_from_args(session: Session, args: Mapping[str, str]) -> Circle:
     """Read and check lat, lon and radius from query arguments."""
     lat, lon = parse_point(args)
     radius = parse_radius(args)
@@ -133,7 +135,7 @@ def circle_from_args(session: Session, args) -> Circle:
     return Circle(lat, lon, radius)
 
 
-def parse_limit(args) -> int:
+def parse_limit(args: Mapping[str, str]) -> int:
     """Read ?limit=, the most features to answer (1–1,000)."""
     value = _number(args, "limit")
     if value is None:
@@ -160,7 +162,7 @@ def nearby_params(circle: Circle, *, today: date, limit: int = DEFAULT_LIMIT) ->
 _LIMIT = bindparam("limit", type_=Integer)
 
 
-def _nearby_hits():
+def _nearby_hits() -> Subquery:
     """Return a subquery of (feature, rank) for the public projects within the circle.
 
     One row more than the limit is read, which tells whether more lie within the radius.

@@ -4,13 +4,17 @@ Everything here reads with include_private off and an explicit list of public fi
 whoever is signed in: the page may be shown on a staff member's phone to a resident.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from tracker.city.places import RADIUS_CHOICES, StartPlace, find_place, start_places
 from tracker.core.db import get_session
@@ -49,7 +53,7 @@ OLD_WORK_DAYS = 365
 
 
 @bp.get("/api/projects/nearby")
-def nearby_api():
+def nearby_api() -> Response:
     """Answer public projects within `radius` metres of lat/lon, nearest first."""
     session = get_session()
     circle = circle_from_args(session, request.args)
@@ -71,7 +75,7 @@ class Choice:
     place_key: str
 
 
-def _read_choice(session, args) -> Choice:
+def _read_choice(session: Session, args: Mapping[str, str]) -> Choice:
     radius = parse_radius(args)
     key = args.get("place", "")
     if args.get("lat") or args.get("lon"):
@@ -98,7 +102,7 @@ def _page_error(error: BadInput) -> str:
 
 
 @bp.get("/near")
-def near_page():
+def near_page() -> ResponseReturnValue:
     """Show works, traffic restrictions and shelters near a chosen place."""
     session = get_session()
     lang = locale()
@@ -155,7 +159,7 @@ def near_page():
     return html, 400 if error else 200
 
 
-def _hide_old_works(args) -> bool:
+def _hide_old_works(args: MultiDict[str, str]) -> bool:
     """Tell whether to hide works finished long ago: yes unless the reader unticked the box.
 
     The form sends hide_old=0 always and hide_old=1 when ticked, so a first visit (neither)
@@ -169,6 +173,7 @@ def _finished_long_ago(props: dict, today: date) -> bool:
     ended = props.get("actual_end")
     return (
         props["status"] == "completed"
+        and isinstance(ended, str)
         and bool(ended)
         and date.fromisoformat(ended) < today - timedelta(days=OLD_WORK_DAYS)
     )
@@ -187,7 +192,7 @@ def _here_args(choice: Choice, radius: float) -> dict:
     return {}
 
 
-def _hazard_notes(session, circle: Circle, shelters: list) -> list[str]:
+def _hazard_notes(session: Session, circle: Circle, shelters: list) -> list[str]:
     """Say when the chosen place or the nearest shelter lies in a hazard zone."""
     notes = hazard_zone_sentences(zones_at(session, circle.lon, circle.lat))
     if shelters:
@@ -245,6 +250,7 @@ def _map_config(choice: Choice, results: list, shelters: list) -> dict:
                 "lon": lon,
             }
             for n, f in enumerate(results, start=1)
+            if circle is not None  # results come only for a chosen circle
             for lat, lon in [_closest(f["geometry"], circle)]
         ],
         "shelters": [{"name": s.name, "lat": s.lat, "lon": s.lon} for s in shelters],
@@ -275,7 +281,7 @@ def _closest(geometry: dict, circle: Circle) -> tuple[float, float]:
 
 
 @bp.get("/near/feed.atom")
-def near_feed():
+def near_feed() -> Response:
     """Answer an Atom feed of status changes and new projects within the circle.
 
     A browser (which prefers HTML) gets the same feed as XML, which it shows through the
@@ -294,14 +300,14 @@ def near_feed():
 
 
 @bp.get("/near/feed.xsl")
-def feed_stylesheet():
+def feed_stylesheet() -> Response:
     """Answer the stylesheet that shows the feed as a readable page in a browser."""
     body = render_template("near/feed.xsl", lang=locale())
     return Response(body, mimetype="text/xsl")
 
 
 @bp.get("/near/follow")
-def follow_page():
+def follow_page() -> ResponseReturnValue:
     """Explain how to follow the works of an area: a feed reader, or the feed's address."""
     session = get_session()
     circle = circle_from_args(session, request.args)

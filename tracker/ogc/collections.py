@@ -8,10 +8,12 @@ it answers; paging, bbox, datetime, CRS, tiles and formats are the same for ever
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, or_
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from tracker.core.errors import BadInput
 from tracker.facilities.queries import facility_query
@@ -44,9 +46,9 @@ class Collection:
     title: str
     description: str
     attribution: str
-    parse: Callable[[object, Request, Session], object]
-    rows: Callable[[object, Request], Select]
-    properties: Callable[[object], list]
+    parse: Callable[[MultiDict[str, str], Request, Session | None], object]
+    rows: Callable[[Any, Request], Select]  # takes the filter its own parse returned
+    properties: Callable[[FromClause], list]
     tile_properties: tuple[str, ...]
     # Property filters: name -> allowed values (None: any text), for the API description.
     queryables: dict[str, dict | None] = field(default_factory=dict)
@@ -56,7 +58,7 @@ class Collection:
     clustered_tiles: bool = False
 
 
-def _codes(args, name: str, allowed: dict) -> list[str]:
+def _codes(args: MultiDict[str, str], name: str, allowed: dict) -> list[str]:
     values = [v.strip() for raw in args.getlist(name) for v in raw.split(",") if v.strip()]
     unknown = [v for v in values if v not in allowed]
     if unknown:
@@ -64,7 +66,7 @@ def _codes(args, name: str, allowed: dict) -> list[str]:
     return values
 
 
-def _public_only(args) -> bool:
+def _public_only(args: MultiDict[str, str]) -> bool:
     raw = args.get("public")
     if raw in (None, ""):
         return False
@@ -78,7 +80,9 @@ def _public_only(args) -> bool:
 # --- Projects -----------------------------------------------------------------------------
 
 
-def _project_filter(args, request: Request, session: Session) -> ProjectFilter:
+def _project_filter(
+    args: MultiDict[str, str], request: Request, session: Session | None
+) -> ProjectFilter:
     # The meeting map's filters too, so that its tiles show exactly its filtered list;
     # bbox is read by the API itself, in the CRS bbox-crs names.
     filt = ProjectFilter.from_meeting_args(
@@ -93,11 +97,11 @@ def _project_rows(filt: ProjectFilter, request: Request) -> Select:
     return filtered_projects(filt)
 
 
-def _project_properties(p) -> list:
+def _project_properties(p: FromClause) -> list:
     return project_property_pairs(p, full=True)
 
 
-def _without(args, name: str):
+def _without(args: MultiDict[str, str], name: str) -> MultiDict[str, str]:
     copy = args.copy()
     copy.pop(name, None)
     return copy
@@ -106,12 +110,12 @@ def _without(args, name: str):
 # --- Shelters ------------------------------------------------------------------------------
 
 
-def _shelter_rows(filt, request: Request) -> Select:
+def _shelter_rows(filt: None, request: Request) -> Select:
     # The designated shelters are facilities (places, not works), all of them public.
     return facility_query()
 
 
-def _shelter_properties(p) -> list:
+def _shelter_properties(p: FromClause) -> list:
     return [
         "name", p.c.name, "address", p.c.address, "gsi_common_id", p.c.gsi_common_id,
         "designations", p.c.designations, "hazards", p.c.hazards, "capacity", p.c.capacity,
@@ -121,7 +125,9 @@ def _shelter_properties(p) -> list:
 # --- Traffic restrictions ------------------------------------------------------------------
 
 
-def _restriction_filter(args, request: Request, session: Session) -> dict:
+def _restriction_filter(
+    args: MultiDict[str, str], request: Request, session: Session | None
+) -> dict:
     return {"kinds": _codes(args, "kind", RESTRICTION_KINDS)}
 
 
@@ -131,7 +137,7 @@ def _restriction_rows(filt: dict, request: Request) -> Select:
     )
 
 
-def _restriction_properties(p) -> list:
+def _restriction_properties(p: FromClause) -> list:
     return [
         "project_id", p.c.project_id, "project_name", p.c.project_name, "sample", p.c.sample,
         "kind", p.c.kind, "starts_on", p.c.starts_on, "ends_on", p.c.ends_on,
@@ -142,7 +148,7 @@ def _restriction_properties(p) -> list:
     ]  # fmt: skip
 
 
-def _no_filter(args, request: Request, session: Session) -> None:
+def _no_filter(args: MultiDict[str, str], request: Request, session: Session | None) -> None:
     return None
 
 
@@ -207,12 +213,14 @@ COLLECTIONS = {
 }
 
 
-def overlaps_any(p, periods, start: date | None, end: date | None):
+def overlaps_any(
+    p: FromClause, periods: tuple[tuple[str, str], ...], start: date | None, end: date | None
+) -> ColumnElement[bool]:
     """Return a condition: one of the row's periods overlaps [start, end] (None: open)."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     for start_name, end_name in periods:
         row_start, row_end = p.c[start_name], p.c[end_name]
-        parts = [row_start.is_not(None)]
+        parts: list[ColumnElement[bool]] = [row_start.is_not(None)]
         if end is not None:
             parts.append(row_start <= end)
         if start is not None:

@@ -1,6 +1,8 @@
 """The JSON documents of the API besides features: landing page, conformance, collections,
 tilesets, TileJSON and the OpenAPI description."""
 
+from typing import Any
+
 from flask import url_for
 
 from tracker.ogc import tiles
@@ -35,7 +37,7 @@ def link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
     return found
 
 
-def _url(endpoint: str, **values) -> str:
+def _url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
@@ -58,7 +60,7 @@ def landing(title: str, description: str) -> dict:
 def collection_document(collection: Collection, extent: list | None) -> dict:
     """Return the description of one collection, with its links and extent."""
     cid = collection.id
-    found = {
+    found: dict[str, object] = {
         "id": cid,
         "title": str(collection.title),
         "description": str(collection.description),

@@ -4,8 +4,21 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import JSON, Text, bindparam, cast, func, select, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    FromClause,
+    Select,
+    Subquery,
+    Text,
+    bindparam,
+    cast,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
@@ -37,7 +50,7 @@ class ItemsQuery:
 
 
 def read_items_query(
-    collection: Collection, args, request: Request, session: Session
+    collection: Collection, args: MultiDict[str, str], request: Request, session: Session
 ) -> ItemsQuery:
     """Read and check the query string of an items request."""
     known = COMMON_PARAMETERS | set(collection.queryables)
@@ -58,7 +71,7 @@ def read_items_query(
     )
 
 
-def _whole(raw, name: str, default: int, minimum: int, clamp: int | None = None) -> int:
+def _whole(raw: str | None, name: str, default: int, minimum: int, clamp: int | None = None) -> int:
     if raw is None or raw == "":
         return default
     if not re.fullmatch(r"\d{1,9}", raw.strip()):
@@ -101,11 +114,13 @@ def _day(part: str) -> date | None:
     return moment.astimezone(JST).date()
 
 
-def selected_rows(collection: Collection, query: ItemsQuery, request: Request):
+def selected_rows(
+    collection: Collection, query: ItemsQuery, request: Request
+) -> tuple[Subquery, list[ColumnElement[bool]]]:
     """Return the collection's rows with bbox and datetime applied, as subquery `p`."""
     rows = collection.rows(query.filter, request)
     p = rows.subquery("p")
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if query.bbox is not None:
         envelope = func.ST_MakeEnvelope(*query.bbox, query.bbox_crs.srid)
         if query.bbox_crs.srid != 4326:
@@ -117,7 +132,7 @@ def selected_rows(collection: Collection, query: ItemsQuery, request: Request):
     return p, conditions
 
 
-def geometry_json(geom, crs: Crs):
+def geometry_json(geom: ColumnElement[Any], crs: Crs) -> ColumnElement[Any]:
     """Return the GeoJSON geometry of `geom` (SRID 4326) in `crs`, in its axis order."""
     out = geom
     if crs.srid != 4326:
@@ -128,7 +143,7 @@ def geometry_json(geom, crs: Crs):
     return cast(func.ST_AsGeoJSON(out, crs.decimals, 0), JSON)
 
 
-def _feature(collection: Collection, p, crs: Crs):
+def _feature(collection: Collection, p: FromClause, crs: Crs) -> ColumnElement[Any]:
     return func.json_build_object(
         "type", "Feature",
         "id", p.c.id,
@@ -151,7 +166,7 @@ def items_page(
 ) -> ItemsPage:
     """Read one page of the collection's features, ordered by id."""
     p, conditions = selected_rows(collection, query, request)
-    matched = session.scalar(select(func.count()).select_from(p).where(*conditions))
+    matched = session.execute(select(func.count()).select_from(p).where(*conditions)).scalar_one()
     page = (
         select(p.c.id, _feature(collection, p, query.crs).label("feature"))
         .where(*conditions)
@@ -184,7 +199,7 @@ def one_item(
 
 
 @lru_cache(maxsize=64)
-def _item_statement(cid: str, crs: Crs, request: Request):
+def _item_statement(cid: str, crs: Crs, request: Request) -> Select:
     # Built once per layer, CRS and caller's rights: putting the expression together took
     # longer than running it. With no arguments, no filter needs the database to be read.
     collection = COLLECTIONS[cid]
@@ -194,7 +209,7 @@ def _item_statement(cid: str, crs: Crs, request: Request):
 
 
 # A single item or the extent is read with no filter beyond the caller's rights.
-_NO_ARGS = MultiDict()
+_NO_ARGS: MultiDict[str, str] = MultiDict()
 
 
 def spatial_extent(session: Session, collection: Collection, request: Request) -> list | None:

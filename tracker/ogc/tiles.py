@@ -9,7 +9,21 @@ grid, one per cell, and none covers another (a marker is narrower than a cell). 
 larger than half a cell (a long road) are always drawn as they are.
 """
 
-from sqlalchemy import Integer, Text, case, cast, func, literal_column, null, select, union_all
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Subquery,
+    Text,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -55,7 +69,7 @@ def tile_bytes(
     return bytes(tile or b"")
 
 
-def _envelope(z: int, x: int, y: int, margin: float = 0.0):
+def _envelope(z: int, x: int, y: int, margin: float = 0.0) -> ColumnElement[Any]:
     """Return the tile's square in Web Mercator, grown by `margin` metres on every side."""
     width = 2 * WORLD / 2**z
     x0, y1 = -WORLD + x * width, WORLD - y * width
@@ -64,17 +78,25 @@ def _envelope(z: int, x: int, y: int, margin: float = 0.0):
     )
 
 
-def _mvt_geom(geom, z: int, x: int, y: int):
+def _mvt_geom(geom: ColumnElement[Any], z: int, x: int, y: int) -> ColumnElement[Any]:
     return func.ST_AsMVTGeom(geom, _envelope(z, x, y), EXTENT, BUFFER, True)
 
 
-def _as_mvt(session: Session, layer, name: str):
+def _as_mvt(session: Session, layer: Subquery, name: str) -> bytes | None:
     return session.scalar(
         select(func.ST_AsMVT(literal_column(layer.name), name, EXTENT, "geom")).select_from(layer)
     )
 
 
-def _plain_tile(session, collection, p, conditions, z, x, y):
+def _plain_tile(
+    session: Session,
+    collection: Collection,
+    p: Subquery,
+    conditions: list[ColumnElement[bool]],
+    z: int,
+    x: int,
+    y: int,
+) -> bytes | None:
     buffer_m = 2 * WORLD / 2**z * BUFFER / EXTENT
     search = func.ST_Transform(_envelope(z, x, y, buffer_m), 4326)
     layer = (
@@ -88,7 +110,15 @@ def _plain_tile(session, collection, p, conditions, z, x, y):
     return _as_mvt(session, layer, collection.id)
 
 
-def _clustered_tile(session, collection, p, conditions, z, x, y):
+def _clustered_tile(
+    session: Session,
+    collection: Collection,
+    p: Subquery,
+    conditions: list[ColumnElement[bool]],
+    z: int,
+    x: int,
+    y: int,
+) -> bytes | None:
     # Cells are aligned on the world grid, so every tile agrees on which features a cluster
     # holds. Small features are counted from one cell beyond the tile: one seen at the tile's
     # edge may belong to a neighbouring cell, whose count decides whether it is drawn alone,

@@ -3,11 +3,14 @@
 import hashlib
 import json
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from tracker.accounts.access import can_see_private, current_user
 from tracker.core.db import get_session
@@ -32,20 +35,20 @@ MAX_AGE = 60
 
 
 @bp.errorhandler(BadInput)
-def _bad_input(error: BadInput):
+def _bad_input(error: BadInput) -> ResponseReturnValue:
     if _wants_html():
         return render_template("error.html", error=error, message=str(error)), 400
     return _error_json(400, "InvalidParameterValue", str(error))
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException):
+def _http_error(error: HTTPException) -> ResponseReturnValue:
     if _wants_html():
-        return render_template("error.html", error=error), error.code
-    return _error_json(error.code, error.name, error.description)
+        return render_template("error.html", error=error), error.code or 500
+    return _error_json(error.code or 500, error.name, error.description)
 
 
-def _error_json(code: int, name: str, detail: str):
+def _error_json(code: int, name: str, detail: str | None) -> Response:
     response = jsonify(code=name, description=detail, error=detail)
     response.status_code = code
     return response
@@ -77,7 +80,7 @@ def _collection(cid: str) -> Collection:
     return collection
 
 
-def _conditional(response: Response, body: bytes) -> Response:
+def _conditional(response: Response, body: bytes) -> WerkzeugResponse:
     """Add ETag, Cache-Control and Vary, and answer 304 when the client's copy is current."""
     response.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest(), weak=True)
     scope = "public" if current_user() is None else "private"
@@ -87,19 +90,21 @@ def _conditional(response: Response, body: bytes) -> Response:
     return response.make_conditional(request)
 
 
-def _json(document: dict, mimetype: str = "application/json", headers: dict | None = None):
+def _json(
+    document: dict, mimetype: str = "application/json", headers: dict | None = None
+) -> WerkzeugResponse:
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     return _conditional(Response(body, mimetype=mimetype, headers=headers), body)
 
 
-def _html(template: str, **context):
+def _html(template: str, **context: Any) -> WerkzeugResponse:
     body = render_template(template, title=TITLE, **context).encode()
     return _conditional(Response(body, mimetype="text/html"), body)
 
 
 @bp.get("")
 @bp.get("/")
-def landing():
+def landing() -> ResponseReturnValue:
     """Answer the landing page."""
     document = documents.landing(TITLE, DESCRIPTION)
     if _wants_html():
@@ -108,7 +113,7 @@ def landing():
 
 
 @bp.get("/conformance")
-def conformance():
+def conformance() -> ResponseReturnValue:
     """Answer the conformance classes the API implements."""
     document = {"conformsTo": documents.CONFORMANCE}
     if _wants_html():
@@ -117,7 +122,7 @@ def conformance():
 
 
 @bp.get("/api")
-def api():
+def api() -> ResponseReturnValue:
     """Answer the OpenAPI 3.0 description of the API."""
     document = documents.openapi(TITLE)
     if _wants_html():
@@ -126,7 +131,7 @@ def api():
 
 
 @bp.get("/collections")
-def collections():
+def collections() -> ResponseReturnValue:
     """Answer the list of collections."""
     session, req = get_session(), _request()
     found = [
@@ -148,7 +153,7 @@ def collections():
 
 
 @bp.get("/collections/<cid>")
-def collection(cid: str):
+def collection(cid: str) -> ResponseReturnValue:
     """Answer the description of one collection."""
     found = _collection(cid)
     extent = spatial_extent(get_session(), found, _request())
@@ -167,7 +172,7 @@ def _page_url(cid: str, fmt: str, offset: int | None = None) -> str:
 
 
 @bp.get("/collections/<cid>/items")
-def items(cid: str):
+def items(cid: str) -> ResponseReturnValue:
     """Answer a page of the collection's features: GeoJSON or an HTML table."""
     found = _collection(cid)
     html = _wants_html()
@@ -220,7 +225,7 @@ def _now() -> str:
 
 
 @bp.get("/collections/<cid>/items/<int:fid>")
-def item(cid: str, fid: int):
+def item(cid: str, fid: int) -> ResponseReturnValue:
     """Answer one feature of the collection."""
     found = _collection(cid)
     unknown = sorted(set(request.args) - {"crs", "f", "lang"})
@@ -251,19 +256,19 @@ def _tile_query() -> str:
 
 
 @bp.get("/collections/<cid>/tiles")
-def tilesets(cid: str):
+def tilesets(cid: str) -> ResponseReturnValue:
     """Answer the list of the collection's tilesets."""
     return _json(documents.tileset_list(_collection(cid)))
 
 
 @bp.get(f"/collections/<cid>/tiles/{tiles.TMS_ID}")
-def tileset(cid: str):
+def tileset(cid: str) -> ResponseReturnValue:
     """Answer the metadata of the collection's WebMercatorQuad tileset."""
     return _json(documents.tileset(_collection(cid), _tile_query()))
 
 
 @bp.get(f"/collections/<cid>/tiles/{tiles.TMS_ID}/tilejson.json")
-def tilejson(cid: str):
+def tilejson(cid: str) -> ResponseReturnValue:
     """Answer TileJSON for the collection's vector tiles (MapLibre, QGIS and others read it)."""
     found = _collection(cid)
     extent = spatial_extent(get_session(), found, _request())
@@ -271,7 +276,7 @@ def tilejson(cid: str):
 
 
 @bp.get(f"/collections/<cid>/tiles/{tiles.TMS_ID}/<int:z>/<int:y>/<int:x>")
-def tile(cid: str, z: int, y: int, x: int):
+def tile(cid: str, z: int, y: int, x: int) -> ResponseReturnValue:
     """Answer one Mapbox Vector Tile of the collection (tileMatrix/tileRow/tileCol)."""
     found = _collection(cid)
     tiles.check_tile(z, x, y)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.accounts.models import User
 from tracker.core.db import Base, copy_rows
+from tracker.projects.models import Project
 from tracker.words.vocab import FIELD_LABELS
 
 ACTIONS = ("create", "update")
@@ -36,7 +37,7 @@ class ProjectChange(Base):
 
 def record_change(
     session: Session,
-    project,
+    project: Project,
     *,
     action: str,
     changes: dict[str, dict[str, Any]],

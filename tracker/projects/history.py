@@ -11,7 +11,7 @@ inserts into status_updates.
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from geoalchemy2 import Geometry, WKBElement
@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     func,
     insert,
+    literal,
     select,
     text,
     tuple_,
@@ -89,6 +90,8 @@ class StatusUpdate(Base):
     # True on the instance just appended (a resend returns the first one).
     is_new = False
     # The progress of the entry before it on site, set where history is read in order.
+    if TYPE_CHECKING:  # not a column: a plain annotation here would ask the ORM to map it
+        previous_progress: int | None
     previous_progress = None
 
 
@@ -181,14 +184,14 @@ def check_change(
         raise BadInput("note: " + _("進捗を下げるときは、理由をメモに書いてください"))
 
 
-def check_progress(progress) -> int:
+def check_progress(progress: object) -> int:
     """Return progress as an int in 0–100, or refuse it."""
     if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
         raise BadInput("progress: " + _("進捗は0〜100の整数で入れてください"), code="out_of_range")
     return progress
 
 
-def check_client_id(value) -> uuid.UUID | None:
+def check_client_id(value: object) -> uuid.UUID | None:
     """Return a client_id as a UUID, or refuse it."""
     if value is None or value == "":
         return None
@@ -258,7 +261,7 @@ class StateChange:
 class StaleUpdate(BadInput):
     """An update made on a form that showed an older state of the project than the stored one."""
 
-    def __init__(self, project: Project, changes: list[StateChange]):
+    def __init__(self, project: Project, changes: list[StateChange]) -> None:
         self.project = project
         self.changes = changes
         said = _("、").join(change.sentence() for change in changes[-3:])
@@ -607,7 +610,7 @@ def _resent(session: Session, update: StatusUpdate) -> StatusUpdate:
         select(StatusUpdate.progress)
         .where(
             StatusUpdate.project_id == update.project_id,
-            tuple_(*HISTORY_ORDER) < tuple_(update.observed_at, update.id),
+            tuple_(*HISTORY_ORDER) < tuple_(literal(update.observed_at), literal(update.id)),
         )
         .order_by(*(c.desc() for c in HISTORY_ORDER))
         .limit(1)
@@ -658,7 +661,9 @@ def append_loaded_history(session: Session, entries: SelectBase) -> None:
     )
 
 
-def _locked(session: Session, project_id: int, client_id: uuid.UUID | None):
+def _locked(
+    session: Session, project_id: int, client_id: uuid.UUID | None
+) -> Project | StatusUpdate:
     """Return the locked project, or the entry an earlier send of this client_id made."""
     if client_id is not None:
         earlier = _by_client_id(session, None, client_id)
@@ -704,7 +709,7 @@ def _same_project(update: StatusUpdate, project_id: int) -> None:
         raise BadInput("client_id: " + _("この client_id は別の事業の更新で使われています"))
 
 
-def _point(position) -> WKTElement | None:
+def _point(position: Any) -> WKTElement | None:
     if position is None:
         return None
     try:

@@ -1,9 +1,10 @@
 """Writes to projects; views and loaders call these, never the table."""
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import shapely
@@ -71,7 +72,7 @@ GEOMETRY_TOLERANCE = 1e-6
 class StaleEdit(Exception):
     """An edit made against an older version of the project than the stored one."""
 
-    def __init__(self, project: Project, expected_version: int, changed_fields: list[str]):
+    def __init__(self, project: Project, expected_version: int, changed_fields: list[str]) -> None:
         super().__init__(
             f"project {project.id} is at version {project.version}, "
             f"the edit was made against version {expected_version}"
@@ -81,17 +82,23 @@ class StaleEdit(Exception):
         self.changed_fields = changed_fields
 
 
-def find_plan_items(session: Session, codes) -> list[PlanItem]:
+def find_plan_items(session: Session, codes: Sequence[str]) -> list[PlanItem]:
     """Return the plan items with these codes, refusing unknown ones."""
     return _find_by_code(session, PlanItem, codes, "plan_items")
 
 
-def find_indicators(session: Session, codes) -> list[Indicator]:
+def find_indicators(session: Session, codes: Sequence[str]) -> list[Indicator]:
     """Return the indicators with these codes, refusing unknown ones."""
     return _find_by_code(session, Indicator, codes, "indicators")
 
 
-def _find_by_code(session: Session, model, codes, field: str) -> list:
+# The catalogue models found by their code.
+_Coded = TypeVar("_Coded", PlanItem, Indicator)
+
+
+def _find_by_code(
+    session: Session, model: type[_Coded], codes: Sequence[str], field: str
+) -> list[_Coded]:
     codes = list(dict.fromkeys(codes))
     if not codes:
         return []
@@ -193,8 +200,8 @@ def create_project(
     facility_id: int | None = None,
     external_id: str | None = None,
     is_sample: bool = False,
-    plan_item_codes=(),
-    indicator_codes=(),
+    plan_item_codes: Sequence[str] = (),
+    indicator_codes: Sequence[str] = (),
     created_at: datetime | None = None,
     user: User | None = None,
     **register: Any,
@@ -278,9 +285,9 @@ def check_new_projects(
     One boundary query and one code lookup serve them all, so a file of thousands is quick.
     """
     checked: list[NewProject | BadInput] = []
-    for spec in specs:
+    for given in specs:
         try:
-            checked.append(_check_new(spec, entered=user is not None))
+            checked.append(_check_new(given, entered=user is not None))
         except BadInput as exc:
             checked.append(exc)
     shapes = [(i, c.geometry) for i, c in enumerate(checked) if isinstance(c, NewProject)]
@@ -327,11 +334,18 @@ def _facilities_in_force(session: Session, checked: list) -> set[int]:
     )
 
 
-def _ids_by_code(session: Session, model, specs: list[NewProject], attr: str) -> dict[str, int]:
+def _ids_by_code(
+    session: Session,
+    model: type[PlanItem] | type[Indicator],
+    specs: list[NewProject],
+    attr: str,
+) -> dict[str, int]:
     codes = {code for spec in specs for code in getattr(spec, attr)}
     if not codes:
         return {}
-    return dict(session.execute(select(model.code, model.id).where(model.code.in_(codes))).all())
+    return dict(
+        session.execute(select(model.code, model.id).where(model.code.in_(codes))).tuples().all()
+    )
 
 
 def create_projects(
@@ -345,7 +359,7 @@ def create_projects(
     checked = check_new_projects(session, specs, user=user)
     good = [(i, spec) for i, spec in enumerate(checked) if isinstance(spec, NewProject)]
     if not good:
-        return checked
+        return [exc for exc in checked if isinstance(exc, BadInput)]  # every one refused
     ids = _insert_projects(session, [spec for _i, spec in good])
     for table, model, attr, target in (
         (project_plan_items, PlanItem, "plan_item_codes", "plan_item_id"),
@@ -381,10 +395,8 @@ def create_projects(
         action="create",
         user=user,
     )
-    result: list[int | BadInput] = list(checked)
-    for pid, (i, _spec) in zip(ids, good, strict=True):
-        result[i] = pid
-    return result
+    new_ids = {i: pid for pid, (i, _spec) in zip(ids, good, strict=True)}
+    return [new_ids[i] if isinstance(c, NewProject) else c for i, c in enumerate(checked)]
 
 
 def _insert_projects(session: Session, specs: list[NewProject]) -> list[int]:
@@ -414,7 +426,7 @@ def _insert_projects(session: Session, specs: list[NewProject]) -> list[int]:
     return ids
 
 
-def _column_value(spec: NewProject, column_name: str):
+def _column_value(spec: NewProject, column_name: str) -> Any:
     if column_name in REGISTER_FIELDS:
         return dict(spec.register).get(column_name)
     return getattr(spec, column_name)
@@ -513,7 +525,7 @@ def update_project(
     new["plan_items"] = sorted(item.code for item in plan_items)
     new["indicators"] = sorted(item.code for item in indicators)
 
-    diff = {}
+    diff: dict[str, dict[str, object]] = {}
     for field in EDITABLE_FIELDS:
         if field == "geometry":
             if not _same_shape(new[field], old[field]):
@@ -678,7 +690,7 @@ def project_values(project: Project, *, geometry_as_shape: bool = False) -> dict
     return values
 
 
-def check_facility(session: Session, facility_id) -> int | None:
+def check_facility(session: Session, facility_id: object) -> int | None:
     """Return the id of a facility in force that a work may link to, or refuse it."""
     if facility_id is None:
         return None
@@ -691,14 +703,14 @@ def check_facility(session: Session, facility_id) -> int | None:
     return facility.id
 
 
-def _check_name(name) -> str:
+def _check_name(name: object) -> str:
     name = (name or "").strip() if isinstance(name, str | None) else None
     if not name:
         raise BadInput("name: " + _("事業名を入力してください"), code="required")
     return check_name("name", name, limit=NAME_MAX)
 
 
-def _check_department(department) -> str:
+def _check_department(department: object) -> str:
     department = (department or "").strip() if isinstance(department, str | None) else None
     if not department:
         raise BadInput("department: " + _("担当課を入力してください"), code="required")
@@ -734,5 +746,5 @@ def _geojson(geom: BaseGeometry | None) -> dict | None:
     return None if geom is None else json.loads(shapely.to_geojson(geom))
 
 
-def _jsonable(value):
+def _jsonable(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value

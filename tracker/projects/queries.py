@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 from flask import abort
@@ -11,7 +12,12 @@ from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Column,
+    ColumnElement,
+    FromClause,
     Select,
+    SQLColumnExpression,
+    Subquery,
     Text,
     and_,
     case,
@@ -26,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from tracker.core.errors import BadInput
 from tracker.plan.models import Indicator, PlanItem
@@ -67,7 +74,9 @@ class ProjectFilter:
     as_of: date | None = None
 
     @classmethod
-    def from_args(cls, args, *, include_private: bool = False) -> "ProjectFilter":
+    def from_args(
+        cls, args: MultiDict[str, str], *, include_private: bool = False
+    ) -> "ProjectFilter":
         """Read filters from query arguments, refusing malformed ones with a clear message."""
         return cls(
             kinds=_codes(args, "kind", KINDS),
@@ -77,7 +86,9 @@ class ProjectFilter:
         )
 
     @classmethod
-    def from_meeting_args(cls, args, *, include_private: bool = False) -> "ProjectFilter":
+    def from_meeting_args(
+        cls, args: MultiDict[str, str], *, include_private: bool = False
+    ) -> "ProjectFilter":
         """Read the meeting map's filters as well; plan items and indicators are checked later."""
         filt = cls.from_args(args, include_private=include_private)
         filt.plan_items = _values(args, "plan_item")
@@ -88,14 +99,16 @@ class ProjectFilter:
         filt.as_of = parse_day(args.get("as_of"), "as_of")
         return filt
 
-    def check_codes(self, session: Session) -> None:
-        """Refuse plan item and indicator codes that do not exist."""
+    def check_codes(self, session: Session | None) -> None:
+        """Refuse plan item and indicator codes that do not exist (None: there must be none)."""
         for model, codes, name in (
             (PlanItem, self.plan_items, "plan_item"),
             (Indicator, self.indicators, "indicator"),
         ):
             if not codes:
                 continue
+            if session is None:
+                raise ValueError(f"{name} codes are checked in the database: give a session")
             found = set(session.scalars(select(model.code).where(model.code.in_(codes))))
             unknown = [c for c in codes if c not in found]
             if unknown:
@@ -126,7 +139,7 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=JST)
 
 
-def _values(args, name: str) -> list[str]:
+def _values(args: MultiDict[str, str], name: str) -> list[str]:
     return list(
         dict.fromkeys(v.strip() for raw in args.getlist(name) for v in raw.split(",") if v.strip())
     )
@@ -137,7 +150,7 @@ def _fiscal_year(raw: str) -> int:
         year = int(raw)
     except ValueError:
         year = None
-    if year not in YEAR_RANGE:
+    if year is None or year not in YEAR_RANGE:
         raise BadInput(
             "fiscal_year: "
             + _("2000〜2100 の西暦の年で指定してください（%(value)s）", value=raw[:20]),
@@ -146,7 +159,7 @@ def _fiscal_year(raw: str) -> int:
     return year
 
 
-def _codes(args, name: str, allowed: dict) -> list[str]:
+def _codes(args: MultiDict[str, str], name: str, allowed: dict) -> list[str]:
     values = [v.strip() for raw in args.getlist(name) for v in raw.split(",") if v.strip()]
     unknown = [v for v in values if v not in allowed]
     if unknown:
@@ -188,12 +201,12 @@ def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
     return numbers
 
 
-def history_as_of(day: date):
+def history_as_of(day: date) -> Subquery:
     """Return a subquery of each project's latest status and progress at the end of `day`."""
     return status_at(end_of_day(day))
 
 
-def status_at(instant: datetime | None, project_ids: Select | None = None):
+def status_at(instant: datetime | None, project_ids: Select | None = None) -> Subquery:
     """Return a subquery of each project's status and progress just before `instant` (or now).
 
     Read by the time things happened on site; `project_ids` limits it to the projects that
@@ -213,7 +226,7 @@ def status_at(instant: datetime | None, project_ids: Select | None = None):
     return query.subquery("h")
 
 
-def status_spans(project_ids: Select | None = None):
+def status_spans(project_ids: Select | None = None) -> Subquery:
     """Return a subquery of status spans: (project_id, status, since, until).
 
     A status holds from the entry that changed to it until the next change (until is NULL
@@ -222,7 +235,7 @@ def status_spans(project_ids: Select | None = None):
     """
     u = StatusUpdate
     order = (u.observed_at, u.id)
-    history = select(
+    entries = select(
         u.id,
         u.project_id,
         u.status,
@@ -230,8 +243,8 @@ def status_spans(project_ids: Select | None = None):
         func.lag(u.status).over(partition_by=u.project_id, order_by=order).label("before"),
     )
     if project_ids is not None:
-        history = history.where(u.project_id.in_(project_ids))
-    history = history.subquery("history")
+        entries = entries.where(u.project_id.in_(project_ids))
+    history = entries.subquery("history")
     return (
         select(
             history.c.project_id,
@@ -249,7 +262,7 @@ def status_spans(project_ids: Select | None = None):
     )
 
 
-def register_at(instant: datetime):
+def register_at(instant: datetime) -> Subquery:
     """Return a subquery of each project's works-register values just before `instant`,
     read from the audit trail (the newest recorded value of each field)."""
     c = ProjectChange
@@ -277,7 +290,7 @@ def filtered_projects(filt: ProjectFilter) -> Select:
     values from the audit trail, as they stood at the end of that day.
     """
     table = Project.__table__
-    status = Project.status
+    status: SQLColumnExpression[str] = Project.status
     if filt.as_of is None:
         query = select(table)
     else:
@@ -344,7 +357,9 @@ def filtered_projects(filt: ProjectFilter) -> Select:
     return query
 
 
-def _as_of_column(column, history, register, day: date):
+def _as_of_column(
+    column: Column[Any], history: Subquery, register: Subquery, day: date
+) -> ColumnElement[Any]:
     """Return a projects column as it read at the end of `day`."""
     if column.name in ("status", "progress"):
         return history.c[column.name]
@@ -356,7 +371,11 @@ def _as_of_column(column, history, register, day: date):
     return column
 
 
-def linked_codes(link_column, target, project_id):
+def linked_codes(
+    link_column: Column[int],
+    target: type[PlanItem] | type[Indicator],
+    project_id: ColumnElement[int],
+) -> ColumnElement[Any]:
     """Return a correlated ARRAY of the codes a project links to through `link_column`."""
     link_table = link_column.table
     return func.array(
@@ -368,7 +387,7 @@ def linked_codes(link_column, target, project_id):
     )
 
 
-def project_property_pairs(p, *, full: bool, internal: bool = False) -> list:
+def project_property_pairs(p: FromClause, *, full: bool, internal: bool = False) -> list:
     """Return the GeoJSON properties of a project row of `p` as alternating names and values.
 
     `full` adds the fields beyond the map's; `internal` the register fields only staff and
@@ -393,7 +412,9 @@ def project_property_pairs(p, *, full: bool, internal: bool = False) -> list:
     return pairs
 
 
-def feature_json(p, *, full: bool, internal: bool = False, extra: Sequence = ()):
+def feature_json(
+    p: FromClause, *, full: bool, internal: bool = False, extra: Sequence = ()
+) -> ColumnElement[Any]:
     """Return a GeoJSON Feature (json) of each row of `p`, a subquery of projects.
 
     Public fields only unless `full`; `internal` adds the register fields for staff and
@@ -408,7 +429,9 @@ def feature_json(p, *, full: bool, internal: bool = False, extra: Sequence = ())
     )  # fmt: skip
 
 
-def _features(filt: ProjectFilter, *, full: bool, internal: bool = False):
+def _features(
+    filt: ProjectFilter, *, full: bool, internal: bool = False
+) -> tuple[Subquery, ColumnElement[Any]]:
     p = filtered_projects(filt).subquery("p")
     return p, feature_json(p, full=full, internal=internal)
 
@@ -427,7 +450,7 @@ def feature_collection(session: Session, filt: ProjectFilter, *, full: bool = Tr
         # A foreign member (RFC 7946, 6.1): the file says which day its features show.
         members += ["as_of", filt.as_of.isoformat()]
     collection = func.json_build_object(*members, "features", features)
-    return session.scalar(select(cast(collection, Text)))
+    return session.execute(select(cast(collection, Text))).scalar_one()
 
 
 def status_counts(session: Session, filt: ProjectFilter) -> dict[str, int]:
@@ -484,10 +507,10 @@ class Circle:
 
 
 def nearest_projects(
-    point: tuple[float, float] | None,
+    point: tuple[float, float] | tuple[ColumnElement[float], ColumnElement[float]] | None,
     *,
-    radius_m: float | None = None,
-    limit: int | None = None,
+    radius_m: float | ColumnElement[float] | None = None,
+    limit: int | ColumnElement[int] | None = None,
     name: str = "",
     include_private: bool = False,
     where: Sequence = (),

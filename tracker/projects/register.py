@@ -71,7 +71,7 @@ def parse_amount(value: Any, field: str) -> int | None:
 
 def check_register(values: dict[str, Any]) -> dict[str, Any]:
     """Return the register fields present in `values`, checked; refuse the first wrong one."""
-    checked = {}
+    checked: dict[str, Any] = {}
     for field in AMOUNT_FIELDS:
         if field in values:
             checked[field] = parse_amount(values[field], field)

@@ -15,6 +15,7 @@ from typing import Any
 
 import shapely
 from flask_babel import gettext as _
+from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import exists, func, select
@@ -60,13 +61,13 @@ GEOMETRY_TOLERANCE = 1e-6
 class StaleRestriction(Exception):
     """A change made on a form that showed an older version of the restriction."""
 
-    def __init__(self, restriction: TrafficRestriction, changed_fields: list[str]):
+    def __init__(self, restriction: TrafficRestriction, changed_fields: list[str]) -> None:
         super().__init__(f"restriction {restriction.id} changed since the form was opened")
         self.restriction = restriction
         self.changed_fields = changed_fields
 
 
-def parse_time(raw, field: str) -> time | None:
+def parse_time(raw: object, field: str) -> time | None:
     """Read a time of day HH:MM given for `field`; empty means none."""
     if isinstance(raw, time):
         return raw
@@ -222,6 +223,8 @@ def end_restriction(
         restriction.updated_at = func.now()
         session.flush()
         session.refresh(restriction, ["ended_at"])
+        if restriction.ended_at is None:
+            raise RuntimeError(f"restriction {restriction.id} was lifted but has no lifting time")
         _record(
             session,
             restriction,
@@ -260,7 +263,7 @@ def _apply(restriction: TrafficRestriction, values: dict[str, Any]) -> None:
     restriction.detour_geom = _stored(values["detour"])
 
 
-def _stored(shape: BaseGeometry | None):
+def _stored(shape: BaseGeometry | None) -> WKBElement | None:
     return None if shape is None else from_shape(shape, srid=4326)
 
 
@@ -292,7 +295,9 @@ def _record(
     )
 
 
-def _fields_changed_since(session: Session, restriction: TrafficRestriction, version: int):
+def _fields_changed_since(
+    session: Session, restriction: TrafficRestriction, version: int
+) -> list[str]:
     fields: dict[str, None] = {}
     for changes in session.scalars(
         select(RestrictionChange.changes)
@@ -306,7 +311,7 @@ def _fields_changed_since(session: Session, restriction: TrafficRestriction, ver
     return list(fields)
 
 
-def _same(a, b) -> bool:
+def _same(a: Any, b: Any) -> bool:
     if isinstance(a, BaseGeometry) or isinstance(b, BaseGeometry):
         if a is None or b is None:
             return a is b
@@ -314,7 +319,7 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def _jsonable(value):
+def _jsonable(value: object) -> object:
     if isinstance(value, BaseGeometry):
         return json.loads(shapely.to_geojson(value))
     if isinstance(value, time):

@@ -1,10 +1,24 @@
 """Read traffic restrictions as GeoJSON built in SQL: the API, the map layers, the project
 and nearby pages and the feed all read from here."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, Select, Text, and_, cast, func, or_, select, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    Text,
+    and_,
+    cast,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -33,15 +47,15 @@ class RestrictionFilter:
     every: bool = False
 
 
-def _time(column):
+def _time(column: SQLColumnExpression[Any]) -> ColumnElement[str]:
     return func.to_char(column, "HH24:MI")
 
 
-def _line(column):
+def _line(column: SQLColumnExpression[Any]) -> ColumnElement[Any]:
     return cast(func.ST_AsGeoJSON(column, COORDINATE_DECIMALS), JSON)
 
 
-def _what_and_when(r) -> list:
+def _what_and_when(r: type[TrafficRestriction]) -> list:
     """Return (name, value, ...) pairs of what a restriction is, when, why and whom to ask."""
     return [
         "kind", r.kind,
@@ -56,7 +70,7 @@ def _what_and_when(r) -> list:
     ]  # fmt: skip
 
 
-def restriction_properties(r, p) -> list:
+def restriction_properties(r: type[TrafficRestriction], p: type[Project]) -> list:
     """Return (name, value, ...) pairs of a restriction's public properties."""
     return [
         "id", r.id,
@@ -72,7 +86,7 @@ def restriction_properties(r, p) -> list:
     ]  # fmt: skip
 
 
-def restriction_query(filt: RestrictionFilter):
+def restriction_query(filt: RestrictionFilter) -> Select:
     """Select (restriction feature json, starts_on, id) rows matching the filter."""
     r, p = TrafficRestriction, Project
     where = [r.project_id == p.id]
@@ -102,7 +116,7 @@ def restriction_query(filt: RestrictionFilter):
     return select(feature.label("feature"), r.starts_on, r.id).where(and_(*where))
 
 
-def restriction_rows(*, today: date, include_private: bool, kinds=()) -> Select:
+def restriction_rows(*, today: date, include_private: bool, kinds: Sequence[str] = ()) -> Select:
     """Select the restrictions in force or announced on `today` as plain columns, with `geom`
     the closed or narrowed section (the work's own geometry when none was drawn): the rows
     of layers built elsewhere, such as the OGC API's items and tiles."""
@@ -146,7 +160,7 @@ def restriction_collection(session: Session, filt: RestrictionFilter) -> str:
         text("'[]'::json"),
     )
     collection = func.json_build_object("type", "FeatureCollection", "features", features)
-    return session.scalar(select(cast(collection, Text)))
+    return session.execute(select(cast(collection, Text))).scalar_one()
 
 
 def restriction_features(session: Session, filt: RestrictionFilter) -> list[dict]:
@@ -155,7 +169,9 @@ def restriction_features(session: Session, filt: RestrictionFilter) -> list[dict
     return [row.feature for row in session.execute(query)]
 
 
-def coming_restrictions_json(project_id, today: date):
+def coming_restrictions_json(
+    project_id: ColumnElement[int], today: date | ColumnElement[date]
+) -> ColumnElement[Any]:
     """Return a correlated JSON array of a project's restrictions in force or still to come.
 
     Lifted or past ones stay out; each says whether it is in force today, with its hours,

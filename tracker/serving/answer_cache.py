@@ -10,7 +10,7 @@ than its key.
 
 import threading
 from collections.abc import Callable, Hashable
-from typing import NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from cachetools import LRUCache
 from flask import Flask, current_app, g, request
@@ -34,7 +34,7 @@ class DataVersion(Base):
 
 def data_version(session: Session) -> int:
     """Return the data version as this session sees it."""
-    return session.scalar(select(DataVersion.version))
+    return session.execute(select(DataVersion.version)).scalar_one()
 
 
 class _Kept(NamedTuple):
@@ -55,7 +55,7 @@ class AnswerCache:
         # cachetools' caches are not thread-safe: gunicorn's threads share this one.
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> object | None:
+    def get(self, key: Hashable) -> Any:
         """Return the answer kept under `key`, or None."""
         with self._lock:
             kept = self._entries.get(key)

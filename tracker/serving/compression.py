@@ -2,7 +2,7 @@
 
 import gzip
 
-from flask import Flask, request
+from flask import Flask, Response, request
 
 COMPRESSIBLE = (
     "application/json",
@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_gzip_response)
 
 
-def _gzip_response(response):
+def _gzip_response(response: Response) -> Response:
     if (
         response.direct_passthrough
         or response.status_code < 200

@@ -6,7 +6,7 @@ carries this request's nonce, so an injected script without it does not run.
 
 import secrets
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 
 # The GSI tiles are the only thing a page loads from elsewhere.
 TILE_HOST = "https://cyberjapandata.gsi.go.jp"
@@ -53,7 +53,7 @@ def content_security_policy(nonce: str) -> str:
     return "; ".join(f"{name} {value.format(nonce=nonce)}" for name, value in POLICY)
 
 
-def _add_headers(response):
+def _add_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
     headers.setdefault("X-Content-Type-Options", "nosniff")

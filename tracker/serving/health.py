@@ -1,6 +1,6 @@
 """GET /healthz: whether this app server can reach its database, for a proxy or a monitor."""
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -10,7 +10,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> Response:
     """Answer 200 {"database": "ok"} when PostgreSQL answers, 503 otherwise."""
     try:
         get_session().execute(text("SELECT 1"))

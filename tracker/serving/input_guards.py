@@ -1,5 +1,7 @@
 """Refuse input the app cannot use before any view sees it: sizes, nesting, characters, ids."""
 
+from collections.abc import Iterator
+
 from flask import Flask, abort, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
@@ -66,7 +68,7 @@ def _refuse_control_characters() -> None:
             )
 
 
-def _json_fields(data, name: str = "body"):
+def _json_fields(data: object, name: str = "body") -> Iterator[tuple[str, str]]:
     """Yield (nearest key, text) for every string in a parsed JSON value, keys included."""
     if isinstance(data, str):
         yield name, data

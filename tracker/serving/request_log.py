@@ -11,7 +11,7 @@ import sys
 import time
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 
 log = logging.getLogger("tracker.requests")
 auth_log = logging.getLogger("tracker.auth")
@@ -47,7 +47,7 @@ def request_id() -> str:
     return g.request_id
 
 
-def quoted(value) -> str:
+def quoted(value: object) -> str:
     """Return text as a quoted, escaped JSON string cut to 100 characters, safe in one log line."""
     return json.dumps(str(value)[:100], ensure_ascii=False)
 
@@ -57,7 +57,7 @@ def _start() -> None:
     request_id()
 
 
-def _finish(response):
+def _finish(response: Response) -> Response:
     started = g.get("request_started")
     elapsed = (time.perf_counter() - started) * 1000 if started else 0.0
     rid = request_id()
@@ -75,7 +75,7 @@ def _finish(response):
     return response
 
 
-def auth_event(event: str, **fields) -> None:
+def auth_event(event: str, **fields: object) -> None:
     """Log a sign-in, a failed sign-in, a refused permission or a token use, with the request id."""
     parts = " ".join(f"{name}={quoted(value)}" for name, value in fields.items())
     auth_log.info("%s %s id=%s", event, parts, request_id())

@@ -1,7 +1,9 @@
 """The status history API: post an update, list a project's updates."""
 
 from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
 from geoalchemy2.shape import to_shape
+from shapely.geometry import Point
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -27,7 +29,7 @@ bp = Blueprint("updates_api", __name__, url_prefix="/api")
 
 
 @bp.errorhandler(BadInput)
-def _refused(error: BadInput):
+def _refused(error: BadInput) -> ResponseReturnValue:
     """Answer a refusal naming the field for programs and saying why for people.
 
     `error` keeps the field first (`progress: …`); `message` is the reason alone, in the
@@ -35,7 +37,7 @@ def _refused(error: BadInput):
     project's state now, so that the form can show it before asking again.
     """
     field, separator, text = str(error).partition(": ")
-    body = {
+    body: dict[str, object] = {
         "error": str(error),
         "field": field if separator else None,
         "message": text if separator else str(error),
@@ -49,7 +51,7 @@ def _refused(error: BadInput):
 
 @bp.post("/projects/<int:project_id>/updates")
 @roles_required("staff", "admin")
-def post_update(project_id: int):
+def post_update(project_id: int) -> ResponseReturnValue:
     """Record a status update (JSON, or a form with photos); a repeated client_id records once."""
     session = get_session()
     project = project_or_404(session, project_id, include_private=can_see_private())
@@ -62,7 +64,7 @@ def post_update(project_id: int):
 
 
 @bp.get("/projects/<int:project_id>/updates")
-def list_updates(project_id: int):
+def list_updates(project_id: int) -> ResponseReturnValue:
     """List a project's updates in the order they were seen on site, oldest first.
 
     Notes, authors and photos only for signed-in users.
@@ -73,7 +75,10 @@ def list_updates(project_id: int):
     updates = session.scalars(
         select(StatusUpdate)
         .where(StatusUpdate.project_id == project_id)
-        .options(selectinload(StatusUpdate.author), selectinload(StatusUpdate.photos))
+        .options(
+            selectinload(StatusUpdate.author),
+            selectinload(StatusUpdate.photos),  # type: ignore[attr-defined]  # Photo's backref
+        )
         .order_by(*HISTORY_ORDER)
     ).all()
     return jsonify(
@@ -107,6 +112,8 @@ def update_json(update: StatusUpdate, *, full: bool) -> dict:
     position = None
     if update.position is not None:
         point = to_shape(update.position)
+        if not isinstance(point, Point):
+            raise TypeError(f"update {update.id} is placed at a {point.geom_type}, not a point")
         position = {"lat": point.y, "lon": point.x}
     author = update.author
     return {
@@ -128,6 +135,6 @@ def update_json(update: StatusUpdate, *, full: bool) -> dict:
                 "thumb_url": photo_url(photo, "thumb"),
                 "display_url": photo_url(photo, "display"),
             }
-            for photo in update.photos
+            for photo in update.photos  # type: ignore[attr-defined]  # Photo.update's backref
         ],
     }

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from flask import Request
 from flask_babel import gettext as _
@@ -75,7 +76,7 @@ def parse_update(request: Request) -> UpdateInput:
     )
 
 
-def _instant(value) -> datetime | None:
+def _instant(value: object) -> datetime | None:
     """Read an ISO 8601 time with its offset (2026-11-29T10:42:05+09:00, or …Z)."""
     if value is None or value == "":
         return None
@@ -92,7 +93,7 @@ def _instant(value) -> datetime | None:
     return instant
 
 
-def _version(value) -> int | None:
+def _version(value: Any) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -106,7 +107,7 @@ def _version(value) -> int | None:
     return number
 
 
-def _number(value) -> float:
+def _number(value: Any) -> float:
     if isinstance(value, bool):
         raise BadInput("position: " + _("緯度・経度は数値で指定してください"))
     try:
@@ -115,7 +116,7 @@ def _number(value) -> float:
         raise BadInput("position: " + _("緯度・経度は数値で指定してください")) from None
 
 
-def _form_int(value):
+def _form_int(value: str | None) -> int | None:
     if value is None or value.strip() == "":
         return None
     try:

@@ -1,6 +1,6 @@
 """Photo files: public copies of public projects for anyone, originals for staff only."""
 
-from flask import Blueprint, abort, current_app, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, send_file, url_for
 
 from tracker.accounts.access import can_see_private, current_user
 from tracker.core.db import get_session
@@ -19,7 +19,7 @@ def photo_url(photo: Photo, variant: str) -> str:
 
 
 @bp.get("/photos/<int:photo_id>/<any(thumb, display, original):variant>")
-def photo_file(photo_id: int, variant: str):
+def photo_file(photo_id: int, variant: str) -> Response:
     """Send a photo: public copies of public projects to anyone, the original to staff only."""
     photo = get_session().get(Photo, photo_id)
     if photo is None:

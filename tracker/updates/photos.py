@@ -19,7 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from tracker.core.errors import BadInput
 from tracker.projects.history import StatusUpdate
@@ -205,7 +205,7 @@ def _move_files(session: Session) -> None:
         move_into_place(temporary, final)
 
 
-def _remove_files(session: Session, previous_transaction) -> None:
+def _remove_files(session: Session, previous_transaction: SessionTransaction) -> None:
     # Only the whole transaction's end matters; a savepoint rolled back inside it
     # (a duplicate client_id, say) leaves the files of rows that still stand.
     if previous_transaction.nested or previous_transaction.parent is not None:

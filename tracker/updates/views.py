@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Session
@@ -65,7 +66,7 @@ NEAR_LIMIT = 10  # a phone screen or two; the search and the map find the rest
 
 @bp.get("/staff/")
 @roles_required(*WRITERS)
-def home():
+def home() -> ResponseReturnValue:
     """Find the project to update: near the phone, by name, or on the map."""
     parts = city_map_parts("staff.update_form")
     query = request.args.get("q", "").strip()[:100]
@@ -101,7 +102,7 @@ def _projects_near(session: Session, point: tuple[float, float] | None, name: st
 
 @bp.get("/staff/nearby.json")
 @roles_required(*WRITERS)
-def nearby():
+def nearby() -> ResponseReturnValue:
     """Answer projects near ?lat=&lon= (nearest first), or whose name contains ?q=."""
     lat, lon = request.args.get("lat"), request.args.get("lon")
     name = request.args.get("q", "").strip()[:100]
@@ -120,14 +121,14 @@ def nearby():
 
 @bp.get("/staff/projects/<int:project_id>")
 @roles_required(*WRITERS)
-def update_form(project_id: int):
+def update_form(project_id: int) -> ResponseReturnValue:
     """Show the one form that records a project's new status, progress, note and photos."""
     return _render_form(project_or_404(get_session(), project_id, include_private=True))
 
 
 @bp.post("/staff/projects/<int:project_id>")
 @roles_required(*WRITERS)
-def submit_update(project_id: int):
+def submit_update(project_id: int) -> ResponseReturnValue:
     """Record an update sent by the form without JavaScript, then show the form again."""
     session = get_session()
     project = project_or_404(session, project_id, include_private=True)
@@ -147,7 +148,7 @@ def submit_update(project_id: int):
     return redirect(url_for("staff.update_form", project_id=project.id), code=303)
 
 
-def _render_form(project: Project, error: str | None = None, stale: list[str] | None = None):
+def _render_form(project: Project, error: str | None = None, stale: list[str] | None = None) -> str:
     history = with_previous_progress(list(project.updates))
     return render_template(
         "staff/update.html",
@@ -163,7 +164,7 @@ def _render_form(project: Project, error: str | None = None, stale: list[str] | 
 
 @bp.get("/staff/csrf.json")
 @roles_required(*WRITERS)
-def csrf():
+def csrf() -> ResponseReturnValue:
     """Answer a fresh CSRF token, for updates sent from the queue long after the page loaded."""
     response = jsonify(csrf_token=generate_csrf())
     response.headers["Cache-Control"] = "no-store"
@@ -171,7 +172,7 @@ def csrf():
 
 
 @bp.get("/staff/sw.js")
-def service_worker():
+def service_worker() -> ResponseReturnValue:
     """Serve the service worker from /staff/, so that its scope covers the staff pages."""
     assets = [static_url(path) for path in OWN_ASSETS]
     assets += [vendor_url(path) for path in VENDOR_ASSETS]

@@ -3,11 +3,12 @@
 import json
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tracker.accounts.access import can_see_private, current_user
-from tracker.city.districts import districts
+from tracker.city.districts import StartPlace, districts
 from tracker.core.db import get_session
 from tracker.facilities.queries import facility_collection, facility_or_404
 from tracker.hazards.codes import HAZARDS
@@ -18,6 +19,7 @@ from tracker.plan.queries import names_by_code
 from tracker.projects.audit import audit_rows
 from tracker.projects.history import with_previous_progress
 from tracker.projects.queries import (
+    AreaWorks,
     ProjectFilter,
     project_feature,
     project_or_404,
@@ -45,7 +47,9 @@ AREA_PAGE_LIMIT = 1000
 WORK_ROW_BYTES = 300
 
 
-def _works_by_area(per_area: int, only: str | None = None):
+def _works_by_area(
+    per_area: int, only: str | None = None
+) -> tuple[list[StartPlace], dict[str, AreaWorks]]:
     """Return the areas (districts) and the map's works nearest each, by name."""
     areas = districts()
     centres = [(a.key, a.lon, a.lat) for a in areas]
@@ -61,7 +65,7 @@ def _works_by_area(per_area: int, only: str | None = None):
 
 
 @bp.get("/")
-def city_map():
+def city_map() -> ResponseReturnValue:
     """Show every public project on a map of the city, and without JavaScript a list by area."""
     session, filt = get_session(), ProjectFilter(include_private=can_see_private())
     counts = cached(
@@ -74,7 +78,7 @@ def city_map():
 
 
 @bp.get("/works")
-def works_list():
+def works_list() -> ResponseReturnValue:
     """List the map's works by area, each linking to its page; ?area= lists one area in full."""
     key = request.args.get("area") or None
     if key is not None and key not in {a.key for a in districts()}:
@@ -87,7 +91,7 @@ def works_list():
 
 
 @bp.get("/map/hazards/<hazard>.geojson")
-def hazard_features(hazard: str):
+def hazard_features(hazard: str) -> Response:
     """Answer one hazard's zones as GeoJSON: a layer the maps switch on and off."""
     if hazard not in HAZARDS:
         abort(404, description=_("この災害の区域はありません"))
@@ -106,7 +110,7 @@ def labelled(features: list[dict]) -> list[dict]:
 
 
 @bp.get("/map/restrictions.geojson")
-def map_restrictions():
+def map_restrictions() -> Response:
     """Answer the traffic restrictions in force on ?active_on= (default today) as the maps'
     layer, with their words in the reader's language."""
     filt = RestrictionFilter(
@@ -121,12 +125,15 @@ def map_restrictions():
 
 
 @bp.get("/projects/<int:project_id>")
-def project_page(project_id: int):
+def project_page(project_id: int) -> ResponseReturnValue:
     """Show one project: details, a small map with its traffic restrictions, its plan links
     and its status history."""
     session = get_session()
     project = project_or_404(session, project_id, include_private=can_see_private())
-    feature = json.loads(project_feature(session, project_id, include_private=True))
+    feature_text = project_feature(session, project_id, include_private=True)
+    if feature_text is None:
+        abort(404)
+    feature = json.loads(feature_text)
     restrictions = labelled(
         restriction_features(
             session,
@@ -165,7 +172,7 @@ def project_page(project_id: int):
 
 
 @bp.get("/map/facilities.geojson")
-def map_facilities():
+def map_facilities() -> Response:
     """Answer the designated shelters as the maps' layer, named in the reader's language."""
     collection = json.loads(facility_collection(get_session()))
     for feature in collection["features"]:
@@ -175,11 +182,11 @@ def map_facilities():
 
 
 @bp.get("/facilities/<int:facility_id>")
-def facility_page(facility_id: int):
+def facility_page(facility_id: int) -> ResponseReturnValue:
     """Show a designated shelter: what it is designated for, where, and the works on it."""
     session = get_session()
     facility = facility_or_404(session, facility_id)
-    geometry = json.loads(session.scalar(select(func.ST_AsGeoJSON(facility.geom, 6))))
+    geometry = json.loads(session.execute(select(func.ST_AsGeoJSON(facility.geom, 6))).scalar_one())
     m = build_project_map(
         feature=geometry, vendor_url=vendor_url, static_url=static_url, labels=map_labels()
     )

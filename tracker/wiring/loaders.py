@@ -6,9 +6,10 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPolygon, Point, shape
+from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -118,7 +119,7 @@ def load_city(session: Session, root: Path) -> str:
         return "city boundary and places: already loaded"
     feature = json.loads((root / "aso_boundary.geojson").read_text(encoding="utf-8"))["features"][0]
     polygon = shape(feature["geometry"])
-    if polygon.geom_type == "Polygon":
+    if isinstance(polygon, Polygon):
         polygon = MultiPolygon([polygon])
     session.add(
         CityBoundary(
@@ -190,10 +191,10 @@ def load_sample_projects(session: Session, path: Path) -> str:
         return "sample projects: already loaded"
     features = json.loads(path.read_text(encoding="utf-8"))["features"]
     # Works done on a designated shelter name it by its GSI 共通ID.
-    facilities = dict(session.execute(select(Facility.gsi_common_id, Facility.id)).all())
+    facilities = dict(session.execute(select(Facility.gsi_common_id, Facility.id)).tuples().all())
     for feature in features:
         props = feature["properties"]
-        dates = {key: _date(props[key]) for key in DATE_FIELDS}
+        dates: dict[str, Any] = {key: _date(props[key]) for key in DATE_FIELDS}
         steps = sample_history(props["status"], props["progress"], dates)
         first_at, first_status, first_progress = steps[0]
         project = create_project(

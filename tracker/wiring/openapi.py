@@ -1,7 +1,7 @@
 """GET /api/openapi.json: the contract of every /api route, whichever feature serves it
 (OpenAPI 3.1), checked against the routes and exercised by schemathesis in the tests."""
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 
 from tracker.core.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
 from tracker.near.queries import MAX_LIMIT, RADIUS_MAX_M, RADIUS_MIN_M
@@ -61,7 +61,7 @@ PROJECT_ID = {
     "required": True,
     "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
 }
-READ_SECURITY = [{}, {"bearerAuth": []}]
+READ_SECURITY: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 
 PROPERTIES = {
     "id": {"type": "integer"},
@@ -127,7 +127,7 @@ RESTRICTION_PROPERTIES = {
 
 
 def _feature(
-    properties: dict, required: list[str], *, id_required: bool = True, geometry=None
+    properties: dict, required: list[str], *, id_required: bool = True, geometry: dict | None = None
 ) -> dict:
     """Return the schema of a GeoJSON Feature with an integer id and these properties."""
     return {
@@ -644,6 +644,6 @@ def document() -> dict:
 
 
 @bp.get("/openapi.json")
-def openapi_json():
+def openapi_json() -> Response:
     """Answer the API's OpenAPI 3.1 document."""
     return jsonify(document())

@@ -24,7 +24,7 @@ def today_jst() -> date:
     return datetime.now(JST).date()
 
 
-def parse_day(raw, field: str) -> date | None:
+def parse_day(raw: object, field: str) -> date | None:
     """Read a YYYY-MM-DD date from 2000 to 2100 given for `field`; empty means none."""
     raw = "" if raw is None else str(raw).strip()
     if not raw:
@@ -102,7 +102,7 @@ def jst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return "" if value is None else value.astimezone(JST).strftime(fmt)
 
 
-def amount(value) -> str:
+def amount(value: object) -> str:
     """Format a decimal amount without trailing zeros, with thousands separators."""
     if value is None:
         return ""

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlencode
 
-from flask import Flask, has_request_context, request
+from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 
@@ -46,7 +46,7 @@ def refusal_text(error: BadInput) -> str:
     return _("%(label)s：%(text)s", label=label, text=error.text)
 
 
-def _remember_choice(response):
+def _remember_choice(response: Response) -> Response:
     # A plain link switches the language, so the switch works without JavaScript or forms.
     lang = request.args.get("lang")
     if lang in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:

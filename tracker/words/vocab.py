@@ -4,6 +4,9 @@ Codes are what the database and the API keep; the Japanese words beside them are
 text of the translation catalogue, so a label is translated where it is shown and nowhere else.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask import Flask
 from flask_babel import gettext, pgettext
 
@@ -257,7 +260,7 @@ def shape_label(geom_type: str) -> str:
     return _label(SHAPES, geom_type)
 
 
-def field_value(field: str, value, names: dict[str, str] | None = None) -> str:
+def field_value(field: str, value: Any, names: dict[str, str] | None = None) -> str:
     """Write a project field's value as people read it; `names` gives plan items and
     indicators their printed names by code."""
     if value is None or value == "" or value == []:
@@ -294,12 +297,12 @@ def history_change(
     return f"{status_label(status)} {progress}%"
 
 
-def sql_list(values) -> str:
+def sql_list(values: Iterable[str]) -> str:
     """Return codes as an SQL list for a CHECK constraint: ('a', 'b')."""
     return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
 
 
-def sql_array(values) -> str:
+def sql_array(values: Iterable[str]) -> str:
     """Return codes as an SQL text array for a CHECK constraint: ARRAY['a', 'b']::text[]."""
     return "ARRAY[" + ", ".join(f"'{v}'" for v in sorted(values)) + "]::text[]"
 

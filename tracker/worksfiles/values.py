@@ -19,7 +19,7 @@ FALSE_WORDS = {"職員のみ", "非公開", "false", "0", "no", "いいえ", "×
 LIST_SEPARATORS = re.compile(r"[\s,、，;；]+")
 
 
-def text(value) -> str:
+def text(value: object) -> str:
     """Return a cell as trimmed text (numbers without a trailing .0)."""
     if value is None:
         return ""
@@ -38,11 +38,11 @@ def unquoted(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
 
 
-def _norm(value) -> str:
+def _norm(value: object) -> str:
     return unicodedata.normalize("NFKC", text(value)).strip()
 
 
-def parse_date(value, field: str) -> date | None:
+def parse_date(value: object, field: str) -> date | None:
     """Read a date: a spreadsheet date, 2024-04-01, 2024/4/1, R6.4.1, 令和6年4月1日, H31.4.30."""
     if isinstance(value, datetime):
         day = value.date()
@@ -73,7 +73,7 @@ def _read_date_text(raw: str, field: str, shown: str) -> date:
     )
 
 
-def _by_label(value, field: str, words: dict[str, str]) -> str:
+def _by_label(value: object, field: str, words: dict[str, str]) -> str:
     raw = _norm(value)
     if raw in words:
         return raw
@@ -90,24 +90,24 @@ _CODES_BY_LABEL = {
 }
 
 
-def parse_kind(value) -> str:
+def parse_kind(value: object) -> str:
     """Read a kind by its code (bridge) or its Japanese label (橋梁)."""
     return _by_label(value, "kind", KINDS)
 
 
-def parse_status(value) -> str:
+def parse_status(value: object) -> str:
     """Read a status by its code (construction) or its Japanese label (工事中)."""
     return _by_label(value, "status", STATUSES)
 
 
-def parse_funding(value) -> str | None:
+def parse_funding(value: object) -> str | None:
     """Read a funding source by its code (city_own) or its Japanese label (市単独); empty is none."""
     if _norm(value) == "":
         return None
     return _by_label(value, "funding", FUNDING_SOURCES)
 
 
-def parse_progress(value) -> int:
+def parse_progress(value: object) -> int:
     """Read progress in percent: 50, 50.0, '50%'."""
     raw = _norm(value).removesuffix("%")
     try:
@@ -119,7 +119,7 @@ def parse_progress(value) -> int:
     return int(number)
 
 
-def parse_public(value) -> bool:
+def parse_public(value: object) -> bool:
     """Read 公開 / 職員のみ (or yes/no, 1/0, true/false)."""
     if isinstance(value, bool):
         return value
@@ -131,14 +131,14 @@ def parse_public(value) -> bool:
     raise BadInput(f"public: 「{raw[:20]}」は読めません（公開 か 職員のみ）")
 
 
-def parse_codes(value) -> list[str]:
+def parse_codes(value: object) -> list[str]:
     """Read a list of codes separated by spaces, commas or 、 (or a list, from GeoJSON)."""
     if isinstance(value, list | tuple):
         return [code for item in value for code in parse_codes(item)]
     return [code for code in LIST_SEPARATORS.split(_norm(value)) if code]
 
 
-def parse_number(value, field: str) -> float:
+def parse_number(value: object, field: str) -> float:
     """Read a coordinate or other number."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)

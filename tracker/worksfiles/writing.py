@@ -8,11 +8,18 @@ import io
 import re
 import tempfile
 import zipfile
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
+from sqlalchemy import Row
+
+if TYPE_CHECKING:
+    from openpyxl.cell import Cell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from tracker.core.errors import BadInput
 from tracker.words.vocab import FUNDING_SOURCES, KINDS, STATUSES
@@ -68,18 +75,18 @@ SHAPEFILE_PARTS = {
 JGD2011 = "EPSG:6668"
 
 
-def export_columns(register=()) -> list[tuple[str, str]]:
+def export_columns(register: Collection[str] = ()) -> list[tuple[str, str]]:
     """Return the (field, header) pairs an export writes: the work's fields, then the
     works-register fields named in `register`."""
     return EXPORT_COLUMNS + [(f, header) for f, header in REGISTER_COLUMNS if f in register]
 
 
-def shapefile_fields(register=()) -> list[str]:
+def shapefile_fields(register: Collection[str] = ()) -> list[str]:
     """Return the fields a Shapefile export writes (all but the description)."""
     return [f for f, _header in export_columns(register) if f != "description"]
 
 
-def export_values(row) -> dict:
+def export_values(row: Row[Any]) -> dict:
     """Return a row's export values by field, as people read them."""
     return {
         "id": row.id,
@@ -119,18 +126,20 @@ def as_of_words(day: date) -> str:
     return f"{day.isoformat()} {AS_OF_WORDS}"
 
 
-def is_as_of_line(cells) -> bool:
+def is_as_of_line(cells: Sequence[object]) -> bool:
     """Tell whether a row is the date line an export of a past date opens with."""
     filled = [str(c).strip() for c in cells if c not in (None, "") and str(c).strip()]
     return len(filled) == 1 and AS_OF_LINE.fullmatch(filled[0]) is not None
 
 
-def wkt_of(row) -> str:
+def wkt_of(row: Row[Any]) -> str:
     """Return a row's shape as WKT at full precision (so that a re-import is no change)."""
     return shapely.to_wkt(shapely.from_wkb(row.geom_wkb), rounding_precision=-1)
 
 
-def projects_xlsx(rows, *, register=(), as_of: date | None = None) -> bytes:
+def projects_xlsx(
+    rows: Iterable[Row[Any]], *, register: Collection[str] = (), as_of: date | None = None
+) -> bytes:
     """Return the rows as an Excel workbook with Japanese headers and real date cells
     (with the works-register fields named in `register`); an export of a past date names
     the day in the sheet's title and in a line above the headers."""
@@ -161,7 +170,7 @@ def projects_xlsx(rows, *, register=(), as_of: date | None = None) -> bytes:
     return out.getvalue()
 
 
-def _xlsx_cell(sheet, value):
+def _xlsx_cell(sheet: "WriteOnlyWorksheet", value: Any) -> "Cell":
     from openpyxl.cell import WriteOnlyCell
 
     cell = WriteOnlyCell(sheet, value)
@@ -173,7 +182,9 @@ def _xlsx_cell(sheet, value):
     return cell
 
 
-def projects_gpkg(rows, *, register=(), as_of: date | None = None) -> bytes:
+def projects_gpkg(
+    rows: Iterable[Row[Any]], *, register: Collection[str] = (), as_of: date | None = None
+) -> bytes:
     """Return the rows as a GeoPackage layer (JGD2011 lon/lat) with Japanese field names
     (with the works-register fields named in `register`); an export of a past date says
     the day in the layer's description and metadata."""
@@ -195,7 +206,9 @@ def projects_gpkg(rows, *, register=(), as_of: date | None = None) -> bytes:
         return path.read_bytes()
 
 
-def projects_shapefile_zip(rows, *, register=(), as_of: date | None = None) -> bytes:
+def projects_shapefile_zip(
+    rows: Iterable[Row[Any]], *, register: Collection[str] = (), as_of: date | None = None
+) -> bytes:
     """Return the rows as zipped Shapefiles (cp932 .dbf with .cpg), one per shape type
     (with the works-register fields named in `register`); in an export of a past date each
     file's name carries the day, as a Shapefile has no place for it inside."""
@@ -229,7 +242,7 @@ def projects_shapefile_zip(rows, *, register=(), as_of: date | None = None) -> b
     return out.getvalue()
 
 
-def _check_dbf_text(row, fields: list[str]) -> None:
+def _check_dbf_text(row: Row[Any], fields: list[str]) -> None:
     values = export_values(row)
     for field in fields:
         value = values[field]
@@ -250,7 +263,16 @@ def _check_dbf_text(row, fields: list[str]) -> None:
 
 
 def _write_layer(
-    path, rows, fields, names, *, driver, geometry_type, layer, encoding, as_of=None
+    path: Path,
+    rows: Sequence[Row[Any]],
+    fields: list[str],
+    names: Mapping[str, str],
+    *,
+    driver: str,
+    geometry_type: str,
+    layer: str,
+    encoding: str | None,
+    as_of: date | None = None,
 ) -> None:
     from pyogrio import raw
 
@@ -276,18 +298,12 @@ def _write_layer(
         crs=JGD2011,
         layer=layer,
         encoding=encoding,
-        **(
-            {
-                "layer_options": {"DESCRIPTION": as_of_words(as_of)},
-                "layer_metadata": {"AS_OF": as_of.isoformat()},
-            }
-            if as_of
-            else {}
-        ),
+        layer_options={"DESCRIPTION": as_of_words(as_of)} if as_of else None,
+        layer_metadata={"AS_OF": as_of.isoformat()} if as_of else None,
     )
 
 
-def _gis_value(value):
+def _gis_value(value: object) -> object:
     """Dates travel as YYYY-MM-DD text: every GIS reads them back the same."""
     if value is not None and hasattr(value, "isoformat"):
         return value.isoformat()
