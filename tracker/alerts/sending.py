@@ -10,7 +10,7 @@ therefore never send the same event to the same address twice.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.alerts.changes import changes_for
@@ -19,6 +19,7 @@ from tracker.alerts.matching import handle_events
 from tracker.alerts.models import AlertDelivery, AlertSubscription
 from tracker.alerts.operations import purge_expired
 from tracker.alerts.smtp import PermanentRefusal, ServerUnavailable, TemporaryRefusal
+from tracker.core import clock
 
 # After a temporary refusal: wait 5 minutes, then twice as long each time, at most 6 hours;
 # after 8 tries (about 16 hours in all) the mail is given up.
@@ -92,7 +93,7 @@ def send_alerts(sessions: sessionmaker, transport) -> SendReport:
                     select(AlertDelivery.id, AlertDelivery.subscription_id)
                     .where(
                         AlertDelivery.status == "waiting",
-                        AlertDelivery.due_at <= func.now(),
+                        AlertDelivery.due_at <= clock.now(),
                         AlertDelivery.id > last_id,
                     )
                     .order_by(AlertDelivery.id)
@@ -130,7 +131,7 @@ def _send_batch(session: Session, ids: list[int], transport, report: SendReport,
         .where(
             AlertDelivery.subscription_id.in_(list(due)),
             AlertDelivery.status == "waiting",
-            AlertDelivery.due_at <= func.now(),
+            AlertDelivery.due_at <= clock.now(),
         )
         .order_by(AlertDelivery.id)
     ):
@@ -195,7 +196,7 @@ def _mails(session: Session, sub: AlertSubscription, due: list[AlertDelivery], r
 def _finish(deliveries, status: str, error: str | None, message_id: str | None) -> None:
     for d in deliveries:
         d.status = status
-        d.finished_at = func.now()
+        d.finished_at = clock.now()
         d.message_id = message_id
         if status != "cancelled":
             d.attempts += 1
@@ -212,5 +213,5 @@ def _retry_or_fail(deliveries, error: str, report: SendReport) -> None:
     for d in deliveries:
         d.attempts = attempts
         d.last_error = error[:500]
-        d.due_at = func.now() + backoff(attempts)
+        d.due_at = clock.now() + backoff(attempts)
     report.retrying += 1

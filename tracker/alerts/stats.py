@@ -1,12 +1,13 @@
 """Counts for admins: subscriptions, and mails sent, waiting and failed per day. No addresses."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Date, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from tracker.alerts.models import AlertDelivery, AlertSubscription
+from tracker.core import clock
 
 DAYS_SHOWN = 30
 
@@ -57,7 +58,8 @@ def _day(column):
 def mails_by_day(session: Session, days: int = DAYS_SHOWN) -> list[DayCounts]:
     """Count mails per day, newest first: a digest is one mail, however many changes it has."""
     d = AlertDelivery
-    since = func.current_date() - days
+    # From the start of that day in Japan, the days the table shows.
+    since = datetime.combine(clock.today() - timedelta(days=days), time(), clock.JST)
     # A sent or failed mail is its Message-ID; a waiting one is one delivery, or one digest
     # per subscription and due time.
     finished = select(

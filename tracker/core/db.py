@@ -1,11 +1,12 @@
 """Database engine, declarative base and the per-request session."""
 
-import time
 from datetime import datetime
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import DateTime, MetaData, create_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from tracker.core import clock
 
 # Named constraints let Alembic drop and rename them later.
 NAMING_CONVENTION = {
@@ -73,7 +74,7 @@ def reads_from_replica() -> bool:
         until = float(request.cookies.get(PRIMARY_COOKIE, "0"))
     except ValueError:
         until = 0.0
-    return until < time.time()
+    return until < clock.now().timestamp()
 
 
 def get_session() -> Session:
@@ -97,7 +98,7 @@ def _remember_write(response):
         and request.method not in SAFE_METHODS
         and response.status_code < 400
     ):
-        until = time.time() + READ_YOUR_WRITES_S
+        until = clock.now().timestamp() + READ_YOUR_WRITES_S
         response.set_cookie(
             PRIMARY_COOKIE, f"{until:.0f}", max_age=READ_YOUR_WRITES_S, httponly=True,
             samesite="Lax",

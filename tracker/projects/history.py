@@ -29,13 +29,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.accounts.models import User
+from tracker.core import clock
 from tracker.core.db import Base
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import check_lon_lat
 from tracker.outbox.operations import record_event
 from tracker.projects.audit import changes_after, record_change
 from tracker.projects.models import Project, lock_project
-from tracker.words.formatting import JST, today_jst
+from tracker.words.formatting import JST
 from tracker.words.vocab import STATUSES, sql_list, status_label
 
 MAX_NOTE_LENGTH = 2000
@@ -64,7 +65,7 @@ class StatusUpdate(Base):
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
     # When the server stored it.
-    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    recorded_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
     # When it was seen on site (the phone's clock when it was queued): history reads in
     # this order, and "status at a date" reads this time.
     observed_at: Mapped[datetime]
@@ -240,7 +241,7 @@ class StateChange:
         local = self.at.astimezone(JST)
         when = (
             local.strftime("%H:%M")
-            if local.date() == today_jst()
+            if local.date() == clock.today()
             else local.strftime("%m/%d %H:%M")
         )
         return _(
@@ -326,7 +327,7 @@ def append_status(
         if changes:
             raise StaleUpdate(project, changes)
     # Taken after the lock: history reads in the order it was written.
-    now = session.scalar(select(func.clock_timestamp()))
+    now = clock.now()
     latest = session.execute(
         select(StatusUpdate.observed_at, StatusUpdate.status, StatusUpdate.progress)
         .where(StatusUpdate.project_id == project_id)
@@ -355,7 +356,7 @@ def append_status(
     elif not first:
         previous_status, previous_progress = project.status, project.progress
     if rules and not first:
-        today = today_jst()
+        today = clock.today()
         if status == "completed" and not back_dated:
             actual_end = actual_end or project.actual_end or today
         check_change(

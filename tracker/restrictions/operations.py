@@ -17,10 +17,11 @@ import shapely
 from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
+from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import LINE_TYPES, check_placed, flat_geometry, parse_geometry
 from tracker.outbox.operations import record_event
@@ -207,7 +208,7 @@ def change_restriction(
     if not diff:
         return restriction
     _apply(restriction, new)
-    restriction.updated_at = func.now()
+    restriction.updated_at = clock.now()
     session.flush()
     _record(session, restriction, "update", diff, user)
     return restriction
@@ -218,8 +219,8 @@ def end_restriction(
 ) -> TrafficRestriction:
     """Lift a restriction now, with its history; lifting one already lifted changes nothing."""
     if restriction.ended_at is None:
-        restriction.ended_at = func.now()
-        restriction.updated_at = func.now()
+        restriction.ended_at = clock.now()
+        restriction.updated_at = clock.now()
         session.flush()
         session.refresh(restriction, ["ended_at"])
         _record(
@@ -278,7 +279,7 @@ def _record(
         changes=changes,
         version=restriction.version,
         # The moment itself, not the transaction's start: events read in their order.
-        recorded_at=func.clock_timestamp(),
+        recorded_at=clock.now(),
     )
     session.add(change)
     session.flush()
