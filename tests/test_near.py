@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 
 from config import ROOT
 from tracker.city.places import districts
+from tracker.core import clock
 from tracker.geo.geometry import distance_outside_city
 from tracker.projects.history import append_status
 from tracker.projects.models import Project
 from tracker.restrictions.models import TrafficRestriction
 from tracker.restrictions.operations import add_restriction, load_sample_restrictions
 from tracker.wiring.loaders import load_sample_projects
-from tracker.words.formatting import today_jst
 
 UCHINOMAKI = (131.0400, 32.9717)  # the 内牧 district centre in geodata/aso_districts.csv
 M_PER_DEG_LAT = 110_940
@@ -81,7 +81,7 @@ def test_restrictions_in_force_are_shown_first_and_past_ones_not(client, session
         geometry=LineString([UCHINOMAKI, (UCHINOMAKI[0] + 0.003, UCHINOMAKI[1])]),
         status="construction",
     )  # fmt: skip
-    today = today_jst()
+    today = clock.today()
     add_restriction(
         session, project, kind="closed", starts_on=today - timedelta(days=1),
         ends_on=date(2027, 1, 16), description="終日通行止め、歩行者は通れます",
@@ -243,7 +243,7 @@ def test_staff_add_and_lift_a_restriction(client, make_project, make_user, login
         url,
         data={
             "kind": "closed",
-            "starts_on": (today_jst() - timedelta(days=1)).isoformat(),
+            "starts_on": (clock.today() - timedelta(days=1)).isoformat(),
             "ends_on": "",
             "description": "橋の上は通行止め",
         },

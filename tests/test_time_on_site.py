@@ -2,13 +2,14 @@
 
 import re
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from tracker.accounts.access import hash_token
 from tracker.accounts.models import ApiToken
+from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.projects.history import StaleUpdate, StatusUpdate, append_status
 from tracker.projects.queries import ProjectFilter, status_counts
@@ -24,7 +25,7 @@ def bearer(session, user) -> dict:
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def entries(session, project):
