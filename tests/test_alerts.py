@@ -34,6 +34,8 @@ from tracker.words.formatting import JST
 UCHINOMAKI = (131.0400, 32.9717)  # the 内牧 district centre in geodata/aso_districts.csv
 M_PER_DEG_LAT = 110_940
 PUBLIC_URL = "https://tracker.example.jp"
+# The mails below tell of restrictions from 1 December 2026: they are written a week before.
+WEEK_BEFORE_DECEMBER = datetime(2026, 11, 24, 10, 0, tzinfo=JST)
 
 
 def north_of_uchinomaki(metres: float) -> Point:
@@ -258,6 +260,7 @@ def test_a_form_with_mistakes_says_what_is_wrong_and_saves_nothing(client, sessi
 # --- A restriction near a subscriber -----------------------------------------------------------
 
 
+@pytest.mark.time_machine(WEEK_BEFORE_DECEMBER)
 def test_a_restriction_near_a_subscriber_sends_one_mail_in_each_language_with_one_click_unsubscribe(
     app, csrf_app, client, session, mail, subscriber, make_project, make_user, login_as
 ):
@@ -346,6 +349,7 @@ def test_a_restriction_near_a_subscriber_sends_one_mail_in_each_language_with_on
     assert mail.messages[-1]["Subject"].startswith("[Aso City] Lifted: Road closed")
 
 
+@pytest.mark.time_machine(WEEK_BEFORE_DECEMBER)
 def test_near_means_the_restrictions_own_line_within_the_radius(
     app, session, mail, subscriber, make_project, make_user
 ):
@@ -401,6 +405,7 @@ def test_near_means_the_restrictions_own_line_within_the_radius(
     assert "Detour: about 650 m (the green dotted line on the map)" in english
 
 
+@pytest.mark.time_machine(WEEK_BEFORE_DECEMBER)
 def test_a_change_tells_what_it_was_before_and_moving_the_line_tells_both_sides(
     app, session, mail, subscriber, make_project, make_user
 ):
@@ -443,6 +448,7 @@ def test_a_change_tells_what_it_was_before_and_moving_the_line_tells_both_sides(
     assert lifted["Subject"] == "[阿蘇市] 通行止めが解除されました（県道 阿蘇公園線 復旧）"
 
 
+@pytest.mark.time_machine(WEEK_BEFORE_DECEMBER)
 def test_a_mail_sent_later_tells_the_restriction_as_it_was_announced(
     app, session, mail, subscriber, make_project, make_user
 ):
