@@ -1,10 +1,12 @@
 """The instant a test run starts at: TEST_NOW if given, else one chosen among the hard cases.
 
-`python -m tests.instants` prints a chosen instant in TEST_NOW's form, for a second run.
+`python -m tests.instants` prints a chosen instant in TEST_NOW's form, for a second run;
+`python -m tests.instants evening` one between 15:00 and 24:00 UTC, already the next day in Japan.
 """
 
 import os
 import random
+import sys
 from calendar import isleap
 from datetime import UTC, datetime, timedelta
 
@@ -35,12 +37,15 @@ def _evening_utc(day: datetime, rng: random.Random) -> datetime:
     )
 
 
-def choose(rng: random.Random | None = None) -> datetime:
+CASES = ("evening", "fiscal_year", "new_year", "leap_day", "any")
+
+
+def choose(rng: random.Random | None = None, case: str | None = None) -> datetime:
     """Pick an instant from now to 2030, mostly where dates are easy to get wrong."""
     rng = rng or random.Random()
     years = range(REAL_START.year + 1, max(LAST_YEAR, REAL_START.year + 1) + 1)
     leap_year = next(y for y in range(REAL_START.year + 1, REAL_START.year + 6) if isleap(y))
-    case = rng.choice(["evening", "fiscal_year", "new_year", "leap_day", "any"])
+    case = case or rng.choice(CASES)
     if case == "fiscal_year":  # 31 March evening in UTC: 1 April, a new fiscal year, in Japan
         instant = _evening_utc(datetime(rng.choice(years), 3, 31, tzinfo=UTC), rng)
     elif case == "new_year":  # 31 December evening in UTC: New Year's Day in Japan
@@ -63,4 +68,7 @@ def start_instant() -> datetime:
 
 
 if __name__ == "__main__":
-    print(show(choose()))
+    wanted = sys.argv[1] if len(sys.argv) > 1 else None
+    if wanted not in (None, *CASES):
+        sys.exit(f"usage: python -m tests.instants [{'|'.join(CASES)}]")
+    print(show(choose(case=wanted)))
