@@ -23,6 +23,15 @@ NAMING_CONVENTION = {
 CONNECT_ARGS = {"options": "-c jit=off"}
 
 
+def stamp_now(context) -> datetime:
+    """Stamp a row with the clock's instant: one instant for every column of one INSERT, so a
+    new row's created_at and updated_at agree, as they did when SQL now() stamped them."""
+    instant = getattr(context, "clock_instant", None)
+    if instant is None:
+        instant = context.clock_instant = clock.now()
+    return instant
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # Every timestamp is stored with its time zone.

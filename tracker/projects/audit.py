@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.accounts.models import User
 from tracker.core import clock
-from tracker.core.db import Base, copy_rows
+from tracker.core.db import Base, copy_rows, stamp_now
 from tracker.words.vocab import FIELD_LABELS
 
 ACTIONS = ("create", "update")
@@ -26,7 +26,7 @@ class ProjectChange(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     # None for changes made by loaders and command-line tasks.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    recorded_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
+    recorded_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     action: Mapped[str] = mapped_column(Text)
     # The project's version once this change was applied.
     version: Mapped[int]

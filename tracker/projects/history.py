@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.accounts.models import User
 from tracker.core import clock
-from tracker.core.db import Base
+from tracker.core.db import Base, stamp_now
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import check_lon_lat
 from tracker.outbox.operations import record_event
@@ -65,7 +65,7 @@ class StatusUpdate(Base):
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
     # When the server stored it.
-    recorded_at: Mapped[datetime] = mapped_column(default=clock.now, server_default=func.now())
+    recorded_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     # When it was seen on site (the phone's clock when it was queued): history reads in
     # this order, and "status at a date" reads this time.
     observed_at: Mapped[datetime]
