@@ -62,9 +62,12 @@ def choose(rng: random.Random | None = None, case: str | None = None) -> datetim
 
 
 def start_instant() -> datetime:
-    """The instant this run starts at: TEST_NOW, else a chosen one."""
+    """The instant this run starts at: TEST_NOW, else a chosen one, kept in TEST_NOW so that
+    every later reading in this process (and its children) gets the same."""
     raw = os.environ.get("TEST_NOW", "")
-    return parse(raw) if raw.strip() else choose()
+    if not raw.strip():
+        raw = os.environ["TEST_NOW"] = show(choose())
+    return parse(raw)
 
 
 if __name__ == "__main__":
