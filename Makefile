@@ -18,9 +18,11 @@ dev: setup
 	$(FLASK) load-data
 	PORT=$(PORT) scripts/serve.sh $(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
 
+# The suite starts at TEST_NOW (e.g. 2028-02-29T23:30:00Z) if set, else at an instant it
+# chooses and prints; `make test TEST_NOW=...` replays a run.
 test:
 	scripts/setup.sh --test
-	.venv/bin/pytest
+	TEST_NOW="$(TEST_NOW)" .venv/bin/pytest
 
 # The API contract checked at length: schemathesis with many more cases than `make test`.
 fuzz:

@@ -1,5 +1,10 @@
 """Fixtures: a real PostGIS test database built by the migrations, one rolled-back
-transaction per test, factories for projects, and a live server for Chromium."""
+transaction per test, factories for projects, and a live server for Chromium.
+
+The whole run starts at one instant (TEST_NOW, else one chosen and printed) and time flows on
+from it: the app's clock, the tests' own dates and the pages' clocks in Chromium all follow it.
+A test that needs a certain day fixes it with @pytest.mark.time_machine(instant).
+"""
 
 import contextlib
 import os
@@ -9,23 +14,47 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import time_machine
 from shapely.geometry import LineString, Point
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from config import CHROMIUM, CHROMIUM_ARGS, LOCAL_DATABASE_URL, ROOT, test_database_url
+from tests.instants import show, start_instant
 from tracker import create_app
-from tracker.core import migrate
+from tracker.core import clock, migrate
 from tracker.core.dbadmin import recreate_database
 from tracker.projects.operations import create_project
 from tracker.wiring.loaders import load_city, load_facilities, load_plan_catalogue
 
 GEODATA = ROOT / "geodata"
+START = start_instant()
+TRAVEL = pytest.StashKey[time_machine.travel]()
 
 # Places inside the city, for factories.
 MIYAJI_STATION = (131.11879, 32.937)
 UCHINOMAKI_STATION = (131.04441, 32.94212)
+
+
+def pytest_configure(config):
+    """Start the run at its instant; time flows on from there (timeouts still run)."""
+    config.stash[TRAVEL] = time_machine.travel(START, tick=True)
+    config.stash[TRAVEL].start()
+
+
+def pytest_unconfigure(config):
+    if TRAVEL in config.stash:
+        config.stash[TRAVEL].stop()
+        del config.stash[TRAVEL]
+
+
+def pytest_report_header(config):
+    return f"TEST_NOW={show(START)}  (set it to run again at this instant)"
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"This run started at TEST_NOW={show(START)}")
 
 
 @pytest.fixture(scope="session")
@@ -219,8 +248,24 @@ def browser():
     expect.set_options(timeout=15_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
+        yield ClockedBrowser(browser)
         browser.close()
+
+
+class ClockedBrowser:
+    """Chromium whose pages read the tests' clock: Date in a page starts at clock.now() when
+    its context opens and runs on from there, while timers keep real time."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.clock.set_system_time(clock.now())
+        return context
 
 
 def local_only(route):

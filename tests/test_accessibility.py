@@ -21,11 +21,11 @@ from config import ROOT
 from tests.conftest import assert_no_csp_violations, local_only, serving, watched_page
 from tests.test_staff_outbox_browser import go_offline
 from tracker.accounts.models import LoginAttempt
+from tracker.core import clock
 from tracker.facilities.models import Facility
 from tracker.projects.history import append_status
 from tracker.projects.operations import update_project
 from tracker.restrictions.operations import add_restriction
-from tracker.words.formatting import today_jst
 
 AXE_SOURCE = (ROOT / "node_modules" / "axe-core" / "axe.min.js").read_text()
 WIDTHS = {"phone": 375, "desktop": 1280}
@@ -116,7 +116,7 @@ def works(session, make_project, make_user):
         funding="disaster_recovery",
     )
     restriction = add_restriction(
-        session, road, kind="alternating", starts_on=today_jst() - timedelta(days=2),
+        session, road, kind="alternating", starts_on=clock.today() - timedelta(days=2),
         description="平日昼間は片側交互通行", days="weekdays", time_from="08:30",
         time_until="17:00", reason="護岸工事", contact="建設課 0967-22-3111",
         section=LineString([UCHINOMAKI, (UCHINOMAKI[0] + 0.002, UCHINOMAKI[1] + 0.0005)]),

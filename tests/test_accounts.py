@@ -1,11 +1,13 @@
 """Accounts: passwords, sign-in and sign-out, sessions, cookies, CSRF, throttling, tokens, CLI."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
 from tracker.accounts.models import ApiToken, LoginAttempt, LoginSession, User
+from tracker.core import clock
 
 PASSWORD = "correct horse battery"
 
@@ -214,9 +216,9 @@ def test_failures_spread_over_more_than_a_minute_do_not_lock(client, make_user, 
         session.execute(
             text(
                 "INSERT INTO login_attempts (at, login, address, succeeded) "
-                "VALUES (now() - make_interval(secs => :s), 'tanaka', '127.0.0.1', false)"
+                "VALUES (:at, 'tanaka', '127.0.0.1', false)"
             ),
-            {"s": seconds},
+            {"at": clock.now() - timedelta(seconds=seconds)},
         )
     _login(client, "tanaka", "wrong password")
     assert _login(client, "tanaka", PASSWORD).status_code == 302
@@ -227,9 +229,9 @@ def test_the_lock_ends_after_five_minutes(client, make_user, session):
     session.execute(
         text(
             "INSERT INTO login_attempts (at, login, address, succeeded) "
-            "SELECT now() - interval '301 seconds', 'tanaka', '127.0.0.1', false "
-            "FROM generate_series(1, 5)"
-        )
+            "SELECT :at, 'tanaka', '127.0.0.1', false FROM generate_series(1, 5)"
+        ),
+        {"at": clock.now() - timedelta(seconds=301)},
     )
     assert _login(client, "tanaka", PASSWORD).status_code == 302
 

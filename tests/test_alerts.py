@@ -18,6 +18,7 @@ from tracker.alerts.operations import Choices, Target, confirm_subscription, req
 from tracker.alerts.sending import SUBSCRIPTIONS_PER_TRANSACTION, send_alerts
 from tracker.alerts.smtp import SmtpTransport, parse_smtp_url
 from tracker.city.places import find_place
+from tracker.core import clock
 from tracker.facilities.models import Facility
 from tracker.outbox.models import OutboxEvent
 from tracker.projects.history import append_status
@@ -28,11 +29,13 @@ from tracker.restrictions.operations import (
     end_restriction,
 )
 from tracker.wiring.loaders import load_facilities
-from tracker.words.formatting import JST, today_jst
+from tracker.words.formatting import JST
 
 UCHINOMAKI = (131.0400, 32.9717)  # the 内牧 district centre in geodata/aso_districts.csv
 M_PER_DEG_LAT = 110_940
 PUBLIC_URL = "https://tracker.example.jp"
+# The mails below tell of restrictions from 1 December 2026: they are written a week before.
+WEEK_BEFORE_DECEMBER = datetime(2026, 11, 24, 10, 0, tzinfo=JST)
 
 
 def north_of_uchinomaki(metres: float) -> Point:
@@ -135,7 +138,9 @@ def test_subscribe_from_near_confirm_by_mail_and_nothing_is_sent_before(
     assert "確認のメールをお送りします" in client.get("/alerts/requested").get_data(as_text=True)
 
     # A restriction before the link is followed: only the confirmation mail goes out.
-    add_restriction(session, road, kind="closed", starts_on=today_jst(), description="全面通行止め")
+    add_restriction(
+        session, road, kind="closed", starts_on=clock.today(), description="全面通行止め"
+    )
     send(app)
     assert len(mail.messages) == 1
     confirmation = mail.messages[0]
@@ -201,7 +206,10 @@ def test_a_request_not_confirmed_within_48_hours_expires_and_is_deleted(app, cli
     subscribe(client, "late@example.jp")
     send(app)
     confirm_url = re.search(r"https://\S+/alerts/confirm/\S+", text_part(mail.messages[0])).group(0)
-    session.execute(text("UPDATE alert_subscriptions SET created_at = now() - interval '49 hours'"))
+    session.execute(
+        text("UPDATE alert_subscriptions SET created_at = :at"),
+        {"at": clock.now() - timedelta(hours=49)},
+    )
 
     page = client.get(path_of(confirm_url))
     assert page.status_code == 410 and "48時間が過ぎた" in page.get_data(as_text=True)
@@ -252,6 +260,7 @@ def test_a_form_with_mistakes_says_what_is_wrong_and_saves_nothing(client, sessi
 # --- A restriction near a subscriber -----------------------------------------------------------
 
 
+@pytest.mark.time_machine(WEEK_BEFORE_DECEMBER)
 def test_a_restriction_near_a_subscriber_sends_one_mail_in_each_language_with_one_click_unsubscribe(
     app, csrf_app, client, session, mail, subscriber, make_project, make_user, login_as
 ):
@@ -340,6 +349,7 @@ def test_a_restriction_near_a_subscriber_sends_one_mail_in_each_language_with_on
     assert mail.messages[-1]["Subject"].startswith("[Aso City] Lifted: Road closed")
 
 
+@pytest.mark.time_machine(WEEK_BEFORE_DECEMBER)
 def test_near_means_the_restrictions_own_line_within_the_radius(
     app, session, mail, subscriber, make_project, make_user
 ):
@@ -395,6 +405,7 @@ def test_near_means_the_restrictions_own_line_within_the_radius(
     assert "Detour: about 650 m (the green dotted line on the map)" in english
 
 
+@pytest.mark.time_machine(WEEK_BEFORE_DECEMBER)
 def test_a_change_tells_what_it_was_before_and_moving_the_line_tells_both_sides(
     app, session, mail, subscriber, make_project, make_user
 ):
@@ -437,6 +448,7 @@ def test_a_change_tells_what_it_was_before_and_moving_the_line_tells_both_sides(
     assert lifted["Subject"] == "[阿蘇市] 通行止めが解除されました（県道 阿蘇公園線 復旧）"
 
 
+@pytest.mark.time_machine(WEEK_BEFORE_DECEMBER)
 def test_a_mail_sent_later_tells_the_restriction_as_it_was_announced(
     app, session, mail, subscriber, make_project, make_user
 ):
@@ -452,7 +464,10 @@ def test_a_mail_sent_later_tells_the_restriction_as_it_was_announced(
         expected_version=restriction.version, user=staff,
     )  # fmt: skip
     send(app)
-    session.execute(text("UPDATE alert_deliveries SET due_at = now() WHERE kind = 'alert'"))
+    session.execute(
+        text("UPDATE alert_deliveries SET due_at = :now WHERE kind = 'alert'"),
+        {"now": clock.now()},
+    )
     send(app)
     (digest,) = mail.messages
     body = text_part(digest)
@@ -476,7 +491,10 @@ def test_a_subscription_to_one_work_hears_of_it_wherever_it_is(
     # Works starting are news by default; they wait for the morning digest.
     (delivery,) = session.scalars(select(AlertDelivery).where(AlertDelivery.kind == "alert"))
     assert delivery.digest and delivery.status == "waiting"
-    session.execute(text("UPDATE alert_deliveries SET due_at = now() WHERE kind = 'alert'"))
+    session.execute(
+        text("UPDATE alert_deliveries SET due_at = :now WHERE kind = 'alert'"),
+        {"now": clock.now()},
+    )
     send(app)
     (message,) = mail.to("one@example.jp")
     assert "「波野の林道」" in message["Subject"]
@@ -502,12 +520,15 @@ def test_status_changes_wait_for_the_morning_digest_and_carry_no_internal_notes(
     assert mail.messages == []
     deliveries = session.scalars(select(AlertDelivery).where(AlertDelivery.kind == "alert")).all()
     assert len(deliveries) == 2
-    now = session.scalar(select(func.now()))
+    now = clock.now()
     due = next_digest_at(now)
     assert all(d.due_at == due for d in deliveries)
     assert due.astimezone(JST).hour == 7 and now < due <= now + timedelta(days=1)
 
-    session.execute(text("UPDATE alert_deliveries SET due_at = now() WHERE kind = 'alert'"))
+    session.execute(
+        text("UPDATE alert_deliveries SET due_at = :now WHERE kind = 'alert'"),
+        {"now": clock.now()},
+    )
     send(app)
     (digest,) = mail.messages
     assert digest["Subject"] == "[Aso City] 2 changes within 1 km of Uchinomaki"
@@ -536,7 +557,9 @@ def test_a_rolled_back_change_sends_nothing(
     road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
     subscriber("watch@example.jp", topics=("restrictions", "status"), frequency="immediate")
     with session.begin_nested() as change:
-        add_restriction(session, road, kind="closed", starts_on=today_jst(), description="通行止め")
+        add_restriction(
+            session, road, kind="closed", starts_on=clock.today(), description="通行止め"
+        )
         append_status(session, road.id, status="design", progress=0, user=make_user())
         assert session.scalar(select(func.count()).select_from(OutboxEvent)) == 2
         change.rollback()
@@ -546,7 +569,7 @@ def test_a_rolled_back_change_sends_nothing(
     assert session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
 
     # The same change committed is announced.
-    add_restriction(session, road, kind="closed", starts_on=today_jst(), description="通行止め")
+    add_restriction(session, road, kind="closed", starts_on=clock.today(), description="通行止め")
     send(app)
     assert len(mail.to("watch@example.jp")) == 1
 
@@ -560,12 +583,12 @@ def test_a_staff_only_project_sends_nothing(
     hidden_far = make_project(name="内部検討中の林道", kind="road", is_public=False)  # Miyaji
     subscriber("watch@example.jp", topics=("restrictions", "status"), frequency="immediate")
     restriction = add_restriction(
-        session, hidden, kind="closed", starts_on=today_jst(), description="内部の規制"
+        session, hidden, kind="closed", starts_on=clock.today(), description="内部の規制"
     )
     end_restriction(session, restriction)
     # Nor does a restriction of one drawn near the subscriber, added or changed.
     drawn = add_restriction(
-        session, hidden_far, kind="closed", starts_on=today_jst(), description="内部の規制",
+        session, hidden_far, kind="closed", starts_on=clock.today(), description="内部の規制",
         section=road_near_uchinomaki(),
     )  # fmt: skip
     change_restriction(
@@ -624,11 +647,14 @@ def test_a_project_made_staff_only_before_sending_is_dropped(
 ):
     road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
     subscriber("watch@example.jp", frequency="daily")
-    add_restriction(session, road, kind="closed", starts_on=today_jst(), description="通行止め")
+    add_restriction(session, road, kind="closed", starts_on=clock.today(), description="通行止め")
     send(app)  # matched, waiting for the morning
     road.is_public = False
     session.flush()
-    session.execute(text("UPDATE alert_deliveries SET due_at = now() WHERE kind = 'alert'"))
+    session.execute(
+        text("UPDATE alert_deliveries SET due_at = :now WHERE kind = 'alert'"),
+        {"now": clock.now()},
+    )
     send(app)
     assert mail.messages == []
     assert session.scalar(select(AlertDelivery.status).where(AlertDelivery.kind == "alert")) == (
@@ -644,7 +670,7 @@ def test_a_temporary_refusal_is_retried_later_and_a_permanent_one_is_not(
 ):
     road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
     subscriber("busy@example.jp")
-    add_restriction(session, road, kind="closed", starts_on=today_jst(), description="通行止め")
+    add_restriction(session, road, kind="closed", starts_on=clock.today(), description="通行止め")
 
     mail.data_replies = ["451 4.3.0 Mailbox busy, try later"]
     assert "to retry: 1" in send(app)
@@ -652,21 +678,26 @@ def test_a_temporary_refusal_is_retried_later_and_a_permanent_one_is_not(
     session.refresh(delivery)
     assert delivery.status == "waiting" and delivery.attempts == 1
     assert "451" in delivery.last_error
-    assert delivery.due_at > session.scalar(select(func.now())) + timedelta(minutes=4)
+    assert delivery.due_at > clock.now() + timedelta(minutes=4)
     send(app)  # not due yet: backoff
     assert mail.attempts == 1
-    session.execute(text("UPDATE alert_deliveries SET due_at = now() WHERE kind = 'alert'"))
+    session.execute(
+        text("UPDATE alert_deliveries SET due_at = :now WHERE kind = 'alert'"),
+        {"now": clock.now()},
+    )
     assert "mails sent: 1" in send(app)
     assert len(mail.to("busy@example.jp")) == 1 and mail.attempts == 2
 
     subscriber("gone@example.jp")
     mail.refused["gone@example.jp"] = "550 5.1.1 No such user"
-    add_restriction(session, road, kind="lane", starts_on=today_jst(), description="車線規制")
+    add_restriction(session, road, kind="lane", starts_on=clock.today(), description="車線規制")
     output = send(app)
     assert "failed: 1" in output and "mails sent: 1" in output  # busy@ still gets this one
     failed = session.scalar(select(AlertDelivery).where(AlertDelivery.status == "failed"))
     assert "550" in failed.last_error and failed.attempts == 1
-    session.execute(text("UPDATE alert_deliveries SET due_at = now() - interval '1 day'"))
+    session.execute(
+        text("UPDATE alert_deliveries SET due_at = :at"), {"at": clock.now() - timedelta(days=1)}
+    )
     attempts = mail.attempts
     send(app)
     assert mail.attempts == attempts and mail.to("gone@example.jp") == []
@@ -678,7 +709,7 @@ def test_an_unreachable_server_leaves_the_queue_as_it_is(app, session, subscribe
 
     road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
     subscriber("wait@example.jp")
-    add_restriction(session, road, kind="closed", starts_on=today_jst(), description="通行止め")
+    add_restriction(session, road, kind="closed", starts_on=clock.today(), description="通行止め")
     app.config.update(SMTP_URL=f"smtp://127.0.0.1:{free_port()}")
     result = app.test_cli_runner().invoke(args=["send-alerts"])
     assert result.exit_code != 0 and "could not be used" in result.output
@@ -834,7 +865,7 @@ def test_admins_see_counts_per_day_but_no_addresses(
     login_as(make_user("admin"))
     page = client.get("/admin/alerts").get_data(as_text=True)
     assert "counted@example.jp" not in page and "pending@example.jp" not in page
-    today = today_jst().isoformat()
+    today = clock.today().isoformat()
     row = re.search(rf"<th scope=\"row\">{today}</th>(.*?)</tr>", page).group(1)
     assert re.findall(r"<td>(\d+)</td>", row) == ["1", "0", "0"]  # one confirmation mail sent
     assert re.search(r"登録済み</dt><dd>1<", page) and re.search(r"48時間で削除）</dt><dd>1<", page)
@@ -881,14 +912,16 @@ def test_starttls_and_login_are_used_when_the_url_asks_for_them(
         )
         road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
         subscriber("tls@example.jp")
-        add_restriction(session, road, kind="closed", starts_on=today_jst(), description="通行止め")
+        add_restriction(
+            session, road, kind="closed", starts_on=clock.today(), description="通行止め"
+        )
         send(app)
         assert len(mailbox.to("tls@example.jp")) == 1
         assert logins == [(b"aso@city", b"s3cret pass", True)]  # after STARTTLS only
 
         # A refused login stops the run and leaves the mail waiting.
         app.config["SMTP_URL"] = f"smtp+starttls://aso%40city:wrong@127.0.0.1:{port}"
-        add_restriction(session, road, kind="lane", starts_on=today_jst(), description="車線規制")
+        add_restriction(session, road, kind="lane", starts_on=clock.today(), description="車線規制")
         result = app.test_cli_runner().invoke(args=["send-alerts"])
         assert result.exit_code != 0 and "login refused" in result.output
         assert session.scalar(select(func.count()).where(AlertDelivery.status == "waiting")) == 1

@@ -3,10 +3,10 @@ a kept answer is never served after a change, nor to someone who may see less.""
 
 from sqlalchemy import text
 
+from tracker.core import clock
 from tracker.projects.history import append_status
 from tracker.restrictions.operations import add_restriction
 from tracker.serving.answer_cache import AnswerCache, data_version
-from tracker.words.formatting import today_jst
 
 
 def test_the_version_rises_with_each_change_the_layers_show(session, make_project, make_user):
@@ -18,7 +18,9 @@ def test_the_version_rises_with_each_change_the_layers_show(session, make_projec
     session.flush()
     updated = data_version(session)
     assert updated > created
-    add_restriction(session, project, kind="closed", starts_on=today_jst(), description="橋面工事")
+    add_restriction(
+        session, project, kind="closed", starts_on=clock.today(), description="橋面工事"
+    )
     session.flush()
     restricted = data_version(session)
     assert restricted > updated

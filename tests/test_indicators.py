@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from shapely.geometry import LineString, Point
 
+from tracker.core import clock
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.meeting.charts import axis_ticks
@@ -178,7 +179,7 @@ def test_api_answers_indicators_with_projects_and_official_difference(
     record_figure(
         session,
         indicator_code="m13_bridges_repaired",
-        fiscal_year=fiscal_year(datetime.now(JST).date()),  # this year: compared with now
+        fiscal_year=fiscal_year(clock.today()),  # this year: compared with now
         value=21,
         source="道路施設点検結果",
     )
@@ -313,7 +314,7 @@ def test_staff_record_an_official_figure_shown_beside_the_derived_one(
     make_project(
         kind="bridge", status="completed", progress=100, indicator_codes=["m13_bridges_repaired"]
     )
-    this_year = fiscal_year(datetime.now(JST).date())
+    this_year = fiscal_year(clock.today())
     login_as(make_user(role="staff"))
     response = client.post(
         "/plan/indicators/figures",

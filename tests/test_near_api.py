@@ -6,11 +6,11 @@ import pytest
 from shapely.geometry import LineString, Point
 from sqlalchemy import text
 
+from tracker.core import clock
 from tracker.near.queries import nearby_params, nearby_statement
 from tracker.projects.history import append_status
 from tracker.projects.queries import Circle
 from tracker.restrictions.operations import add_restriction, end_restriction
-from tracker.words.formatting import today_jst
 
 # A spot in the south of the city with no shelter within 3.8 km.
 HERE = (131.10, 32.90)
@@ -140,7 +140,7 @@ def test_staff_only_projects_and_internal_fields_never_appear(
 
 def test_restrictions_travel_with_their_project_until_they_end(client, session, make_project):
     project = make_project(name="市道 改良", geometry=north(100))
-    today = today_jst()
+    today = clock.today()
     add_restriction(
         session, project, kind="closed", starts_on=today - timedelta(days=3),
         ends_on=today + timedelta(days=10), description="終日通行止め",
@@ -171,7 +171,7 @@ def test_the_nearby_query_uses_the_geography_index(session, make_project):
     for n in range(30):
         make_project(name=f"事業{n}", geometry=north(40 * n))
     session.execute(text("SET LOCAL enable_seqscan = off"))
-    params = nearby_params(Circle(HERE[1], HERE[0], 500), today=today_jst())
+    params = nearby_params(Circle(HERE[1], HERE[0], 500), today=clock.today())
     statement = nearby_statement().params(params)
     sql = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
     plan = "\n".join(row[0] for row in session.execute(text(f"EXPLAIN {sql}")))

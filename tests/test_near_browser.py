@@ -7,8 +7,8 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from tests.conftest import assert_no_csp_violations, local_only, watched_page
+from tracker.core import clock
 from tracker.restrictions.operations import add_restriction
-from tracker.words.formatting import today_jst
 
 UCHINOMAKI = (131.0400, 32.9717)
 PHONE = {"width": 375, "height": 740}
@@ -46,7 +46,7 @@ def works(session, make_project):
         progress=45,
     )
     add_restriction(
-        session, road, kind="alternating", starts_on=today_jst() - timedelta(days=2),
+        session, road, kind="alternating", starts_on=clock.today() - timedelta(days=2),
         description="平日昼間は片側交互通行",
     )  # fmt: skip
     bridge = make_project(name="内牧の橋", geometry=Point(UCHINOMAKI[0], UCHINOMAKI[1] + 0.003))

@@ -10,8 +10,8 @@ from shapely.geometry import LineString, Point
 from sqlalchemy import text
 
 from tests.conftest import MIYAJI_STATION, UCHINOMAKI_STATION
+from tracker.core import clock
 from tracker.restrictions.operations import add_restriction
-from tracker.words.formatting import today_jst
 
 EPSG6670 = "http://www.opengis.net/def/crs/EPSG/0/6670"
 EPSG6668 = "http://www.opengis.net/def/crs/EPSG/0/6668"
@@ -252,7 +252,7 @@ def test_items_answer_304_until_a_project_changes(client, session, works):
 
 
 def test_restrictions_and_shelters_collections(client, session, works):
-    today = today_jst()
+    today = clock.today()
     add_restriction(session, works["road"], kind="closed", starts_on=today,
                     description="終日通行止め")  # fmt: skip
     add_restriction(session, works["hidden"], kind="alternating", starts_on=today,
@@ -273,7 +273,7 @@ def test_restrictions_and_shelters_collections(client, session, works):
 def test_a_restriction_is_served_on_its_own_line_with_its_hours(client, session, works, tmp_path):
     lon, lat = MIYAJI_STATION
     section = LineString([(lon, lat), (lon + 0.002, lat + 0.0005)])
-    add_restriction(session, works["bridge"], kind="alternating", starts_on=today_jst(),
+    add_restriction(session, works["bridge"], kind="alternating", starts_on=clock.today(),
                     days="weekdays", time_from="08:30", time_until="17:00",
                     description="片側交互通行", section=section,
                     detour=LineString([(lon, lat), (lon, lat + 0.002)]))  # fmt: skip

@@ -96,7 +96,7 @@ def test_another_hosts_uploads_are_swept_only_after_the_grace(app, session):
     runner = app.test_cli_runner()
     assert "left 1 uploads in progress" in runner.invoke(args=["sweep-photos"]).output
     assert staged.exists()
-    old = time.time() - 2 * 3600
+    old = staged.stat().st_mtime - 2 * 3600  # the file system's clock, which the sweep reads
     os.utime(staged, (old, old))
     assert "removed 1 photo files" in runner.invoke(args=["sweep-photos"]).output
     assert not elsewhere.exists()
@@ -117,6 +117,8 @@ def crash_database(database_url):
                 "  ST_SetSRID(ST_MakePoint(131.11879, 32.937), 4326))"
             )
         )
+        # Stamped by the database's clock: the servers below run in their own processes, on
+        # the real clock, not on the tests' one.
         conn.execute(
             text(
                 "INSERT INTO status_updates (project_id, status, progress, note, observed_at)"

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from shapely.geometry import LineString, Point
 
+from tracker.core import clock
 from tracker.indicators.units import amount_text, quantity_text
 from tracker.projects.history import append_past_status
 from tracker.projects.operations import update_project
@@ -458,7 +459,7 @@ def test_an_export_of_a_past_date_imports_back(
     user = make_user(role="staff")
     login_as(user)
     # The state of today, with the date line on top: importing it back changes nothing.
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     data = client.get(f"/plan/projects.{fmt}?kind=road&as_of={today}").data
     table = read_table(data, f"export.{fmt}")
     assert table.headers[:3] == ["ID", "事業名", "種別"]

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import MIYAJI_STATION
 from tests.test_staff_browser import sign_in
-from tracker.words.formatting import today_jst
+from tracker.core import clock
 
 LON, LAT = MIYAJI_STATION
 A = "{http://www.w3.org/2005/Atom}"
@@ -46,7 +46,7 @@ def test_a_restriction_drawn_as_a_line_shows_everywhere(
     expect(page.locator("#detour")).to_have_value(line)
 
     page.get_by_label("種類").select_option("closed")
-    page.locator("#r-start").fill((today_jst() - timedelta(days=1)).isoformat())
+    page.locator("#r-start").fill((clock.today() - timedelta(days=1)).isoformat())
     page.locator("#r-days").select_option("weekdays")
     page.locator("#r-from").fill("08:30")
     page.locator("#r-until").fill("17:00")
@@ -84,7 +84,7 @@ def test_a_restriction_drawn_as_a_line_shows_everywhere(
     page.goto(f"{live_server}/plan")
     page.wait_for_function("() => window.asoOverlaysReady === true")
     expect(page.locator("path.aso-restriction")).to_have_count(1)
-    before = (today_jst() - timedelta(days=10)).isoformat()
+    before = (clock.today() - timedelta(days=10)).isoformat()
     page.goto(f"{live_server}/plan?as_of={before}")
     page.wait_for_function("() => window.asoOverlaysReady === true")
     expect(page.locator(".aso-map")).to_have_attribute("data-restrictions-drawn", "0")

@@ -13,6 +13,7 @@ from shapely.geometry import LineString, Point
 from sqlalchemy import select
 
 from tests.conftest import MIYAJI_STATION
+from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import GeometryRefused
 from tracker.restrictions.models import RestrictionChange
@@ -23,7 +24,6 @@ from tracker.restrictions.operations import (
     end_restriction,
 )
 from tracker.restrictions.wording import hours_label
-from tracker.words.formatting import today_jst
 
 LON, LAT = MIYAJI_STATION
 SECTION = LineString([(LON, LAT), (LON + 0.002, LAT + 0.0005)])
@@ -50,8 +50,8 @@ def closure(session, road, make_user):
         session,
         road,
         kind="closed",
-        starts_on=today_jst() - timedelta(days=2),
-        ends_on=today_jst() + timedelta(days=20),
+        starts_on=clock.today() - timedelta(days=2),
+        ends_on=clock.today() + timedelta(days=20),
         days="weekdays",
         time_from="8:30",
         time_until="17:00",
@@ -76,7 +76,7 @@ def test_a_restriction_keeps_its_lines_hours_reason_contact_and_history(
     change_restriction(
         session,
         closure,
-        {"ends_on": today_jst() + timedelta(days=30), "contact": "建設課 道路係"},
+        {"ends_on": clock.today() + timedelta(days=30), "contact": "建設課 道路係"},
         expected_version=closure.version,
         user=make_user("staff"),
     )
@@ -131,7 +131,7 @@ def test_lines_are_refused_as_project_geometries_are(session, road, fields, reas
             session,
             road,
             kind="closed",
-            starts_on=today_jst(),
+            starts_on=clock.today(),
             description="通行止め",
             **lines,
         )
@@ -150,7 +150,7 @@ def test_lines_are_refused_as_project_geometries_are(session, road, fields, reas
     ],
 )
 def test_wrong_fields_are_refused_naming_them(session, road, fields, field, words):
-    values = {"kind": "closed", "starts_on": today_jst(), "description": "通行止め"} | fields
+    values = {"kind": "closed", "starts_on": clock.today(), "description": "通行止め"} | fields
     with pytest.raises(BadInput) as refused:
         add_restriction(session, road, **values)
     assert str(refused.value).startswith(f"{field}: ") and words in str(refused.value)
@@ -173,11 +173,11 @@ def test_the_api_answers_geojson_filtered_by_day_and_box(
         session,
         road,
         kind="alternating",
-        starts_on=today_jst() + timedelta(days=40),
+        starts_on=clock.today() + timedelta(days=40),
         description="片側交互通行の予定",
     )
     hidden = make_project(name="職員のみの工事", kind="road", is_public=False)
-    add_restriction(session, hidden, kind="closed", starts_on=today_jst(), description="非公開")
+    add_restriction(session, hidden, kind="closed", starts_on=clock.today(), description="非公開")
 
     body = client.get("/api/restrictions").get_json()
     assert [f["id"] for f in body["features"]] == [closure.id, coming.id]
@@ -194,7 +194,7 @@ def test_the_api_answers_geojson_filtered_by_day_and_box(
     assert props["detour"]["type"] == "LineString" and props["section_drawn"] is True
     assert props["reason"] == "舗装工事のため" and props["contact"] == "阿蘇市 建設課"
 
-    later = (today_jst() + timedelta(days=45)).isoformat()
+    later = (clock.today() + timedelta(days=45)).isoformat()
     assert [
         f["id"] for f in client.get(f"/api/restrictions?active_on={later}").get_json()["features"]
     ] == [coming.id]
@@ -210,7 +210,7 @@ def test_the_api_answers_geojson_filtered_by_day_and_box(
     assert closure.id not in [
         f["id"] for f in client.get("/api/restrictions").get_json()["features"]
     ]
-    yesterday = (today_jst() - timedelta(days=1)).isoformat()
+    yesterday = (clock.today() - timedelta(days=1)).isoformat()
     ids = [
         f["id"]
         for f in client.get(f"/api/restrictions?active_on={yesterday}").get_json()["features"]
@@ -224,7 +224,7 @@ def test_a_restriction_without_a_section_is_shown_where_its_work_is(client, sess
         session,
         bridge,
         kind="heavy_vehicles",
-        starts_on=today_jst(),
+        starts_on=clock.today(),
         description="大型車は通行できません",
     )
     feature = client.get("/api/restrictions").get_json()["features"][0]
@@ -287,7 +287,7 @@ def test_staff_paste_lines_and_wrong_ones_are_refused_in_japanese(
     url = f"/projects/{road.id}/restrictions"
     form = {
         "kind": "alternating",
-        "starts_on": today_jst().isoformat(),
+        "starts_on": clock.today().isoformat(),
         "days": "every_day",
         "time_from": "08:00",
         "time_until": "17:00",

@@ -1,12 +1,15 @@
 """The sign-in throttle cannot lock out a browser its owner signed in with before; locks
 grow with repeated failures; admin sessions end sooner."""
 
+from datetime import timedelta
+
 from sqlalchemy import func, select, text
 
 from tracker.accounts.access import SESSION_KEY
 from tracker.accounts.models import LoginAttempt
 from tracker.accounts.operations import start_login_session
 from tracker.accounts.throttle import DEVICE_COOKIE
+from tracker.core import clock
 
 PASSWORD = "correct horse battery"
 
@@ -62,10 +65,9 @@ def test_locks_grow_with_repeated_failures(client, make_user, session):
         session.execute(
             text(
                 "INSERT INTO login_attempts (at, login, address, succeeded) "
-                "SELECT now() - make_interval(secs => :s), 'tanaka', '192.0.2.1', false "
-                "FROM generate_series(1, :n)"
+                "SELECT :at, 'tanaka', '192.0.2.1', false FROM generate_series(1, :n)"
             ),
-            {"n": n, "s": seconds_ago},
+            {"n": n, "at": clock.now() - timedelta(seconds=seconds_ago)},
         )
 
     # Five failures 8 minutes ago: their 5-minute lock is over.
@@ -75,8 +77,10 @@ def test_locks_grow_with_repeated_failures(client, make_user, session):
     client.delete_cookie(DEVICE_COOKIE)
     # That success (moved to 7 minutes ago) reset the count. Ten failures since, 6 minutes
     # ago: the lock doubles to 10 minutes and has 4 left.
-    session.execute(text("UPDATE login_attempts SET at = now() - interval '420 seconds'"
-                         " WHERE succeeded"))  # fmt: skip
+    session.execute(
+        text("UPDATE login_attempts SET at = :at WHERE succeeded"),
+        {"at": clock.now() - timedelta(seconds=420)},
+    )
     failures(10, 360)
     response = _login(client, "tanaka", PASSWORD)
     assert response.status_code == 429
@@ -98,10 +102,10 @@ def _signed_in(app, session, user, *, created: str, seen: str):
     sid = start_login_session(session, user)
     session.execute(
         text(
-            "UPDATE login_sessions SET created_at = now() - CAST(:c AS interval),"
-            " last_seen_at = now() - CAST(:s AS interval) WHERE user_id = :u"
+            "UPDATE login_sessions SET created_at = :now - CAST(:c AS interval),"
+            " last_seen_at = :now - CAST(:s AS interval) WHERE user_id = :u"
         ),
-        {"c": created, "s": seen, "u": user.id},
+        {"now": clock.now(), "c": created, "s": seen, "u": user.id},
     )
     with client.session_transaction() as flask_session:
         flask_session[SESSION_KEY] = sid
@@ -129,7 +133,7 @@ def test_using_a_session_keeps_an_admin_signed_in(app, session, make_user):
     admin = make_user(role="admin")
     client = _signed_in(app, session, admin, created="1 hour", seen="20 minutes")
     assert client.get("/projects/new").status_code == 200
-    seen = session.scalar(text("SELECT now() - last_seen_at FROM login_sessions"))
+    seen = clock.now() - session.scalar(text("SELECT last_seen_at FROM login_sessions"))
     assert seen.total_seconds() < 60
 
 

@@ -2,12 +2,13 @@
 a stale form says who changed what, and a refused queued update waits apart for a person."""
 
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.test_staff_browser import PHONE, sign_in
+from tracker.core import clock
 from tracker.projects.history import StatusUpdate, append_status
 from tracker.words.formatting import JST
 
@@ -59,12 +60,12 @@ def queue_offline(page) -> None:
 def test_an_update_queued_offline_keeps_the_phone_time_through_retries(
     live_server, page, session, client, login_as, make_user, make_project, artifacts_dir
 ):
-    project = make_project(name="宮地駅前橋 補修", created_at=datetime.now(UTC) - timedelta(days=2))
+    project = make_project(name="宮地駅前橋 補修", created_at=clock.now() - timedelta(days=2))
     sign_in(page, live_server, client, login_as, make_user("staff", display_name="現場 一郎"))
     open_form(page, live_server, project)
 
     # The phone's clock says 04:16:11 two hours ago when the person presses 記録する.
-    phone_time = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0)
+    phone_time = (clock.now() - timedelta(hours=2)).replace(microsecond=0)
     page.clock.set_fixed_time(phone_time)
     go_offline(page)
     page.get_by_label("設計中").check()
@@ -145,12 +146,12 @@ def test_a_refused_queued_update_waits_apart_and_is_edited_and_resent(
         status="construction",
         progress=72,
         actual_start=date(2026, 4, 1),
-        created_at=datetime.now(UTC) - timedelta(days=5),
+        created_at=clock.now() - timedelta(days=5),
     )
     sign_in(page, live_server, client, login_as, make_user("staff"))
     open_form(page, live_server, project)
 
-    phone_time = (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0)
+    phone_time = (clock.now() - timedelta(hours=3)).replace(microsecond=0)
     page.clock.set_fixed_time(phone_time)
     go_offline(page)
     page.locator("#progress").fill("73")

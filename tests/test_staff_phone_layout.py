@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from tests.conftest import MIYAJI_STATION
 from tests.test_staff_browser import sign_in
+from tracker.core import clock
 from tracker.facilities.models import Facility
 from tracker.projects.history import append_status
 from tracker.restrictions.operations import add_restriction
-from tracker.words.formatting import today_jst
 
 LON, LAT = MIYAJI_STATION
 WIDTHS = (320, 375)
@@ -45,7 +45,7 @@ def staff_pages(session, make_project, make_user):
         session,
         work,
         kind="heavy_vehicles",
-        starts_on=today_jst(),
+        starts_on=clock.today(),
         days="weekdays",
         time_from="8:30",
         time_until="17:00",

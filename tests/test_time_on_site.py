@@ -2,13 +2,14 @@
 
 import re
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from tracker.accounts.access import hash_token
 from tracker.accounts.models import ApiToken
+from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.projects.history import StaleUpdate, StatusUpdate, append_status
 from tracker.projects.queries import ProjectFilter, status_counts
@@ -23,10 +24,6 @@ def bearer(session, user) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def entries(session, project):
     """Return (status, progress, note) of a project's history in its order on site."""
     return session.execute(
@@ -37,8 +34,8 @@ def entries(session, project):
 
 
 def test_an_update_keeps_the_time_it_was_seen_on_site(client, session, make_project, make_user):
-    project = make_project(created_at=now() - timedelta(days=3))
-    seen = (now() - timedelta(hours=5)).astimezone(JST).replace(microsecond=0)
+    project = make_project(created_at=clock.now() - timedelta(days=3))
+    seen = (clock.now() - timedelta(hours=5)).astimezone(JST).replace(microsecond=0)
     response = client.post(
         f"/api/projects/{project.id}/updates",
         json={"status": "design", "progress": 10, "observed_at": seen.isoformat()},
@@ -55,8 +52,8 @@ def test_an_update_keeps_the_time_it_was_seen_on_site(client, session, make_proj
 @pytest.mark.parametrize(
     ("observed_at", "words"),
     [
-        (lambda: now() + timedelta(minutes=15), "10分以上先"),
-        (lambda: now() - timedelta(days=31), "30日より前"),
+        (lambda: clock.now() + timedelta(minutes=15), "10分以上先"),
+        (lambda: clock.now() - timedelta(days=31), "30日より前"),
         (lambda: "2026-11-29T10:42:00", "時差"),
         (lambda: "昨日の夕方", "2026-11-29T10:42:00+09:00 の形"),
     ],
@@ -64,7 +61,7 @@ def test_an_update_keeps_the_time_it_was_seen_on_site(client, session, make_proj
 def test_a_time_on_site_far_from_now_is_refused_with_a_reason(
     client, session, make_project, make_user, observed_at, words
 ):
-    project = make_project(created_at=now() - timedelta(days=60))
+    project = make_project(created_at=clock.now() - timedelta(days=60))
     value = observed_at()
     response = client.post(
         f"/api/projects/{project.id}/updates",
@@ -90,14 +87,14 @@ def test_five_minutes_ahead_is_a_phone_clock_and_is_taken(session, make_project,
         user=make_user(),
         status="design",
         progress=5,
-        observed_at=now() + timedelta(minutes=5),
+        observed_at=clock.now() + timedelta(minutes=5),
     )
     assert update.observed_at > update.recorded_at
 
 
 def test_status_at_a_date_reads_the_time_on_site(session, make_project, make_user):
-    project = make_project(created_at=now() - timedelta(days=10))
-    yesterday = now() - timedelta(days=1)
+    project = make_project(created_at=clock.now() - timedelta(days=10))
+    yesterday = clock.now() - timedelta(days=1)
     append_status(
         session,
         project.id,
@@ -116,7 +113,9 @@ def test_status_at_a_date_reads_the_time_on_site(session, make_project, make_use
 def test_an_update_seen_before_the_latest_takes_its_place_and_the_latest_stays_current(
     session, make_project, make_user
 ):
-    project = make_project(status="construction", progress=40, created_at=now() - timedelta(days=5))
+    project = make_project(
+        status="construction", progress=40, created_at=clock.now() - timedelta(days=5)
+    )
     first = make_user(display_name="阿蘇")
     second = make_user(display_name="内牧")
     append_status(
@@ -125,7 +124,7 @@ def test_an_update_seen_before_the_latest_takes_its_place_and_the_latest_stays_c
         user=first,
         status="construction",
         progress=74,
-        observed_at=now() - timedelta(hours=1),
+        observed_at=clock.now() - timedelta(hours=1),
     )
     late = append_status(
         session,
@@ -134,7 +133,7 @@ def test_an_update_seen_before_the_latest_takes_its_place_and_the_latest_stays_c
         status="construction",
         progress=60,
         note="電波なしで記録",
-        observed_at=now() - timedelta(hours=3),
+        observed_at=clock.now() - timedelta(hours=3),
     )
     assert (project.status, project.progress) == ("construction", 74)
     assert late.previous_status == "construction" and late.previous_progress == 40
@@ -149,7 +148,7 @@ def test_an_update_seen_before_the_latest_takes_its_place_and_the_latest_stays_c
             status="suspended",
             progress=60,
             note="雨",
-            observed_at=now() - timedelta(hours=2),
+            observed_at=clock.now() - timedelta(hours=2),
         )
     assert str(refused.value).startswith("status: ")
     assert "後に別の記録" in str(refused.value)
@@ -254,9 +253,9 @@ def test_history_says_progress_changes_and_status_changes_apart(
 def test_a_late_arrival_shows_when_it_reached_the_server_to_staff(
     client, session, make_user, login_as, make_project
 ):
-    project = make_project(created_at=now() - timedelta(days=2))
+    project = make_project(created_at=clock.now() - timedelta(days=2))
     staff = make_user()
-    seen = now() - timedelta(hours=6)
+    seen = clock.now() - timedelta(hours=6)
     append_status(session, project.id, user=staff, status="design", progress=5, observed_at=seen)
     login_as(staff)
     page = client.get(f"/projects/{project.id}").text

@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import Point
 
 from tests.conftest import local_only
-from tracker.words.formatting import today_jst
+from tracker.core import clock
 
 UCHINOMAKI = (131.0400, 32.9717)
 PHONE = {"width": 375, "height": 740}
@@ -79,7 +79,7 @@ def crowded_works(make_project):
         geometry=Point(here[0] + 0.001, here[1]),
         status="completed",
         progress=100,
-        actual_end=today_jst() - timedelta(days=730),
+        actual_end=clock.today() - timedelta(days=730),
     )
     return here, old
 

@@ -5,7 +5,7 @@ import re
 import secrets
 import threading
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from shapely.geometry import Point
@@ -17,11 +17,11 @@ from tests.conftest import MIYAJI_STATION, UCHINOMAKI_STATION
 from tracker import create_app
 from tracker.accounts.access import hash_token
 from tracker.accounts.models import ApiToken, User
+from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.projects.history import TRANSITIONS, StatusUpdate, allowed_next, append_status
 from tracker.projects.models import Project
 from tracker.projects.operations import create_project
-from tracker.words.formatting import JST
 
 
 def history(session, project):
@@ -84,7 +84,7 @@ def test_an_update_is_appended_and_becomes_the_current_status(session, make_proj
 def test_moving_into_construction_sets_the_actual_start(session, make_project, make_user):
     project = make_project()
     append_status(session, project.id, user=make_user(), status="construction", progress=5)
-    assert project.actual_start == datetime.now(JST).date()
+    assert project.actual_start == clock.today()
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,7 @@ def test_completion_needs_an_end_date_and_takes_today_when_none_is_given(
 ):
     project = make_project(status="construction", progress=90, actual_start=date(2024, 5, 1))
     append_status(session, project.id, user=make_user(), status="completed", progress=100)
-    assert project.actual_end == datetime.now(JST).date()
+    assert project.actual_end == clock.today()
 
     other = make_project(status="construction", progress=90, actual_start=date(2024, 5, 1))
     with pytest.raises(BadInput, match="actual_end: "):

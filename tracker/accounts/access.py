@@ -9,9 +9,10 @@ from typing import Any
 from flask import Response, abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from tracker.accounts.models import ROLES, ApiToken, LoginSession, User
+from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import wants_json
 from tracker.serving.request_log import auth_event
@@ -51,12 +52,13 @@ def _user_from_session() -> User | None:
     # Admins can change everything, so their sign-in ends sooner: after ADMIN_SESSION_LIFETIME,
     # or ADMIN_SESSION_IDLE without a request. Others keep theirs for two weeks (a phone on
     # site stays signed in between visits).
+    now = clock.now()
     alive = or_(
-        and_(~admin, LoginSession.created_at > func.now() - current_app.permanent_session_lifetime),
+        and_(~admin, LoginSession.created_at > now - current_app.permanent_session_lifetime),
         and_(
             admin,
-            LoginSession.created_at > func.now() - config["ADMIN_SESSION_LIFETIME"],
-            LoginSession.last_seen_at > func.now() - config["ADMIN_SESSION_IDLE"],
+            LoginSession.created_at > now - config["ADMIN_SESSION_LIFETIME"],
+            LoginSession.last_seen_at > now - config["ADMIN_SESSION_IDLE"],
         ),
     )
     db = get_session()
@@ -77,9 +79,9 @@ def _user_from_session() -> User | None:
         update(LoginSession)
         .where(
             LoginSession.id == row[1],
-            LoginSession.last_seen_at < func.now() - timedelta(minutes=1),
+            LoginSession.last_seen_at < now - timedelta(minutes=1),
         )
-        .values(last_seen_at=func.now())
+        .values(last_seen_at=now)
     )
     return row[0]
 

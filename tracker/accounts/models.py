@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.core.db import Base
+from tracker.core.db import Base, stamp_now
 from tracker.words.vocab import N_
 
 # admin: users and everything; staff: create and edit projects, post updates;
@@ -26,7 +26,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(server_default="true")
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
 
@@ -49,7 +49,7 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(Text, unique=True)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
@@ -67,9 +67,9 @@ class LoginSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(Text, unique=True)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     # Refreshed at most once a minute while the session is used (see access.py).
-    last_seen_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     ended_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
@@ -86,7 +86,7 @@ class LoginAttempt(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     login: Mapped[str] = mapped_column(Text)
     address: Mapped[str] = mapped_column(Text)
     # Set when the browser showed a device cookie of this login's user (see throttle.py).

@@ -15,6 +15,7 @@ from tracker.accounts.passwords import (
     verify_password,
 )
 from tracker.accounts.throttle import Keys, known_device, mark_succeeded, reserve_attempt
+from tracker.core import clock
 from tracker.core.db import rows_changed
 from tracker.core.errors import BadInput
 from tracker.core.limits import DISPLAY_NAME_MAX, LOGIN_MAX, check_name
@@ -62,7 +63,7 @@ def revoke_token(session: Session, token: str) -> bool:
     result = session.execute(
         update(ApiToken)
         .where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
-        .values(revoked_at=func.now())
+        .values(revoked_at=clock.now())
     )
     return rows_changed(result) > 0
 
@@ -72,7 +73,7 @@ def revoke_user_tokens(session: Session, user: User) -> int:
     result = session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=func.now())
+        .values(revoked_at=clock.now())
     )
     return rows_changed(result)
 
@@ -90,7 +91,7 @@ def end_login_session(session: Session, sid: str) -> None:
     session.execute(
         update(LoginSession)
         .where(LoginSession.token_hash == hash_token(sid), LoginSession.ended_at.is_(None))
-        .values(ended_at=func.now())
+        .values(ended_at=clock.now())
     )
 
 

@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import LoginAttempt, User
+from tracker.core import clock
 
 # MAX_FAILURES failed tries within FAILURE_WINDOW for one key refuse its tries for LOCKOUT
 # after the last of them; each further MAX_FAILURES failures since the key's last success
@@ -85,10 +86,10 @@ def known_device(cookie: str | None, user: User | None) -> str | None:
 _FAILURES = """
     WITH last_success AS (
         SELECT coalesce(max(at), '-infinity') AS since FROM login_attempts
-        WHERE succeeded AND {column} = :value AND at > now() - :period
+        WHERE succeeded AND {column} = :value AND at > :now - :period
     ), failures AS (
         SELECT a.at FROM login_attempts a, last_success
-        WHERE NOT a.succeeded AND a.{column} = :value AND a.at > now() - :period
+        WHERE NOT a.succeeded AND a.{column} = :value AND a.at > :now - :period
           AND a.at > last_success.since
     ), runs AS (
         SELECT at, count(*) OVER (
@@ -113,14 +114,14 @@ def refused_until(session: Session, keys: Keys) -> datetime | None:
         "period": PROGRESSION_PERIOD,
         "window": FAILURE_WINDOW,
         "max_failures": MAX_FAILURES,
+        "now": clock.now(),
     }
-    now = session.scalar(select(func.clock_timestamp()))
     ends = []
     for column, value in keys.counted():
         run_end, failures = session.execute(
             text(_FAILURES.format(column=column)), params | {"value": value}
         ).one()
-        if run_end is not None and run_end + _lockout(failures) > now:
+        if run_end is not None and run_end + _lockout(failures) > params["now"]:
             ends.append(run_end + _lockout(failures))
     return max(ends) if ends else None
 
@@ -148,12 +149,12 @@ def reserve_attempt(session: Session, keys: Keys) -> LoginAttempt:
         device=keys.device,
         succeeded=False,
         # The moment of the try, not of its transaction's start: tries keep their order.
-        at=func.clock_timestamp(),
+        at=clock.now(),
     )
     session.add(attempt)
     session.execute(
         delete(LoginAttempt)
-        .where(LoginAttempt.at < func.now() - KEEP_ATTEMPTS)
+        .where(LoginAttempt.at < clock.now() - KEEP_ATTEMPTS)
         .execution_options(synchronize_session=False)
     )
     session.commit()

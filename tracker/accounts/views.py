@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -26,6 +25,7 @@ from tracker.accounts.throttle import (
     LoginThrottled,
     new_device_cookie,
 )
+from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.core.limits import LOGIN_MAX
@@ -89,7 +89,7 @@ def login() -> ResponseReturnValue:
             error, status = str(exc).split(": ", 1)[-1], 400
         except LoginThrottled as exc:
             auth_event("sign-in refused (throttled)", login=form.login.data, address=address)
-            wait = exc.until - db.execute(select(func.clock_timestamp())).scalar_one()
+            wait = exc.until - clock.now()
             minutes = max(1, ceil(wait / timedelta(minutes=1)))
             error = _(
                 "ログインの失敗が続いたため、しばらくログインできません。"

@@ -7,7 +7,6 @@ manage the subscription. Only public fields go in: names, statuses, restriction 
 """
 
 from dataclasses import dataclass
-from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -23,9 +22,9 @@ from tracker.alerts.changes import Change
 from tracker.alerts.models import FREQUENCIES, TOPICS, AlertSubscription
 from tracker.alerts.tokens import subscription_token
 from tracker.city.places import find_place
+from tracker.core import clock
 from tracker.projects.models import Project
 from tracker.serving.links import external_url
-from tracker.words.formatting import JST
 from tracker.words.wording import distance_label
 
 # The radius of /near opened from a mail about one project.
@@ -98,7 +97,7 @@ def _message(
     message["From"] = sender
     message["To"] = sub.email
     message["Subject"] = subject
-    message["Date"] = format_datetime(datetime.now(JST))
+    message["Date"] = format_datetime(clock.now_jst())
     domain = current_app.config["MAIL_FROM"].rpartition("@")[2].strip("> ") or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
     message["Content-Language"] = sub.lang

@@ -7,10 +7,11 @@ second queueing impossible even so.
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tracker.city.places import RADIUS_CHOICES
+from tracker.core import clock
 from tracker.core.db import rows_changed
 from tracker.outbox.models import OutboxEvent
 from tracker.words.formatting import JST
@@ -69,8 +70,8 @@ _MATCH = text(
                         OR (m.wants_start_finish AND m.status IN ('construction', 'completed'))
               END
     )
-    INSERT INTO alert_deliveries (subscription_id, event_id, kind, digest, due_at)
-    SELECT id, event_id, 'alert', digest, CASE WHEN digest THEN :digest_at ELSE now() END
+    INSERT INTO alert_deliveries (subscription_id, event_id, kind, digest, due_at, created_at)
+    SELECT id, event_id, 'alert', digest, CASE WHEN digest THEN :digest_at ELSE :now END, :now
     FROM wanted
     ON CONFLICT (subscription_id, event_id) DO NOTHING
     """
@@ -90,7 +91,8 @@ def queue_alerts(session: Session, event: OutboxEvent) -> int:
     Only public projects reach anyone, and only subscriptions confirmed before the change.
     """
     result = session.execute(
-        _MATCH, {"event_id": event.id, "digest_at": next_digest_at(event.occurred_at)}
+        _MATCH,
+        {"event_id": event.id, "digest_at": next_digest_at(event.occurred_at), "now": clock.now()},
     )
     return rows_changed(result)
 
@@ -110,6 +112,6 @@ def handle_events(session: Session, limit: int = EVENTS_PER_TRANSACTION) -> tupl
     queued = 0
     for event in events:
         queued += queue_alerts(session, event)
-        event.handled_at = func.now()
+        event.handled_at = clock.now()
     session.flush()
     return len(events), queued

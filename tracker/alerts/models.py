@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.city.places import RADIUS_CHOICES
-from tracker.core.db import Base
+from tracker.core.db import Base, stamp_now
 from tracker.words.i18n import LANGUAGES
 from tracker.words.vocab import N_, sql_list
 
@@ -80,7 +80,7 @@ class AlertSubscription(Base):
     wants_start_finish: Mapped[bool]
     wants_status: Mapped[bool]
     frequency: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     # None until the link in the confirmation mail is followed; nothing else is sent before.
     confirmed_at: Mapped[datetime | None]
 
@@ -131,11 +131,11 @@ class AlertDelivery(Base):
     digest: Mapped[bool] = mapped_column(server_default="false")
     status: Mapped[str] = mapped_column(Text, server_default="waiting")
     # When to send; moved later after a temporary refusal.
-    due_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    due_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     attempts: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
@@ -158,6 +158,6 @@ class AlertRequest(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     address_key: Mapped[str] = mapped_column(Text)
     client: Mapped[str] = mapped_column(Text)

@@ -20,6 +20,7 @@ from tracker.alerts.models import (
 )
 from tracker.alerts.tokens import address_key
 from tracker.city.places import RADIUS_CHOICES
+from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.words.i18n import LANGUAGES
 
@@ -114,7 +115,7 @@ def request_subscription(
     recent = (
         select(func.count())
         .select_from(AlertRequest)
-        .where(AlertRequest.at > func.now() - CLIENT_WINDOW, AlertRequest.client == client)
+        .where(AlertRequest.at > clock.now() - CLIENT_WINDOW, AlertRequest.client == client)
     )
     if session.execute(recent).scalar_one() >= CLIENT_LIMIT:
         raise TooManyRequests()
@@ -122,7 +123,7 @@ def request_subscription(
     for_address = (
         select(func.count())
         .select_from(AlertRequest)
-        .where(AlertRequest.at > func.now() - ADDRESS_WINDOW, AlertRequest.address_key == key)
+        .where(AlertRequest.at > clock.now() - ADDRESS_WINDOW, AlertRequest.address_key == key)
     )
     if session.execute(for_address).scalar_one() > ADDRESS_LIMIT:
         return
@@ -156,9 +157,9 @@ def confirm_subscription(session: Session, subscription: AlertSubscription) -> N
     """Make a subscription live; the same address's older one for the same target goes."""
     if subscription.confirmed_at is not None:
         return
-    if is_expired(subscription, session.execute(select(func.now())).scalar_one()):
+    if is_expired(subscription, clock.now()):
         raise ConfirmationExpired()
-    subscription.confirmed_at = func.now()
+    subscription.confirmed_at = clock.now()
     session.flush()
     s = AlertSubscription
     same_target = (
@@ -207,7 +208,7 @@ def purge_expired(session: Session) -> int:
     """Forget unconfirmed requests older than 48 hours and the request log older than a day."""
     s = AlertSubscription
     gone = delete_subscriptions(
-        session, s.confirmed_at.is_(None) & (s.created_at < func.now() - CONFIRM_WITHIN)
+        session, s.confirmed_at.is_(None) & (s.created_at < clock.now() - CONFIRM_WITHIN)
     )
-    session.execute(delete(AlertRequest).where(AlertRequest.at < func.now() - REQUEST_LOG_KEPT))
+    session.execute(delete(AlertRequest).where(AlertRequest.at < clock.now() - REQUEST_LOG_KEPT))
     return gone

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from functools import partial
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.alerts.changes import changes_for
@@ -23,6 +23,7 @@ from tracker.alerts.matching import handle_events
 from tracker.alerts.models import AlertDelivery, AlertSubscription
 from tracker.alerts.operations import purge_expired
 from tracker.alerts.smtp import PermanentRefusal, ServerUnavailable, TemporaryRefusal
+from tracker.core import clock
 
 # After a temporary refusal: wait 5 minutes, then twice as long each time, at most 6 hours;
 # after 8 tries (about 16 hours in all) the mail is given up.
@@ -106,7 +107,7 @@ def send_alerts(sessions: sessionmaker, transport: MailTransport | None) -> Send
                     select(AlertDelivery.id, AlertDelivery.subscription_id)
                     .where(
                         AlertDelivery.status == "waiting",
-                        AlertDelivery.due_at <= func.now(),
+                        AlertDelivery.due_at <= clock.now(),
                         AlertDelivery.id > last_id,
                     )
                     .order_by(AlertDelivery.id)
@@ -146,7 +147,7 @@ def _send_batch(
         .where(
             AlertDelivery.subscription_id.in_(list(due)),
             AlertDelivery.status == "waiting",
-            AlertDelivery.due_at <= func.now(),
+            AlertDelivery.due_at <= clock.now(),
         )
         .order_by(AlertDelivery.id)
     ):
@@ -235,7 +236,7 @@ def _finish(
 ) -> None:
     for d in deliveries:
         d.status = status
-        d.finished_at = func.now()
+        d.finished_at = clock.now()
         d.message_id = message_id
         if status != "cancelled":
             d.attempts += 1
@@ -252,5 +253,5 @@ def _retry_or_fail(deliveries: list[AlertDelivery], error: str, report: SendRepo
     for d in deliveries:
         d.attempts = attempts
         d.last_error = error[:500]
-        d.due_at = func.now() + backoff(attempts)
+        d.due_at = clock.now() + backoff(attempts)
     report.retrying += 1

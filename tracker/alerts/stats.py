@@ -1,7 +1,7 @@
 """Counts for admins: subscriptions, and mails sent, waiting and failed per day. No addresses."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import (
     ColumnElement,
@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from tracker.alerts.models import AlertDelivery, AlertSubscription
+from tracker.core import clock
 
 DAYS_SHOWN = 30
 
@@ -67,7 +68,8 @@ def _day(column: SQLColumnExpression[datetime | None]) -> ColumnElement[date]:
 def mails_by_day(session: Session, days: int = DAYS_SHOWN) -> list[DayCounts]:
     """Count mails per day, newest first: a digest is one mail, however many changes it has."""
     d = AlertDelivery
-    since = func.current_date() - days
+    # From the start of that day in Japan, the days the table shows.
+    since = datetime.combine(clock.today() - timedelta(days=days), time(), clock.JST)
     # A sent or failed mail is its Message-ID; a waiting one is one delivery, or one digest
     # per subscription and due time.
     finished = select(

@@ -35,6 +35,7 @@ from tracker.alerts.operations import (
 )
 from tracker.alerts.tokens import subscription_id_from
 from tracker.city.places import RADIUS_CHOICES, find_place, start_places
+from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import check_lon_lat, distance_outside_city
@@ -215,7 +216,7 @@ def confirm(token: str) -> ResponseReturnValue:
     sub = _subscription_or_404(token)
     if sub.confirmed_at is not None:
         return redirect(url_for(".manage", token=token), code=303)
-    if is_expired(sub, session.execute(select(func.now())).scalar_one()):
+    if is_expired(sub, clock.now()):
         return _page("alerts/notice.html", 410, kind="expired")
     if request.method == "POST":
         try:

@@ -10,6 +10,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
+from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import GeometryRefused, parse_geometry, to_geojson
@@ -25,7 +26,7 @@ from tracker.projects.queries import (
 from tracker.projects.register import REGISTER_FIELDS, check_register
 from tracker.restrictions.queries import RestrictionFilter, restriction_collection
 from tracker.serving.answer_cache import cached, request_key
-from tracker.words.formatting import parse_day, today_jst
+from tracker.words.formatting import parse_day
 from tracker.words.vocab import DATE_FIELDS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -73,7 +74,7 @@ def list_projects() -> ResponseReturnValue:
     """Answer the public projects, filtered by kind, status and bbox."""
     filt = ProjectFilter.from_args(request.args, include_private=can_see_private())
     session = get_session()
-    key = request_key(filt.include_private, today_jst())
+    key = request_key(filt.include_private, clock.today())
     body = cached(key, lambda: feature_collection(session, filt), len)
     return Response(body, mimetype=GEOJSON)
 

@@ -2,7 +2,6 @@
 
 import shutil
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -12,6 +11,7 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
 from tracker.backup import database, manifest
+from tracker.core import clock
 from tracker.updates.models import CONTENT_TYPES
 from tracker.updates.photos import VARIANTS, photo_path
 
@@ -67,7 +67,7 @@ def backup_command(folder: Path) -> None:
     manifest.write(
         folder,
         {
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "created_at": clock.now().isoformat(timespec="seconds"),
             "database": make_url(url).database,
             "revision": revision,
             "tables": counts,

@@ -1,13 +1,15 @@
 """Database engine, declarative base and the per-request session."""
 
-import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, create_engine
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from tracker.core import clock
 
 # Named constraints let Alembic drop and rename them later.
 NAMING_CONVENTION = {
@@ -22,6 +24,16 @@ NAMING_CONVENTION = {
 # PostGIS declares its functions costly, so the planner JIT-compiles queries that run in
 # milliseconds; compiling a vector tile query took seconds. Every query here is short.
 CONNECT_ARGS = {"options": "-c jit=off"}
+
+
+def stamp_now(context: DefaultExecutionContext) -> datetime:
+    """Stamp a row with the clock's instant: one instant for every column of one INSERT, so a
+    new row's created_at and updated_at agree, as they did when SQL now() stamped them."""
+    instant = getattr(context, "clock_instant", None)
+    if instant is None:
+        instant = clock.now()
+        setattr(context, "clock_instant", instant)  # noqa: B010 (not an attribute it declares)
+    return instant
 
 
 class Base(DeclarativeBase):
@@ -79,7 +91,7 @@ def reads_from_replica() -> bool:
         until = float(request.cookies.get(PRIMARY_COOKIE, "0"))
     except ValueError:
         until = 0.0
-    return until < time.time()
+    return until < clock.now().timestamp()
 
 
 def get_session() -> Session:
@@ -103,7 +115,7 @@ def _remember_write(response: Response) -> Response:
         and request.method not in SAFE_METHODS
         and response.status_code < 400
     ):
-        until = time.time() + READ_YOUR_WRITES_S
+        until = clock.now().timestamp() + READ_YOUR_WRITES_S
         response.set_cookie(
             PRIMARY_COOKIE, f"{until:.0f}", max_age=READ_YOUR_WRITES_S, httponly=True,
             samesite="Lax",

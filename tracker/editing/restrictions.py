@@ -12,6 +12,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 
 from tracker.accounts.access import current_user, roles_required
+from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.editing.map import build_restriction_map
@@ -31,7 +32,7 @@ from tracker.restrictions.operations import (
 from tracker.restrictions.wording import hours_label
 from tracker.serving.assets import vendor_url
 from tracker.serving.input_guards import MAX_DB_INTEGER
-from tracker.words.formatting import parse_day, today_jst
+from tracker.words.formatting import parse_day
 from tracker.words.vocab import RESTRICTION_DAYS, RESTRICTION_KINDS, restriction_field_label
 
 bp = Blueprint("restrictions", __name__)
@@ -82,7 +83,7 @@ def _form_values(
     if form:
         return form
     if restriction is None:
-        return {"starts_on": today_jst().isoformat(), "days": "every_day"}
+        return {"starts_on": clock.today().isoformat(), "days": "every_day"}
     values = restriction_values(restriction)
     shown = {
         field: "" if values[field] is None else str(values[field])
@@ -138,7 +139,7 @@ def _render(
         kinds=RESTRICTION_KINDS,
         days=RESTRICTION_DAYS,
         hours_label=hours_label,
-        today=today_jst(),
+        today=clock.today(),
         error=error,
         stale=stale,
         form=form,

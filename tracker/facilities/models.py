@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.core.db import Base
+from tracker.core.db import Base, stamp_now
 from tracker.words.vocab import FACILITY_DESIGNATIONS, FACILITY_HAZARDS, sql_array
 
 FACILITY_ACTIONS = ("create", "update", "withdraw")
@@ -44,8 +44,8 @@ class Facility(Base):
     position_note: Mapped[str] = mapped_column(Text, server_default="")
     source: Mapped[str] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True))
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     # Set when the facility left the source data; its page and links stay.
     withdrawn_at: Mapped[datetime | None]
 
@@ -58,7 +58,7 @@ class FacilityChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), index=True)
-    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    recorded_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     action: Mapped[str] = mapped_column(Text)
     # Each field's old and new value; a facility that used to be a project keeps that
     # project's record and history under "moved_from_project".

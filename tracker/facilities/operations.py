@@ -5,9 +5,10 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.facilities.models import Facility, FacilityChange
 from tracker.geo.geometry import check_placed
@@ -90,7 +91,7 @@ def sync_facilities(session: Session, records: list[FacilityRecord], *, source: 
     listed = {r.gsi_common_id for r in records}
     for code, facility in stored.items():
         if code not in listed and facility.withdrawn_at is None:
-            facility.withdrawn_at = func.now()
+            facility.withdrawn_at = clock.now()
             _record(
                 session, facility, "withdraw", {"withdrawn": {"old": False, "new": True}}, source
             )
@@ -119,7 +120,7 @@ def _update(session: Session, facility: Facility, record: FacilityRecord, source
         return False
     _apply(facility, record)
     facility.withdrawn_at = None
-    facility.updated_at = func.now()
+    facility.updated_at = clock.now()
     _record(session, facility, "update", changes, source)
     return True
 

@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.validation import make_valid
-from sqlalchemy import delete, func, text
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
+from tracker.core import clock
 from tracker.core.db import rows_changed
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import CITY_CODE
@@ -174,7 +175,7 @@ def replace_layer(
         row = HazardLayer(layer=layer, source_name=result.source_name, zone_count=0)
         session.add(row)
     row.source_name = result.source_name
-    row.loaded_at = func.now()
+    row.loaded_at = clock.now()
     session.flush()
     kept = rows_changed(
         session.execute(

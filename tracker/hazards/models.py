@@ -6,7 +6,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import CheckConstraint, ForeignKey, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.core.db import Base
+from tracker.core.db import Base, stamp_now
 from tracker.hazards.codes import HAZARDS, LAYERS
 from tracker.words.vocab import sql_list
 
@@ -20,7 +20,7 @@ class HazardLayer(Base):
     layer: Mapped[str] = mapped_column(Text, primary_key=True)
     source_name: Mapped[str] = mapped_column(Text)
     zone_count: Mapped[int]
-    loaded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    loaded_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
 
 
 class HazardZone(Base):

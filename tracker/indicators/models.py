@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.accounts.models import User
-from tracker.core.db import Base
+from tracker.core.db import Base, stamp_now
 from tracker.plan.models import Indicator
 
 
@@ -31,7 +31,7 @@ class IndicatorFigure(Base):
     value: Mapped[Decimal] = mapped_column(Numeric(12, 3))
     source: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, server_default="")
-    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    recorded_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     is_sample: Mapped[bool] = mapped_column(server_default="false")
 

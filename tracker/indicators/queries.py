@@ -17,13 +17,14 @@ from sqlalchemy import and_, bindparam, case, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP, aggregate_order_by
 from sqlalchemy.orm import Session
 
+from tracker.core import clock
 from tracker.indicators.models import IndicatorFigure
 from tracker.indicators.units import rounded
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project, project_indicators
 from tracker.projects.queries import end_of_day, status_spans
-from tracker.words.formatting import fiscal_year, today_jst
+from tracker.words.formatting import fiscal_year
 
 MEASURE_CODE = "p5.m13"
 # How a unit turns completed projects into an amount; units not listed are recorded by staff.
@@ -222,7 +223,7 @@ def indicator_values(
     if not indicators:
         return []
     cutoff = end_of_day(as_of) if as_of else None
-    reference = as_of or today_jst()
+    reference = as_of or clock.today()
     first_year = min(i.baseline_year for i in indicators)
     last_year = max(first_year, fiscal_year(reference))
     years = list(range(first_year, last_year + 1))

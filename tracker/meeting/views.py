@@ -1,6 +1,6 @@
 """The meeting pages under /plan: the filtered map, dashboard, coverage, changes, print, exports."""
 
-from datetime import date, datetime
+from datetime import date
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.city.districts import districts
+from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.hazards import queries as hazard_queries
@@ -27,7 +28,7 @@ from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, feature_collection, status_counts
 from tracker.projects.register import visible_register_fields
 from tracker.serving.answer_cache import cached, request_key
-from tracker.words.formatting import JST, fiscal_year, parse_day, today_jst
+from tracker.words.formatting import fiscal_year, parse_day
 from tracker.words.i18n import locale
 from tracker.words.vocab import KINDS, STATUSES
 from tracker.worksfiles import writing
@@ -61,7 +62,7 @@ def _query(filt: ProjectFilter, **extra: str) -> str:
 
 
 def _fiscal_years() -> list[int]:
-    return list(range(2016, fiscal_year(today_jst()) + 3))
+    return list(range(2016, fiscal_year(clock.today()) + 3))
 
 
 def _can_record() -> bool:
@@ -124,7 +125,7 @@ def features() -> Response:
     """Answer the filtered projects as GeoJSON: the meeting map's layer and its export."""
     filt = _filter()
     session = get_session()
-    key = request_key(filt.include_private, today_jst())
+    key = request_key(filt.include_private, clock.today())
     body = cached(key, lambda: feature_collection(session, filt), len)
     response = Response(body, mimetype="application/geo+json")
     if request.args.get("download"):
@@ -174,7 +175,7 @@ def _attachment(stem: str, ext: str, as_of: date | None = None) -> str:
     """Name a download by its contents and date: the date it shows (as_of), else today's."""
     if as_of is not None:
         return f'attachment; filename="{stem}_asof_{as_of:%Y%m%d}.{ext}"'
-    stamp = datetime.now(JST).strftime("%Y%m%d")
+    stamp = clock.now_jst().strftime("%Y%m%d")
     return f'attachment; filename="{stem}_{stamp}.{ext}"'
 
 
@@ -383,5 +384,5 @@ def print_sheet() -> ResponseReturnValue:
         values=indicator_values(session, as_of=filt.as_of, include_private=filt.include_private),
         statuses=STATUSES,
         kinds=KINDS,
-        printed_at=datetime.now(JST),
+        printed_at=clock.now_jst(),
     )

@@ -10,6 +10,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from tracker.core import clock
 from tracker.near.queries import FeedEntry, recent_changes
 from tracker.projects.queries import Circle
 from tracker.restrictions.queries import RestrictionEvent, restriction_events
@@ -83,7 +84,7 @@ def build_feed(
         "subtitle",
         _("指定した地点の周りの公共工事の状況の変化と新しい事業。"),
     )
-    newest = _when(entries[0]) if entries else datetime.now(UTC)
+    newest = _when(entries[0]) if entries else clock.now()
     _el(root, "updated", _iso(newest))
     _el(root, "link", rel="self", type="application/atom+xml", href=feed_url)
     page = circle_url("near.near_page", circle, locale, external=True)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from tracker.city.places import RADIUS_CHOICES, StartPlace, find_place, start_places
+from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.facilities.queries import nearest_facilities
@@ -39,7 +40,6 @@ from tracker.projects.queries import Circle
 from tracker.restrictions.wording import hours_label
 from tracker.serving.assets import vendor_url
 from tracker.words import wording
-from tracker.words.formatting import today_jst
 from tracker.words.i18n import locale
 from tracker.words.vocab import kind_glyph, status_label
 
@@ -58,7 +58,7 @@ def nearby_api() -> Response:
     session = get_session()
     circle = circle_from_args(session, request.args)
     limit = parse_limit(request.args)
-    body = nearby_collection(session, circle, today=today_jst(), limit=limit)
+    body = nearby_collection(session, circle, today=clock.today(), limit=limit)
     return Response(body, mimetype=GEOJSON)
 
 
@@ -117,7 +117,7 @@ def near_page() -> ResponseReturnValue:
     results, shelters, truncated, in_force, hazard_notes = [], [], False, [], []
     if choice.circle is not None:
         features, truncated = nearby_features(
-            session, choice.circle, today=today_jst(), limit=PAGE_LIMIT
+            session, choice.circle, today=clock.today(), limit=PAGE_LIMIT
         )
         results = features
         in_force = [
@@ -129,7 +129,7 @@ def near_page() -> ResponseReturnValue:
         hazard_notes = _hazard_notes(session, choice.circle, shelters)
     radius_choices = sorted({*RADIUS_CHOICES, int(radius)})
     hide_old = _hide_old_works(request.args)
-    today = today_jst()
+    today = clock.today()
     for feature in results:
         feature["old_work"] = _finished_long_ago(feature["properties"], today)
     html = render_template(

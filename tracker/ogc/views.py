@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from tracker.accounts.access import can_see_private, current_user
+from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.ogc import documents, tiles
@@ -20,7 +20,6 @@ from tracker.ogc.collections import COLLECTIONS, Collection, Request
 from tracker.ogc.crs import content_crs_header, parse_crs
 from tracker.ogc.items import items_page, one_item, read_items_query, spatial_extent
 from tracker.serving.answer_cache import cached, request_key
-from tracker.words.formatting import today_jst
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -70,7 +69,7 @@ def _wants_html() -> bool:
 
 
 def _request() -> Request:
-    return Request(include_private=can_see_private(), today=today_jst())
+    return Request(include_private=can_see_private(), today=clock.today())
 
 
 def _collection(cid: str) -> Collection:
@@ -221,7 +220,7 @@ def items(cid: str) -> ResponseReturnValue:
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @bp.get("/collections/<cid>/items/<int:fid>")

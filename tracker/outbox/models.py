@@ -6,7 +6,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Text, fun
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.core.db import Base
+from tracker.core.db import Base, stamp_now
 from tracker.words.vocab import sql_list
 
 # What happened: a project's status changed, or a traffic restriction was added, changed
@@ -49,7 +49,7 @@ class OutboxEvent(Base):
     )
     # What the reader needs to say what a status change was.
     details: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
-    occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    occurred_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     # Set once the alerts have been matched to it; unhandled events are the queue.
     handled_at: Mapped[datetime | None]
 

@@ -9,7 +9,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.accounts.models import User
-from tracker.core.db import Base, copy_rows
+from tracker.core import clock
+from tracker.core.db import Base, copy_rows, stamp_now
 from tracker.projects.models import Project
 from tracker.words.vocab import FIELD_LABELS
 
@@ -26,7 +27,7 @@ class ProjectChange(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     # None for changes made by loaders and command-line tasks.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    recorded_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     action: Mapped[str] = mapped_column(Text)
     # The project's version once this change was applied.
     version: Mapped[int]
@@ -69,12 +70,13 @@ def record_changes(
     if not rows:
         return
     user_id = user.id if user is not None else None
+    now = clock.now()
     copy_rows(
         session,
         "project_changes",
-        ("project_id", "user_id", "action", "version", "changes"),
+        ("project_id", "user_id", "action", "version", "changes", "recorded_at"),
         (
-            (project_id, user_id, action, 1, json.dumps(changes, ensure_ascii=False))
+            (project_id, user_id, action, 1, json.dumps(changes, ensure_ascii=False), now)
             for project_id, changes in rows
         ),
     )

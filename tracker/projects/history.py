@@ -34,13 +34,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.accounts.models import User
-from tracker.core.db import Base
+from tracker.core import clock
+from tracker.core.db import Base, stamp_now
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import check_lon_lat
 from tracker.outbox.operations import record_event
 from tracker.projects.audit import changes_after, record_change
 from tracker.projects.models import Project, lock_project
-from tracker.words.formatting import JST, today_jst
+from tracker.words.formatting import JST
 from tracker.words.vocab import STATUSES, sql_list, status_label
 
 MAX_NOTE_LENGTH = 2000
@@ -69,7 +70,7 @@ class StatusUpdate(Base):
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
     # When the server stored it.
-    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    recorded_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     # When it was seen on site (the phone's clock when it was queued): history reads in
     # this order, and "status at a date" reads this time.
     observed_at: Mapped[datetime]
@@ -247,7 +248,7 @@ class StateChange:
         local = self.at.astimezone(JST)
         when = (
             local.strftime("%H:%M")
-            if local.date() == today_jst()
+            if local.date() == clock.today()
             else local.strftime("%m/%d %H:%M")
         )
         return _(
@@ -393,7 +394,8 @@ def stage_status(
         changes = stale_changes(session, project, base_version)
         if changes:
             raise StaleUpdate(project, changes)
-    now = _now_after_lock(session)
+    # Taken after the lock: history reads in the order it was written.
+    now = clock.now()
     latest = _latest_seen(session, project_id)
     if observed_at is not None:
         check_observed_at(observed_at, now)
@@ -405,7 +407,7 @@ def stage_status(
         )
     else:
         previous_status, previous_progress = project.status, project.progress
-    today = today_jst()
+    today = clock.today()
     if status == "completed" and not back_dated:
         actual_end = actual_end or project.actual_end or today
     check_change(
@@ -570,11 +572,6 @@ def _checked_note(note: str | None) -> str:
     if len(note) > MAX_NOTE_LENGTH:
         raise BadInput("note: " + _("メモは%(n)d文字までです", n=MAX_NOTE_LENGTH))
     return note
-
-
-def _now_after_lock(session: Session) -> datetime:
-    """Return the database's clock, read after the lock: history reads in the order written."""
-    return session.execute(select(func.clock_timestamp())).scalar_one()
 
 
 def _latest_seen(session: Session, project_id: int) -> datetime:

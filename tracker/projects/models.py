@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from tracker.core.db import Base
+from tracker.core.db import Base, stamp_now
 from tracker.facilities.models import Facility
 from tracker.plan.models import Indicator, PlanItem
 from tracker.words.vocab import FUNDING_SOURCES, KINDS, LINE_KINDS, STATUSES, sql_list
@@ -98,8 +98,8 @@ class Project(Base):
     funding: Mapped[str | None] = mapped_column(Text)
     responsible_section: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(Geometry(srid=4326, spatial_index=True))
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     # Bumped on every change; the API's ETag, so that no edit silently overwrites another.
     version: Mapped[int] = mapped_column(server_default="1")
     # Where the shape sits in Web Mercator metres (its box's centre) and its larger side:

@@ -11,10 +11,11 @@ import shapely
 from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import column, func, select, text
+from sqlalchemy import column, select, text
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
+from tracker.core import clock
 from tracker.core.db import copy_rows
 from tracker.core.errors import BadInput
 from tracker.core.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX, check_name, check_text
@@ -414,12 +415,13 @@ def _insert_projects(session: Session, specs: list[NewProject]) -> list[int]:
     # Hex EWKB with its SRID: what PostGIS reads for a geometry column in COPY.
     shapes = shapely.set_srid(np.array([spec.geometry for spec in specs], dtype=object), 4326)
     ewkb = shapely.to_wkb(shapes, hex=True, include_srid=True)
+    now = clock.now()
     copy_rows(
         session,
         "projects",
-        ("id", *columns, "geom"),
+        ("id", *columns, "geom", "created_at", "updated_at"),
         (
-            (pid, *(_column_value(spec, c) for c in columns), wkb)
+            (pid, *(_column_value(spec, c) for c in columns), wkb, now, now)
             for pid, spec, wkb in zip(ids, specs, ewkb, strict=True)
         ),
     )
@@ -557,7 +559,7 @@ def update_project(
         project.indicators = indicators
     # Also makes sure the row itself is updated, so the version moves even when only
     # the plan links changed.
-    project.updated_at = func.now()
+    project.updated_at = clock.now()
     session.flush()
     record_change(session, project, action="update", changes=audited, user=user)
     session.flush()
@@ -632,7 +634,7 @@ def set_external_id(
     if external_id == project.external_id:
         return False
     old, project.external_id = project.external_id, external_id
-    project.updated_at = func.now()
+    project.updated_at = clock.now()
     session.flush()
     record_change(
         session,

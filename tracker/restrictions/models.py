@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.accounts.models import User
-from tracker.core.db import Base
+from tracker.core.db import Base, stamp_now
 from tracker.projects.models import Project
 from tracker.words.vocab import RESTRICTION_DAYS, RESTRICTION_KINDS, sql_list
 
@@ -63,8 +63,8 @@ class TrafficRestriction(Base):
     contact: Mapped[str] = mapped_column(Text, server_default="")
     geom: Mapped[WKBElement | None] = mapped_column(Geometry(srid=4326, spatial_index=True))
     detour_geom: Mapped[WKBElement | None] = mapped_column(Geometry(srid=4326, spatial_index=False))
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     # Set when staff lift the restriction early; the announced dates stay as they were.
     ended_at: Mapped[datetime | None]
     # Bumped on every change: a form saved against an older one is refused.
@@ -95,7 +95,9 @@ class RestrictionChange(Base):
     )
     # None for loaders and migrations.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(
+        default=stamp_now, server_default=func.now(), index=True
+    )
     action: Mapped[str] = mapped_column(Text)
     # Each changed field's old and new value (geometries as GeoJSON).
     changes: Mapped[dict[str, Any]] = mapped_column(JSONB)

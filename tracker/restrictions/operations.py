@@ -18,10 +18,11 @@ from flask_babel import gettext as _
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
+from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import LINE_TYPES, check_placed, flat_geometry, parse_geometry
 from tracker.outbox.operations import record_event
@@ -208,7 +209,7 @@ def change_restriction(
     if not diff:
         return restriction
     _apply(restriction, new)
-    restriction.updated_at = func.now()
+    restriction.updated_at = clock.now()
     session.flush()
     _record(session, restriction, "update", diff, user)
     return restriction
@@ -219,8 +220,8 @@ def end_restriction(
 ) -> TrafficRestriction:
     """Lift a restriction now, with its history; lifting one already lifted changes nothing."""
     if restriction.ended_at is None:
-        restriction.ended_at = func.now()
-        restriction.updated_at = func.now()
+        restriction.ended_at = clock.now()
+        restriction.updated_at = clock.now()
         session.flush()
         session.refresh(restriction, ["ended_at"])
         if restriction.ended_at is None:
@@ -281,7 +282,7 @@ def _record(
         changes=changes,
         version=restriction.version,
         # The moment itself, not the transaction's start: events read in their order.
-        recorded_at=func.clock_timestamp(),
+        recorded_at=clock.now(),
     )
     session.add(change)
     session.flush()

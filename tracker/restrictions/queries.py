@@ -22,10 +22,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from tracker.core import clock
 from tracker.projects.models import Project
 from tracker.projects.queries import end_of_day
 from tracker.restrictions.models import RestrictionChange, TrafficRestriction
-from tracker.words.formatting import today_jst
 
 COORDINATE_DECIMALS = 6
 
@@ -95,7 +95,7 @@ def restriction_query(filt: RestrictionFilter) -> Select:
     if filt.project_id is not None:
         where.append(r.project_id == filt.project_id)
     if not filt.every:
-        day = filt.active_on or today_jst()
+        day = filt.active_on or clock.today()
         where.append(or_(r.ends_on.is_(None), r.ends_on >= day))
         if filt.active_on is None:
             where.append(r.ended_at.is_(None))

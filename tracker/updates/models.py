@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Text, func
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
-from tracker.core.db import Base
+from tracker.core.db import Base, stamp_now
 from tracker.projects.history import StatusUpdate
 
 CONTENT_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -35,7 +35,7 @@ class Photo(Base):
     # Of the upright image.
     width: Mapped[int]
     height: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
 
     update: Mapped[StatusUpdate] = relationship(
         backref=backref("photos", order_by="Photo.id", lazy="selectin")

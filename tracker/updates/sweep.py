@@ -9,7 +9,6 @@ whose processes this one cannot see, a folder is only swept after `grace` withou
 
 import os
 import socket
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.core import clock
 from tracker.updates.models import Photo
 from tracker.updates.photos import STAGING, move_into_place, photo_path
 
@@ -58,7 +58,8 @@ def _judgeable(folder: Path, grace: timedelta) -> bool:
     if host == socket.gethostname():
         return not _running_here(folder)
     newest = max((p.stat().st_mtime for p in folder.iterdir()), default=folder.stat().st_mtime)
-    return time.time() - newest > grace.total_seconds()
+    # Ages of files are read on the file system's clock, which stamped them.
+    return clock.file_system_now(folder) - newest > grace.total_seconds()
 
 
 def _known_keys(session: Session, keys: set[str]) -> set[str]:

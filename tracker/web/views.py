@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from tracker.accounts.access import can_see_private, current_user
 from tracker.city.districts import StartPlace, districts
+from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.facilities.queries import facility_collection, facility_or_404
 from tracker.hazards.codes import HAZARDS
@@ -32,7 +33,7 @@ from tracker.restrictions.queries import RestrictionFilter, restriction_features
 from tracker.restrictions.wording import hours_label
 from tracker.serving.answer_cache import cached
 from tracker.serving.assets import vendor_url
-from tracker.words.formatting import parse_day, period_label, today_jst
+from tracker.words.formatting import parse_day, period_label
 from tracker.words.i18n import locale
 from tracker.words.vocab import designation_label, restriction_label
 
@@ -114,7 +115,7 @@ def map_restrictions() -> Response:
     """Answer the traffic restrictions in force on ?active_on= (default today) as the maps'
     layer, with their words in the reader's language."""
     filt = RestrictionFilter(
-        active_on=parse_day(request.args.get("active_on"), "active_on") or today_jst(),
+        active_on=parse_day(request.args.get("active_on"), "active_on") or clock.today(),
         include_private=can_see_private(),
     )
     collection = {
@@ -140,7 +141,7 @@ def project_page(project_id: int) -> ResponseReturnValue:
             RestrictionFilter(project_id=project.id, include_private=True, every=True),
         )
     )
-    today = today_jst().isoformat()
+    today = clock.today().isoformat()
     shown = [
         r
         for r in restrictions

@@ -2,26 +2,20 @@
 
 import re
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from tracker.core.clock import JST
 from tracker.core.errors import BadInput
 
-JST = ZoneInfo("Asia/Tokyo")
 # Eras by the first fiscal year named in them, newest first.
 ERAS = (("令和", 2019), ("平成", 1989))
 ERA_NAMES_EN = {"令和": "Reiwa", "平成": "Heisei"}
 ERA_LETTERS = {"令和": "R", "平成": "H"}
 # Dates people may enter: wide enough for any work, narrow enough to catch typos like 20255.
 YEAR_RANGE = range(2000, 2101)
-
-
-def today_jst() -> date:
-    """Return today's date in Japan."""
-    return datetime.now(JST).date()
 
 
 def parse_day(raw: object, field: str) -> date | None:
