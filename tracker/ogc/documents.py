@@ -262,6 +262,12 @@ SCHEMAS: dict[str, dict] = {
             "tiles": {"type": "array", "items": {"type": "string"}},
         },
     },  # fmt: skip
+    # A refused API token is answered as in the rest of the app (accounts/access.py).
+    "unauthorized": {
+        "type": "object",
+        "required": ["error", "code"],
+        "properties": {"error": {"type": "string"}, "code": {"type": "string"}},
+    },
     "page": {"type": "string"},
 }
 
@@ -269,7 +275,10 @@ _HTML = {"text/html": {"schema": _ref("page")}}
 _ERROR = {"application/json": {"schema": _ref("exception")}, **_HTML}
 _ERRORS = {
     "400": {"description": "A parameter the API cannot use; `field` names it", "content": _ERROR},
-    "401": {"description": "An unknown or revoked API token", "content": _ERROR},
+    "401": {
+        "description": "An unknown or revoked API token (WWW-Authenticate says so)",
+        "content": {"application/json": {"schema": _ref("unauthorized")}},
+    },
     "404": {"description": "No such collection or feature", "content": _ERROR},
 }
 

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from tracker.accounts.access import can_see_private, current_user
 from tracker.core.db import get_session
-from tracker.core.errors import HTTP_ERRORS, BadInput, http_error_words
+from tracker.core.errors import HTTP_ERRORS, BadInput, error_page, http_error_words
 from tracker.ogc import documents, tiles
 from tracker.ogc.collections import COLLECTIONS, Collection, Request
 from tracker.ogc.crs import content_crs_header
@@ -41,7 +41,7 @@ def _bad_input(error: BadInput) -> ResponseReturnValue:
     field = refused_parameter(error)
     if _error_format() == "html":
         title = HTTP_ERRORS[400][1]
-        return render_template("error.html", status=400, title=title, error=error), 400
+        return error_page(400, str(title), error=error), 400
     code = INVALID_PARAMETER if field else "BadRequest"
     return exception_response(400, code, str(error), field)
 
@@ -50,30 +50,18 @@ def _bad_input(error: BadInput) -> ResponseReturnValue:
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500
     _code, title, message = http_error_words(error)
-    if error.response is not None:
-        # An answer prepared by the refusal itself (a 401 names its scheme): its words and
-        # headers are kept, in this API's exception document.
-        message = _prepared_message(error.response) or message
-        headers = [(k, v) for k, v in error.response.headers.items() if k.lower() in _KEPT_HEADERS]
-    else:
-        headers = [(k, v) for k, v in error.get_headers() if k.lower() in _KEPT_HEADERS]
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() in _KEPT_HEADERS]
     if _error_format() == "html":
-        page = render_template("error.html", status=status, title=title, message=message)
-        return page, status, headers
+        return error_page(status, title, message=message), status, headers
     field = BadInput(message).field if status == 400 else None
     response = exception_response(status, _exception_code(error), message, field)
     response.headers.extend(headers)
     return response
 
 
-# Headers an error answer keeps from the refusal: the methods a 405 allows, the scheme a
-# 401 asks for, when to retry a 429 or 503.
+# Headers an error answer keeps from the refusal: the methods a 405 allows, when to retry
+# a 429 or 503.
 _KEPT_HEADERS = {"allow", "www-authenticate", "retry-after"}
-
-
-def _prepared_message(response: object) -> str | None:
-    found = response.get_json(silent=True) if isinstance(response, Response) else None
-    return str(found["error"]) if isinstance(found, dict) and found.get("error") else None
 
 
 def _exception_code(error: HTTPException) -> str:
