@@ -52,7 +52,7 @@ def test_every_error_of_the_app_carries_the_headers_and_one_log_line(
 ) -> None:
     caplog.set_level(logging.INFO, logger="tracker")
     client = failing_app.test_client()
-    answers = [
+    answers: list[tuple[str, str, dict[str, Any], int, str]] = [
         ("GET", "/nowhere", {}, 404, "text/html"),
         ("GET", "/api/nowhere", {}, 404, "application/json"),
         ("PUT", "/healthz", {}, 405, "text/html"),

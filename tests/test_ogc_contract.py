@@ -24,6 +24,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core.result import Ok
 from shapely.geometry import LineString
 from sqlalchemy.orm import Session
 
@@ -99,6 +100,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer_in_the_og
     failures: list[str] = []
 
     for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result  # every operation of the document can be read
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             strategy = operation.as_strategy(generation_mode=mode)
