@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import MIYAJI_STATION
 from tracker.restrictions.operations import add_restriction
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 MIN_CASES = int(os.environ.get("FUZZ_MIN_CASES", "0"))
 CHECKS = [
     not_a_server_error,
