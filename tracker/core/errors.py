@@ -8,7 +8,7 @@ has always answered so, and clients read the field from it.
 
 import re
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
@@ -101,6 +101,24 @@ def error_response(status: int, *, code: str, message: str, **extra: object) -> 
     return render_template("error.html", status=status, title=title, message=message), status
 
 
+def error_page(
+    status: int, title: str, *, message: str | None = None, error: BadInput | None = None
+) -> str | Response:
+    """Render the error page; a plain one when the page itself fails.
+
+    The page names who is signed in, which reads the database: when the database is what
+    failed, the plain page still gets answered, with its headers and its log line, rather
+    than the error escaping to the server's own bare page.
+    """
+    try:
+        return render_template("error.html", status=status, title=title, message=message,
+                               error=error)  # fmt: skip
+    except Exception:
+        current_app.logger.exception("The error page %d could not be rendered", status)
+        text = str(error) if error is not None else message or ""
+        return Response(f"{status} {title}\n{text}\n", status, mimetype="text/plain")
+
+
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     if request_ctx.url_adapter is None:
         # A Host not in TRUSTED_HOSTS: no URL can be built, so no page can be rendered.
@@ -111,7 +129,7 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
     if wants_json():
         response = jsonify(error=message, code=code)
     else:
-        response = render_template("error.html", status=status, title=title, message=message)
+        response = error_page(status, title, message=message)
     # Keeps what the error itself says to clients, such as Allow on a 405.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return response, status, headers

@@ -3,7 +3,9 @@
 import math
 from dataclasses import dataclass
 
-from tracker.core.errors import BadInput
+from flask_babel import gettext as _
+
+from tracker.ogc.refusals import InvalidParameter
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{code}"
@@ -42,8 +44,14 @@ def parse_crs(raw: str | None, name: str) -> Crs:
         return CRS84
     crs = _BY_NAME.get(raw.strip())
     if crs is None:
-        known = ", ".join(c.uri for c in SUPPORTED)
-        raise BadInput(f"{name}: unsupported CRS {raw[:100]!r}; use one of {known}")
+        raise InvalidParameter(
+            name,
+            _(
+                "対応していない座標参照系です（%(value)s）。%(known)s のどれかを指定してください",
+                value=raw[:100],
+                known=_("、").join(c.uri for c in SUPPORTED),
+            ),
+        )
     return crs
 
 
@@ -64,16 +72,18 @@ def parse_bbox(raw: str | None, crs: Crs) -> tuple[float, float, float, float] |
     if len(numbers) == 6:  # with heights, which 2D data ignores
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
-        order = "lower corner then upper corner, 4 numbers in the axis order of bbox-crs"
-        raise BadInput(f"bbox: must be {order}")
+        raise InvalidParameter(
+            "bbox",
+            _("下の角、上の角の順に、bbox-crs の軸の順で4つの数値を指定してください"),
+        )
     a1, b1, a2, b2 = numbers
     if crs.north_first:
         a1, b1, a2, b2 = b1, a1, b2, a2
     min_x, min_y, max_x, max_y = a1, b1, a2, b2
     if crs.srid == 4326 and not (-180 <= min_x <= 180 and -180 <= max_x <= 180):
-        raise BadInput("bbox: longitudes must lie within ±180")
+        raise InvalidParameter("bbox", _("経度は ±180 以内で指定してください"))
     if crs.srid in (4326, 6668) and not (-90 <= min_y <= max_y <= 90):
-        raise BadInput("bbox: latitudes must lie within ±90, the lower one first")
+        raise InvalidParameter("bbox", _("緯度は ±90 以内で、小さいほうを先に指定してください"))
     if min_x > max_x or min_y > max_y:
-        raise BadInput("bbox: the lower corner must come first")
+        raise InvalidParameter("bbox", _("下の角（小さいほうの値）を先に指定してください"))
     return min_x, min_y, max_x, max_y

@@ -8,7 +8,8 @@ from flask import url_for
 from tracker.ogc import tiles
 from tracker.ogc.collections import COLLECTIONS, Collection
 from tracker.ogc.crs import CRS84, SUPPORTED
-from tracker.ogc.items import DEFAULT_LIMIT, MAX_LIMIT, PROJECT_EXTRA_PARAMETERS
+from tracker.ogc.items import PROJECT_EXTRA_PARAMETERS
+from tracker.ogc.parameters import DEFAULT_LIMIT, MAX_LIMIT
 
 GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
@@ -150,32 +151,177 @@ def tilejson(collection: Collection, extent: list | None, query: str = "") -> di
     }
 
 
-def _parameter(name: str, schema: dict, description: str, where: str = "query") -> dict:
-    return {"name": name, "in": where, "required": where == "path", "schema": schema,
+def _parameter(name: str, schema: dict, description: str) -> dict:
+    """Return a query parameter: one value, or a comma-separated list for an array."""
+    return {"name": name, "in": "query", "required": False, "schema": schema,
             "description": description, "style": "form", "explode": False}  # fmt: skip
+
+
+def _path_parameter(name: str, schema: dict, description: str) -> dict:
+    """Return a path parameter (OpenAPI's default simple style)."""
+    return {"name": name, "in": "path", "required": True, "schema": schema,
+            "description": description}  # fmt: skip
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_LINKS = {"type": "array", "items": _ref("link")}
+
+# The bodies of the answers, as far as clients rely on them.
+SCHEMAS: dict[str, dict] = {
+    "link": {
+        "type": "object",
+        "required": ["href", "rel"],
+        "properties": {
+            "href": {"type": "string"},
+            "rel": {"type": "string"},
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+        },
+    },
+    # OGC API – Features' exception.yaml, with the parameter at fault named in `field`.
+    "exception": {
+        "type": "object",
+        "required": ["code", "description"],
+        "properties": {
+            "code": {"type": "string"},
+            "description": {"type": "string"},
+            "field": {"type": "string"},
+        },
+    },
+    "landingPage": {
+        "type": "object",
+        "required": ["title", "links"],
+        "properties": {
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "links": _LINKS,
+        },
+    },  # fmt: skip
+    "confClasses": {
+        "type": "object",
+        "required": ["conformsTo"],
+        "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+    },
+    "collection": {
+        "type": "object",
+        "required": ["id", "links"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "links": _LINKS,
+            "crs": {"type": "array", "items": {"type": "string"}},
+        },
+    },  # fmt: skip
+    "collections": {
+        "type": "object",
+        "required": ["links", "collections"],
+        "properties": {
+            "links": _LINKS,
+            "collections": {"type": "array", "items": _ref("collection")},
+        },
+    },  # fmt: skip
+    "feature": {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer"},
+            "geometry": {"type": "object", "nullable": True},
+            "properties": {"type": "object", "nullable": True},
+            "links": _LINKS,
+        },
+    },
+    "featureCollection": {
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": _ref("feature")},
+            "links": _LINKS,
+            "timeStamp": {"type": "string", "format": "date-time"},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0},
+        },
+    },
+    "tileSets": {
+        "type": "object",
+        "required": ["tilesets"],
+        "properties": {"links": _LINKS, "tilesets": {"type": "array", "items": {"type": "object"}}},
+    },  # fmt: skip
+    "tileSet": {
+        "type": "object",
+        "required": ["dataType", "crs", "links"],
+        "properties": {"dataType": {"type": "string"}, "crs": {"type": "string"}, "links": _LINKS},
+    },  # fmt: skip
+    "tileJson": {
+        "type": "object",
+        "required": ["tilejson", "tiles"],
+        "properties": {
+            "tilejson": {"type": "string"},
+            "tiles": {"type": "array", "items": {"type": "string"}},
+        },
+    },  # fmt: skip
+    # A refused API token is answered as in the rest of the app (accounts/access.py).
+    "unauthorized": {
+        "type": "object",
+        "required": ["error", "code"],
+        "properties": {"error": {"type": "string"}, "code": {"type": "string"}},
+    },
+    "page": {"type": "string"},
+}
+
+_HTML = {"text/html": {"schema": _ref("page")}}
+_ERROR = {"application/json": {"schema": _ref("exception")}, **_HTML}
+_ERRORS = {
+    "400": {"description": "A parameter the API cannot use; `field` names it", "content": _ERROR},
+    "401": {
+        "description": "An unknown or revoked API token (WWW-Authenticate says so)",
+        "content": {"application/json": {"schema": _ref("unauthorized")}},
+    },
+    "404": {"description": "No such collection or feature", "content": _ERROR},
+}
 
 
 def openapi(title: str) -> dict:
     """Return the OpenAPI 3.0 description of the API."""
     crs_schema = {"type": "string", "format": "uri", "enum": [c.uri for c in SUPPORTED]}
+    f = _parameter(
+        "f",
+        {"type": "string", "enum": ["json", "html"]},
+        "Answer format (without it, the Accept header decides; JSON by default)",
+    )
+    lang = _parameter(
+        "lang",
+        {"type": "string", "enum": ["ja", "en"]},
+        "Language of titles and messages (Japanese by default)",
+    )
+    crs = _parameter("crs", crs_schema, "The CRS of the answered coordinates (default CRS84)")
     common = [
         _parameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
-                             "default": DEFAULT_LIMIT}, "Most features in one page"),
+                             "default": DEFAULT_LIMIT},
+                   f"Most features in one page (a larger limit is answered with {MAX_LIMIT})"),
         _parameter("offset", {"type": "integer", "minimum": 0, "default": 0},
                    "Features to skip (the next and prev links carry it)"),
         _parameter("bbox", {"type": "array", "minItems": 4, "maxItems": 6,
                             "items": {"type": "number"}}, "Lower and upper corner, in bbox-crs"),
         _parameter("bbox-crs", crs_schema, "The CRS of bbox (default CRS84)"),
-        _parameter("crs", crs_schema, "The CRS of the answered coordinates (default CRS84)"),
+        crs,
         _parameter("datetime", {"type": "string"},
                    "An RFC 3339 date or interval (.. for an open end), against the periods"),
-        _parameter("f", {"type": "string", "enum": ["json", "html"]}, "Answer format"),
+        f,
+        lang,
     ]  # fmt: skip
+    json_or_html = [f, lang]
     paths = {
-        "/": _get("Landing page", "application/json"),
-        "/conformance": _get("Conformance classes", "application/json"),
-        "/api": _get("This description", OPENAPI),
-        "/collections": _get("The collections", "application/json"),
+        "/": _get("Landing page", {"application/json": "landingPage"}, json_or_html),
+        "/conformance": _get(
+            "Conformance classes", {"application/json": "confClasses"}, json_or_html
+        ),
+        "/api": _get("This description", {OPENAPI: None}, json_or_html),
+        "/collections": _get("The collections", {"application/json": "collections"}, json_or_html),
     }
     for collection in COLLECTIONS.values():
         cid = collection.id
@@ -189,41 +335,60 @@ def openapi(title: str) -> dict:
                 _parameter(name, {"type": "string"}, "A filter of the meeting map")
                 for name in sorted(PROJECT_EXTRA_PARAMETERS)
             ]
-        id_param = _parameter("featureId", {"type": "integer"}, "Feature id", "path")
+        id_param = _path_parameter("featureId", {"type": "integer"}, "Feature id")
         tile_params = [
-            _parameter(name, {"type": "integer", "minimum": 0}, name, "path")
+            _path_parameter(name, {"type": "integer", "minimum": 0}, name)
             for name in ("tileMatrix", "tileRow", "tileCol")
         ]
-        paths[f"/collections/{cid}"] = _get(str(collection.title), "application/json")
-        paths[f"/collections/{cid}/items"] = _get(f"Features of {cid}", GEOJSON, common + filters)
+        paths[f"/collections/{cid}"] = _get(
+            str(collection.title), {"application/json": "collection"}, json_or_html
+        )
+        paths[f"/collections/{cid}/items"] = _get(
+            f"Features of {cid}", {GEOJSON: "featureCollection"}, common + filters
+        )
         paths[f"/collections/{cid}/items/{{featureId}}"] = _get(
-            f"One feature of {cid}", GEOJSON, [id_param, common[4], common[6]]
+            f"One feature of {cid}", {GEOJSON: "feature"}, [id_param, crs, f, lang]
         )
-        paths[f"/collections/{cid}/tiles"] = _get(f"Tilesets of {cid}", "application/json")
+        paths[f"/collections/{cid}/tiles"] = _get(
+            f"Tilesets of {cid}", {"application/json": "tileSets"}, html=False
+        )
         paths[f"/collections/{cid}/tiles/{tiles.TMS_ID}"] = _get(
-            f"The {tiles.TMS_ID} tileset of {cid}", "application/json"
+            f"The {tiles.TMS_ID} tileset of {cid}", {"application/json": "tileSet"}, html=False
         )
+        paths[f"/collections/{cid}/tiles/{tiles.TMS_ID}/tilejson.json"] = _get(
+            f"TileJSON of the {tiles.TMS_ID} tiles of {cid}", {"application/json": "tileJson"},
+            html=False,
+        )  # fmt: skip
         paths[f"/collections/{cid}/tiles/{tiles.TMS_ID}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"] = (
-            _get(f"A vector tile of {cid}", MVT, tile_params + filters)
+            _get(f"A vector tile of {cid}", {MVT: None}, tile_params + filters, html=False)
         )
     return {
         "openapi": "3.0.3",
         "info": {"title": str(title), "version": "1.0.0"},
         "servers": [{"url": _url("ogc.landing").rstrip("/")}],
         "paths": paths,
+        "components": {"schemas": SCHEMAS},
     }
 
 
-def _get(summary: str, media_type: str, parameters: list | None = None) -> dict:
+def _get(
+    summary: str,
+    bodies: dict[str, str | None],
+    parameters: list | None = None,
+    html: bool = True,
+) -> dict:
+    """Return a GET operation answering `bodies` (media type: schema name) and, with f=html, HTML."""
+    content = {kind: ({"schema": _ref(name)} if name else {}) for kind, name in bodies.items()}
+    if html:
+        content |= _HTML
     return {
         "get": {
             "summary": summary,
             "parameters": parameters or [],
             "responses": {
-                "200": {"description": "OK", "content": {media_type: {}}},
+                "200": {"description": "OK", "content": content},
                 "304": {"description": "Not modified since the ETag in If-None-Match"},
-                "400": {"description": "A malformed parameter"},
-                "404": {"description": "Not found"},
+                **_ERRORS,
             },
         }
     }

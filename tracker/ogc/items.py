@@ -1,11 +1,11 @@
 """Items of a collection as GeoJSON built in SQL: paging, bbox, datetime and CRS for every layer."""
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -23,15 +23,11 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from tracker.core.errors import BadInput
 from tracker.ogc.collections import COLLECTIONS, Collection, Request, overlaps_any
-from tracker.ogc.crs import Crs, parse_bbox, parse_crs
-from tracker.words.formatting import JST
+from tracker.ogc.crs import Crs
+from tracker.ogc.parameters import COMMON_PARAMETERS, ItemsParameters, read_parameters
+from tracker.ogc.refusals import InvalidParameter
 
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 10_000
-# Parameters every items request may carry; a collection's queryables and filters come on top.
-COMMON_PARAMETERS = {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "f", "lang"}
 # The meeting map's filters, which the projects layer also reads (see collections.py).
 PROJECT_EXTRA_PARAMETERS = {"plan_item", "indicator", "department", "fiscal_year", "q", "as_of"}
 
@@ -58,60 +54,17 @@ def read_items_query(
         known |= PROJECT_EXTRA_PARAMETERS
     unknown = sorted(set(args) - known)
     if unknown:
-        raise BadInput(f"{unknown[0]}: not a parameter of this collection")
-    bbox_crs = parse_crs(args.get("bbox-crs"), "bbox-crs")
+        raise InvalidParameter(unknown[0], _("このコレクションにはないパラメータです"))
+    found = read_parameters(ItemsParameters, args)
     return ItemsQuery(
-        limit=_whole(args.get("limit"), "limit", DEFAULT_LIMIT, 1, clamp=MAX_LIMIT),
-        offset=_whole(args.get("offset"), "offset", 0, 0),
-        bbox=parse_bbox(args.get("bbox"), bbox_crs),
-        bbox_crs=bbox_crs,
-        crs=parse_crs(args.get("crs"), "crs"),
-        period=parse_datetime(args.get("datetime")),
+        limit=found.limit,
+        offset=found.offset,
+        bbox=found.bbox,
+        bbox_crs=found.bbox_crs,
+        crs=found.crs,
+        period=found.period,
         filter=collection.parse(args, request, session),
     )
-
-
-def _whole(raw: str | None, name: str, default: int, minimum: int, clamp: int | None = None) -> int:
-    if raw is None or raw == "":
-        return default
-    if not re.fullmatch(r"\d{1,9}", raw.strip()):
-        raise BadInput(f"{name}: must be a whole number of at least {minimum}")
-    value = int(raw)
-    if value < minimum:
-        raise BadInput(f"{name}: must be at least {minimum}")
-    # A larger limit than served is answered with the most served, as the standard allows.
-    return min(value, clamp) if clamp else value
-
-
-def parse_datetime(raw: str | None) -> tuple[date | None, date | None] | None:
-    """Read datetime= (an instant or an interval with '..' for open ends) as days in Japan."""
-    if raw is None or not raw.strip():
-        return None
-    parts = raw.strip().split("/")
-    if len(parts) > 2:
-        raise BadInput("datetime: an instant or an interval start/end, such as 2024-04-01/..")
-    days = [_day(p) for p in parts]
-    start, end = (days[0], days[0]) if len(days) == 1 else days
-    if start is None and end is None and len(days) == 1:
-        raise BadInput("datetime: '..' needs the other end of an interval")
-    if start and end and end < start:
-        raise BadInput("datetime: the interval ends before it starts")
-    return start, end
-
-
-def _day(part: str) -> date | None:
-    part = part.strip()
-    if part in ("", ".."):
-        return None
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", part):
-            return date.fromisoformat(part)
-        moment = datetime.fromisoformat(part.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        raise BadInput(f"datetime: not an RFC 3339 date or date-time: {part[:40]!r}") from None
-    if moment.tzinfo is None:
-        raise BadInput(f"datetime: a date-time needs its time zone (Z or +09:00): {part[:40]!r}")
-    return moment.astimezone(JST).date()
 
 
 def selected_rows(

@@ -11,6 +11,7 @@ larger than half a cell (a long road) are always drawn as they are.
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     ColumnElement,
     Integer,
@@ -27,9 +28,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from tracker.core.errors import BadInput
 from tracker.ogc.collections import Collection, Request
 from tracker.ogc.items import ItemsQuery, selected_rows
+from tracker.ogc.refusals import InvalidParameter
 
 TMS_ID = "WebMercatorQuad"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
@@ -46,9 +47,21 @@ WORLD = 20037508.342789244  # half the width of the Web Mercator world, in metre
 def check_tile(z: int, x: int, y: int) -> None:
     """Refuse a tile outside the tile matrix set."""
     if not MIN_ZOOM <= z <= MAX_ZOOM:
-        raise BadInput(f"tileMatrix: zoom levels {MIN_ZOOM} to {MAX_ZOOM} are served, not {z}")
-    if not (0 <= x < 2**z and 0 <= y < 2**z):
-        raise BadInput(f"tileRow/tileCol: ({y}, {x}) lies outside zoom level {z}")
+        raise InvalidParameter(
+            "tileMatrix",
+            _("ズームレベルは %(low)s〜%(high)s です（%(z)s）", low=MIN_ZOOM, high=MAX_ZOOM, z=z),
+        )
+    for name, number in (("tileRow", y), ("tileCol", x)):
+        if not 0 <= number < 2**z:
+            raise InvalidParameter(
+                name,
+                _(
+                    "ズームレベル %(z)s では 0〜%(last)s です（%(number)s）",
+                    z=z,
+                    last=2**z - 1,
+                    number=number,
+                ),
+            )
 
 
 def tile_bytes(

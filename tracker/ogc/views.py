@@ -7,18 +7,20 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from tracker.accounts.access import can_see_private, current_user
 from tracker.core import clock
 from tracker.core.db import get_session
-from tracker.core.errors import BadInput
+from tracker.core.errors import HTTP_ERRORS, BadInput, error_page, http_error_words
 from tracker.ogc import documents, tiles
 from tracker.ogc.collections import COLLECTIONS, Collection, Request
-from tracker.ogc.crs import content_crs_header, parse_crs
+from tracker.ogc.crs import content_crs_header
 from tracker.ogc.items import items_page, one_item, read_items_query, spatial_extent
+from tracker.ogc.parameters import Format, FormatParameters, ItemParameters, read_parameters
+from tracker.ogc.refusals import INVALID_PARAMETER, refused_parameter
 from tracker.serving.answer_cache import cached, request_key
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -35,37 +37,70 @@ MAX_AGE = 60
 
 @bp.errorhandler(BadInput)
 def _bad_input(error: BadInput) -> ResponseReturnValue:
-    if _wants_html():
-        return render_template("error.html", error=error, message=str(error)), 400
-    return _error_json(400, "InvalidParameterValue", str(error))
+    field = refused_parameter(error)
+    if _error_format() == "html":
+        title = HTTP_ERRORS[400][1]
+        return error_page(400, str(title), error=error), 400
+    code = INVALID_PARAMETER if field else "BadRequest"
+    return exception_response(400, code, str(error), field)
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> ResponseReturnValue:
-    if _wants_html():
-        return render_template("error.html", error=error), error.code or 500
-    return _error_json(error.code or 500, error.name, error.description)
-
-
-def _error_json(code: int, name: str, detail: str | None) -> Response:
-    response = jsonify(code=name, description=detail, error=detail)
-    response.status_code = code
+    status = error.code or 500
+    _code, title, message = http_error_words(error)
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() in _KEPT_HEADERS]
+    if _error_format() == "html":
+        return error_page(status, title, message=message), status, headers
+    field = BadInput(message).field if status == 400 else None
+    response = exception_response(status, _exception_code(error), message, field)
+    response.headers.extend(headers)
     return response
+
+
+# Headers an error answer keeps from the refusal: the methods a 405 allows, when to retry
+# a 429 or 503.
+_KEPT_HEADERS = {"allow", "www-authenticate", "retry-after"}
+
+
+def _exception_code(error: HTTPException) -> str:
+    """Return the OGC exception code of an HTTP error: its name in one word (NotFound)."""
+    return "".join(word[:1].upper() + word[1:] for word in (error.name or "Error").split())
+
+
+def exception_response(status: int, code: str, description: str, field: str | None) -> Response:
+    """Answer an OGC API exception document: code, description and the field at fault."""
+    document: dict[str, object] = {"code": code, "description": description}
+    if field:
+        document["field"] = field
+    response = jsonify(document)
+    response.status_code = status
+    return response
+
+
+def _format() -> Format:
+    """Return the answer format: f= when given, else the one the client prefers (Accept)."""
+    given = read_parameters(FormatParameters, request.args).f
+    if given is not None:
+        return given
+    best = request.accept_mimetypes.best_match(
+        ["application/json", "application/geo+json", "text/html"], default="application/json"
+    )
+    return "html" if best == "text/html" else "json"
+
+
+def _error_format() -> Format:
+    """Return the format of an error answer: as asked, or by Accept when f= is the error."""
+    try:
+        return _format()
+    except BadInput:
+        best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+        return "html" if best == "text/html" else "json"
 
 
 def _wants_html() -> bool:
     """Tell whether to answer in HTML: f=html, or a browser that prefers it."""
-    f = request.args.get("f")
-    if f in ("json", "geojson", "application/json", "application/geo+json"):
-        return False
-    if f == "html":
-        return True
-    if f not in (None, ""):
-        raise BadInput(f"f: use json or html, not {f[:20]!r}")
-    best = request.accept_mimetypes.best_match(
-        ["application/json", "application/geo+json", "text/html"], default="application/json"
-    )
-    return best == "text/html"
+    return _format() == "html"
 
 
 def _request() -> Request:
@@ -75,35 +110,46 @@ def _request() -> Request:
 def _collection(cid: str) -> Collection:
     collection = COLLECTIONS.get(cid)
     if collection is None:
-        abort(404, description=f"no collection {cid!r}; see {url_for('ogc.collections')}")
+        abort(
+            404,
+            description=_(
+                "コレクション「%(cid)s」はありません。一覧は %(url)s にあります",
+                cid=cid[:40],
+                url=url_for("ogc.collections", _external=True),
+            ),
+        )
     return collection
 
 
-def _conditional(response: Response, body: bytes) -> WerkzeugResponse:
+def _conditional(response: Response, body: bytes) -> Response:
     """Add ETag, Cache-Control and Vary, and answer 304 when the client's copy is current."""
     response.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest(), weak=True)
     scope = "public" if current_user() is None else "private"
     response.headers["Cache-Control"] = f"{scope}, max-age={MAX_AGE}"
     # What one caller sees depends on who they are and the format they asked for.
     response.vary.update(["Accept", "Authorization", "Cookie"])
-    return response.make_conditional(request)
+    # Turns the answer into a 304 in place when the client's copy is current.
+    response.make_conditional(request)
+    return response
 
 
 def _json(
-    document: dict, mimetype: str = "application/json", headers: dict | None = None
-) -> WerkzeugResponse:
+    document: dict[str, Any],
+    mimetype: str = "application/json",
+    headers: dict[str, str] | None = None,
+) -> Response:
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     return _conditional(Response(body, mimetype=mimetype, headers=headers), body)
 
 
-def _html(template: str, **context: Any) -> WerkzeugResponse:
+def _html(template: str, **context: Any) -> Response:
     body = render_template(template, title=TITLE, **context).encode()
     return _conditional(Response(body, mimetype="text/html"), body)
 
 
 @bp.get("")
 @bp.get("/")
-def landing() -> ResponseReturnValue:
+def landing() -> Response:
     """Answer the landing page."""
     document = documents.landing(TITLE, DESCRIPTION)
     if _wants_html():
@@ -112,7 +158,7 @@ def landing() -> ResponseReturnValue:
 
 
 @bp.get("/conformance")
-def conformance() -> ResponseReturnValue:
+def conformance() -> Response:
     """Answer the conformance classes the API implements."""
     document = {"conformsTo": documents.CONFORMANCE}
     if _wants_html():
@@ -121,7 +167,7 @@ def conformance() -> ResponseReturnValue:
 
 
 @bp.get("/api")
-def api() -> ResponseReturnValue:
+def api() -> Response:
     """Answer the OpenAPI 3.0 description of the API."""
     document = documents.openapi(TITLE)
     if _wants_html():
@@ -130,7 +176,7 @@ def api() -> ResponseReturnValue:
 
 
 @bp.get("/collections")
-def collections() -> ResponseReturnValue:
+def collections() -> Response:
     """Answer the list of collections."""
     session, req = get_session(), _request()
     found = [
@@ -152,7 +198,7 @@ def collections() -> ResponseReturnValue:
 
 
 @bp.get("/collections/<cid>")
-def collection(cid: str) -> ResponseReturnValue:
+def collection(cid: str) -> Response:
     """Answer the description of one collection."""
     found = _collection(cid)
     extent = spatial_extent(get_session(), found, _request())
@@ -171,7 +217,7 @@ def _page_url(cid: str, fmt: str, offset: int | None = None) -> str:
 
 
 @bp.get("/collections/<cid>/items")
-def items(cid: str) -> ResponseReturnValue:
+def items(cid: str) -> Response:
     """Answer a page of the collection's features: GeoJSON or an HTML table."""
     found = _collection(cid)
     html = _wants_html()
@@ -224,17 +270,16 @@ def _now() -> str:
 
 
 @bp.get("/collections/<cid>/items/<int:fid>")
-def item(cid: str, fid: int) -> ResponseReturnValue:
+def item(cid: str, fid: int) -> Response:
     """Answer one feature of the collection."""
     found = _collection(cid)
-    unknown = sorted(set(request.args) - {"crs", "f", "lang"})
-    if unknown:
-        raise BadInput(f"{unknown[0]}: not a parameter of a single feature")
-    crs = parse_crs(request.args.get("crs"), "crs")
+    crs = read_parameters(
+        ItemParameters, request.args, _("一つの地物には使えないパラメータです")
+    ).crs
     # Not kept: reading the data version would cost as much as reading the one feature.
     geojson = one_item(get_session(), found, fid, crs, _request())
     if geojson is None:
-        abort(404, description=f"no feature {fid} in {cid}")
+        abort(404, description=_("%(cid)s に地物 %(fid)s はありません", cid=cid, fid=fid))
     feature = json.loads(geojson)
     feature["links"] = [
         documents.link(url_for("ogc.item", cid=cid, fid=fid, f="json", _external=True), "self",
@@ -249,25 +294,31 @@ def item(cid: str, fid: int) -> ResponseReturnValue:
     return _json(feature, documents.GEOJSON, {"Content-Crs": content_crs_header(crs)})
 
 
+@bp.get("/<path:rest>")
+def nowhere(rest: str) -> ResponseReturnValue:
+    """Answer 404 for any other path under /ogc, as this API answers errors."""
+    abort(404)
+
+
 def _tile_query() -> str:
     """Return the filters of this request, to be carried into tile URLs."""
     return urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "f"])
 
 
 @bp.get("/collections/<cid>/tiles")
-def tilesets(cid: str) -> ResponseReturnValue:
+def tilesets(cid: str) -> Response:
     """Answer the list of the collection's tilesets."""
     return _json(documents.tileset_list(_collection(cid)))
 
 
 @bp.get(f"/collections/<cid>/tiles/{tiles.TMS_ID}")
-def tileset(cid: str) -> ResponseReturnValue:
+def tileset(cid: str) -> Response:
     """Answer the metadata of the collection's WebMercatorQuad tileset."""
     return _json(documents.tileset(_collection(cid), _tile_query()))
 
 
 @bp.get(f"/collections/<cid>/tiles/{tiles.TMS_ID}/tilejson.json")
-def tilejson(cid: str) -> ResponseReturnValue:
+def tilejson(cid: str) -> Response:
     """Answer TileJSON for the collection's vector tiles (MapLibre, QGIS and others read it)."""
     found = _collection(cid)
     extent = spatial_extent(get_session(), found, _request())
@@ -275,7 +326,7 @@ def tilejson(cid: str) -> ResponseReturnValue:
 
 
 @bp.get(f"/collections/<cid>/tiles/{tiles.TMS_ID}/<int:z>/<int:y>/<int:x>")
-def tile(cid: str, z: int, y: int, x: int) -> ResponseReturnValue:
+def tile(cid: str, z: int, y: int, x: int) -> Response:
     """Answer one Mapbox Vector Tile of the collection (tileMatrix/tileRow/tileCol)."""
     found = _collection(cid)
     tiles.check_tile(z, x, y)
