@@ -115,7 +115,7 @@ def create_project_view():
     if geometry is None:
         missing.insert(0, "geometry")
     if missing:
-        raise BadInput(f"{missing[0]}: " + _("事業を登録するには必要です"), code="required")
+        raise BadInput(_("事業を登録するには必要です"), code="required", field=missing[0])
     fields = {_model_name(name): value for name, value in properties.items()}
     project = create_project(session, geometry=geometry, user=current_user(), **fields)
     response = _feature_response(session, project, 201)
@@ -203,18 +203,19 @@ def _read_feature(data) -> tuple:
     """Return (shapely geometry or None, checked properties) from a GeoJSON Feature."""
     if not isinstance(data, dict):
         raise BadInput(
-            "body: "
-            + _("GeoJSON の Feature を JSON で送ってください（Content-Type: application/json）"),
+            _("GeoJSON の Feature を JSON で送ってください（Content-Type: application/json）"),
             code="invalid_format",
+            field="body",
         )
     if data.get("type", "Feature") != "Feature":
         raise BadInput(
-            "type: " + _("Feature を送ってください（%(type)s ではなく）", type=data.get("type")),
+            _("Feature を送ってください（%(type)s ではなく）", type=data.get("type")),
             code="invalid_format",
+            field="type",
         )
     properties = data.get("properties") or {}
     if not isinstance(properties, dict):
-        raise BadInput("properties: " + _("オブジェクトで送ってください"), code="invalid_format")
+        raise BadInput(_("オブジェクトで送ってください"), code="invalid_format", field="properties")
     geometry = None
     if data.get("geometry") is not None:
         if not isinstance(data["geometry"], dict):
@@ -227,7 +228,7 @@ def _read_feature(data) -> tuple:
         if name in READ_ONLY_PROPERTIES:
             continue
         if name not in WRITABLE_PROPERTIES:
-            raise BadInput(f"{name}: " + _("事業の属性ではありません"), code="unknown_field")
+            raise BadInput(_("事業の属性ではありません"), code="unknown_field", field=name)
         checked[name] = _check_property(name, value)
     return geometry, checked
 
@@ -236,34 +237,35 @@ def _check_property(name: str, value):
     if name in DATE_FIELDS:
         if value is not None and not isinstance(value, str):
             raise BadInput(
-                f"{name}: " + _("日付（YYYY-MM-DD）か null で指定してください"),
+                _("日付（YYYY-MM-DD）か null で指定してください"),
                 code="invalid_date",
+                field=name,
             )
         return parse_day(value, name)
     if name in ("plan_items", "indicators"):
         if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
             raise BadInput(
-                f"{name}: " + _("コードの一覧（配列）で指定してください"), code="invalid_format"
+                _("コードの一覧（配列）で指定してください"), code="invalid_format", field=name
             )
         return value
     if name == "public":
         if not isinstance(value, bool):
             raise BadInput(
-                "public: " + _("true か false で指定してください"), code="invalid_format"
+                _("true か false で指定してください"), code="invalid_format", field="public"
             )
         return value
     if name == "progress":
         if isinstance(value, bool) or not isinstance(value, int):
             raise BadInput(
-                "progress: " + _("進捗は0〜100の整数で入れてください"), code="invalid_format"
+                _("進捗は0〜100の整数で入れてください"), code="invalid_format", field="progress"
             )
         return value
     if name in REGISTER_FIELDS:
         return check_register({name: value})[name]
     if name == "facility_id":
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise BadInput(f"facility_id: must be a facility's id or null, not {value!r}")
+            raise BadInput(f"must be a facility's id or null, not {value!r}", field="facility_id")
         return value
     if not isinstance(value, str):
-        raise BadInput(f"{name}: " + _("文字列で指定してください"), code="invalid_format")
+        raise BadInput(_("文字列で指定してください"), code="invalid_format", field=name)
     return value

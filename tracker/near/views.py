@@ -82,8 +82,9 @@ def _read_choice(session, args) -> Choice:
         place = find_place(session, key)
         if place is None:
             raise UnknownPlace(
-                "place: " + _("選んだ場所が見つかりません。一覧から選び直してください。"),
+                _("選んだ場所が見つかりません。一覧から選び直してください。"),
                 code="unknown_value",
+                field="place",
             )
         return Choice(Circle(place.lat, place.lon, radius), place, key)
     return Choice(None, None, "")

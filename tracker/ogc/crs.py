@@ -43,7 +43,7 @@ def parse_crs(raw: str | None, name: str) -> Crs:
     crs = _BY_NAME.get(raw.strip())
     if crs is None:
         known = ", ".join(c.uri for c in SUPPORTED)
-        raise BadInput(f"{name}: unsupported CRS {raw[:100]!r}; use one of {known}")
+        raise BadInput(f"unsupported CRS {raw[:100]!r}; use one of {known}", field=name)
     return crs
 
 
@@ -65,15 +65,15 @@ def parse_bbox(raw: str | None, crs: Crs) -> tuple[float, float, float, float] |
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
         order = "lower corner then upper corner, 4 numbers in the axis order of bbox-crs"
-        raise BadInput(f"bbox: must be {order}")
+        raise BadInput(f"must be {order}", field="bbox")
     a1, b1, a2, b2 = numbers
     if crs.north_first:
         a1, b1, a2, b2 = b1, a1, b2, a2
     min_x, min_y, max_x, max_y = a1, b1, a2, b2
     if crs.srid == 4326 and not (-180 <= min_x <= 180 and -180 <= max_x <= 180):
-        raise BadInput("bbox: longitudes must lie within ±180")
+        raise BadInput("longitudes must lie within ±180", field="bbox")
     if crs.srid in (4326, 6668) and not (-90 <= min_y <= max_y <= 90):
-        raise BadInput("bbox: latitudes must lie within ±90, the lower one first")
+        raise BadInput("latitudes must lie within ±90, the lower one first", field="bbox")
     if min_x > max_x or min_y > max_y:
-        raise BadInput("bbox: the lower corner must come first")
+        raise BadInput("the lower corner must come first", field="bbox")
     return min_x, min_y, max_x, max_y

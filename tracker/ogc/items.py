@@ -45,7 +45,7 @@ def read_items_query(
         known |= PROJECT_EXTRA_PARAMETERS
     unknown = sorted(set(args) - known)
     if unknown:
-        raise BadInput(f"{unknown[0]}: not a parameter of this collection")
+        raise BadInput("not a parameter of this collection", field=unknown[0])
     bbox_crs = parse_crs(args.get("bbox-crs"), "bbox-crs")
     return ItemsQuery(
         limit=_whole(args.get("limit"), "limit", DEFAULT_LIMIT, 1, clamp=MAX_LIMIT),
@@ -62,10 +62,10 @@ def _whole(raw, name: str, default: int, minimum: int, clamp: int | None = None)
     if raw is None or raw == "":
         return default
     if not re.fullmatch(r"\d{1,9}", raw.strip()):
-        raise BadInput(f"{name}: must be a whole number of at least {minimum}")
+        raise BadInput(f"must be a whole number of at least {minimum}", field=name)
     value = int(raw)
     if value < minimum:
-        raise BadInput(f"{name}: must be at least {minimum}")
+        raise BadInput(f"must be at least {minimum}", field=name)
     # A larger limit than served is answered with the most served, as the standard allows.
     return min(value, clamp) if clamp else value
 
@@ -76,13 +76,15 @@ def parse_datetime(raw: str | None) -> tuple[date | None, date | None] | None:
         return None
     parts = raw.strip().split("/")
     if len(parts) > 2:
-        raise BadInput("datetime: an instant or an interval start/end, such as 2024-04-01/..")
+        raise BadInput(
+            "an instant or an interval start/end, such as 2024-04-01/..", field="datetime"
+        )
     days = [_day(p) for p in parts]
     start, end = (days[0], days[0]) if len(days) == 1 else days
     if start is None and end is None and len(days) == 1:
-        raise BadInput("datetime: '..' needs the other end of an interval")
+        raise BadInput("'..' needs the other end of an interval", field="datetime")
     if start and end and end < start:
-        raise BadInput("datetime: the interval ends before it starts")
+        raise BadInput("the interval ends before it starts", field="datetime")
     return start, end
 
 
@@ -95,9 +97,13 @@ def _day(part: str) -> date | None:
             return date.fromisoformat(part)
         moment = datetime.fromisoformat(part.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:
-        raise BadInput(f"datetime: not an RFC 3339 date or date-time: {part[:40]!r}") from None
+        raise BadInput(
+            f"not an RFC 3339 date or date-time: {part[:40]!r}", field="datetime"
+        ) from None
     if moment.tzinfo is None:
-        raise BadInput(f"datetime: a date-time needs its time zone (Z or +09:00): {part[:40]!r}")
+        raise BadInput(
+            f"a date-time needs its time zone (Z or +09:00): {part[:40]!r}", field="datetime"
+        )
     return moment.astimezone(JST).date()
 
 

@@ -59,7 +59,7 @@ def _wants_html() -> bool:
     if f == "html":
         return True
     if f not in (None, ""):
-        raise BadInput(f"f: use json or html, not {f[:20]!r}")
+        raise BadInput(f"use json or html, not {f[:20]!r}", field="f")
     best = request.accept_mimetypes.best_match(
         ["application/json", "application/geo+json", "text/html"], default="application/json"
     )
@@ -225,7 +225,7 @@ def item(cid: str, fid: int):
     found = _collection(cid)
     unknown = sorted(set(request.args) - {"crs", "f", "lang"})
     if unknown:
-        raise BadInput(f"{unknown[0]}: not a parameter of a single feature")
+        raise BadInput("not a parameter of a single feature", field=unknown[0])
     crs = parse_crs(request.args.get("crs"), "crs")
     # Not kept: reading the data version would cost as much as reading the one feature.
     geojson = one_item(get_session(), found, fid, crs, _request())

@@ -100,9 +100,9 @@ class ProjectFilter:
             unknown = [c for c in codes if c not in found]
             if unknown:
                 raise BadInput(
-                    f"{name}: "
-                    + _("「%(codes)s」は計画にありません", codes=_("」「").join(unknown)),
+                    _("「%(codes)s」は計画にありません", codes=_("」「").join(unknown)),
                     code="unknown_value",
+                    field=name,
                 )
 
     def query_args(self) -> list[tuple[str, str]]:
@@ -139,9 +139,9 @@ def _fiscal_year(raw: str) -> int:
         year = None
     if year not in YEAR_RANGE:
         raise BadInput(
-            "fiscal_year: "
-            + _("2000〜2100 の西暦の年で指定してください（%(value)s）", value=raw[:20]),
+            _("2000〜2100 の西暦の年で指定してください（%(value)s）", value=raw[:20]),
             code="out_of_range",
+            field="fiscal_year",
         )
     return year
 
@@ -151,8 +151,7 @@ def _codes(args, name: str, allowed: dict) -> list[str]:
     unknown = [v for v in values if v not in allowed]
     if unknown:
         raise BadInput(
-            f"{name}: "
-            + _(
+            _(
                 "「%(values)s」は選べません。%(allowed)s のどれかを指定してください",
                 values=_("」「").join(unknown),
                 allowed=_("、").join(gettext(word) for word in allowed.values()),
@@ -160,6 +159,7 @@ def _codes(args, name: str, allowed: dict) -> list[str]:
             code="unknown_value",
             # Programs get the codes to send; people read the words above.
             extra={"allowed": list(allowed)},
+            field=name,
         )
     return values
 
@@ -175,15 +175,16 @@ def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
         numbers = ()
     if len(numbers) != 4 or any(n != n or n in (float("inf"), float("-inf")) for n in numbers):
         raise BadInput(
-            "bbox: " + _("4つの数値 minlon,minlat,maxlon,maxlat で指定してください"),
+            _("4つの数値 minlon,minlat,maxlon,maxlat で指定してください"),
             code="invalid_format",
+            field="bbox",
         )
     min_lon, min_lat, max_lon, max_lat = numbers
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
         raise BadInput(
-            "bbox: "
-            + _("minlon < maxlon（±180以内）、minlat < maxlat（±90以内）で指定してください"),
+            _("minlon < maxlon（±180以内）、minlat < maxlat（±90以内）で指定してください"),
             code="out_of_range",
+            field="bbox",
         )
     return numbers
 

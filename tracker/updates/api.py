@@ -34,11 +34,12 @@ def _refused(error: BadInput):
     reader's language, for the phone to show. A stale update (409) also carries the
     project's state now, so that the form can show it before asking again.
     """
-    field, separator, text = str(error).partition(": ")
     body = {
         "error": str(error),
-        "field": field if separator else None,
-        "message": text if separator else str(error),
+        "code": error.code,
+        "field": error.field,
+        "message": error.text,
+        **error.extra,
     }
     if isinstance(error, StaleUpdate):
         body["current"] = state_json(error.project)

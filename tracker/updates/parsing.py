@@ -37,11 +37,11 @@ def parse_update(request: Request) -> UpdateInput:
     if request.is_json:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
-            raise BadInput("body: " + _("JSONオブジェクトを送ってください"))
+            raise BadInput(_("JSONオブジェクトを送ってください"), field="body")
         position = data.get("position")
         if position is not None:
             if not isinstance(position, dict) or "lat" not in position or "lon" not in position:
-                raise BadInput("position: " + _('{"lat": …, "lon": …} の形で送ってください'))
+                raise BadInput(_('{"lat": …, "lon": …} の形で送ってください'), field="position")
             position = (_number(position["lon"]), _number(position["lat"]))
         progress = data.get("progress")
         photos = []
@@ -53,15 +53,15 @@ def parse_update(request: Request) -> UpdateInput:
         photos = _photos(request)
     status = data.get("status")
     if not isinstance(status, str) or not status:
-        raise BadInput("status: " + _("状況を選んでください"))
+        raise BadInput(_("状況を選んでください"), field="status")
     if progress is None:
-        raise BadInput("progress: " + _("進捗（0〜100）を入れてください"))
+        raise BadInput(_("進捗（0〜100）を入れてください"), field="progress")
     note = data.get("note") or ""
     if not isinstance(note, str):
-        raise BadInput("note: " + _("メモは文字列で送ってください"))
+        raise BadInput(_("メモは文字列で送ってください"), field="note")
     client_id = data.get("client_id") or None
     if client_id is not None and not isinstance(client_id, str):
-        raise BadInput("client_id: " + _("UUIDの形式ではありません"))
+        raise BadInput(_("UUIDの形式ではありません"), field="client_id")
     return UpdateInput(
         status=status,
         progress=progress,
@@ -85,10 +85,10 @@ def _instant(value) -> datetime | None:
         instant = datetime.fromisoformat(value.strip())
     except ValueError:
         raise BadInput(
-            "observed_at: " + _("現場の時刻を 2026-11-29T10:42:00+09:00 の形で送ってください")
+            _("現場の時刻を 2026-11-29T10:42:00+09:00 の形で送ってください"), field="observed_at"
         ) from None
     if instant.tzinfo is None:
-        raise BadInput("observed_at: " + _("現場の時刻に時差（+09:00 など）がありません"))
+        raise BadInput(_("現場の時刻に時差（+09:00 など）がありません"), field="observed_at")
     return instant
 
 
@@ -102,17 +102,19 @@ def _version(value) -> int | None:
     except (TypeError, ValueError):
         number = -1
     if not 0 < number < 2**31:
-        raise BadInput("base_version: " + _("事業の版が読み取れません。画面を開き直してください"))
+        raise BadInput(
+            _("事業の版が読み取れません。画面を開き直してください"), field="base_version"
+        )
     return number
 
 
 def _number(value) -> float:
     if isinstance(value, bool):
-        raise BadInput("position: " + _("緯度・経度は数値で指定してください"))
+        raise BadInput(_("緯度・経度は数値で指定してください"), field="position")
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise BadInput("position: " + _("緯度・経度は数値で指定してください")) from None
+        raise BadInput(_("緯度・経度は数値で指定してください"), field="position") from None
 
 
 def _form_int(value):
@@ -121,12 +123,12 @@ def _form_int(value):
     try:
         return int(value.strip())
     except ValueError:
-        raise BadInput("progress: " + _("進捗は0〜100の整数で入れてください")) from None
+        raise BadInput(_("進捗は0〜100の整数で入れてください"), field="progress") from None
 
 
 def _photos(request: Request) -> list[PreparedPhoto]:
     # A form with an empty file input still sends one part with no name and no bytes.
     files = [f for f in request.files.getlist("photos") if f.filename]
     if len(files) > MAX_PHOTOS:
-        raise BadInput("photos: " + _("写真は1回に%(n)d枚までです", n=MAX_PHOTOS))
+        raise BadInput(_("写真は1回に%(n)d枚までです", n=MAX_PHOTOS), field="photos")
     return [prepare_photo(f.read(), f.filename or "") for f in files]

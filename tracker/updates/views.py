@@ -110,11 +110,11 @@ def nearby():
         try:
             numbers = float(lon), float(lat)
         except ValueError:
-            raise BadInput("lat: " + _("緯度・経度は数値で指定してください")) from None
+            raise BadInput(_("緯度・経度は数値で指定してください"), field="lat") from None
         # Also refuses nan and inf, which compare false with every bound.
         point = check_lon_lat(*numbers, field="lat")
     if point is None and not name:
-        raise BadInput("q: " + _("位置か事業名を指定してください"))
+        raise BadInput(_("位置か事業名を指定してください"), field="q")
     return jsonify(projects=_projects_near(get_session(), point, name))
 
 
