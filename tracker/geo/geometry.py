@@ -128,6 +128,9 @@ def _from_geojson(data) -> BaseGeometry:
     if not isinstance(data, dict):
         raise _unreadable(_("ジオメトリのオブジェクトではありません"))
     kind = data.get("type")
+    if not isinstance(kind, str | None):
+        # A list or an object as the type ({"type": ["Point"]}) names no kind of shape.
+        raise _unreadable(_("type は文字列で指定してください"))
     if kind == "GeometryCollection":
         parts = data.get("geometries")
         if not isinstance(parts, list):

@@ -70,8 +70,8 @@ class ProjectFilter:
     def from_args(cls, args, *, include_private: bool = False) -> "ProjectFilter":
         """Read filters from query arguments, refusing malformed ones with a clear message."""
         return cls(
-            kinds=_codes(args, "kind", KINDS),
-            statuses=_codes(args, "status", STATUSES),
+            kinds=parse_codes(args, "kind", KINDS),
+            statuses=parse_codes(args, "status", STATUSES),
             bbox=parse_bbox(args.get("bbox")),
             include_private=include_private,
         )
@@ -146,7 +146,8 @@ def _fiscal_year(raw: str) -> int:
     return year
 
 
-def _codes(args, name: str, allowed: dict) -> list[str]:
+def parse_codes(args, name: str, allowed: dict) -> list[str]:
+    """Read one or several codes (repeated or comma-separated), refusing unknown ones."""
     values = [v.strip() for raw in args.getlist(name) for v in raw.split(",") if v.strip()]
     unknown = [v for v in values if v not in allowed]
     if unknown:

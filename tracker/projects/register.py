@@ -82,7 +82,8 @@ def check_register(values: dict[str, Any]) -> dict[str, Any]:
             )
     if "funding" in values:
         funding = values["funding"] or None
-        if funding is not None and funding not in FUNDING_SOURCES:
+        # Any value may come (a list, from a JSON body): only a listed code is a funding.
+        if funding is not None and not (isinstance(funding, str) and funding in FUNDING_SOURCES):
             raise BadInput(
                 _("財源は一覧から選んでください（%(codes)s）", codes=", ".join(FUNDING_SOURCES)),
                 field="funding",

@@ -22,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tracker.core.errors import BadInput
+from tracker.core.limits import CONTROL
 from tracker.projects.history import StatusUpdate
 from tracker.updates.models import CONTENT_TYPES, MAX_PHOTO_BYTES, Photo
 
@@ -55,6 +56,11 @@ class PreparedPhoto:
 def prepare_photo(data: bytes, filename: str = "") -> PreparedPhoto:
     """Check an upload by its content and render its upright, metadata-free copies."""
     name = os.path.basename(filename or "")[:200]
+    found = CONTROL.search(name)
+    if found:
+        # The name is stored as text, which cannot hold NUL: refuse it here, in words.
+        char = "NUL" if found.group() == "\x00" else f"U+{ord(found.group()):04X}"
+        raise BadInput(_("使えない文字（%(char)s）が含まれています", char=char), field="photos")
     label = name or _("写真")
     if not data:
         raise BadInput(_("「%(name)s」は空のファイルです", name=label), field="photos")

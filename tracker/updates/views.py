@@ -35,7 +35,7 @@ from tracker.projects.history import (
 from tracker.projects.models import Project
 from tracker.projects.queries import nearest_projects, project_or_404
 from tracker.serving.assets import vendor_url
-from tracker.updates.parsing import parse_update
+from tracker.updates.contract import parse_update
 from tracker.updates.photo_files import photo_url
 from tracker.updates.photos import attach_photos
 from tracker.words.i18n import refusal_text
