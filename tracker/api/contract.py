@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from flask_babel import gettext as _
 from pydantic import Field, StrictBool, StrictInt, StrictStr
+from pydantic.json_schema import SkipJsonSchema
 from werkzeug.datastructures import MultiDict
 
 from tracker.core.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
@@ -75,6 +76,16 @@ class RestrictionsQuery(Query):
         )
     )
     bbox: Annotated[tuple[float, float, float, float] | None, BBOX] = None
+
+
+class EditHeaders(Query):
+    """PATCH /api/projects/{id}: the version the edit was made at."""
+
+    if_match: str | SkipJsonSchema[None] = Field(
+        None,
+        alias="If-Match",
+        description="The ETag of GET /api/projects/{id}; required in effect (428).",
+    )
 
 
 class ProjectProperties(Body):

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.api.contract import (
     EditConflict,
+    EditHeaders,
     ProjectInput,
     Projects,
     ProjectsQuery,
@@ -158,6 +159,7 @@ def create_project_view() -> Response:
 @roles_required("admin", "staff")
 @contract.validate(
     json=ProjectInput,
+    headers=EditHeaders,
     resp=Answers(
         200,
         ProjectAnswer,

@@ -54,8 +54,8 @@ GEOMETRY_SCHEMA = {
 # A database id in a path (`<int:project_id>`): PostgreSQL's integer.
 ID_MAX = 2**31 - 1
 # Anyone may read; a bearer token shows a signed-in user's view.
-READ = [{}, {"bearerAuth": []}]
-WRITE = [{"bearerAuth": []}]
+READ: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
+WRITE: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 class ApiError(BaseModel):
