@@ -24,11 +24,12 @@ test:
 	scripts/setup.sh --test
 	TEST_NOW="$(TEST_NOW)" .venv/bin/pytest
 
-# The API contract checked at length: schemathesis with many more cases than `make test`.
+# The API contracts checked at length: schemathesis with many more cases than `make test`
+# (FUZZ_EXAMPLES per operation and mode), every tests/*_contract.py, at least FUZZ_MIN_CASES.
 fuzz:
 	scripts/setup.sh --test
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-700} FUZZ_MIN_CASES=10000 \
-	  .venv/bin/pytest tests/test_api_contract.py -k schemathesis
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1500} FUZZ_MIN_CASES=$${FUZZ_MIN_CASES:-20000} \
+	  .venv/bin/pytest $(wildcard tests/*_contract.py) -k schemathesis
 
 bench:
 	scripts/setup.sh --bench

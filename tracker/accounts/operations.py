@@ -32,11 +32,11 @@ def create_user(
     login = check_name("login", login, limit=LOGIN_MAX)
     display_name = check_name("display_name", display_name, limit=DISPLAY_NAME_MAX, required=False)
     if role not in ROLES:
-        raise BadInput(f"role: must be one of {', '.join(ROLES)}, not {role!r}")
+        raise BadInput(f"must be one of {', '.join(ROLES)}, not {role!r}", field="role")
     if len(password) < MIN_LENGTH:
-        raise BadInput(f"password: use at least {MIN_LENGTH} characters")
+        raise BadInput(f"use at least {MIN_LENGTH} characters", field="password")
     if session.scalar(select(User.id).where(func.lower(User.login) == login.lower())):
-        raise BadInput(f"login: {login!r} is already taken")
+        raise BadInput(f"{login!r} is already taken", field="login")
     user = User(
         login=login, role=role, password_hash=hash_password(password), display_name=display_name
     )
@@ -107,7 +107,7 @@ def authenticate(
     login = (login or "").strip()
     if len(login) > LOGIN_MAX:
         # No user has such a login; refused before anything is looked up or written down.
-        raise BadInput("login: " + _("ログイン名は%(n)d文字までです", n=LOGIN_MAX))
+        raise BadInput(_("ログイン名は%(n)d文字までです", n=LOGIN_MAX), field="login")
     user = find_user(session, login)
     device = known_device(device_cookie, user)
     attempt = reserve_attempt(session, Keys(login=login.lower(), address=address, device=device))
@@ -126,6 +126,6 @@ def authenticate(
 def set_password(session: Session, user: User, password: str) -> None:
     """Replace a user's password."""
     if len(password) < MIN_LENGTH:
-        raise BadInput(f"password: use at least {MIN_LENGTH} characters")
+        raise BadInput(f"use at least {MIN_LENGTH} characters", field="password")
     user.password_hash = hash_password(password)
     session.flush()

@@ -86,7 +86,7 @@ def login() -> ResponseReturnValue:
                 device_cookie=request.cookies.get(DEVICE_COOKIE),
             )
         except BadInput as exc:
-            error, status = str(exc).split(": ", 1)[-1], 400
+            error, status = exc.text, 400
         except LoginThrottled as exc:
             auth_event("sign-in refused (throttled)", login=form.login.data, address=address)
             wait = exc.until - clock.now()

@@ -48,11 +48,11 @@ def load_hazards() -> ResponseReturnValue:
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:
-            raise BadInput("file: ファイルを選んでください")
+            raise BadInput("ファイルを選んでください", field="file")
         data = upload.read(MAX_HAZARD_FILE_BYTES + 1)
         result = load_hazard_file(
             get_session(), data, Path(upload.filename).name, request.form.get("layer", "")
         )
     except BadInput as exc:
-        return _render(message=str(exc).partition(": ")[2] or str(exc), status=400)
+        return _render(message=exc.text, status=400)
     return _render(result=result)

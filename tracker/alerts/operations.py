@@ -69,10 +69,11 @@ def check_email(raw: object) -> str:
     """Return the address as given (trimmed, domain in lower case), or refuse it."""
     email = (raw or "").strip() if isinstance(raw, str) else ""
     if not email:
-        raise BadInput("email: " + _("メールアドレスを入力してください"))
+        raise BadInput(_("メールアドレスを入力してください"), field="email")
     if len(email) > MAX_EMAIL_LENGTH or not EMAIL_PATTERN.fullmatch(email):
         raise BadInput(
-            "email: " + _("メールアドレスの形式ではありません（半角英数字で、例: name@example.jp）")
+            _("メールアドレスの形式ではありません（半角英数字で、例: name@example.jp）"),
+            field="email",
         )
     local, _at, domain = email.rpartition("@")
     return f"{local}@{domain.lower()}"
@@ -82,11 +83,11 @@ def check_choices(topics: Any, frequency: object, lang: object) -> Choices:
     """Return the chosen topics, frequency and language, or refuse them."""
     topics = tuple(t for t in TOPICS if t in set(topics or ()))
     if not topics:
-        raise BadInput("topics: " + _("受け取るお知らせを1つ以上選んでください"))
+        raise BadInput(_("受け取るお知らせを1つ以上選んでください"), field="topics")
     if frequency not in FREQUENCIES:
-        raise BadInput("frequency: " + _("配信の頻度を選んでください"))
+        raise BadInput(_("配信の頻度を選んでください"), field="frequency")
     if lang not in LANGUAGES:
-        raise BadInput("lang: " + _("メールの言語を選んでください"))
+        raise BadInput(_("メールの言語を選んでください"), field="lang")
     return Choices(topics, frequency, lang)
 
 
@@ -97,7 +98,7 @@ def check_radius(raw: Any) -> int:
     except (TypeError, ValueError):
         radius = None
     if radius not in RADIUS_CHOICES:
-        raise BadInput("radius: " + _("範囲を選んでください"))
+        raise BadInput(_("範囲を選んでください"), field="radius")
     return radius
 
 

@@ -67,9 +67,8 @@ class Form:
 
 
 def _split(error: BadInput) -> tuple[str, str]:
-    """Return (field, message) of a refusal written as 'field: message'."""
-    name, _sep, message = str(error).partition(": ")
-    return (name, message) if message else ("", name)
+    """Return (field, message) of a refusal: the field it names (or "") and what is wrong."""
+    return error.field or "", error.text
 
 
 def _covering_radius(raw: Any) -> int:

@@ -1,55 +1,43 @@
 """The JSON API: projects as GeoJSON (RFC 7946, lon/lat), read by anyone, written by staff."""
 
 import re
-from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
+from tracker.api.contract import (
+    EditConflict,
+    EditHeaders,
+    ProjectInput,
+    Projects,
+    ProjectsQuery,
+    Restrictions,
+    RestrictionsQuery,
+)
+from tracker.api.contract import (
+    Project as ProjectAnswer,
+)
 from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
-from tracker.geo.geometry import GeometryRefused, parse_geometry, to_geojson
+from tracker.geo.geometry import GeometryRefused, to_geojson
 from tracker.projects.models import Project
 from tracker.projects.operations import StaleEdit, create_project, update_project
 from tracker.projects.queries import (
     ProjectFilter,
     feature_collection,
-    parse_bbox,
     project_feature,
     project_or_404,
 )
-from tracker.projects.register import REGISTER_FIELDS, check_register
 from tracker.restrictions.queries import RestrictionFilter, restriction_collection
 from tracker.serving.answer_cache import cached, request_key
-from tracker.words.formatting import parse_day
-from tracker.words.vocab import DATE_FIELDS
+from tracker.serving.contract import GEOJSON, READ, WRITE, Answers, contract
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-GEOJSON = "application/geo+json"
-
-# Properties a client may send: the ones GET answers, plus the description.
-WRITABLE_PROPERTIES = (
-    "name",
-    "kind",
-    "status",
-    "progress",
-    *DATE_FIELDS,
-    "department",
-    "plan_items",
-    "indicators",
-    "public",
-    "description",
-    "facility_id",
-    *REGISTER_FIELDS,
-)
-# Answered by GET and harmless to send back unchanged: a fetched Feature can be PATCHed as is.
-READ_ONLY_PROPERTIES = ("id", "sample")
 REQUIRED_ON_CREATE = ("name", "kind", "department")
 
 
@@ -70,9 +58,21 @@ def etag_of(project: Project) -> str:
 
 
 @bp.get("/projects")
-def list_projects() -> ResponseReturnValue:
-    """Answer the public projects, filtered by kind, status and bbox."""
-    filt = ProjectFilter.from_args(request.args, include_private=can_see_private())
+@contract.validate(
+    query=ProjectsQuery,
+    resp=Answers(200, Projects, "The projects.", media_type=GEOJSON),
+    security=READ,
+    operation_id="listProjects",
+)
+def list_projects() -> Response:
+    """Public projects (all projects for signed-in users), filtered by kind, status and bbox."""
+    query: ProjectsQuery = request.context.query  # type: ignore[attr-defined]
+    filt = ProjectFilter(
+        kinds=query.kind,
+        statuses=query.status,
+        bbox=query.bbox,
+        include_private=can_see_private(),
+    )
     session = get_session()
     key = request_key(filt.include_private, clock.today())
     body = cached(key, lambda: feature_collection(session, filt), len)
@@ -80,8 +80,19 @@ def list_projects() -> ResponseReturnValue:
 
 
 @bp.get("/projects/<int:project_id>")
-def get_project(project_id: int) -> ResponseReturnValue:
-    """Answer one project as a GeoJSON Feature, with its version as the ETag."""
+@contract.validate(
+    resp=Answers(
+        200,
+        ProjectAnswer,
+        "The project; its version is the ETag.",
+        media_type=GEOJSON,
+        errors=(400, 401, 404, 413),
+    ),
+    security=READ,
+    operation_id="getProject",
+)
+def get_project(project_id: int) -> Response:
+    """One project, with its version as the ETag."""
     session = get_session()
     project = project_or_404(session, project_id, include_private=can_see_private())
     feature = project_feature(session, project_id, include_private=True, internal=can_see_private())
@@ -91,8 +102,14 @@ def get_project(project_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/restrictions")
-def list_restrictions() -> ResponseReturnValue:
-    """Answer traffic restrictions as a GeoJSON FeatureCollection, earliest start first.
+@contract.validate(
+    query=RestrictionsQuery,
+    resp=Answers(200, Restrictions, "The restrictions.", media_type=GEOJSON),
+    security=READ,
+    operation_id="listRestrictions",
+)
+def list_restrictions() -> Response:
+    """Traffic restrictions as a GeoJSON FeatureCollection, earliest start first.
 
     Query: `active_on=YYYY-MM-DD` (those in force that day; default: in force or still to
     come today), `bbox=minlon,minlat,maxlon,maxlat` (those whose section, or without one
@@ -102,25 +119,37 @@ def list_restrictions() -> ResponseReturnValue:
     description, reason, contact, section_drawn, detour (a GeoJSON line or null),
     lifted_at, updated_at. Restrictions of staff-only works for signed-in users only.
     """
+    query: RestrictionsQuery = request.context.query  # type: ignore[attr-defined]
     filt = RestrictionFilter(
-        active_on=parse_day(request.args.get("active_on"), "active_on"),
-        bbox=parse_bbox(request.args.get("bbox")),
-        include_private=can_see_private(),
+        active_on=query.active_on, bbox=query.bbox, include_private=can_see_private()
     )
     return Response(restriction_collection(get_session(), filt), mimetype=GEOJSON)
 
 
 @bp.post("/projects")
 @roles_required("admin", "staff")
-def create_project_view() -> ResponseReturnValue:
+@contract.validate(
+    json=ProjectInput,
+    resp=Answers(
+        201,
+        ProjectAnswer,
+        "Created; Location and ETag name it.",
+        media_type=GEOJSON,
+        errors=(400, 401, 403, 413),
+    ),
+    security=WRITE,
+    operation_id="createProject",
+)
+def create_project_view() -> Response:
     """Create a project from a GeoJSON Feature; answer 201 with it."""
     session = get_session()
-    geometry, properties = _read_feature(request.get_json(silent=True))
+    feature = _sent_feature()
+    geometry, properties = feature.geometry, feature.sent()
     missing = [name for name in REQUIRED_ON_CREATE if properties.get(name) in (None, "")]
     if geometry is None:
         missing.insert(0, "geometry")
-    if missing or geometry is None:
-        raise BadInput(f"{missing[0]}: " + _("事業を登録するには必要です"), code="required")
+    if missing:
+        raise BadInput(_("事業を登録するには必要です"), code="required", field=missing[0])
     fields = {_model_name(name): value for name, value in properties.items()}
     project = create_project(session, geometry=geometry, user=current_user(), **fields)
     response = _feature_response(session, project, 201)
@@ -130,14 +159,29 @@ def create_project_view() -> ResponseReturnValue:
 
 @bp.patch("/projects/<int:project_id>")
 @roles_required("admin", "staff")
-def update_project_view(project_id: int) -> ResponseReturnValue:
-    """Change some fields of a project, only if If-Match names its current version."""
+@contract.validate(
+    json=ProjectInput,
+    headers=EditHeaders,
+    resp=Answers(
+        200,
+        ProjectAnswer,
+        "The changed project.",
+        media_type=GEOJSON,
+        errors=(400, 401, 403, 404, 412, 413, 428),
+        error_models={412: EditConflict},
+    ),
+    security=WRITE,
+    operation_id="updateProject",
+)
+def update_project_view(project_id: int) -> Response | tuple[Response, int]:
+    """Change some fields of a project made at the version If-Match names (the ETag of GET)."""
     session = get_session()
     # Locked until the request ends: two edits of one version cannot both pass the check.
     project = project_or_404(session, project_id, include_private=True, lock=True)
     expected = _expected_version(project)
-    geometry, properties = _read_feature(request.get_json(silent=True))
-    changes = dict(properties)
+    feature = _sent_feature()
+    geometry = feature.geometry
+    changes = feature.sent()
     if geometry is not None:
         changes["geometry"] = geometry
     try:
@@ -204,71 +248,13 @@ def _model_name(name: str) -> str:
     }.get(name, name)
 
 
-def _read_feature(data: object) -> tuple[BaseGeometry | None, dict[str, Any]]:
-    """Return (shapely geometry or None, checked properties) from a GeoJSON Feature."""
-    if not isinstance(data, dict):
+def _sent_feature() -> ProjectInput:
+    """Return the Feature the contract checked, refusing a body that is not JSON."""
+    feature = request.context.json  # type: ignore[attr-defined]
+    if feature is None:
         raise BadInput(
-            "body: "
-            + _("GeoJSON の Feature を JSON で送ってください（Content-Type: application/json）"),
+            _("GeoJSON の Feature を JSON で送ってください（Content-Type: application/json）"),
             code="invalid_format",
+            field="body",
         )
-    if data.get("type", "Feature") != "Feature":
-        raise BadInput(
-            "type: " + _("Feature を送ってください（%(type)s ではなく）", type=data.get("type")),
-            code="invalid_format",
-        )
-    properties = data.get("properties") or {}
-    if not isinstance(properties, dict):
-        raise BadInput("properties: " + _("オブジェクトで送ってください"), code="invalid_format")
-    geometry = None
-    if data.get("geometry") is not None:
-        if not isinstance(data["geometry"], dict):
-            raise GeometryRefused(
-                _("GeoJSON のジオメトリ（オブジェクト）で送ってください"), reason="parse"
-            )
-        geometry = parse_geometry(data["geometry"])
-    checked = {}
-    for name, value in properties.items():
-        if name in READ_ONLY_PROPERTIES:
-            continue
-        if name not in WRITABLE_PROPERTIES:
-            raise BadInput(f"{name}: " + _("事業の属性ではありません"), code="unknown_field")
-        checked[name] = _check_property(name, value)
-    return geometry, checked
-
-
-def _check_property(name: str, value: object) -> object:
-    if name in DATE_FIELDS:
-        if value is not None and not isinstance(value, str):
-            raise BadInput(
-                f"{name}: " + _("日付（YYYY-MM-DD）か null で指定してください"),
-                code="invalid_date",
-            )
-        return parse_day(value, name)
-    if name in ("plan_items", "indicators"):
-        if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
-            raise BadInput(
-                f"{name}: " + _("コードの一覧（配列）で指定してください"), code="invalid_format"
-            )
-        return value
-    if name == "public":
-        if not isinstance(value, bool):
-            raise BadInput(
-                "public: " + _("true か false で指定してください"), code="invalid_format"
-            )
-        return value
-    if name == "progress":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise BadInput(
-                "progress: " + _("進捗は0〜100の整数で入れてください"), code="invalid_format"
-            )
-        return value
-    if name in REGISTER_FIELDS:
-        return check_register({name: value})[name]
-    if name == "facility_id":
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise BadInput(f"facility_id: must be a facility's id or null, not {value!r}")
-        return value
-    if not isinstance(value, str):
-        raise BadInput(f"{name}: " + _("文字列で指定してください"), code="invalid_format")
-    return value
+    return feature

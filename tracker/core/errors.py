@@ -2,11 +2,11 @@
 
 Every JSON error carries `error`, a sentence for people (in the reader's language), and
 `code`, a stable word for programs that never changes with the language. A refusal of one
-input also names it in `field`, and its `error` starts with that name ("kind: …"): the API
-has always answered so, and clients read the field from it.
+input also names it in `field`, and its `error` starts with that name ("kind: …"), as the
+API has always answered.
 """
 
-import re
+from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.globals import request_ctx
@@ -14,37 +14,34 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-# A field or parameter name as the API spells it: kind, as_of, plan_items, lat/lon.
-_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)?")
-
 
 class BadInput(ValueError):
     """Input that cannot be used; the message says what is wrong, in the reader's language.
 
-    The message starts with the name of the field at fault ("kind: …") when there is one;
-    `code` names the problem for programs, and `extra` adds members to the JSON answer (such
-    as the codes a field allows).
+    `field` names the input at fault, when there is one; `code` names the problem for
+    programs, and `extra` adds members to the JSON answer (such as the codes a field allows).
+    `str()` gives "field: message", as the API's `error` has always read.
     """
 
     code = "invalid_input"
 
-    def __init__(self, message: str, *, code: str | None = None, extra: dict | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
+        self.text = message
+        self.field = field
         if code is not None:
             self.code = code
         self.extra = extra or {}
 
-    @property
-    def field(self) -> str | None:
-        """Return the name of the field at fault, if the message names one."""
-        name, sep, _rest = str(self).partition(": ")
-        return name if sep and _FIELD_NAME.fullmatch(name) else None
-
-    @property
-    def text(self) -> str:
-        """Return the message without the field name in front."""
-        message = str(self)
-        return message.partition(": ")[2] if self.field else message
+    def __str__(self) -> str:
+        return f"{self.field}: {self.text}" if self.field else self.text
 
 
 # What each HTTP error means to a person, and its stable code for programs.

@@ -42,16 +42,16 @@ def check_text(field: str, value: object, *, limit: int, required: bool = False)
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise BadInput(f"{field}: " + _("文字列で指定してください"))
+        raise BadInput(_("文字列で指定してください"), field=field)
     value = value.strip()
     if required and not value:
-        raise BadInput(f"{field}: " + _("入力してください"))
+        raise BadInput(_("入力してください"), field=field)
     if CONTROL.search(value):
-        raise BadInput(f"{field}: " + _("使えない制御文字が含まれています"))
+        raise BadInput(_("使えない制御文字が含まれています"), field=field)
     if len(value) > limit:
         raise BadInput(
-            f"{field}: "
-            + _("%(limit)d文字までです（%(length)d文字あります）", limit=limit, length=len(value))
+            _("%(limit)d文字までです（%(length)d文字あります）", limit=limit, length=len(value)),
+            field=field,
         )
     return value
 
@@ -60,7 +60,7 @@ def check_name(field: str, value: object, *, limit: int, required: bool = True) 
     """Return a one-line name stripped, refusing line breaks, bidi overrides and excess length."""
     value = check_text(field, value, limit=limit, required=required)
     if NAME_FORBIDDEN.search(value):
-        raise BadInput(f"{field}: " + _("改行・タブ・制御文字・文字の向きを変える記号は使えません"))
+        raise BadInput(_("改行・タブ・制御文字・文字の向きを変える記号は使えません"), field=field)
     return value
 
 
@@ -84,4 +84,4 @@ def nesting_depth(text: str | bytes) -> int:
 def check_nesting(field: str, text: str | bytes) -> None:
     """Refuse JSON or WKT text nested deeper than NESTING_MAX."""
     if nesting_depth(text) > NESTING_MAX:
-        raise BadInput(f"{field}: " + _("入れ子が深すぎます（%(limit)d段まで）", limit=NESTING_MAX))
+        raise BadInput(_("入れ子が深すぎます（%(limit)d段まで）", limit=NESTING_MAX), field=field)

@@ -50,19 +50,19 @@ def check_record(record: FacilityRecord) -> FacilityRecord:
     """Refuse a record with no ID or name, unknown codes or an impossible capacity."""
     where = record.gsi_common_id or record.name or "?"
     if not record.gsi_common_id.strip():
-        raise BadInput(f"gsi_common_id: missing for {record.name!r}")
+        raise BadInput(f"missing for {record.name!r}", field="gsi_common_id")
     if not record.name.strip():
-        raise BadInput(f"name: missing for {where}")
+        raise BadInput(f"missing for {where}", field="name")
     unknown = [d for d in record.designations if d not in FACILITY_DESIGNATIONS]
     if not record.designations or unknown:
         raise BadInput(
-            f"designations: {where}: use {', '.join(FACILITY_DESIGNATIONS)}, not {unknown}"
+            f"{where}: use {', '.join(FACILITY_DESIGNATIONS)}, not {unknown}", field="designations"
         )
     unknown = [h for h in record.hazards or () if h not in FACILITY_HAZARDS]
     if unknown:
-        raise BadInput(f"hazards: {where}: unknown hazard(s) {', '.join(unknown)}")
+        raise BadInput(f"{where}: unknown hazard(s) {', '.join(unknown)}", field="hazards")
     if record.capacity is not None and record.capacity <= 0:
-        raise BadInput(f"capacity: {where}: must be a positive number of people")
+        raise BadInput(f"{where}: must be a positive number of people", field="capacity")
     return record
 
 
@@ -73,7 +73,7 @@ def sync_facilities(session: Session, records: list[FacilityRecord], *, source: 
     Running it again with the same records changes nothing.
     """
     if not records:
-        raise BadInput("facilities: the source lists none; nothing was changed")
+        raise BadInput("the source lists none; nothing was changed", field="facilities")
     for record in records:
         check_record(record)
         check_placed(session, Point(record.lon, record.lat), ("Point",), subject="facility")

@@ -75,7 +75,7 @@ class GeometryRefused(BadInput):
         details: dict | None = None,
         location: tuple[float, float] | None = None,
     ) -> None:
-        super().__init__(f"geometry: {message}", code=f"geometry_{reason}")
+        super().__init__(message, code=f"geometry_{reason}", field="geometry")
         self.repaired = repaired
         self.reason = reason
         self.details = details or {}
@@ -129,6 +129,9 @@ def _from_geojson(data: Any) -> BaseGeometry:
     if not isinstance(data, dict):
         raise _unreadable(_("ジオメトリのオブジェクトではありません"))
     kind = data.get("type")
+    if not isinstance(kind, str | None):
+        # A list or an object as the type ({"type": ["Point"]}) names no kind of shape.
+        raise _unreadable(_("type は文字列で指定してください"))
     if kind == "GeometryCollection":
         parts = data.get("geometries")
         if not isinstance(parts, list):
@@ -188,7 +191,7 @@ def check_shape(geom: BaseGeometry, kind: str) -> BaseGeometry:
     """Refuse a project's shape: too many vertices, invalid, of the wrong type for its kind,
     or not in lon/lat."""
     if kind not in KINDS:
-        raise BadInput("kind: " + _("不明な種別です: %(kind)s", kind=kind), code="unknown_value")
+        raise BadInput(_("不明な種別です: %(kind)s", kind=kind), code="unknown_value", field="kind")
     allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
     return check_form(geom, allowed, subject=kind)
 
@@ -340,7 +343,7 @@ def check_lon_lat(lon: float, lat: float, *, field: str | None = None) -> tuple[
                     value=format(value, "g"),
                 )
             )
-            raise BadInput(f"{field or name}: {words}", code="out_of_range")
+            raise BadInput(words, code="out_of_range", field=field or name)
     return lon, lat
 
 

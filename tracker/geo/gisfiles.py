@@ -29,10 +29,13 @@ def read_crs(value: object, where: str) -> CRS:
         crs = CRS.from_user_input(value)
     except (CRSError, TypeError, ValueError):
         raise UnknownCrs(
-            f"{where}: 座標系を読み取れません（{str(value)[:60]}）。EPSGコードを指定してください"
+            f"座標系を読み取れません（{str(value)[:60]}）。EPSGコードを指定してください",
+            field=where,
         ) from None
     if crs.is_geocentric or not (crs.is_geographic or crs.is_projected):
-        raise UnknownCrs(f"{where}: 経緯度にも平面直角座標にも変換できない座標系です（{crs.name}）")
+        raise UnknownCrs(
+            f"経緯度にも平面直角座標にも変換できない座標系です（{crs.name}）", field=where
+        )
     return crs
 
 
@@ -78,10 +81,10 @@ def extract_shapefiles(data: bytes, folder: Path) -> list[Path]:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if not m.is_dir()]
         if sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
-            raise BadInput("file: zip を展開すると大きすぎます")
+            raise BadInput("zip を展開すると大きすぎます", field="file")
         shps = sorted(m.filename for m in members if m.filename.lower().endswith(".shp"))
         if not shps:
-            raise BadInput("file: zip に Shapefile（.shp）がありません")
+            raise BadInput("zip に Shapefile（.shp）がありません", field="file")
         paths = []
         for number, shp in enumerate(shps, start=1):
             stem = shp[:-4]
@@ -93,8 +96,9 @@ def extract_shapefiles(data: bytes, folder: Path) -> list[Path]:
             missing = [ext for ext in (".shx", ".dbf") if ext not in parts]
             if missing:
                 raise BadInput(
-                    f"file: zip の {shp} に {' と '.join(missing)} がありません"
-                    "（Shapefile は .shp .shx .dbf .prj を一緒に）"
+                    f"zip の {shp} に {' と '.join(missing)} がありません"
+                    "（Shapefile は .shp .shx .dbf .prj を一緒に）",
+                    field="file",
                 )
             # Only the Shapefile's own parts, under names of our own: no path from the
             # archive is used; the file's own name is kept for the notes.
@@ -105,7 +109,7 @@ def extract_shapefiles(data: bytes, folder: Path) -> list[Path]:
                 (target / f"{name}{ext}").write_bytes(archive.read(member))
             paths.append(target / f"{name}.shp")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
-        raise BadInput(f"file: zip が壊れているか途中で切れています（{exc}）") from None
+        raise BadInput(f"zip が壊れているか途中で切れています（{exc}）", field="file") from None
     return paths
 
 
@@ -116,4 +120,6 @@ def cpg_encoding(text: str) -> str:
         return "utf-8"
     if value in ("932", "CP932", "SJIS", "SHIFTJIS", "WINDOWS31J", "MS932", "ANSI932"):
         return "cp932"
-    raise BadInput(f"file: .cpg の文字コード {text.strip()[:20]} は読めません（UTF-8 か 932）")
+    raise BadInput(
+        f".cpg の文字コード {text.strip()[:20]} は読めません（UTF-8 か 932）", field="file"
+    )

@@ -43,14 +43,17 @@ class HazardLoad:
 def load_hazard_file(session: Session, data: bytes, filename: str, layer: str) -> HazardLoad:
     """Read a zipped Shapefile of the layer and replace the stored layer with its zones."""
     if layer not in LAYERS:
-        raise BadInput(f"kind: {layer} は読めません（{', '.join(LAYERS)}）")
+        raise BadInput(f"{layer} は読めません（{', '.join(LAYERS)}）", field="kind")
     if len(data) > MAX_HAZARD_FILE_BYTES:
         raise BadInput(
-            f"file: {len(data) / 1024 / 1024:.0f} MB は大きすぎます"
-            f"（{MAX_HAZARD_FILE_BYTES >> 20} MB まで）"
+            f"{len(data) / 1024 / 1024:.0f} MB は大きすぎます"
+            f"（{MAX_HAZARD_FILE_BYTES >> 20} MB まで）",
+            field="file",
         )
     if not filename.lower().endswith(".zip"):
-        raise BadInput("file: Shapefile（.shp .shx .dbf .prj）を固めた .zip を選んでください")
+        raise BadInput(
+            "Shapefile（.shp .shx .dbf .prj）を固めた .zip を選んでください", field="file"
+        )
     result = HazardLoad(layer, Path(filename).name)
     zones: list[tuple[str, str, str, bytes]] = []
     with tempfile.TemporaryDirectory() as folder:
@@ -72,11 +75,11 @@ def _read_zones(shp: Path, layer: str, result: HazardLoad) -> list[tuple[str, st
     try:
         meta, _fids, wkbs, values = raw.read(shp, encoding=encoding)
     except (DataSourceError, DataLayerError, UnicodeDecodeError) as exc:
-        raise BadInput(f"file: {shp.name} を読めません（{str(exc)[:200]}）") from None
+        raise BadInput(f"{shp.name} を読めません（{str(exc)[:200]}）", field="file") from None
     if wkbs is None:
-        raise BadInput(f"file: {shp.name} に区域の形状がありません")
+        raise BadInput(f"{shp.name} に区域の形状がありません", field="file")
     if meta.get("crs") is None:
-        raise BadInput(f"file: {shp.name} に座標系（.prj）がありません")
+        raise BadInput(f"{shp.name} に座標系（.prj）がありません", field="file")
     crs = read_crs(meta["crs"], ".prj")
     result.notes.append(f"{shp.name}: 文字コード {encoding}、座標系 {describe(crs)}")
     columns = {str(name): column for name, column in zip(meta["fields"], values, strict=True)}
@@ -91,16 +94,17 @@ def _read_zones(shp: Path, layer: str, result: HazardLoad) -> list[tuple[str, st
         except shapely.errors.ShapelyError:
             shape = None
         if shape is None or shape.is_empty:
-            raise BadInput(f"file: {shp.name} の {n} 番目の区域の形状が壊れています")
+            raise BadInput(f"{shp.name} の {n} 番目の区域の形状が壊れています", field="file")
         if shape.geom_type not in ("Polygon", "MultiPolygon"):
             raise BadInput(
-                f"file: {shp.name} は {shape.geom_type} です。区域の面（ポリゴン）のファイルを選んでください"
+                f"{shp.name} は {shape.geom_type} です。区域の面（ポリゴン）のファイルを選んでください",
+                field="file",
             )
         shapes.append(shape)
     zones = []
     for n, shape in enumerate(to_lonlat(shapes, crs)):
         if shape is None:
-            raise BadInput(f"file: {shp.name} の {n + 1} 番目の区域の形状が壊れています")
+            raise BadInput(f"{shp.name} の {n + 1} 番目の区域の形状が壊れています", field="file")
         if not shape.is_valid:
             # Published outlines sometimes touch themselves; the repaired area is the same zone.
             shape = shapely.unary_union(
@@ -131,7 +135,8 @@ def _codes(
     column = _first(columns, fields)
     if column is None:
         raise BadInput(
-            f"file: {filename} に属性 {' か '.join(fields)} がありません（公開されている形のまま読み込んでください）"
+            f"{filename} に属性 {' か '.join(fields)} がありません（公開されている形のまま読み込んでください）",
+            field="file",
         )
     meanings = []
     for n, value in enumerate(column, start=1):
@@ -141,7 +146,8 @@ def _codes(
         code = code.strip()
         if code not in codes:
             raise BadInput(
-                f"file: {filename} の {n} 番目の区域のコード {code!r} は表にありません（{', '.join(codes)}）"
+                f"{filename} の {n} 番目の区域のコード {code!r} は表にありません（{', '.join(codes)}）",
+                field="file",
             )
         meanings.append(codes[code])
     return meanings
@@ -166,9 +172,9 @@ def replace_layer(
     """Replace every zone of the layer in one transaction: readers see the old or the new."""
     for hazard, *_rest in zones:
         if HAZARD_LAYER[hazard] != layer:
-            raise BadInput(f"kind: {hazard} の区域は {layer} の層に入りません")
+            raise BadInput(f"{hazard} の区域は {layer} の層に入りません", field="kind")
     if not zones:
-        raise BadInput("file: 区域が1つもありません")
+        raise BadInput("区域が1つもありません", field="file")
     session.execute(delete(HazardZone).where(HazardZone.layer == layer))
     row = session.get(HazardLayer, layer)
     if row is None:
@@ -192,7 +198,8 @@ def replace_layer(
     )
     if kept == 0:
         raise BadInput(
-            "file: 阿蘇市にかかる区域が1つもありません（別の地域のファイルではありませんか）"
+            "阿蘇市にかかる区域が1つもありません（別の地域のファイルではありませんか）",
+            field="file",
         )
     row.zone_count = kept
     result.kept = kept

@@ -83,9 +83,10 @@ class UnmappedColumns(BadInput):
 
     def __init__(self, headers: list[str]) -> None:
         super().__init__(
-            "columns: 見出しを読み取れない列があります: "
+            "見出しを読み取れない列があります: "
             + "、".join(f"「{h}」" for h in headers)
-            + "（列ごとに項目を選ぶか「読まない」にしてください）"
+            + "（列ごとに項目を選ぶか「読まない」にしてください）",
+            field="columns",
         )
         self.headers = headers
 
@@ -121,8 +122,8 @@ def import_table(
     twice = duplicated_fields(mapping)
     if twice:
         raise BadInput(
-            "columns: 同じ項目を表す列が2つ以上あります: "
-            + "、".join(column_label(f) for f in twice)
+            "同じ項目を表す列が2つ以上あります: " + "、".join(column_label(f) for f in twice),
+            field="columns",
         )
     rows = _read_rows(table, mapping, epsg)
     report.rows = [row.result for row in rows]
@@ -161,7 +162,7 @@ def _read_rows(table: SourceTable, mapping: dict[int, str], epsg: int | None) ->
             row.values = _parse_cells(given)
             file_geometry = table.geometries[index] if table.geometries is not None else None
             if reason := is_broken(file_geometry):
-                raise GeometryRefused(f"geometry: {reason}", reason="parse")
+                raise GeometryRefused(f"{reason}", reason="parse")
             if file_geometry is not None:
                 row.geometry = file_geometry
             else:
@@ -179,7 +180,7 @@ def _read_rows(table: SourceTable, mapping: dict[int, str], epsg: int | None) ->
         crs = read_crs(f"EPSG:{epsg}", "epsg") if epsg else TARGET
         if crs.is_projected and any(rows[i].values.get("_latlon") for i, _ in typed):
             raise BadInput(
-                "epsg: 緯度・経度の列には経緯度の座標系（例 4301, 6668）を指定してください"
+                "緯度・経度の列には経緯度の座標系（例 4301, 6668）を指定してください", field="epsg"
             )
         moved = to_lonlat([g for _i, g in typed], crs)
         for (i, _shape), geometry in zip(typed, moved, strict=True):
@@ -213,12 +214,14 @@ def _parse_cells(given: dict[str, Any]) -> dict[str, Any]:
         elif name == "id":
             text = cells.text(value)
             if not text.isdigit():
-                raise BadInput(f"id: 台帳の番号（整数）ではありません（{text[:20]}）")
+                raise BadInput(f"台帳の番号（整数）ではありません（{text[:20]}）", field="id")
             parsed[name] = int(text)
         elif name == "facility_id":
             text = cells.text(value)
             if text and not text.isdigit():
-                raise BadInput(f"facility_id: 施設の番号（整数）ではありません（{text[:20]}）")
+                raise BadInput(
+                    f"施設の番号（整数）ではありません（{text[:20]}）", field="facility_id"
+                )
             parsed[name] = int(text) if text else None
         else:
             parsed[name] = cells.unquoted(cells.text(value))
@@ -237,7 +240,7 @@ def _typed_geometry(given: dict[str, Any]) -> BaseGeometry | None:
     lat, lon = cells.text(given.get("lat")), cells.text(given.get("lon"))
     if lat or lon:
         if not (lat and lon):
-            raise GeometryRefused("geometry: 緯度と経度の両方が必要です", reason="missing")
+            raise GeometryRefused("緯度と経度の両方が必要です", reason="missing")
         return Point(cells.parse_number(lon, "lon"), cells.parse_number(lat, "lat"))
     return None
 
@@ -257,7 +260,7 @@ def _refuse_duplicates(rows: list[_Row], name: str, label: str) -> None:
         if value in first:
             _refuse(
                 row.result,
-                BadInput(f"{name}: {label} {value} は {first[value]} 行目と重複しています"),
+                BadInput(f"{label} {value} は {first[value]} 行目と重複しています", field=name),
             )
         else:
             first[value] = row.line
@@ -289,13 +292,15 @@ def _match_existing(session: Session, rows: list[_Row]) -> dict[int, Project]:
         pid, number = row.values.get("id"), row.values.get("external_id")
         project = by_id.get(pid) if pid is not None else None
         if pid is not None and project is None:
-            _refuse(row.result, BadInput(f"id: ID {pid} の事業はこの台帳にありません"))
+            _refuse(row.result, BadInput(f"ID {pid} の事業はこの台帳にありません", field="id"))
             continue
         other = by_number.get(number) if number else None
         if project is not None and other is not None and other.id != project.id:
             _refuse(
                 row.result,
-                BadInput(f"external_id: 事業番号 {number} は別の事業（ID {other.id}）のものです"),
+                BadInput(
+                    f"事業番号 {number} は別の事業（ID {other.id}）のものです", field="external_id"
+                ),
             )
             continue
         project = project or other
@@ -357,7 +362,9 @@ def _create_rows(session: Session, rows: list[_Row], *, user: User | None, dry_r
             missing.append("geometry")
         if missing or row.geometry is None:
             labels = "、".join(column_label(f if f != "geometry" else "wkt") for f in missing)
-            _refuse(row.result, BadInput(f"{missing[0]}: 新しい事業に必要な {labels} がありません"))
+            _refuse(
+                row.result, BadInput(f"新しい事業に必要な {labels} がありません", field=missing[0])
+            )
             continue
         v = row.values
         specs.append(

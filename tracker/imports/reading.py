@@ -54,16 +54,18 @@ def read_table(data: bytes, filename: str, *, epsg: int | None = None) -> Source
     """Read a file's rows; `epsg` names the CRS of coordinates the file does not declare."""
     if len(data) > MAX_FILE_BYTES:
         raise BadInput(
-            f"file: {len(data) / 1024 / 1024:.0f} MB は大きすぎます"
-            f"（{MAX_FILE_BYTES // 1024 // 1024} MB まで）。分けて取り込んでください"
+            f"{len(data) / 1024 / 1024:.0f} MB は大きすぎます"
+            f"（{MAX_FILE_BYTES // 1024 // 1024} MB まで）。分けて取り込んでください",
+            field="file",
         )
     if not data:
-        raise BadInput("file: 空のファイルです")
+        raise BadInput("空のファイルです", field="file")
     fmt = FORMATS.get(Path(filename).suffix.lower())
     if fmt is None:
         raise BadInput(
-            f"file: {Path(filename).suffix or filename} は読めません"
-            "（CSV, Excel .xlsx, GeoJSON, GeoPackage .gpkg, Shapefile を固めた .zip）"
+            f"{Path(filename).suffix or filename} は読めません"
+            "（CSV, Excel .xlsx, GeoJSON, GeoPackage .gpkg, Shapefile を固めた .zip）",
+            field="file",
         )
     reader = {
         "csv": _read_csv,
@@ -74,7 +76,7 @@ def read_table(data: bytes, filename: str, *, epsg: int | None = None) -> Source
     }[fmt]
     table = reader(data, filename, epsg)
     if not table.headers:
-        raise BadInput("file: 見出しの行がありません")
+        raise BadInput("見出しの行がありません", field="file")
     return table
 
 
@@ -84,7 +86,8 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return data[len(BOM) :].decode("utf-8", errors="strict"), "UTF-8（BOM付き）"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
         raise BadInput(
-            "file: UTF-16 などの文字コードは読めません。UTF-8 か Shift_JIS（cp932）で保存してください"
+            "UTF-16 などの文字コードは読めません。UTF-8 か Shift_JIS（cp932）で保存してください",
+            field="file",
         )
     try:
         return data.decode("utf-8"), "UTF-8"
@@ -94,8 +97,9 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return data.decode("cp932"), "Shift_JIS（cp932）"
     except UnicodeDecodeError as exc:
         raise BadInput(
-            "file: 文字コードが UTF-8 でも Shift_JIS（cp932）でもありません"
-            f"（{exc.start} バイト目）。Excel なら「CSV UTF-8」で保存してください"
+            "文字コードが UTF-8 でも Shift_JIS（cp932）でもありません"
+            f"（{exc.start} バイト目）。Excel なら「CSV UTF-8」で保存してください",
+            field="file",
         ) from None
 
 
@@ -105,7 +109,9 @@ def _read_csv(data: bytes, filename: str, epsg: int | None) -> SourceTable:
     try:
         records = [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
-        raise BadInput(f"file: CSV として読めません（{reader.line_num} 行目: {exc}）") from None
+        raise BadInput(
+            f"CSV として読めません（{reader.line_num} 行目: {exc}）", field="file"
+        ) from None
     records = [(line, row) for line, row in records if any(cell.strip() for cell in row)]
     notes = [f"文字コード: {encoding}"]
     if records and is_as_of_line(records[0][1]):
@@ -113,7 +119,7 @@ def _read_csv(data: bytes, filename: str, epsg: int | None) -> SourceTable:
         notes.append(f"1 行目「{records[0][1][0]}」は日付の行として読み飛ばしました")
         records = records[1:]
     if not records:
-        raise BadInput("file: 見出しの行がありません")
+        raise BadInput("見出しの行がありません", field="file")
     (_line, headers), body = records[0], records[1:]
     table = SourceTable(
         filename,
@@ -134,7 +140,9 @@ def _read_xlsx(data: bytes, filename: str, epsg: int | None) -> SourceTable:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise BadInput(f"file: Excel（.xlsx）として開けません（{type(exc).__name__}）") from None
+        raise BadInput(
+            f"Excel（.xlsx）として開けません（{type(exc).__name__}）", field="file"
+        ) from None
     try:
         sheet = book.worksheets[0]
         rows = [
@@ -150,7 +158,7 @@ def _read_xlsx(data: bytes, filename: str, epsg: int | None) -> SourceTable:
         notes.append(f"{rows[0][0]} 行目は日付の行として読み飛ばしました")
         rows = rows[1:]
     if not rows:
-        raise BadInput("file: 最初のシートに見出しの行がありません")
+        raise BadInput("最初のシートに見出しの行がありません", field="file")
     (_n, headers), body = rows[0], rows[1:]
     width = len(headers)
     return SourceTable(
@@ -167,9 +175,9 @@ def _read_geojson(data: bytes, filename: str, epsg: int | None) -> SourceTable:
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise BadInput(f"file: GeoJSON として読めません（{exc}）") from None
+        raise BadInput(f"GeoJSON として読めません（{exc}）", field="file") from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        raise BadInput("file: GeoJSON の FeatureCollection ではありません")
+        raise BadInput("GeoJSON の FeatureCollection ではありません", field="file")
     features = doc.get("features") or []
     headers: dict[str, None] = {}
     for feature in features:
@@ -262,13 +270,14 @@ def _read_ogr(
     try:
         meta, _fids, wkbs, values = raw.read(path, encoding=encoding)
     except (DataSourceError, DataLayerError, UnicodeDecodeError) as exc:
-        raise BadInput(f"file: GIS ファイルとして読めません（{str(exc)[:200]}）") from None
+        raise BadInput(f"GIS ファイルとして読めません（{str(exc)[:200]}）", field="file") from None
     if wkbs is None:
-        raise BadInput(f"file: {filename} に地物の形状がありません")
+        raise BadInput(f"{filename} に地物の形状がありません", field="file")
     declared = meta.get("crs")
     if declared is None and epsg is None:
         raise BadInput(
-            "file: 座標系が書かれていません（Shapefile なら .prj）。EPSGコードを指定してください"
+            "座標系が書かれていません（Shapefile なら .prj）。EPSGコードを指定してください",
+            field="file",
         )
     crs = read_crs(declared or f"EPSG:{epsg}", ".prj" if fmt == "shp" else "crs")
     headers = [str(name) for name in meta["fields"]]

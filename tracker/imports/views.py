@@ -51,7 +51,7 @@ def _epsg(raw: str | None) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 6:
-        raise BadInput("epsg: EPSGコードは数字で入れてください（例 6670）")
+        raise BadInput("EPSGコードは数字で入れてください（例 6670）", field="epsg")
     return int(raw)
 
 

@@ -21,10 +21,10 @@ def reason_text(error: BadInput | None) -> str:
         return ""
     if isinstance(error, GeometryRefused) and error.reason != "parse":
         return gettext("位置・形状：%(text)s", text=error.text)
-    field, _sep, text = str(error).partition(": ")
-    if text and field.replace("_", "").isalpha() and field.isascii():
+    field = error.field
+    if field is not None and field.replace("_", "").isalpha():
         label = gettext("位置・形状") if field == "geometry" else column_label(field)
-        return gettext("%(label)s：%(text)s", label=label, text=text)
+        return gettext("%(label)s：%(text)s", label=label, text=error.text)
     return str(error)
 
 

@@ -22,12 +22,13 @@ def parse_value(raw: object) -> Decimal:
         value = Decimal(str(raw).strip().replace(",", ""))
     except InvalidOperation:
         raise BadInput(
-            "value: " + _("数値ではありません（%(value)s）", value=str(raw)[:20]),
+            _("数値ではありません（%(value)s）", value=str(raw)[:20]),
             code="not_a_number",
+            field="value",
         ) from None
     # copy_abs() needs no arithmetic context: abs() of 1e999999999 overflows it instead.
     if not value.is_finite() or value.copy_abs() > MAX_VALUE:
-        raise BadInput("value: " + _("有限の数値で指定してください"), code="not_a_number")
+        raise BadInput(_("有限の数値で指定してください"), code="not_a_number", field="value")
     return value.quantize(Decimal("0.001"))
 
 
@@ -46,20 +47,20 @@ def record_figure(
     """Append an indicator's figure for a fiscal year; it supersedes earlier ones for that year."""
     indicator = session.scalar(select(Indicator).where(Indicator.code == indicator_code))
     if indicator is None:
-        raise BadInput("indicator: " + _("この成果指標は計画にありません"), code="unknown_value")
+        raise BadInput(_("この成果指標は計画にありません"), code="unknown_value", field="indicator")
     if isinstance(fiscal_year, bool) or not isinstance(fiscal_year, int):
         raise BadInput(
-            "fiscal_year: " + _("年度を西暦で選んでください（例: 2024）"), code="invalid_format"
+            _("年度を西暦で選んでください（例: 2024）"), code="invalid_format", field="fiscal_year"
         )
     if fiscal_year not in YEAR_RANGE:
         raise BadInput(
-            "fiscal_year: "
-            + _("2000〜2100 の西暦の年で指定してください（%(value)s）", value=fiscal_year),
+            _("2000〜2100 の西暦の年で指定してください（%(value)s）", value=fiscal_year),
             code="out_of_range",
+            field="fiscal_year",
         )
     source = (source or "").strip()
     if not source:
-        raise BadInput("source: " + _("値の出典を書いてください"), code="required")
+        raise BadInput(_("値の出典を書いてください"), code="required", field="source")
     figure = IndicatorFigure(
         indicator=indicator,
         fiscal_year=fiscal_year,

@@ -7,20 +7,29 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from tracker.accounts.access import can_see_private
 from tracker.core.db import get_session
+from tracker.indicators.contract import Indicators, IndicatorsQuery
 from tracker.indicators.queries import indicator_values
-from tracker.words.formatting import parse_day
+from tracker.serving.contract import READ, Answers, contract
 
 bp = Blueprint("indicators_api", __name__, url_prefix="/api")
 
 
-def _number(value: Decimal | None) -> float | None:
+def _number(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
 
 
 @bp.get("/indicators")
+@contract.validate(
+    query=IndicatorsQuery,
+    resp=Answers(200, Indicators, "The indicators."),
+    security=READ,
+    operation_id="listIndicators",
+)
 def list_indicators() -> Response:
-    """Answer each indicator's baseline, target and current value, and the projects counted."""
-    as_of = parse_day(request.args.get("as_of"), "as_of")
+    """Measure 13's indicators, now or at the end of a day: baseline, target, current value
+    and the projects counted."""
+    query: IndicatorsQuery = request.context.query  # type: ignore[attr-defined]
+    as_of = query.as_of
     values = indicator_values(get_session(), as_of=as_of, include_private=can_see_private())
     items = []
     for v in values:

@@ -49,9 +49,9 @@ def _filter() -> ProjectFilter:
     unknown = [d for d in filt.departments if d not in queries.departments(get_session())]
     if unknown:
         raise BadInput(
-            "department: "
-            + _("「%(names)s」という担当課はありません", names=_("」「").join(unknown)),
+            _("「%(names)s」という担当課はありません", names=_("」「").join(unknown)),
             code="unknown_value",
+            field="department",
         )
     return filt
 
@@ -301,7 +301,7 @@ def record_indicator_figure() -> ResponseReturnValue:
     # isdigit() alone lets through digits int() cannot read, such as "²".
     if not (raw_year.isascii() and raw_year.isdigit()):
         raise BadInput(
-            "fiscal_year: " + _("年度を西暦で選んでください（例: 2024）"), code="invalid_format"
+            _("年度を西暦で選んでください（例: 2024）"), code="invalid_format", field="fiscal_year"
         )
     figure = record_figure(
         get_session(),
@@ -335,7 +335,7 @@ def changes() -> ResponseReturnValue:
     since = parse_day(request.args.get("since"), "since")
     until = parse_day(request.args.get("until"), "until")
     if since and until and until < since:
-        raise BadInput("until: " + _("開始日より前の日付です"), code="ends_before_start")
+        raise BadInput(_("開始日より前の日付です"), code="ends_before_start", field="until")
     found: list[queries.Change] = []
     totals: dict[str, int] | None = None
     if since:
@@ -360,11 +360,9 @@ def print_sheet() -> ResponseReturnValue:
     size = (request.args.get("size") or "A4").upper()
     if size not in PAPER_SIZES:
         raise BadInput(
-            "size: "
-            + _(
-                "A4 か A3 を指定してください（%(value)s）", value=request.args.get("size", "")[:10]
-            ),
+            _("A4 か A3 を指定してください（%(value)s）", value=request.args.get("size", "")[:10]),
             code="unknown_value",
+            field="size",
         )
     session = get_session()
     filt = _filter()

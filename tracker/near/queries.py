@@ -52,12 +52,13 @@ def _number(args: Mapping[str, str], name: str) -> float | None:
         value = float(raw)
     except ValueError:
         raise BadInput(
-            f"{name}: " + _("数値ではありません（%(value)s）", value=raw[:20]), code="not_a_number"
+            _("数値ではありません（%(value)s）", value=raw[:20]), code="not_a_number", field=name
         ) from None
     if not math.isfinite(value):
         raise BadInput(
-            f"{name}: " + _("有限の数値で指定してください（%(value)s）", value=raw[:20]),
+            _("有限の数値で指定してください（%(value)s）", value=raw[:20]),
             code="not_a_number",
+            field=name,
         )
     return value
 
@@ -69,14 +70,14 @@ def parse_radius(args: Mapping[str, str], default: float = DEFAULT_RADIUS_M) -> 
         return default
     if not RADIUS_MIN_M <= radius <= RADIUS_MAX_M:
         raise BadInput(
-            "radius: "
-            + _(
+            _(
                 "%(min)s〜%(max)s メートルで指定してください（%(value)s）",
                 min=RADIUS_MIN_M,
                 max=format(RADIUS_MAX_M, ","),
                 value=format(radius, "g"),
             ),
             code="out_of_range",
+            field="radius",
         )
     return radius
 
@@ -87,8 +88,9 @@ def parse_point(args: Mapping[str, str]) -> tuple[float, float]:
     missing = [name for name, value in (("lat", lat), ("lon", lon)) if value is None]
     if missing or lat is None or lon is None:
         raise BadInput(
-            f"{missing[0]}: " + _("緯度（lat）と経度（lon）を度で指定してください（WGS84）"),
+            _("緯度（lat）と経度（lon）を度で指定してください（WGS84）"),
             code="required",
+            field=missing[0],
         )
     lon, lat = check_lon_lat(lon, lat)
     return lat, lon
@@ -99,14 +101,14 @@ class OutsideCity(BadInput):
 
     def __init__(self, distance_m: float) -> None:
         super().__init__(
-            "lat/lon: "
-            + _(
+            _(
                 "その地点は阿蘇市の境界から約%(km)s km離れています。"
                 "市内か、境界から%(limit)s km以内の場所を選んでください。",
                 km=f"{distance_m / 1000:.0f}",
                 limit=MAX_OUTSIDE_CITY_M // 1000,
             ),
             code="outside_area",
+            field="lat/lon",
         )
         self.distance_m = distance_m
 
@@ -142,8 +144,9 @@ def parse_limit(args: Mapping[str, str]) -> int:
         return DEFAULT_LIMIT
     if value != int(value) or not 1 <= value <= MAX_LIMIT:
         raise BadInput(
-            "limit: " + _("1〜%(max)s の整数で指定してください", max=f"{MAX_LIMIT:,}"),
+            _("1〜%(max)s の整数で指定してください", max=f"{MAX_LIMIT:,}"),
             code="out_of_range",
+            field="limit",
         )
     return int(value)
 

@@ -26,19 +26,20 @@ from tracker.hazards.queries import shelter_zones, zones_at
 from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, MAX_ZOOM
 from tracker.maps.page_data import map_labels, map_layer_urls
 from tracker.near import feed
+from tracker.near.contract import Nearby, NearbyQuery
 from tracker.near.queries import (
     OutsideCity,
     check_near_city,
     circle_from_args,
     nearby_collection,
     nearby_features,
-    parse_limit,
     parse_point,
     parse_radius,
 )
 from tracker.projects.queries import Circle
 from tracker.restrictions.wording import hours_label
 from tracker.serving.assets import vendor_url
+from tracker.serving.contract import GEOJSON, READ, Answers, contract
 from tracker.words import wording
 from tracker.words.i18n import locale
 from tracker.words.vocab import kind_glyph, status_label
@@ -47,18 +48,24 @@ bp = Blueprint("near", __name__)
 
 PAGE_LIMIT = 50
 SHELTER_COUNT = 3
-GEOJSON = "application/geo+json"
 # Works finished longer ago than this are hidden unless the reader asks for them.
 OLD_WORK_DAYS = 365
 
 
 @bp.get("/api/projects/nearby")
+@contract.validate(
+    query=NearbyQuery,
+    resp=Answers(200, Nearby, "The projects, nearest first.", media_type=GEOJSON),
+    security=READ,
+    operation_id="nearbyProjects",
+)
 def nearby_api() -> Response:
-    """Answer public projects within `radius` metres of lat/lon, nearest first."""
+    """Public projects within `radius` metres of lat/lon, nearest first."""
     session = get_session()
-    circle = circle_from_args(session, request.args)
-    limit = parse_limit(request.args)
-    body = nearby_collection(session, circle, today=clock.today(), limit=limit)
+    query: NearbyQuery = request.context.query  # type: ignore[attr-defined]
+    check_near_city(session, query.lat, query.lon)
+    circle = Circle(query.lat, query.lon, query.radius)
+    body = nearby_collection(session, circle, today=clock.today(), limit=query.limit)
     return Response(body, mimetype=GEOJSON)
 
 
@@ -86,8 +93,9 @@ def _read_choice(session: Session, args: Mapping[str, str]) -> Choice:
         place = find_place(session, key)
         if place is None:
             raise UnknownPlace(
-                "place: " + _("選んだ場所が見つかりません。一覧から選び直してください。"),
+                _("選んだ場所が見つかりません。一覧から選び直してください。"),
                 code="unknown_value",
+                field="place",
             )
         return Choice(Circle(place.lat, place.lon, radius), place, key)
     return Choice(None, None, "")

@@ -62,7 +62,9 @@ def _codes(args: MultiDict[str, str], name: str, allowed: dict) -> list[str]:
     values = [v.strip() for raw in args.getlist(name) for v in raw.split(",") if v.strip()]
     unknown = [v for v in values if v not in allowed]
     if unknown:
-        raise BadInput(f"{name}: unknown value(s) {', '.join(unknown)}; use {', '.join(allowed)}")
+        raise BadInput(
+            f"unknown value(s) {', '.join(unknown)}; use {', '.join(allowed)}", field=name
+        )
     return values
 
 
@@ -71,9 +73,11 @@ def _public_only(args: MultiDict[str, str]) -> bool:
     if raw in (None, ""):
         return False
     if raw not in ("true", "false"):
-        raise BadInput("public: use true (public projects only) or false")
+        raise BadInput("use true (public projects only) or false", field="public")
     if raw == "false":
-        raise BadInput("public: only public=true filters; leave it out for every visible project")
+        raise BadInput(
+            "only public=true filters; leave it out for every visible project", field="public"
+        )
     return True
 
 

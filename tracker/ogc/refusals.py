@@ -10,8 +10,7 @@ class InvalidParameter(BadInput):
     """A query or path parameter the API cannot use; `parameter` names it."""
 
     def __init__(self, parameter: str, message: str) -> None:
-        # The message keeps the app's "name: why" form, which every error page reads.
-        super().__init__(f"{parameter}: {message}", code=INVALID_PARAMETER)
+        super().__init__(message, code=INVALID_PARAMETER, field=parameter)
         self.parameter = parameter
 
 

@@ -139,14 +139,14 @@ def check_state(
 ) -> None:
     """Refuse a state no project may be in, whether reached by an update or entered new."""
     if status not in STATUSES:
-        raise BadInput("status: " + _("不明な状況です: %(status)s", status=status))
+        raise BadInput(_("不明な状況です: %(status)s", status=status), field="status")
     if status == "completed":
         if progress != 100:
-            raise BadInput("progress: " + _("完了にするには進捗を100%にしてください"))
+            raise BadInput(_("完了にするには進捗を100%にしてください"), field="progress")
         if actual_end is None:
-            raise BadInput("actual_end: " + _("完了にするには完了日（実績終了日）が必要です"))
+            raise BadInput(_("完了にするには完了日（実績終了日）が必要です"), field="actual_end")
         if actual_start is not None and actual_end < actual_start:
-            raise BadInput("actual_end: " + _("完了日が着手日より前になっています"))
+            raise BadInput(_("完了日が着手日より前になっています"), field="actual_end")
 
 
 def check_change(
@@ -161,34 +161,36 @@ def check_change(
 ) -> None:
     """Refuse a status change the rules do not allow, saying why."""
     if status not in STATUSES:
-        raise BadInput("status: " + _("不明な状況です: %(status)s", status=status))
+        raise BadInput(_("不明な状況です: %(status)s", status=status), field="status")
     if status not in TRANSITIONS[previous_status]:
         allowed = _("、").join(status_label(s) for s in allowed_next(previous_status))
         raise BadInput(
-            "status: "
-            + _(
+            _(
                 "「%(old)s」から「%(new)s」には変更できません（変更できるのは %(allowed)s）",
                 old=status_label(previous_status),
                 new=status_label(status),
                 allowed=allowed,
-            )
+            ),
+            field="status",
         )
     check_state(status=status, progress=progress, actual_start=actual_start, actual_end=actual_end)
     if note:
         return
     # These changes are easy to misread later without a reason beside them.
     if previous_status == "completed" and status != "completed":
-        raise BadInput("note: " + _("完了した事業を再開するには、理由をメモに書いてください"))
+        raise BadInput(_("完了した事業を再開するには、理由をメモに書いてください"), field="note")
     if status == "suspended" and previous_status != "suspended":
-        raise BadInput("note: " + _("中断にするには、理由をメモに書いてください"))
+        raise BadInput(_("中断にするには、理由をメモに書いてください"), field="note")
     if progress < previous_progress:
-        raise BadInput("note: " + _("進捗を下げるときは、理由をメモに書いてください"))
+        raise BadInput(_("進捗を下げるときは、理由をメモに書いてください"), field="note")
 
 
 def check_progress(progress: object) -> int:
     """Return progress as an int in 0–100, or refuse it."""
     if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
-        raise BadInput("progress: " + _("進捗は0〜100の整数で入れてください"), code="out_of_range")
+        raise BadInput(
+            _("進捗は0〜100の整数で入れてください"), code="out_of_range", field="progress"
+        )
     return progress
 
 
@@ -201,28 +203,28 @@ def check_client_id(value: object) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise BadInput("client_id: " + _("UUIDの形式ではありません")) from None
+        raise BadInput(_("UUIDの形式ではありません"), field="client_id") from None
 
 
 def check_observed_at(observed_at: datetime, now: datetime) -> datetime:
     """Refuse a time on site far ahead of `now` or older than a month, saying which."""
     if observed_at.tzinfo is None:
-        raise BadInput("observed_at: " + _("現場の時刻に時差（+09:00 など）がありません"))
+        raise BadInput(_("現場の時刻に時差（+09:00 など）がありません"), field="observed_at")
     if observed_at > now + OBSERVED_AHEAD_MAX:
         raise BadInput(
-            "observed_at: "
-            + _(
+            _(
                 "現場の時刻（%(at)s）が今より10分以上先です。端末の時計を確かめてください",
                 at=observed_at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
-            )
+            ),
+            field="observed_at",
         )
     if observed_at < now - OBSERVED_AGE_MAX:
         raise BadInput(
-            "observed_at: "
-            + _(
+            _(
                 "現場の時刻（%(at)s）が30日より前です。古い記録は事務所で確かめてから入れてください",
                 at=observed_at.astimezone(JST).strftime("%Y-%m-%d %H:%M"),
-            )
+            ),
+            field="observed_at",
         )
     return observed_at
 
@@ -267,11 +269,11 @@ class StaleUpdate(BadInput):
         self.changes = changes
         said = _("、").join(change.sentence() for change in changes[-3:])
         super().__init__(
-            "base_version: "
-            + _(
+            _(
                 "この画面を開いた後に更新がありました（%(changes)s）。今の状況を確かめて、もう一度記録してください",
                 changes=said,
-            )
+            ),
+            field="base_version",
         )
 
 
@@ -450,11 +452,11 @@ def _placed_before(
     previous_status, previous_progress = _entry_before(session, project_id, observed_at)
     if status != previous_status:
         raise BadInput(
-            "status: "
-            + _(
+            _(
                 "この時刻より後に別の記録があるため、状況は「%(status)s」のまま記録してください（進捗とメモは記録できます）",
                 status=status_label(previous_status),
-            )
+            ),
+            field="status",
         )
     return previous_status, previous_progress
 
@@ -570,7 +572,7 @@ def append_past_status(
 def _checked_note(note: str | None) -> str:
     note = (note or "").strip()
     if len(note) > MAX_NOTE_LENGTH:
-        raise BadInput("note: " + _("メモは%(n)d文字までです", n=MAX_NOTE_LENGTH))
+        raise BadInput(_("メモは%(n)d文字までです", n=MAX_NOTE_LENGTH), field="note")
     return note
 
 
@@ -628,7 +630,7 @@ def _entry_before(session: Session, project_id: int, observed_at: datetime) -> t
         .limit(1)
     ).first()
     if before is None:
-        raise BadInput("observed_at: " + _("現場の時刻が事業の登録より前になっています"))
+        raise BadInput(_("現場の時刻が事業の登録より前になっています"), field="observed_at")
     return before.status, before.progress
 
 
@@ -677,8 +679,9 @@ def _locked(
 
 def _unknown_project(project_id: int) -> BadInput:
     return BadInput(
-        "project: " + _("この事業は見つかりません（ID %(id)s）", id=project_id),
+        _("この事業は見つかりません（ID %(id)s）", id=project_id),
         code="unknown_value",
+        field="project",
     )
 
 
@@ -703,7 +706,7 @@ def _by_client_id(
 
 def _same_project(update: StatusUpdate, project_id: int) -> None:
     if update.project_id != project_id:
-        raise BadInput("client_id: " + _("この client_id は別の事業の更新で使われています"))
+        raise BadInput(_("この client_id は別の事業の更新で使われています"), field="client_id")
 
 
 def _point(position: Any) -> WKTElement | None:
@@ -712,6 +715,6 @@ def _point(position: Any) -> WKTElement | None:
     try:
         lon, lat = (float(v) for v in position)
     except (TypeError, ValueError):
-        raise BadInput("position: " + _("緯度・経度は数値で指定してください")) from None
+        raise BadInput(_("緯度・経度は数値で指定してください"), field="position") from None
     lon, lat = check_lon_lat(lon, lat, field="position")
     return WKTElement(f"POINT({lon!r} {lat!r})", srid=4326)

@@ -112,8 +112,9 @@ def _find_by_code(
 
 def _unknown_codes(field: str, unknown: list[str]) -> BadInput:
     return BadInput(
-        f"{field}: " + _("「%(codes)s」は計画にありません", codes=_("」「").join(unknown)),
+        _("「%(codes)s」は計画にありません", codes=_("」「").join(unknown)),
         code="unknown_value",
+        field=field,
     )
 
 
@@ -146,7 +147,9 @@ def _check_new(spec: NewProject, *, entered: bool) -> NewProject:
     name = _check_name(spec.name)
     if spec.status not in STATUSES:
         raise BadInput(
-            "status: " + _("不明な状況です: %(status)s", status=spec.status), code="unknown_value"
+            _("不明な状況です: %(status)s", status=spec.status),
+            code="unknown_value",
+            field="status",
         )
     department = _check_department(spec.department)
     _check_dates(
@@ -169,7 +172,7 @@ def _check_new(spec: NewProject, *, entered: bool) -> NewProject:
     check_progress(spec.progress)
     unknown = [f for f, _value in spec.register if f not in REGISTER_FIELDS]
     if unknown:
-        raise BadInput(f"{unknown[0]}: not a field of a project")
+        raise BadInput("not a field of a project", field=unknown[0])
     register = check_register(dict(spec.register))
     geometry = check_shape(flat_geometry(spec.geometry), spec.kind)
     return replace(
@@ -306,7 +309,7 @@ def check_new_projects(
             continue
         if spec.facility_id is not None and spec.facility_id not in facilities:
             checked[i] = BadInput(
-                "facility_id: " + _("この施設はありません（ID %(id)s）", id=spec.facility_id)
+                _("この施設はありません（ID %(id)s）", id=spec.facility_id), field="facility_id"
             )
             continue
         for codes, known, field in (
@@ -479,17 +482,17 @@ def update_project(
     unknown = [f for f in changes if f not in EDITABLE_FIELDS and f not in ("status", "progress")]
     if unknown:
         raise BadInput(
-            f"{unknown[0]}: " + _("編集できる事業の項目ではありません"), code="unknown_field"
+            _("編集できる事業の項目ではありません"), code="unknown_field", field=unknown[0]
         )
     for field in ("status", "progress"):
         if field in changes and changes[field] != getattr(project, field):
             raise BadInput(
-                f"{field}: "
-                + _(
+                _(
                     "編集では変えられません。状況の更新（POST /api/projects/%(id)s/updates）で変えてください",
                     id=project.id,
                 ),
                 code="status_through_updates",
+                field=field,
             )
     old = project_values(project, geometry_as_shape=True)
     new = old | {f: changes[f] for f in EDITABLE_FIELDS if f in changes}
@@ -498,7 +501,7 @@ def update_project(
     new["department"] = _check_department(new["department"])
     new["description"] = check_text("description", new["description"], limit=DESCRIPTION_MAX)
     if not isinstance(new["public"], bool):
-        raise BadInput("public: " + _("true か false で指定してください"), code="invalid_format")
+        raise BadInput(_("true か false で指定してください"), code="invalid_format", field="public")
     _check_dates(new)
     if new["actual_start"] != old["actual_start"] or new["actual_end"] != old["actual_end"]:
         # A completed project keeps its end date: an edit cannot clear it.
@@ -510,14 +513,14 @@ def update_project(
         )
     if new["kind"] not in KINDS:
         raise BadInput(
-            "kind: " + _("不明な種別です: %(kind)s", kind=new["kind"]), code="unknown_value"
+            _("不明な種別です: %(kind)s", kind=new["kind"]), code="unknown_value", field="kind"
         )
     if new["facility_id"] != old["facility_id"]:
         check_facility(session, new["facility_id"])
     new.update(check_register({field: new[field] for field in REGISTER_FIELDS}))
     if not isinstance(new["geometry"], BaseGeometry):
         raise BadInput(
-            "geometry: " + _("位置・形状として読み取れません"), code="geometry_unreadable"
+            _("位置・形状として読み取れません"), code="geometry_unreadable", field="geometry"
         )
     new["geometry"] = flat_geometry(new["geometry"])
     if new["kind"] != old["kind"] or not _same_shape(new["geometry"], old["geometry"]):
@@ -657,13 +660,13 @@ def check_external_id(session: Session, project: Project, external_id: str | Non
     )
     if taken is not None:
         raise BadInput(
-            "external_id: "
-            + _(
+            _(
                 "%(number)s は既に事業 %(project)d の番号です",
                 number=external_id,
                 project=taken,
             ),
             code="taken",
+            field="external_id",
         )
     return external_id
 
@@ -697,25 +700,25 @@ def check_facility(session: Session, facility_id: object) -> int | None:
     if facility_id is None:
         return None
     if isinstance(facility_id, bool) or not isinstance(facility_id, int):
-        raise BadInput("facility_id: " + _("施設は番号で指定してください"))
+        raise BadInput(_("施設は番号で指定してください"), field="facility_id")
     # A number the database cannot hold names no facility (rather than failing the query).
     facility = session.get(Facility, facility_id) if 0 < facility_id <= MAX_DB_INTEGER else None
     if facility is None or facility.withdrawn_at is not None:
-        raise BadInput("facility_id: " + _("この施設はありません（ID %(id)s）", id=facility_id))
+        raise BadInput(_("この施設はありません（ID %(id)s）", id=facility_id), field="facility_id")
     return facility.id
 
 
 def _check_name(name: object) -> str:
     name = (name or "").strip() if isinstance(name, str | None) else None
     if not name:
-        raise BadInput("name: " + _("事業名を入力してください"), code="required")
+        raise BadInput(_("事業名を入力してください"), code="required", field="name")
     return check_name("name", name, limit=NAME_MAX)
 
 
 def _check_department(department: object) -> str:
     department = (department or "").strip() if isinstance(department, str | None) else None
     if not department:
-        raise BadInput("department: " + _("担当課を入力してください"), code="required")
+        raise BadInput(_("担当課を入力してください"), code="required", field="department")
     return check_name("department", department, limit=DEPARTMENT_MAX)
 
 
@@ -724,14 +727,16 @@ def _check_dates(values: dict) -> None:
         start, end = values.get(f"{label}_start"), values.get(f"{label}_end")
         for field, value in ((f"{label}_start", start), (f"{label}_end", end)):
             if value is not None and not isinstance(value, date):
-                raise BadInput(f"{field}: " + _("日付で指定してください"), code="invalid_date")
+                raise BadInput(_("日付で指定してください"), code="invalid_date", field=field)
             if value is not None and value.year not in YEAR_RANGE:
                 # The same range the API's date parser holds the form to.
                 raise BadInput(
-                    f"{field}: " + _("2000〜2100年の日付を入れてください"), code="out_of_range"
+                    _("2000〜2100年の日付を入れてください"), code="out_of_range", field=field
                 )
         if start and end and end < start:
-            raise BadInput(f"{label}_end: " + _("開始日より前の日付です"), code="ends_before_start")
+            raise BadInput(
+                _("開始日より前の日付です"), code="ends_before_start", field=f"{label}_end"
+            )
 
 
 def _same_shape(a: BaseGeometry | None, b: BaseGeometry | None) -> bool:

@@ -79,8 +79,8 @@ class ProjectFilter:
     ) -> "ProjectFilter":
         """Read filters from query arguments, refusing malformed ones with a clear message."""
         return cls(
-            kinds=_codes(args, "kind", KINDS),
-            statuses=_codes(args, "status", STATUSES),
+            kinds=parse_codes(args, "kind", KINDS),
+            statuses=parse_codes(args, "status", STATUSES),
             bbox=parse_bbox(args.get("bbox")),
             include_private=include_private,
         )
@@ -113,9 +113,9 @@ class ProjectFilter:
             unknown = [c for c in codes if c not in found]
             if unknown:
                 raise BadInput(
-                    f"{name}: "
-                    + _("「%(codes)s」は計画にありません", codes=_("」「").join(unknown)),
+                    _("「%(codes)s」は計画にありません", codes=_("」「").join(unknown)),
                     code="unknown_value",
+                    field=name,
                 )
 
     def query_args(self) -> list[tuple[str, str]]:
@@ -152,20 +152,20 @@ def _fiscal_year(raw: str) -> int:
         year = None
     if year is None or year not in YEAR_RANGE:
         raise BadInput(
-            "fiscal_year: "
-            + _("2000〜2100 の西暦の年で指定してください（%(value)s）", value=raw[:20]),
+            _("2000〜2100 の西暦の年で指定してください（%(value)s）", value=raw[:20]),
             code="out_of_range",
+            field="fiscal_year",
         )
     return year
 
 
-def _codes(args: MultiDict[str, str], name: str, allowed: dict) -> list[str]:
+def parse_codes(args: MultiDict[str, str], name: str, allowed: dict[str, Any]) -> list[str]:
+    """Read one or several codes (repeated or comma-separated), refusing unknown ones."""
     values = [v.strip() for raw in args.getlist(name) for v in raw.split(",") if v.strip()]
     unknown = [v for v in values if v not in allowed]
     if unknown:
         raise BadInput(
-            f"{name}: "
-            + _(
+            _(
                 "「%(values)s」は選べません。%(allowed)s のどれかを指定してください",
                 values=_("」「").join(unknown),
                 allowed=_("、").join(gettext(word) for word in allowed.values()),
@@ -173,6 +173,7 @@ def _codes(args: MultiDict[str, str], name: str, allowed: dict) -> list[str]:
             code="unknown_value",
             # Programs get the codes to send; people read the words above.
             extra={"allowed": list(allowed)},
+            field=name,
         )
     return values
 
@@ -188,15 +189,16 @@ def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
         numbers = ()
     if len(numbers) != 4 or any(n != n or n in (float("inf"), float("-inf")) for n in numbers):
         raise BadInput(
-            "bbox: " + _("4つの数値 minlon,minlat,maxlon,maxlat で指定してください"),
+            _("4つの数値 minlon,minlat,maxlon,maxlat で指定してください"),
             code="invalid_format",
+            field="bbox",
         )
     min_lon, min_lat, max_lon, max_lat = numbers
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
         raise BadInput(
-            "bbox: "
-            + _("minlon < maxlon（±180以内）、minlat < maxlat（±90以内）で指定してください"),
+            _("minlon < maxlon（±180以内）、minlat < maxlat（±90以内）で指定してください"),
             code="out_of_range",
+            field="bbox",
         )
     return numbers
 

@@ -40,7 +40,7 @@ def parse_amount(value: Any, field: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise BadInput(f"{field}: " + _("金額は円単位の整数で入れてください"))
+        raise BadInput(_("金額は円単位の整数で入れてください"), field=field)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int):
@@ -52,20 +52,19 @@ def parse_amount(value: Any, field: str) -> int | None:
         text = re.sub(r"[,\s]", "", text).removesuffix("円")
         if text.startswith("-") and text[1:].isdigit():
             raise BadInput(
-                f"{field}: " + _("金額にマイナスは使えません（%(value)s）", value=value[:20])
+                _("金額にマイナスは使えません（%(value)s）", value=value[:20]), field=field
             )
         if not text.isdigit():
             raise BadInput(
-                f"{field}: "
-                + _("金額は円単位の整数で入れてください（%(value)s）", value=value[:20])
+                _("金額は円単位の整数で入れてください（%(value)s）", value=value[:20]), field=field
             )
         number = int(text)
     else:
-        raise BadInput(f"{field}: " + _("金額は円単位の整数で入れてください"))
+        raise BadInput(_("金額は円単位の整数で入れてください"), field=field)
     if number < 0:
-        raise BadInput(f"{field}: " + _("金額にマイナスは使えません（%(value)s）", value=number))
+        raise BadInput(_("金額にマイナスは使えません（%(value)s）", value=number), field=field)
     if number > MAX_AMOUNT:
-        raise BadInput(f"{field}: " + _("金額が大きすぎます（1兆円まで）"))
+        raise BadInput(_("金額が大きすぎます（1兆円まで）"), field=field)
     return number
 
 
@@ -83,10 +82,11 @@ def check_register(values: dict[str, Any]) -> dict[str, Any]:
             )
     if "funding" in values:
         funding = values["funding"] or None
-        if funding is not None and funding not in FUNDING_SOURCES:
+        # Any value may come (a list, from a JSON body): only a listed code is a funding.
+        if funding is not None and not (isinstance(funding, str) and funding in FUNDING_SOURCES):
             raise BadInput(
-                "funding: "
-                + _("財源は一覧から選んでください（%(codes)s）", codes=", ".join(FUNDING_SOURCES))
+                _("財源は一覧から選んでください（%(codes)s）", codes=", ".join(FUNDING_SOURCES)),
+                field="funding",
             )
         checked["funding"] = funding
     return checked

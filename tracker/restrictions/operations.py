@@ -79,7 +79,7 @@ def parse_time(raw: object, field: str) -> time | None:
     if match and int(match.group(1)) < 24 and int(match.group(2)) < 60:
         return time(int(match.group(1)), int(match.group(2)))
     raise BadInput(
-        f"{field}: " + _("時刻は 8:30 のように入れてください（%(value)s）", value=raw[:10])
+        _("時刻は 8:30 のように入れてください（%(value)s）", value=raw[:10]), field=field
     )
 
 
@@ -90,34 +90,34 @@ def check_restriction(session: Session, values: dict[str, Any]) -> dict[str, Any
     """
     checked = dict(values)
     if checked.get("kind") not in RESTRICTION_KINDS:
-        raise BadInput("kind: " + _("規制の種類を選んでください"))
+        raise BadInput(_("規制の種類を選んでください"), field="kind")
     starts_on, ends_on = checked.get("starts_on"), checked.get("ends_on")
     if starts_on is None:
-        raise BadInput("starts_on: " + _("開始日を入れてください"))
+        raise BadInput(_("開始日を入れてください"), field="starts_on")
     if ends_on is not None and ends_on < starts_on:
-        raise BadInput("ends_on: " + _("終了日が開始日より前になっています"))
+        raise BadInput(_("終了日が開始日より前になっています"), field="ends_on")
     if checked.get("days") not in RESTRICTION_DAYS:
-        raise BadInput("days: " + _("規制する日（毎日・平日・土日祝）を選んでください"))
+        raise BadInput(_("規制する日（毎日・平日・土日祝）を選んでください"), field="days")
     time_from = parse_time(checked.get("time_from"), "time_from")
     time_until = parse_time(checked.get("time_until"), "time_until")
     if (time_from is None) != (time_until is None):
         field = "time_until" if time_until is None else "time_from"
         raise BadInput(
-            f"{field}: " + _("時間帯は始まりと終わりの両方を入れてください（終日なら両方空欄）")
+            _("時間帯は始まりと終わりの両方を入れてください（終日なら両方空欄）"), field=field
         )
     if time_from is not None and time_from == time_until:
-        raise BadInput("time_until: " + _("時間帯の始まりと終わりが同じです"))
+        raise BadInput(_("時間帯の始まりと終わりが同じです"), field="time_until")
     checked["time_from"], checked["time_until"] = time_from, time_until
     description = (checked.get("description") or "").strip()
     if not description:
-        raise BadInput("description: " + _("通行する人に何が変わるかを短く書いてください"))
+        raise BadInput(_("通行する人に何が変わるかを短く書いてください"), field="description")
     if len(description) > DESCRIPTION_MAX:
-        raise BadInput("description: " + _("%(n)d文字以内で書いてください", n=DESCRIPTION_MAX))
+        raise BadInput(_("%(n)d文字以内で書いてください", n=DESCRIPTION_MAX), field="description")
     checked["description"] = description
     for field in ("reason", "contact"):
         text = (checked.get(field) or "").strip()
         if len(text) > TEXT_MAX:
-            raise BadInput(f"{field}: " + _("%(n)d文字以内で書いてください", n=TEXT_MAX))
+            raise BadInput(_("%(n)d文字以内で書いてください", n=TEXT_MAX), field=field)
         checked[field] = text
     for field, subject in (("section", "restriction"), ("detour", "detour")):
         shape = checked.get(field)
@@ -194,11 +194,11 @@ def change_restriction(
         )
     if restriction.ended_at is not None:
         raise BadInput(
-            "restriction: " + _("解除済みの規制は変更できません。新しく登録してください")
+            _("解除済みの規制は変更できません。新しく登録してください"), field="restriction"
         )
     unknown = [f for f in changes if f not in FIELDS]
     if unknown:
-        raise BadInput(f"{unknown[0]}: not a field of a traffic restriction")
+        raise BadInput("not a field of a traffic restriction", field=unknown[0])
     old = restriction_values(restriction)
     new = check_restriction(session, old | changes)
     diff = {

@@ -2,10 +2,11 @@
 
 from collections.abc import Iterator
 
-from flask import Flask, abort, request
+from flask import Flask, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
+from tracker.core.errors import BadInput
 from tracker.core.limits import CONTROL, JSON_BODY_MAX, NESTING_MAX, nesting_depth
 
 
@@ -43,9 +44,10 @@ def _limit_body() -> None:
         request.max_content_length = min(JSON_BODY_MAX, request.max_content_length or JSON_BODY_MAX)
     if request.is_json and nesting_depth(request.get_data(cache=True)) > NESTING_MAX:
         # Python's JSON parser recurses: thousands of brackets would crash it, not refuse.
-        abort(
-            400,
-            description="body: " + _("入れ子が深すぎます（%(limit)d段まで）", limit=NESTING_MAX),
+        raise BadInput(
+            _("入れ子が深すぎます（%(limit)d段まで）", limit=NESTING_MAX),
+            field="body",
+            code="too_deep",
         )
 
 
@@ -62,9 +64,10 @@ def _refuse_control_characters() -> None:
         if found:
             name = CONTROL.sub("", name)
             char = "NUL" if found.group() == "\x00" else f"U+{ord(found.group()):04X}"
-            abort(
-                400,
-                description=f"{name}: " + _("使えない文字（%(char)s）が含まれています", char=char),
+            raise BadInput(
+                _("使えない文字（%(char)s）が含まれています", char=char),
+                field=name or None,
+                code="control_character",
             )
 
 

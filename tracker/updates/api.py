@@ -1,7 +1,8 @@
 """The status history API: post an update, list a project's updates."""
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from sqlalchemy import select
@@ -20,7 +21,14 @@ from tracker.projects.history import (
 )
 from tracker.projects.models import Project
 from tracker.projects.queries import project_or_404
-from tracker.updates.parsing import parse_update
+from tracker.serving.contract import READ, WRITE, Answers, contract
+from tracker.updates.contract import (
+    StaleUpdateAnswer,
+    UpdateBody,
+    UpdateForm,
+    UpdateRecorded,
+    Updates,
+)
 from tracker.updates.photo_files import photo_url
 from tracker.updates.photos import attach_photos
 from tracker.words.vocab import status_label
@@ -36,11 +44,12 @@ def _refused(error: BadInput) -> ResponseReturnValue:
     reader's language, for the phone to show. A stale update (409) also carries the
     project's state now, so that the form can show it before asking again.
     """
-    field, separator, text = str(error).partition(": ")
-    body: dict[str, object] = {
+    body = {
         "error": str(error),
-        "field": field if separator else None,
-        "message": text if separator else str(error),
+        "code": error.code,
+        "field": error.field,
+        "message": error.text,
+        **error.extra,
     }
     if isinstance(error, StaleUpdate):
         body["current"] = state_json(error.project)
@@ -51,11 +60,28 @@ def _refused(error: BadInput) -> ResponseReturnValue:
 
 @bp.post("/projects/<int:project_id>/updates")
 @roles_required("staff", "admin")
-def post_update(project_id: int) -> ResponseReturnValue:
-    """Record a status update (JSON, or a form with photos); a repeated client_id records once."""
+@contract.validate(
+    json=UpdateBody,
+    form=UpdateForm,
+    resp=Answers(
+        201,
+        UpdateRecorded,
+        "Recorded (or recorded before, same client_id), with the project's state now.",
+        errors=(400, 401, 403, 404, 409, 413),
+        error_models={409: StaleUpdateAnswer},
+    ),
+    security=WRITE,
+    operation_id="postUpdate",
+)
+def post_update(project_id: int) -> tuple[Response, int]:
+    """Record a status update (JSON, or a multipart form with photos); a repeated client_id
+    records once."""
     session = get_session()
     project = project_or_404(session, project_id, include_private=can_see_private())
-    fields = parse_update(request)
+    sent: UpdateBody | UpdateForm | None = request.context.json or request.context.form  # type: ignore[attr-defined]
+    if sent is None:
+        raise BadInput(_("JSONオブジェクトを送ってください"), field="body")
+    fields = sent.to_input()
     update = append_status(session, project.id, user=current_user(), **fields.status_fields())
     if update.is_new:
         attach_photos(session, update, fields.photos)
@@ -64,8 +90,13 @@ def post_update(project_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/projects/<int:project_id>/updates")
-def list_updates(project_id: int) -> ResponseReturnValue:
-    """List a project's updates in the order they were seen on site, oldest first.
+@contract.validate(
+    resp=Answers(200, Updates, "The updates.", errors=(400, 401, 404, 413)),
+    security=READ,
+    operation_id="listUpdates",
+)
+def list_updates(project_id: int) -> Response:
+    """A project's status history in the order it was seen on site, oldest first.
 
     Notes, authors and photos only for signed-in users.
     """

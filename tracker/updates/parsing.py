@@ -1,15 +1,15 @@
-"""Read an update from a request: a JSON body, or a form with photo files."""
+"""Read an update's fields as sent (JSON or a form with photo files), in words when wrong;
+`tracker.updates.contract` declares which field is read how."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import Request
 from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
 
 from tracker.core.errors import BadInput
 from tracker.updates.photos import MAX_PHOTOS, PreparedPhoto, prepare_photo
-from tracker.words.formatting import parse_day
 
 
 @dataclass
@@ -33,50 +33,7 @@ class UpdateInput:
         return {name: value for name, value in self.__dict__.items() if name != "photos"}
 
 
-def parse_update(request: Request) -> UpdateInput:
-    """Parse an update from JSON or multipart form data, naming the field that is wrong."""
-    if request.is_json:
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            raise BadInput("body: " + _("JSONオブジェクトを送ってください"))
-        position = data.get("position")
-        if position is not None:
-            if not isinstance(position, dict) or "lat" not in position or "lon" not in position:
-                raise BadInput("position: " + _('{"lat": …, "lon": …} の形で送ってください'))
-            position = (_number(position["lon"]), _number(position["lat"]))
-        progress = data.get("progress")
-        photos = []
-    else:
-        data = request.form
-        lat, lon = data.get("lat", "").strip(), data.get("lon", "").strip()
-        position = (_number(lon), _number(lat)) if lat and lon else None
-        progress = _form_int(data.get("progress"))
-        photos = _photos(request)
-    status = data.get("status")
-    if not isinstance(status, str) or not status:
-        raise BadInput("status: " + _("状況を選んでください"))
-    if progress is None:
-        raise BadInput("progress: " + _("進捗（0〜100）を入れてください"))
-    note = data.get("note") or ""
-    if not isinstance(note, str):
-        raise BadInput("note: " + _("メモは文字列で送ってください"))
-    client_id = data.get("client_id") or None
-    if client_id is not None and not isinstance(client_id, str):
-        raise BadInput("client_id: " + _("UUIDの形式ではありません"))
-    return UpdateInput(
-        status=status,
-        progress=progress,
-        note=note,
-        client_id=client_id,
-        position=position,
-        actual_end=parse_day(data.get("actual_end"), "actual_end"),
-        observed_at=_instant(data.get("observed_at")),
-        base_version=_version(data.get("base_version")),
-        photos=photos,
-    )
-
-
-def _instant(value: object) -> datetime | None:
+def read_instant(value: Any) -> datetime | None:
     """Read an ISO 8601 time with its offset (2026-11-29T10:42:05+09:00, or …Z)."""
     if value is None or value == "":
         return None
@@ -86,14 +43,15 @@ def _instant(value: object) -> datetime | None:
         instant = datetime.fromisoformat(value.strip())
     except ValueError:
         raise BadInput(
-            "observed_at: " + _("現場の時刻を 2026-11-29T10:42:00+09:00 の形で送ってください")
+            _("現場の時刻を 2026-11-29T10:42:00+09:00 の形で送ってください"), field="observed_at"
         ) from None
     if instant.tzinfo is None:
-        raise BadInput("observed_at: " + _("現場の時刻に時差（+09:00 など）がありません"))
+        raise BadInput(_("現場の時刻に時差（+09:00 など）がありません"), field="observed_at")
     return instant
 
 
-def _version(value: Any) -> int | None:
+def read_version(value: Any) -> int | None:
+    """Read the project version a form showed (1 to 2³¹−1); empty means none."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -103,31 +61,45 @@ def _version(value: Any) -> int | None:
     except (TypeError, ValueError):
         number = -1
     if not 0 < number < 2**31:
-        raise BadInput("base_version: " + _("事業の版が読み取れません。画面を開き直してください"))
+        raise BadInput(
+            _("事業の版が読み取れません。画面を開き直してください"), field="base_version"
+        )
     return number
+
+
+def read_position(value: Any) -> tuple[float, float] | None:
+    """Read {"lat": …, "lon": …} as (lon, lat); none means none."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or "lat" not in value or "lon" not in value:
+        raise BadInput(_('{"lat": …, "lon": …} の形で送ってください'), field="position")
+    return _number(value["lon"]), _number(value["lat"])
 
 
 def _number(value: Any) -> float:
     if isinstance(value, bool):
-        raise BadInput("position: " + _("緯度・経度は数値で指定してください"))
+        raise BadInput(_("緯度・経度は数値で指定してください"), field="position")
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise BadInput("position: " + _("緯度・経度は数値で指定してください")) from None
+        raise BadInput(_("緯度・経度は数値で指定してください"), field="position") from None
 
 
-def _form_int(value: str | None) -> int | None:
-    if value is None or value.strip() == "":
-        return None
+def read_form_progress(value: Any) -> int:
+    """Read a form's progress (0–100 as text), refusing an empty or non-numeric one."""
+    if not isinstance(value, str) or value.strip() == "":
+        raise BadInput(_("進捗（0〜100）を入れてください"), field="progress")
     try:
         return int(value.strip())
     except ValueError:
-        raise BadInput("progress: " + _("進捗は0〜100の整数で入れてください")) from None
+        raise BadInput(_("進捗は0〜100の整数で入れてください"), field="progress") from None
 
 
-def _photos(request: Request) -> list[PreparedPhoto]:
+def read_photos(value: Any) -> list[PreparedPhoto]:
+    """Check a form's photo files (one or several), refusing too many or unreadable ones."""
+    sent = value if isinstance(value, list) else [value]
     # A form with an empty file input still sends one part with no name and no bytes.
-    files = [f for f in request.files.getlist("photos") if f.filename]
+    files = [f for f in sent if isinstance(f, FileStorage) and f.filename]
     if len(files) > MAX_PHOTOS:
-        raise BadInput("photos: " + _("写真は1回に%(n)d枚までです", n=MAX_PHOTOS))
+        raise BadInput(_("写真は1回に%(n)d枚までです", n=MAX_PHOTOS), field="photos")
     return [prepare_photo(f.read(), f.filename or "") for f in files]

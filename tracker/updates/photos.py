@@ -22,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from tracker.core.errors import BadInput
+from tracker.core.limits import CONTROL
 from tracker.projects.history import StatusUpdate
 from tracker.updates.models import CONTENT_TYPES, MAX_PHOTO_BYTES, Photo
 
@@ -55,20 +56,26 @@ class PreparedPhoto:
 def prepare_photo(data: bytes, filename: str = "") -> PreparedPhoto:
     """Check an upload by its content and render its upright, metadata-free copies."""
     name = os.path.basename(filename or "")[:200]
+    found = CONTROL.search(name)
+    if found:
+        # The name is stored as text, which cannot hold NUL: refuse it here, in words.
+        char = "NUL" if found.group() == "\x00" else f"U+{ord(found.group()):04X}"
+        raise BadInput(_("使えない文字（%(char)s）が含まれています", char=char), field="photos")
     label = name or _("写真")
     if not data:
-        raise BadInput("photos: " + _("「%(name)s」は空のファイルです", name=label))
+        raise BadInput(_("「%(name)s」は空のファイルです", name=label), field="photos")
     if len(data) > MAX_PHOTO_BYTES:
         raise BadInput(
-            "photos: "
-            + _(
+            _(
                 "「%(name)s」は大きすぎます（%(size).1f MB、上限は10 MB）",
                 name=label,
                 size=len(data) / 1024 / 1024,
-            )
+            ),
+            field="photos",
         )
     not_a_photo = BadInput(
-        "photos: " + _("「%(name)s」は写真として読み取れません（JPEG・PNG・WebPのみ）", name=label)
+        _("「%(name)s」は写真として読み取れません（JPEG・PNG・WebPのみ）", name=label),
+        field="photos",
     )
     try:
         with Image.open(io.BytesIO(data)) as probe:
@@ -76,7 +83,7 @@ def prepare_photo(data: bytes, filename: str = "") -> PreparedPhoto:
             if content_type is None:
                 raise not_a_photo
             if probe.width * probe.height > MAX_PIXELS:
-                raise BadInput("photos: " + _("「%(name)s」は画素数が多すぎます", name=label))
+                raise BadInput(_("「%(name)s」は画素数が多すぎます", name=label), field="photos")
             probe.verify()  # walks the whole file: catches truncated and corrupt uploads
         with Image.open(io.BytesIO(data)) as image:
             image.load()
@@ -131,7 +138,7 @@ def attach_photos(
 ) -> None:
     """Add checked photos to a status update just recorded: rows now, files after the commit."""
     if len(photos) > MAX_PHOTOS:
-        raise BadInput("photos: " + _("写真は1回に%(n)d枚までです", n=MAX_PHOTOS))
+        raise BadInput(_("写真は1回に%(n)d枚までです", n=MAX_PHOTOS), field="photos")
     if not photos:
         return
     for prepared in photos:

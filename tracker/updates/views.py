@@ -36,7 +36,7 @@ from tracker.projects.history import (
 from tracker.projects.models import Project
 from tracker.projects.queries import nearest_projects, project_or_404
 from tracker.serving.assets import vendor_url
-from tracker.updates.parsing import parse_update
+from tracker.updates.contract import parse_update
 from tracker.updates.photo_files import photo_url
 from tracker.updates.photos import attach_photos
 from tracker.words.i18n import refusal_text
@@ -111,11 +111,11 @@ def nearby() -> ResponseReturnValue:
         try:
             numbers = float(lon), float(lat)
         except ValueError:
-            raise BadInput("lat: " + _("緯度・経度は数値で指定してください")) from None
+            raise BadInput(_("緯度・経度は数値で指定してください"), field="lat") from None
         # Also refuses nan and inf, which compare false with every bound.
         point = check_lon_lat(*numbers, field="lat")
     if point is None and not name:
-        raise BadInput("q: " + _("位置か事業名を指定してください"))
+        raise BadInput(_("位置か事業名を指定してください"), field="q")
     return jsonify(projects=_projects_near(get_session(), point, name))
 
 

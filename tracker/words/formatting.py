@@ -31,11 +31,11 @@ def parse_day(raw: object, field: str) -> date | None:
         day = None
     if day is None or day.year not in YEAR_RANGE:
         raise BadInput(
-            f"{field}: "
-            + _(
+            _(
                 "2000〜2100年の実在する日付を YYYY-MM-DD の形で入れてください（%(value)s）",
                 value=raw[:20],
-            )
+            ),
+            field=field,
         )
     return day
 

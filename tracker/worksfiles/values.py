@@ -54,7 +54,7 @@ def parse_date(value: object, field: str) -> date | None:
             return None
         day = _read_date_text(raw.lower(), field, raw)
     if day.year not in YEAR_RANGE:
-        raise BadInput(f"{field}: 2000〜2100年の日付にしてください（{day.isoformat()}）")
+        raise BadInput(f"2000〜2100年の日付にしてください（{day.isoformat()}）", field=field)
     return day
 
 
@@ -67,9 +67,10 @@ def _read_date_text(raw: str, field: str, shown: str) -> date:
         if match := WESTERN_DATE.fullmatch(raw):
             return date(*(int(part) for part in match.groups()))
     except ValueError:
-        raise BadInput(f"{field}: 実在しない日付です（{shown[:20]}）") from None
+        raise BadInput(f"実在しない日付です（{shown[:20]}）", field=field) from None
     raise BadInput(
-        f"{field}: 日付として読めません（{shown[:20]}）。2024-04-01、R6.4.1、令和6年4月1日 の形で"
+        f"日付として読めません（{shown[:20]}）。2024-04-01、R6.4.1、令和6年4月1日 の形で",
+        field=field,
     )
 
 
@@ -79,7 +80,7 @@ def _by_label(value: object, field: str, words: dict[str, str]) -> str:
         return raw
     code = _CODES_BY_LABEL[field].get(raw)
     if code is None:
-        raise BadInput(f"{field}: 「{raw[:20]}」は使えません（{'、'.join(words.values())}）")
+        raise BadInput(f"「{raw[:20]}」は使えません（{'、'.join(words.values())}）", field=field)
     return code
 
 
@@ -113,9 +114,9 @@ def parse_progress(value: object) -> int:
     try:
         number = float(raw)
     except ValueError:
-        raise BadInput(f"progress: 0〜100 の数で書いてください（{raw[:20]}）") from None
+        raise BadInput(f"0〜100 の数で書いてください（{raw[:20]}）", field="progress") from None
     if not number.is_integer() or not 0 <= number <= 100:
-        raise BadInput(f"progress: 0〜100 の整数で書いてください（{raw[:20]}）")
+        raise BadInput(f"0〜100 の整数で書いてください（{raw[:20]}）", field="progress")
     return int(number)
 
 
@@ -128,7 +129,7 @@ def parse_public(value: object) -> bool:
         return True
     if raw in FALSE_WORDS:
         return False
-    raise BadInput(f"public: 「{raw[:20]}」は読めません（公開 か 職員のみ）")
+    raise BadInput(f"「{raw[:20]}」は読めません（公開 か 職員のみ）", field="public")
 
 
 def parse_codes(value: object) -> list[str]:
@@ -146,4 +147,4 @@ def parse_number(value: object, field: str) -> float:
     try:
         return float(raw)
     except ValueError:
-        raise BadInput(f"{field}: 数として読めません（{raw[:20]}）") from None
+        raise BadInput(f"数として読めません（{raw[:20]}）", field=field) from None

@@ -252,13 +252,15 @@ def _check_dbf_text(row: Row[Any], fields: list[str]) -> None:
             size = len(value.encode(SHAPEFILE_ENCODING))
         except UnicodeEncodeError as exc:
             raise BadInput(
-                f"format: ID {row.id} の {field} に Shift_JIS で書けない文字"
-                f"「{value[exc.start : exc.end]}」があります。GeoPackage か Excel で書き出してください"
+                f"ID {row.id} の {field} に Shift_JIS で書けない文字"
+                f"「{value[exc.start : exc.end]}」があります。GeoPackage か Excel で書き出してください",
+                field="format",
             ) from None
         if size > DBF_TEXT_BYTES:
             raise BadInput(
-                f"format: ID {row.id} の {field} が Shapefile の上限（{DBF_TEXT_BYTES} バイト）を超えます。"
-                "GeoPackage か Excel で書き出してください"
+                f"ID {row.id} の {field} が Shapefile の上限（{DBF_TEXT_BYTES} バイト）を超えます。"
+                "GeoPackage か Excel で書き出してください",
+                field="format",
             )
 
 

@@ -1,0 +1,29 @@
+"""A project's codes, numbers and dates as every API declares them."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from flask_babel import gettext as _
+from pydantic import Field, StrictInt, StrictStr
+
+from tracker.core.errors import BadInput
+from tracker.serving.contract import OneOf, Parsed
+from tracker.words.formatting import parse_day
+from tracker.words.vocab import KINDS, STATUSES
+
+
+def _day(value: Any, field: str) -> date | None:
+    if value is not None and not isinstance(value, str):
+        raise BadInput(
+            _("日付（YYYY-MM-DD）か null で指定してください"), code="invalid_date", field=field
+        )
+    return parse_day(value, field)
+
+
+DATE_SCHEMA = {"type": ["string", "null"], "format": "date"}
+# A day as YYYY-MM-DD (2000–2100), or null.
+Day = Annotated[date | None, Parsed(_day, DATE_SCHEMA)]
+
+Kind = Annotated[StrictStr, OneOf(KINDS)]
+Status = Annotated[StrictStr, OneOf(STATUSES)]
+Progress = Annotated[StrictInt, Field(ge=0, le=100)]
