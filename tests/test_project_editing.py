@@ -390,6 +390,7 @@ def test_drawing_a_point_on_the_map_fills_the_form(
     page.click(".leaflet-draw-draw-marker")
     box = page.locator(".aso-map--editor").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => document.querySelector('#geometry').value !== ''")
     geometry = json.loads(page.input_value("#geometry"))
     assert geometry["type"] == "Point"
     assert "地図の図形を入力欄に反映しました" in page.text_content("#geometry-map-status")
