@@ -4,38 +4,19 @@ requests to a live server and fails on any 5xx, any answer the document does not
 (status, content type, body). FUZZ_EXAMPLES sets the cases per operation and mode
 (`make fuzz` runs it with many more)."""
 
-import contextlib
 import io
-import os
 import re
-from collections import Counter
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
 from openapi_spec_validator import validate
 from PIL import Image
-from schemathesis import GenerationMode
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
+from tests.fuzzing import MIN_CASES, examples, fuzz
 from tracker.accounts.operations import create_token
 from tracker.wiring.openapi import document
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
-# `make fuzz` asks for at least this many cases in all.
-MIN_CASES = int(os.environ.get("FUZZ_MIN_CASES", "0"))
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
+EXAMPLES = examples(20)
 
 
 def _routes(app) -> set[tuple[str, str]]:
@@ -113,53 +94,24 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(
 ):
     with app.app_context():
         schema = schemathesis.openapi.from_dict(document())
-    cases = Counter()
-    failures = []
 
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            strategy = operation.as_strategy(generation_mode=mode)
+    def call(case):
+        # Each case starts from the fixture's data and leaves nothing behind. Rolled back
+        # to, a savepoint stays open (so does each request's own): released too, or tens of
+        # thousands of cases nest as deep in the test's one transaction, holding their
+        # locks, until PostgreSQL's lock table is full.
+        connection.exec_driver_sql("SAVEPOINT fuzz_case")
+        try:
+            return case.call(base_url=live_server, headers=api_fixture, timeout=60)
+        finally:
+            connection.exec_driver_sql("ROLLBACK TO SAVEPOINT fuzz_case")
+            connection.exec_driver_sql("RELEASE SAVEPOINT fuzz_case")
 
-            @settings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                database=None,
-                derandomize=True,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=strategy)
-            def run(case):
-                cases[case.operation.label] += 1
-                # Each case starts from the fixture's data and leaves nothing behind. Rolled
-                # back to, a savepoint stays open (so does each request's own): released too,
-                # or tens of thousands of cases nest as deep in the test's one transaction,
-                # holding their locks, until PostgreSQL's lock table is full.
-                connection.exec_driver_sql("SAVEPOINT fuzz_case")
-                try:
-                    response = case.call(base_url=live_server, headers=api_fixture, timeout=60)
-                finally:
-                    connection.exec_driver_sql("ROLLBACK TO SAVEPOINT fuzz_case")
-                    connection.exec_driver_sql("RELEASE SAVEPOINT fuzz_case")
-                if response.status_code >= 500:
-                    cases["5xx"] += 1
-                try:
-                    case.validate_response(response, checks=CHECKS, headers=api_fixture)
-                except BaseException as failure:  # every failure is collected, none shrunk away
-                    failures.append(f"{case.method} {case.formatted_path}: {failure}"[:2000])
-
-            # Unsatisfiable: nothing to make invalid (an operation without parameters or body).
-            with contextlib.suppress(Unsatisfiable):
-                run()
-
-    total = sum(n for label, n in cases.items() if label != "5xx")
+    run = fuzz(schema, call, examples=EXAMPLES, headers=api_fixture)
     with capsys.disabled():
-        print(
-            f"\nschemathesis: cases={total} server_errors={cases['5xx']} failures={len(failures)}"
-        )
-    assert not failures, "\n\n".join(failures[:10])
-    assert total >= max(MIN_CASES, 2 * 9 * min(EXAMPLES, 5))
+        print("\n" + run.summary("schemathesis"))
+    assert not run.failures, "\n\n".join(run.failures[:10])
+    assert run.total >= max(MIN_CASES, 2 * 9 * min(EXAMPLES, 5))
 
 
 def test_the_requests_that_once_failed_with_500_are_refused_in_words(

@@ -3,9 +3,6 @@ generated requests to a live server and fails on any 5xx or any answer the docum
 describe (status, content type, body). FUZZ_EXAMPLES sets the cases per operation and mode;
 FUZZ_MIN_CASES the fewest cases in all (`make fuzz` asks for many more)."""
 
-import contextlib
-import os
-from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -14,31 +11,15 @@ import pytest
 import requests
 import schemathesis
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
 from openapi_spec_validator import validate
-from schemathesis import GenerationMode
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
-from schemathesis.core.result import Ok
 from shapely.geometry import LineString
 from sqlalchemy.orm import Session
 
 from tests.conftest import MIYAJI_STATION
+from tests.fuzzing import MIN_CASES, examples, fuzz
 from tracker.restrictions.operations import add_restriction
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
-MIN_CASES = int(os.environ.get("FUZZ_MIN_CASES", "0"))
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
+EXAMPLES = examples(8)
 LAYERS = ("projects", "restrictions", "shelters")
 
 
@@ -96,45 +77,11 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer_in_the_og
     document = requests.get(f"{live_server}/ogc/api?f=json", timeout=60).json()
     schema = schemathesis.openapi.from_dict(document)
     base_url = f"{live_server}/ogc"
-    cases: Counter[str] = Counter()
-    failures: list[str] = []
 
-    for result in schema.get_all_operations():
-        assert isinstance(result, Ok), result  # every operation of the document can be read
-        operation = result.ok()
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            strategy = operation.as_strategy(generation_mode=mode)
-
-            @settings(
-                max_examples=EXAMPLES,
-                deadline=None,
-                database=None,
-                derandomize=True,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=strategy)
-            def run(case: Any) -> None:
-                cases[case.operation.label] += 1
-                response = case.call(base_url=base_url, timeout=60)
-                if response.status_code >= 500:
-                    cases["5xx"] += 1
-                try:
-                    case.validate_response(response, checks=CHECKS)
-                except BaseException as failure:  # every failure is collected, none shrunk away
-                    failures.append(f"{case.method} {case.formatted_path}: {failure}"[:2000])
-
-            # Unsatisfiable: nothing to make invalid (an operation without parameters).
-            with contextlib.suppress(Unsatisfiable):
-                run()
-
-    total = sum(n for label, n in cases.items() if label != "5xx")
-    operations = len(cases) - ("5xx" in cases)
+    run = fuzz(schema, lambda case: case.call(base_url=base_url, timeout=60), examples=EXAMPLES)
     with capsys.disabled():
-        print(
-            f"\nschemathesis ogc: cases={total} server_errors={cases['5xx']}"
-            f" failures={len(failures)}"
-        )
-    assert not failures, "\n\n".join(failures[:10])
+        print("\n" + run.summary("schemathesis ogc"))
+    assert not run.failures, "\n\n".join(run.failures[:10])
+    operations = len(run.cases)
     assert operations == 4 + 7 * len(LAYERS)
-    assert total >= max(MIN_CASES, operations * min(EXAMPLES, 5))
+    assert run.total >= max(MIN_CASES, operations * min(EXAMPLES, 5))
