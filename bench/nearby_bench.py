@@ -11,10 +11,10 @@ import time
 from sqlalchemy import create_engine, text
 
 from bench.run import percentile
+from tracker.core import clock
 from tracker.geo.geometry import CITY_CODE
 from tracker.near.queries import nearby_params, nearby_statement
 from tracker.projects.queries import Circle
-from tracker.words.formatting import today_jst
 
 PROJECTS = 100_000
 POINTS = 300
@@ -44,7 +44,7 @@ def run(ctx):
     points = _random_points(url, 10 if ctx.small else POINTS)
     cases = [(lat, lon, rng.choice(RADII)) for lat, lon in points]
     engine = create_engine(url)
-    today = today_jst()
+    today = clock.today()
     api_ms, sql_ms, sizes = [], [], []
     with engine.connect() as conn:
         # Warm both paths (caches, the app's first request) before measuring.
