@@ -34,7 +34,7 @@ from tracker.projects.queries import (
 )
 from tracker.restrictions.queries import RestrictionFilter, restriction_collection
 from tracker.serving.answer_cache import cached, request_key
-from tracker.serving.contract import GEOJSON, READ, WRITE, Answers, contract
+from tracker.serving.contract import GEOJSON, READ, WRITE, Answers, checked, checked_query, contract
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -66,7 +66,7 @@ def etag_of(project: Project) -> str:
 )
 def list_projects() -> Response:
     """Public projects (all projects for signed-in users), filtered by kind, status and bbox."""
-    query: ProjectsQuery = request.context.query  # type: ignore[attr-defined]
+    query = checked_query(ProjectsQuery)
     filt = ProjectFilter(
         kinds=query.kind,
         statuses=query.status,
@@ -119,7 +119,7 @@ def list_restrictions() -> Response:
     description, reason, contact, section_drawn, detour (a GeoJSON line or null),
     lifted_at, updated_at. Restrictions of staff-only works for signed-in users only.
     """
-    query: RestrictionsQuery = request.context.query  # type: ignore[attr-defined]
+    query = checked_query(RestrictionsQuery)
     filt = RestrictionFilter(
         active_on=query.active_on, bbox=query.bbox, include_private=can_see_private()
     )
@@ -250,7 +250,7 @@ def _model_name(name: str) -> str:
 
 def _sent_feature() -> ProjectInput:
     """Return the Feature the contract checked, refusing a body that is not JSON."""
-    feature = request.context.json  # type: ignore[attr-defined]
+    feature = checked("json", ProjectInput)
     if feature is None:
         raise BadInput(
             _("GeoJSON の Feature を JSON で送ってください（Content-Type: application/json）"),

@@ -3,13 +3,13 @@
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, url_for
 
 from tracker.accounts.access import can_see_private
 from tracker.core.db import get_session
 from tracker.indicators.contract import Indicators, IndicatorsQuery
 from tracker.indicators.queries import indicator_values
-from tracker.serving.contract import READ, Answers, contract
+from tracker.serving.contract import READ, Answers, checked_query, contract
 
 bp = Blueprint("indicators_api", __name__, url_prefix="/api")
 
@@ -28,7 +28,7 @@ def _number(value: Decimal | float | None) -> float | None:
 def list_indicators() -> Response:
     """Measure 13's indicators, now or at the end of a day: baseline, target, current value
     and the projects counted."""
-    query: IndicatorsQuery = request.context.query  # type: ignore[attr-defined]
+    query = checked_query(IndicatorsQuery)
     as_of = query.as_of
     values = indicator_values(get_session(), as_of=as_of, include_private=can_see_private())
     items = []

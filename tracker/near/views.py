@@ -39,7 +39,7 @@ from tracker.near.queries import (
 from tracker.projects.queries import Circle
 from tracker.restrictions.wording import hours_label
 from tracker.serving.assets import vendor_url
-from tracker.serving.contract import GEOJSON, READ, Answers, contract
+from tracker.serving.contract import GEOJSON, READ, Answers, checked_query, contract
 from tracker.words import wording
 from tracker.words.i18n import locale
 from tracker.words.vocab import kind_glyph, status_label
@@ -62,7 +62,7 @@ OLD_WORK_DAYS = 365
 def nearby_api() -> Response:
     """Public projects within `radius` metres of lat/lon, nearest first."""
     session = get_session()
-    query: NearbyQuery = request.context.query  # type: ignore[attr-defined]
+    query = checked_query(NearbyQuery)
     check_near_city(session, query.lat, query.lon)
     circle = Circle(query.lat, query.lon, query.radius)
     body = nearby_collection(session, circle, today=clock.today(), limit=query.limit)

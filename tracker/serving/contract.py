@@ -9,10 +9,10 @@ into a `BadInput` naming the field.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from flask import Response as FlaskResponse
-from flask import make_response
+from flask import make_response, request
 from flask_babel import gettext as _
 from pydantic import (
     BaseModel,
@@ -196,6 +196,25 @@ class Answer(BaseModel):
     model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow", json_schema_extra=_without_defaults
     )
+
+
+Checked = TypeVar("Checked", bound=BaseModel)
+
+
+def checked(part: Literal["query", "json", "form"], model: type[Checked]) -> Checked | None:
+    """Return the request's query, JSON or form as the contract checked it; None if not sent."""
+    value = getattr(request.context, part, None)  # type: ignore[attr-defined]  # spectree's
+    if value is None or isinstance(value, model):
+        return value
+    raise TypeError(f"the contract read the {part} as {type(value).__name__}, not {model.__name__}")
+
+
+def checked_query(model: type[Checked]) -> Checked:
+    """Return the query string as the contract checked it (a view that declares one has one)."""
+    query = checked("query", model)
+    if query is None:
+        raise TypeError(f"the view declares no query model {model.__name__}")
+    return query
 
 
 def refusal(error: ValidationError) -> BadInput:

@@ -1,6 +1,6 @@
 """The status history API: post an update, list a project's updates."""
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
@@ -21,7 +21,7 @@ from tracker.projects.history import (
 )
 from tracker.projects.models import Project
 from tracker.projects.queries import project_or_404
-from tracker.serving.contract import READ, WRITE, Answers, contract
+from tracker.serving.contract import READ, WRITE, Answers, checked, contract
 from tracker.updates.contract import (
     StaleUpdateAnswer,
     UpdateBody,
@@ -78,7 +78,9 @@ def post_update(project_id: int) -> tuple[Response, int]:
     records once."""
     session = get_session()
     project = project_or_404(session, project_id, include_private=can_see_private())
-    sent: UpdateBody | UpdateForm | None = request.context.json or request.context.form  # type: ignore[attr-defined]
+    sent: UpdateBody | UpdateForm | None = checked("json", UpdateBody) or checked(
+        "form", UpdateForm
+    )
     if sent is None:
         raise BadInput(_("JSONオブジェクトを送ってください"), field="body")
     fields = sent.to_input()
