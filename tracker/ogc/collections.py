@@ -17,7 +17,12 @@ from werkzeug.datastructures import MultiDict
 
 from tracker.core.errors import BadInput
 from tracker.facilities.queries import facility_query
-from tracker.projects.queries import ProjectFilter, filtered_projects, project_property_pairs
+from tracker.projects.queries import (
+    ProjectFilter,
+    filtered_projects,
+    parse_codes,
+    project_property_pairs,
+)
 from tracker.restrictions.queries import restriction_rows
 from tracker.words.vocab import KINDS, RESTRICTION_KINDS, STATUSES
 
@@ -56,16 +61,6 @@ class Collection:
     periods: tuple[tuple[str, str], ...] = ()
     # Small features of one kind that share a tile cell are drawn as one counted point.
     clustered_tiles: bool = False
-
-
-def _codes(args: MultiDict[str, str], name: str, allowed: dict) -> list[str]:
-    values = [v.strip() for raw in args.getlist(name) for v in raw.split(",") if v.strip()]
-    unknown = [v for v in values if v not in allowed]
-    if unknown:
-        raise BadInput(
-            f"unknown value(s) {', '.join(unknown)}; use {', '.join(allowed)}", field=name
-        )
-    return values
 
 
 def _public_only(args: MultiDict[str, str]) -> bool:
@@ -132,7 +127,7 @@ def _shelter_properties(p: FromClause) -> list:
 def _restriction_filter(
     args: MultiDict[str, str], request: Request, session: Session | None
 ) -> dict:
-    return {"kinds": _codes(args, "kind", RESTRICTION_KINDS)}
+    return {"kinds": parse_codes(args, "kind", RESTRICTION_KINDS)}
 
 
 def _restriction_rows(filt: dict, request: Request) -> Select:
