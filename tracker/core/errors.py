@@ -95,7 +95,7 @@ def error_response(status: int, *, code: str, message: str, **extra: object) -> 
     if wants_json():
         return jsonify(error=message, code=code, **extra), status
     title = HTTP_ERRORS.get(status, _OTHER_ERROR)[1]
-    return render_template("error.html", status=status, title=title, message=message), status
+    return error_page(status, str(title), message=message), status
 
 
 def error_page(
@@ -137,4 +137,4 @@ def _bad_input(error: BadInput) -> ResponseReturnValue:
         extra = {"field": error.field} if error.field else {}
         return jsonify(error=str(error), code=error.code, **extra, **error.extra), 400
     title = HTTP_ERRORS[400][1]
-    return render_template("error.html", status=400, title=title, error=error), 400
+    return error_page(400, str(title), error=error), 400

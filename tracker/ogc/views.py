@@ -52,8 +52,7 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
     headers = [(k, v) for k, v in error.get_headers() if k.lower() in _KEPT_HEADERS]
     if _error_format() == "html":
         return error_page(status, title, message=message), status, headers
-    field = BadInput(message).field if status == 400 else None
-    response = exception_response(status, _exception_code(error), message, field)
+    response = exception_response(status, _exception_code(error), message, None)
     response.headers.extend(headers)
     return response
 
