@@ -53,13 +53,12 @@ def _running_here(folder: Path) -> bool:
     return not (status.exists() and "\nState:\tZ" in status.read_text())
 
 
-def _judgeable(folder: Path, grace: timedelta) -> bool:
+def _judgeable(folder: Path, files: list[Path], grace: timedelta, disk_now: float) -> bool:
     host = folder.name.rpartition(".")[0]
     if host == socket.gethostname():
         return not _running_here(folder)
-    newest = max((p.stat().st_mtime for p in folder.iterdir()), default=folder.stat().st_mtime)
-    # Ages of files are read on the file system's clock, which stamped them.
-    return clock.file_system_now(folder) - newest > grace.total_seconds()
+    newest = max((p.stat().st_mtime for p in files), default=folder.stat().st_mtime)
+    return disk_now - newest > grace.total_seconds()
 
 
 def _known_keys(session: Session, keys: set[str]) -> set[str]:
@@ -76,9 +75,12 @@ def sweep_photos(
     result = SweepResult()
     staging = root / STAGING
     folders = sorted(p for p in staging.iterdir() if p.is_dir()) if staging.exists() else []
+    # Ages of files are read on the file system's clock, which stamped them: read once, in
+    # the staging folder itself, so that no folder being judged is touched by the reading.
+    disk_now = clock.file_system_now(staging) if folders else 0.0
     for folder in folders:
         files = [p for p in folder.iterdir() if p.is_file()]
-        if not _judgeable(folder, grace):
+        if not _judgeable(folder, files, grace, disk_now):
             result.skipped_folders += bool(files)
             continue
         known = _known_keys(session, {_key(p.name) for p in files})
