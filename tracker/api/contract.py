@@ -11,11 +11,19 @@ from werkzeug.datastructures import MultiDict
 
 from tracker.core.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
 from tracker.geo.geometry import GeometryRefused, parse_geometry
-from tracker.projects.contract import Day, Kind, Progress, Status
+from tracker.projects.contract import Day, Kind, Progress, QueryDay, Status
 from tracker.projects.queries import parse_bbox, parse_codes
 from tracker.projects.register import MAX_AMOUNT, TEXT_MAX
-from tracker.serving.contract import GEOMETRY_SCHEMA, Answer, Body, Geometry, OneOf, Parsed, Query
-from tracker.words.formatting import parse_day
+from tracker.serving.contract import (
+    GEOMETRY_SCHEMA,
+    ID_MAX,
+    Answer,
+    Body,
+    Geometry,
+    OneOf,
+    Parsed,
+    Query,
+)
 from tracker.words.vocab import (
     FUNDING_SOURCES,
     KINDS,
@@ -50,7 +58,7 @@ def _bbox(value: Any, field: str) -> tuple[float, float, float, float] | None:
 BBOX = Parsed(_bbox, {"type": "string", "description": "minlon,minlat,maxlon,maxlat"})
 Amount = Annotated[StrictInt | None, Field(ge=0, le=MAX_AMOUNT)]
 RegisterText = Annotated[StrictStr | None, Field(max_length=TEXT_MAX)]
-FacilityId = Annotated[StrictInt | None, Field(ge=1, le=2**31 - 1)]
+FacilityId = Annotated[StrictInt | None, Field(ge=1, le=ID_MAX)]
 Funding = Annotated[StrictStr, OneOf(FUNDING_SOURCES)]
 
 
@@ -69,11 +77,9 @@ class ProjectsQuery(Query):
 class RestrictionsQuery(Query):
     """GET /api/restrictions: the day and the box."""
 
-    active_on: Annotated[date | None, Parsed(parse_day, {"type": "string", "format": "date"})] = (
-        Field(
-            None,
-            description="YYYY-MM-DD: those in force that day (default: in force or to come today).",
-        )
+    active_on: QueryDay = Field(
+        None,
+        description="YYYY-MM-DD: those in force that day (default: in force or to come today).",
     )
     bbox: Annotated[tuple[float, float, float, float] | None, BBOX] = None
 

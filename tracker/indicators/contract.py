@@ -2,20 +2,17 @@
 these models and `/api/openapi.json` is made from them."""
 
 from datetime import date
-from typing import Annotated
 
 from pydantic import Field
 
-from tracker.serving.contract import Answer, Parsed, Query
-from tracker.words.formatting import parse_day
+from tracker.projects.contract import QueryDay
+from tracker.serving.contract import Answer, Query
 
 
 class IndicatorsQuery(Query):
     """The day to count at the end of (default: now)."""
 
-    as_of: Annotated[date | None, Parsed(parse_day, {"type": "string", "format": "date"})] = Field(
-        None, description="YYYY-MM-DD"
-    )
+    as_of: QueryDay = Field(None, description="YYYY-MM-DD")
 
 
 class Official(Answer):

@@ -23,6 +23,8 @@ def _day(value: Any, field: str) -> date | None:
 DATE_SCHEMA = {"type": ["string", "null"], "format": "date"}
 # A day as YYYY-MM-DD (2000–2100), or null.
 Day = Annotated[date | None, Parsed(_day, DATE_SCHEMA)]
+# A day in a query string, as YYYY-MM-DD.
+QueryDay = Annotated[date | None, Parsed(parse_day, {"type": "string", "format": "date"})]
 
 Kind = Annotated[StrictStr, OneOf(KINDS)]
 Status = Annotated[StrictStr, OneOf(STATUSES)]

@@ -30,6 +30,7 @@ from spectree.models import SecureType, SecuritySchemeData
 from spectree.plugins.flask_plugin import FlaskPlugin
 
 from tracker.core.errors import BadInput
+from tracker.serving.input_guards import MAX_DB_INTEGER
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -52,7 +53,7 @@ GEOMETRY_SCHEMA = {
     },
 }
 # A database id in a path (`<int:project_id>`): PostgreSQL's integer.
-ID_MAX = 2**31 - 1
+ID_MAX = MAX_DB_INTEGER
 # Anyone may read; a bearer token shows a signed-in user's view.
 READ: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 WRITE: list[dict[str, list[str]]] = [{"bearerAuth": []}]

@@ -9,6 +9,7 @@ from flask import Request
 from pydantic import Field, StrictStr, ValidationError
 
 from tracker.projects.contract import Day, Progress, Status
+from tracker.projects.history import MAX_NOTE_LENGTH
 from tracker.serving.contract import ID_MAX, Answer, Body, Parsed, Query, refusal
 from tracker.updates.parsing import (
     UpdateInput,
@@ -20,7 +21,6 @@ from tracker.updates.parsing import (
 )
 from tracker.updates.photos import MAX_PHOTOS, PreparedPhoto
 
-NOTE_MAX = 2000
 INSTANT_SCHEMA = {
     "type": "string",
     "format": "date-time",
@@ -49,7 +49,7 @@ class UpdateBody(Body):
 
     status: Status
     progress: Progress
-    note: Annotated[StrictStr, Field(max_length=NOTE_MAX)] = ""
+    note: Annotated[StrictStr, Field(max_length=MAX_NOTE_LENGTH)] = ""
     client_id: Annotated[StrictStr | None, Field(json_schema_extra={"format": "uuid"})] = None
     actual_end: Day = None
     observed_at: Instant = None

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from tracker.core.errors import BadInput
+from tracker.serving.input_guards import MAX_DB_INTEGER
 from tracker.updates.photos import MAX_PHOTOS, PreparedPhoto, prepare_photo
 
 
@@ -60,7 +61,7 @@ def read_version(value: Any) -> int | None:
         number = int(value)
     except (TypeError, ValueError):
         number = -1
-    if not 0 < number < 2**31:
+    if not 0 < number <= MAX_DB_INTEGER:
         raise BadInput(
             _("事業の版が読み取れません。画面を開き直してください"), field="base_version"
         )
