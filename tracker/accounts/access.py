@@ -130,12 +130,6 @@ def can_see_private() -> bool:
     return user is not None and user.role in ROLES
 
 
-def can_edit_projects() -> bool:
-    """Tell whether the caller may create and edit projects."""
-    user = current_user()
-    return user is not None and user.can_write
-
-
 def roles_required(
     *roles: str,
 ) -> Callable[[Callable[..., ResponseReturnValue]], Callable[..., ResponseReturnValue]]:

@@ -121,11 +121,3 @@ def authenticate(
         user.password_hash = hash_password(password)
     session.flush()
     return user, device
-
-
-def set_password(session: Session, user: User, password: str) -> None:
-    """Replace a user's password."""
-    if len(password) < MIN_LENGTH:
-        raise BadInput(f"use at least {MIN_LENGTH} characters", field="password")
-    user.password_hash = hash_password(password)
-    session.flush()
