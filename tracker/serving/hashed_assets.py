@@ -46,7 +46,6 @@ def init_app(app: Flask) -> None:
         app.wsgi_app,
         autorefresh=False,
         allow_all_origins=False,
-        immutable_file_test=lambda path, url: True,  # every name in the folder is hashed
         add_headers_function=_add_headers,
     )
     served.add_files(str(build_dir), prefix="/")
@@ -130,5 +129,6 @@ def _hashed_filename(endpoint: str, values: dict[str, Any]) -> None:
 
 
 def _add_headers(headers: Headers, path: str, url: str) -> None:
+    # Every name in the folder is hashed: its content never changes.
     headers["Cache-Control"] = CACHE_CONTROL
     headers["X-Content-Type-Options"] = "nosniff"
