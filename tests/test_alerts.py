@@ -19,6 +19,7 @@ from tracker.alerts.sending import SUBSCRIPTIONS_PER_TRANSACTION, send_alerts
 from tracker.alerts.smtp import SmtpTransport, parse_smtp_url
 from tracker.city.places import find_place
 from tracker.core import clock
+from tracker.core.clock import JST
 from tracker.facilities.models import Facility
 from tracker.outbox.models import OutboxEvent
 from tracker.projects.history import append_status
@@ -29,7 +30,6 @@ from tracker.restrictions.operations import (
     end_restriction,
 )
 from tracker.wiring.loaders import load_facilities
-from tracker.words.formatting import JST
 
 UCHINOMAKI = (131.0400, 32.9717)  # the 内牧 district centre in geodata/aso_districts.csv
 M_PER_DEG_LAT = 110_940

@@ -9,11 +9,12 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from tracker.core import clock
+from tracker.core.clock import JST
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
 from tracker.meeting.charts import axis_ticks
 from tracker.projects.history import append_past_status
-from tracker.words.formatting import JST, fiscal_year
+from tracker.words.formatting import fiscal_year
 
 LON = 131.10  # a meridian inside the city
 

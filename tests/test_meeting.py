@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 import pytest
 
+from tracker.core.clock import JST
 from tracker.projects.history import append_past_status
-from tracker.words.formatting import JST
 from tracker.words.vocab import input_label
 
 

@@ -474,7 +474,7 @@ def test_an_export_of_a_past_date_imports_back(
 def _at(year, month, day):
     from datetime import datetime
 
-    from tracker.words.formatting import JST
+    from tracker.core.clock import JST
 
     return datetime(year, month, day, 12, 0, tzinfo=JST)
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from tests.test_staff_browser import PHONE, sign_in
 from tracker.core import clock
+from tracker.core.clock import JST
 from tracker.projects.history import StatusUpdate, append_status
-from tracker.words.formatting import JST
 
 
 def entry(session, note: str) -> StatusUpdate | None:

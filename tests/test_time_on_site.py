@@ -10,10 +10,10 @@ from sqlalchemy import select
 from tracker.accounts.access import hash_token
 from tracker.accounts.models import ApiToken
 from tracker.core import clock
+from tracker.core.clock import JST
 from tracker.core.errors import BadInput
 from tracker.projects.history import StaleUpdate, StatusUpdate, append_status
 from tracker.projects.queries import ProjectFilter, status_counts
-from tracker.words.formatting import JST
 
 
 def bearer(session, user) -> dict:

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import update
 
 from tracker.accounts.operations import create_token
+from tracker.core.clock import JST
 from tracker.core.errors import BadInput
 from tracker.projects.audit import ProjectChange
 from tracker.projects.operations import update_project
 from tracker.projects.register import check_register, parse_amount
-from tracker.words.formatting import JST, yen, yen_short
+from tracker.words.formatting import yen, yen_short
 
 CONTRACT = {
     "planned_cost": 52_000_000,

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from tracker.city.places import start_places
+from tracker.core.clock import JST
 from tracker.outbox.models import OutboxEvent
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project
@@ -26,7 +27,6 @@ from tracker.restrictions.models import RestrictionChange
 from tracker.restrictions.operations import FIELDS
 from tracker.restrictions.wording import hours_label
 from tracker.serving.links import external_url
-from tracker.words.formatting import JST
 from tracker.words.vocab import restriction_field_label, restriction_label, status_label
 from tracker.words.wording import day_label, distance_label, period_label
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from tracker.city.places import RADIUS_CHOICES
 from tracker.core import clock
+from tracker.core.clock import JST
 from tracker.core.db import rows_changed
 from tracker.outbox.models import OutboxEvent
-from tracker.words.formatting import JST
 
 # Daily digests leave at seven in the morning, Japan time, before people set out.
 DIGEST_HOUR = 7

@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from tracker.core.clock import JST
 from tracker.indicators.models import IndicatorFigure
 from tracker.indicators.operations import record_figure
-from tracker.words.formatting import JST
 
 
 def load_sample_figures(session: Session, path: Path) -> str:

@@ -9,13 +9,13 @@ from sqlalchemy import Row, Select, and_, case, func, literal, literal_column, o
 from sqlalchemy.orm import Session
 
 from tracker.city.models import CityBoundary
+from tracker.core.clock import JST
 from tracker.geo.geometry import CITY_CODE
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project, project_indicators, project_plan_items
 from tracker.projects.queries import ProjectFilter, end_of_day, filtered_projects, linked_codes
 from tracker.projects.register import AMOUNT_FIELDS, REGISTER_FIELDS
-from tracker.words.formatting import JST
 from tracker.words.vocab import KINDS, STATUSES
 
 POLICY1_MEASURES = ("p1.m1", "p1.m2")

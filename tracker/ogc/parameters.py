@@ -15,10 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from pydantic.functional_validators import AfterValidator, BeforeValidator, PlainValidator
 from pydantic_core import ErrorDetails
 
+from tracker.core.clock import JST
 from tracker.core.errors import BadInput
 from tracker.ogc.crs import CRS84, Crs, parse_bbox, parse_crs
 from tracker.ogc.refusals import InvalidParameter
-from tracker.words.formatting import JST
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000

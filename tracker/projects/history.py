@@ -35,13 +35,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.accounts.models import User
 from tracker.core import clock
+from tracker.core.clock import JST
 from tracker.core.db import Base, stamp_now
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import check_lon_lat
 from tracker.outbox.operations import record_event
 from tracker.projects.audit import changes_after, record_change
 from tracker.projects.models import Project, lock_project
-from tracker.words.formatting import JST
 from tracker.words.vocab import STATUSES, sql_list, status_label
 
 MAX_NOTE_LENGTH = 2000

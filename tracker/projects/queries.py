@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from tracker.core.clock import JST
 from tracker.core.errors import BadInput
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import ProjectChange
@@ -45,7 +46,7 @@ from tracker.projects.models import (
     project_plan_items,
 )
 from tracker.projects.register import AMOUNT_FIELDS, PUBLIC_REGISTER_FIELDS, REGISTER_FIELDS
-from tracker.words.formatting import JST, YEAR_RANGE, parse_day
+from tracker.words.formatting import YEAR_RANGE, parse_day
 from tracker.words.vocab import KINDS, STATUSES
 
 # Six decimals of a degree is about 10 cm: enough for any project and small on the wire.

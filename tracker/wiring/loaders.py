@@ -14,6 +14,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from tracker.city.models import CityBoundary, Place
+from tracker.core.clock import JST
 from tracker.core.errors import BadInput
 from tracker.facilities.models import Facility
 from tracker.facilities.operations import FacilityRecord, sync_facilities
@@ -24,7 +25,6 @@ from tracker.projects.history import append_past_status
 from tracker.projects.models import Project
 from tracker.projects.operations import create_project
 from tracker.restrictions.operations import load_sample_restrictions
-from tracker.words.formatting import JST
 from tracker.words.vocab import DATE_FIELDS
 
 SHELTER_SOURCE = "出典：国土地理院（指定緊急避難場所・指定避難所データ）"
