@@ -88,6 +88,10 @@ def load_config() -> dict:
         # A CA bundle for a mail server whose certificate the system does not know.
         "SMTP_CA_FILE": os.environ.get("SMTP_CA_FILE") or None,
         "MAIL_FROM": os.environ.get("MAIL_FROM", "alerts@localhost"),
+        # Development: DEV_MAIL=1 keeps account mails (invitations, reset links) as .eml
+        # files in DEV_MAIL_DIR instead of sending them.
+        "DEV_MAIL": os.environ.get("DEV_MAIL", "") == "1",
+        "DEV_MAIL_DIR": os.environ.get("DEV_MAIL_DIR", str(instance_dir / "dev-mail")),
         # Each app process keeps answers of the OGC API and its tiles, per data version,
         # up to this many megabytes (0: none).
         "ANSWER_CACHE_MB": int(os.environ.get("ANSWER_CACHE_MB", 128)),

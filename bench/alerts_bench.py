@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from tracker import create_app
 from tracker.alerts.models import AlertDelivery
 from tracker.alerts.sending import SendReport, prepare, send_alerts
-from tracker.alerts.smtp import SmtpTransport, parse_smtp_url
+from tracker.core.smtp import SmtpTransport, parse_smtp_url
 from tracker.projects.models import Project
 from tracker.restrictions.operations import add_restriction
 

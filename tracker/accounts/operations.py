@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from tracker.accounts.access import hash_token
 from tracker.accounts.models import ROLES, ApiToken, LoginSession, User
 from tracker.accounts.passwords import (
-    MIN_LENGTH,
+    check_new_password,
     hash_password,
     needs_rehash,
     verify_password,
@@ -33,10 +33,9 @@ def create_user(
     display_name = check_name("display_name", display_name, limit=DISPLAY_NAME_MAX, required=False)
     if role not in ROLES:
         raise BadInput(f"must be one of {', '.join(ROLES)}, not {role!r}", field="role")
-    if len(password) < MIN_LENGTH:
-        raise BadInput(f"use at least {MIN_LENGTH} characters", field="password")
     if session.scalar(select(User.id).where(func.lower(User.login) == login.lower())):
         raise BadInput(f"{login!r} is already taken", field="login")
+    check_new_password(password, personal=(login, display_name))
     user = User(
         login=login, role=role, password_hash=hash_password(password), display_name=display_name
     )

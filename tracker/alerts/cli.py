@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from tracker.alerts.models import AlertDelivery
 from tracker.alerts.sending import send_alerts
-from tracker.alerts.smtp import SmtpTransport, parse_smtp_url
+from tracker.core.smtp import SmtpTransport, parse_smtp_url
 
 
 def init_app(app: Flask) -> None:

@@ -22,7 +22,7 @@ from tracker.alerts.mails import alert_mail, confirmation_mail
 from tracker.alerts.matching import handle_events
 from tracker.alerts.models import AlertDelivery, AlertSubscription
 from tracker.alerts.operations import purge_expired
-from tracker.alerts.smtp import PermanentRefusal, ServerUnavailable, TemporaryRefusal
+from tracker.core.smtp import PermanentRefusal, ServerUnavailable, TemporaryRefusal
 from tracker.core import clock
 
 # After a temporary refusal: wait 5 minutes, then twice as long each time, at most 6 hours;
@@ -86,7 +86,7 @@ class MailTransport(Protocol):
     """What sends the mails: SmtpTransport, or a stand-in that keeps them."""
 
     def send(self, message: EmailMessage) -> None:
-        """Send one mail, or raise one of the refusals of tracker.alerts.smtp."""
+        """Send one mail, or raise one of the refusals of tracker.core.smtp."""
 
     def close(self) -> None:
         """Let go of the connection."""
