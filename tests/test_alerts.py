@@ -16,10 +16,10 @@ from tracker.alerts.matching import next_digest_at
 from tracker.alerts.models import AlertDelivery, AlertSubscription
 from tracker.alerts.operations import Choices, Target, confirm_subscription, request_subscription
 from tracker.alerts.sending import SUBSCRIPTIONS_PER_TRANSACTION, send_alerts
-from tracker.core.smtp import SmtpTransport, parse_smtp_url
 from tracker.city.places import find_place
 from tracker.core import clock
 from tracker.core.clock import JST
+from tracker.core.smtp import SmtpTransport, parse_smtp_url
 from tracker.facilities.models import Facility
 from tracker.outbox.models import OutboxEvent
 from tracker.projects.history import append_status

@@ -22,8 +22,8 @@ from tracker.alerts.mails import alert_mail, confirmation_mail
 from tracker.alerts.matching import handle_events
 from tracker.alerts.models import AlertDelivery, AlertSubscription
 from tracker.alerts.operations import purge_expired
-from tracker.core.smtp import PermanentRefusal, ServerUnavailable, TemporaryRefusal
 from tracker.core import clock
+from tracker.core.smtp import PermanentRefusal, ServerUnavailable, TemporaryRefusal
 
 # After a temporary refusal: wait 5 minutes, then twice as long each time, at most 6 hours;
 # after 8 tries (about 16 hours in all) the mail is given up.
