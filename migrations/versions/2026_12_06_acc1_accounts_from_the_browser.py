@@ -57,6 +57,12 @@ def upgrade() -> None:
             primary_key=True,
         ),
     )  # fmt: skip
+    # Staff who could change every work keep doing so until an admin names their departments.
+    op.execute(
+        "INSERT INTO user_departments (user_id, department_id)"
+        " SELECT users.id, departments.id FROM users CROSS JOIN departments"
+        " WHERE users.role = 'staff'"
+    )
 
     op.add_column("api_tokens", sa.Column("name", sa.Text(), server_default="", nullable=False))
     op.add_column("api_tokens", _stamp("expires_at", nullable=True))

@@ -8,14 +8,19 @@ link of the same kind voids the person's earlier ones.
 import secrets
 from datetime import timedelta
 
+from flask import current_app, request
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from tracker.accounts import audit
 from tracker.accounts.access import hash_token
+from tracker.accounts.mail import account_mail, send_after_commit
 from tracker.accounts.models import AccountLink, User
 from tracker.core import clock
 
 LIFETIMES = {"invite": timedelta(hours=72), "reset": timedelta(hours=1)}
+# Where each kind of link leads: the pages that take the token.
+PATHS = {"invite": "/account/join/", "reset": "/account/reset/"}
 
 
 def issue_link(session: Session, user: User, purpose: str) -> str:
@@ -68,3 +73,27 @@ def use_link(session: Session, token: str, purpose: str) -> User | None:
         .returning(AccountLink.user_id)
     )
     return session.get(User, user_id) if user_id is not None else None
+
+
+def link_url(purpose: str, token: str) -> str:
+    """Return the absolute address of a one-time link.
+
+    It comes from PUBLIC_URL whenever that is set: a reset link built from a forged Host
+    header would hand the token to whoever forged it.
+    """
+    root = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
+    return root + PATHS[purpose] + token
+
+
+def send_reset_link(session: Session, user: User, *, actor: User | None = None) -> None:
+    """Mail the person a one-hour link to choose a new password (after commit)."""
+    token = issue_link(session, user, "reset")
+    if actor is not None:
+        audit.record(session, "reset_sent", user=user, actor=actor)
+    message = account_mail(
+        user,
+        "reset",
+        url=link_url("reset", token),
+        hours=int(LIFETIMES["reset"].total_seconds() // 3600),
+    )
+    send_after_commit(session, message)
