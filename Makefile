@@ -2,10 +2,16 @@
 FLASK := .venv/bin/flask --app tracker
 PORT ?= 5000
 
-.PHONY: setup run dev test fuzz bench lint
+.PHONY: setup install run dev test fuzz bench lint
 
 setup:
 	scripts/setup.sh
+
+# A city's own installation: the migrations, the plan, the boundary, the places and the
+# shelters, and never the sample works (later `make run`s keep it so).
+install: setup
+	$(FLASK) db upgrade
+	$(FLASK) load-data --no-samples
 
 # The production server (gunicorn); `make dev` is the reloading development server.
 run: setup

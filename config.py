@@ -60,6 +60,8 @@ def load_config() -> dict:
         # Static files under content-hashed names, built when the app starts (not in git).
         "STATIC_BUILD_DIR": os.environ.get("STATIC_BUILD_DIR", str(ROOT / "build" / "public")),
         "GEODATA_DIR": str(ROOT / "geodata"),
+        # load-data brings the sample works along unless SAMPLE_DATA=0 (a production install).
+        "SAMPLE_DATA": os.environ.get("SAMPLE_DATA", "1") != "0",
         # Room for one status update with its most photos (10 of up to 10 MB each) and the form.
         "MAX_CONTENT_LENGTH": 102 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,

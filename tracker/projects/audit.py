@@ -4,7 +4,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Text, func, select
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Text, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -14,17 +14,21 @@ from tracker.core.db import Base, copy_rows, stamp_now
 from tracker.projects.models import Project
 from tracker.words.vocab import FIELD_LABELS
 
-ACTIONS = ("create", "update")
+ACTIONS = ("create", "update", "delete")
 
 
 class ProjectChange(Base):
-    """One create or edit of a project; `changes` maps each field to its old and new value."""
+    """One create, edit or removal of a project; `changes` maps each field to its old and new
+    value. The rows outlive a removed project: its id stays, without a foreign key."""
 
     __tablename__ = "project_changes"
-    __table_args__ = (CheckConstraint("action IN ('create', 'update')", name="action"),)
+    __table_args__ = (
+        CheckConstraint("action IN ('create', 'update', 'delete')", name="action"),
+        Index("ix_project_changes_project_id", "project_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    project_id: Mapped[int]
     # None for changes made by loaders and command-line tasks.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())

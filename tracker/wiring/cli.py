@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(db_group)
     app.cli.add_command(load_data_command)
+    app.cli.add_command(remove_samples_command)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(sweep_photos_command)
 
@@ -49,14 +50,47 @@ def db_revision(message: str, head: str) -> None:
 
 
 @click.command("load-data")
-def load_data_command() -> None:
-    """Load the plan catalogue, the city's geodata and the sample projects where missing."""
+@with_appcontext
+@click.option(
+    "--samples/--no-samples",
+    default=None,
+    help="Load the sample works too (default: SAMPLE_DATA, which is on unless set to 0).",
+)
+def load_data_command(samples: bool | None) -> None:
+    """Load the plan catalogue, the city's geodata and, unless told not to, the sample data."""
     from tracker.wiring.loaders import load_all
 
+    if samples is None:
+        samples = current_app.config["SAMPLE_DATA"]
     with current_app.extensions["db_sessionmaker"]() as session:
-        for line in load_all(session, current_app.config["GEODATA_DIR"]):
+        for line in load_all(session, current_app.config["GEODATA_DIR"], samples=samples):
             click.echo(line)
         session.commit()
+
+
+@click.command("remove-samples")
+@with_appcontext
+@click.option(
+    "--include-recorded",
+    is_flag=True,
+    help="Remove sample works people have recorded on too (their records go with them).",
+)
+def remove_samples_command(include_recorded: bool) -> None:
+    """Take the sample works, restrictions, figures, history and photos out of the database."""
+    from tracker.core.errors import BadInput
+    from tracker.wiring.samples import remove_photo_files, remove_samples
+
+    with current_app.extensions["db_sessionmaker"]() as session:
+        try:
+            removal = remove_samples(session, include_recorded=include_recorded)
+        except BadInput as refusal:
+            raise click.ClickException(refusal.text) from None
+        session.commit()
+        files = remove_photo_files(session, current_app.config["UPLOAD_DIR"])
+    for line in removal.lines():
+        click.echo(line)
+    click.echo(f"photo files removed: {files}")
+    click.echo("load-data will not load sample data into this database again")
 
 
 @click.command("demo-data")

@@ -14,6 +14,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from tracker.city.models import CityBoundary, Place
+from tracker.core import site
 from tracker.core.clock import JST
 from tracker.core.errors import BadInput
 from tracker.facilities.models import Facility
@@ -30,12 +31,21 @@ from tracker.words.vocab import DATE_FIELDS
 SHELTER_SOURCE = "出典：国土地理院（指定緊急避難場所・指定避難所データ）"
 
 
-def load_all(session: Session, geodata_dir: str) -> Iterator[str]:
-    """Load everything that is not loaded yet, saying what was done."""
+def load_all(session: Session, geodata_dir: str, *, samples: bool = True) -> Iterator[str]:
+    """Load everything that is not loaded yet, saying what was done.
+
+    Without `samples` (a production install), or once an installation said it keeps none,
+    only the city's own data is loaded: the plan, the boundary, the places and the shelters.
+    """
     root = Path(geodata_dir)
     yield load_plan_catalogue(session, root / "plan_catalogue.json")
     yield load_city(session, root)
     yield load_facilities(session, root / "aso_shelters_gsi.csv")
+    if not samples:
+        site.turn_on(session, site.NO_SAMPLES, "installed without")
+    if site.is_set(session, site.NO_SAMPLES):
+        yield "sample data: none in this installation"
+        return
     yield load_sample_projects(session, root / "sample_projects.geojson")
     yield load_sample_restrictions(session, root / "sample_restrictions.csv")
     yield load_sample_figures(session, root / "sample_indicator_figures.csv")

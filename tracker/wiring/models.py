@@ -3,6 +3,7 @@
 from tracker.accounts import models as account_models  # noqa: F401
 from tracker.alerts import models as alert_models  # noqa: F401
 from tracker.city import models as city_models  # noqa: F401
+from tracker.core import site as site_models  # noqa: F401
 from tracker.facilities import models as facility_models  # noqa: F401
 from tracker.hazards import models as hazard_models  # noqa: F401
 from tracker.indicators import models as indicator_models  # noqa: F401
