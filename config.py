@@ -85,6 +85,8 @@ def load_config() -> dict:
         # The public address (https://host[:port]) absolute links are built from, instead
         # of the Host header a request came with; the links in alert mails too.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").rstrip("/") or None,
+        # LOG_FORMAT=json writes each log line as one JSON object (for a log collector).
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
         # E-mail alerts. Without SMTP_URL nothing leaves the machine: mails wait in the queue.
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         # A CA bundle for a mail server whose certificate the system does not know.
