@@ -1,5 +1,6 @@
 """Configuration read from the environment, with defaults for a local machine."""
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -46,6 +47,10 @@ def _list(value: str | None) -> list[str] | None:
     return items or None
 
 
+def _networks(value: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(item, strict=False) for item in _list(value) or []]
+
+
 def load_config() -> dict:
     """Read the configuration from the environment."""
     instance_dir = Path(os.environ.get("TRACKER_INSTANCE_DIR", ROOT / "instance"))
@@ -85,6 +90,9 @@ def load_config() -> dict:
         # The public address (https://host[:port]) absolute links are built from, instead
         # of the Host header a request came with; the links in alert mails too.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").rstrip("/") or None,
+        # Who may read /metrics without signing in: addresses or networks, comma-separated
+        # (the client's address: behind a proxy, PROXY_FIX=1 must be set).
+        "METRICS_ALLOW": _networks(os.environ.get("METRICS_ALLOW", "127.0.0.1,::1")),
         # LOG_FORMAT=json writes each log line as one JSON object (for a log collector).
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
         # E-mail alerts. Without SMTP_URL nothing leaves the machine: mails wait in the queue.

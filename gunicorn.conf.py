@@ -5,8 +5,15 @@ Everything can be set from the environment: WEB_CONCURRENCY (worker processes), 
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 wsgi_app = "tracker:create_app()"
+
+# The workers' figures for /metrics are kept in files here and added up at each scrape; set
+# before any worker imports the app. A folder of this run's own, emptied at the start, so
+# that figures of an earlier run are not added in.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="aso-tracker-metrics-"))
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 # Requests mostly wait on PostgreSQL, so a few threads per process keep a core busy;
@@ -33,8 +40,12 @@ control_socket_disable = True
 
 
 def on_starting(server):
-    """Before any worker starts, tidy the photo files of uploads a crash interrupted."""
+    """Before any worker starts, empty the figures' folder and tidy the photo files of uploads
+    a crash interrupted."""
     from datetime import timedelta
+
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink()
 
     from tracker import create_app
     from tracker.updates.sweep import sweep_photos
@@ -53,3 +64,10 @@ def on_starting(server):
         result.removed,
         result.completed,
     )
+
+
+def child_exit(server, worker):
+    """Drop a stopped worker's live figures (connections in use) from the sums."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, func, select, text
 
 from tests.live_database import build_database, gunicorn, sibling_url
@@ -110,3 +111,31 @@ def test_sigterm_lets_a_request_in_flight_finish(live_database, tmp_path):
         assert process.wait(timeout=40) == 0
         log = process.stdout.read()
         assert "Handling signal: term" in log and "Shutting down" in log
+
+
+def test_metrics_add_up_every_workers_figures(server):
+    base, _process = server
+    before = _health_checks(requests.get(f"{base}/metrics", timeout=30).text)
+    # Many connections at once: gunicorn hands them to both workers, which count apart.
+    threads = [
+        threading.Thread(target=lambda: requests.get(f"{base}/healthz", timeout=30))
+        for _ in range(40)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    after = _health_checks(requests.get(f"{base}/metrics", timeout=30).text)
+    assert after == before + 40
+
+
+def _health_checks(text: str) -> float:
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "tracker_http_requests_total" and sample.labels == {
+                "route": "/healthz",
+                "method": "GET",
+                "status": "200",
+            }:
+                return sample.value
+    return 0.0

@@ -40,6 +40,7 @@ def create_app(config_override: dict | None = None) -> Flask:
         hashed_assets,
         headers,
         input_guards,
+        metrics,
         request_log,
     )
     from tracker.serving.health import bp as health_bp
@@ -48,10 +49,12 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.updates.views import bp as staff_bp
     from tracker.web.views import bp as web_bp
     from tracker.wiring import cli
+    from tracker.wiring.metrics import bp as metrics_bp
     from tracker.wiring.openapi import bp as openapi_bp
     from tracker.words import formatting, i18n, vocab
 
     request_log.init_app(app)
+    metrics.init_app(app)
     input_guards.init_app(app)
     db.init_app(app)
     answer_cache.init_app(app)
@@ -67,6 +70,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     security.init_app(app)
     headers.init_app(app)
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     alerts_cli.init_app(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)

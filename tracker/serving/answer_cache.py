@@ -18,6 +18,7 @@ from sqlalchemy import BigInteger, CheckConstraint, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracker.core.db import Base, get_session
+from tracker.serving.metrics import CACHED_ANSWERS
 
 T = TypeVar("T")
 
@@ -89,7 +90,9 @@ def cached(key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T
     versioned = (g.data_version, key)
     kept = store.get(versioned)
     if kept is not None:
+        CACHED_ANSWERS.labels("hit").inc()
         return cast(T, kept)  # kept under this key by this function, so of the same type
+    CACHED_ANSWERS.labels("miss").inc()
     answer = build()
     if answer is not None:  # nothing found is not kept: it costs as much to ask again
         store.put(versioned, answer, size(answer))

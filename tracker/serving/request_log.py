@@ -15,6 +15,8 @@ import uuid
 
 from flask import Flask, Response, g, request
 
+from tracker.serving.metrics import AUTH_EVENTS
+
 log = logging.getLogger("tracker.requests")
 auth_log = logging.getLogger("tracker.auth")
 
@@ -113,6 +115,7 @@ def _finish(response: Response) -> Response:
 def auth_event(event: str, **fields: object) -> None:
     """Log a sign-in, a failed sign-in, a refused permission or a token use, with the request id."""
     parts = " ".join(f"{name}={quoted(value)}" for name, value in fields.items())
+    AUTH_EVENTS.labels(event).inc()
     named = {"event": event, **{name: str(value)[:100] for name, value in fields.items()}}
     auth_log.info(
         "%s %s id=%s", event, parts, request_id(), extra={"fields": {**named, "id": request_id()}}
