@@ -666,7 +666,7 @@ def test_a_project_made_staff_only_before_sending_is_dropped(
 
 
 def test_a_temporary_refusal_is_retried_later_and_a_permanent_one_is_not(
-    app, session, mail, subscriber, make_project
+    app, client, session, mail, subscriber, make_project, make_user, login_as
 ):
     road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
     subscriber("busy@example.jp")
@@ -689,7 +689,7 @@ def test_a_temporary_refusal_is_retried_later_and_a_permanent_one_is_not(
     assert len(mail.to("busy@example.jp")) == 1 and mail.attempts == 2
 
     subscriber("gone@example.jp")
-    mail.refused["gone@example.jp"] = "550 5.1.1 No such user"
+    mail.refused["gone@example.jp"] = "550 5.1.1 <gone@example.jp>: No such user"
     add_restriction(session, road, kind="lane", starts_on=clock.today(), description="車線規制")
     output = send(app)
     assert "failed: 1" in output and "mails sent: 1" in output  # busy@ still gets this one
@@ -702,6 +702,12 @@ def test_a_temporary_refusal_is_retried_later_and_a_permanent_one_is_not(
     send(app)
     assert mail.attempts == attempts and mail.to("gone@example.jp") == []
     assert len(mail.to("busy@example.jp")) == 2
+
+    # The admins' page lists the mail given up, with the server's answer and no address.
+    login_as(make_user("admin"))
+    page = client.get("/admin/alerts").get_data(as_text=True)
+    assert "550 5.1.1 &lt;…@example.jp&gt;: No such user" in page
+    assert "gone@example.jp" not in page
 
 
 def test_an_unreachable_server_leaves_the_queue_as_it_is(app, session, subscriber, make_project):

@@ -1,5 +1,7 @@
-"""Counts for admins: subscriptions, and mails sent, waiting and failed per day. No addresses."""
+"""Counts for admins: subscriptions, and mails sent, waiting and failed per day; the failed
+mails with the server's reason. No addresses: any in a reason are masked."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -20,6 +22,43 @@ from tracker.alerts.models import AlertDelivery, AlertSubscription
 from tracker.core import clock
 
 DAYS_SHOWN = 30
+FAILED_SHOWN = 50
+# An address inside a mail server's answer ("550 5.1.1 <someone@example.jp>: unknown").
+ADDRESS = re.compile(r"[^\s<>\"']+@[^\s<>\"']+")
+
+
+@dataclass(frozen=True)
+class FailedMail:
+    """One mail given up, and why."""
+
+    finished_at: datetime
+    kind: str
+    attempts: int
+    reason: str
+
+
+def failed_mails(session: Session, limit: int = FAILED_SHOWN) -> list[FailedMail]:
+    """Return the latest mails given up, newest first, with the addresses in reasons masked."""
+    rows = session.execute(
+        select(
+            AlertDelivery.finished_at,
+            AlertDelivery.kind,
+            AlertDelivery.attempts,
+            AlertDelivery.last_error,
+        )
+        .where(AlertDelivery.status == "failed")
+        .order_by(AlertDelivery.finished_at.desc(), AlertDelivery.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        FailedMail(row.finished_at, row.kind, row.attempts, mask_addresses(row.last_error or ""))
+        for row in rows
+    ]
+
+
+def mask_addresses(text: str) -> str:
+    """Replace every e-mail address in text by "…@domain"."""
+    return ADDRESS.sub(lambda m: "…@" + m.group(0).rpartition("@")[2], text)
 
 
 @dataclass(frozen=True)

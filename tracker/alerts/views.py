@@ -288,4 +288,5 @@ def admin_counts() -> ResponseReturnValue:
         "alerts/admin.html",
         subscriptions=stats.subscription_counts(session),
         days=stats.mails_by_day(session),
+        failed=stats.failed_mails(session),
     )
