@@ -6,6 +6,8 @@ import re
 from tests.conftest import _test_app
 from tracker import create_app
 from tracker.accounts.operations import create_token
+from tracker.core import clock
+from tracker.restrictions.operations import add_restriction
 
 PASSWORD = "correct horse battery"
 
@@ -107,15 +109,23 @@ def test_a_request_id_that_could_forge_log_lines_is_replaced(client, caplog):
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
 
 
-def test_feed_links_use_the_public_address_not_the_host_header(app, client, make_project):
-    make_project(name="宮地駅前橋 補修")
+def test_feed_and_ogc_links_use_the_public_address_not_the_host_header(
+    app, client, session, make_project
+):
+    bridge = make_project(name="宮地駅前橋 補修")
+    # A restriction's entry links to its work too.
+    add_restriction(session, bridge, kind="lane", starts_on=clock.today(), description="片側通行")
     app.config["PUBLIC_URL"] = "https://koji.city.aso.example"
+    forged = {"Host": "evil.example"}
     feed = client.get(
-        "/near/feed.atom?lat=32.937&lon=131.11879&radius=1000",
-        headers={"Host": "evil.example"},
+        "/near/feed.atom?lat=32.937&lon=131.11879&radius=1000", headers=forged
     ).get_data(as_text=True)
     assert "evil.example" not in feed
     assert "https://koji.city.aso.example/near/feed.atom?" in feed
+    assert f"https://koji.city.aso.example/projects/{bridge.id}#restriction-change-" in feed
+    for path in ("/ogc", "/ogc/collections", "/ogc/collections/projects/items?f=json"):
+        answer = client.get(path, headers=forged).get_data(as_text=True)
+        assert "evil.example" not in answer and "https://koji.city.aso.example/ogc" in answer
 
 
 def test_trusted_hosts_refuse_another_host(database_url, connection, tmp_path):

@@ -145,7 +145,7 @@ def _entry(root: ET.Element, entry: FeedEntry) -> None:
 
 def _restriction_entry(root: ET.Element, event: RestrictionEvent, locale: str) -> None:
     item = _el(root, "entry")
-    link = url_for("web.project_page", project_id=event.project_id, _external=True)
+    link = external_url("web.project_page", project_id=event.project_id)
     _el(item, "id", f"{link}#restriction-change-{event.id}")
     kind, name = restriction_label(event.kind), event.project_name
     if event.action == "create":

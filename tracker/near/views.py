@@ -324,7 +324,7 @@ def follow_page() -> ResponseReturnValue:
         "near/follow.html",
         circle=circle,
         radius_text=wording.distance_label(circle.radius_m),
-        feed_url=feed.circle_url("near.near_feed", circle, lang, _external=True),
+        feed_url=feed.circle_url("near.near_feed", circle, lang, external=True),
         page_url=feed.circle_url("near.near_page", circle, lang),
         w=wording,
     )

@@ -3,13 +3,12 @@ tilesets, TileJSON and the OpenAPI description."""
 
 from typing import Any
 
-from flask import url_for
-
 from tracker.ogc import tiles
 from tracker.ogc.collections import COLLECTIONS, Collection
 from tracker.ogc.crs import CRS84, SUPPORTED
 from tracker.ogc.items import PROJECT_EXTRA_PARAMETERS
 from tracker.ogc.parameters import DEFAULT_LIMIT, MAX_LIMIT
+from tracker.serving.links import external_url
 
 GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
@@ -39,7 +38,7 @@ def link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
 
 
 def _url(endpoint: str, **values: Any) -> str:
-    return url_for(endpoint, _external=True, **values)
+    return external_url(endpoint, **values)
 
 
 def landing(title: str, description: str) -> dict:

@@ -5,7 +5,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,6 +22,7 @@ from tracker.ogc.items import items_page, one_item, read_items_query, spatial_ex
 from tracker.ogc.parameters import Format, FormatParameters, ItemParameters, read_parameters
 from tracker.ogc.refusals import INVALID_PARAMETER, refused_parameter
 from tracker.serving.answer_cache import cached, request_key
+from tracker.serving.links import external_url
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -114,7 +115,7 @@ def _collection(cid: str) -> Collection:
             description=_(
                 "コレクション「%(cid)s」はありません。一覧は %(url)s にあります",
                 cid=cid[:40],
-                url=url_for("ogc.collections", _external=True),
+                url=external_url("ogc.collections"),
             ),
         )
     return collection
@@ -184,9 +185,9 @@ def collections() -> Response:
     ]
     document = {
         "links": [
-            documents.link(url_for("ogc.collections", f="json", _external=True), "self",
+            documents.link(external_url("ogc.collections", f="json"), "self",
                            "application/json"),
-            documents.link(url_for("ogc.collections", f="html", _external=True), "alternate",
+            documents.link(external_url("ogc.collections", f="html"), "alternate",
                            "text/html"),
         ],
         "collections": found,
@@ -212,7 +213,7 @@ def _page_url(cid: str, fmt: str, offset: int | None = None) -> str:
     args.append(("f", fmt))
     if offset:
         args.append(("offset", str(offset)))
-    return url_for("ogc.items", cid=cid, _external=True) + "?" + urlencode(args)
+    return external_url("ogc.items", cid=cid) + "?" + urlencode(args)
 
 
 @bp.get("/collections/<cid>/items")
@@ -230,7 +231,7 @@ def items(cid: str) -> Response:
         documents.link(_page_url(cid, "json", query.offset), "self", documents.GEOJSON),
         documents.link(_page_url(cid, "html", query.offset), "alternate", "text/html"),
         documents.link(
-            url_for("ogc.collection", cid=cid, f="json", _external=True), "collection",
+            external_url("ogc.collection", cid=cid, f="json"), "collection",
             "application/json",
         ),
     ]  # fmt: skip
@@ -281,11 +282,11 @@ def item(cid: str, fid: int) -> Response:
         abort(404, description=_("%(cid)s に地物 %(fid)s はありません", cid=cid, fid=fid))
     feature = json.loads(geojson)
     feature["links"] = [
-        documents.link(url_for("ogc.item", cid=cid, fid=fid, f="json", _external=True), "self",
+        documents.link(external_url("ogc.item", cid=cid, fid=fid, f="json"), "self",
                        documents.GEOJSON),
-        documents.link(url_for("ogc.item", cid=cid, fid=fid, f="html", _external=True),
+        documents.link(external_url("ogc.item", cid=cid, fid=fid, f="html"),
                        "alternate", "text/html"),
-        documents.link(url_for("ogc.collection", cid=cid, f="json", _external=True),
+        documents.link(external_url("ogc.collection", cid=cid, f="json"),
                        "collection", "application/json"),
     ]  # fmt: skip
     if _wants_html():
