@@ -39,7 +39,7 @@ from tracker.core.errors import BadInput
 bp = Blueprint(
     "admin_users",
     __name__,
-    url_prefix="/admin/users",
+    # No url_prefix: the hashed static files are served at static_url_path as it is.
     static_folder="static",
     static_url_path="/static/admin",
 )
@@ -135,14 +135,14 @@ def _department(department_id: int) -> Department:
     return department
 
 
-@bp.get("")
+@bp.get("/admin/users")
 @roles_required("admin")
 def people_page() -> ResponseReturnValue:
     """Show every account, the invitation form, the departments and the latest changes."""
     return _page()
 
 
-@bp.post("/invite")
+@bp.post("/admin/users/invite")
 @roles_required("admin")
 def invite() -> ResponseReturnValue:
     """Create an account and mail its person an invitation."""
@@ -166,7 +166,7 @@ def invite() -> ResponseReturnValue:
     )
 
 
-@bp.post("/<int:user_id>/resend")
+@bp.post("/admin/users/<int:user_id>/resend")
 @roles_required("admin")
 def resend(user_id: int) -> ResponseReturnValue:
     """Mail a pending invitee a new invitation; the earlier link stops working."""
@@ -177,7 +177,7 @@ def resend(user_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/<int:user_id>/role")
+@bp.post("/admin/users/<int:user_id>/role")
 @roles_required("admin")
 def change_role(user_id: int) -> ResponseReturnValue:
     """Give a person another role."""
@@ -190,7 +190,7 @@ def change_role(user_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/<int:user_id>/departments")
+@bp.post("/admin/users/<int:user_id>/departments")
 @roles_required("admin")
 def change_departments(user_id: int) -> ResponseReturnValue:
     """Set whose works a person may change."""
@@ -206,7 +206,7 @@ def change_departments(user_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/<int:user_id>/details")
+@bp.post("/admin/users/<int:user_id>/details")
 @roles_required("admin")
 def change_details(user_id: int) -> ResponseReturnValue:
     """Change a person's name, e-mail address and the language of their mails."""
@@ -225,7 +225,7 @@ def change_details(user_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/<int:user_id>/deactivate")
+@bp.post("/admin/users/<int:user_id>/deactivate")
 @roles_required("admin")
 def deactivate(user_id: int) -> ResponseReturnValue:
     """Stop a person's account; their signed-in browsers are signed out."""
@@ -236,7 +236,7 @@ def deactivate(user_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/<int:user_id>/reactivate")
+@bp.post("/admin/users/<int:user_id>/reactivate")
 @roles_required("admin")
 def reactivate(user_id: int) -> ResponseReturnValue:
     """Let a person sign in again."""
@@ -247,7 +247,7 @@ def reactivate(user_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/<int:user_id>/reset")
+@bp.post("/admin/users/<int:user_id>/reset")
 @roles_required("admin")
 def send_reset(user_id: int) -> ResponseReturnValue:
     """Mail a person a one-hour link to choose a new password."""
@@ -271,7 +271,7 @@ def send_reset(user_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/departments")
+@bp.post("/admin/users/departments")
 @roles_required("admin")
 def add_department_view() -> ResponseReturnValue:
     """Add a department to the list."""
@@ -282,7 +282,7 @@ def add_department_view() -> ResponseReturnValue:
     )
 
 
-@bp.post("/departments/<int:department_id>/rename")
+@bp.post("/admin/users/departments/<int:department_id>/rename")
 @roles_required("admin")
 def rename_department_view(department_id: int) -> ResponseReturnValue:
     """Rename a department, and every work of it."""
@@ -299,7 +299,7 @@ def rename_department_view(department_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/departments/<int:department_id>/remove")
+@bp.post("/admin/users/departments/<int:department_id>/remove")
 @roles_required("admin")
 def remove_department_view(department_id: int) -> ResponseReturnValue:
     """Remove a department that no work and no person names."""
@@ -311,7 +311,7 @@ def remove_department_view(department_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.get("/audit")
+@bp.get("/admin/users/audit")
 @roles_required("admin")
 def audit_page() -> ResponseReturnValue:
     """Show every account change, newest first, a page at a time."""
