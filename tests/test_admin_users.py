@@ -471,3 +471,19 @@ def test_the_forms_need_the_csrf_token(csrf_app, session, make_user, login_as):
     assert refused.status_code == 400
     session.refresh(staff)
     assert staff.is_active
+
+
+def test_deactivating_an_invitee_voids_the_invitation(app, client, as_admin, session):
+    with mails(app) as mailbox:
+        client.post("/admin/users/invite", data=invite_form())
+        invitee = session.scalar(select(User).where(User.login == "tanaka"))
+        client.post(f"/admin/users/{invitee.id}/deactivate")
+        refused = client.post(f"/admin/users/{invitee.id}/resend")
+        assert refused.status_code == 400 and "先に利用を再開" in refused.get_data(as_text=True)
+        client.post(f"/admin/users/{invitee.id}/reactivate")
+        wait_for_mails()
+        first = token_in(mailbox.to("tanaka@example.jp")[0])
+        assert client.get(f"/account/join/{first}").status_code == 410  # used up for good
+        assert client.post(f"/admin/users/{invitee.id}/resend").status_code == 303
+    second = token_in(mailbox.to("tanaka@example.jp")[-1])
+    assert client.get(f"/account/join/{second}").status_code == 200
