@@ -329,9 +329,11 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Anyone may try to sign in, and signing out only ends one's own session. Residents ask for
 # e-mail alerts without an account; confirming, changing and stopping them is authorised by
 # the signed link in their mail (the one-click unsubscribe, RFC 8058, also without a cookie).
+# An invitee joins with the one-time link in their invitation, before they can sign in.
 OPEN_TO_ALL = {
     "accounts.login",
     "accounts.logout",
+    "joining.join",
     "alerts.subscribe",
     "alerts.confirm",
     "alerts.manage",

@@ -17,7 +17,9 @@ def create_app(config_override: dict | None = None) -> Flask:
         app.config.update(config_override)
 
     from tracker.accounts import security
+    from tracker.accounts.joining import bp as joining_bp
     from tracker.accounts.views import bp as accounts_bp
+    from tracker.admin.users import bp as admin_users_bp
     from tracker.admin.views import bp as admin_bp
     from tracker.alerts import cli as alerts_cli
     from tracker.alerts.views import bp as alerts_bp
@@ -75,6 +77,8 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(admin_users_bp)
+    app.register_blueprint(joining_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(imports_bp)

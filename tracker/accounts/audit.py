@@ -30,17 +30,32 @@ ACTIONS = {
     "token_created": N_("APIトークンの発行"),
     "token_revoked": N_("APIトークンの取り消し"),
     "sessions_ended": N_("ほかの端末のログアウト"),
+    # Changes to the list of departments: no one person's account (user is None).
+    "department_added": N_("担当課の追加"),
+    "department_renamed": N_("担当課の名前の変更"),
+    "department_removed": N_("担当課の削除"),
 }
 
 
 def record(
-    session: Session, action: str, *, user: User, actor: User | None = None, **detail: object
+    session: Session,
+    action: str,
+    *,
+    user: User | None,
+    actor: User | None = None,
+    **detail: object,
 ) -> AccountEvent:
-    """Write down one change to `user`'s account, made by `actor` (None: the person or a script)."""
+    """Write down one change to `user`'s account, made by `actor` (None: the person or a script).
+
+    `user` is None for a change to no one account (the list of departments).
+    """
     if action not in ACTIONS:
         raise ValueError(f"unknown account action {action!r}")
     event = AccountEvent(
-        action=action, user_id=user.id, actor_id=actor.id if actor else None, detail=detail
+        action=action,
+        user_id=user.id if user else None,
+        actor_id=actor.id if actor else None,
+        detail=detail,
     )
     session.add(event)
     session.flush()

@@ -22,6 +22,8 @@ auth_log = logging.getLogger("tracker.auth")
 
 # An id a proxy already gave the request is kept, if it looks like one.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Paths that carry a one-time link's token: the token is left out of the line.
+SECRET_IN_PATH = re.compile(r"^(/account/(?:join|reset)/)[^/]+")
 
 
 class JsonLines(logging.Formatter):
@@ -102,7 +104,7 @@ def _finish(response: Response) -> Response:
     log.info(
         "%s %s status=%d ms=%.1f id=%s user=%s",
         request.method,
-        quoted(request.path),
+        quoted(SECRET_IN_PATH.sub(r"\1…", request.path)),
         response.status_code,
         elapsed,
         rid,
