@@ -1,7 +1,7 @@
 """One log line per request, and the request id that ties a line to what the client saw.
 
 Lines carry the method, the path (never the query string, which may hold anything a
-client typed), the status, the time taken and the id; never passwords, tokens or cookies.
+client typed, nor the key of a secret link), the status, the time taken and the id; never passwords, tokens or cookies.
 """
 
 import json
@@ -66,13 +66,21 @@ def _finish(response: Response) -> Response:
     log.info(
         "%s %s status=%d ms=%.1f id=%s user=%s",
         request.method,
-        quoted(request.path),
+        quoted(_logged_path()),
         response.status_code,
         elapsed,
         rid,
         user.id if user is not None else "-",
     )
     return response
+
+
+def _logged_path() -> str:
+    # A secret link (a reset link, an alert's manage link) carries its key in the path: the
+    # line names the route instead ("/account/reset/<token>").
+    if request.url_rule is not None and "token" in (request.view_args or {}):
+        return request.url_rule.rule
+    return request.path
 
 
 def auth_event(event: str, **fields: object) -> None:
