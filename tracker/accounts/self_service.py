@@ -79,7 +79,7 @@ class TokenForm(FlaskForm):
     )
     days = SelectField(
         _l("有効期間"),
-        choices=[(str(days), str(days)) for days in TOKEN_DAYS],
+        choices=[str(days) for days in TOKEN_DAYS],
         default="90",
     )
 
