@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select, update
 from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, Length
 
 from tracker.accounts.access import bearer_token, current_login_session_id, current_user
@@ -79,7 +80,7 @@ class TokenForm(FlaskForm):
     )
     days = SelectField(
         _l("有効期間"),
-        choices=[str(days) for days in TOKEN_DAYS],
+        choices=[SelectChoice(str(days), str(days)) for days in TOKEN_DAYS],
         default="90",
     )
 
