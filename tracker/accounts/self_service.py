@@ -125,12 +125,13 @@ def _session_id() -> int:
     return sid
 
 
-def _account_page(form: ChangePasswordForm, status: int = 200, error: str | None = None) -> Any:
+def _account_page(form: ChangePasswordForm, status: int = 200) -> Any:
     user = _me()
     sessions = live_sessions(get_session(), user, current_login_session_id())
-    return render_template(
-        "accounts/account.html", user=user, roles=ROLES, form=form, sessions=sessions, error=error
-    ), status
+    body = render_template(
+        "accounts/account.html", user=user, roles=ROLES, form=form, sessions=sessions
+    )
+    return body, status
 
 
 @bp.get("")
