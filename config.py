@@ -79,6 +79,9 @@ def load_config() -> dict:
         # without a request.
         "ADMIN_SESSION_LIFETIME": timedelta(hours=float(os.environ.get("ADMIN_SESSION_HOURS", 12))),
         "ADMIN_SESSION_IDLE": timedelta(minutes=float(os.environ.get("ADMIN_IDLE_MINUTES", 30))),
+        # Staff and viewers are signed out after 8 hours without a request: long enough for
+        # a day on site with the phone in a pocket, short enough for a phone left behind.
+        "STAFF_SESSION_IDLE": timedelta(hours=float(os.environ.get("STAFF_IDLE_HOURS", 8))),
         # CSRF tokens live as long as the sign-in: an update kept offline for hours must
         # still be accepted when it is sent.
         "WTF_CSRF_TIME_LIMIT": None,

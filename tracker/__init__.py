@@ -18,6 +18,7 @@ def create_app(config_override: dict | None = None) -> Flask:
 
     from tracker.accounts import security
     from tracker.accounts.joining import bp as joining_bp
+    from tracker.accounts.self_service import bp as account_bp
     from tracker.accounts.views import bp as accounts_bp
     from tracker.admin.users import bp as admin_users_bp
     from tracker.admin.views import bp as admin_bp
@@ -76,6 +77,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     alerts_cli.init_app(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(admin_users_bp)
     app.register_blueprint(joining_bp)

@@ -9,11 +9,11 @@ from typing import Any
 from flask import Response, abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Update, and_, or_, select, update
 
 from tracker.accounts.models import ROLES, ApiToken, LoginSession, User
 from tracker.core import clock
-from tracker.core.db import get_session
+from tracker.core.db import get_session, reads_from_replica
 from tracker.core.errors import wants_json
 from tracker.serving.request_log import auth_event
 
@@ -43,6 +43,18 @@ def current_user() -> User | None:
     return g.current_user
 
 
+def idle_limit(user: User) -> timedelta:
+    """Return how long this person's sign-in lasts without a request."""
+    config = current_app.config
+    return config["ADMIN_SESSION_IDLE"] if user.role == "admin" else config["STAFF_SESSION_IDLE"]
+
+
+def current_login_session_id() -> int | None:
+    """Return the id of the sign-in session (login_sessions row) this request came with."""
+    current_user()
+    return g.get("login_session_id")
+
+
 def _user_from_session() -> User | None:
     sid = session.get(SESSION_KEY)
     if not sid:
@@ -51,31 +63,40 @@ def _user_from_session() -> User | None:
     admin = User.role == "admin"
     # Admins can change everything, so their sign-in ends sooner: after ADMIN_SESSION_LIFETIME,
     # or ADMIN_SESSION_IDLE without a request. Others keep theirs for two weeks (a phone on
-    # site stays signed in between visits).
+    # site stays signed in between visits), unless unused for STAFF_SESSION_IDLE (OWASP
+    # ASVS V3.3: every session has an idle timeout).
     now = clock.now()
     alive = or_(
-        and_(~admin, LoginSession.created_at > now - current_app.permanent_session_lifetime),
+        and_(
+            ~admin,
+            LoginSession.created_at > now - current_app.permanent_session_lifetime,
+            LoginSession.last_seen_at > now - config["STAFF_SESSION_IDLE"],
+        ),
         and_(
             admin,
             LoginSession.created_at > now - config["ADMIN_SESSION_LIFETIME"],
             LoginSession.last_seen_at > now - config["ADMIN_SESSION_IDLE"],
         ),
     )
-    db = get_session()
-    row = db.execute(
-        select(User, LoginSession.id)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(
-            LoginSession.token_hash == hash_token(sid),
-            LoginSession.ended_at.is_(None),
-            User.is_active.is_(True),
-            alive,
+    row = (
+        get_session()
+        .execute(
+            select(User, LoginSession.id)
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(
+                LoginSession.token_hash == hash_token(sid),
+                LoginSession.ended_at.is_(None),
+                User.is_active.is_(True),
+                alive,
+            )
         )
-    ).first()
+        .first()
+    )
     if row is None:
         return None
+    g.login_session_id = row[1]
     # At most one write a minute per session, not one per request.
-    db.execute(
+    _note_use(
         update(LoginSession)
         .where(
             LoginSession.id == row[1],
@@ -92,7 +113,7 @@ def _user_from_token(token: str) -> User | None:
     row = (
         get_session()
         .execute(
-            select(User, ApiToken.id)
+            select(User, ApiToken.id, ApiToken.expires_at)
             .join(ApiToken, ApiToken.user_id == User.id)
             .where(
                 ApiToken.token_hash == hash_token(token),
@@ -105,8 +126,36 @@ def _user_from_token(token: str) -> User | None:
     if row is None:
         auth_event("token refused", path=request.path)
         return None
-    auth_event("token used", user=row[0].id, token=row[1], path=request.path)
-    return row[0]
+    user, token_id, expires_at = row
+    now = clock.now()
+    if expires_at is not None and expires_at <= now:
+        g.token_expired = True
+        auth_event("token refused (expired)", user=user.id, token=token_id, path=request.path)
+        return None
+    auth_event("token used", user=user.id, token=token_id, path=request.path)
+    # At most one write a minute per token, as for sessions.
+    _note_use(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(
+                ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - timedelta(minutes=1)
+            ),
+        )
+        .values(last_used_at=now)
+    )
+    return user
+
+
+def _note_use(statement: Update) -> None:
+    """Write when a session or token was last used: on the primary, also for a request that
+    reads the read-only replica (its session cannot write)."""
+    if not reads_from_replica():
+        get_session().execute(statement)
+        return
+    with current_app.extensions["db_sessionmaker"]() as primary:
+        primary.execute(statement)
+        primary.commit()
 
 
 def unauthorized(message: str, code: str = "unauthorized") -> Response:

@@ -1,11 +1,13 @@
 """Writes to accounts: users, API tokens, sign-in sessions and sign-in attempts."""
 
 import secrets
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tracker.accounts import audit
 from tracker.accounts.access import hash_token
 from tracker.accounts.models import ROLES, ApiToken, LoginSession, User
 from tracker.accounts.passwords import (
@@ -16,13 +18,14 @@ from tracker.accounts.passwords import (
 )
 from tracker.accounts.throttle import Keys, known_device, mark_succeeded, reserve_attempt
 from tracker.core import clock
-from tracker.core.db import rows_changed
 from tracker.core.errors import BadInput
 from tracker.core.limits import DISPLAY_NAME_MAX, LOGIN_MAX, check_name
 
 # Every API token starts with this: it says what the string is, and a token never starts
 # with "-", which a command line (revoke-token TOKEN) would read as an option.
 TOKEN_PREFIX = "aso_"
+# A token's name says what it is for ("QGIS on the works PC").
+TOKEN_NAME_MAX = 100
 
 
 def create_user(
@@ -49,32 +52,73 @@ def find_user(session: Session, login: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.login) == (login or "").lower()))
 
 
-def create_token(session: Session, user: User) -> str:
-    """Create an API token for the user and return it; only its hash is stored."""
+def create_token(
+    session: Session,
+    user: User,
+    *,
+    name: str = "",
+    expires_at: datetime | None = None,
+    actor: User | None = None,
+) -> str:
+    """Create an API token for the user and return it; only its hash is stored.
+
+    Its text is returned once, here, and never written anywhere: not to the audit (which
+    names the token's id and name), not to a log.
+    """
+    name = check_name("name", name, limit=TOKEN_NAME_MAX, required=False)
+    if expires_at is not None and expires_at <= clock.now():
+        raise BadInput(_("有効期限は未来の日時にしてください"), field="expires_at")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, token_hash=hash_token(token)))
+    row = ApiToken(user=user, token_hash=hash_token(token), name=name, expires_at=expires_at)
+    session.add(row)
     session.flush()
+    audit.record(session, "token_created", user=user, actor=actor, token_id=row.id, name=name)
     return token
 
 
 def revoke_token(session: Session, token: str) -> bool:
     """Revoke one API token given in full; tell whether a live token was revoked."""
-    result = session.execute(
+    row = session.scalar(
         update(ApiToken)
         .where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None))
         .values(revoked_at=clock.now())
+        .returning(ApiToken)
     )
-    return rows_changed(result) > 0
+    if row is None:
+        return False
+    audit.record(session, "token_revoked", user=row.user, token_id=row.id, name=row.name)
+    return True
+
+
+def revoke_own_token(session: Session, user: User, token_id: int) -> ApiToken | None:
+    """Revoke one of the user's own live tokens by its id; return it, or None if there is
+    no such live token of theirs."""
+    row = session.scalar(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            ApiToken.user_id == user.id,
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=clock.now())
+        .returning(ApiToken)
+    )
+    if row is not None:
+        audit.record(session, "token_revoked", user=user, token_id=row.id, name=row.name)
+    return row
 
 
 def revoke_user_tokens(session: Session, user: User) -> int:
     """Revoke every live API token of a user; return how many."""
-    result = session.execute(
+    rows = session.scalars(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=clock.now())
-    )
-    return rows_changed(result)
+        .returning(ApiToken)
+    ).all()
+    for row in rows:
+        audit.record(session, "token_revoked", user=user, token_id=row.id, name=row.name)
+    return len(rows)
 
 
 def start_login_session(session: Session, user: User) -> str:

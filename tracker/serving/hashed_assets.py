@@ -102,9 +102,11 @@ def _sources(app: Flask) -> list[tuple[str, str, Path, list[str]]]:
     """Return the app's static folders and the served node_modules files."""
     sources = []
     folders = [("static", app.static_url_path, app.static_folder)]
+    # A blueprint's static files are served under its url_prefix, as Flask routes them.
     folders += [
-        (f"{name}.static", bp.static_url_path, bp.static_folder)
+        (f"{name}.static", (bp.url_prefix or "") + (bp.static_url_path or ""), bp.static_folder)
         for name, bp in app.blueprints.items()
+        if bp.static_url_path is not None
     ]
     for endpoint, url_path, folder in folders:
         if folder is not None and url_path is not None and Path(folder).is_dir():

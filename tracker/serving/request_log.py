@@ -1,9 +1,9 @@
 """One log line per request, and the request id that ties a line to what the client saw.
 
 Lines carry the method, the path (never the query string, which may hold anything a
-client typed), the status, the time taken and the id; never passwords, tokens or cookies.
-With LOG_FORMAT=json each line is one JSON object with the same facts as named members,
-for a log collector to read without patterns.
+client typed, nor the key of a secret link), the status, the time taken and the id; never
+passwords, tokens or cookies. With LOG_FORMAT=json each line is one JSON object with the
+same facts as named members, for a log collector to read without patterns.
 """
 
 import json
@@ -22,10 +22,9 @@ auth_log = logging.getLogger("tracker.auth")
 
 # An id a proxy already gave the request is kept, if it looks like one.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
 # Paths that carry a one-time link's token: the token is left out of the line.
-SECRET_IN_PATH = re.compile(r"^(/account/(?:join|reset)/)[^/]+")
-
-
 class JsonLines(logging.Formatter):
     """One JSON object per line: time, level, logger, message and the record's named facts."""
 
@@ -93,9 +92,10 @@ def _finish(response: Response) -> Response:
     rid = request_id()
     response.headers["X-Request-ID"] = rid
     user = g.get("current_user")
+    path = _logged_path()
     fields = {
         "method": request.method,
-        "path": request.path,
+        "path": path,
         "status": response.status_code,
         "ms": round(elapsed, 1),
         "id": rid,
@@ -104,7 +104,7 @@ def _finish(response: Response) -> Response:
     log.info(
         "%s %s status=%d ms=%.1f id=%s user=%s",
         request.method,
-        quoted(SECRET_IN_PATH.sub(r"\1…", request.path)),
+        quoted(path),
         response.status_code,
         elapsed,
         rid,
@@ -112,6 +112,14 @@ def _finish(response: Response) -> Response:
         extra={"fields": fields},
     )
     return response
+
+
+def _logged_path() -> str:
+    # A secret link (a reset link, an alert's manage link) carries its key in the path: the
+    # line names the route instead ("/account/reset/<token>").
+    if request.url_rule is not None and "token" in (request.view_args or {}):
+        return request.url_rule.rule
+    return request.path
 
 
 def auth_event(event: str, **fields: object) -> None:

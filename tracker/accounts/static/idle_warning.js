@@ -1,0 +1,97 @@
+// Warns before a sign-in ends for lack of use, and keeps it going when asked.
+// The server ends a sign-in after data-idle-seconds without a request; some minutes
+// before, a notice offers "continue", which asks /account/ping (a request like any other).
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var idle = Number(script.dataset.idleSeconds);
+  if (!idle) return;
+  // Five minutes before the end, or at half of a shorter limit.
+  var warnBefore = Math.min(300, idle / 2);
+  var notice = null;
+  var timers = [];
+
+  function clearTimers() {
+    timers.forEach(clearTimeout);
+    timers = [];
+  }
+
+  function show(text, withButton) {
+    if (!notice) {
+      notice = document.createElement("div");
+      notice.className = "idle-warning";
+      notice.setAttribute("role", "alert");
+      var style = notice.style;
+      style.position = "fixed";
+      style.left = "1rem";
+      style.right = "1rem";
+      style.bottom = "1rem";
+      style.maxWidth = "30rem";
+      style.margin = "0 auto";
+      style.padding = ".75rem 1rem";
+      style.background = "#fff8e1";
+      style.color = "#1a1a1a";
+      style.border = "2px solid #8a5a00";
+      style.borderRadius = "6px";
+      style.zIndex = "10000";
+      style.boxShadow = "0 2px 8px rgba(0,0,0,.3)";
+      document.body.appendChild(notice);
+    }
+    notice.textContent = "";
+    var message = document.createElement("p");
+    message.style.margin = "0 0 .5rem";
+    message.textContent = text;
+    notice.appendChild(message);
+    if (withButton) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = script.dataset.continueText;
+      button.style.minHeight = "44px";
+      button.style.padding = ".4rem 1.25rem";
+      button.style.font = "inherit";
+      button.addEventListener("click", keepGoing);
+      notice.appendChild(button);
+    } else {
+      var link = document.createElement("a");
+      link.href = script.dataset.loginUrl;
+      link.textContent = script.dataset.loginText;
+      notice.appendChild(link);
+    }
+  }
+
+  function hide() {
+    if (notice) notice.remove();
+    notice = null;
+  }
+
+  function ended() {
+    clearTimers();
+    show(script.dataset.endedText, false);
+  }
+
+  function keepGoing() {
+    fetch(script.dataset.pingUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        if (response.status === 204) {
+          hide();
+          start();
+        } else {
+          ended();
+        }
+      })
+      .catch(function () {
+        // No network (a staff phone on site): the sign-in may still be alive; try again later.
+        show(script.dataset.offlineText, true);
+      });
+  }
+
+  function start() {
+    clearTimers();
+    timers.push(setTimeout(function () {
+      show(script.dataset.warningText, true);
+    }, (idle - warnBefore) * 1000));
+    timers.push(setTimeout(ended, idle * 1000));
+  }
+
+  start();
+})();
