@@ -332,6 +332,16 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 OPEN_TO_ALL = {
     "accounts.login",
     "accounts.logout",
+    "accounts.verify",
+    "accounts.passkey_options",
+    "accounts.passkey_sign_in",
+    # One's own second factors, whatever one's role (tests/test_two_factor.py).
+    "two_factor.app_setup",
+    "two_factor.app_remove",
+    "two_factor.new_recovery_codes",
+    "two_factor.passkey_options",
+    "two_factor.passkey_add",
+    "two_factor.passkey_remove",
     "alerts.subscribe",
     "alerts.confirm",
     "alerts.manage",

@@ -17,6 +17,7 @@ def create_app(config_override: dict | None = None) -> Flask:
         app.config.update(config_override)
 
     from tracker.accounts import security
+    from tracker.accounts.two_factor import bp as two_factor_bp
     from tracker.accounts.views import bp as accounts_bp
     from tracker.admin.views import bp as admin_bp
     from tracker.alerts import cli as alerts_cli
@@ -70,6 +71,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     alerts_cli.init_app(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(two_factor_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(api_bp)
