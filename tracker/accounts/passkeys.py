@@ -101,12 +101,13 @@ def registration_options(user: User) -> dict[str, Any]:
 
 def register(db: Session, user: User, credential: Any, name: str) -> Passkey:
     """Check the authenticator's answer to the registration and keep the new passkey."""
-    name = (name or "").strip()[:NAME_MAX] or _("パスキー")
+    name = (name or "").strip()[:NAME_MAX] or _("名前のないパスキー")
     rp = relying_party()
+    challenge = _take_challenge("register")
     try:
         verified = verify_registration_response(
             credential=credential,
-            expected_challenge=_take_challenge("register"),
+            expected_challenge=challenge,
             expected_rp_id=rp.id,
             expected_origin=rp.origin,
             require_user_verification=True,

@@ -288,7 +288,7 @@ def _password_refusal(user: User) -> str | None:
     if not form.validate_on_submit() or not verify_password(
         user.password_hash, form.password.data or ""
     ):
-        return _("パスワードが違います。")
+        return _("パスワードが違います。認証方法は削除していません。")
     mark_succeeded(db, attempt.id)
     return None
 
