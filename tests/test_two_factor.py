@@ -123,7 +123,7 @@ def test_the_app_is_set_up_with_a_qr_code_and_confirmed_by_a_first_code(
     # The secret is out of the session, and the page now says the app is set up.
     with client.session_transaction() as s:
         assert "totp_setup" not in s
-    assert "登録済み" in client.get("/account/two-factor").get_data(as_text=True)
+    assert "登録されています" in client.get("/account/two-factor").get_data(as_text=True)
     assert client.get("/account/two-factor/app").status_code == 302
 
 
