@@ -107,6 +107,28 @@ def test_a_passkey_signs_in_as_second_factor_and_without_a_password(site, page, 
     assert page.errors == []
 
 
+def test_an_admin_may_set_up_a_passkey_as_the_first_factor(site, page, session, make_user):
+    admin = make_user("admin", login="kanri", password=PASSWORD, display_name="管理 花子")
+    virtual_authenticator(page)
+    sign_in_with_password(page, site, "kanri", next_target="/projects/new")
+    page.wait_for_url(f"{site}/account/two-factor")
+    expect(page.locator(".nav-user")).to_have_count(0)
+    page.fill("#passkey-name", "管理用の端末")
+    page.get_by_role("button", name="この端末にパスキーを登録").click()
+    page.wait_for_url(f"{site}/projects/new")
+    signed_in_as(page, "管理 花子")
+    session.expire_all()
+    assert [p.name for p in session.get(type(admin), admin.id).passkeys] == ["管理用の端末"]
+
+    sign_out(page)
+    sign_in_with_password(page, site, "kanri")
+    page.wait_for_url(f"{site}/login/verify")
+    # No app: the code asked for is a recovery code; the passkey is offered.
+    expect(page.locator("#code-hint")).to_have_text("回復コードを入力してください。")
+    page.get_by_role("button", name="パスキーを使う").click()
+    signed_in_as(page, "管理 花子")
+
+
 def test_a_passkey_of_no_account_is_refused_in_words(site, page, session, make_user):
     make_user("staff", login="sato", password=PASSWORD)
     cdp = virtual_authenticator(page)

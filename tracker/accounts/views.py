@@ -20,6 +20,7 @@ from flask import (
     Response,
     after_this_request,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -192,6 +193,7 @@ def finish_sign_in(
     session.clear()
     session.permanent = True
     session[SESSION_KEY] = sid
+    g.pop("current_user", None)  # a page shown from here on shows the person signed in
     cookie = new_device_cookie(user, device)
 
     @after_this_request
