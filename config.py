@@ -107,6 +107,9 @@ def load_config() -> dict:
         # files in DEV_MAIL_DIR instead of sending them.
         "DEV_MAIL": os.environ.get("DEV_MAIL", "") == "1",
         "DEV_MAIL_DIR": os.environ.get("DEV_MAIL_DIR", str(instance_dir / "dev-mail")),
+        # Roles that sign in only with a second factor (authenticator app or passkey),
+        # comma-separated; others may set one up. SECOND_FACTOR_ROLES= (empty) asks no one.
+        "SECOND_FACTOR_ROLES": _list(os.environ.get("SECOND_FACTOR_ROLES", "admin")) or [],
         # Each app process keeps answers of the OGC API and its tiles, per data version,
         # up to this many megabytes (0: none).
         "ANSWER_CACHE_MB": int(os.environ.get("ANSWER_CACHE_MB", 128)),

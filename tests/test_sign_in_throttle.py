@@ -19,7 +19,7 @@ def _login(client, login, password, **kwargs):
 
 
 def test_guesses_from_elsewhere_never_lock_out_a_known_browser(app, make_user):
-    make_user(role="admin", login="yamada", password=PASSWORD)
+    make_user(role="staff", login="yamada", password=PASSWORD)
     owner = app.test_client()
     assert _login(owner, "yamada", PASSWORD).status_code == 302
     assert owner.get_cookie(DEVICE_COOKIE) is not None

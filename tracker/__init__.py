@@ -19,6 +19,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.accounts import security
     from tracker.accounts.joining import bp as joining_bp
     from tracker.accounts.self_service import bp as account_bp
+    from tracker.accounts.two_factor import bp as two_factor_bp
     from tracker.accounts.views import bp as accounts_bp
     from tracker.admin.users import bp as admin_users_bp
     from tracker.admin.views import bp as admin_bp
@@ -78,6 +79,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(assets.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(two_factor_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(admin_users_bp)
     app.register_blueprint(joining_bp)

@@ -60,6 +60,8 @@ class User(Base):
     password_changed_at: Mapped[datetime | None]
     # The TOTP secret (base32), set once the person confirmed a first code with it.
     totp_secret: Mapped[str | None] = mapped_column(Text)
+    # The time-step (unix time // 30) of the last code accepted: a code works once.
+    totp_last_step: Mapped[int | None]
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user")
     departments: Mapped[list[Department]] = relationship(

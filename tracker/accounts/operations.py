@@ -1,6 +1,7 @@
 """Writes to accounts: users, API tokens, sign-in sessions and sign-in attempts."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -16,7 +17,7 @@ from tracker.accounts.passwords import (
     needs_rehash,
     verify_password,
 )
-from tracker.accounts.throttle import Keys, known_device, mark_succeeded, reserve_attempt
+from tracker.accounts.throttle import Keys, known_device, reserve_attempt
 from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.core.limits import DISPLAY_NAME_MAX, LOGIN_MAX, check_name
@@ -121,10 +122,29 @@ def revoke_user_tokens(session: Session, user: User) -> int:
     return len(rows)
 
 
-def start_login_session(session: Session, user: User) -> str:
-    """Open a sign-in session for the user and return the id the cookie carries."""
+# What a sign-in session keeps of the browser: enough to tell devices apart.
+USER_AGENT_MAX = 300
+ADDRESS_MAX = 100
+
+
+def start_login_session(
+    session: Session, user: User, *, user_agent: str = "", address: str = ""
+) -> str:
+    """Open a sign-in session for the user and return the id the cookie carries.
+
+    The browser's User-Agent and address are kept so that the person can tell their
+    sessions apart; the person's last sign-in is stamped.
+    """
     sid = secrets.token_urlsafe(32)
-    session.add(LoginSession(user=user, token_hash=hash_token(sid)))
+    session.add(
+        LoginSession(
+            user=user,
+            token_hash=hash_token(sid),
+            user_agent=(user_agent or "")[:USER_AGENT_MAX],
+            address=(address or "")[:ADDRESS_MAX],
+        )
+    )
+    user.last_sign_in_at = clock.now()
     session.flush()
     return sid
 
@@ -138,6 +158,17 @@ def end_login_session(session: Session, sid: str) -> None:
     )
 
 
+@dataclass(frozen=True)
+class PasswordCheck:
+    """What a sign-in's password step found: the user (None: wrong login or password), the
+    browser's known device id, and the try's row in the throttle, to be marked a success
+    (mark_succeeded) once the whole sign-in is through."""
+
+    user: User | None
+    device: str | None
+    attempt_id: int
+
+
 def authenticate(
     session: Session,
     login: str | None,
@@ -145,8 +176,12 @@ def authenticate(
     *,
     address: str,
     device_cookie: str | None = None,
-) -> tuple[User | None, str | None]:
-    """Check a sign-in: (the user or None, the known device id), or raise LoginThrottled."""
+) -> PasswordCheck:
+    """Check a sign-in's login and password, or raise LoginThrottled.
+
+    The try stays counted as failed: the caller marks it a success when the sign-in is
+    complete, at once or after the second factor.
+    """
     login = (login or "").strip()
     if len(login) > LOGIN_MAX:
         # No user has such a login; refused before anything is looked up or written down.
@@ -156,11 +191,10 @@ def authenticate(
     attempt = reserve_attempt(session, Keys(login=login.lower(), address=address, device=device))
     usable = user is not None and user.is_active
     if not verify_password(user.password_hash if user is not None and usable else None, password):
-        return None, device
+        return PasswordCheck(None, device, attempt.id)
     if user is None:  # verify_password refused the missing user's hash just above
         raise RuntimeError("a password was accepted for no user")
-    mark_succeeded(session, attempt)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.flush()
-    return user, device
+    return PasswordCheck(user, device, attempt.id)

@@ -4,7 +4,9 @@ of a browser its owner signed in with before.
 Every try is written down as a failure *before* the password is checked, under a lock per
 counted key, and committed at once: thirty tries sent together are counted one after another,
 so only as many passwords are checked as the limit allows. A right password turns its row
-into a success afterwards.
+into a success afterwards — or, for a person with a second factor, the right code does. A
+code from the authenticator app or a recovery code is a try of its own, counted under the
+same keys: wrong codes and wrong passwords add up.
 
 Tries are counted per login and per address. A browser that signed in before carries a
 signed device cookie; its tries are counted per device instead, so guesses sent from
@@ -17,7 +19,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, text
+from sqlalchemy import delete, text, update
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import LoginAttempt, User
@@ -161,7 +163,12 @@ def reserve_attempt(session: Session, keys: Keys) -> LoginAttempt:
     return attempt
 
 
-def mark_succeeded(session: Session, attempt: LoginAttempt) -> None:
-    """Record that a reserved try had the right password."""
-    attempt.succeeded = True
-    session.flush()
+def mark_succeeded(session: Session, attempt_id: int) -> None:
+    """Record that a reserved try signed the person in (password, and second factor if any).
+
+    A right password whose second factor is still awaited stays counted as a failure: five
+    right passwords without a right code throttle like five wrong ones.
+    """
+    session.execute(
+        update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(succeeded=True)
+    )
