@@ -132,7 +132,11 @@ def client(app):
 
 @pytest.fixture
 def make_project(session):
-    """Create a project with sensible defaults; keyword arguments override them."""
+    """Create a project with sensible defaults; keyword arguments override them.
+
+    Its department is added to the departments table, as loading works does.
+    """
+    from tracker.projects.departments import add_departments_of_works
 
     def make(**fields):
         kind = fields.pop("kind", "bridge")
@@ -150,7 +154,8 @@ def make_project(session):
             "planned_end": date(2023, 3, 31),
         }
         project = create_project(session, kind=kind, **(defaults | fields))
-        session.flush()
+        # As after loading: the departments table holds the department the work names.
+        add_departments_of_works(session)
         return project
 
     return make

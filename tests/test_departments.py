@@ -13,7 +13,7 @@ from tests.conftest import MIYAJI_STATION
 from tracker.accounts.models import Department
 from tracker.accounts.operations import create_token
 from tracker.core import clock
-from tracker.projects.departments import OtherDepartment, add_departments_of_works
+from tracker.projects.departments import OtherDepartment
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project
 from tracker.projects.operations import update_project
@@ -373,12 +373,24 @@ def test_the_import_refuses_rows_of_another_department_and_writes_nothing(
 # --- Loading ----------------------------------------------------------------------------
 
 
-def test_loaded_works_departments_are_in_the_table(session, make_project):
-    make_project(department="まちづくり課")
-    assert "まちづくり課" in add_departments_of_works(session)
-    assert add_departments_of_works(session) == []
-    names = session.scalars(select(Department.name)).all()
-    assert "まちづくり課" in names
+def test_loaded_works_departments_are_in_the_table(session):
+    from shapely.geometry import Point
+
+    from tracker.projects.demo import add_demo_projects
+    from tracker.projects.operations import create_project
+    from tracker.wiring.loaders import load_departments
+
+    create_project(
+        session, name="駅前広場", kind="bridge", department="まちづくり課", geometry=Point(LON, LAT)
+    )
+    assert "まちづくり課" in load_departments(session)
+    assert load_departments(session) == "departments: up to date"
+    add_demo_projects(session, 50, seed=3)
+    names = set(session.scalars(select(Department.name)))
+    assert {"まちづくり課", "建設課", "農林整備課", "防災情報室"} <= names
+    # Every department a work names can be given to people.
+    named = set(session.scalars(select(Project.department).distinct()))
+    assert named <= names
 
 
 # --- In the browser ---------------------------------------------------------------------
