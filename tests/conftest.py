@@ -132,7 +132,11 @@ def client(app):
 
 @pytest.fixture
 def make_project(session):
-    """Create a project with sensible defaults; keyword arguments override them."""
+    """Create a project with sensible defaults; keyword arguments override them.
+
+    Its department is added to the departments table, as loading works does.
+    """
+    from tracker.projects.departments import add_departments_of_works
 
     def make(**fields):
         kind = fields.pop("kind", "bridge")
@@ -150,7 +154,8 @@ def make_project(session):
             "planned_end": date(2023, 3, 31),
         }
         project = create_project(session, kind=kind, **(defaults | fields))
-        session.flush()
+        # As after loading: the departments table holds the department the work names.
+        add_departments_of_works(session)
         return project
 
     return make
@@ -337,21 +342,43 @@ def artifacts_dir() -> Path:
 @pytest.fixture
 def make_user(session):
     """Create a user with a role (and a real password hash with `password=`); sign in
-    through `login_as`."""
+    through `login_as`.
+
+    `departments=[names]` gives the person those departments (rows made as needed); staff
+    default to make_project's department, 建設課, admins and viewers to none.
+    """
     from itertools import count
 
-    from tracker.accounts.models import User
+    from sqlalchemy import select
+
+    from tracker.accounts.models import Department, User
     from tracker.accounts.passwords import hash_password
 
     numbers = count(1)
 
-    def make(role: str = "staff", login: str | None = None, password: str | None = None, **fields):
+    def department(name: str) -> Department:
+        found = session.scalar(select(Department).where(Department.name == name))
+        if found is None:
+            found = Department(name=name)
+            session.add(found)
+        return found
+
+    def make(
+        role: str = "staff",
+        login: str | None = None,
+        password: str | None = None,
+        departments: list[str] | None = None,
+        **fields,
+    ):
         # "!" is no Argon2 hash: a user made without a password cannot sign in with one.
         default_hash = hash_password(password) if password is not None else "!"
+        if departments is None:
+            departments = ["建設課"] if role == "staff" else []
         user = User(
             login=login or f"{role}{next(numbers)}",
             role=role,
             password_hash=fields.pop("password_hash", default_hash),
+            departments=[department(name) for name in departments],
             **fields,
         )
         session.add(user)

@@ -359,8 +359,8 @@ def open_staff_form(page, base, project) -> None:
 
 def record_meanwhile(session, make_user, project) -> None:
     """Record progress as someone else, as if from another phone, while a form is open."""
-    other = make_user("staff", display_name="阿蘇")
     session.refresh(project)
+    other = make_user("staff", display_name="阿蘇", departments=[project.department])
     append_status(
         session, project.id, user=other, status=project.status, progress=project.progress + 1
     )

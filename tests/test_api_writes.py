@@ -36,8 +36,8 @@ def feature(geometry=None, **properties):
 def token_for(session, make_user):
     """A bearer header for a new user of the given role."""
 
-    def make(role="staff"):
-        user = make_user(role=role)
+    def make(role="staff", departments=None):
+        user = make_user(role=role, departments=departments)
         return {"Authorization": f"Bearer {create_token(session, user)}"}
 
     return make
@@ -302,13 +302,13 @@ def test_a_stale_edit_gets_412_and_never_overwrites(client, token_for, session, 
     first = client.patch(
         f"/api/projects/{bridge.id}",
         json={"properties": {"department": "土木課"}},
-        headers=token_for() | {"If-Match": stale},
+        headers=token_for(departments=["建設課", "土木課"]) | {"If-Match": stale},
     )
     assert first.status_code == 200
     second = client.patch(
         f"/api/projects/{bridge.id}",
         json={"properties": {"department": "農政課", "name": "別の名前"}},
-        headers=token_for() | {"If-Match": stale},
+        headers=token_for(departments=["土木課", "農政課"]) | {"If-Match": stale},
     )
     assert second.status_code == 412
     body = second.get_json()

@@ -155,7 +155,8 @@ def test_a_work_on_a_shelter_links_to_it_and_its_page_lists_the_works(
 
 def test_the_api_links_a_work_to_a_facility_and_refuses_an_unknown_one(client, session, make_user):
     gym = facility(session)
-    headers = {"Authorization": f"Bearer {create_token(session, make_user('staff'))}"}
+    staff = make_user("staff", departments=["教育課"])  # the department of the work below
+    headers = {"Authorization": f"Bearer {create_token(session, staff)}"}
     feature = {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [131.123373, 32.950866]},

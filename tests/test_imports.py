@@ -43,7 +43,8 @@ def count_projects(session) -> int:
 
 @pytest.fixture
 def staff(make_user):
-    return make_user(role="staff")
+    # Of both departments the rows below give works.
+    return make_user(role="staff", departments=["建設課", "土木課"])
 
 
 @pytest.mark.parametrize(

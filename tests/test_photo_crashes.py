@@ -138,6 +138,18 @@ def _token(url: str, instance: Path) -> str:
         env=env,
         capture_output=True,
     )
+    # Of the work's department, so that its updates are taken.
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO departments (name) VALUES ('建設課') ON CONFLICT DO NOTHING;"
+                " INSERT INTO user_departments (user_id, department_id)"
+                " SELECT users.id, departments.id FROM users, departments"
+                " WHERE users.login = 'genba' AND departments.name = '建設課'"
+            )
+        )
+    engine.dispose()
     made = subprocess.run(
         [*flask, "create-token", "genba"], env=env, capture_output=True, text=True
     )

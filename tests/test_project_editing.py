@@ -45,6 +45,10 @@ def edit_data(page_html, **overrides):
         found = re.search(rf'<textarea[^>]*name="{name}"[^>]*>\s*(.*?)</textarea>', page_html, re.S)
         data[name] = _unescape(found.group(1))
     data["kind"] = re.search(r'<option selected value="(\w+)"', page_html).group(1)
+    department = re.search(
+        r'name="department".*?<option[^>]* selected value="([^"]+)"', page_html, re.S
+    )
+    data["department"] = _unescape(department.group(1))
     data["plan_items"] = re.findall(r'name="plan_items" value="([^"]+)" checked', page_html)
     data["indicators"] = re.findall(r'name="indicators" value="([^"]+)" checked', page_html)
     if re.search(r'id="public"[^>]*checked|checked[^>]*id="public"', page_html):
@@ -62,7 +66,8 @@ def _unescape(text):
 
 @pytest.fixture
 def staff(make_user, login_as):
-    user = make_user(role="staff", display_name="田中 一郎")
+    # Of both departments the edits below move works between.
+    user = make_user(role="staff", display_name="田中 一郎", departments=["建設課", "土木課"])
     login_as(user)
     return user
 
@@ -159,7 +164,12 @@ def test_bad_fields_are_shown_in_japanese(client, session, staff):
     )
     text = response.get_data(as_text=True)
     assert response.status_code == 400
-    for message in ("事業名を入力してください", "開始日より前の日付です", "0〜100", "担当課を入力"):
+    for message in (
+        "事業名を入力してください",
+        "開始日より前の日付です",
+        "0〜100",
+        "担当課を選んで",
+    ):
         assert message in text
     assert count(session) == before
 
@@ -333,7 +343,7 @@ def test_an_edit_form_posted_without_csrf_token_is_refused(
 
 
 def test_only_admins_see_the_audit_trail(client, session, make_user, login_as, bridge):
-    editor = make_user(role="staff", display_name="田中 一郎")
+    editor = make_user(role="staff", display_name="田中 一郎", departments=["建設課", "土木課"])
     update_project(
         session, bridge, {"department": "土木課"}, expected_version=bridge.version, user=editor
     )
@@ -396,7 +406,7 @@ def test_drawing_a_point_on_the_map_fills_the_form(
     assert "地図の図形を入力欄に反映しました" in page.text_content("#geometry-map-status")
     page.fill("#name", "阿蘇大橋 取付道路 点検")
     page.select_option("#kind", "bridge")
-    page.fill("#department", "建設課")
+    page.select_option("#department", "建設課")
     page.locator("details", has_text="施策13").first.locator("summary").click()
     page.screenshot(path=str(artifacts_dir / "project_new.png"), full_page=False)
     page.click("button.primary")
@@ -412,7 +422,7 @@ def test_the_repaired_shape_can_be_taken_from_the_map(
     _sign_in(page, live_server, "tanaka")
     page.fill("#name", "坂梨 砂防")
     page.select_option("#kind", "sabo")
-    page.fill("#department", "農政課")
+    page.select_option("#department", "建設課")
     page.fill("#geometry", BOWTIE_WKT)
     page.click("button.primary")
     page.wait_for_selector("#use-repaired")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import GEODATA, MIYAJI_STATION
 from tracker import create_app
-from tracker.accounts.models import User
+from tracker.accounts.models import Department, User
 from tracker.accounts.operations import create_token
 from tracker.core import migrate
 from tracker.core.dbadmin import recreate_database
@@ -113,7 +113,13 @@ def test_reads_go_to_the_replica_and_writes_to_the_primary(primary_url, replica,
     assert replica_sql(replica, "SELECT pg_is_in_recovery()") == "t"
     engine = create_engine(primary_url)
     with Session(engine) as session:
-        staff = User(login="replica-staff", role="staff", password_hash="!")
+        # Of the department of the work it creates below.
+        staff = User(
+            login="replica-staff",
+            role="staff",
+            password_hash="!",
+            departments=[Department(name="建設課")],
+        )
         session.add(staff)
         session.flush()
         token = create_token(session, staff)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import MIYAJI_STATION, UCHINOMAKI_STATION
 from tracker import create_app
 from tracker.accounts.access import hash_token
-from tracker.accounts.models import ApiToken, User
+from tracker.accounts.models import ApiToken, Department, User
 from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.projects.history import TRANSITIONS, StatusUpdate, allowed_next, append_status
@@ -357,7 +357,16 @@ def committed(engine, database_url, tmp_path):
     """
     token = secrets.token_urlsafe(24)
     with Session(engine) as s:
-        user = User(login=f"field-{uuid.uuid4().hex[:8]}", role="staff", password_hash="!")
+        department = s.scalar(select(Department).where(Department.name == "建設課"))
+        made_department = department is None
+        if made_department:
+            department = Department(name="建設課")
+        user = User(
+            login=f"field-{uuid.uuid4().hex[:8]}",
+            role="staff",
+            password_hash="!",
+            departments=[department],
+        )
         s.add(user)
         s.flush()
         s.add(ApiToken(user_id=user.id, token_hash=hash_token(token)))
@@ -369,7 +378,7 @@ def committed(engine, database_url, tmp_path):
             geometry=Point(*MIYAJI_STATION),
         )
         s.commit()
-        ids = {"user": user.id, "project": project.id}
+        ids = {"user": user.id, "project": project.id, "department": department.id}
     app = create_app(
         {
             "TESTING": True,
@@ -384,6 +393,8 @@ def committed(engine, database_url, tmp_path):
         # The project first: its history goes with it, then nothing refers to the user.
         delete_rows(s.connection(), "projects", ids["project"])
         delete_rows(s.connection(), "users", ids["user"])
+        if made_department:
+            delete_rows(s.connection(), "departments", ids["department"])
         s.commit()
 
 

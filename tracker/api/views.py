@@ -24,6 +24,7 @@ from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import GeometryRefused, to_geojson
+from tracker.projects.contract import ChangeRefused
 from tracker.projects.models import Project
 from tracker.projects.operations import StaleEdit, create_project, update_project
 from tracker.projects.queries import (
@@ -136,12 +137,16 @@ def list_restrictions() -> Response:
         "Created; Location and ETag name it.",
         media_type=GEOJSON,
         errors=(400, 401, 403, 413),
+        error_models={403: ChangeRefused},
     ),
     security=WRITE,
     operation_id="createProject",
 )
 def create_project_view() -> Response:
-    """Create a project from a GeoJSON Feature; answer 201 with it."""
+    """Create a project from a GeoJSON Feature; answer 201 with it.
+
+    Staff create works of their own departments only (403 `other_department`).
+    """
     session = get_session()
     feature = _sent_feature()
     geometry, properties = feature.geometry, feature.sent()
@@ -168,13 +173,17 @@ def create_project_view() -> Response:
         "The changed project.",
         media_type=GEOJSON,
         errors=(400, 401, 403, 404, 412, 413, 428),
-        error_models={412: EditConflict},
+        error_models={403: ChangeRefused, 412: EditConflict},
     ),
     security=WRITE,
     operation_id="updateProject",
 )
 def update_project_view(project_id: int) -> Response | tuple[Response, int]:
-    """Change some fields of a project made at the version If-Match names (the ETag of GET)."""
+    """Change some fields of a project made at the version If-Match names (the ETag of GET).
+
+    Staff change works of their own departments only, and move a work only between their
+    departments (403 `other_department`).
+    """
     session = get_session()
     # Locked until the request ends: two edits of one version cannot both pass the check.
     project = project_or_404(session, project_id, include_private=True, lock=True)

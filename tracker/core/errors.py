@@ -20,10 +20,12 @@ class BadInput(ValueError):
 
     `field` names the input at fault, when there is one; `code` names the problem for
     programs, and `extra` adds members to the JSON answer (such as the codes a field allows).
-    `str()` gives "field: message", as the API's `error` has always read.
+    `str()` gives "field: message", as the API's `error` has always read. `status` is the
+    HTTP status it is answered with: 400, or 403 for a refusal of who asks rather than of what.
     """
 
     code = "invalid_input"
+    status = 400
 
     def __init__(
         self,
@@ -135,6 +137,6 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
 def _bad_input(error: BadInput) -> ResponseReturnValue:
     if wants_json():
         extra = {"field": error.field} if error.field else {}
-        return jsonify(error=str(error), code=error.code, **extra, **error.extra), 400
-    title = HTTP_ERRORS[400][1]
-    return error_page(400, str(title), error=error), 400
+        return jsonify(error=str(error), code=error.code, **extra, **error.extra), error.status
+    title = HTTP_ERRORS[error.status][1]
+    return error_page(error.status, str(title), error=error), error.status

@@ -22,7 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
-from tracker.core.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
+from tracker.core.limits import DESCRIPTION_MAX, NAME_MAX
 from tracker.projects.models import Project
 from tracker.projects.register import AMOUNT_FIELDS, REGISTER_FIELDS
 from tracker.words.vocab import DATE_FIELDS, FUNDING_SOURCES, KINDS, STATUSES
@@ -63,10 +63,13 @@ class ProjectForm(FlaskForm):
     planned_end = DateField(_l("予定終了日"), validators=[Optional(), _ends_after("planned_start")])
     actual_start = DateField(_l("実績開始日"), validators=[Optional()])
     actual_end = DateField(_l("実績終了日"), validators=[Optional(), _ends_after("actual_start")])
-    department = StringField(
+    # The departments the person may give a work, filled per request; one sent that is not
+    # among them reaches the operations, which refuse it saying who may (403).
+    department = SelectField(
         _l("担当課"),
-        validators=[DataRequired(_l("担当課を入力してください"))],
-        render_kw={"maxlength": DEPARTMENT_MAX},
+        choices=[],
+        validators=[DataRequired(_l("担当課を選んでください"))],
+        validate_choice=False,
     )
     public = BooleanField(_l("市民に公開する"), default=True)
     description = TextAreaField(_l("説明"), render_kw={"maxlength": DESCRIPTION_MAX})

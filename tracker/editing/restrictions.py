@@ -158,7 +158,7 @@ def project_restrictions(project_id: int) -> ResponseReturnValue:
         try:
             add_restriction(session, project, user=current_user(), **_read_form(request.form))
         except BadInput as exc:
-            return _render(project, error=_refusal(exc), status=400)
+            return _render(project, error=_refusal(exc), status=exc.status)
         return redirect(url_for(".project_restrictions", project_id=project.id), code=303)
     return _render(project)
 
@@ -183,7 +183,7 @@ def edit(restriction_id: int) -> ResponseReturnValue:
             names = [restriction_field_label(f) for f in stale.changed_fields]
             return _render(project, restriction=restriction, stale=names, status=409)
         except BadInput as exc:
-            return _render(project, restriction=restriction, error=_refusal(exc), status=400)
+            return _render(project, restriction=restriction, error=_refusal(exc), status=exc.status)
         return redirect(url_for(".project_restrictions", project_id=project.id), code=303)
     return _render(project, restriction=restriction)
 
@@ -193,7 +193,10 @@ def edit(restriction_id: int) -> ResponseReturnValue:
 def end(restriction_id: int) -> ResponseReturnValue:
     """Lift a restriction now."""
     restriction = _restriction_or_404(restriction_id, lock=True)
-    end_restriction(get_session(), restriction, user=current_user())
+    try:
+        end_restriction(get_session(), restriction, user=current_user())
+    except BadInput as exc:
+        return _render(restriction.project, error=_refusal(exc), status=exc.status)
     return redirect(url_for(".project_restrictions", project_id=restriction.project_id), code=303)
 
 

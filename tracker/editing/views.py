@@ -12,6 +12,8 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
 from tracker.accounts.access import current_user, roles_required
+from tracker.accounts.departments import department_refusal, may_change_works_of
+from tracker.accounts.models import Department
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.editing.forms import ProjectForm
@@ -22,6 +24,7 @@ from tracker.maps.city_map import render_parts
 from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
 from tracker.plan.models import PlanItem
 from tracker.plan.queries import names_by_code
+from tracker.projects.departments import usable_departments
 from tracker.projects.models import Project
 from tracker.projects.operations import (
     AUDITED_FIELDS,
@@ -51,7 +54,7 @@ EDITORS = ("admin", "staff")
 def new_project() -> ResponseReturnValue:
     """Show the empty project form, and create the project from it."""
     form = ProjectForm()
-    catalogue = _fill_choices(form)
+    catalogue = _fill_choices(form, department=None)
     problem = None
     if form.validate_on_submit():
         try:
@@ -93,7 +96,7 @@ def edit_project(project_id: int) -> ResponseReturnValue:
     form = ProjectForm()
     # Status and progress change through status updates, which keep their own history.
     del form.status, form.progress
-    catalogue = _fill_choices(form)
+    catalogue = _fill_choices(form, department=project.department)
     if not form.is_submitted():
         _load(form, project, current)
         return _render(form, catalogue, project=project)
@@ -184,9 +187,20 @@ def _conflicts(form: ProjectForm, current: dict) -> list[dict]:
     return rows
 
 
-def _fill_choices(form: ProjectForm) -> list[dict]:
-    """Give the plan-link fields their choices; return the measures to group them by."""
+def _fill_choices(form: ProjectForm, *, department: str | None) -> list[dict]:
+    """Give the department and plan-link fields their choices; return the measures to group
+    the plan links by. `department` is the work's own, offered even when the person may not
+    give it (the save is then refused, saying who may) or it is not in the departments table."""
     session = get_session()
+    user = current_user()
+    known = list(session.scalars(select(Department.name).order_by(Department.name)))
+    usable = usable_departments(user, known) if user is not None else []
+    if department is not None and department not in usable:
+        usable = [department, *usable]
+    # Department names are data: marked Japanese on an English page too.
+    form.department.choices = [
+        SelectChoice(name, name, render_kw={"lang": "ja"}) for name in usable
+    ]
     items = session.scalars(select(PlanItem)).all()
     by_parent: dict[int | None, list[PlanItem]] = {}
     for item in items:
@@ -235,6 +249,15 @@ def _render(
     """Render the form page; 400 when something was refused, 409 on a stale save."""
     repaired = location = None
     message = refusal_text(problem) if problem is not None else None
+    # A work of another department says at once who may change it (saving is refused).
+    user = current_user()
+    notice = None
+    if (
+        project is not None
+        and user is not None
+        and not may_change_works_of(user, project.department)
+    ):
+        notice = department_refusal(user, project.department)
     if isinstance(problem, GeometryRefused):
         message = problem.text
         if problem.repaired is not None:
@@ -256,12 +279,11 @@ def _render(
         editor_js_url=url_for("editing.static", filename="project_editor.js"),
         labels=map_labels(),
     )
-    departments = get_session().scalars(
-        select(Project.department).distinct().order_by(Project.department)
-    )
     if conflicts is not None:
         status = 409
-    elif problem is not None or form.errors:
+    elif problem is not None:
+        status = problem.status
+    elif form.errors:
         status = 400
     else:
         status = 200
@@ -273,9 +295,9 @@ def _render(
             catalogue=catalogue,
             map=render_parts(m),
             message=message,
+            notice=notice,
             repaired=repaired,
             conflicts=conflicts,
-            departments=list(departments),
             statuses=STATUSES,
         ),
         status,

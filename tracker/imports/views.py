@@ -112,8 +112,16 @@ def import_upload() -> ResponseReturnValue:
     if report.written:
         for path in _upload_dir().glob(f"{token}.*"):
             path.unlink()
-    status = 400 if action == "import" and not report.written else 200
+    status = _status(report, importing=action == "import")
     return _render(report, message=message, status=status, **context)
+
+
+def _status(report: ImportReport, *, importing: bool) -> int:
+    """Answer 403 when a row is a work the person may not change (another department), else
+    400 for an import refused, else 200 (a check lists its refused rows too)."""
+    if any(row.error is not None and row.error.status == 403 for row in report.refused):
+        return 403
+    return 400 if importing and not report.written else 200
 
 
 def _render(

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from pydantic import Field, StrictInt, StrictStr
 
 from tracker.core.errors import BadInput
-from tracker.serving.contract import OneOf, Parsed
+from tracker.serving.contract import Answer, OneOf, Parsed
 from tracker.words.formatting import parse_day
 from tracker.words.vocab import KINDS, STATUSES
 
@@ -29,3 +29,14 @@ QueryDay = Annotated[date | None, Parsed(parse_day, {"type": "string", "format":
 Kind = Annotated[StrictStr, OneOf(KINDS)]
 Status = Annotated[StrictStr, OneOf(STATUSES)]
 Progress = Annotated[StrictInt, Field(ge=0, le=100)]
+
+
+class ChangeRefused(Answer):
+    """403: the caller may not change this work. Viewers change nothing (`forbidden`); staff
+    change only the works of their own departments (担当課): any other answers
+    `other_department`, `error` saying which department may and `department` naming it."""
+
+    error: str
+    code: str | None = Field(None, examples=["other_department", "forbidden"])
+    department: str | None = Field(None, description="The work's department (担当課).")
+    message: str | None = None

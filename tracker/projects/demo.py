@@ -4,6 +4,7 @@ from sqlalchemy import column, text
 from sqlalchemy.orm import Session
 
 from tracker.geo.geometry import CITY_CODE
+from tracker.projects.departments import add_departments_of_works
 from tracker.projects.history import REGISTERED_NOTE, append_loaded_history
 
 # One statement makes every project: random points inside the boundary, short lines for the
@@ -100,4 +101,6 @@ def add_demo_projects(session: Session, count: int, *, seed: int = 1) -> int:
     after = session.scalar(text("SELECT coalesce(max(id), 0) FROM projects"))
     added = session.scalar(DEMO_INSERT, {"count": count, "seed": seed, "code": CITY_CODE})
     append_loaded_history(session, DEMO_HISTORY.bindparams(after=after, registered=REGISTERED_NOTE))
+    # The departments the demo works name, so that people can be given them.
+    add_departments_of_works(session)
     return added

@@ -30,6 +30,7 @@ from tracker.geo.geometry import (
 )
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change, record_changes
+from tracker.projects.departments import check_may_change, check_may_move
 from tracker.projects.history import (
     REGISTERED_NOTE,
     announce_status,
@@ -233,6 +234,7 @@ def create_project(
         ),
         entered=user is not None,
     )
+    check_may_change(user, spec.department)
     check_geometry(session, spec.geometry, kind)
     project = Project(
         **_row_values(spec),
@@ -291,7 +293,9 @@ def check_new_projects(
     checked: list[NewProject | BadInput] = []
     for given in specs:
         try:
-            checked.append(_check_new(given, entered=user is not None))
+            new = _check_new(given, entered=user is not None)
+            check_may_change(user, new.department)
+            checked.append(new)
         except BadInput as exc:
             checked.append(exc)
     shapes = [(i, c.geometry) for i, c in enumerate(checked) if isinstance(c, NewProject)]
@@ -472,7 +476,10 @@ def update_project(
     someone else saved in between. Changing nothing changes nothing: no new version, no audit.
     `also_changed` names fields the same operation has already set on the project (a status
     update, the city's number): they share this edit's one version step and audit entry.
+    Only who may change the work's department may edit it (OtherDepartment), and moving it
+    to another department also needs the right to change that one's works.
     """
+    check_may_change(user, project.department)
     if project.version != expected_version:
         raise StaleEdit(
             project,
@@ -499,6 +506,7 @@ def update_project(
 
     new["name"] = _check_name(new["name"])
     new["department"] = _check_department(new["department"])
+    check_may_move(user, old["department"], new["department"])
     new["description"] = check_text("description", new["description"], limit=DESCRIPTION_MAX)
     if not isinstance(new["public"], bool):
         raise BadInput(_("true か false で指定してください"), code="invalid_format", field="public")
@@ -633,6 +641,7 @@ def set_external_id(
     session: Session, project: Project, external_id: str | None, *, user: User | None
 ) -> bool:
     """Give a project the city's own number (事業番号), audited; tell whether it changed."""
+    check_may_change(user, project.department)
     external_id = check_external_id(session, project, external_id)
     if external_id == project.external_id:
         return False

@@ -26,6 +26,7 @@ from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import LINE_TYPES, check_placed, flat_geometry, parse_geometry
 from tracker.outbox.operations import record_event
+from tracker.projects.departments import check_may_change
 from tracker.projects.models import Project
 from tracker.restrictions.models import (
     DESCRIPTION_MAX,
@@ -144,7 +145,11 @@ def add_restriction(
     detour: BaseGeometry | None = None,
     user: User | None = None,
 ) -> TrafficRestriction:
-    """Record a traffic restriction on a project after checking every field, with its history."""
+    """Record a traffic restriction on a project after checking every field, with its history.
+
+    Only who may change the work's department restricts traffic for it (OtherDepartment).
+    """
+    check_may_change(user, project.department)
     values = check_restriction(
         session,
         {
@@ -186,8 +191,10 @@ def change_restriction(
     """Apply changed fields to a restriction edited at `expected_version`, with its history.
 
     Refuses a change made on an older version (StaleRestriction), and one to a lifted
-    restriction. Changing nothing changes nothing.
+    restriction. Changing nothing changes nothing. Only who may change the work's department
+    changes its restrictions (OtherDepartment).
     """
+    check_may_change(user, restriction.project.department)
     if restriction.version != expected_version:
         raise StaleRestriction(
             restriction, _fields_changed_since(session, restriction, expected_version)
@@ -218,7 +225,11 @@ def change_restriction(
 def end_restriction(
     session: Session, restriction: TrafficRestriction, *, user: User | None = None
 ) -> TrafficRestriction:
-    """Lift a restriction now, with its history; lifting one already lifted changes nothing."""
+    """Lift a restriction now, with its history; lifting one already lifted changes nothing.
+
+    Only who may change the work's department lifts its restrictions (OtherDepartment).
+    """
+    check_may_change(user, restriction.project.department)
     if restriction.ended_at is None:
         restriction.ended_at = clock.now()
         restriction.updated_at = clock.now()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.projects.contract import ChangeRefused
 from tracker.projects.history import (
     HISTORY_ORDER,
     StaleUpdate,
@@ -42,7 +43,8 @@ def _refused(error: BadInput) -> ResponseReturnValue:
 
     `error` keeps the field first (`progress: …`); `message` is the reason alone, in the
     reader's language, for the phone to show. A stale update (409) also carries the
-    project's state now, so that the form can show it before asking again.
+    project's state now, so that the form can show it before asking again. A work of
+    another department answers 403 (`other_department`).
     """
     body = {
         "error": str(error),
@@ -55,7 +57,7 @@ def _refused(error: BadInput) -> ResponseReturnValue:
         body["current"] = state_json(error.project)
         body["changes"] = [change.sentence() for change in error.changes]
         return jsonify(body), 409
-    return jsonify(body), 400
+    return jsonify(body), error.status
 
 
 @bp.post("/projects/<int:project_id>/updates")
@@ -68,14 +70,14 @@ def _refused(error: BadInput) -> ResponseReturnValue:
         UpdateRecorded,
         "Recorded (or recorded before, same client_id), with the project's state now.",
         errors=(400, 401, 403, 404, 409, 413),
-        error_models={409: StaleUpdateAnswer},
+        error_models={403: ChangeRefused, 409: StaleUpdateAnswer},
     ),
     security=WRITE,
     operation_id="postUpdate",
 )
 def post_update(project_id: int) -> tuple[Response, int]:
     """Record a status update (JSON, or a multipart form with photos); a repeated client_id
-    records once."""
+    records once. Staff update works of their own departments only (403 `other_department`)."""
     session = get_session()
     project = project_or_404(session, project_id, include_private=can_see_private())
     sent: UpdateBody | UpdateForm | None = checked("json", UpdateBody) or checked(

@@ -22,6 +22,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Session
 
 from tracker.accounts.access import current_user, roles_required
+from tracker.accounts.departments import department_refusal, may_change_works_of
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import check_lon_lat
@@ -122,8 +123,16 @@ def nearby() -> ResponseReturnValue:
 @bp.get("/staff/projects/<int:project_id>")
 @roles_required(*WRITERS)
 def update_form(project_id: int) -> ResponseReturnValue:
-    """Show the one form that records a project's new status, progress, note and photos."""
-    return _render_form(project_or_404(get_session(), project_id, include_private=True))
+    """Show the one form that records a project's new status, progress, note and photos.
+
+    A work of another department says at once who may update it (sending is refused).
+    """
+    project = project_or_404(get_session(), project_id, include_private=True)
+    user = current_user()
+    refusal = None
+    if user is not None and not may_change_works_of(user, project.department):
+        refusal = department_refusal(user, project.department)
+    return _render_form(project, error=refusal)
 
 
 @bp.post("/staff/projects/<int:project_id>")
@@ -143,7 +152,7 @@ def submit_update(project_id: int) -> ResponseReturnValue:
         return _render_form(stale.project, stale=sentences), 409
     except BadInput as error:
         # 400 rolls the request back (tracker.core.db), so nothing of the refused update stays.
-        return _render_form(project, error=refusal_text(error)), 400
+        return _render_form(project, error=refusal_text(error)), error.status
     flash(_("記録しました"))
     return redirect(url_for("staff.update_form", project_id=project.id), code=303)
 

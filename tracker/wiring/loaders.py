@@ -22,6 +22,7 @@ from tracker.facilities.operations import FacilityRecord, sync_facilities
 from tracker.geo.geometry import CITY_CODE
 from tracker.indicators.loaders import load_sample_figures
 from tracker.plan.models import Indicator, PlanItem
+from tracker.projects.departments import add_departments_of_works
 from tracker.projects.history import append_past_status
 from tracker.projects.models import Project
 from tracker.projects.operations import create_project
@@ -47,6 +48,7 @@ def load_all(session: Session, geodata_dir: str, *, samples: bool = True) -> Ite
         yield "sample data: none in this installation"
         return
     yield load_sample_projects(session, root / "sample_projects.geojson")
+    yield load_departments(session)
     yield load_sample_restrictions(session, root / "sample_restrictions.csv")
     yield load_sample_figures(session, root / "sample_indicator_figures.csv")
 
@@ -229,6 +231,14 @@ def load_sample_projects(session: Session, path: Path) -> str:
                 session, project.id, status=status, progress=progress, recorded_at=recorded_at
             )
     return f"sample projects: loaded {len(features)}"
+
+
+def load_departments(session: Session) -> str:
+    """Add the departments the works name to the departments table, where missing."""
+    added = add_departments_of_works(session)
+    if not added:
+        return "departments: up to date"
+    return f"departments: added {len(added)} ({', '.join(added)})"
 
 
 # The day the sample projects' statuses describe.
