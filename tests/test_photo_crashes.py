@@ -133,27 +133,20 @@ def crash_database(database_url):
 def _token(url: str, instance: Path) -> str:
     env = os.environ | {"DATABASE_URL": url, "TRACKER_INSTANCE_DIR": str(instance)}
     flask = [".venv/bin/flask", "--app", "tracker"]
-    subprocess.run(
-        [*flask, "create-user", "genba", "--role", "staff", "--password", "x" * 12],
-        env=env,
-        capture_output=True,
-    )
     # Of the work's department, so that its updates are taken.
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(
-            text(
-                "INSERT INTO departments (name) VALUES ('建設課') ON CONFLICT DO NOTHING;"
-                " INSERT INTO user_departments (user_id, department_id)"
-                " SELECT users.id, departments.id FROM users, departments"
-                " WHERE users.login = 'genba' AND departments.name = '建設課'"
-            )
+            text("INSERT INTO departments (name) VALUES ('建設課') ON CONFLICT DO NOTHING")
         )
     engine.dispose()
-    made = subprocess.run(
-        [*flask, "create-token", "genba"], env=env, capture_output=True, text=True
-    )
-    return made.stdout.strip()
+    for command in (
+        ["create-user", "genba", "--role", "staff", "--department", "建設課", "--generate"],
+        ["create-token", "genba", "--name", "photo bursts"],
+    ):
+        done = subprocess.run([*flask, *command], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.strip()
 
 
 def _big_jpeg(seed: int) -> bytes:
