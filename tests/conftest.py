@@ -344,7 +344,7 @@ def make_user(session):
     """Create a user with a role (and a real password hash with `password=`); sign in
     through `login_as`.
 
-    `departments=[names]` gives the person those departments (rows made as needed); staff
+    `departments=[names or rows]` gives the person those departments (made as needed); staff
     default to make_project's department, 建設課, admins and viewers to none.
     """
     from itertools import count
@@ -356,7 +356,9 @@ def make_user(session):
 
     numbers = count(1)
 
-    def department(name: str) -> Department:
+    def department(name: "str | Department") -> Department:
+        if isinstance(name, Department):
+            return name
         found = session.scalar(select(Department).where(Department.name == name))
         if found is None:
             found = Department(name=name)
@@ -367,7 +369,7 @@ def make_user(session):
         role: str = "staff",
         login: str | None = None,
         password: str | None = None,
-        departments: list[str] | None = None,
+        departments: list | None = None,
         **fields,
     ):
         # "!" is no Argon2 hash: a user made without a password cannot sign in with one.

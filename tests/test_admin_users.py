@@ -180,7 +180,7 @@ def test_an_invitation_is_mailed_and_its_link_sets_the_password_once(
     signed_in = client.post("/login", data={"login": "tanaka", "password": GOOD_PASSWORD})
     assert signed_in.status_code == 302
     # The log shows the pages' path without the token, and never the password.
-    assert "/account/join/…" in caplog.text
+    assert "/account/join/<token>" in caplog.text
     assert token not in caplog.text and GOOD_PASSWORD not in caplog.text
 
 
@@ -301,7 +301,8 @@ def test_deactivation_refuses_the_open_session_and_the_token_at_the_next_request
     # The token was only refused, not revoked; the ended session stays ended.
     assert client.get("/api/projects", headers=bearer).status_code == 200
     assert phone.get("/staff/").status_code == 302
-    assert [e.action for e in events(session)] == ["deactivated", "reactivated"]
+    changes = [e.action for e in events(session) if e.action != "token_created"]
+    assert changes == ["deactivated", "reactivated"]
 
 
 def test_the_last_active_admin_can_be_neither_demoted_nor_deactivated(

@@ -34,8 +34,15 @@ def source(database_url, tmp_path_factory):
     uploads = tmp_path_factory.mktemp("source_uploads")
     app = _app(url, uploads)
     runner = app.test_cli_runner()
-    runner.invoke(args=["create-user", "sato", "--role", "staff", "--password", "x" * 12])
-    token = runner.invoke(args=["create-token", "sato"]).output.strip()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO departments (name) VALUES ('建設課')"))
+    engine.dispose()
+    made = runner.invoke(
+        args=["create-user", "sato", "--role", "staff", "--department", "建設課", "--generate"]
+    )
+    assert made.exit_code == 0, made.output
+    token = runner.invoke(args=["create-token", "sato", "--name", "backup test"]).output.strip()
     client = app.test_client()
     auth = {"Authorization": f"Bearer {token}"}
     lon, lat = MIYAJI_STATION

@@ -54,6 +54,19 @@ def account_mail(
     return message
 
 
+def tell_account_changed(session: Session, user: User, what: Callable[[], str]) -> None:
+    """Mail the person that their account changed (after commit), if they have an address.
+
+    `what` says how, and is called in the person's language: a change an admin made from an
+    English page still reaches a Japanese reader in Japanese.
+    """
+    if not user.email:
+        return
+    with force_locale(user.language):
+        text = what()
+    send_after_commit(session, account_mail(user, "account_changed", what=text))
+
+
 def send_after_commit(session: Session, message: EmailMessage) -> None:
     """Hand the mail over once this session's transaction is committed (never if rolled back)."""
     if not message["To"]:

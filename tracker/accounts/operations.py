@@ -19,6 +19,7 @@ from tracker.accounts.passwords import (
 )
 from tracker.accounts.throttle import Keys, known_device, reserve_attempt
 from tracker.core import clock
+from tracker.core.db import rows_changed
 from tracker.core.errors import BadInput
 from tracker.core.limits import DISPLAY_NAME_MAX, LOGIN_MAX, check_name
 
@@ -167,6 +168,20 @@ class PasswordCheck:
     user: User | None
     device: str | None
     attempt_id: int
+
+
+def end_sessions(session: Session, user: User, *, keep: int | None = None) -> int:
+    """End the person's sign-in sessions, all but `keep`; return how many ended."""
+    result = session.execute(
+        update(LoginSession)
+        .where(
+            LoginSession.user_id == user.id,
+            LoginSession.ended_at.is_(None),
+            LoginSession.id != (keep if keep is not None else -1),
+        )
+        .values(ended_at=clock.now())
+    )
+    return rows_changed(result)
 
 
 def authenticate(

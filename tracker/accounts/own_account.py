@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from tracker.accounts import audit
 from tracker.accounts.access import hash_token
 from tracker.accounts.links import link_user, send_reset_link, use_link
-from tracker.accounts.mail import account_mail, send_after_commit
+from tracker.accounts.mail import account_mail, tell_account_changed
 from tracker.accounts.models import AccountLink, LoginAttempt, LoginSession, User
+from tracker.accounts.operations import end_sessions
 from tracker.accounts.passwords import check_new_password, hash_password, verify_password
 from tracker.core import clock
-from tracker.core.db import rows_changed
 from tracker.core.errors import BadInput
 
 # Reset mails asked for one e-mail address or login, and asks from one network address,
@@ -55,7 +55,9 @@ def change_password(
     _set_password(session, user, new)
     end_sessions(session, user, keep=keep_session_id)
     audit.record(session, "password_changed", user=user)
-    _tell(session, user, _("パスワードが変更されました。ほかの端末はログアウトしました。"))
+    tell_account_changed(
+        session, user, lambda: _("パスワードが変更されました。ほかの端末はログアウトしました。")
+    )
 
 
 def reset_password(session: Session, token: str, new: str) -> User | None:
@@ -71,7 +73,9 @@ def reset_password(session: Session, token: str, new: str) -> User | None:
     _set_password(session, user, new)
     end_sessions(session, user)
     audit.record(session, "password_reset", user=user)
-    _tell(session, user, _("パスワードが再設定されました。すべての端末はログアウトしました。"))
+    tell_account_changed(
+        session, user, lambda: _("パスワードが再設定されました。すべての端末はログアウトしました。")
+    )
     return user
 
 
@@ -88,25 +92,6 @@ def _set_password(session: Session, user: User, new: str) -> None:
     user.password_hash = hash_password(new)
     user.password_changed_at = clock.now()
     session.flush()
-
-
-def _tell(session: Session, user: User, what: str) -> None:
-    if user.email:
-        send_after_commit(session, account_mail(user, "account_changed", what=what))
-
-
-def end_sessions(session: Session, user: User, *, keep: int | None = None) -> int:
-    """End the person's sign-in sessions, all but `keep`; return how many ended."""
-    result = session.execute(
-        update(LoginSession)
-        .where(
-            LoginSession.user_id == user.id,
-            LoginSession.ended_at.is_(None),
-            LoginSession.id != (keep if keep is not None else -1),
-        )
-        .values(ended_at=clock.now())
-    )
-    return rows_changed(result)
 
 
 def end_other_sessions(session: Session, user: User, keep: int) -> int:

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from tracker.accounts import audit
 from tracker.accounts.links import LIFETIMES, issue_link, link_url, link_user, use_link
-from tracker.accounts.mail import account_mail, send_after_commit
-from tracker.accounts.models import ROLES, AccountEvent, AccountLink, Department, LoginSession, User
+from tracker.accounts.mail import account_mail, send_after_commit, tell_account_changed
+from tracker.accounts.models import ROLES, AccountEvent, AccountLink, Department, User
+from tracker.accounts.operations import end_sessions
 from tracker.accounts.passwords import check_new_password, hash_password
 from tracker.core import clock
 from tracker.core.errors import BadInput
@@ -90,13 +91,6 @@ def find_departments(session: Session, ids: Iterable[object]) -> list[Department
             code="unknown_department",
         )
     return found
-
-
-def _tell(session: Session, user: User, what: Callable[[], str]) -> None:
-    """Mail the person that their account changed; `what` says how, in their language."""
-    with force_locale(user.language):
-        text = what()
-    send_after_commit(session, account_mail(user, "account_changed", what=text))
 
 
 def _role_word(role: str) -> str:
@@ -272,7 +266,7 @@ def change_role(session: Session, user: User, role: object, *, actor: User) -> N
     user.role = role
     session.flush()
     audit.record(session, "role_changed", user=user, actor=actor, old=old, new=role)
-    _tell(
+    tell_account_changed(
         session,
         user,
         lambda: _(
@@ -300,7 +294,7 @@ def change_departments(
         old=old,
         new=user.department_names,
     )
-    _tell(
+    tell_account_changed(
         session,
         user,
         lambda: _(
@@ -359,11 +353,7 @@ def deactivate(session: Session, user: User, *, actor: User) -> None:
     _keep_an_admin(session, user, lambda: refusal)
     now = clock.now()
     user.is_active = False
-    session.execute(
-        update(LoginSession)
-        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-        .values(ended_at=now)
-    )
+    end_sessions(session, user)
     session.execute(
         update(AccountLink)
         .where(AccountLink.user_id == user.id, AccountLink.used_at.is_(None))
@@ -371,7 +361,7 @@ def deactivate(session: Session, user: User, *, actor: User) -> None:
     )
     session.flush()
     audit.record(session, "deactivated", user=user, actor=actor)
-    _tell(
+    tell_account_changed(
         session,
         user,
         lambda: _(
@@ -387,4 +377,4 @@ def reactivate(session: Session, user: User, *, actor: User) -> None:
     user.is_active = True
     session.flush()
     audit.record(session, "reactivated", user=user, actor=actor)
-    _tell(session, user, lambda: _("アカウントの利用が再開されました。"))
+    tell_account_changed(session, user, lambda: _("アカウントの利用が再開されました。"))

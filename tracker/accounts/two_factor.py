@@ -33,7 +33,7 @@ from wtforms.validators import DataRequired, Length
 from tracker.accounts import passkeys, recovery_codes, totp
 from tracker.accounts.access import current_user
 from tracker.accounts.audit import record
-from tracker.accounts.mail import account_mail, send_after_commit
+from tracker.accounts.mail import tell_account_changed
 from tracker.accounts.models import User
 from tracker.accounts.passwords import verify_password
 from tracker.accounts.throttle import (
@@ -139,12 +139,6 @@ def _never_stored(response: Response) -> Response:
     return response
 
 
-def _tell(db: Session, user: User, what: str) -> None:
-    """Mail the person that a factor changed (a change they did not make is then noticed)."""
-    if user.email:
-        send_after_commit(db, account_mail(user, "account_changed", what=what))
-
-
 def _last_factor_refusal(user: User) -> str | None:
     """Say why the person may not take away this factor: it is their last and their role
     needs one."""
@@ -232,7 +226,7 @@ def _app_confirmed(db: Session, person: Person, secret: str) -> ResponseReturnVa
     session.pop(SETUP_KEY, None)
     record(db, "totp_enabled", user=user)
     codes = recovery_codes.make_codes(db, user)
-    _tell(db, user, _l("認証アプリを登録しました。"))
+    tell_account_changed(db, user, lambda: _("認証アプリを登録しました。"))
     auth_event("second factor set up", user=user.id, kind="app")
     return _show_codes(db, person, codes)
 
@@ -271,7 +265,7 @@ def app_remove(person: Person) -> ResponseReturnValue:
     if not user.has_second_factor:
         recovery_codes.forget_codes(db, user)
     record(db, "totp_removed", user=user)
-    _tell(db, user, _l("認証アプリの登録を削除しました。"))
+    tell_account_changed(db, user, lambda: _("認証アプリの登録を削除しました。"))
     return redirect(url_for("two_factor.overview"))
 
 
@@ -321,7 +315,7 @@ def passkey_add(person: Person) -> ResponseReturnValue:
     user = person.user
     name = body.get("name") if isinstance(body.get("name"), str) else ""
     passkeys.register(db, user, body.get("credential"), name or "")
-    _tell(db, user, _l("パスキーを登録しました。"))
+    tell_account_changed(db, user, lambda: _("パスキーを登録しました。"))
     auth_event("second factor set up", user=user.id, kind="passkey")
     next_url = url_for("two_factor.overview")
     if person.pending is not None:
@@ -342,5 +336,5 @@ def passkey_remove(person: Person, passkey_id: int) -> ResponseReturnValue:
         abort(404)
     if not user.has_second_factor:
         recovery_codes.forget_codes(db, user)
-    _tell(db, user, _l("パスキーの登録を削除しました。"))
+    tell_account_changed(db, user, lambda: _("パスキーの登録を削除しました。"))
     return redirect(url_for("two_factor.overview"))
