@@ -81,7 +81,7 @@ def _user_from_session() -> User | None:
     row = (
         get_session()
         .execute(
-            select(User, LoginSession.id)
+            select(User, LoginSession.id, LoginSession.last_seen_at)
             .join(LoginSession, LoginSession.user_id == User.id)
             .where(
                 LoginSession.token_hash == hash_token(sid),
@@ -95,7 +95,10 @@ def _user_from_session() -> User | None:
     if row is None:
         return None
     g.login_session_id = row[1]
-    # At most one write a minute per session, not one per request.
+    # At most one write a minute per session, not one per request: the idle time runs from
+    # the last use written down, which the page's warning is told (see security.py).
+    refreshed = row[2] < now - timedelta(minutes=1)
+    g.login_session_last_use = now if refreshed else row[2]
     _note_use(
         update(LoginSession)
         .where(

@@ -15,6 +15,7 @@ from tracker.accounts.access import (
     idle_limit,
     unauthorized,
 )
+from tracker.core import clock
 from tracker.core.errors import error_response, wants_json
 from tracker.serving.request_log import auth_event
 
@@ -107,12 +108,14 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 
 
 def _session_idle_seconds() -> int | None:
-    """Return how many seconds without a request end this browser's sign-in (None: not
-    signed in with a session), for the page's warning before it ends."""
+    """Return in how many seconds without a request this browser's sign-in ends (None: not
+    signed in with a session), for the page's warning before it ends. The server counts
+    from the last use it wrote down, which may be up to a minute before this request."""
     user = current_user()
     if user is None or current_login_session_id() is None:
         return None
-    return int(idle_limit(user).total_seconds())
+    since = clock.now() - g.login_session_last_use
+    return max(1, int((idle_limit(user) - since).total_seconds()))
 
 
 def _static_file() -> bool:

@@ -29,7 +29,12 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, Length
 
-from tracker.accounts.access import bearer_token, current_login_session_id, current_user
+from tracker.accounts.access import (
+    bearer_token,
+    current_login_session_id,
+    current_user,
+    idle_limit,
+)
 from tracker.accounts.forms import ChoosePasswordForm
 from tracker.accounts.links import link_user
 from tracker.accounts.models import ROLES, ApiToken, LoginSession, User
@@ -190,7 +195,10 @@ def ping() -> ResponseReturnValue:
     get_session().execute(
         update(LoginSession).where(LoginSession.id == sid).values(last_seen_at=clock.now())
     )
-    return Response(status=204, headers=NO_STORE)
+    # The whole idle time runs again from now: the page's countdown starts over with it.
+    user = current_user()
+    seconds = int(idle_limit(user).total_seconds()) if user is not None else 0
+    return Response(status=204, headers={**NO_STORE, "X-Idle-Seconds": str(seconds)})
 
 
 # --- API tokens ---------------------------------------------------------------------------

@@ -4,10 +4,10 @@
 (function () {
   "use strict";
   var script = document.currentScript;
-  var idle = Number(script.dataset.idleSeconds);
-  if (!idle) return;
-  // Five minutes before the end, or at half of a shorter limit.
-  var warnBefore = Math.min(300, idle / 2);
+  // What is left of the idle time when the page was made (the server counts from the last
+  // use it wrote down); after "continue", the whole idle time the server answers with.
+  var left = Number(script.dataset.idleSeconds);
+  if (!left) return;
   var notice = null;
   var timers = [];
 
@@ -70,11 +70,13 @@
   }
 
   function keepGoing() {
+    // The asking has begun: the old countdown must not end the sign-in meanwhile.
+    clearTimers();
     fetch(script.dataset.pingUrl, { credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
         if (response.status === 204) {
           hide();
-          start();
+          start(Number(response.headers.get("X-Idle-Seconds")) || left);
         } else {
           ended();
         }
@@ -85,13 +87,15 @@
       });
   }
 
-  function start() {
+  function start(seconds) {
     clearTimers();
+    // Five minutes before the end, or at half of a shorter time.
+    var warnBefore = Math.min(300, seconds / 2);
     timers.push(setTimeout(function () {
       show(script.dataset.warningText, true);
-    }, (idle - warnBefore) * 1000));
-    timers.push(setTimeout(ended, idle * 1000));
+    }, (seconds - warnBefore) * 1000));
+    timers.push(setTimeout(ended, seconds * 1000));
   }
 
-  start();
+  start(left);
 })();
