@@ -10,11 +10,14 @@ import pytest
 import time_machine
 from openpyxl import load_workbook
 from shapely.geometry import Point
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from tests import test_alerts
+from tests.test_alerts import road_near_uchinomaki, send
 from tests.test_ogc import decode_tile, get_tile, tile_of
 from tests.test_photos import jpeg_with_gps
 from tracker.accounts.operations import create_token
+from tracker.alerts.models import AlertDelivery
 from tracker.core import clock
 from tracker.projects.audit import ProjectChange
 from tracker.projects.history import append_past_status, append_status
@@ -22,6 +25,10 @@ from tracker.projects.models import Project
 from tracker.projects.operations import update_project
 from tracker.projects.withdrawal import withdraw_project
 from tracker.restrictions.operations import add_restriction
+
+# The alerts' own fixtures: a real SMTP server, and confirmed subscriptions.
+mail = test_alerts.mail
+subscriber = test_alerts.subscriber
 
 HERE = (131.10, 32.90)  # as the feed's tests: a quiet spot inside the city
 NAME = "取り下げ予定の橋"
@@ -364,3 +371,33 @@ def test_the_withdrawal_is_dated_by_the_app_clock(session, make_project, make_us
         withdraw_project(session, work, reason="誤り", user=make_user(role="admin"))
     session.expire_all()
     assert session.get(Project, work.id).withdrawn_at == instant
+
+
+# --- Alerts ------------------------------------------------------------------------------------
+
+
+def test_a_withdrawn_work_sends_no_alert_and_one_waiting_is_dropped(
+    app, session, mail, subscriber, make_project, make_user
+):
+    road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
+    subscriber("watch@example.jp", frequency="daily")
+    add_restriction(session, road, kind="closed", starts_on=clock.today(), description="通行止め")
+    send(app)  # matched, waiting for the morning
+    withdraw_project(session, road, reason="誤り", user=make_user(role="admin"))
+    session.execute(
+        text("UPDATE alert_deliveries SET due_at = :now WHERE kind = 'alert'"),
+        {"now": clock.now()},
+    )
+    send(app)
+    assert mail.messages == []
+    assert session.scalar(select(AlertDelivery.status).where(AlertDelivery.kind == "alert")) == (
+        "cancelled"
+    )
+    # A change queued before the work was withdrawn is matched to nobody.
+    other = make_project(name="市道内牧2号線", kind="road", geometry=road_near_uchinomaki(400))
+    subscriber("immediate@example.jp", frequency="immediate")
+    add_restriction(session, other, kind="closed", starts_on=clock.today(), description="通行止め")
+    withdraw_project(session, other, reason="誤り", user=None)
+    send(app)
+    assert mail.messages == []
+    assert session.scalar(select(func.count()).where(AlertDelivery.kind == "alert")) == 1
