@@ -132,6 +132,8 @@ def test_a_withdrawn_work_leaves_every_public_answer_and_comes_back_when_restore
     page = client.get(f"/projects/{work.id}").get_data(as_text=True)
     assert "重複して登録していた" in page and staff.label in page
     assert f'action="/projects/{work.id}/restore"' in page
+    english = client.get(f"/projects/{work.id}?lang=en").get_data(as_text=True)
+    assert "This work was withdrawn on" in english and ">Restore<" in english
     listed = client.get("/projects/withdrawn").get_data(as_text=True)
     assert NAME in listed and "重複して登録していた" in listed
 
@@ -304,6 +306,12 @@ def test_a_photo_keeps_a_work_from_being_deleted(client, session, make_project, 
     url = f"/api/projects/{work.id}"
     refused = client.delete(url, headers=token | {"If-Match": client.get(url).headers["ETag"]})
     assert refused.status_code == 409 and refused.get_json()["code"] == "has_records"
+    # Withdrawn instead: its photos are no longer served to anyone but staff and admins.
+    session.refresh(work)  # the API moved its version
+    withdraw_project(session, work, reason="誤り", user=staff)
+    display = sent.get_json()["photos"][0]["display_url"]
+    assert client.get(display).status_code == 404
+    assert client.get(display, headers=token).status_code == 200
 
 
 def test_delete_api_needs_the_current_etag_and_the_department(
