@@ -49,7 +49,7 @@ def test_the_document_is_a_valid_openapi_schema(app):
     validate(doc)  # raises, saying where, on anything OpenAPI 3.1 does not allow
     schema = schemathesis.openapi.from_dict(doc)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 10
+    assert len(operations) == 11
 
 
 def test_a_request_the_models_refuse_is_answered_in_the_api_s_words(client, api_fixture):

@@ -29,6 +29,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.core import db, errors
     from tracker.editing.restrictions import bp as restrictions_bp
     from tracker.editing.views import bp as editing_bp
+    from tracker.editing.withdrawal import bp as withdrawal_bp
     from tracker.hazards import cli as hazards_cli
     from tracker.imports import cli as imports_cli
     from tracker.imports.views import bp as imports_bp
@@ -88,6 +89,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(imports_bp)
     app.register_blueprint(openapi_bp)
     app.register_blueprint(editing_bp)
+    app.register_blueprint(withdrawal_bp)
     app.register_blueprint(indicators_api_bp)
     app.register_blueprint(meeting_bp)
     app.register_blueprint(near_bp)

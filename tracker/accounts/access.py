@@ -182,6 +182,13 @@ def can_see_private() -> bool:
     return user is not None and user.role in ROLES
 
 
+def can_see_withdrawn() -> bool:
+    """Tell whether the caller may open a withdrawn work's own page: those who may restore
+    it (staff and admins). Lists never show one, to anyone."""
+    user = current_user()
+    return user is not None and user.role in ("staff", "admin")
+
+
 def roles_required(
     *roles: str,
 ) -> Callable[[Callable[..., ResponseReturnValue]], Callable[..., ResponseReturnValue]]:

@@ -80,9 +80,9 @@ def changes_for(
 
 
 def describe_change(session: Session, event: OutboxEvent, lang: str) -> Change | None:
-    """Say what an event changed; None when its project is no longer public."""
+    """Say what an event changed; None when its project is no longer public (or withdrawn)."""
     project = session.get(Project, event.project_id)
-    if project is None or not project.is_public:
+    if project is None or not project.is_visible(include_private=False):
         return None
     change = Change(
         headline="",

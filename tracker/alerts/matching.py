@@ -26,7 +26,8 @@ _MATCH = text(
         SELECT e.id, e.kind, e.project_id, e.occurred_at, e.restriction_id,
                e.restriction_change_id, e.details ->> 'status' AS status, p.geom
         FROM outbox_events e
-        JOIN projects p ON p.id = e.project_id AND p.is_public
+        -- Only a work anyone may see (projects.models.visible_works: public, not withdrawn).
+        JOIN projects p ON p.id = e.project_id AND p.is_public AND p.withdrawn_at IS NULL
         WHERE e.id = :event_id
     ),
     -- A restriction's own line as it stood at this event: the last one its history drew.

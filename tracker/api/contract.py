@@ -85,7 +85,7 @@ class RestrictionsQuery(Query):
 
 
 class EditHeaders(Query):
-    """PATCH /api/projects/{id}: the version the edit was made at."""
+    """PATCH and DELETE /api/projects/{id}: the version the change was made at."""
 
     if_match: str | SkipJsonSchema[None] = Field(
         None,

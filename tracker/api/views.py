@@ -24,7 +24,9 @@ from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import GeometryRefused, to_geojson
+from tracker.projects.audit import fields_changed_since
 from tracker.projects.contract import ChangeRefused
+from tracker.projects.departments import check_may_change
 from tracker.projects.models import Project
 from tracker.projects.operations import StaleEdit, create_project, update_project
 from tracker.projects.queries import (
@@ -33,6 +35,7 @@ from tracker.projects.queries import (
     project_feature,
     project_or_404,
 )
+from tracker.projects.withdrawal import delete_project
 from tracker.restrictions.queries import RestrictionFilter, restriction_collection
 from tracker.serving.answer_cache import cached, request_key
 from tracker.serving.contract import GEOJSON, READ, WRITE, Answers, checked, checked_query, contract
@@ -172,8 +175,9 @@ def create_project_view() -> Response:
         ProjectAnswer,
         "The changed project.",
         media_type=GEOJSON,
-        errors=(400, 401, 403, 404, 412, 413, 428),
+        errors=(400, 401, 403, 404, 409, 412, 413, 428),
         error_models={403: ChangeRefused, 412: EditConflict},
+        error_meanings={409: "The work is withdrawn (`withdrawn`): restore it first."},
     ),
     security=WRITE,
     operation_id="updateProject",
@@ -182,11 +186,14 @@ def update_project_view(project_id: int) -> Response | tuple[Response, int]:
     """Change some fields of a project made at the version If-Match names (the ETag of GET).
 
     Staff change works of their own departments only, and move a work only between their
-    departments (403 `other_department`).
+    departments (403 `other_department`). A withdrawn work is not changed (409 `withdrawn`).
     """
     session = get_session()
     # Locked until the request ends: two edits of one version cannot both pass the check.
-    project = project_or_404(session, project_id, include_private=True, lock=True)
+    # Found when withdrawn too, so that the refusal says why.
+    project = project_or_404(
+        session, project_id, include_private=True, include_withdrawn=True, lock=True
+    )
     expected = _expected_version(project)
     feature = _sent_feature()
     geometry = feature.geometry
@@ -198,6 +205,45 @@ def update_project_view(project_id: int) -> Response | tuple[Response, int]:
     except StaleEdit as exc:
         return _stale_response(exc)
     return _feature_response(session, project, 200)
+
+
+@bp.delete("/projects/<int:project_id>")
+@roles_required("admin", "staff")
+@contract.validate(
+    headers=EditHeaders,
+    resp=Answers(
+        204,
+        None,
+        "Deleted; the audit trail keeps a row saying so.",
+        errors=(400, 401, 403, 404, 409, 412, 413, 428),
+        error_models={403: ChangeRefused, 412: EditConflict},
+        error_meanings={
+            409: "People have recorded on the work (`has_records`): withdraw it instead."
+        },
+    ),
+    security=WRITE,
+    operation_id="deleteProject",
+)
+def delete_project_view(project_id: int) -> Response:
+    """Delete a work created by mistake, at the version If-Match names (the ETag of GET).
+
+    Only a work nobody has recorded on (no status update, edit, withdrawal, restriction or
+    photo by a person): any other answers 409 `has_records`, and is withdrawn instead (from
+    its page). Staff delete works of their own departments only (403 `other_department`).
+    """
+    session = get_session()
+    project = project_or_404(
+        session, project_id, include_private=True, include_withdrawn=True, lock=True
+    )
+    expected = _expected_version(project)
+    # Who may, before whether the version is current: a 412 would tell others it changed.
+    check_may_change(current_user(), project.department)
+    if expected != project.version:
+        return _stale_response(
+            StaleEdit(project, expected, fields_changed_since(session, project.id, expected))
+        )
+    delete_project(session, project, user=current_user())
+    return Response(status=204)
 
 
 def _expected_version(project: Project) -> int:

@@ -24,7 +24,7 @@ from tracker.maps.city_map import render_parts
 from tracker.maps.page_data import city_boundary_geojson, map_labels, static_url
 from tracker.plan.models import PlanItem
 from tracker.plan.queries import names_by_code
-from tracker.projects.departments import usable_departments
+from tracker.projects.departments import WithdrawnWork, usable_departments
 from tracker.projects.models import Project
 from tracker.projects.operations import (
     AUDITED_FIELDS,
@@ -91,7 +91,10 @@ def new_project() -> ResponseReturnValue:
 def edit_project(project_id: int) -> ResponseReturnValue:
     """Show a project's form, and save it unless someone else saved in between."""
     session = get_session()
-    project = project_or_404(session, project_id, include_private=True, lock=True)
+    # A withdrawn work's form opens, saying that saving waits for it to be restored.
+    project = project_or_404(
+        session, project_id, include_private=True, include_withdrawn=True, lock=True
+    )
     current = project_values(project)
     form = ProjectForm()
     # Status and progress change through status updates, which keep their own history.
@@ -252,7 +255,9 @@ def _render(
     # A work of another department says at once who may change it (saving is refused).
     user = current_user()
     notice = None
-    if (
+    if project is not None and project.withdrawn_at is not None:
+        notice = WithdrawnWork().text
+    elif (
         project is not None
         and user is not None
         and not may_change_works_of(user, project.department)

@@ -22,7 +22,7 @@ from tracker.indicators.models import IndicatorFigure
 from tracker.indicators.units import rounded
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.history import StatusUpdate
-from tracker.projects.models import Project, project_indicators
+from tracker.projects.models import Project, project_indicators, visible_works
 from tracker.projects.queries import end_of_day, status_spans
 from tracker.words.formatting import fiscal_year
 
@@ -155,8 +155,7 @@ def _completed(
         .join(Indicator, Indicator.id == project_indicators.c.indicator_id)
         .where(Project.id.in_(ever_completed))
     )
-    if not include_private:
-        linked_query = linked_query.where(Project.is_public.is_(True))
+    linked_query = linked_query.where(visible_works(Project, include_private=include_private))
     # Measured once, then counted at every cutoff.
     linked = linked_query.cte("linked").prefix_with("MATERIALIZED")
     spans = status_spans(select(linked.c.id))

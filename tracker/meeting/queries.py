@@ -13,7 +13,12 @@ from tracker.core.clock import JST
 from tracker.geo.geometry import CITY_CODE
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.history import StatusUpdate
-from tracker.projects.models import Project, project_indicators, project_plan_items
+from tracker.projects.models import (
+    Project,
+    project_indicators,
+    project_plan_items,
+    visible_works,
+)
 from tracker.projects.queries import ProjectFilter, end_of_day, filtered_projects, linked_codes
 from tracker.projects.register import AMOUNT_FIELDS, REGISTER_FIELDS
 from tracker.words.vocab import KINDS, STATUSES
@@ -239,8 +244,7 @@ def changes_since(
     ]
     if until is not None:
         conditions.append(StatusUpdate.observed_at < end_of_day(until))
-    if not include_private:
-        conditions.append(Project.is_public.is_(True))
+    conditions.append(visible_works(Project, include_private=include_private))
     base = (
         select(StatusUpdate, Project.name, Project.kind, category)
         .join(Project)

@@ -14,16 +14,19 @@ from tracker.core.db import Base, copy_rows, stamp_now
 from tracker.projects.models import Project
 from tracker.words.vocab import FIELD_LABELS
 
-ACTIONS = ("create", "update", "delete")
+# A withdrawal (取り下げ) and its restoring are rows of their own, saying why.
+ACTIONS = ("create", "update", "delete", "withdraw", "restore")
 
 
 class ProjectChange(Base):
-    """One create, edit or removal of a project; `changes` maps each field to its old and new
+    """One create, edit, withdrawal, restoring or removal of a project; `changes` maps each field to its old and new
     value. The rows outlive a removed project: its id stays, without a foreign key."""
 
     __tablename__ = "project_changes"
     __table_args__ = (
-        CheckConstraint("action IN ('create', 'update', 'delete')", name="action"),
+        CheckConstraint(
+            "action IN ('create', 'update', 'delete', 'withdraw', 'restore')", name="action"
+        ),
         Index("ix_project_changes_project_id", "project_id"),
     )
 

@@ -3,9 +3,11 @@
 Creating, editing, updating the status of, restricting and importing a work all call
 `check_may_change` in their operation, so that the staff pages, the API and the import
 refuse alike: admins change every work, staff the works of their own departments (担当課),
-viewers none. `user=None` is the city itself (loaders, the command line).
+viewers none. `user=None` is the city itself (loaders, the command line). A withdrawn work
+changes only by being restored (`check_not_withdrawn`).
 """
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,6 +39,24 @@ def check_may_change(user: User | None, department: str) -> None:
     """Refuse (OtherDepartment) a change by this person to a work of this department."""
     if user is not None and not may_change_works_of(user, department):
         raise OtherDepartment(user, department)
+
+
+class WithdrawnWork(BadInput):
+    """A change to a withdrawn work (取り下げ), which stands still until restored: 409."""
+
+    status = 409
+    code = "withdrawn"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _("この事業は取り下げられています。変更するには、先に事業を元に戻してください")
+        )
+
+
+def check_not_withdrawn(project: Project) -> None:
+    """Refuse (WithdrawnWork) editing, updating or restricting a withdrawn work."""
+    if project.withdrawn_at is not None:
+        raise WithdrawnWork()
 
 
 def check_may_move(user: User | None, old: str, new: str) -> None:

@@ -41,7 +41,7 @@ from tracker.core.errors import BadInput
 from tracker.geo.geometry import check_lon_lat
 from tracker.outbox.operations import record_event
 from tracker.projects.audit import changes_after, record_change
-from tracker.projects.departments import check_may_change
+from tracker.projects.departments import check_may_change, check_not_withdrawn
 from tracker.projects.models import Project, lock_project
 from tracker.words.vocab import STATUSES, sql_list, status_label
 
@@ -395,6 +395,7 @@ def stage_status(
         return StagedStatus(project.project, _resent(session, project), {}, resent=True)
     # Only who may change the work's department records its progress (OtherDepartment).
     check_may_change(user, project.department)
+    check_not_withdrawn(project)
     if base_version is not None and base_version != project.version:
         changes = stale_changes(session, project, base_version)
         if changes:

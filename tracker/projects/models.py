@@ -1,13 +1,14 @@
 """Projects and their links to the plan; their status history is in history.py."""
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    ColumnElement,
     Computed,
     Double,
     ForeignKey,
@@ -15,12 +16,15 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    and_,
     func,
     literal_column,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
+from tracker.accounts.models import User
 from tracker.core.db import Base, stamp_now
 from tracker.facilities.models import Facility
 from tracker.plan.models import Indicator, PlanItem
@@ -69,6 +73,8 @@ class Project(Base):
             "planned_cost >= 0 AND contract_amount >= 0 AND spent_amount >= 0", name="amounts"
         ),
         CheckConstraint(f"funding IN {sql_list(FUNDING_SOURCES)}", name="funding"),
+        # A withdrawn work always says why.
+        CheckConstraint("(withdrawn_at IS NULL) = (withdrawn_reason IS NULL)", name="withdrawn"),
         Index("ix_projects_mercator_x", "mercator_x", "mercator_y"),
     )
 
@@ -98,6 +104,11 @@ class Project(Base):
     funding: Mapped[str | None] = mapped_column(Text)
     responsible_section: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(Geometry(srid=4326, spatial_index=True))
+    # A withdrawn work (取り下げ) is kept with its history but shown nowhere public and
+    # counted nowhere (see visible_works); restoring it clears these three.
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(default=stamp_now, server_default=func.now())
     # Bumped on every change; the API's ETag, so that no edit silently overwrites another.
@@ -117,12 +128,30 @@ class Project(Base):
         secondary=project_indicators, order_by=Indicator.number
     )
     facility: Mapped[Facility | None] = relationship()
+    withdrawn_by: Mapped[User | None] = relationship()
     # In the order things happened on site.
     updates: Mapped[list["StatusUpdate"]] = relationship(
         back_populates="project", order_by="(StatusUpdate.observed_at, StatusUpdate.id)"
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    def is_visible(self, *, include_private: bool) -> bool:
+        """Tell whether this work shows in lists and public answers (visible_works, in Python)."""
+        return self.withdrawn_at is None and (self.is_public or include_private)
+
+
+def visible_works(
+    p: "type[Project] | ReadOnlyColumnCollection[str, Any]", *, include_private: bool
+) -> ColumnElement[bool]:
+    """The one condition of the works a list, count, map, tile, feed, export or figure shows:
+    never a withdrawn one, and staff-only ones only to those who may see them.
+
+    `p` is the Project model, the table's columns or a subquery's (`.c`). The one SQL text
+    that cannot use it (alerts' matching) says the same in words.
+    """
+    shown = p.withdrawn_at.is_(None)
+    return shown if include_private else and_(shown, p.is_public.is_(True))
 
 
 def lock_project(session: Session, project_id: int) -> Project | None:

@@ -30,7 +30,7 @@ from tracker.geo.geometry import (
 )
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change, record_changes
-from tracker.projects.departments import check_may_change, check_may_move
+from tracker.projects.departments import check_may_change, check_may_move, check_not_withdrawn
 from tracker.projects.history import (
     REGISTERED_NOTE,
     announce_status,
@@ -548,6 +548,8 @@ def update_project(
     audited = _after(also_changed or {}, diff)
     if not audited:
         return project
+    # Changing nothing changes nothing, also of a withdrawn work (a works list read again).
+    check_not_withdrawn(project)
 
     for field in (
         "name",
@@ -645,6 +647,7 @@ def set_external_id(
     external_id = check_external_id(session, project, external_id)
     if external_id == project.external_id:
         return False
+    check_not_withdrawn(project)
     old, project.external_id = project.external_id, external_id
     project.updated_at = clock.now()
     session.flush()

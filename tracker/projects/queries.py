@@ -44,6 +44,7 @@ from tracker.projects.models import (
     lock_project,
     project_indicators,
     project_plan_items,
+    visible_works,
 )
 from tracker.projects.register import AMOUNT_FIELDS, PUBLIC_REGISTER_FIELDS, REGISTER_FIELDS
 from tracker.words.formatting import YEAR_RANGE, parse_day
@@ -63,6 +64,8 @@ class ProjectFilter:
     statuses: list[str] = field(default_factory=list)
     bbox: tuple[float, float, float, float] | None = None
     include_private: bool = False
+    # Withdrawn works are left out of every list; only a work's own page reads one.
+    include_withdrawn: bool = False
     ids: list[int] | None = None
     # Plan item codes; a project matches when linked to the item or to one below it.
     plan_items: list[str] = field(default_factory=list)
@@ -312,7 +315,9 @@ def filtered_projects(filt: ProjectFilter) -> Select:
             .outerjoin(r, r.c.project_id == Project.id)
             .where(Project.created_at < end_of_day(filt.as_of))
         )
-    if not filt.include_private:
+    if not filt.include_withdrawn:
+        query = query.where(visible_works(Project, include_private=filt.include_private))
+    elif not filt.include_private:
         query = query.where(Project.is_public.is_(True))
     if filt.kinds:
         query = query.where(Project.kind.in_(filt.kinds))
@@ -466,26 +471,44 @@ def status_counts(session: Session, filt: ProjectFilter) -> dict[str, int]:
 
 
 def project_feature(
-    session: Session, project_id: int, *, include_private: bool, internal: bool = False
+    session: Session,
+    project_id: int,
+    *,
+    include_private: bool,
+    internal: bool = False,
+    include_withdrawn: bool = False,
 ) -> str | None:
     """Return one project as GeoJSON Feature text, or None if it is not visible.
 
     `internal` adds the register fields only staff and viewers read.
     """
-    filt = ProjectFilter(include_private=include_private, ids=[project_id])
+    filt = ProjectFilter(
+        include_private=include_private, include_withdrawn=include_withdrawn, ids=[project_id]
+    )
     p, feature = _features(filt, full=True, internal=internal)
     return session.scalar(select(cast(feature, Text)).select_from(p))
 
 
 def project_or_404(
-    session: Session, project_id: int, *, include_private: bool, lock: bool = False
+    session: Session,
+    project_id: int,
+    *,
+    include_private: bool,
+    include_withdrawn: bool = False,
+    lock: bool = False,
 ) -> Project:
     """Return the project, or answer 404 when there is none or the caller may not see it.
 
-    With `lock`, its row stays locked until the transaction ends, so that changes queue up.
+    A withdrawn work is not found unless `include_withdrawn` (its own page for those who
+    may restore it, and the writes that refuse it in words). With `lock`, its row stays
+    locked until the transaction ends, so that changes queue up.
     """
     project = lock_project(session, project_id) if lock else session.get(Project, project_id)
-    if project is None or not (project.is_public or include_private):
+    if (
+        project is None
+        or not (project.is_public or include_private)
+        or (project.withdrawn_at is not None and not include_withdrawn)
+    ):
         abort(404, description=_("この事業は見つかりません（ID %(id)s）", id=project_id))
     return project
 
@@ -494,9 +517,9 @@ def projects_at_facility(
     session: Session, facility_id: int, *, include_private: bool
 ) -> list[Project]:
     """Return the works done on a facility, newest registration first."""
-    query = select(Project).where(Project.facility_id == facility_id)
-    if not include_private:
-        query = query.where(Project.is_public.is_(True))
+    query = select(Project).where(
+        Project.facility_id == facility_id, visible_works(Project, include_private=include_private)
+    )
     return list(session.scalars(query.order_by(Project.created_at.desc(), Project.id.desc())))
 
 
@@ -525,9 +548,7 @@ def nearest_projects(
     point, those are listed by name (distance_m is then NULL).
     """
     table = Project.__table__
-    query = select(table)
-    if not include_private:
-        query = query.where(Project.is_public.is_(True))
+    query = select(table).where(visible_works(Project, include_private=include_private))
     if name:
         query = query.where(Project.name.icontains(name, autoescape=True))
     query = query.where(*where)

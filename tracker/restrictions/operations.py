@@ -26,7 +26,7 @@ from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import LINE_TYPES, check_placed, flat_geometry, parse_geometry
 from tracker.outbox.operations import record_event
-from tracker.projects.departments import check_may_change
+from tracker.projects.departments import check_may_change, check_not_withdrawn
 from tracker.projects.models import Project
 from tracker.restrictions.models import (
     DESCRIPTION_MAX,
@@ -150,6 +150,7 @@ def add_restriction(
     Only who may change the work's department restricts traffic for it (OtherDepartment).
     """
     check_may_change(user, project.department)
+    check_not_withdrawn(project)
     values = check_restriction(
         session,
         {
@@ -195,6 +196,7 @@ def change_restriction(
     changes its restrictions (OtherDepartment).
     """
     check_may_change(user, restriction.project.department)
+    check_not_withdrawn(restriction.project)
     if restriction.version != expected_version:
         raise StaleRestriction(
             restriction, _fields_changed_since(session, restriction, expected_version)

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from tracker.core import clock
-from tracker.projects.models import Project
+from tracker.projects.models import Project, visible_works
 from tracker.projects.queries import end_of_day
 from tracker.restrictions.models import RestrictionChange, TrafficRestriction
 
@@ -36,7 +36,8 @@ class RestrictionFilter:
 
     With `active_on`, those in force on that day (not lifted before it ended); without,
     those in force or still to come today. Only restrictions of public projects unless
-    `include_private`.
+    `include_private`, and never those of withdrawn works unless `include_withdrawn` (the
+    work's own page, for those who may restore it).
     """
 
     active_on: date | None = None
@@ -45,6 +46,7 @@ class RestrictionFilter:
     include_private: bool = False
     # With `project_id`: past and lifted ones too, for the project's own page.
     every: bool = False
+    include_withdrawn: bool = False
 
 
 def _time(column: SQLColumnExpression[Any]) -> ColumnElement[str]:
@@ -90,7 +92,9 @@ def restriction_query(filt: RestrictionFilter) -> Select:
     """Select (restriction feature json, starts_on, id) rows matching the filter."""
     r, p = TrafficRestriction, Project
     where = [r.project_id == p.id]
-    if not filt.include_private:
+    if not filt.include_withdrawn:
+        where.append(visible_works(p, include_private=filt.include_private))
+    elif not filt.include_private:
         where.append(p.is_public.is_(True))
     if filt.project_id is not None:
         where.append(r.project_id == filt.project_id)
@@ -145,8 +149,7 @@ def restriction_rows(*, today: date, include_private: bool, kinds: Sequence[str]
         # In force or announced: lifted and past restrictions are history, not a layer.
         .where(r.c.ended_at.is_(None), or_(r.c.ends_on.is_(None), r.c.ends_on >= today))
     )
-    if not include_private:
-        query = query.where(p.c.is_public.is_(True))
+    query = query.where(visible_works(p.c, include_private=include_private))
     if kinds:
         query = query.where(r.c.kind.in_(list(kinds)))
     return query
@@ -241,7 +244,7 @@ def restriction_events(
         )
         .join(r, r.id == c.restriction_id)
         .join(p, p.id == r.project_id)
-        .where(p.is_public.is_(True), func.ST_DWithin(shape, here, radius_m))
+        .where(visible_works(p, include_private=False), func.ST_DWithin(shape, here, radius_m))
         .order_by(c.recorded_at.desc(), c.id.desc())
         .limit(limit)
     )

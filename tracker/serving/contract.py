@@ -87,17 +87,20 @@ class Answers(SpecResponse):
     def __init__(
         self,
         status: int,
-        model: type[BaseModel],
+        model: type[BaseModel] | None,
         description: str,
         *,
         media_type: str = JSON,
         errors: tuple[int, ...] = (400, 401, 413),
         error_models: Mapping[int, type[BaseModel]] | None = None,
+        error_meanings: Mapping[int, str] | None = None,
     ) -> None:
+        # No model: an answer without a body (204).
         models: dict[str, Any] = {f"HTTP_{status}": (model, description)}
         for code in errors:
             error_model = (error_models or {}).get(code, ApiError)
-            models[f"HTTP_{code}"] = (error_model, ERROR_MEANINGS[code])
+            meaning = (error_meanings or {}).get(code, ERROR_MEANINGS[code])
+            models[f"HTTP_{code}"] = (error_model, meaning)
         super().__init__(**models)
         self.success = f"HTTP_{status}"
         self.media_type = media_type
@@ -106,7 +109,7 @@ class Answers(SpecResponse):
         """Return the OpenAPI responses, the success in its own media type."""
         responses: dict[str, Any] = super().generate_spec(naming_strategy)
         success = responses[self.success.removeprefix("HTTP_")]
-        if self.media_type != JSON:
+        if self.media_type != JSON and "content" in success:
             success["content"] = {self.media_type: success["content"][JSON]}
         return responses
 

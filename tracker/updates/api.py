@@ -79,7 +79,10 @@ def post_update(project_id: int) -> tuple[Response, int]:
     """Record a status update (JSON, or a multipart form with photos); a repeated client_id
     records once. Staff update works of their own departments only (403 `other_department`)."""
     session = get_session()
-    project = project_or_404(session, project_id, include_private=can_see_private())
+    # Found when withdrawn too, so that the refusal says why (restore it first).
+    project = project_or_404(
+        session, project_id, include_private=can_see_private(), include_withdrawn=True
+    )
     sent: UpdateBody | UpdateForm | None = checked("json", UpdateBody) or checked(
         "form", UpdateForm
     )

@@ -192,14 +192,15 @@ class UpdateRecorded(Update):
 
 
 class StaleUpdateAnswer(Answer):
-    """The project changed since base_version: who changed what, and its state now."""
+    """409: the project changed since base_version (who changed what, and its state now),
+    or it is withdrawn (code `withdrawn`: it must be restored first)."""
 
     error: str
     code: str | None = None
     field: str | None = None
     message: str | None = None
-    current: ProjectState
-    changes: list[str]
+    current: ProjectState | None = None
+    changes: list[str] = []
 
 
 def parse_update(request: Request) -> UpdateInput:

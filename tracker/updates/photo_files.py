@@ -2,7 +2,7 @@
 
 from flask import Blueprint, Response, abort, current_app, send_file, url_for
 
-from tracker.accounts.access import can_see_private, current_user
+from tracker.accounts.access import can_see_private, can_see_withdrawn, current_user
 from tracker.core.db import get_session
 from tracker.updates.models import Photo
 from tracker.updates.photos import photo_path
@@ -29,7 +29,9 @@ def photo_file(photo_id: int, variant: str) -> Response:
     if variant == "original":
         allowed = user is not None and user.role in ORIGINAL_ROLES
     else:
-        allowed = project.is_public or can_see_private()
+        allowed = project.is_visible(include_private=can_see_private()) or (
+            project.withdrawn_at is not None and can_see_withdrawn()
+        )
     if not allowed:
         abort(404)
     path = photo_path(current_app.config["UPLOAD_DIR"], photo.storage_key, variant, photo.extension)
@@ -37,7 +39,7 @@ def photo_file(photo_id: int, variant: str) -> Response:
         abort(404)
     mimetype = photo.content_type if variant == "original" else "image/jpeg"
     response = send_file(path, mimetype=mimetype, max_age=86400, conditional=True)
-    if variant == "original" or not project.is_public:
+    if variant == "original" or not project.is_visible(include_private=False):
         response.cache_control.private = True
         response.cache_control.public = False
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -28,6 +28,7 @@ from tracker.core.errors import BadInput
 from tracker.geo.geometry import check_lon_lat
 from tracker.maps.city_map import VECTORGRID_JS
 from tracker.maps.page_data import city_map_parts, static_url
+from tracker.projects.departments import WithdrawnWork
 from tracker.projects.history import (
     StaleUpdate,
     allowed_next,
@@ -127,11 +128,15 @@ def update_form(project_id: int) -> ResponseReturnValue:
 
     A work of another department says at once who may update it (sending is refused).
     """
-    project = project_or_404(get_session(), project_id, include_private=True)
+    project = project_or_404(
+        get_session(), project_id, include_private=True, include_withdrawn=True
+    )
     user = current_user()
     refusal = None
     if user is not None and not may_change_works_of(user, project.department):
         refusal = department_refusal(user, project.department)
+    elif project.withdrawn_at is not None:
+        refusal = WithdrawnWork().text
     return _render_form(project, error=refusal)
 
 
@@ -140,7 +145,7 @@ def update_form(project_id: int) -> ResponseReturnValue:
 def submit_update(project_id: int) -> ResponseReturnValue:
     """Record an update sent by the form without JavaScript, then show the form again."""
     session = get_session()
-    project = project_or_404(session, project_id, include_private=True)
+    project = project_or_404(session, project_id, include_private=True, include_withdrawn=True)
     try:
         fields = parse_update(request)
         update = append_status(session, project.id, user=current_user(), **fields.status_fields())

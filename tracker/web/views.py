@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from tracker.accounts.access import can_see_private, current_user
+from tracker.accounts.access import can_see_private, can_see_withdrawn, current_user
 from tracker.city.districts import StartPlace, districts
 from tracker.core import clock
 from tracker.core.db import get_session
@@ -130,15 +130,25 @@ def project_page(project_id: int) -> ResponseReturnValue:
     """Show one project: details, a small map with its traffic restrictions, its plan links
     and its status history."""
     session = get_session()
-    project = project_or_404(session, project_id, include_private=can_see_private())
-    feature_text = project_feature(session, project_id, include_private=True)
+    project = project_or_404(
+        session,
+        project_id,
+        include_private=can_see_private(),
+        # Staff and admins, who may restore it, still open a withdrawn work's page.
+        include_withdrawn=can_see_withdrawn(),
+    )
+    feature_text = project_feature(
+        session, project_id, include_private=True, include_withdrawn=True
+    )
     if feature_text is None:
         abort(404)
     feature = json.loads(feature_text)
     restrictions = labelled(
         restriction_features(
             session,
-            RestrictionFilter(project_id=project.id, include_private=True, every=True),
+            RestrictionFilter(
+                project_id=project.id, include_private=True, every=True, include_withdrawn=True
+            ),
         )
     )
     today = clock.today().isoformat()

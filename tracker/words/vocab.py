@@ -143,6 +143,8 @@ FIELD_LABELS = {
     "spent_amount": N_("執行額"),
     "funding": N_("財源"),
     "responsible_section": N_("担当係"),
+    # Audited when a work is withdrawn or restored; not a field an edit changes.
+    "withdrawn_reason": N_("取り下げの理由"),
 }
 
 
