@@ -59,6 +59,12 @@ def load_config() -> dict:
         "DATABASE_URL_FROM_ENV": "DATABASE_URL" in os.environ,
         # A streaming replica for read-only requests (maps, tiles, GET API, feeds); optional.
         "DATABASE_READ_URL": os.environ.get("DATABASE_READ_URL", ""),
+        # Reads go to the primary while the replica lags more than this many seconds; its
+        # health is checked every REPLICA_CHECK_S, and after a failed connection it is left
+        # alone for REPLICA_RETRY_S (README, Read replicas).
+        "REPLICA_MAX_LAG_S": float(os.environ.get("REPLICA_MAX_LAG_S", 30)),
+        "REPLICA_CHECK_S": float(os.environ.get("REPLICA_CHECK_S", 5)),
+        "REPLICA_RETRY_S": float(os.environ.get("REPLICA_RETRY_S", 15)),
         "SECRET_KEY": _secret_key(instance_dir),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_dir / "uploads")),
         "NODE_MODULES_DIR": os.environ.get("NODE_MODULES_DIR", str(ROOT / "node_modules")),

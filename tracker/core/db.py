@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING, ClassVar
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, create_engine
 from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from tracker.core import clock
+from tracker.core.replica import OK, REPLICA_FALLBACKS, UNAVAILABLE, ReplicaMonitor, Verdict
 
 # Named constraints let Alembic drop and rename them later.
 NAMING_CONVENTION = {
@@ -24,6 +27,10 @@ NAMING_CONVENTION = {
 # PostGIS declares its functions costly, so the planner JIT-compiles queries that run in
 # milliseconds; compiling a vector tile query took seconds. Every query here is short.
 CONNECT_ARGS = {"options": "-c jit=off"}
+# A database host that does not answer at all (not even a refusal) costs a request this
+# long before it is answered 503, or before its reads go to the primary.
+PRIMARY_CONNECT_TIMEOUT_S = 10
+REPLICA_CONNECT_TIMEOUT_S = 3
 
 
 def stamp_now(context: DefaultExecutionContext) -> datetime:
@@ -49,7 +56,9 @@ class Base(DeclarativeBase):
 def init_app(app: Flask) -> None:
     """Create the engine and session factory, and commit once per successful request."""
     engine = create_engine(
-        app.config["DATABASE_URL"], pool_pre_ping=True, connect_args=CONNECT_ARGS
+        app.config["DATABASE_URL"],
+        pool_pre_ping=True,
+        connect_args=CONNECT_ARGS | {"connect_timeout": PRIMARY_CONNECT_TIMEOUT_S},
     )
     # Tests hand in a connection inside an outer transaction; sessions then use savepoints.
     bind = app.config.get("DB_CONNECTION") or engine
@@ -59,10 +68,20 @@ def init_app(app: Flask) -> None:
     )
     read_url = app.config.get("DATABASE_READ_URL")
     if read_url:
-        read_engine = create_engine(read_url, pool_pre_ping=True, connect_args=CONNECT_ARGS)
+        read_engine = create_engine(
+            read_url,
+            pool_pre_ping=True,
+            connect_args=CONNECT_ARGS | {"connect_timeout": REPLICA_CONNECT_TIMEOUT_S},
+        )
         app.extensions["db_read_engine"] = read_engine
         app.extensions["db_read_sessionmaker"] = sessionmaker(
             bind=read_engine, expire_on_commit=False
+        )
+        app.extensions["db_replica"] = ReplicaMonitor(
+            read_engine,
+            max_lag_s=float(app.config.get("REPLICA_MAX_LAG_S", 30)),
+            check_s=float(app.config.get("REPLICA_CHECK_S", 5)),
+            retry_s=float(app.config.get("REPLICA_RETRY_S", 15)),
         )
     app.after_request(_commit_on_success)
     app.after_request(_remember_write)
@@ -70,7 +89,9 @@ def init_app(app: Flask) -> None:
 
 
 # Read-only requests a streaming replica may answer: maps, tiles, the GET API and feeds.
-# Everything else (staff pages, forms, sign-in) reads the primary.
+# Everything else (staff pages, forms, sign-in) reads the primary, and so does any request
+# with credentials in its Authorization header (API tokens): such a client reads its own
+# writes, and its GET's ETag is the version its PATCH is checked against.
 REPLICA_BLUEPRINTS = frozenset(
     {"web", "api", "ogc", "near", "meeting", "indicators_api", "updates_api"}
 )
@@ -82,10 +103,19 @@ READ_YOUR_WRITES_S = 30
 
 
 def reads_from_replica() -> bool:
-    """Tell whether this request may be answered from the read replica."""
+    """Tell whether this request reads the read replica: decided once per request (it may
+    be answered from the replica, and the replica is up and close enough behind)."""
+    if "db_reads_replica" not in g:
+        g.db_reads_replica = _may_read_replica() and _replica_ready()
+    return bool(g.db_reads_replica)
+
+
+def _may_read_replica() -> bool:
     if "db_read_sessionmaker" not in current_app.extensions:
         return False
     if request.method not in SAFE_METHODS or request.blueprint not in REPLICA_BLUEPRINTS:
+        return False
+    if "Authorization" in request.headers:
         return False
     try:
         until = float(request.cookies.get(PRIMARY_COOKIE, "0"))
@@ -94,12 +124,54 @@ def reads_from_replica() -> bool:
     return until < clock.now().timestamp()
 
 
+def _replica_ready() -> bool:
+    verdict = current_app.extensions["db_replica"].verdict()
+    if verdict.state != OK:
+        REPLICA_FALLBACKS.labels(verdict.state).inc()
+    return verdict.state == OK
+
+
+def replica_verdict() -> Verdict | None:
+    """Return the read replica's state as this process knows it (None: no replica is set)."""
+    monitor = current_app.extensions.get("db_replica")
+    return monitor.verdict() if monitor is not None else None
+
+
 def get_session() -> Session:
     """Return this request's session, opening it on first use (on the replica if allowed)."""
     if "db_session" not in g:
-        name = "db_read_sessionmaker" if reads_from_replica() else "db_sessionmaker"
-        g.db_session = current_app.extensions[name]()
+        g.db_session = _replica_session() if reads_from_replica() else _primary_session()
     return g.db_session
+
+
+def _primary_session() -> Session:
+    return current_app.extensions["db_sessionmaker"]()
+
+
+def _replica_session() -> Session:
+    """Open a session on the replica, or on the primary when the replica cannot be reached.
+
+    Its connection is taken (and pinged) at once, so that a replica that has stopped is
+    found before any query: the request then reads the primary, as do the next ones.
+    """
+    session: Session = current_app.extensions["db_read_sessionmaker"]()
+    try:
+        session.connection()
+    except DBAPIError as error:
+        session.close()
+        current_app.extensions["db_replica"].mark_unreachable(error)
+        REPLICA_FALLBACKS.labels(UNAVAILABLE).inc()
+        g.db_reads_replica = False
+        return _primary_session()
+    return session
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Tell whether an error means the database cannot answer now (down, unreachable,
+    overloaded, shutting down: worth trying again later), not that a query is wrong."""
+    if isinstance(error, OperationalError | PoolTimeout):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def _commit_on_success(response: Response) -> Response:
@@ -123,7 +195,11 @@ def _remember_write(response: Response) -> Response:
     return response
 
 
-def _close_session(_exc: BaseException | None) -> None:
+def _close_session(exc: BaseException | None) -> None:
+    if g.get("db_reads_replica") and database_unavailable(exc):
+        # The replica (or the primary, for the write of a session's last use) failed
+        # during the request: the next request checks the replica before using it.
+        current_app.extensions["db_replica"].check_again()
     session = g.pop("db_session", None)
     if session is not None:
         session.rollback()

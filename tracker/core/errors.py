@@ -12,7 +12,10 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from tracker.core.db import database_unavailable
 
 
 class BadInput(ValueError):
@@ -61,12 +64,24 @@ HTTP_ERRORS = {
     503: ("unavailable", _l("ただいま利用できません"), _l("ただいまこの機能を利用できません。しばらくしてから、もう一度お試しください。")),
 }  # fmt: skip
 _OTHER_ERROR = ("http_error", _l("エラー"), _l("リクエストを処理できませんでした。"))
+# When to try again after the database was unreachable: a restart or a failover takes
+# about this long.
+RETRY_AFTER_S = 30
 
 
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(BadInput, _bad_input)
+
+
+def outage_instead(error: HTTPException) -> HTTPException:
+    """Return 503 with Retry-After in place of a 500 that a database outage caused (the
+    database down, unreachable or overloaded, also at the commit after the answer was
+    made); any other error as it is (a wrong query stays a 500)."""
+    if isinstance(error, InternalServerError) and database_unavailable(error.original_exception):
+        return ServiceUnavailable(retry_after=RETRY_AFTER_S)
+    return error
 
 
 def wants_json() -> bool:
@@ -115,13 +130,20 @@ def error_page(
     except Exception:
         current_app.logger.exception("The error page %d could not be rendered", status)
         text = str(error) if error is not None else message or ""
-        return Response(f"{status} {title}\n{text}\n", status, mimetype="text/plain")
+        # Still a page, without the site's frame (which names who is signed in).
+        page = (
+            f'<!doctype html>\n<html><head><meta charset="utf-8"><title>{status} '
+            f"{escape(title)}</title></head>\n<body><h1>{escape(title)}</h1>\n"
+            f"<p>{escape(text)}</p>\n</body></html>\n"
+        )
+        return Response(page, status, mimetype="text/html")
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     if request_ctx.url_adapter is None:
         # A Host not in TRUSTED_HOSTS: no URL can be built, so no page can be rendered.
         return Response(f"{error.code} {error.name}\n", error.code, mimetype="text/plain")
+    error = outage_instead(error)
     code, title, message = http_error_words(error)
     status = error.code or 500
     response: Response | str

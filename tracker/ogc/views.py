@@ -14,7 +14,13 @@ from werkzeug.exceptions import HTTPException
 from tracker.accounts.access import can_see_private, current_user
 from tracker.core import clock
 from tracker.core.db import get_session
-from tracker.core.errors import HTTP_ERRORS, BadInput, error_page, http_error_words
+from tracker.core.errors import (
+    HTTP_ERRORS,
+    BadInput,
+    error_page,
+    http_error_words,
+    outage_instead,
+)
 from tracker.ogc import documents, tiles
 from tracker.ogc.collections import COLLECTIONS, Collection, Request
 from tracker.ogc.crs import content_crs_header
@@ -48,6 +54,7 @@ def _bad_input(error: BadInput) -> ResponseReturnValue:
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> ResponseReturnValue:
+    error = outage_instead(error)
     status = error.code or 500
     _code, title, message = http_error_words(error)
     headers = [(k, v) for k, v in error.get_headers() if k.lower() in _KEPT_HEADERS]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracker.accounts.access import current_user
 from tracker.alerts.models import AlertDelivery
 from tracker.core import clock
+from tracker.core.db import replica_verdict
 from tracker.outbox.models import OutboxEvent
 from tracker.serving.metrics import scrape_registry
 
@@ -89,6 +90,7 @@ def metrics() -> Response:
     """Answer the figures in Prometheus' text format."""
     if not _allowed():
         abort(404)
+    replica_verdict()  # the replica's figures as of now (checked again if out of date)
     from_database = CollectorRegistry(auto_describe=True)
     from_database.register(DatabaseFigures(current_app.extensions["db_sessionmaker"]))
     body = generate_latest(scrape_registry()) + generate_latest(from_database)
