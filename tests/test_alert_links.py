@@ -413,3 +413,18 @@ def test_no_address_appears_in_the_logs(app, client, session, mail, make_project
     assert session.scalar(
         select(func.count()).select_from(AlertDelivery).where(AlertDelivery.kind == "manage")
     ) == 1  # fmt: skip
+
+
+def test_a_changed_secret_key_keeps_unsubscribe_links_working_through_its_fallbacks(
+    app, client, session, mail
+):
+    sub = confirmed_by_mail(app, client, session, mail, "rotate@example.jp")
+    with app.test_request_context():
+        link = token_for("unsubscribe", sub)
+    old_key = app.config["SECRET_KEY"]
+    app.config.update(SECRET_KEY="a-new-key", SECRET_KEY_FALLBACKS=[])
+    assert client.get(f"/alerts/unsubscribe/{link}").status_code == 404
+    app.config.update(SECRET_KEY_FALLBACKS=[old_key])
+    assert client.get(f"/alerts/unsubscribe/{link}").status_code == 200
+    done = client.post(f"/alerts/unsubscribe/{link}", data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200 and subscription(session, "rotate@example.jp") is None
