@@ -66,6 +66,9 @@ def load_config() -> dict:
         "REPLICA_CHECK_S": float(os.environ.get("REPLICA_CHECK_S", 5)),
         "REPLICA_RETRY_S": float(os.environ.get("REPLICA_RETRY_S", 15)),
         "SECRET_KEY": _secret_key(instance_dir),
+        # Keys SECRET_KEY replaced, comma-separated: still accepted, so that changing the key
+        # keeps the unsubscribe links in alert mails working (and sessions signed in).
+        "SECRET_KEY_FALLBACKS": _list(os.environ.get("SECRET_KEY_FALLBACKS")) or [],
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance_dir / "uploads")),
         "NODE_MODULES_DIR": os.environ.get("NODE_MODULES_DIR", str(ROOT / "node_modules")),
         # Static files under content-hashed names, built when the app starts (not in git).

@@ -33,9 +33,9 @@ BENCH_CLIENT = "bench"
 # Subscribers at random within 900 m of the work, each with a 1 km circle: all concerned.
 ADD_SUBSCRIBERS = text(
     """
-    INSERT INTO alert_subscriptions (email, lang, geom, radius_m, wants_restrictions,
-        wants_start_finish, wants_status, frequency, created_at, confirmed_at)
-    SELECT 'bench' || n || '@example.jp', CASE WHEN n % 5 = 0 THEN 'en' ELSE 'ja' END,
+    INSERT INTO alert_subscriptions (email, email_canonical, lang, geom, radius_m,
+        wants_restrictions, wants_start_finish, wants_status, frequency, created_at, confirmed_at)
+    SELECT 'bench' || n || '@example.jp', 'bench' || n || '@example.jp', CASE WHEN n % 5 = 0 THEN 'en' ELSE 'ja' END,
            ST_Project(ST_PointOnSurface(p.geom)::geography, random() * 900,
                       random() * 2 * pi())::geometry,
            1000, true, true, false, 'standard', now() - interval '1 hour',

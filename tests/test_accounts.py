@@ -332,8 +332,8 @@ def test_staff_only_projects_are_seen_by_signed_in_roles_only(
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Anyone may try to sign in, and signing out only ends one's own session. Residents ask for
-# e-mail alerts without an account; confirming, changing and stopping them is authorised by
-# the signed link in their mail (the one-click unsubscribe, RFC 8058, also without a cookie).
+# e-mail alerts without an account; confirming, changing and stopping them (and asking for a
+# new manage link to their own address) is authorised by the signed link in their mail (the one-click unsubscribe, RFC 8058, also without a cookie).
 # An invitee joins with the one-time link in their invitation, before they can sign in.
 OPEN_TO_ALL = {
     "accounts.login",
@@ -353,6 +353,7 @@ OPEN_TO_ALL = {
     "alerts.confirm",
     "alerts.manage",
     "alerts.unsubscribe",
+    "alerts.new_manage_link",
     "account.forgot",
     "account.reset",
 }

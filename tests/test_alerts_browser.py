@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from tests.conftest import local_only
 from tracker.alerts.models import AlertSubscription
-from tracker.alerts.tokens import subscription_token
+from tracker.alerts.tokens import token_for
 
 
 def test_subscribe_and_confirm_without_javascript(browser, live_server, app, session):
@@ -40,7 +40,7 @@ def test_subscribe_and_confirm_without_javascript(browser, live_server, app, ses
         "nojs@example.jp", "en", ["status"], 500,
     )  # fmt: skip
     with app.app_context():
-        token = subscription_token(sub.id)
+        token = token_for("confirm", sub)
     page.goto(f"{live_server}/alerts/confirm/{token}")
     page.get_by_role("button", name="登録する").click()
     expect(page.get_by_role("status")).to_have_text(

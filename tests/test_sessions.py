@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tracker.accounts.models import LoginSession
 from tracker.accounts.operations import create_token
 from tracker.alerts.models import AlertSubscription
-from tracker.alerts.tokens import subscription_token
+from tracker.alerts.tokens import token_for
 from tracker.core import clock
 
 PASSWORD = "correct horse battery"
@@ -133,14 +133,15 @@ def test_signed_in_answers_are_never_cached(client, session, make_user, make_pro
 
 def test_the_alert_manage_page_is_never_cached(app, client, session, make_project):
     sub = AlertSubscription(
-        email="alerts@example.jp", lang="ja", project_id=make_project().id,
+        email="alerts@example.jp", email_canonical="alerts@example.jp", lang="ja",
+        project_id=make_project().id,
         wants_restrictions=True, wants_start_finish=True, wants_status=True,
         frequency="immediate", confirmed_at=clock.now(),
     )  # fmt: skip
     session.add(sub)
     session.flush()
     with app.app_context():
-        token = subscription_token(sub.id)
+        token = token_for("manage", sub)
     response = client.get(f"/alerts/manage/{token}")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"

@@ -3,7 +3,8 @@
 Every mail has a plain-text part people can read as it is and an HTML part, in the
 subscriber's language; it names the place, says what changed and when, links to the work
 and to /near for the place, and carries a one-click unsubscribe (RFC 8058) and a link to
-manage the subscription. Only public fields go in: names, statuses, restriction notices.
+manage the subscription (each its own token: tracker.alerts.tokens). Only public fields go
+in: names, statuses, restriction notices.
 """
 
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from tracker.alerts.changes import Change
 from tracker.alerts.models import FREQUENCIES, TOPICS, AlertSubscription
-from tracker.alerts.tokens import subscription_token
+from tracker.alerts.tokens import LIFETIMES, token_for
 from tracker.city.places import find_place
 from tracker.core import clock
 from tracker.projects.models import Project
@@ -72,11 +73,14 @@ def describe_place(session: Session, sub: AlertSubscription) -> Place:
 
 
 def _links(sub: AlertSubscription) -> dict:
-    token = subscription_token(sub.id)
     return {
-        "manage_url": external_url("alerts.manage", token=token, lang=sub.lang),
-        "unsubscribe_url": external_url("alerts.unsubscribe", token=token, lang=sub.lang),
+        "manage_url": external_url("alerts.manage", token=token_for("manage", sub), lang=sub.lang),
+        "unsubscribe_url": _unsubscribe_url(sub),
     }
+
+
+def _unsubscribe_url(sub: AlertSubscription) -> str:
+    return external_url("alerts.unsubscribe", token=token_for("unsubscribe", sub), lang=sub.lang)
 
 
 def _render(name: str, **context: Any) -> tuple[str, str]:
@@ -114,10 +118,9 @@ def confirmation_mail(session: Session, sub: AlertSubscription) -> EmailMessage:
     """Write the one mail an unconfirmed subscription gets: the link that confirms it."""
     with force_locale(sub.lang):
         place = describe_place(session, sub)
-        links = _links(sub)
-        confirm_url = external_url(
-            "alerts.confirm", token=subscription_token(sub.id), lang=sub.lang
-        )
+        # No manage link: there is nothing to manage before the confirmation.
+        links = {"unsubscribe_url": _unsubscribe_url(sub)}
+        confirm_url = external_url("alerts.confirm", token=token_for("confirm", sub), lang=sub.lang)
         text, html = _render(
             "confirm",
             place=place,
@@ -127,6 +130,19 @@ def confirmation_mail(session: Session, sub: AlertSubscription) -> EmailMessage:
             **links,
         )
         subject = _("[阿蘇市] お知らせメールの登録を確認してください")
+        return _message(sub, subject, text, html, links)
+
+
+def manage_link_mail(session: Session, sub: AlertSubscription) -> EmailMessage:
+    """Write the mail that carries a new link to a subscription's settings, as asked for from
+    an expired one."""
+    with force_locale(sub.lang):
+        place = describe_place(session, sub)
+        links = _links(sub)
+        lifetime = LIFETIMES["manage"]
+        days = lifetime.days if lifetime else 0
+        text, html = _render("manage", place=place, days=days, **links)
+        subject = _("[阿蘇市] お知らせメールの設定用のリンク")
         return _message(sub, subject, text, html, links)
 
 

@@ -1,7 +1,8 @@
 """Alert subscriptions, the mails queued for them, and the request log behind the rate limits.
 
-An address is kept only in alert_subscriptions, for the one subscription it asked for;
-deleting the subscription deletes it. Queued and sent mails keep no address.
+An address is kept only in alert_subscriptions, for the one subscription it asked for (as
+typed, and in the canonical form the limits count); deleting the subscription deletes it.
+Queued and sent mails keep no address.
 """
 
 from datetime import datetime
@@ -21,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tracker.alerts.tokens import new_link_nonce
 from tracker.city.places import RADIUS_CHOICES
 from tracker.core.db import Base, stamp_now
 from tracker.words.i18n import LANGUAGES
@@ -41,7 +43,11 @@ FREQUENCIES = {
 }
 MAX_EMAIL_LENGTH = 254
 
-DELIVERY_KINDS = frozenset({"confirm", "alert"})
+# confirm: the one mail of an unconfirmed subscription; manage: a new link to its settings,
+# asked for from an expired link; alert: one change (alone or in a digest).
+DELIVERY_KINDS = frozenset({"confirm", "manage", "alert"})
+# The kinds that tell of no event.
+LINK_KINDS = ("confirm", "manage")
 # waiting: to be sent at due_at; sent; failed: refused for good or too often;
 # cancelled: no longer to be told (the project became staff-only).
 DELIVERY_STATUSES = frozenset({"waiting", "sent", "failed", "cancelled"})
@@ -64,7 +70,16 @@ class AlertSubscription(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(Text, index=True)
+    # Where mails go: the address as it was typed.
+    email: Mapped[str] = mapped_column(Text)
+    # What the per-address limits and "one subscription per address and place" compare:
+    # tracker.alerts.addresses.canonical_address of the address.
+    email_canonical: Mapped[str] = mapped_column(Text, index=True)
+    # Carried by every link of this subscription (tracker.alerts.tokens): the links name this
+    # row, and die with it.
+    link_nonce: Mapped[str] = mapped_column(
+        Text, default=new_link_nonce, server_default=text("left(md5(gen_random_uuid()::text), 16)")
+    )
     lang: Mapped[str] = mapped_column(Text)
     # Either one project ("this work") or a circle around a point.
     project_id: Mapped[int | None] = mapped_column(
@@ -117,7 +132,7 @@ class AlertDelivery(Base):
     __table_args__ = (
         CheckConstraint(f"kind IN {sql_list(DELIVERY_KINDS)}", name="kind"),
         CheckConstraint(f"status IN {sql_list(DELIVERY_STATUSES)}", name="status"),
-        CheckConstraint("(kind = 'confirm') = (event_id IS NULL)", name="event"),
+        CheckConstraint(f"(kind IN {sql_list(LINK_KINDS)}) = (event_id IS NULL)", name="event"),
         UniqueConstraint("subscription_id", "event_id"),
     )
 

@@ -2,14 +2,15 @@
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from geoalchemy2.elements import WKTElement
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.orm import Session
 
+from tracker.alerts.addresses import canonical_address
 from tracker.alerts.models import (
     FREQUENCIES,
     MAX_EMAIL_LENGTH,
@@ -18,18 +19,21 @@ from tracker.alerts.models import (
     AlertRequest,
     AlertSubscription,
 )
-from tracker.alerts.tokens import address_key
+from tracker.alerts.tokens import LIFETIMES, address_key
 from tracker.city.places import RADIUS_CHOICES
 from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.words.i18n import LANGUAGES
 
-# An unconfirmed request is forgotten, address and all, after this.
-CONFIRM_WITHIN = timedelta(hours=48)
-# One address gets at most this many confirmation mails a day, whoever asks: nobody can
-# flood someone else's mailbox through the form.
+# An unconfirmed request is forgotten, address and all, once its confirmation link has
+# expired: 48 hours after the mail (or the request, when no mail went).
+CONFIRM_WITHIN = LIFETIMES["confirm"] or timedelta(hours=48)
+# One address (in its canonical form: victim+1@ and victim+2@ are one) gets at most this many
+# mails a day that the forms ask for (confirmations, new manage links), whoever asks: nobody
+# can flood someone else's mailbox through the forms.
 ADDRESS_LIMIT, ADDRESS_WINDOW = 5, timedelta(days=1)
-# One client may ask this often; more is refused with a message.
+# One client may ask this often (subscriptions and new links together); more is refused
+# with a message.
 CLIENT_LIMIT, CLIENT_WINDOW = 10, timedelta(hours=1)
 REQUEST_LOG_KEPT = timedelta(days=1)
 
@@ -39,10 +43,6 @@ EMAIL_PATTERN = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A
 
 class TooManyRequests(Exception):
     """This client asked for more subscriptions than the limit allows; try again later."""
-
-
-class ConfirmationExpired(Exception):
-    """The confirmation link was followed more than 48 hours after the request."""
 
 
 @dataclass(frozen=True)
@@ -112,27 +112,15 @@ def request_subscription(
     Raises TooManyRequests when this client has asked too often.
     """
     email = check_email(email)
-    key = address_key(email)
-    recent = (
-        select(func.count())
-        .select_from(AlertRequest)
-        .where(AlertRequest.at > clock.now() - CLIENT_WINDOW, AlertRequest.client == client)
-    )
-    if session.execute(recent).scalar_one() >= CLIENT_LIMIT:
-        raise TooManyRequests()
-    session.add(AlertRequest(address_key=key, client=client))
-    for_address = (
-        select(func.count())
-        .select_from(AlertRequest)
-        .where(AlertRequest.at > clock.now() - ADDRESS_WINDOW, AlertRequest.address_key == key)
-    )
-    if session.execute(for_address).scalar_one() > ADDRESS_LIMIT:
+    canonical = canonical_address(email)
+    if not _log_request(session, canonical, client):
         return
     point = None
     if target.project_id is None:
         point = WKTElement(f"POINT({target.lon!r} {target.lat!r})", srid=4326)
     subscription = AlertSubscription(
         email=email,
+        email_canonical=canonical,
         lang=choices.lang,
         project_id=target.project_id,
         geom=point,
@@ -149,17 +137,60 @@ def request_subscription(
     session.flush()
 
 
-def is_expired(subscription: AlertSubscription, now: datetime) -> bool:
-    """Tell whether an unconfirmed subscription is past its 48 hours."""
-    return subscription.confirmed_at is None and subscription.created_at < now - CONFIRM_WITHIN
+def _log_request(session: Session, canonical: str, client: str) -> bool:
+    """Log one request that would mail this address, and tell whether the address may still
+    be mailed today. Raises TooManyRequests when the client has asked too often."""
+    key = address_key(canonical)
+    recent = (
+        select(func.count())
+        .select_from(AlertRequest)
+        .where(AlertRequest.at > clock.now() - CLIENT_WINDOW, AlertRequest.client == client)
+    )
+    if session.execute(recent).scalar_one() >= CLIENT_LIMIT:
+        raise TooManyRequests()
+    session.add(AlertRequest(address_key=key, client=client))
+    for_address = (
+        select(func.count())
+        .select_from(AlertRequest)
+        .where(AlertRequest.at > clock.now() - ADDRESS_WINDOW, AlertRequest.address_key == key)
+    )
+    return session.execute(for_address).scalar_one() <= ADDRESS_LIMIT
+
+
+def request_manage_link(
+    session: Session, subscription: AlertSubscription | None, *, client: str
+) -> None:
+    """Queue a mail with a new manage link to a confirmed subscription's own address.
+
+    The caller answers the same whether the subscription is gone, unconfirmed, over its
+    address's daily limit or mailed: the request is logged and counted in every case.
+    Raises TooManyRequests when this client has asked too often.
+    """
+    if subscription is None or subscription.confirmed_at is None:
+        # Counted under a key no address has: the client's limit still holds.
+        _log_request(session, "-", client)
+        session.flush()
+        return
+    if not _log_request(session, subscription.email_canonical, client):
+        session.flush()
+        return
+    already = exists().where(
+        AlertDelivery.subscription_id == subscription.id,
+        AlertDelivery.kind == "manage",
+        AlertDelivery.status == "waiting",
+    )
+    if not session.scalar(select(already)):
+        session.add(AlertDelivery(subscription_id=subscription.id, kind="manage"))
+    session.flush()
 
 
 def confirm_subscription(session: Session, subscription: AlertSubscription) -> None:
-    """Make a subscription live; the same address's older one for the same target goes."""
+    """Make a subscription live; the same address's older one for the same target goes.
+
+    Whether the confirmation link is still within its 48 hours is the caller's check (the
+    link carries when its mail was written)."""
     if subscription.confirmed_at is not None:
         return
-    if is_expired(subscription, clock.now()):
-        raise ConfirmationExpired()
     subscription.confirmed_at = clock.now()
     session.flush()
     s = AlertSubscription
@@ -171,7 +202,7 @@ def confirm_subscription(session: Session, subscription: AlertSubscription) -> N
     older = select(s.id).where(
         s.id != subscription.id,
         s.confirmed_at.is_not(None),
-        func.lower(s.email) == subscription.email.lower(),
+        s.email_canonical == subscription.email_canonical,
         same_target,
     )
     delete_subscriptions(session, s.id.in_(older))
@@ -206,10 +237,16 @@ def delete_subscriptions(session: Session, where: ColumnElement[bool]) -> int:
 
 
 def purge_expired(session: Session) -> int:
-    """Forget unconfirmed requests older than 48 hours and the request log older than a day."""
-    s = AlertSubscription
+    """Forget unconfirmed requests whose confirmation link has expired (48 hours after its
+    mail was sent, or after the request when none was), and the request log older than a day."""
+    s, d = AlertSubscription, AlertDelivery
+    since = clock.now() - CONFIRM_WITHIN
+    # A mail that left late (after retries) gives its link its full 48 hours.
+    mailed_lately = exists().where(
+        d.subscription_id == s.id, d.kind == "confirm", d.status == "sent", d.finished_at >= since
+    )
     gone = delete_subscriptions(
-        session, s.confirmed_at.is_(None) & (s.created_at < clock.now() - CONFIRM_WITHIN)
+        session, s.confirmed_at.is_(None) & (s.created_at < since) & ~mailed_lately
     )
     session.execute(delete(AlertRequest).where(AlertRequest.at < clock.now() - REQUEST_LOG_KEPT))
     return gone

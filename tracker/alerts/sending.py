@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.alerts.changes import changes_for
-from tracker.alerts.mails import alert_mail, confirmation_mail
+from tracker.alerts.mails import alert_mail, confirmation_mail, manage_link_mail
 from tracker.alerts.matching import handle_events
 from tracker.alerts.models import AlertDelivery, AlertSubscription
 from tracker.alerts.operations import purge_expired
@@ -193,16 +193,22 @@ def _mails(
     report: SendReport,
     said: dict,
 ) -> Iterator[tuple[list[AlertDelivery], Callable[[], EmailMessage]]]:
-    """Group due deliveries into mails: confirmation and at-once alerts alone, digests together."""
+    """Group due deliveries into mails: confirmation, new manage link and at-once alerts
+    alone, digests together."""
     confirm = [d for d in due if d.kind == "confirm"]
+    manage = [d for d in due if d.kind == "manage"]
     alerts = [d for d in due if d.kind == "alert"]
     if sub.confirmed_at is None:
         # Nothing but the confirmation request goes to an address not yet confirmed.
         for d in confirm:
             yield [d], lambda: confirmation_mail(session, sub)
+        for d in manage:
+            _finish([d], "cancelled", None, None)
         return
     for d in confirm:  # confirmed meanwhile: the request is moot
         _finish([d], "cancelled", None, None)
+    for d in manage:
+        yield [d], lambda: manage_link_mail(session, sub)
     if not alerts:
         return
     changes = changes_for(session, [_event_of(d) for d in alerts], sub.lang, said)

@@ -1,19 +1,20 @@
 """Residents subscribe, confirm, change and delete e-mail alerts; admins see the counts.
 
-No account is needed: the secret link in each mail stands for the address. Every answer to
-a subscription request is the same whether or not the address is known.
+No account is needed: the signed links in each mail stand for the address (one per purpose:
+tracker.alerts.tokens). Every answer to a subscription request, or to a request for a new
+manage link, is the same whether or not the address is known.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from shapely.geometry import Point
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from tracker.accounts.access import roles_required
@@ -21,7 +22,7 @@ from tracker.accounts.security import csrf
 from tracker.alerts import stats
 from tracker.alerts.models import FREQUENCIES, TOPICS, AlertSubscription
 from tracker.alerts.operations import (
-    ConfirmationExpired,
+    CONFIRM_WITHIN,
     Target,
     TooManyRequests,
     change_subscription,
@@ -30,10 +31,18 @@ from tracker.alerts.operations import (
     check_radius,
     confirm_subscription,
     delete_subscriptions,
-    is_expired,
+    request_manage_link,
     request_subscription,
 )
-from tracker.alerts.tokens import subscription_id_from
+from tracker.alerts.tokens import (
+    LIFETIMES,
+    Link,
+    Purpose,
+    legacy_subscription_id,
+    nonce_matches,
+    read_token,
+    token_for,
+)
 from tracker.city.places import RADIUS_CHOICES, find_place, start_places
 from tracker.core import clock
 from tracker.core.db import get_session
@@ -183,12 +192,30 @@ def requested() -> ResponseReturnValue:
     return _page("alerts/notice.html", kind="requested")
 
 
-def _subscription_or_404(token: str) -> AlertSubscription:
-    subscription_id = subscription_id_from(token)
-    sub = get_session().get(AlertSubscription, subscription_id) if subscription_id else None
-    if sub is None:
-        abort(404, description=_("この登録は見つかりません。削除されたか、期限が切れています。"))
-    return sub
+def _not_found() -> NoReturn:
+    abort(404, description=_("この登録は見つかりません。削除されたか、期限が切れています。"))
+
+
+def _row(link: Link | None) -> AlertSubscription | None:
+    """Return the subscription a link names, if that very row still exists."""
+    if link is None:
+        return None
+    sub = get_session().get(AlertSubscription, link.subscription_id)
+    return sub if sub is not None and nonce_matches(link, sub.link_nonce) else None
+
+
+def _manage_url(sub: AlertSubscription, done: str | None = None) -> str:
+    """Return the manage page with a link made now (after proving one holds a mail)."""
+    if done is None:
+        return url_for(".manage", token=token_for("manage", sub))
+    return url_for(".manage", token=token_for("manage", sub), done=done)
+
+
+def _link_expired(token: str) -> ResponseReturnValue:
+    """Say the link has expired and offer a new one by mail."""
+    lifetime = LIFETIMES["manage"]
+    days = lifetime.days if lifetime else 0
+    return _page("alerts/notice.html", 410, kind="link_expired", token=token, days=days)
 
 
 def _describe(sub: AlertSubscription) -> dict:
@@ -212,17 +239,28 @@ def _describe(sub: AlertSubscription) -> dict:
 def confirm(token: str) -> ResponseReturnValue:
     """Show what is to be confirmed; confirm it when the button is pressed."""
     session = get_session()
-    sub = _subscription_or_404(token)
-    if sub.confirmed_at is not None:
-        return redirect(url_for(".manage", token=token), code=303)
-    if is_expired(sub, clock.now()):
+    now = clock.now()
+    link = read_token("confirm", token)
+    if link is not None:
+        sub, fresh = _row(link), link.is_fresh(now)
+    else:
+        legacy_id = legacy_subscription_id(token)
+        if legacy_id is None:
+            _not_found()
+        # A link mailed before links had purposes: the old rule, 48 hours from the request.
+        sub = session.get(AlertSubscription, legacy_id)
+        fresh = sub is not None and sub.created_at >= now - CONFIRM_WITHIN
+    if not fresh:
+        if sub is not None and sub.confirmed_at is not None:
+            return _link_expired(token)
         return _page("alerts/notice.html", 410, kind="expired")
+    if sub is None:
+        _not_found()
+    if sub.confirmed_at is not None:
+        return redirect(_manage_url(sub), code=303)
     if request.method == "POST":
-        try:
-            confirm_subscription(session, sub)
-        except ConfirmationExpired:
-            return _page("alerts/notice.html", 410, kind="expired")
-        return redirect(url_for(".manage", token=token, done="confirmed"), code=303)
+        confirm_subscription(session, sub)
+        return redirect(_manage_url(sub, done="confirmed"), code=303)
     return _page(
         "alerts/confirm.html", sub=sub, token=token, topics=TOPICS, frequencies=FREQUENCIES,
         **_describe(sub),
@@ -233,9 +271,17 @@ def confirm(token: str) -> ResponseReturnValue:
 def manage(token: str) -> ResponseReturnValue:
     """Show a subscription and change what it hears about, how often and in which language."""
     session = get_session()
-    sub = _subscription_or_404(token)
-    if sub.confirmed_at is None:
-        return redirect(url_for(".confirm", token=token), code=303)
+    link = read_token("manage", token)
+    if link is None:
+        if legacy_subscription_id(token) is None:
+            _not_found()
+        # Links from before purposes no longer open the settings; a new one is a click away.
+        return _link_expired(token)
+    if not link.is_fresh(clock.now()):
+        return _link_expired(token)
+    sub = _row(link)
+    if sub is None or sub.confirmed_at is None:
+        _not_found()
     error = None
     if request.method == "POST":
         try:
@@ -254,6 +300,7 @@ def manage(token: str) -> ResponseReturnValue:
         400 if error else 200,
         sub=sub,
         token=token,
+        unsubscribe_token=token_for("unsubscribe", sub),
         error=error,
         done=request.args.get("done"),
         topics=TOPICS,
@@ -262,20 +309,65 @@ def manage(token: str) -> ResponseReturnValue:
     )
 
 
+def _subscription_behind(token: str) -> AlertSubscription | None:
+    """Return the subscription any of our links names (expired or not), None when it is gone;
+    404 when the token is none of ours."""
+    purposes: tuple[Purpose, ...] = ("manage", "unsubscribe", "confirm")
+    for purpose in purposes:
+        link = read_token(purpose, token)
+        if link is not None:
+            return _row(link)
+    legacy_id = legacy_subscription_id(token)
+    if legacy_id is None:
+        _not_found()
+    return get_session().get(AlertSubscription, legacy_id)
+
+
+@bp.post("/alerts/links/<token>")
+def new_manage_link(token: str) -> ResponseReturnValue:
+    """Mail a new manage link to the subscription's own address; answer the same whatever
+    happens (gone, unconfirmed, over the address's limit, or mailed)."""
+    sub = _subscription_behind(token)
+    try:
+        request_manage_link(get_session(), sub, client=request.remote_addr or "unknown")
+    except TooManyRequests:
+        html, _status = _page("alerts/notice.html", kind="too_many")
+        return html, 429, {"Retry-After": "3600"}
+    return redirect(url_for(".link_sent"), code=303)
+
+
+@bp.get("/alerts/link-sent")
+def link_sent() -> ResponseReturnValue:
+    """Say a new link is on its way, if the subscription still exists."""
+    return _page("alerts/notice.html", kind="link_sent")
+
+
 @bp.route("/alerts/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # RFC 8058: the mail program posts with no cookie; the signed token is the key
 def unsubscribe(token: str) -> ResponseReturnValue:
-    """Offer to stop the alerts; a POST with List-Unsubscribe=One-Click deletes them at once."""
-    if request.method == "GET":
-        _subscription_or_404(token)
-        return _page("alerts/unsubscribe.html", token=token)
-    if request.form.get(ONE_CLICK[0]) != ONE_CLICK[1]:
+    """Offer to stop the alerts; a POST with List-Unsubscribe=One-Click deletes them at once.
+
+    Its links never expire: they work from every mail sent while the subscription exists,
+    those mailed before links had purposes included."""
+    if request.method == "POST" and request.form.get(ONE_CLICK[0]) != ONE_CLICK[1]:
         abort(400, description=_("配信停止の送信内容が正しくありません。"))
-    subscription_id = subscription_id_from(token)
-    if subscription_id is None:
-        abort(404, description=_("この登録は見つかりません。削除されたか、期限が切れています。"))
+    s = AlertSubscription
+    link = read_token("unsubscribe", token)
+    where: ColumnElement[bool]
+    if link is not None:
+        where = (s.id == link.subscription_id) & (s.link_nonce == link.nonce)
+    else:
+        legacy_id = legacy_subscription_id(token)
+        if legacy_id is None:
+            _not_found()
+        where = s.id == legacy_id
+    session = get_session()
+    if request.method == "GET":
+        if session.scalar(select(s.id).where(where)) is None:
+            _not_found()
+        return _page("alerts/unsubscribe.html", token=token)
     # Deleting one that is gone already answers the same: the alerts have stopped.
-    delete_subscriptions(get_session(), AlertSubscription.id == subscription_id)
+    delete_subscriptions(session, where)
     return _page("alerts/notice.html", kind="unsubscribed")
 
 
