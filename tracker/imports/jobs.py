@@ -19,6 +19,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import and_, func, insert, literal, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from tracker.accounts.models import User
@@ -41,8 +42,8 @@ KEEP_FILES = timedelta(days=1)
 STALLED_AFTER = timedelta(minutes=10)
 # How often a waiting worker looks for expired files and stalled jobs.
 SWEEP_EVERY = timedelta(minutes=1)
-# Why a job failed when it is not the file's fault, said by the page in the reader's words.
-FAILURES = ("internal", "stalled", "forbidden")
+# How long a worker waits before it tries a database that failed again.
+DATABASE_RETRY_SECONDS = 10
 
 
 def queue_upload(
@@ -264,16 +265,24 @@ def work(
     ran = 0
     last_sweep = None
     while not stop.is_set():
-        if last_sweep is None or clock.now() - last_sweep >= SWEEP_EVERY:
+        try:
+            if last_sweep is None or clock.now() - last_sweep >= SWEEP_EVERY:
+                with sessions() as session:
+                    swept = sweep(session)
+                    session.commit()
+                last_sweep = clock.now()
+                if swept.expired or swept.stalled:
+                    said(f"expired {swept.expired} files, {swept.stalled} stalled jobs failed")
             with sessions() as session:
-                swept = sweep(session)
+                job_id = claim_next(session)
                 session.commit()
-            last_sweep = clock.now()
-            if swept.expired or swept.stalled:
-                said(f"expired {swept.expired} files, {swept.stalled} stalled jobs failed")
-        with sessions() as session:
-            job_id = claim_next(session)
-            session.commit()
+        except OperationalError as exc:
+            if once:
+                raise
+            # The database restarting or out of reach: wait and try again, not exit.
+            current_app.logger.warning("import worker: the database failed: %s", exc)
+            stop.wait(DATABASE_RETRY_SECONDS)
+            continue
         if job_id is not None:
             state = run_job(sessions, job_id)
             ran += 1
