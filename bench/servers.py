@@ -44,7 +44,7 @@ def _serving(command: list[str], env: dict, probe: str):
     )
     try:
         _wait_until_up(probe, process)
-        yield
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -60,6 +60,18 @@ def app_server(database_url: str, **settings: str):
     base = f"http://127.0.0.1:{port}"
     with _serving(command, env, base + "/ogc/conformance"):
         yield base
+
+
+@contextmanager
+def app_server_process(database_url: str, **settings: str):
+    """Serve the app as app_server does; yield its base URL and gunicorn's master process
+    (whose children are the workers)."""
+    port = free_port()
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")]
+    env = {"DATABASE_URL": database_url, "PORT": str(port), **settings}
+    base = f"http://127.0.0.1:{port}"
+    with _serving(command, env, base + "/ogc/conformance") as process:
+        yield base, process
 
 
 @contextmanager

@@ -333,17 +333,21 @@ def test_restrictions_of_another_departments_work_are_refused(
 HEADER = "事業番号,事業名,種別,状況,進捗率,担当課,緯度,経度"
 
 
-def upload(client, rows, **form):
+def upload(app, client, rows, **form):
+    """Post the file, run the import worker over the job, and return the job's page."""
     data = "\r\n".join([HEADER, *rows]).encode()
-    return client.post(
+    queued = client.post(
         "/projects/import",
         data={"file": (io.BytesIO(data), "works.csv"), **form},
         content_type="multipart/form-data",
     )
+    assert queued.status_code == 303
+    assert app.test_cli_runner().invoke(args=["run-import-jobs", "--once"]).exit_code == 0
+    return client.get(queued.headers["Location"])
 
 
 def test_the_import_refuses_rows_of_another_department_and_writes_nothing(
-    client, session, works, farmer, login_as
+    app, client, session, works, farmer, login_as
 ):
     login_as(farmer)
     rows = [
@@ -353,12 +357,12 @@ def test_the_import_refuses_rows_of_another_department_and_writes_nothing(
     ]
     count = session.scalar(select(func.count()).select_from(Project))
 
-    checked = upload(client, rows, action="check")
+    checked = upload(app, client, rows, action="check")
     page = checked.text
     assert checked.status_code == 403
     assert page.count(REFUSAL) == 2  # each refused row, with the words
 
-    imported = upload(client, rows, action="import")
+    imported = upload(app, client, rows, action="import")
     assert imported.status_code == 403
     assert imported.text.count(REFUSAL) == 2 and "何も書き込んでいません" in imported.text
     session.expire_all()
@@ -366,7 +370,7 @@ def test_the_import_refuses_rows_of_another_department_and_writes_nothing(
     assert works["建設課"].status == "planned" and updates_of(session, works["建設課"]) == 1
 
     # Without the other department's rows, the same person's import goes through.
-    done = upload(client, rows[2:], action="import")
+    done = upload(app, client, rows[2:], action="import")
     assert done.status_code == 200 and "取り込みました" in done.text
 
 

@@ -19,33 +19,49 @@ def upload(client, data: bytes, filename: str, **form):
     )
 
 
-def test_mapping_is_fixed_then_dry_run_then_import(client, session, make_user, login_as):
+def run_jobs(app) -> str:
+    """Run the import worker once over the queue, as `flask run-import-jobs --once` does."""
+    result = app.test_cli_runner().invoke(args=["run-import-jobs", "--once"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def finished(app, client, queued):
+    """Run the job the page queued and return its page (as the browser lands on it)."""
+    assert queued.status_code == 303, queued.get_data(as_text=True)
+    run_jobs(app)
+    return client.get(queued.headers["Location"])
+
+
+def test_mapping_is_fixed_then_dry_run_then_import(app, client, session, make_user, login_as):
     login_as(make_user(role="staff"))
     data = "事業名,種別,担当課,緯度,経度,工区\r\n宮地の橋,橋梁,建設課,32.937,131.11879,第1工区\r\n"
-    first = upload(client, data.encode("cp932"), "works.csv")
+    first = finished(app, client, upload(client, data.encode("cp932"), "works.csv"))
     page = first.get_data(as_text=True)
     assert first.status_code == 400
     assert "「工区」" in page and "Shift_JIS（cp932）" in page
     assert 'name="column-5"' in page and "選んでください" in page
-    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    job = re.search(r'name="job" value="([^"]+)"', page).group(1)
 
-    form = {"token": token, "filename": "works.csv", "column-5": "description"}
-    dry = client.post("/projects/import", data=form | {"action": "check"})
+    form = {"job": job, "column-5": "description"}
+    dry = finished(app, client, client.post("/projects/import", data=form | {"action": "check"}))
     page = dry.get_data(as_text=True)
     assert dry.status_code == 200 and "試行の結果" in page and "追加 1" in page
     assert 'value="import"' in page
     assert session.scalar(select(Project).where(Project.name == "宮地の橋")) is None
 
-    done = client.post("/projects/import", data=form | {"action": "import"})
+    checked = re.search(r'name="job" value="([^"]+)"', page).group(1)
+    form = {"job": checked, "column-5": "description"}
+    done = finished(app, client, client.post("/projects/import", data=form | {"action": "import"}))
     assert done.status_code == 200 and "取り込みました" in done.get_data(as_text=True)
     project = session.scalar(select(Project).where(Project.name == "宮地の橋"))
     assert project.description == "第1工区"
 
 
-def test_refused_rows_are_listed_with_line_and_reason(client, make_user, login_as):
+def test_refused_rows_are_listed_with_line_and_reason(app, client, make_user, login_as):
     login_as(make_user(role="staff"))
     data = "事業名,種別,担当課,緯度,経度\r\n遠い橋,橋梁,建設課,33.5,131.5\r\n"
-    response = upload(client, data.encode(), "works.csv", action="import")
+    response = finished(app, client, upload(client, data.encode(), "works.csv", action="import"))
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "何も書き込んでいません" in page and "阿蘇市の区域から約" in page

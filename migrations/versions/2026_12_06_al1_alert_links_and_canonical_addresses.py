@@ -2,7 +2,7 @@
 and its address's canonical form; a mail may carry a new link to a subscription's settings.
 
 Revision ID: al1
-Revises: acc2fa
+Revises: job1
 Create Date: 2026-12-06 06:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = "al1"
-down_revision = "acc2fa"
+down_revision = "job1"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,10 @@
-"""`flask import-projects FILE [--dry-run]`: the same import as the staff page."""
+"""`flask import-projects FILE [--dry-run]`: the same import as the staff page; and
+`flask run-import-jobs`: the worker that runs the page's checks and imports."""
 
+import signal
+import threading
 from pathlib import Path
+from types import FrameType
 
 import click
 from flask import Flask, current_app
@@ -12,6 +16,38 @@ from tracker.core.errors import BadInput
 def init_app(app: Flask) -> None:
     """Register the command."""
     app.cli.add_command(import_projects_command)
+    app.cli.add_command(run_import_jobs_command)
+
+
+@click.command("run-import-jobs")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Run the jobs waiting now, then stop.")
+@click.option(
+    "--poll", type=click.FloatRange(0.1, 60), default=1.0, show_default=True,
+    help="Seconds between looks at the queue when it is empty.",
+)  # fmt: skip
+def run_import_jobs_command(once: bool, poll: float) -> None:
+    """Run the import page's checks and imports, one at a time, until stopped (SIGTERM or
+    Ctrl-C: the job under way is finished first)."""
+    from tracker.imports.jobs import work
+
+    stop = threading.Event()
+
+    def finish_then_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    if not once and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, finish_then_stop)
+        signal.signal(signal.SIGINT, finish_then_stop)
+    ran = work(
+        current_app.extensions["db_sessionmaker"],
+        once=once,
+        poll_seconds=poll,
+        stop=stop,
+        said=click.echo,
+    )
+    if once:
+        click.echo(f"{ran} import jobs run")
 
 
 @click.command("import-projects")

@@ -6,6 +6,7 @@ writes nothing.
 """
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,9 @@ from tracker.worksfiles import values as cells
 from tracker.worksfiles.columns import column_label, duplicated_fields, recognise
 
 OUTCOMES = ("created", "updated", "unchanged", "refused")
+# Told how far a long import has come: (stage, rows done, rows in all), stage "checking"
+# (reading every row's cells) or "writing" (creating and updating works).
+Progress = Callable[[str, int, int], None]
 DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
 
 
@@ -107,8 +111,10 @@ def import_table(
     dry_run: bool,
     chosen: dict[str, str] | None = None,
     epsg: int | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Check every row of the table and, unless a dry run or any row is refused, import them."""
+    say = progress or _silent
     mapping = recognise(table.headers, chosen)
     report = ImportReport(
         table.filename,
@@ -125,7 +131,7 @@ def import_table(
             "同じ項目を表す列が2つ以上あります: " + "、".join(column_label(f) for f in twice),
             field="columns",
         )
-    rows = _read_rows(table, mapping, epsg)
+    rows = _read_rows(table, mapping, epsg, say)
     report.rows = [row.result for row in rows]
     _refuse_duplicates(rows, "external_id", "事業番号")
     _refuse_duplicates(rows, "id", "ID")
@@ -133,7 +139,8 @@ def import_table(
     with session.begin_nested() as savepoint:
         existing = _match_existing(session, rows)
         new_rows = []
-        for row in rows:
+        for done, row in enumerate(rows):
+            say("writing", done, len(rows))
             if row.result.outcome == "refused":
                 continue
             project = existing.get(id(row))
@@ -142,6 +149,7 @@ def import_table(
             else:
                 _update_row(session, row, project, user=user, source=table.filename)
         _create_rows(session, new_rows, user=user, dry_run=dry_run)
+        say("writing", len(rows), len(rows))
         if dry_run or report.refused:
             savepoint.rollback()
         else:
@@ -149,11 +157,18 @@ def import_table(
     return report
 
 
-def _read_rows(table: SourceTable, mapping: dict[int, str], epsg: int | None) -> list[_Row]:
+def _silent(_stage: str, _done: int, _total: int) -> None:
+    """Progress told to no one."""
+
+
+def _read_rows(
+    table: SourceTable, mapping: dict[int, str], epsg: int | None, say: Progress
+) -> list[_Row]:
     """Parse every row's cells; a row with an unreadable cell is refused with the reason."""
     rows = []
     typed: list[tuple[int, BaseGeometry]] = []  # coordinates typed in the file, to transform
     for index, (line, raw) in enumerate(zip(table.lines, table.rows, strict=True)):
+        say("checking", index, len(table.rows))
         given = {mapping[i]: v for i, v in enumerate(raw) if mapping.get(i) not in ("", "ignore")}
         result = RowResult(line, "refused", name=cells.text(given.get("name")))
         row = _Row(line, {}, None, result)

@@ -20,6 +20,15 @@ from shapely.geometry.base import BaseGeometry
 
 from tracker.core.errors import BadInput
 from tracker.geo.gisfiles import cpg_encoding, describe, extract_shapefiles, read_crs, to_lonlat
+from tracker.imports.limits import (
+    LINES_ABOVE_ROWS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    check_size,
+    too_many_columns,
+    too_many_features,
+    too_many_rows,
+)
 from tracker.worksfiles.writing import is_as_of_line
 
 # Larger files are refused before they are read: a city's works list is far smaller, and the
@@ -52,21 +61,7 @@ class SourceTable:
 
 def read_table(data: bytes, filename: str, *, epsg: int | None = None) -> SourceTable:
     """Read a file's rows; `epsg` names the CRS of coordinates the file does not declare."""
-    if len(data) > MAX_FILE_BYTES:
-        raise BadInput(
-            f"{len(data) / 1024 / 1024:.0f} MB は大きすぎます"
-            f"（{MAX_FILE_BYTES // 1024 // 1024} MB まで）。分けて取り込んでください",
-            field="file",
-        )
-    if not data:
-        raise BadInput("空のファイルです", field="file")
-    fmt = FORMATS.get(Path(filename).suffix.lower())
-    if fmt is None:
-        raise BadInput(
-            f"{Path(filename).suffix or filename} は読めません"
-            "（CSV, Excel .xlsx, GeoJSON, GeoPackage .gpkg, Shapefile を固めた .zip）",
-            field="file",
-        )
+    fmt = check_upload(data, filename)
     reader = {
         "csv": _read_csv,
         "xlsx": _read_xlsx,
@@ -77,7 +72,39 @@ def read_table(data: bytes, filename: str, *, epsg: int | None = None) -> Source
     table = reader(data, filename, epsg)
     if not table.headers:
         raise BadInput("見出しの行がありません", field="file")
+    if len(table.headers) > MAX_COLUMNS:
+        raise too_many_columns(len(table.headers))
+    if len(table.rows) > MAX_ROWS:
+        raise too_many_rows(len(table.rows))
     return table
+
+
+def format_of(filename: str) -> str:
+    """Return the format a file's name says (csv, xlsx, geojson, gpkg, shp), or refuse it."""
+    fmt = FORMATS.get(Path(filename).suffix.lower())
+    if fmt is None:
+        raise BadInput(
+            f"{Path(filename).suffix or filename} は読めません"
+            "（CSV, Excel .xlsx, GeoJSON, GeoPackage .gpkg, Shapefile を固めた .zip）",
+            field="file",
+        )
+    return fmt
+
+
+def check_upload(data: bytes, filename: str) -> str:
+    """Refuse at once a file too large, empty, of an unknown format, or with more rows or
+    columns than the limits (CSV and Excel: counted without parsing); return its format."""
+    if len(data) > MAX_FILE_BYTES:
+        raise BadInput(
+            f"{len(data) / 1024 / 1024:.0f} MB は大きすぎます"
+            f"（{MAX_FILE_BYTES // 1024 // 1024} MB まで）。分けて取り込んでください",
+            field="file",
+        )
+    if not data:
+        raise BadInput("空のファイルです", field="file")
+    fmt = format_of(filename)
+    check_size(data, fmt)
+    return fmt
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -136,6 +163,7 @@ def _read_csv(data: bytes, filename: str, epsg: int | None) -> SourceTable:
 
 def _read_xlsx(data: bytes, filename: str, epsg: int | None) -> SourceTable:
     from openpyxl import load_workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -145,11 +173,16 @@ def _read_xlsx(data: bytes, filename: str, epsg: int | None) -> SourceTable:
         ) from None
     try:
         sheet = book.worksheets[0]
-        rows = [
-            (n, list(values))
-            for n, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-            if any(v not in (None, "") for v in values)
-        ]
+        if isinstance(sheet, ReadOnlyWorksheet):
+            # Rows as long as their own cells, not padded to the range the file claims
+            # (XFD1048576 in some files: 16,384 empty cells a row).
+            sheet.reset_dimensions()
+        rows = []
+        for n, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if any(v not in (None, "") for v in values):
+                rows.append((n, list(values)))
+                if len(rows) > MAX_ROWS + LINES_ABOVE_ROWS:
+                    raise too_many_rows(len(rows) - 1)
     finally:
         book.close()
     notes = [f"シート: {sheet.title}"]
@@ -172,6 +205,7 @@ def _read_xlsx(data: bytes, filename: str, epsg: int | None) -> SourceTable:
 
 
 def _read_geojson(data: bytes, filename: str, epsg: int | None) -> SourceTable:
+    _check_layer(io.BytesIO(data), encoding=None)
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -267,6 +301,7 @@ def _read_ogr(
     from pyogrio import raw
     from pyogrio.errors import DataLayerError, DataSourceError
 
+    _check_layer(path, encoding=encoding)
     try:
         meta, _fids, wkbs, values = raw.read(path, encoding=encoding)
     except (DataSourceError, DataLayerError, UnicodeDecodeError) as exc:
@@ -296,6 +331,22 @@ def _read_ogr(
     table.geometries = _to_lonlat(geometries, crs)
     table.notes.append(f"座標系: {describe(crs)}")
     return table
+
+
+def _check_layer(source: Path | io.BytesIO, *, encoding: str | None) -> None:
+    """Refuse a layer with more features or fields than the limits, from GDAL's layer
+    information, before its features are read."""
+    from pyogrio import read_info
+    from pyogrio.errors import DataLayerError, DataSourceError
+
+    try:
+        info = read_info(source, encoding=encoding, force_feature_count=True)
+    except (DataSourceError, DataLayerError, UnicodeDecodeError):
+        return  # reading the file says what is wrong with it
+    if len(info["fields"]) > MAX_COLUMNS:
+        raise too_many_columns(len(info["fields"]))
+    if info["features"] > MAX_ROWS:
+        raise too_many_features(info["features"])
 
 
 def _plain_column(column: np.ndarray) -> list:

@@ -1,49 +1,36 @@
-"""The staff page /projects/import: upload, see the column mapping and every row's result, import."""
+"""The staff page /projects/import: upload, see the column mapping and every row's result, import.
 
-import re
-import secrets
+The page posts the file and is sent on (303) to its job's page, which follows the job's
+progress (a small JSON answer read by a script, or the page reloading itself without one)
+and then shows the column mapping and every row's result; importing a checked file is a
+second job. The worker, `flask run-import-jobs`, does the reading and checking.
+"""
+
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from sqlalchemy import select
 
 from tracker.accounts.access import current_user, roles_required
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.imports import samples
-from tracker.imports.operations import ImportReport, UnmappedColumns, import_table
-from tracker.imports.reading import FORMATS, MAX_FILE_BYTES, read_table
+from tracker.imports.jobs import EDITORS, queue_again, queue_upload
+from tracker.imports.limits import MAX_COLUMNS, MAX_ROWS
+from tracker.imports.models import ImportJob
+from tracker.imports.reading import MAX_FILE_BYTES, check_upload
+from tracker.imports.results import ShownReport
 from tracker.imports.wording import outcome_label, reason_text
-from tracker.worksfiles.columns import FIELDS, column_label, recognise
+from tracker.words.i18n import locale
+from tracker.worksfiles.columns import FIELDS, column_label
 
 bp = Blueprint("imports", __name__)
 
-EDITORS = ("admin", "staff")
-# Uploads wait here between the dry run and the import; the name is ours, never the user's.
-TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
-
-
-def _upload_dir() -> Path:
-    folder = Path(current_app.config["UPLOAD_DIR"]) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _keep(data: bytes, filename: str) -> str:
-    token = secrets.token_urlsafe(16)
-    suffix = Path(filename).suffix.lower()
-    (_upload_dir() / f"{token}{suffix}").write_bytes(data)
-    return token
-
-
-def _kept(token: str) -> tuple[bytes, Path]:
-    if not TOKEN.fullmatch(token or ""):
-        abort(400, description="file: もう一度ファイルを選んでください")
-    for path in _upload_dir().glob(f"{token}.*"):
-        if path.suffix in FORMATS:
-            return path.read_bytes(), path
-    abort(400, description="file: もう一度ファイルを選んでください")
+# How often a page without JavaScript reloads itself while its job runs, in seconds.
+RELOAD_SECONDS = 2
 
 
 def _epsg(raw: str | None) -> int | None:
@@ -55,77 +42,150 @@ def _epsg(raw: str | None) -> int | None:
     return int(raw)
 
 
+def _job_number(raw: str | None) -> int:
+    raw = (raw or "").strip()
+    if not raw.isdigit() or len(raw) > 18:
+        raise BadInput(gettext("もう一度ファイルを選んでください"), field="file")
+    return int(raw)
+
+
 @bp.get("/projects/import")
 @roles_required(*EDITORS)
 def import_page() -> ResponseReturnValue:
     """Show the upload form and the template downloads."""
-    return render_template("imports/import.html", report=None, max_mb=MAX_FILE_BYTES >> 20)
+    return _render(None, message=None, status=200)
 
 
 @bp.post("/projects/import")
 @roles_required(*EDITORS)
 def import_upload() -> ResponseReturnValue:
-    """Check an uploaded file (dry run), or import one already checked, and show every row."""
+    """Queue a check of an uploaded file, or an import of one already checked, and send the
+    browser on to the job's page. A file too large or beyond the limits is refused at once."""
     form = request.form
-    action = form.get("action", "check")
-    filename = form.get("filename", "")
-    message = None
+    kind = "import" if form.get("action") == "import" else "check"
+    user = current_user()
+    if user is None:
+        abort(403)
     try:
-        epsg = _epsg(form.get("epsg"))
+        options = {
+            "epsg": _epsg(form.get("epsg")),
+            # The columns as the page numbered them: the worker matches them to the headers.
+            "columns": {
+                str(index): form[f"column-{index}"]
+                for index in range(MAX_COLUMNS)
+                if form.get(f"column-{index}") in FIELDS
+            },
+            "lang": locale(),
+        }
         upload = request.files.get("file")
         if upload is not None and upload.filename:
             data = upload.read(MAX_FILE_BYTES + 1)
             filename = Path(upload.filename).name
-            token = _keep(data, filename) if len(data) <= MAX_FILE_BYTES else ""
+            check_upload(data, filename)
+            job_id = queue_upload(
+                get_session(), kind=kind, owner=user, filename=filename, data=data,
+                options=options,
+            )  # fmt: skip
         else:
-            token = form.get("token", "")
-            data, _path = _kept(token)
-        table = read_table(data, filename, epsg=epsg)
+            job_id = queue_again(
+                get_session(), source_id=_job_number(form.get("job")), owner=user, kind=kind,
+                options=options,
+            )  # fmt: skip
     except BadInput as exc:
         return _render(None, message=reason_text(exc), status=400)
-    chosen = {
-        header: form[f"column-{index}"]
-        for index, header in enumerate(table.headers)
-        if form.get(f"column-{index}") in FIELDS
-    }
-    mapping = recognise(table.headers, chosen)
-    context = {
-        "token": token,
-        "filename": filename,
-        "epsg": epsg or "",
-        "columns": [(i, h, mapping[i]) for i, h in enumerate(table.headers)],
-        "notes": table.notes,
-    }
-    try:
-        report = import_table(
-            get_session(),
-            table,
-            user=current_user(),
-            dry_run=action != "import",
-            chosen=chosen,
-            epsg=epsg,
+    return redirect(url_for("imports.job_page", job_id=job_id), 303)
+
+
+def _own_job(job_id: int) -> ImportJob:
+    """Return the person's own job (another's is not found: its file is theirs)."""
+    user = current_user()
+    job = get_session().scalar(
+        select(ImportJob).where(ImportJob.id == job_id, ImportJob.owner_id == (user and user.id))
+    )
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.get("/projects/import/jobs/<int:job_id>")
+@roles_required(*EDITORS)
+def job_page(job_id: int) -> ResponseReturnValue:
+    """Show a job: its progress while it waits or runs, then its mapping and report."""
+    job = _own_job(job_id)
+    context: dict[str, Any] = {"job": job, "filename": job.filename}
+    if job.state in ("queued", "running"):
+        return _render(None, message=None, status=202, progress=_progress_words(job), **context)
+    if job.state == "expired":
+        message = gettext(
+            "このファイルは1日を過ぎたため消しました。もう一度ファイルを選んでください"
         )
-    except UnmappedColumns as exc:
-        return _render(None, message=reason_text(exc), status=400, **context)
-    except BadInput as exc:
-        return _render(None, message=reason_text(exc), status=400, **context)
-    if report.written:
-        for path in _upload_dir().glob(f"{token}.*"):
-            path.unlink()
-    status = _status(report, importing=action == "import")
-    return _render(report, message=message, status=status, **context)
+        return _render(None, message=message, status=410, **context)
+    result = job.result or {}
+    context["epsg"] = job.options.get("epsg") or ""
+    context["columns"] = result.get("columns")
+    context["notes"] = result.get("notes", [])
+    report = ShownReport.from_json(result["report"]) if "report" in result else None
+    message = job.error or _failure_words(result.get("failure"))
+    # The import button needs the checked file, which an import has used.
+    context["can_import"] = (
+        report is not None and report.dry_run and not report.refused and job.kind == "check"
+    )
+    return _render(report, message=message, status=result.get("status", 500), **context)
 
 
-def _status(report: ImportReport, *, importing: bool) -> int:
-    """Answer 403 when a row is a work the person may not change (another department), else
-    400 for an import refused, else 200 (a check lists its refused rows too)."""
-    if any(row.error is not None and row.error.status == 403 for row in report.refused):
-        return 403
-    return 400 if importing and not report.written else 200
+@bp.get("/projects/import/jobs/<int:job_id>/progress")
+@roles_required(*EDITORS)
+def job_progress(job_id: int) -> ResponseReturnValue:
+    """Answer how far the job has come, for the page's script: {state, finished, words}."""
+    job = _own_job(job_id)
+    response = jsonify(
+        state=job.state,
+        finished=job.state not in ("queued", "running"),
+        rows_done=job.rows_done,
+        rows_total=job.rows_total,
+        words=_progress_words(job),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _progress_words(job: ImportJob) -> str:
+    if job.state == "queued":
+        return gettext("順番を待っています")
+    if job.state != "running":
+        return gettext("終わりました")
+    if job.stage == "checking" and job.rows_total:
+        return gettext(
+            "行を確かめています（%(done)s / %(total)s 行）",
+            done=f"{job.rows_done:,}",
+            total=f"{job.rows_total:,}",
+        )
+    if job.stage == "writing" and job.rows_total:
+        return gettext(
+            "照らし合わせて書き込んでいます（%(done)s / %(total)s 行）",
+            done=f"{job.rows_done:,}",
+            total=f"{job.rows_total:,}",
+        )
+    return gettext("ファイルを読んでいます")
+
+
+def _failure_words(failure: str | None) -> str | None:
+    if failure == "stalled":
+        return gettext(
+            "処理していたプログラムが途中で止まりました。何も書き込んでいません。もう一度お試しください"
+        )
+    if failure == "forbidden":
+        return gettext("このアカウントでは取り込めません")
+    if failure == "internal":
+        return gettext(
+            "システムのエラーで止まりました。何も書き込んでいません。"
+            "もう一度試して、同じなら管理者に知らせてください"
+        )
+    return None
 
 
 def _render(
-    report: ImportReport | None, *, message: str | None, status: int, **context: Any
+    report: ShownReport | None, *, message: str | None, status: int, **context: Any
 ) -> tuple[str, int]:
     return (
         render_template(
@@ -134,8 +194,10 @@ def _render(
             message=message,
             fields=[(f, column_label(f)) for f in FIELDS],
             outcome_label=outcome_label,
-            reason_text=reason_text,
             max_mb=MAX_FILE_BYTES >> 20,
+            max_rows=MAX_ROWS,
+            max_columns=MAX_COLUMNS,
+            reload_seconds=RELOAD_SECONDS,
             **context,
         ),
         status,

@@ -7,19 +7,21 @@ no single worker knows: the depth and age of the outbox and the fate of the aler
 """
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.accounts.access import current_user
 from tracker.alerts.models import AlertDelivery
 from tracker.core import clock
 from tracker.core.db import replica_verdict
+from tracker.imports.models import JOB_KINDS, JOB_STATES, ImportJob
 from tracker.outbox.models import OutboxEvent
 from tracker.serving.metrics import scrape_registry
 
@@ -60,6 +62,15 @@ class DatabaseFigures(Collector):
                     func.count().filter(AlertDelivery.attempts > 0),
                 ).group_by(AlertDelivery.status)
             ).all()
+            jobs = session.execute(
+                select(ImportJob.kind, ImportJob.state, func.count()).group_by(
+                    ImportJob.kind, ImportJob.state
+                )
+            ).all()
+            oldest_job = session.scalar(
+                select(func.min(ImportJob.created_at)).where(ImportJob.state == "queued")
+            )
+        yield from self._import_jobs(jobs, oldest_job)
         yield GaugeMetricFamily(
             "tracker_outbox_unhandled_events", "Changes not yet matched to alerts", value=depth
         )
@@ -83,6 +94,26 @@ class DatabaseFigures(Collector):
         for state, count in states.items():
             family.add_metric([state], count)
         yield family
+
+    @staticmethod
+    def _import_jobs(
+        counts: Sequence[Row[tuple[str, str, int]]], oldest: datetime | None
+    ) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "tracker_import_jobs",
+            "Import jobs (check or import) by state: queued, running, done, failed, expired",
+            labels=["kind", "state"],
+        )
+        found = {(kind, state): count for kind, state, count in counts}
+        for kind in sorted(JOB_KINDS):
+            for state in sorted(JOB_STATES):
+                family.add_metric([kind, state], found.get((kind, state), 0))
+        yield family
+        yield GaugeMetricFamily(
+            "tracker_import_oldest_queued_job_age_seconds",
+            "Age of the oldest import job no worker has taken yet (is the worker running?)",
+            value=(clock.now() - oldest).total_seconds() if oldest is not None else 0.0,
+        )
 
 
 @bp.get("/metrics")
