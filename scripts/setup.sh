@@ -2,8 +2,9 @@
 # Bring a fresh Debian/Ubuntu machine to the point where the app and its tests run.
 # Every step checks first, so running it again changes nothing.
 # Usage: scripts/setup.sh [--test|--bench]
-#   --test also installs the browser the tests drive, openssl (the tests' certificates) and
-#   nginx (the shipped proxy site is tested in front of the app); --bench also installs wrk,
+#   --test also installs the browser the tests drive, openssl (the tests' certificates),
+#   nginx (the shipped proxy site is tested in front of the app) and pgbackrest (point-in-time
+#   recovery is tested on a throwaway cluster); --bench also installs wrk,
 #   the HTTP load generator of `make bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ say() { printf '== %s\n' "$*"; }
 # --- System packages -------------------------------------------------------
 packages=(python3-venv nodejs npm)
 [ -z "${DATABASE_URL:-}" ] && packages+=(postgresql-15 postgresql-15-postgis-3)
-[ "$want_test" = 1 ] && packages+=(chromium fonts-noto-cjk gdal-bin openssl nginx)
+[ "$want_test" = 1 ] && packages+=(chromium fonts-noto-cjk gdal-bin openssl nginx pgbackrest)
 [ "$want_bench" = 1 ] && packages+=(wrk chromium fonts-noto-cjk)
 # pg_dump and pg_restore (backup, restore) must be there even with an outside database.
 [ -n "${DATABASE_URL:-}" ] && packages+=(postgresql-client-15)

@@ -5,6 +5,7 @@ import asyncio
 import email
 import email.policy
 import socket
+import threading
 from contextlib import contextmanager
 
 from aiosmtpd.controller import Controller
@@ -28,6 +29,11 @@ class Mailbox:
         self.hold_first = False
         self.overlapped = False
         self._second = None
+        # hold_at = n: the n-th mail is kept, then its "accepted" answer waits for `release`:
+        # the moment a sender can be stopped between the server's acceptance and its own record.
+        self.hold_at: int | None = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refused:
@@ -42,6 +48,9 @@ class Mailbox:
             return self.data_replies.pop(0)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(message)
+        if self.hold_at == len(self.messages):
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 120)
         if self.hold_first:
             # The first mail is answered only once a second one arrives: two senders are
             # then provably at work at the same moment.
@@ -71,4 +80,5 @@ def smtp_server():
     try:
         yield mailbox, f"smtp://127.0.0.1:{port}"
     finally:
+        mailbox.release.set()
         controller.stop()

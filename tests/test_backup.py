@@ -1,6 +1,7 @@
 """`flask backup` and `flask restore`: a database with projects, history, photos and
 restrictions goes through a backup folder into a new, empty database and comes back whole."""
 
+import hashlib
 import io
 import json
 from datetime import date
@@ -157,3 +158,63 @@ def test_backup_refuses_a_folder_that_holds_something(source, tmp_path):
     (tmp_path / "old.txt").write_text("x")
     result = _app(url, uploads).test_cli_runner().invoke(args=["backup", str(tmp_path)])
     assert result.exit_code != 0 and "not empty" in result.output
+
+
+def _public_tables(url):
+    return _rows(url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+                      " AND tablename <> 'spatial_ref_sys'")[0][0]  # fmt: skip
+
+
+def test_the_manifest_holds_the_dumps_hash_and_restore_refuses_a_dump_that_differs(
+    source, database_url, tmp_path
+):
+    url, uploads = source
+    folder = tmp_path / "backup"
+    _app(url, uploads).test_cli_runner().invoke(args=["backup", str(folder)])
+    dump = folder / "database.dump"
+    facts = json.loads((folder / "manifest.json").read_text())
+    assert facts["dump"] == {
+        "sha256": hashlib.sha256(dump.read_bytes()).hexdigest(),
+        "bytes": dump.stat().st_size,
+    }
+    target = sibling_url(database_url, "restored")
+    original = dump.read_bytes()
+    middle = len(original) // 2
+    for damage, words in (
+        (
+            original[:middle] + bytes([original[middle] ^ 1]) + original[middle + 1 :],
+            "does not match the sha256",
+        ),
+        (original[:-100], f"is {len(original) - 100} bytes, the manifest says {len(original)}"),
+    ):
+        dump.write_bytes(damage)
+        recreate_database(target)
+        runner = _app(target, tmp_path / "u").test_cli_runner()
+        result = runner.invoke(args=["restore", str(folder)])
+        assert result.exit_code != 0 and isinstance(result.exception, SystemExit)
+        assert f"the backup is damaged: database.dump {words}" in result.output
+        assert len(result.output.strip().splitlines()) == 1
+        assert _public_tables(target) == 0 and not (tmp_path / "u").exists()
+
+
+def test_a_dump_pg_restore_cannot_read_ends_in_one_line_and_an_empty_database(
+    source, database_url, tmp_path
+):
+    """A backup made before the dump's hash was recorded, its dump cut short."""
+    url, uploads = source
+    folder = tmp_path / "backup"
+    _app(url, uploads).test_cli_runner().invoke(args=["backup", str(folder)])
+    facts = json.loads((folder / "manifest.json").read_text())
+    del facts["dump"]
+    (folder / "manifest.json").write_text(json.dumps(facts | {"format": 1}))
+    dump = folder / "database.dump"
+    dump.write_bytes(dump.read_bytes()[: dump.stat().st_size * 2 // 3])
+    target = sibling_url(database_url, "restored")
+    recreate_database(target)
+    result = _app(target, tmp_path / "u").test_cli_runner().invoke(args=["restore", str(folder)])
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit)
+    said = result.output.strip().splitlines()
+    assert len(said) == 1 and "Traceback" not in result.output
+    assert "the database dump could not be restored (pg_restore: error:" in said[0]
+    assert "nothing was written" in said[0]
+    assert _public_tables(target) == 0

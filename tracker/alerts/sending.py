@@ -1,10 +1,10 @@
 """Send what is due: match new events, then hand each subscription's due mails to SMTP.
 
-One sender at a time works on a subscription: it holds that subscription's row lock
-(FOR NO KEY UPDATE, SKIP LOCKED, so another sender moves on to the next) from reading its
-due mails until they are marked sent, in one transaction (a few subscriptions per
-transaction). Two senders running at once
-therefore never send the same event to the same address twice.
+Every mail is one transaction: lock its subscription's row (FOR NO KEY UPDATE, SKIP LOCKED,
+so another sender moves on to the next subscription), read what is still due, send one mail,
+mark it sent, commit. Two senders running at once therefore never send the same event to the
+same address twice, and a sender killed at any moment leaves at most one mail to be sent
+again: the one the server accepted before its mark was committed.
 """
 
 from collections.abc import Callable, Iterator
@@ -31,9 +31,6 @@ FIRST_RETRY = timedelta(minutes=5)
 LONGEST_WAIT = timedelta(hours=6)
 MAX_ATTEMPTS = 8
 CANDIDATES_PER_READ = 200
-# Mails marked sent are committed in batches of this many subscriptions: should the sender
-# be killed in the middle of one, at most these are sent again by the next run.
-SUBSCRIPTIONS_PER_TRANSACTION = 10
 
 
 @dataclass
@@ -116,12 +113,9 @@ def send_alerts(sessions: sessionmaker, transport: MailTransport | None) -> Send
             if not candidates:
                 break
             last_id = candidates[-1].id
-            ids = list(dict.fromkeys(c.subscription_id for c in candidates))
-            for start in range(0, len(ids), SUBSCRIPTIONS_PER_TRANSACTION):
-                with sessions() as session:
-                    batch = ids[start : start + SUBSCRIPTIONS_PER_TRANSACTION]
-                    _send_batch(session, batch, transport, report, said)
-                    session.commit()
+            for subscription_id in dict.fromkeys(c.subscription_id for c in candidates):
+                if subscription_id is not None:  # None: the subscription was deleted
+                    _send_subscription(sessions, subscription_id, transport, report, said)
                 if report.stopped:
                     break
     finally:
@@ -129,47 +123,50 @@ def send_alerts(sessions: sessionmaker, transport: MailTransport | None) -> Send
     return report
 
 
-def _send_batch(
-    session: Session, ids: list[int], transport: MailTransport, report: SendReport, said: dict
-) -> None:
-    """Send the due mails of the subscriptions in `ids` that no other sender holds."""
-    subs = session.scalars(
-        select(AlertSubscription)
-        .where(AlertSubscription.id.in_(ids))
-        .order_by(AlertSubscription.id)
-        .with_for_update(key_share=True, skip_locked=True)  # FOR NO KEY UPDATE
-    ).all()
-    if not subs:
-        return  # other senders have them, or they were deleted meanwhile
-    due: dict[int, list[AlertDelivery]] = {sub.id: [] for sub in subs}
-    for delivery in session.scalars(
-        select(AlertDelivery)
-        .where(
-            AlertDelivery.subscription_id.in_(list(due)),
-            AlertDelivery.status == "waiting",
-            AlertDelivery.due_at <= clock.now(),
-        )
-        .order_by(AlertDelivery.id)
-    ):
-        if delivery.subscription_id is None:
-            raise ValueError(f"delivery {delivery.id} was read for no subscription")
-        due[delivery.subscription_id].append(delivery)
-    for sub in subs:
-        _send_for(session, sub, due[sub.id], transport, report, said)
-        if report.stopped:
-            return
-
-
-def _send_for(
-    session: Session,
-    sub: AlertSubscription,
-    due: list[AlertDelivery],
+def _send_subscription(
+    sessions: sessionmaker,
+    subscription_id: int,
     transport: MailTransport,
     report: SendReport,
     said: dict,
 ) -> None:
-    """Send one locked subscription's due mails, marking each as it goes."""
-    for deliveries, build in _mails(session, sub, due, report, said):
+    """Send one subscription's due mails, each in a transaction of its own."""
+    while report.stopped is None:
+        with sessions() as session:
+            sent_one = _send_next(session, subscription_id, transport, report, said)
+            session.commit()
+        if not sent_one:
+            return
+
+
+def _send_next(
+    session: Session,
+    subscription_id: int,
+    transport: MailTransport,
+    report: SendReport,
+    said: dict,
+) -> bool:
+    """Lock a subscription, send its next due mail and mark it; False when none was sent.
+
+    Returns False too when another sender holds the subscription (it sends them instead).
+    """
+    sub = session.scalars(
+        select(AlertSubscription)
+        .where(AlertSubscription.id == subscription_id)
+        .with_for_update(key_share=True, skip_locked=True)  # FOR NO KEY UPDATE
+    ).one_or_none()
+    if sub is None:
+        return False  # another sender has it, or it was deleted meanwhile
+    due = session.scalars(
+        select(AlertDelivery)
+        .where(
+            AlertDelivery.subscription_id == sub.id,
+            AlertDelivery.status == "waiting",
+            AlertDelivery.due_at <= clock.now(),
+        )
+        .order_by(AlertDelivery.id)
+    ).all()
+    for deliveries, build in _mails(session, sub, list(due), report, said):
         try:
             message = build()
             transport.send(message)
@@ -180,10 +177,12 @@ def _send_for(
             report.failed += 1
         except ServerUnavailable as problem:
             report.stopped = str(problem)
-            return
+            return False
         else:
             _finish(deliveries, "sent", None, message["Message-ID"])
             report.sent += 1
+        return True  # one mail per transaction: its mark is committed before the next leaves
+    return False
 
 
 def _mails(

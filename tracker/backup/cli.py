@@ -49,7 +49,13 @@ def backup_command(folder: Path) -> None:
         # One snapshot for the dump, the counts and the list of photos: all three describe
         # the same moment however busy the server is.
         snapshot = conn.scalar(text("SELECT pg_export_snapshot()"))
-        database.dump(url, folder / manifest.DUMP, snapshot=snapshot)
+        try:
+            database.dump(url, folder / manifest.DUMP, snapshot=snapshot)
+        except database.ToolFailed as failed:
+            raise click.ClickException(
+                f"pg_dump failed ({failed.reason}): {folder} holds no usable backup; delete it"
+                " and run the backup again"
+            ) from None
         counts = manifest.table_counts(conn)
         revision = conn.scalar(text("SELECT version_num FROM alembic_version LIMIT 1"))
         files = _photo_files(conn)
@@ -70,6 +76,7 @@ def backup_command(folder: Path) -> None:
             "created_at": clock.now().isoformat(timespec="seconds"),
             "database": make_url(url).database,
             "revision": revision,
+            "dump": manifest.file_facts(folder / manifest.DUMP),
             "tables": counts,
             "photos": photos,
             "missing_photos": missing,
@@ -100,6 +107,10 @@ def restore_command(folder: Path) -> None:
         facts = manifest.read(folder)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    # The dump first: a damaged one is refused in words before anything is touched.
+    problem = manifest.dump_problem(folder, facts)
+    if problem:
+        raise click.ClickException(f"the backup is damaged: {problem}; nothing was restored")
     damaged = _check_photos(folder / manifest.PHOTOS, facts["photos"])
     if damaged:
         raise click.ClickException(f"the backup is damaged: {len(damaged)} photo files differ")
@@ -124,7 +135,19 @@ def restore_command(folder: Path) -> None:
         raise click.ClickException(f"{len(clashes)} photo files already exist in {upload_dir}")
 
     with tempfile.TemporaryDirectory() as work:
-        said = database.restore(url, folder / manifest.DUMP, Path(work))
+        try:
+            said = database.restore(url, folder / manifest.DUMP, Path(work))
+        except database.ToolFailed as failed:
+            # One transaction (--single-transaction): a failure leaves the database empty.
+            raise click.ClickException(
+                f"the database dump could not be restored ({failed.reason}); nothing was"
+                f" written to {make_url(url).database}: restore from another backup folder"
+            ) from None
+    if "dump" not in facts:
+        click.echo(
+            f"note: this backup's manifest has no sha256 of {manifest.DUMP} (made before"
+            " it was recorded): the dump was restored unchecked"
+        )
     if said:
         click.echo(said)
     for relative in facts["photos"]:

@@ -20,10 +20,21 @@ def libpq(url: str) -> tuple[str, dict]:
     return plain.render_as_string(hide_password=False), env
 
 
+class ToolFailed(RuntimeError):
+    """pg_dump or pg_restore ended in an error; `reason` is its first error line."""
+
+    def __init__(self, tool: str, said: str) -> None:
+        lines = [line.strip() for line in said.strip().splitlines() if line.strip()]
+        errors = [line for line in lines if "error" in line.lower()]
+        self.tool = tool
+        self.reason = (errors or lines or ["no message"])[0]
+        super().__init__(f"{tool} failed: {said.strip()}")
+
+
 def _run(command: list[str], env: dict) -> str:
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        raise RuntimeError(f"{command[0]} failed: {result.stderr.strip()}")
+        raise ToolFailed(command[0], result.stderr)
     return result.stdout + result.stderr
 
 

@@ -1,4 +1,5 @@
-"""What a backup holds: row counts per table and a sha256 per photo file."""
+"""What a backup holds: row counts per table, and the sha256 and size of the database dump and
+of every photo file."""
 
 import hashlib
 import json
@@ -10,7 +11,9 @@ from sqlalchemy.engine import Connection
 MANIFEST = "manifest.json"
 DUMP = "database.dump"
 PHOTOS = "photos"
-FORMAT = 1
+# 2: the dump's sha256 and size are recorded. A format 1 backup (without them) still restores.
+FORMAT = 2
+READABLE_FORMATS = (1, 2)
 
 
 def table_counts(conn: Connection) -> dict[str, int]:
@@ -46,6 +49,33 @@ def read(folder: Path) -> dict:
     if not path.exists():
         raise ValueError(f"{folder} holds no {MANIFEST}: not a backup folder")
     manifest = json.loads(path.read_text(encoding="utf-8"))
-    if manifest.get("format") != FORMAT:
-        raise ValueError(f"backup format {manifest.get('format')!r} is not {FORMAT}")
+    if manifest.get("format") not in READABLE_FORMATS:
+        raise ValueError(
+            f"backup format {manifest.get('format')!r} is not one this version restores"
+            f" ({', '.join(map(str, READABLE_FORMATS))})"
+        )
     return manifest
+
+
+def file_facts(path: Path) -> dict:
+    """Return what the manifest records of a file: its sha256 and size in bytes."""
+    return {"sha256": sha256(path), "bytes": path.stat().st_size}
+
+
+def dump_problem(folder: Path, manifest: dict) -> str | None:
+    """Say what is wrong with a backup's database dump, or None when it is as recorded.
+
+    A format 1 manifest recorded nothing of the dump: only that it is there is checked.
+    """
+    dump = folder / DUMP
+    if not dump.is_file():
+        return f"{DUMP} is missing from {folder}"
+    recorded = manifest.get("dump")
+    if recorded is None:
+        return None
+    size = dump.stat().st_size
+    if size != recorded["bytes"]:
+        return f"{DUMP} is {size} bytes, the manifest says {recorded['bytes']}"
+    if sha256(dump) != recorded["sha256"]:
+        return f"{DUMP} does not match the sha256 in the manifest"
+    return None

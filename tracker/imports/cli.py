@@ -7,8 +7,11 @@ from pathlib import Path
 from types import FrameType
 
 import click
+import psycopg
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from tracker.core.errors import BadInput
 
@@ -85,30 +88,114 @@ def import_projects_command(
     with current_app.test_request_context(), current_app.extensions["db_sessionmaker"]() as session:
         try:
             table = read_table(file.read_bytes(), file.name, epsg=epsg)
+            for note in table.notes:
+                click.echo(note)
             report = import_table(
                 session, table, user=None, dry_run=dry_run, chosen=chosen, epsg=epsg
             )
+            # Its number lets a new connection ask whether an unanswered COMMIT took effect.
+            transaction = (
+                session.scalar(text("SELECT pg_current_xact_id()::text"))
+                if report.written
+                else None
+            )
         except BadInput as exc:
             raise click.ClickException(reason_text(exc)) from None
-        for note in report.notes:
-            click.echo(note)
+        except (DBAPIError, psycopg.OperationalError) as exc:
+            if not _connection_lost(exc):
+                raise
+            raise click.ClickException(
+                f"データベースとの接続が切れたため、確認の途中で止めました（{_first_line(exc)}）。"
+                "何も書き込んでいません。データベースが動いていることを確かめて、"
+                "もう一度実行してください"
+            ) from None
         for header, field in report.columns:
             click.echo(f"列「{header}」→ {field}")
-        for row in report.rows:
-            line = f"{row.line}: {outcome_label(row.outcome)}"
-            if row.project_id:
-                line += f" ID {row.project_id}"
-            if row.name:
-                line += f" {row.name}"
-            if row.error is not None:
-                line += f" — {reason_text(row.error)}"
-            click.echo(line)
         counts = "、".join(f"{outcome_label(k)} {n}" for k, n in report.counts.items())
-        if report.written:
-            session.commit()
-            click.echo(f"取り込みました: {counts}")
-        elif dry_run:
+        if dry_run:
+            click.echo("試行（書き込みなし）: 取り込んだ場合の各行の結果です")
+            _echo_rows(report.rows)
             click.echo(f"試行（書き込みなし）: {counts}")
-        else:
+            return
+        if not report.written:
             session.rollback()
+            _echo_rows(report.refused)  # what to fix; the other rows were only checked
             raise click.ClickException(f"取込不可の行があるため、何も書き込んでいません: {counts}")
+        try:
+            session.commit()
+        except (DBAPIError, psycopg.OperationalError) as exc:
+            if not _connection_lost(exc):
+                raise
+            outcome = _outcome(transaction)
+            if outcome != "committed":
+                raise click.ClickException(_lost_at_commit(exc, outcome)) from None
+        # Said only now: every line below names a row that is in the database.
+        _echo_rows(report.rows)
+        click.echo(f"取り込みました: {counts}")
+
+
+def _echo_rows(rows: list) -> None:
+    """Print one line per row: its line number, what became of it, and why if refused."""
+    from tracker.imports.wording import outcome_label, reason_text
+
+    for row in rows:
+        line = f"{row.line}: {outcome_label(row.outcome)}"
+        if row.project_id:
+            line += f" ID {row.project_id}"
+        if row.name:
+            line += f" {row.name}"
+        if row.error is not None:
+            line += f" — {reason_text(row.error)}"
+        click.echo(line)
+
+
+def _connection_lost(error: Exception) -> bool:
+    """Tell a lost connection from other database errors (a COPY raises the driver's own)."""
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or isinstance(error.orig, psycopg.OperationalError)
+    return isinstance(error, psycopg.OperationalError)
+
+
+def _first_line(error: Exception) -> str:
+    """Say why the connection went: the driver's words for the first error of the chain, first
+    line only (a later one, raised while rolling back, says only that it is closed)."""
+    first: BaseException = error
+    cause = error.__context__
+    while cause is not None:
+        if isinstance(cause, DBAPIError | psycopg.Error):
+            first = cause
+        cause = cause.__context__
+    words = str(getattr(first, "orig", None) or first).strip()
+    return words.splitlines()[0] if words else type(first).__name__
+
+
+def _outcome(transaction: str | None) -> str | None:
+    """Ask a new connection whether a transaction whose COMMIT went unanswered took effect.
+
+    Returns 'committed', 'aborted', or None when the database cannot be asked.
+    """
+    if transaction is None:
+        return None
+    engine = create_engine(current_app.config["DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(text("SELECT pg_xact_status(CAST(:x AS xid8))"), {"x": transaction})
+    except DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def _lost_at_commit(error: Exception, outcome: str | None) -> str:
+    if outcome == "aborted":
+        return (
+            f"書き込みを確定する途中でデータベースとの接続が切れました（{_first_line(error)}）。"
+            "データベースは取り込みを取り消しました: 何も書き込んでいません。"
+            "もう一度実行してください"
+        )
+    return (
+        f"書き込みを確定する途中でデータベースとの接続が切れ（{_first_line(error)}）、"
+        "取り込みが確定したかを確かめられませんでした（全部か、何もないかのどちらかです）。"
+        "データベースが戻ってから --dry-run で確かめてください: "
+        "取り込まれていれば、事業番号のある行は「変更なし」になります"
+    )
