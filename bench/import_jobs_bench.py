@@ -30,9 +30,9 @@ from config import ROOT
 from tests.import_files import workbook_of_rows
 from tracker.accounts.models import Department, User
 from tracker.accounts.passwords import hash_password
-from tracker.core import migrate
-from tracker.core.dbadmin import recreate_database
-from tracker.wiring.loaders import load_city, load_facilities, load_plan_catalogue
+from tracker.wiring.loaders import (
+    fresh_city_database,
+)
 
 ROWS = 10_000
 PASSWORD = "bench-imports-Kumamoto-2016"
@@ -42,15 +42,7 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 def _database(ctx) -> str:
     base, _, name = ctx.base_url.rpartition("/")
     url = f"{base}/{name}_bench_import_jobs"
-    recreate_database(url)
-    migrate.upgrade(url)
-    engine = create_engine(url)
-    with Session(engine) as session:
-        load_plan_catalogue(session, GEODATA / "plan_catalogue.json")
-        load_city(session, GEODATA)
-        load_facilities(session, GEODATA / "aso_shelters_gsi.csv")
-        session.commit()
-    engine.dispose()
+    fresh_city_database(url, GEODATA)
     return url
 
 

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from config import LOCAL_DATABASE_URL, ROOT
 from tracker import create_app
-from tracker.core import migrate
-from tracker.core.dbadmin import recreate_database
 from tracker.projects.demo import add_demo_projects
-from tracker.wiring.loaders import load_city, load_facilities, load_plan_catalogue
+from tracker.wiring.loaders import (
+    fresh_city_database,
+)
 
 GEODATA = ROOT / "geodata"
 
@@ -43,13 +43,9 @@ class BenchContext:
         if projects not in self._urls:
             base, _, name = self.base_url.rpartition("/")
             url = f"{base}/{name}_bench_{projects}"
-            recreate_database(url)
-            migrate.upgrade(url)
+            fresh_city_database(url, GEODATA)
             engine = create_engine(url)
             with Session(engine) as session:
-                load_plan_catalogue(session, GEODATA / "plan_catalogue.json")
-                load_city(session, GEODATA)
-                load_facilities(session, GEODATA / "aso_shelters_gsi.csv")
                 add_demo_projects(session, projects)
                 session.commit()
             engine.dispose()

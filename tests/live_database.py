@@ -11,13 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
 from config import ROOT
-from tracker.core import migrate
-from tracker.core.dbadmin import recreate_database
-from tracker.wiring.loaders import load_city, load_facilities, load_plan_catalogue
+from tracker.wiring.loaders import (
+    fresh_city_database,
+)
 
 GEODATA = ROOT / "geodata"
 
@@ -30,15 +28,7 @@ def sibling_url(url: str, suffix: str) -> str:
 
 def build_database(url: str) -> str:
     """Create a database by running the migrations, with the catalogue and city loaded."""
-    recreate_database(url)
-    migrate.upgrade(url)
-    engine = create_engine(url)
-    with Session(engine) as session:
-        load_plan_catalogue(session, GEODATA / "plan_catalogue.json")
-        load_city(session, GEODATA)
-        load_facilities(session, GEODATA / "aso_shelters_gsi.csv")
-        session.commit()
-    engine.dispose()
+    fresh_city_database(url, GEODATA)
     return url
 
 

@@ -10,12 +10,13 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
-from sqlalchemy import exists, select
+from sqlalchemy import create_engine, exists, select
 from sqlalchemy.orm import Session
 
 from tracker.city.models import CityBoundary, Place
-from tracker.core import site
+from tracker.core import migrate, site
 from tracker.core.clock import JST
+from tracker.core.dbadmin import recreate_database
 from tracker.core.errors import BadInput
 from tracker.facilities.models import Facility
 from tracker.facilities.operations import FacilityRecord, sync_facilities
@@ -51,6 +52,23 @@ def load_all(session: Session, geodata_dir: str, *, samples: bool = True) -> Ite
     yield load_departments(session)
     yield load_sample_restrictions(session, root / "sample_restrictions.csv")
     yield load_sample_figures(session, root / "sample_indicator_figures.csv")
+
+
+def fresh_city_database(url: str, geodata_dir: str | Path) -> None:
+    """Create the database at `url` anew (dropping any there), run the migrations and load
+    the plan catalogue, the boundary, the places and the shelters: for tests and benches."""
+    recreate_database(url)
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            root = Path(geodata_dir)
+            load_plan_catalogue(session, root / "plan_catalogue.json")
+            load_city(session, root)
+            load_facilities(session, root / "aso_shelters_gsi.csv")
+            session.commit()
+    finally:
+        engine.dispose()
 
 
 def load_plan_catalogue(session: Session, path: Path) -> str:
