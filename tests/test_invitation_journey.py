@@ -70,6 +70,9 @@ def test_an_invited_admin_joins_sets_up_the_app_and_then_needs_the_code(
         def sign_out() -> None:
             page.locator("form.nav-logout button").click()
             expect(page.locator("form.nav-logout")).to_have_count(0)
+            # The city map the sign-out leads to asks for much; the one-thread test server
+            # answers it all before the next page.
+            page.wait_for_load_state("networkidle", timeout=120_000)
 
         sign_out()
         page.goto(base + "/login")

@@ -61,6 +61,9 @@ def sign_in_with_password(page, site, login, next_target=None):
 def sign_out(page):
     page.locator("form.nav-logout button").click()
     expect(page.locator("form.nav-logout")).to_have_count(0)
+    # Signing out leads to the city map, whose many requests the one-thread test server
+    # answers in turn: let them finish before the next page is asked for.
+    page.wait_for_load_state("networkidle", timeout=120_000)
 
 
 def signed_in_as(page, label):
