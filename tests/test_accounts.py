@@ -389,9 +389,13 @@ def test_every_write_route_refuses_anonymous_and_viewer_callers(
     project = make_project()
     routes = [r for r in write_routes(app) if r[0] not in OPEN_TO_ALL]
     # The listing itself works: the API, the forms and the staff flow are all in it.
-    assert {"api.update_project_view", "editing.edit_project", "staff.submit_update"} <= {
-        endpoint for endpoint, _method, _rule in routes
-    }
+    assert {
+        "api.update_project_view",
+        "editing.edit_project",
+        "staff.submit_update",
+        "alerts.retry_failed_mail",
+        "alerts.retry_failed_mails",
+    } <= {endpoint for endpoint, _method, _rule in routes}
     before = _history_size(session)
     viewer = make_user(role="viewer")
     token = {"Authorization": f"Bearer {create_token(session, viewer)}"}

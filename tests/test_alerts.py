@@ -15,7 +15,13 @@ from tests.conftest import MIYAJI_STATION
 from tests.smtp_server import smtp_server
 from tracker.alerts.matching import next_digest_at
 from tracker.alerts.models import AlertDelivery, AlertSubscription
-from tracker.alerts.operations import Choices, Target, confirm_subscription, request_subscription
+from tracker.alerts.operations import (
+    Choices,
+    Target,
+    confirm_subscription,
+    delete_subscriptions,
+    request_subscription,
+)
 from tracker.alerts.sending import send_alerts
 from tracker.city.places import find_place
 from tracker.core import clock
@@ -869,6 +875,97 @@ def test_admins_see_counts_per_day_but_no_addresses(
     row = re.search(rf"<th scope=\"row\">{today}</th>(.*?)</tr>", page).group(1)
     assert re.findall(r"<td>(\d+)</td>", row) == ["1", "0", "0"]  # one confirmation mail sent
     assert re.search(r"登録済み</dt><dd>1<", page) and re.search(r"48時間で削除）</dt><dd>1<", page)
+
+
+def failed_for(session, *addresses) -> list[AlertDelivery]:
+    """Return the failed deliveries to these addresses, read fresh."""
+    session.expire_all()
+    return list(
+        session.scalars(
+            select(AlertDelivery)
+            .join(AlertSubscription, AlertSubscription.id == AlertDelivery.subscription_id)
+            .where(AlertDelivery.status == "failed", AlertSubscription.email.in_(addresses))
+        )
+    )
+
+
+def fail_a_closure_mail(app, session, mail, subscriber, make_project, *addresses):
+    """Give each address a closure alert that its mail server refuses for good."""
+    road = make_project(name="市道内牧線", kind="road", geometry=road_near_uchinomaki())
+    for address in addresses:
+        subscriber(address)
+        mail.refused[address] = f"550 5.1.1 <{address}>: No such user"
+    add_restriction(session, road, kind="closed", starts_on=clock.today(), description="通行止め")
+    send(app)
+    mail.refused.clear()
+    failed = failed_for(session, *addresses)
+    assert len(failed) == len(addresses)
+    return failed
+
+
+def test_an_admin_sends_a_failed_mail_again_and_it_leaves_once_with_the_next_run(
+    app, client, session, mail, subscriber, make_project, make_user, login_as
+):
+    (failed,) = fail_a_closure_mail(
+        app, session, mail, subscriber, make_project, "moved@example.jp"
+    )
+    url = f"/admin/alerts/failed/{failed.id}/retry"
+    login_as(make_user("staff"))
+    assert client.post(url).status_code == 403
+    login_as(make_user("admin"))
+    page = client.get("/admin/alerts").get_data(as_text=True)
+    assert f'action="{url}"' in page and "送れなかったメールをすべて送り直す" in page
+
+    answer = client.post(url)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/admin/alerts"
+    session.refresh(failed)
+    # Waiting from now, its attempts counted again from zero.
+    assert (failed.status, failed.attempts) == ("waiting", 0)
+    assert failed.due_at <= clock.now() and failed.finished_at is None
+    assert "送信待ちに戻しました" in client.get("/admin/alerts").get_data(as_text=True)
+
+    assert "mails sent: 1" in send(app)
+    send(app)
+    closures = mail.to("moved@example.jp")
+    assert len(closures) == 1 and "通行止め" in text_part(closures[0])
+    session.refresh(failed)
+    assert (failed.status, failed.attempts) == ("sent", 1)
+
+    # Sent now: nothing to send again, and the page says why.
+    again = client.post(url)
+    assert again.status_code == 400
+    assert "送れなかったメールではありません" in again.get_data(as_text=True)
+    assert client.post("/admin/alerts/failed/999999/retry").status_code == 400
+
+
+def test_a_failed_mail_whose_subscription_was_deleted_is_not_sent_again(
+    app, client, session, mail, subscriber, make_project, make_user, login_as
+):
+    fail_a_closure_mail(
+        app, session, mail, subscriber, make_project, "kept@example.jp", "left@example.jp"
+    )
+    (deleted,) = failed_for(session, "left@example.jp")
+    delete_subscriptions(session, AlertSubscription.email == "left@example.jp")
+    login_as(make_user("admin"))
+    page = client.get("/admin/alerts").get_data(as_text=True)
+    assert f"/admin/alerts/failed/{deleted.id}/retry" not in page
+    assert "登録が削除されたため送れません" in page
+
+    refused = client.post(f"/admin/alerts/failed/{deleted.id}/retry")
+    assert refused.status_code == 400
+    assert "このメールの登録は削除されたため、送り直せません" in refused.get_data(as_text=True)
+
+    answer = client.post("/admin/alerts/failed/retry")
+    assert answer.status_code == 303
+    page = client.get("/admin/alerts").get_data(as_text=True)
+    assert "送れなかったメール1通を送信待ちに戻しました" in page
+    assert "登録が削除されたメール1通は送り直せません" in page
+    assert "mails sent: 1" in send(app)
+    assert len(mail.to("kept@example.jp")) == 1 and mail.to("left@example.jp") == []
+    session.expire_all()
+    assert session.get(AlertDelivery, deleted.id).status == "failed"
+    english = client.get("/admin/alerts?lang=en").get_data(as_text=True)
+    assert "Cannot be sent: the subscription was deleted" in english
 
 
 def test_starttls_and_login_are_used_when_the_url_asks_for_them(

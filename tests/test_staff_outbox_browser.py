@@ -221,3 +221,76 @@ def test_a_refused_update_can_be_discarded(
     expect(failed).to_be_hidden()
     assert entry(session, "取り消す更新") is None
     assert page.errors == []
+
+
+UNAVAILABLE = (
+    "サーバーが利用できません（保守または障害）。更新はこの端末に保存してあり、あとで送信します"
+)
+
+
+def test_a_503_keeps_the_update_says_why_and_waits_as_long_as_retry_after_asks(
+    live_server, page, session, client, login_as, make_user, make_project
+):
+    project = make_project(name="古城 503 橋", created_at=clock.now() - timedelta(days=1))
+    sign_in(page, live_server, client, login_as, make_user("staff"))
+    # The phone's clock, set to the server's, with timers the test can move on (time still
+    # flows by itself meanwhile).
+    page.clock.install(time=clock.now())
+    open_form(page, live_server, project)
+
+    posts: list[str] = []
+    outage = {"on": True}
+
+    def maintenance(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        posts.append("503" if outage["on"] else "through")
+        if outage["on"]:
+            route.fulfill(
+                status=503,
+                headers={"Retry-After": "120"},
+                json={"error": "ただいま利用できません", "code": "unavailable"},
+            )
+        else:
+            route.continue_()
+
+    page.route(f"**/api/projects/{project.id}/updates", maintenance)
+    page.get_by_label("設計中").check()
+    page.locator("#progress").fill("5")
+    page.get_by_label("メモ").fill("保守中に記録")
+    page.get_by_role("button", name="記録する").click()
+
+    expect(page.locator("#form-message")).to_have_text(UNAVAILABLE)
+    outbox = page.locator("#outbox")
+    expect(outbox).to_contain_text("保守中に記録")
+    expect(outbox.locator(".outbox-error")).to_have_text(UNAVAILABLE)
+    assert posts == ["503"]
+
+    # A minute on (the usual retry is every 15 s), and the server is back: the phone still
+    # waits the two minutes the server asked for.
+    outage["on"] = False
+    page.clock.fast_forward("01:00")
+    page.evaluate("window.AsoOutbox.flush().then(() => null)")
+    assert posts == ["503"]
+    assert entry(session, "保守中に記録") is None
+
+    page.clock.fast_forward("01:05")
+    expect(outbox).to_be_hidden(timeout=30_000)
+    assert posts == ["503", "through"]
+    sent = entry(session, "保守中に記録")
+    assert (sent.status, sent.progress) == ("design", 5)
+    assert page.evaluate("window.AsoOutbox.list().then(items => items.length)") == 0
+    assert page.errors == []
+
+
+def test_the_outbox_says_the_server_is_unavailable_in_english_too(
+    client, login_as, make_user, make_project
+):
+    project = make_project()
+    login_as(make_user("staff"))
+    english = client.get(f"/staff/projects/{project.id}?lang=en").get_data(as_text=True)
+    assert (
+        'data-unavailable="The server is unavailable (maintenance or an outage); your update '
+        'is kept and will be sent."' in english
+    )

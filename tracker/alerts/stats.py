@@ -29,18 +29,22 @@ ADDRESS = re.compile(r"[^\s<>\"']+@[^\s<>\"']+")
 
 @dataclass(frozen=True)
 class FailedMail:
-    """One mail given up, and why."""
+    """One mail given up, and why; `subscription_gone` when it can no longer be sent again."""
 
+    id: int
     finished_at: datetime
     kind: str
     attempts: int
     reason: str
+    subscription_gone: bool
 
 
 def failed_mails(session: Session, limit: int = FAILED_SHOWN) -> list[FailedMail]:
     """Return the latest mails given up, newest first, with the addresses in reasons masked."""
     rows = session.execute(
         select(
+            AlertDelivery.id,
+            AlertDelivery.subscription_id,
             AlertDelivery.finished_at,
             AlertDelivery.kind,
             AlertDelivery.attempts,
@@ -51,7 +55,14 @@ def failed_mails(session: Session, limit: int = FAILED_SHOWN) -> list[FailedMail
         .limit(limit)
     ).all()
     return [
-        FailedMail(row.finished_at, row.kind, row.attempts, mask_addresses(row.last_error or ""))
+        FailedMail(
+            id=row.id,
+            finished_at=row.finished_at,
+            kind=row.kind,
+            attempts=row.attempts,
+            reason=mask_addresses(row.last_error or ""),
+            subscription_gone=row.subscription_id is None,
+        )
         for row in rows
     ]
 

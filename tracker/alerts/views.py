@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tracker.accounts.access import roles_required
 from tracker.accounts.security import csrf
-from tracker.alerts import stats
+from tracker.alerts import retrying, stats
 from tracker.alerts.models import FREQUENCIES, TOPICS, AlertSubscription
 from tracker.alerts.operations import (
     CONFIRM_WITHIN,
@@ -375,10 +375,39 @@ def unsubscribe(token: str) -> ResponseReturnValue:
 @roles_required("admin")
 def admin_counts() -> ResponseReturnValue:
     """Show how many subscribe and how many mails went out, waited or failed, day by day."""
+    return _admin_page()
+
+
+def _admin_page(error: BadInput | None = None) -> ResponseReturnValue:
     session = get_session()
     return _page(
         "alerts/admin.html",
+        status=error.status if error is not None else 200,
         subscriptions=stats.subscription_counts(session),
         days=stats.mails_by_day(session),
         failed=stats.failed_mails(session),
+        error=error,
     )
+
+
+@bp.post("/admin/alerts/failed/<int:delivery_id>/retry")
+@roles_required("admin")
+def retry_failed_mail(delivery_id: int) -> ResponseReturnValue:
+    """Send one failed mail again with the next send-alerts run."""
+    try:
+        retrying.retry_failed_mail(get_session(), delivery_id)
+    except BadInput as error:
+        return _admin_page(error)
+    flash(_("このメールを送信待ちに戻しました。次の送信で送ります"))
+    return redirect(url_for("alerts.admin_counts"), code=303)
+
+
+@bp.post("/admin/alerts/failed/retry")
+@roles_required("admin")
+def retry_failed_mails() -> ResponseReturnValue:
+    """Send every failed mail again (those whose subscription still exists)."""
+    done = retrying.retry_all_failed_mails(get_session())
+    flash(_("送れなかったメール%(n)d通を送信待ちに戻しました。次の送信で送ります", n=done.retried))
+    if done.gone:
+        flash(_("登録が削除されたメール%(n)d通は送り直せません", n=done.gone))
+    return redirect(url_for("alerts.admin_counts"), code=303)

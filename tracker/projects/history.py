@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from geoalchemy2 import Geometry, WKBElement
 from geoalchemy2.elements import WKTElement
+from geoalchemy2.shape import to_shape
+from shapely.geometry import Point
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -278,6 +280,26 @@ class StaleUpdate(BadInput):
         )
 
 
+class ClientIdReused(BadInput):
+    """A client_id sent again with another update than the one it first recorded.
+
+    A resend after a lost answer carries the same update; a different one under the same id
+    is a fault of the sender, refused rather than silently answered with the first (409).
+    """
+
+    code = "client_id_reused"
+    status = 409
+
+    def __init__(self, update: StatusUpdate) -> None:
+        self.update = update
+        super().__init__(
+            _(
+                "この送信IDは別の内容の更新ですでに使われています。新しい更新には新しいIDを付けてください"
+            ),
+            field="client_id",
+        )
+
+
 def stale_changes(session: Session, project: Project, base_version: int) -> list[StateChange]:
     """Return the changes to the project's state made after `base_version`, oldest first."""
     changes = []
@@ -385,14 +407,17 @@ def stage_status(
     progress = check_progress(progress)
     note = _checked_note(note)
     client_id = check_client_id(client_id)
-    point = _point(position)
+    lon_lat = _checked_position(position)
+    point = _point(lon_lat)
+    sent = _SentUpdate(status, progress, note or fallback_note, observed_at, lon_lat)
 
     # Entries for one project queue up here, so each sees the one before it: the
     # previous status is right and none is lost when several people send at once.
     project = _locked(session, project_id, client_id)
     if isinstance(project, StatusUpdate):
-        # Sent again: the first copy stands.
-        return StagedStatus(project.project, _resent(session, project), {}, resent=True)
+        # Sent again: the first copy stands, if it is the same update.
+        first = sent.matching(_resent(session, project))
+        return StagedStatus(first.project, first, {}, resent=True)
     # Only who may change the work's department records its progress (OtherDepartment).
     check_may_change(user, project.department)
     check_not_withdrawn(project)
@@ -439,7 +464,7 @@ def stage_status(
     )
     earlier = _insert(session, project, update)
     if earlier is not None:
-        return StagedStatus(project, _resent(session, earlier), {}, resent=True)
+        return StagedStatus(project, sent.matching(_resent(session, earlier)), {}, resent=True)
     update.previous_progress = previous_progress
     before = _dates_and_state(project)
     if not back_dated:
@@ -713,12 +738,67 @@ def _same_project(update: StatusUpdate, project_id: int) -> None:
         raise BadInput(_("この client_id は別の事業の更新で使われています"), field="client_id")
 
 
-def _point(position: Any) -> WKTElement | None:
+def _checked_position(position: Any) -> tuple[float, float] | None:
+    """Return a position as (lon, lat) floats within range, or refuse it."""
     if position is None:
         return None
     try:
         lon, lat = (float(v) for v in position)
     except (TypeError, ValueError):
         raise BadInput(_("緯度・経度は数値で指定してください"), field="position") from None
-    lon, lat = check_lon_lat(lon, lat, field="position")
+    return check_lon_lat(lon, lat, field="position")
+
+
+def _point(lon_lat: tuple[float, float] | None) -> WKTElement | None:
+    if lon_lat is None:
+        return None
+    lon, lat = lon_lat
     return WKTElement(f"POINT({lon!r} {lat!r})", srid=4326)
+
+
+# Two positions closer than this (degrees, about a millimetre) are the same place: a
+# coordinate read back from the database may differ from the sent one in its last bit.
+SAME_PLACE_DEGREES = 1e-8
+
+
+@dataclass(frozen=True)
+class _SentUpdate:
+    """What makes an update the same one when its client_id comes again.
+
+    The time on site counts only when it is sent (without it the server takes the time of
+    arrival, which a resend cannot repeat); base_version does not (the first send moved it).
+    """
+
+    status: str
+    progress: int
+    note: str
+    observed_at: datetime | None
+    lon_lat: tuple[float, float] | None
+
+    def matching(self, stored: StatusUpdate) -> StatusUpdate:
+        """Return `stored` if it records this same update, else refuse (ClientIdReused)."""
+        same = (
+            stored.status == self.status
+            and stored.progress == self.progress
+            and stored.note == self.note
+            and (self.observed_at is None or stored.observed_at == self.observed_at)
+            and _same_place(_stored_lon_lat(stored), self.lon_lat)
+        )
+        if not same:
+            raise ClientIdReused(stored)
+        return stored
+
+
+def _stored_lon_lat(update: StatusUpdate) -> tuple[float, float] | None:
+    if update.position is None:
+        return None
+    point = to_shape(update.position)
+    if not isinstance(point, Point):
+        raise TypeError(f"update {update.id} is placed at a {point.geom_type}, not a point")
+    return point.x, point.y
+
+
+def _same_place(one: tuple[float, float] | None, other: tuple[float, float] | None) -> bool:
+    if one is None or other is None:
+        return one is other
+    return all(abs(a - b) < SAME_PLACE_DEGREES for a, b in zip(one, other, strict=True))

@@ -14,6 +14,7 @@ from tracker.core.errors import BadInput
 from tracker.projects.contract import ChangeRefused
 from tracker.projects.history import (
     HISTORY_ORDER,
+    ClientIdReused,
     StaleUpdate,
     StatusUpdate,
     allowed_next,
@@ -24,14 +25,14 @@ from tracker.projects.models import Project
 from tracker.projects.queries import project_or_404
 from tracker.serving.contract import READ, WRITE, Answers, checked, contract
 from tracker.updates.contract import (
-    StaleUpdateAnswer,
     UpdateBody,
+    UpdateConflict,
     UpdateForm,
     UpdateRecorded,
     Updates,
 )
 from tracker.updates.photo_files import photo_url
-from tracker.updates.photos import attach_photos
+from tracker.updates.photos import attach_photos_once
 from tracker.words.vocab import status_label
 
 bp = Blueprint("updates_api", __name__, url_prefix="/api")
@@ -43,8 +44,9 @@ def _refused(error: BadInput) -> ResponseReturnValue:
 
     `error` keeps the field first (`progress: …`); `message` is the reason alone, in the
     reader's language, for the phone to show. A stale update (409) also carries the
-    project's state now, so that the form can show it before asking again. A work of
-    another department answers 403 (`other_department`).
+    project's state now, so that the form can show it before asking again; a client_id
+    reused for another update (409 `client_id_reused`) carries the update it recorded. A
+    work of another department answers 403 (`other_department`).
     """
     body = {
         "error": str(error),
@@ -57,6 +59,8 @@ def _refused(error: BadInput) -> ResponseReturnValue:
         body["current"] = state_json(error.project)
         body["changes"] = [change.sentence() for change in error.changes]
         return jsonify(body), 409
+    if isinstance(error, ClientIdReused):
+        body["update"] = update_json(error.update, full=True)
     return jsonify(body), error.status
 
 
@@ -68,16 +72,22 @@ def _refused(error: BadInput) -> ResponseReturnValue:
     resp=Answers(
         201,
         UpdateRecorded,
-        "Recorded (or recorded before, same client_id), with the project's state now.",
+        "Recorded (or recorded before: the same update sent again with its client_id), with "
+        "the project's state now.",
         errors=(400, 401, 403, 404, 409, 413),
-        error_models={403: ChangeRefused, 409: StaleUpdateAnswer},
+        error_models={403: ChangeRefused, 409: UpdateConflict},
+        error_meanings={
+            409: "The project changed since base_version, or it is withdrawn (code "
+            "`withdrawn`), or the client_id was already used for another update (code "
+            "`client_id_reused`, with that update)."
+        },
     ),
     security=WRITE,
     operation_id="postUpdate",
 )
 def post_update(project_id: int) -> tuple[Response, int]:
     """Record a status update (JSON, or a multipart form with photos); a repeated client_id
-    records once. Staff update works of their own departments only (403 `other_department`)."""
+    records once, and the same client_id with another update is refused (409). Staff update works of their own departments only (403 `other_department`)."""
     session = get_session()
     # Found when withdrawn too, so that the refusal says why (restore it first).
     project = project_or_404(
@@ -90,8 +100,7 @@ def post_update(project_id: int) -> tuple[Response, int]:
         raise BadInput(_("JSONオブジェクトを送ってください"), field="body")
     fields = sent.to_input()
     update = append_status(session, project.id, user=current_user(), **fields.status_fields())
-    if update.is_new:
-        attach_photos(session, update, fields.photos)
+    attach_photos_once(session, update, fields.photos)
     # A resend answers exactly like the first send, so a phone can retry blindly.
     return jsonify(update_json(update, full=True) | {"project": state_json(project)}), 201
 

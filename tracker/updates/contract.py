@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from flask import Request
-from pydantic import Field, StrictStr, ValidationError
+from pydantic import Field, RootModel, StrictStr, ValidationError
 
 from tracker.projects.contract import Day, Progress, Status
 from tracker.projects.history import MAX_NOTE_LENGTH
@@ -201,6 +201,21 @@ class StaleUpdateAnswer(Answer):
     message: str | None = None
     current: ProjectState | None = None
     changes: list[str] = []
+
+
+class ClientIdReusedAnswer(Answer):
+    """409 `client_id_reused`: this client_id already recorded another update (other status,
+    progress, note, time on site, position or number of photos), which `update` shows."""
+
+    error: str
+    code: str
+    field: str | None = None
+    message: str | None = None
+    update: Update
+
+
+class UpdateConflict(RootModel[StaleUpdateAnswer | ClientIdReusedAnswer]):
+    """409: the update conflicts with the stored state or with an earlier send."""
 
 
 def parse_update(request: Request) -> UpdateInput:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from tracker.core.errors import BadInput
 from tracker.core.limits import CONTROL
-from tracker.projects.history import StatusUpdate
+from tracker.projects.history import ClientIdReused, StatusUpdate
 from tracker.updates.models import CONTENT_TYPES, MAX_PHOTO_BYTES, Photo
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -157,6 +157,17 @@ def attach_photos(
     folder = upload_dir or current_app.config["UPLOAD_DIR"]
     for prepared in photos:
         stage_photo_files(session, folder, prepared)
+
+
+def attach_photos_once(
+    session: Session, update: StatusUpdate, photos: Sequence[PreparedPhoto]
+) -> None:
+    """Attach the photos to an update just recorded; a resend of it (same client_id) must
+    carry as many photos as the first send did, or it is another update (ClientIdReused)."""
+    if update.is_new:
+        attach_photos(session, update, photos)
+    elif len(update.photos) != len(photos):  # type: ignore[attr-defined]  # Photo's backref
+        raise ClientIdReused(update)
 
 
 def staging_dir(upload_dir: str | Path, pid: int | None = None) -> Path:

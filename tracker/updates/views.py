@@ -40,7 +40,7 @@ from tracker.projects.queries import nearest_projects, project_or_404
 from tracker.serving.assets import vendor_url
 from tracker.updates.contract import parse_update
 from tracker.updates.photo_files import photo_url
-from tracker.updates.photos import attach_photos
+from tracker.updates.photos import attach_photos_once
 from tracker.words.i18n import refusal_text
 from tracker.words.vocab import STATUSES, kind_label, status_label
 
@@ -149,8 +149,7 @@ def submit_update(project_id: int) -> ResponseReturnValue:
     try:
         fields = parse_update(request)
         update = append_status(session, project.id, user=current_user(), **fields.status_fields())
-        if update.is_new:
-            attach_photos(session, update, fields.photos)
+        attach_photos_once(session, update, fields.photos)
     except StaleUpdate as stale:
         # The form comes back with the values stored now and says who changed them.
         sentences = [change.sentence() for change in stale.changes]

@@ -282,6 +282,7 @@
         }
         if (result.state === "sent") show("ok", resending ? text.resent : text.sent);
         else if (result.state === "login") show("bad", text.login);
+        else if (result.unavailable) show("queued", result.error);
         else show("queued", text.queued);
         if (resending) {
           resending = null;

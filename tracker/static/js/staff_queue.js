@@ -136,6 +136,16 @@
           return askToSignIn();
         }
         if (response.status === 401) return askToSignIn();
+        if (response.status === 503) {
+          // Maintenance or an outage: the update waits here, saying so, and the next try
+          // comes when the server said it would be back (Retry-After), not before.
+          item.error = labels().unavailable || data.message || data.error || "503";
+          item.retry_at = Date.now() + retryDelay(response);
+          wakeAt(item.retry_at);
+          return put(item).then(function () {
+            return { state: "offline", error: item.error, unavailable: true };
+          });
+        }
         if (response.status >= 500 || response.status === 408 || response.status === 429) {
           return { state: "offline", error: data.error };
         }
@@ -151,6 +161,29 @@
     }, function () {
       return { state: "offline" };
     });
+  }
+
+  /* How long to wait after a 503: its Retry-After (seconds, or an HTTP date) when it has
+     one, and never less than the usual RETRY_MS. */
+  function retryDelay(response) {
+    var header = (response.headers.get("Retry-After") || "").trim();
+    var ms = 0;
+    if (/^\d+$/.test(header)) ms = Number(header) * 1000;
+    else if (header) ms = Date.parse(header) - Date.now();
+    return isFinite(ms) && ms > RETRY_MS ? ms : RETRY_MS;
+  }
+
+  // One timer for the earliest time a waiting entry may be sent again.
+  var wakeTimer = null;
+  var wakeTime = 0;
+  function wakeAt(time) {
+    if (wakeTimer && wakeTime <= time) return;
+    clearTimeout(wakeTimer);
+    wakeTime = time;
+    wakeTimer = setTimeout(function () {
+      wakeTimer = null;
+      if (navigator.onLine) flush();
+    }, Math.max(0, time - Date.now()));
   }
 
   function askToSignIn() {
@@ -203,6 +236,7 @@
       item.state = "pending";
       item.error = null;
       item.stale = null;
+      item.retry_at = null;
       return put(item).then(function () { return send(item, pageToken()); });
     });
   }
@@ -220,6 +254,11 @@
             // Read again: an entry sent just before may have moved this one's base version.
             return get(item.client_id).then(function (fresh) {
               if (!fresh || fresh.state === "failed") return false;
+              // The server asked to wait: this one and those after it (kept in order) wait.
+              if (fresh.retry_at && fresh.retry_at > Date.now()) {
+                wakeAt(fresh.retry_at);
+                return true;
+              }
               return send(fresh, token).then(function (r) { return r.state === "offline" || r.state === "login"; });
             });
           });
