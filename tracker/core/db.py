@@ -5,14 +5,23 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, create_engine
+from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, create_engine, text
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from tracker.core import clock
-from tracker.core.replica import OK, REPLICA_FALLBACKS, UNAVAILABLE, ReplicaMonitor, Verdict
+from tracker.core.replica import (
+    OK,
+    OWN_WRITE,
+    REPLAYED_QUERY,
+    REPLICA_FALLBACKS,
+    UNAVAILABLE,
+    ReplicaMonitor,
+    Verdict,
+    parse_lsn,
+)
 
 # Named constraints let Alembic drop and rename them later.
 NAMING_CONVENTION = {
@@ -83,8 +92,9 @@ def init_app(app: Flask) -> None:
             check_s=float(app.config.get("REPLICA_CHECK_S", 5)),
             retry_s=float(app.config.get("REPLICA_RETRY_S", 15)),
         )
-    app.after_request(_commit_on_success)
+    # Flask runs these last registered first: the commit, then the write's WAL position.
     app.after_request(_remember_write)
+    app.after_request(_commit_on_success)
     app.teardown_appcontext(_close_session)
 
 
@@ -96,17 +106,24 @@ REPLICA_BLUEPRINTS = frozenset(
     {"web", "api", "ogc", "near", "meeting", "indicators_api", "updates_api"}
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# After a write, the same browser reads the primary for a while, so it sees its own change
-# even while the replica is a moment behind.
-PRIMARY_COOKIE = "read_primary_until"
-READ_YOUR_WRITES_S = 30
+# Read your writes: a successful write answers with the primary's WAL position after its
+# commit, as a header and (for browsers) a cookie. A read that brings a position back reads
+# the replica only once the replica has replayed that far, the primary until then. The
+# position is not secret, and a forged one only sends its client to the primary.
+CONSISTENCY_HEADER = "X-Consistency-Token"
+CONSISTENCY_COOKIE = "consistency_token"
+# The cookie goes once the replica has passed it; this only bounds a position it never
+# reaches (a primary restored from a backup starts again from an earlier one).
+CONSISTENCY_COOKIE_MAX_AGE_S = 3600
+WAL_POSITION_QUERY = text("SELECT pg_current_wal_lsn()::text")
 
 
 def reads_from_replica() -> bool:
     """Tell whether this request reads the read replica: decided once per request (it may
-    be answered from the replica, and the replica is up and close enough behind)."""
+    be answered from the replica, the replica is up and close enough behind, and it has
+    replayed the write whose position the request brings, if any)."""
     if "db_reads_replica" not in g:
-        g.db_reads_replica = _may_read_replica() and _replica_ready()
+        g.db_reads_replica = _may_read_replica() and _replica_ready() and _replica_has_seen()
     return bool(g.db_reads_replica)
 
 
@@ -115,13 +132,7 @@ def _may_read_replica() -> bool:
         return False
     if request.method not in SAFE_METHODS or request.blueprint not in REPLICA_BLUEPRINTS:
         return False
-    if "Authorization" in request.headers:
-        return False
-    try:
-        until = float(request.cookies.get(PRIMARY_COOKIE, "0"))
-    except ValueError:
-        until = 0.0
-    return until < clock.now().timestamp()
+    return "Authorization" not in request.headers
 
 
 def _replica_ready() -> bool:
@@ -129,6 +140,56 @@ def _replica_ready() -> bool:
     if verdict.state != OK:
         REPLICA_FALLBACKS.labels(verdict.state).inc()
     return verdict.state == OK
+
+
+def _position_to_see() -> int | None:
+    """The WAL position this request must see: the furthest of its header and its cookie.
+
+    Something there that is not a position reads the primary, as a position the replica
+    has not reached does: a client that asked to see its writes is never shown less.
+    """
+    brought = [
+        value
+        for value in (
+            request.headers.get(CONSISTENCY_HEADER),
+            request.cookies.get(CONSISTENCY_COOKIE),
+        )
+        if value
+    ]
+    if not brought:
+        return None
+    positions = [parse_lsn(value) for value in brought]
+    return max(p if p is not None else 1 << 64 for p in positions)
+
+
+def _replica_has_seen() -> bool:
+    """Tell whether the replica has replayed the position the request brings (if any).
+
+    The position found by the last check is tried first; when it is short, the replica is
+    asked once more, on the session this request would read, before the primary answers.
+    """
+    target = _position_to_see()
+    monitor: ReplicaMonitor = current_app.extensions["db_replica"]
+    if target is None:
+        return True
+    if target <= monitor.replayed():
+        g.db_position_seen = True
+        return True
+    session = _replica_session()
+    if session is None:
+        return False
+    try:
+        monitor.note_replayed(parse_lsn(session.execute(REPLAYED_QUERY).scalar()))
+    except DBAPIError as error:
+        _replica_failed(session, error)
+        return False
+    if target <= monitor.replayed():
+        g.db_session = session
+        g.db_position_seen = True
+        return True
+    session.close()
+    REPLICA_FALLBACKS.labels(OWN_WRITE).inc()
+    return False
 
 
 def replica_verdict() -> Verdict | None:
@@ -140,7 +201,11 @@ def replica_verdict() -> Verdict | None:
 def get_session() -> Session:
     """Return this request's session, opening it on first use (on the replica if allowed)."""
     if "db_session" not in g:
-        g.db_session = _replica_session() if reads_from_replica() else _primary_session()
+        session = _replica_session() if reads_from_replica() else None
+        if session is None:
+            g.db_reads_replica = False
+            session = _primary_session()
+        g.db_session = session
     return g.db_session
 
 
@@ -148,8 +213,8 @@ def _primary_session() -> Session:
     return current_app.extensions["db_sessionmaker"]()
 
 
-def _replica_session() -> Session:
-    """Open a session on the replica, or on the primary when the replica cannot be reached.
+def _replica_session() -> Session | None:
+    """Open a session on the replica, or None when the replica cannot be reached.
 
     Its connection is taken (and pinged) at once, so that a replica that has stopped is
     found before any query: the request then reads the primary, as do the next ones.
@@ -158,12 +223,15 @@ def _replica_session() -> Session:
     try:
         session.connection()
     except DBAPIError as error:
-        session.close()
-        current_app.extensions["db_replica"].mark_unreachable(error)
-        REPLICA_FALLBACKS.labels(UNAVAILABLE).inc()
-        g.db_reads_replica = False
-        return _primary_session()
+        _replica_failed(session, error)
+        return None
     return session
+
+
+def _replica_failed(session: Session, error: DBAPIError) -> None:
+    session.close()
+    current_app.extensions["db_replica"].mark_unreachable(error)
+    REPLICA_FALLBACKS.labels(UNAVAILABLE).inc()
 
 
 def database_unavailable(error: BaseException | None) -> bool:
@@ -182,17 +250,31 @@ def _commit_on_success(response: Response) -> Response:
 
 
 def _remember_write(response: Response) -> Response:
-    if (
-        "db_read_sessionmaker" in current_app.extensions
-        and request.method not in SAFE_METHODS
-        and response.status_code < 400
-    ):
-        until = clock.now().timestamp() + READ_YOUR_WRITES_S
-        response.set_cookie(
-            PRIMARY_COOKIE, f"{until:.0f}", max_age=READ_YOUR_WRITES_S, httponly=True,
-            samesite="Lax",
-        )  # fmt: skip
+    """After a committed write, hand the client the primary's WAL position (see
+    CONSISTENCY_HEADER); after a read that the replica answered past its cookie, drop it."""
+    if "db_read_sessionmaker" not in current_app.extensions or response.status_code >= 400:
+        return response
+    if request.method in SAFE_METHODS:
+        if g.get("db_position_seen") and CONSISTENCY_COOKIE in request.cookies:
+            response.delete_cookie(CONSISTENCY_COOKIE, httponly=True, samesite="Lax")
+        return response
+    position = _wal_position()
+    response.headers[CONSISTENCY_HEADER] = position
+    response.set_cookie(
+        CONSISTENCY_COOKIE, position, max_age=CONSISTENCY_COOKIE_MAX_AGE_S, httponly=True,
+        samesite="Lax",
+    )  # fmt: skip
     return response
+
+
+def _wal_position() -> str:
+    """The primary's WAL position now, past this request's commit (one short query, on the
+    request's own connection when it has one)."""
+    session = g.get("db_session")
+    if session is not None:
+        return str(session.execute(WAL_POSITION_QUERY).scalar_one())
+    with current_app.extensions["db_engine"].connect() as connection:
+        return str(connection.execute(WAL_POSITION_QUERY).scalar_one())
 
 
 def _close_session(exc: BaseException | None) -> None:

@@ -6,10 +6,14 @@ verdict, never waiting). A replica that cannot be reached, or that lags more tha
 REPLICA_MAX_LAG_S behind the primary, sends reads to the primary; one that failed a
 connection is not tried again for REPLICA_RETRY_S seconds. Each change of verdict is logged
 once, and /metrics shows the replica's state, its lag and the reads that went to the primary.
+
+Each check also notes how far the replica has replayed the primary's WAL (a position, LSN),
+so that a client that wrote up to some position reads the replica once it is past it.
 """
 
 import logging
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -34,14 +38,21 @@ REPLICA_LAG = Gauge(
 )
 REPLICA_FALLBACKS = Counter(
     "tracker_replica_fallbacks_total",
-    "Read-only requests answered from the primary because the replica was unavailable or lagging",
+    "Read-only requests answered from the primary because the replica was unavailable or"
+    " lagging, or had not yet replayed the client's own write (own_write)",
     ["reason"],
 )
 
 OK = "ok"
 LAGGING = "lagging"
 UNAVAILABLE = "unavailable"
+OWN_WRITE = "own_write"
 
+# How far the replica has replayed the primary's WAL. A server that is not (or no longer) in
+# recovery, such as a promoted replica, has all it wrote itself.
+REPLAYED = (
+    "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END"
+)
 # The lag is the replica's own clock against the time the primary committed the last
 # transaction it replayed: a reading of the database, not an instant of the app (whose
 # clock tests move). A replica that has replayed all it received is caught up (lag 0):
@@ -49,8 +60,20 @@ UNAVAILABLE = "unavailable"
 LAG_QUERY = text(
     "SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn()"
     " THEN 0.0"
-    " ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END"
+    " ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END,"
+    f" ({REPLAYED})::text"
 )
+REPLAYED_QUERY = text(f"SELECT ({REPLAYED})::text")
+LSN = re.compile(r"([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})")
+
+
+def parse_lsn(value: str | None) -> int | None:
+    """Read a WAL position as PostgreSQL writes it ("16/B374D848": two hex halves) as one
+    number, comparable with another; None when it is not one."""
+    match = LSN.fullmatch(value.strip()) if value else None
+    if match is None:
+        return None
+    return (int(match[1], 16) << 32) | int(match[2], 16)
 
 
 @dataclass(frozen=True)
@@ -73,6 +96,7 @@ class ReplicaMonitor:
         self.check_s = check_s
         self.retry_s = retry_s
         self._verdict = Verdict(UNAVAILABLE, None, until=0.0)  # out of date: first use checks
+        self._replayed = 0  # the furthest WAL position it was seen to have replayed
         self._checked_once = False
         self._checking = threading.Lock()
 
@@ -91,6 +115,15 @@ class ReplicaMonitor:
         finally:
             self._checking.release()
 
+    def replayed(self) -> int:
+        """Return the furthest WAL position the replica was last seen to have replayed."""
+        return self._replayed
+
+    def note_replayed(self, position: int | None) -> None:
+        """Note a WAL position the replica has replayed (replay only moves forward)."""
+        if position is not None and position > self._replayed:
+            self._replayed = position
+
     def mark_unreachable(self, error: BaseException) -> None:
         """Note a failed connection to the replica: reads skip it for REPLICA_RETRY_S."""
         self._set(self._unreachable(error))
@@ -103,9 +136,10 @@ class ReplicaMonitor:
     def _check(self) -> Verdict:
         try:
             with self.engine.connect() as connection:
-                lag = connection.execute(LAG_QUERY).scalar()
+                lag, replayed = connection.execute(LAG_QUERY).one()
         except SQLAlchemyError as error:
             return self._unreachable(error)
+        self.note_replayed(parse_lsn(replayed))
         until = time.monotonic() + self.check_s
         # No transaction replayed since it started, and still replaying: the lag is unknown.
         lag_s = float(lag) if lag is not None else math.inf
