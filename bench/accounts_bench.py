@@ -6,6 +6,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from bench.run import timed_ms
+from tracker.accounts.models import Department
 from tracker.accounts.operations import create_token, create_user
 from tracker.accounts.passwords import hash_password
 from tracker.projects.models import Project
@@ -23,6 +24,8 @@ def run(ctx):
         # Every run gets its own login: the bench database is kept within one run.
         login = f"bench{time.time_ns()}"
         user = create_user(session, login, role="staff", password=PASSWORD)
+        # Of every department the demo works name, so that any work may be changed.
+        user.departments = list(session.scalars(select(Department)))
         token = create_token(session, user)
         project_id = session.scalar(select(Project.id).order_by(Project.id).limit(1))
         session.commit()
