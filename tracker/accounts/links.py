@@ -8,7 +8,6 @@ link of the same kind voids the person's earlier ones.
 import secrets
 from datetime import timedelta
 
-from flask import current_app, request
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -17,10 +16,11 @@ from tracker.accounts.access import hash_token
 from tracker.accounts.mail import account_mail, send_after_commit
 from tracker.accounts.models import AccountLink, User
 from tracker.core import clock
+from tracker.serving.links import external_url
 
 LIFETIMES = {"invite": timedelta(hours=72), "reset": timedelta(hours=1)}
 # Where each kind of link leads: the pages that take the token.
-PATHS = {"invite": "/account/join/", "reset": "/account/reset/"}
+ENDPOINTS = {"invite": "joining.join", "reset": "account.reset"}
 
 
 def issue_link(session: Session, user: User, purpose: str) -> str:
@@ -76,13 +76,9 @@ def use_link(session: Session, token: str, purpose: str) -> User | None:
 
 
 def link_url(purpose: str, token: str) -> str:
-    """Return the absolute address of a one-time link.
-
-    It comes from PUBLIC_URL whenever that is set: a reset link built from a forged Host
-    header would hand the token to whoever forged it.
-    """
-    root = current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
-    return root + PATHS[purpose] + token
+    """Return the absolute address of a one-time link (from PUBLIC_URL when set: a reset
+    link built from a forged Host header would hand the token to whoever forged it)."""
+    return external_url(ENDPOINTS[purpose], token=token)
 
 
 def send_reset_link(session: Session, user: User, *, actor: User | None = None) -> None:

@@ -27,8 +27,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import PasswordField
+from wtforms.validators import DataRequired
 
 from tracker.accounts import passkeys, recovery_codes, totp
 from tracker.accounts.access import current_user
@@ -45,6 +45,7 @@ from tracker.accounts.throttle import (
     reserve_attempt,
 )
 from tracker.accounts.views import (
+    CodeForm,
     Pending,
     finish_sign_in,
     pending_sign_in,
@@ -64,18 +65,6 @@ bp = Blueprint(
 )
 
 SETUP_KEY = "totp_setup"
-
-
-class ConfirmForm(FlaskForm):
-    """The first code from the app, which proves it holds the new secret."""
-
-    code = StringField(
-        _l("確認コード"),
-        validators=[
-            DataRequired(_l("コードを入力してください")),
-            Length(max=20, message=_l("コードが長すぎます")),
-        ],
-    )
 
 
 class PasswordForm(FlaskForm):
@@ -194,7 +183,8 @@ def app_setup(person: Person) -> ResponseReturnValue:
     if user.totp_secret is not None:
         return redirect(url_for("two_factor.overview"))
     secret = _setup_secret(user)
-    form = ConfirmForm()
+    # The first code from the app, which proves it holds the new secret.
+    form = CodeForm()
     error, status = None, 200
     if form.validate_on_submit():
         db = get_session()
