@@ -122,4 +122,13 @@ def load_config() -> dict:
         # Each app process keeps answers of the OGC API and its tiles, per data version,
         # up to this many megabytes (0: none).
         "ANSWER_CACHE_MB": int(os.environ.get("ANSWER_CACHE_MB", 128)),
+        # The open data's publisher, contact and licence: the catalogue (/catalog) and the
+        # work-zone feeds (/feeds/...) name them.
+        "DATA_PUBLISHER": os.environ.get("DATA_PUBLISHER", "阿蘇市"),
+        "DATA_CONTACT_NAME": os.environ.get("DATA_CONTACT_NAME", "阿蘇市 建設課"),
+        "DATA_CONTACT_EMAIL": os.environ.get("DATA_CONTACT_EMAIL", ""),
+        "DATA_LICENSE_URL": os.environ.get(
+            "DATA_LICENSE_URL", "https://creativecommons.org/licenses/by/4.0/"
+        ),
+        "DATA_LICENSE_NAME": os.environ.get("DATA_LICENSE_NAME", "CC BY 4.0"),
     }

@@ -30,6 +30,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.editing.restrictions import bp as restrictions_bp
     from tracker.editing.views import bp as editing_bp
     from tracker.editing.withdrawal import bp as withdrawal_bp
+    from tracker.feeds.views import bp as feeds_bp
     from tracker.hazards import cli as hazards_cli
     from tracker.imports import cli as imports_cli
     from tracker.imports.views import bp as imports_bp
@@ -94,6 +95,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(meeting_bp)
     app.register_blueprint(near_bp)
     app.register_blueprint(ogc_bp)
+    app.register_blueprint(feeds_bp)
     app.register_blueprint(restrictions_bp)
     app.register_blueprint(alerts_bp)
     app.register_blueprint(updates_api_bp)
