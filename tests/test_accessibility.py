@@ -41,6 +41,8 @@ LATIN_ALLOWED = {
     # File formats, standards and programs, named as they are in Japanese too.
     "Excel", "xlsx", "zip", "GeoPackage", "Shapefile", "GIS", "EPSG", "JGD", "II", "UTF",
     "Shift", "JIS", "OGC", "Features", "Tiles", "OpenAPI", "QGIS", "GDAL",
+    # Open-data formats and standards (the catalogue).
+    "WZDx", "Waze", "CIFS", "XML", "DCAT", "BOM",
 }  # fmt: skip
 JAPANESE = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]+")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z-]*[A-Za-z]")
@@ -183,6 +185,7 @@ def pages(works, when: str) -> list[tuple[str, str]]:
             ("OGC collections", "/ogc/collections?f=html"),
             ("OGC items", "/ogc/collections/projects/items?f=html&limit=5"),
             ("OGC item", f"/ogc/collections/projects/items/{bridge}?f=html"),
+            ("open-data catalogue", "/catalog"),
             ("error 404", "/no-such-page"),
             ("error 400", "/plan?kind=boat"),
             ("error 405", "/logout"),

@@ -4,15 +4,18 @@ open-data catalogue (/catalog.jsonld, /catalog)."""
 import json
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, render_template
+from flask.typing import ResponseReturnValue
 
 from tracker.core import clock
 from tracker.core.db import get_session
-from tracker.feeds import waze, wzdx
+from tracker.feeds import catalog, publishing, waze, wzdx
 from tracker.feeds.caching import conditional
 from tracker.feeds.closures import feed_restrictions, last_change
 from tracker.feeds.publishing import publisher
 from tracker.serving.links import external_url
+from tracker.words.formatting import day_label
+from tracker.words.i18n import locale
 
 bp = Blueprint("feeds", __name__)
 
@@ -66,3 +69,40 @@ def waze_json() -> Response:
 def waze_xml() -> Response:
     """Answer the full closures as a Waze closure feed (CIFS) in XML."""
     return conditional(lambda: (waze.as_xml(_closures()), "application/xml"), _license_link())
+
+
+def _link(endpoint: str, values: dict[str, Any]) -> str:
+    return external_url(endpoint, **values)
+
+
+@bp.get("/catalog.jsonld")
+def catalog_jsonld() -> Response:
+    """Answer the open-data catalogue as W3C DCAT 3 in JSON-LD."""
+
+    def build() -> tuple[bytes, str]:
+        document = catalog.catalog_document(
+            catalog.datasets(get_session()),
+            publisher(),
+            catalog_url=external_url("feeds.catalog_jsonld"),
+            home_url=external_url("feeds.catalog_page"),
+            url=_link,
+        )
+        return _json_body(document), "application/ld+json"
+
+    return conditional(build)
+
+
+@bp.get("/catalog")
+def catalog_page() -> ResponseReturnValue:
+    """Show the open-data catalogue to people: each dataset, its links, licence and dates."""
+    found = catalog.datasets(get_session())
+    return render_template(
+        "feeds/catalog.html",
+        datasets=found,
+        who=publisher(),
+        modified=catalog.last_modified(found),
+        frequency_words=catalog.FREQUENCY_WORDS,
+        bbox=publishing.CITY_BBOX,
+        lang=locale(),
+        day_label=day_label,
+    )
