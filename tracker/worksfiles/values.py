@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from tracker.core.errors import BadInput
 from tracker.words.formatting import YEAR_RANGE
-from tracker.words.vocab import FUNDING_SOURCES, KINDS, STATUSES
+from tracker.words.vocab import FUNDING_SOURCES, KIND_SYNONYMS, KINDS, STATUS_SYNONYMS, STATUSES
 
 # First western year of each era, by the names and initials people write.
 ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988}
@@ -74,30 +74,45 @@ def _read_date_text(raw: str, field: str, shown: str) -> date:
     )
 
 
+def word_key(value: object) -> str:
+    """Return a word as kinds and statuses are compared: NFKC, no case, no spaces or hyphens."""
+    return re.sub(r"[\s_\-]+", "", _norm(value).casefold())
+
+
 def _by_label(value: object, field: str, words: dict[str, str]) -> str:
     raw = _norm(value)
     if raw in words:
         return raw
-    code = _CODES_BY_LABEL[field].get(raw)
+    code = _CODES_BY_WORD[field].get(word_key(raw))
     if code is None:
         raise BadInput(f"「{raw[:20]}」は使えません（{'、'.join(words.values())}）", field=field)
     return code
 
 
+def _codes_by_word(words: dict[str, str], synonyms: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Index the codes by every word for them: the code, its label and its synonyms."""
+    found: dict[str, str] = {}
+    for code, label in words.items():
+        for word in (code, label, *synonyms.get(code, ())):
+            found[word_key(word)] = code
+    return found
+
+
 # Labels as cells are compared: NFKC turns （国庫負担） into (国庫負担).
-_CODES_BY_LABEL = {
-    field: {unicodedata.normalize("NFKC", label): code for code, label in words.items()}
-    for field, words in (("kind", KINDS), ("status", STATUSES), ("funding", FUNDING_SOURCES))
+_CODES_BY_WORD = {
+    "kind": _codes_by_word(KINDS, KIND_SYNONYMS),
+    "status": _codes_by_word(STATUSES, STATUS_SYNONYMS),
+    "funding": _codes_by_word(FUNDING_SOURCES, {}),
 }
 
 
 def parse_kind(value: object) -> str:
-    """Read a kind by its code (bridge) or its Japanese label (橋梁)."""
+    """Read a kind by its code (bridge), its label (橋梁) or another word for it (橋りょう)."""
     return _by_label(value, "kind", KINDS)
 
 
 def parse_status(value: object) -> str:
-    """Read a status by its code (construction) or its Japanese label (工事中)."""
+    """Read a status by its code (construction), its label (工事中) or another word (施工中)."""
     return _by_label(value, "status", STATUSES)
 
 
