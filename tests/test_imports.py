@@ -79,7 +79,7 @@ def test_english_headers_codes_and_heisei_dates(session, staff):
     report = run(session, data, "works.csv", user=staff)
     # A road must be a line: the same rule as the API, with the row's line number.
     assert [(r.line, r.outcome) for r in report.rows] == [(2, "refused")]
-    assert "線（道路・舗装・護岸は延長で管理します）で描いてください" in report.rows[0].reason
+    assert "「線の種別も位置（点）だけで取り込む」にチェック" in report.rows[0].reason
     assert not report.written and count_projects(session) == 0
 
 

@@ -122,6 +122,7 @@ class ProjectProperties(Body):
     # Answered by GET and harmless to send back: a fetched Feature can be PATCHed as is.
     id: int | None = Field(None, description="read-only; ignored")
     sample: bool | None = Field(None, description="read-only; ignored")
+    position_only: bool | None = Field(None, description="read-only; ignored")
 
 
 class ProjectInput(Body, extra="ignore"):
@@ -137,7 +138,9 @@ class ProjectInput(Body, extra="ignore"):
         """Return the properties the client sent (checked), without the read-only ones."""
         if self.properties is None:
             return {}
-        return self.properties.model_dump(exclude_unset=True, exclude={"id", "sample"})
+        return self.properties.model_dump(
+            exclude_unset=True, exclude={"id", "sample", "position_only"}
+        )
 
 
 class ProjectPropertiesAnswer(Answer):
@@ -153,6 +156,11 @@ class ProjectPropertiesAnswer(Answer):
     actual_start: date | None = None
     actual_end: date | None = None
     sample: bool | None = None
+    position_only: bool | None = Field(
+        None,
+        description="A road, pavement or revetment known by its position only: its point "
+        "stands for a line not yet drawn.",
+    )
     department: str | None = None
     plan_items: list[str] | None = None
     indicators: list[str] | None = None

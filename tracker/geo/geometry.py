@@ -180,20 +180,30 @@ def flat_geometry(geometry: BaseGeometry) -> BaseGeometry:
     return shapely.force_2d(geometry)
 
 
-def check_geometry(session: Session, geom: BaseGeometry, kind: str) -> BaseGeometry:
-    """Refuse an invalid geometry, one of the wrong type for its kind, or one outside the city."""
-    check_shape(geom, kind)
+def check_geometry(
+    session: Session, geom: BaseGeometry, kind: str, *, point_allowed: bool = False
+) -> BaseGeometry:
+    """Refuse an invalid geometry, one of the wrong type for its kind, or one outside the city
+    (`point_allowed`: as check_shape)."""
+    check_shape(geom, kind, point_allowed=point_allowed)
     check_inside_city(farthest_outside_city(session, geom))
     return geom
 
 
-def check_shape(geom: BaseGeometry, kind: str) -> BaseGeometry:
+def check_shape(geom: BaseGeometry, kind: str, *, point_allowed: bool = False) -> BaseGeometry:
     """Refuse a project's shape: too many vertices, invalid, of the wrong type for its kind,
-    or not in lon/lat."""
+    or not in lon/lat. `point_allowed` lets a line kind be one point (its position only)."""
     if kind not in KINDS:
         raise BadInput(_("不明な種別です: %(kind)s", kind=kind), code="unknown_value", field="kind")
     allowed = ALLOWED_TYPES["line" if kind in LINE_KINDS else "other"]
+    if point_allowed and kind in LINE_KINDS:
+        allowed = (*allowed, "Point")
     return check_form(geom, allowed, subject=kind)
+
+
+def is_position_only(geom: BaseGeometry, kind: str) -> bool:
+    """Tell whether a work measured along its length is stored as a point (position only)."""
+    return kind in LINE_KINDS and geom.geom_type == "Point"
 
 
 def check_placed(
@@ -229,7 +239,7 @@ def check_form(geom: BaseGeometry, allowed: tuple[str, ...], *, subject: str) ->
         if subject in KINDS:
             expected = (
                 _("点・線・面")
-                if "Point" in allowed
+                if "Polygon" in allowed
                 else _("線（道路・舗装・護岸は延長で管理します）")
             )
             what = _("「%(kind)s」", kind=kind_label(subject))

@@ -65,8 +65,13 @@ def run_import_jobs_command(once: bool, poll: float) -> None:
     metavar="HEADER=FIELD",
     help="Say which field a column holds (FIELD 'ignore' leaves it out).",
 )
+@click.option(
+    "--position-only",
+    is_flag=True,
+    help="Accept a road, pavement or revetment given as one point (marked position only).",
+)
 def import_projects_command(
-    file: Path, dry_run: bool, epsg: int | None, columns: tuple[str, ...]
+    file: Path, dry_run: bool, epsg: int | None, columns: tuple[str, ...], position_only: bool
 ) -> None:
     """Import works from CSV, .xlsx, GeoJSON, GeoPackage or a zipped Shapefile."""
     from tracker.imports.operations import import_table
@@ -91,7 +96,13 @@ def import_projects_command(
             for note in table.notes:
                 click.echo(note)
             report = import_table(
-                session, table, user=None, dry_run=dry_run, chosen=chosen, epsg=epsg
+                session,
+                table,
+                user=None,
+                dry_run=dry_run,
+                chosen=chosen,
+                epsg=epsg,
+                position_only=position_only,
             )
             # Its number lets a new connection ask whether an unanswered COMMIT took effect.
             transaction = (
@@ -144,8 +155,8 @@ def _echo_rows(rows: list) -> None:
             line += f" ID {row.project_id}"
         if row.name:
             line += f" {row.name}"
-        if row.error is not None:
-            line += f" — {reason_text(row.error)}"
+        if row.errors:
+            line += " — " + " / ".join(reason_text(error) for error in row.errors)
         click.echo(line)
 
 

@@ -243,6 +243,7 @@ def _perform(
             chosen=chosen,
             epsg=epsg,
             progress=progress,
+            position_only=bool(job.options.get("position_only")),
         )
     except BadInput as exc:
         return result, reason_text(exc)

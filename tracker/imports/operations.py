@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ARRAY, Integer, Text, any_, cast, or_, select
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.accounts.models import User
 from tracker.core.errors import BadInput
-from tracker.geo.geometry import GeometryRefused, parse_geometry
+from tracker.geo.geometry import GeometryRefused, check_shape, is_position_only, parse_geometry
 from tracker.geo.gisfiles import TARGET, read_crs, to_lonlat
 from tracker.imports.reading import SourceTable, is_broken
 from tracker.projects.models import Project
@@ -31,6 +32,7 @@ from tracker.projects.operations import (
     update_with_status,
 )
 from tracker.projects.register import AMOUNT_FIELDS, REGISTER_FIELDS, TEXT_FIELDS, parse_amount
+from tracker.words.vocab import LINE_KINDS, kind_label
 from tracker.worksfiles import values as cells
 from tracker.worksfiles.columns import column_label, duplicated_fields, recognise
 
@@ -50,7 +52,13 @@ class RowResult:
     name: str = ""
     project_id: int | None = None
     reason: str = ""
-    error: BadInput | None = None
+    # Every reason the row is refused for, found at once (each cell, the shape, what is missing).
+    errors: list[BadInput] = field(default_factory=list)
+
+    @property
+    def error(self) -> BadInput | None:
+        """Return the first reason the row is refused for, if it is."""
+        return self.errors[0] if self.errors else None
 
 
 @dataclass
@@ -87,9 +95,11 @@ class UnmappedColumns(BadInput):
 
     def __init__(self, headers: list[str]) -> None:
         super().__init__(
-            "見出しを読み取れない列があります: "
-            + "、".join(f"「{h}」" for h in headers)
-            + "（列ごとに項目を選ぶか「読まない」にしてください）",
+            _(
+                "見出しを読み取れない列があります: %(headers)s"
+                "（列ごとに項目を選ぶか「読まない」にしてください）",
+                headers=_("、").join(f"「{h}」" for h in headers),
+            ),
             field="columns",
         )
         self.headers = headers
@@ -112,8 +122,13 @@ def import_table(
     chosen: dict[str, str] | None = None,
     epsg: int | None = None,
     progress: Progress | None = None,
+    position_only: bool = False,
 ) -> ImportReport:
-    """Check every row of the table and, unless a dry run or any row is refused, import them."""
+    """Check every row of the table and, unless a dry run or any row is refused, import them.
+
+    With `position_only`, a road, pavement or revetment given as one point (緯度/経度, or a
+    point in a GIS file) is accepted and marked as known by its position only.
+    """
     say = progress or _silent
     mapping = recognise(table.headers, chosen)
     report = ImportReport(
@@ -128,10 +143,13 @@ def import_table(
     twice = duplicated_fields(mapping)
     if twice:
         raise BadInput(
-            "同じ項目を表す列が2つ以上あります: " + "、".join(column_label(f) for f in twice),
+            _(
+                "同じ項目を表す列が2つ以上あります: %(fields)s",
+                fields=_("、").join(column_label(f) for f in twice),
+            ),
             field="columns",
         )
-    rows = _read_rows(table, mapping, epsg, say)
+    rows = _read_rows(table, mapping, epsg, say, position_only=position_only)
     report.rows = [row.result for row in rows]
     _refuse_duplicates(rows, "external_id", "事業番号")
     _refuse_duplicates(rows, "id", "ID")
@@ -147,7 +165,14 @@ def import_table(
             if project is None:
                 new_rows.append(row)
             else:
-                _update_row(session, row, project, user=user, source=table.filename)
+                _update_row(
+                    session,
+                    row,
+                    project,
+                    user=user,
+                    source=table.filename,
+                    position_only=position_only,
+                )
         _create_rows(session, new_rows, user=user, dry_run=dry_run)
         say("writing", len(rows), len(rows))
         if dry_run or report.refused:
@@ -162,19 +187,25 @@ def _silent(_stage: str, _done: int, _total: int) -> None:
 
 
 def _read_rows(
-    table: SourceTable, mapping: dict[int, str], epsg: int | None, say: Progress
+    table: SourceTable,
+    mapping: dict[int, str],
+    epsg: int | None,
+    say: Progress,
+    *,
+    position_only: bool,
 ) -> list[_Row]:
-    """Parse every row's cells; a row with an unreadable cell is refused with the reason."""
+    """Parse every row's cells; a row is refused with every reason found in its cells, its
+    shape and the fields a new work needs, all at once."""
     rows = []
     typed: list[tuple[int, BaseGeometry]] = []  # coordinates typed in the file, to transform
     for index, (line, raw) in enumerate(zip(table.lines, table.rows, strict=True)):
         say("checking", index, len(table.rows))
         given = {mapping[i]: v for i, v in enumerate(raw) if mapping.get(i) not in ("", "ignore")}
-        result = RowResult(line, "refused", name=cells.text(given.get("name")))
+        result = RowResult(line, "", name=cells.text(given.get("name")))
         row = _Row(line, {}, None, result)
         rows.append(row)
+        row.values, errors = _parse_cells(given)
         try:
-            row.values = _parse_cells(given)
             file_geometry = table.geometries[index] if table.geometries is not None else None
             if reason := is_broken(file_geometry):
                 raise GeometryRefused(f"{reason}", reason="parse")
@@ -187,9 +218,9 @@ def _read_rows(
                 if shape is not None:
                     typed.append((len(rows) - 1, shape))
         except BadInput as exc:
-            _refuse(result, exc)
-            continue
-        result.outcome = ""
+            errors.append(exc)
+        if errors:
+            _refuse(result, *errors)
     if typed:
         # Coordinates typed into a table are JGD2011 lon/lat unless a CRS is chosen.
         crs = read_crs(f"EPSG:{epsg}", "epsg") if epsg else TARGET
@@ -197,55 +228,159 @@ def _read_rows(
             raise BadInput(
                 "緯度・経度の列には経緯度の座標系（例 4301, 6668）を指定してください", field="epsg"
             )
+        if not crs.is_projected:
+            typed = [(i, g) for i, g in typed if not _latlon_swapped(rows[i], g)]
         moved = to_lonlat([g for _i, g in typed], crs)
         for (i, _shape), geometry in zip(typed, moved, strict=True):
             rows[i].geometry = geometry
+    for row in rows:
+        _check_row_shape(row, position_only=position_only)
+        _check_new_row_complete(row)
     return rows
 
 
-def _parse_cells(given: dict[str, Any]) -> dict[str, Any]:
+def _latlon_swapped(row: _Row, point: BaseGeometry) -> bool:
+    """Refuse a row whose 緯度/経度 columns hold no latitude or longitude, saying so in the
+    columns' own words (WKT's order is not the file's); True when refused."""
+    if not row.values.get("_latlon"):
+        return False
+    lon, lat = point.bounds[0], point.bounds[1]  # a point: its only position
+    if -90 <= lat <= 90 and -180 <= lon <= 180:
+        return False
+    if -90 <= lon <= 90 and -180 <= lat <= 180:
+        words = _(
+            "緯度の列（%(lat)s）と経度の列（%(lon)s）が入れ替わっているようです。"
+            "緯度の列に 32.9 のような南北の値、経度の列に 131.0 のような東西の値を入れてください",
+            lat=format(lat, "g"),
+            lon=format(lon, "g"),
+        )
+    else:
+        words = _(
+            "緯度の列（%(lat)s）・経度の列（%(lon)s）が経緯度の範囲にありません"
+            "（緯度は -90〜90、経度は -180〜180）",
+            lat=format(lat, "g"),
+            lon=format(lon, "g"),
+        )
+    _refuse(row.result, GeometryRefused(words, reason="not_lon_lat"))
+    return True
+
+
+def _check_row_shape(row: _Row, *, position_only: bool) -> None:
+    """Check the row's shape against the kind the row gives, beside its other reasons; a line
+    kind given as a point is accepted only with `position_only`, and the refusal says how."""
+    kind = row.values.get("kind")
+    if row.geometry is None or kind is None:
+        return
+    try:
+        check_shape(row.geometry, kind, point_allowed=position_only)
+    except GeometryRefused as exc:
+        if exc.reason == "type" and kind in LINE_KINDS and row.geometry.geom_type == "Point":
+            exc = GeometryRefused(_point_for_line_words(kind, row), reason="type")
+        _refuse(row.result, exc)
+        return
+    except BadInput as exc:
+        _refuse(row.result, exc)
+        return
+    if is_position_only(row.geometry, kind):
+        row.values["position_only"] = True
+
+
+def _point_for_line_words(kind: str, row: _Row) -> str:
+    """Say how to import a road, pavement or revetment a file gives as one point."""
+    if row.values.get("_latlon"):
+        return _(
+            "「%(kind)s」は線で管理する種別ですが、緯度・経度の1点しかありません。"
+            "位置だけで取り込むには「線の種別も位置（点）だけで取り込む」にチェックを入れて"
+            "もう一度試行してください。線で取り込むには形状（WKT）の列に LINESTRING を書いてください",
+            kind=kind_label(kind),
+        )
+    return _(
+        "「%(kind)s」は線で管理する種別ですが、形状が1点です。"
+        "位置だけで取り込むには「線の種別も位置（点）だけで取り込む」にチェックを入れて"
+        "もう一度試行してください。そうでなければ線の形状にしてください",
+        kind=kind_label(kind),
+    )
+
+
+def _check_new_row_complete(row: _Row) -> None:
+    """Name what a row that can only be a new work lacks (no ID or 事業番号 to match), beside
+    its other reasons; a row that may update a stored work is judged once it is matched."""
+    if row.values.get("id") is not None or row.values.get("external_id"):
+        return
+    missing = _missing_fields(row)
+    if missing:
+        _refuse(row.result, _missing_error(missing))
+
+
+def _missing_fields(row: _Row) -> list[str]:
+    """Return the fields a new work needs that the row does not give (a refused cell is not
+    missing: it is refused for what it holds)."""
+    refused = {error.field for error in row.result.errors}
+    missing = [f for f in ("name", "kind", "department") if not row.values.get(f)]
+    missing = [f for f in missing if f not in refused]
+    if row.geometry is None and "geometry" not in refused:
+        missing.append("geometry")
+    return missing
+
+
+def _missing_error(missing: list[str]) -> BadInput:
+    labels = _("、").join(column_label(f if f != "geometry" else "wkt") for f in missing)
+    return BadInput(
+        _("新しい事業に必要な %(labels)s がありません", labels=labels), field=missing[0]
+    )
+
+
+def _parse_cells(given: dict[str, Any]) -> tuple[dict[str, Any], list[BadInput]]:
+    """Read every cell of a row: the values read, and why each cell that cannot be read
+    cannot (all of them, not only the first)."""
     parsed: dict[str, Any] = {}
+    errors: list[BadInput] = []
     for name, value in given.items():
         if name in ("lat", "lon", "wkt"):
             continue
-        if name in DATE_FIELDS:
-            parsed[name] = cells.parse_date(value, name)
-        elif name == "kind":
-            parsed[name] = cells.parse_kind(value)
-        elif name == "status":
-            parsed[name] = cells.parse_status(value)
-        elif name == "progress":
-            parsed[name] = cells.parse_progress(value)
-        elif name == "public":
-            parsed[name] = True if cells.text(value) == "" else cells.parse_public(value)
-        elif name in ("plan_items", "indicators"):
-            parsed[name] = cells.parse_codes(value)
-        elif name in AMOUNT_FIELDS:
-            parsed[name] = parse_amount(cells.text(value), name)
-        elif name == "funding":
-            parsed[name] = cells.parse_funding(value)
-        elif name in TEXT_FIELDS:
-            parsed[name] = cells.unquoted(cells.text(value)) or None
-        elif name == "id":
-            text = cells.text(value)
-            if not text.isdigit():
-                raise BadInput(f"台帳の番号（整数）ではありません（{text[:20]}）", field="id")
-            parsed[name] = int(text)
-        elif name == "facility_id":
-            text = cells.text(value)
-            if text and not text.isdigit():
-                raise BadInput(
-                    f"施設の番号（整数）ではありません（{text[:20]}）", field="facility_id"
-                )
-            parsed[name] = int(text) if text else None
-        else:
-            parsed[name] = cells.unquoted(cells.text(value))
+        try:
+            parsed[name] = _parse_cell(name, value)
+        except BadInput as exc:
+            errors.append(exc)
     for name in ("kind", "status", "progress"):
         if name in given and cells.text(given[name]) == "":
-            del parsed[name]  # an empty cell keeps what is stored (or the default)
+            parsed.pop(name, None)  # an empty cell keeps what is stored (or the default)
     if "external_id" in parsed and not parsed["external_id"]:
         parsed["external_id"] = None
-    return parsed
+    return parsed, errors
+
+
+def _parse_cell(name: str, value: Any) -> Any:
+    """Read one cell as the field it is in."""
+    if name in DATE_FIELDS:
+        return cells.parse_date(value, name)
+    if name == "kind":
+        return cells.parse_kind(value) if cells.text(value) else None
+    if name == "status":
+        return cells.parse_status(value) if cells.text(value) else None
+    if name == "progress":
+        return cells.parse_progress(value) if cells.text(value) else None
+    if name == "public":
+        return True if cells.text(value) == "" else cells.parse_public(value)
+    if name in ("plan_items", "indicators"):
+        return cells.parse_codes(value)
+    if name in AMOUNT_FIELDS:
+        return parse_amount(cells.text(value), name)
+    if name == "funding":
+        return cells.parse_funding(value)
+    if name in TEXT_FIELDS:
+        return cells.unquoted(cells.text(value)) or None
+    if name == "id":
+        text = cells.text(value)
+        if not text.isdigit():
+            raise BadInput(f"台帳の番号（整数）ではありません（{text[:20]}）", field="id")
+        return int(text)
+    if name == "facility_id":
+        text = cells.text(value)
+        if text and not text.isdigit():
+            raise BadInput(f"施設の番号（整数）ではありません（{text[:20]}）", field="facility_id")
+        return int(text) if text else None
+    return cells.unquoted(cells.text(value))
 
 
 def _typed_geometry(given: dict[str, Any]) -> BaseGeometry | None:
@@ -260,10 +395,11 @@ def _typed_geometry(given: dict[str, Any]) -> BaseGeometry | None:
     return None
 
 
-def _refuse(result: RowResult, error: BadInput) -> None:
+def _refuse(result: RowResult, *errors: BadInput) -> None:
+    """Mark a row refused, adding these reasons to any it has."""
     result.outcome = "refused"
-    result.error = error
-    result.reason = str(error)
+    result.errors.extend(errors)
+    result.reason = "; ".join(str(error) for error in result.errors)
 
 
 def _refuse_duplicates(rows: list[_Row], name: str, label: str) -> None:
@@ -325,7 +461,13 @@ def _match_existing(session: Session, rows: list[_Row]) -> dict[int, Project]:
 
 
 def _update_row(
-    session: Session, row: _Row, project: Project, *, user: User | None, source: str
+    session: Session,
+    row: _Row,
+    project: Project,
+    *,
+    user: User | None,
+    source: str,
+    position_only: bool,
 ) -> None:
     """Bring one stored project to the row's values (status through the history), or refuse."""
     result = row.result
@@ -354,14 +496,24 @@ def _update_row(
                     fallback_note=f"{source} から取込",
                     actual_end=actual_end if status == "completed" else None,
                     user=user,
+                    point_allowed=position_only,
                 )
             else:
                 if "external_id" in changes:
                     set_external_id(session, project, changes.pop("external_id"), user=user)
                 update_project(
-                    session, project, changes, expected_version=project.version, user=user
+                    session,
+                    project,
+                    changes,
+                    expected_version=project.version,
+                    user=user,
+                    point_allowed=position_only,
                 )
     except BadInput as exc:
+        kind = values.get("kind", project.kind)
+        point = row.geometry is not None and row.geometry.geom_type == "Point"
+        if isinstance(exc, GeometryRefused) and exc.reason == "type" and point:
+            exc = GeometryRefused(_point_for_line_words(kind, row), reason="type")
         _refuse(result, exc)
         return
     result.outcome = "updated" if project.version != before else "unchanged"
@@ -372,14 +524,9 @@ def _create_rows(session: Session, rows: list[_Row], *, user: User | None, dry_r
     """Create the rows that name no stored project, all at once (only checked in a dry run)."""
     specs, ready = [], []
     for row in rows:
-        missing = [f for f in ("name", "kind", "department") if not row.values.get(f)]
-        if row.geometry is None:
-            missing.append("geometry")
+        missing = _missing_fields(row)
         if missing or row.geometry is None:
-            labels = "、".join(column_label(f if f != "geometry" else "wkt") for f in missing)
-            _refuse(
-                row.result, BadInput(f"新しい事業に必要な {labels} がありません", field=missing[0])
-            )
+            _refuse(row.result, _missing_error(missing or ["geometry"]))
             continue
         v = row.values
         specs.append(
@@ -401,6 +548,7 @@ def _create_rows(session: Session, rows: list[_Row], *, user: User | None, dry_r
                 indicator_codes=tuple(v.get("indicators", ())),
                 facility_id=v.get("facility_id"),
                 register=tuple((f, v[f]) for f in REGISTER_FIELDS if f in v),
+                position_only=v.get("position_only", False),
             )
         )
         ready.append(row)

@@ -1,10 +1,15 @@
 """A job's report kept as JSON, and read back for the page as the report it was."""
 
+import csv
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext
+
 from tracker.imports.operations import OUTCOMES, ImportReport
 from tracker.imports.wording import reason_text
+from tracker.worksfiles.values import FORMULA_START
 
 
 def page_status(report: ImportReport, *, importing: bool) -> int:
@@ -28,7 +33,7 @@ def report_json(report: ImportReport) -> dict[str, Any]:
                 "outcome": row.outcome,
                 "name": row.name,
                 "project_id": row.project_id,
-                "reason": reason_text(row.error),
+                "reasons": [reason_text(error) for error in row.errors],
             }
             for row in report.rows
         ],
@@ -43,7 +48,8 @@ class ShownRow:
     outcome: str
     name: str
     project_id: int | None
-    reason: str
+    # Every reason the row was refused for, each in words with the field it is about.
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -57,7 +63,7 @@ class ShownReport:
     @classmethod
     def from_json(cls, kept: dict[str, Any]) -> "ShownReport":
         """Read a report kept by report_json."""
-        return cls(kept["dry_run"], kept["written"], [ShownRow(**row) for row in kept["rows"]])
+        return cls(kept["dry_run"], kept["written"], [_shown_row(row) for row in kept["rows"]])
 
     @property
     def counts(self) -> dict[str, int]:
@@ -68,3 +74,28 @@ class ShownReport:
     def refused(self) -> list[ShownRow]:
         """Return the refused rows."""
         return [row for row in self.rows if row.outcome == "refused"]
+
+
+def _shown_row(kept: dict[str, Any]) -> ShownRow:
+    """Read a kept row; a report kept before rows had several reasons has one, as "reason"."""
+    reasons = kept.get("reasons")
+    if reasons is None:
+        reasons = [kept["reason"]] if kept.get("reason") else []
+    return ShownRow(kept["line"], kept["outcome"], kept["name"], kept["project_id"], reasons)
+
+
+def errors_csv(report: ShownReport) -> str:
+    """Return the refused rows as CSV for a spreadsheet: one line per reason, so that a row
+    refused for three cells has three lines to fix (UTF-8 with a BOM, as Excel opens it)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([gettext("行"), gettext("事業"), gettext("理由")])
+    for row in report.refused:
+        for reason in row.reasons or [""]:
+            writer.writerow([row.line, spreadsheet_text(row.name), spreadsheet_text(reason)])
+    return "\ufeff" + out.getvalue()
+
+
+def spreadsheet_text(value: str) -> str:
+    """Return text a spreadsheet shows as text, never as a formula."""
+    return "'" + value if value.startswith(FORMULA_START) else value

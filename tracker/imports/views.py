@@ -22,9 +22,10 @@ from tracker.imports.jobs import EDITORS, queue_again, queue_upload
 from tracker.imports.limits import MAX_COLUMNS, MAX_ROWS
 from tracker.imports.models import ImportJob
 from tracker.imports.reading import MAX_FILE_BYTES, check_upload
-from tracker.imports.results import ShownReport
+from tracker.imports.results import ShownReport, errors_csv
 from tracker.imports.wording import outcome_label, reason_text
 from tracker.words.i18n import locale
+from tracker.words.vocab import KIND_SYNONYMS, STATUS_SYNONYMS, kind_label, status_label
 from tracker.worksfiles.columns import FIELDS, column_label
 
 bp = Blueprint("imports", __name__)
@@ -76,6 +77,7 @@ def import_upload() -> ResponseReturnValue:
                 if form.get(f"column-{index}") in FIELDS
             },
             "lang": locale(),
+            "position_only": form.get("position_only") == "1",
         }
         upload = request.files.get("file")
         if upload is not None and upload.filename:
@@ -122,6 +124,7 @@ def job_page(job_id: int) -> ResponseReturnValue:
         return _render(None, message=message, status=410, **context)
     result = job.result or {}
     context["epsg"] = job.options.get("epsg") or ""
+    context["position_only"] = bool(job.options.get("position_only"))
     context["columns"] = result.get("columns")
     context["notes"] = result.get("notes", [])
     report = ShownReport.from_json(result["report"]) if "report" in result else None
@@ -184,6 +187,21 @@ def _failure_words(failure: str | None) -> str | None:
     return None
 
 
+def accepted_words() -> list[tuple[str, list[tuple[str, str, list[str]]]]]:
+    """List the words the import reads for each kind and status: (heading, [(code, label,
+    other words)]), for the page."""
+    return [
+        (
+            gettext("種別"),
+            [(code, kind_label(code), list(words)) for code, words in KIND_SYNONYMS.items()],
+        ),
+        (
+            gettext("状況"),
+            [(code, status_label(code), list(words)) for code, words in STATUS_SYNONYMS.items()],
+        ),
+    ]
+
+
 def _render(
     report: ShownReport | None, *, message: str | None, status: int, **context: Any
 ) -> tuple[str, int]:
@@ -198,10 +216,27 @@ def _render(
             max_rows=MAX_ROWS,
             max_columns=MAX_COLUMNS,
             reload_seconds=RELOAD_SECONDS,
+            accepted_words=accepted_words(),
             **context,
         ),
         status,
     )
+
+
+@bp.get("/projects/import/jobs/<int:job_id>/errors.csv")
+@roles_required(*EDITORS)
+def job_errors(job_id: int) -> ResponseReturnValue:
+    """Download the refused rows of a job's report, one line per reason (CSV for Excel)."""
+    job = _own_job(job_id)
+    kept = (job.result or {}).get("report")
+    if kept is None:
+        abort(404)
+    response = Response(errors_csv(ShownReport.from_json(kept)).encode("utf-8"))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="aso_import_{job.id}_errors.csv"'
+    )
+    return response
 
 
 @bp.get("/projects/import/template.<any(csv, xlsx):ext>")

@@ -5,7 +5,7 @@ from flask_babel import gettext
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import GeometryRefused
 from tracker.words.vocab import N_
-from tracker.worksfiles.columns import column_label
+from tracker.worksfiles.columns import FIELDS, column_label
 
 OUTCOME_LABELS = {
     "created": N_("追加"),
@@ -22,10 +22,12 @@ def reason_text(error: BadInput | None) -> str:
     if isinstance(error, GeometryRefused) and error.reason != "parse":
         return gettext("位置・形状：%(text)s", text=error.text)
     field = error.field
-    if field is not None and field.replace("_", "").isalpha():
-        label = gettext("位置・形状") if field == "geometry" else column_label(field)
-        return gettext("%(label)s：%(text)s", label=label, text=error.text)
-    return str(error)
+    if field == "geometry":
+        return gettext("%(label)s：%(text)s", label=gettext("位置・形状"), text=error.text)
+    if field in FIELDS and field != "ignore":
+        return gettext("%(label)s：%(text)s", label=column_label(field), text=error.text)
+    # The file, its columns or the chosen CRS: the words say which, with no label before them.
+    return error.text
 
 
 def outcome_label(outcome: str) -> str:

@@ -53,6 +53,15 @@ PROJECT_STYLE = {
 # over a dark casing, its detour in green dots, unlike any work's line.
 SECTION_CASING_STYLE = {"color": "#4d0010", "weight": 11, "opacity": 0.9}
 SECTION_STYLE = {"color": "#d7191c", "weight": 7, "opacity": 1, "dashArray": "12 8"}
+# A line kind known only by its position: a hollow, dashed ring, not a filled mark.
+POSITION_ONLY_STYLE = {
+    "color": "#0b2e59",
+    "weight": 3,
+    "dashArray": "4 3",
+    "fillColor": "#ffffff",
+    "fillOpacity": 1,
+    "opacity": 1,
+}
 DETOUR_STYLE = {"color": "#00796b", "weight": 5, "opacity": 0.95, "dashArray": "2 8"}
 
 
@@ -337,7 +346,14 @@ def build_project_map(
     name, tileset, ext = BASE_LAYERS[0]
     names = labels.get("base_layers", {})
     _gsi_layer(names.get(tileset, name), tileset, ext, show=True, labels=labels).add_to(m)
-    Shapes(feature, PROJECT_STYLE, max_zoom=PROJECT_ZOOM).add_to(m)
+    position_only = bool((feature.get("properties") or {}).get("position_only"))
+    style = POSITION_ONLY_STYLE if position_only else PROJECT_STYLE
+    Shapes(
+        feature,
+        style,
+        max_zoom=PROJECT_ZOOM,
+        css_class="aso-position-only" if position_only else "",
+    ).add_to(m)
     if detours:
         collection = {"type": "GeometryCollection", "geometries": list(detours)}
         Shapes(

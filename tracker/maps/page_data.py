@@ -101,6 +101,8 @@ def map_labels() -> dict:
             "undecided": _("未定"),
             "unnamed": _("（名称未設定）"),
             "sample": _("サンプルデータ"),
+            # A road, pavement or revetment known only by a point: drawn as a hollow pin.
+            "positiononly": _("位置のみ（線はまだ描かれていません）"),
             "details": _("詳細を見る"),
             "loading": _("読み込み中…"),
             # {n} is replaced by the number of projects on the map.

@@ -24,6 +24,7 @@ from tracker.meeting import print_map, queries
 from tracker.meeting.charts import year_chart
 from tracker.meeting.exports import hazards_csv, indicator_years_csv, projects_csv
 from tracker.meeting.filters import describe_filter
+from tracker.plan.queries import names_by_code
 from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, feature_collection, status_counts
 from tracker.projects.register import visible_register_fields
@@ -166,7 +167,14 @@ def projects_file_export(fmt: str) -> Response:
     filt = _filter()
     rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
     register = visible_register_fields(internal=filt.include_private)
-    response = Response(write(rows, register=register, as_of=filt.as_of), mimetype=mimetype)
+    if fmt == "xlsx":
+        # Plan items and indicators are read by their names beside their codes.
+        body = writing.projects_xlsx(
+            rows, register=register, as_of=filt.as_of, names=names_by_code(get_session())
+        )
+    else:
+        body = write(rows, register=register, as_of=filt.as_of)
+    response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = _attachment("aso_projects", ext, filt.as_of)
     return response
 

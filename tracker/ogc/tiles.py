@@ -196,6 +196,7 @@ def _clustered_tile(
     large = select(
         p.c.id, p.c.name, p.c.kind, p.c.status, p.c.progress,
         cast(null(), Integer).label("count"), cast(null(), Text).label("kinds"),
+        p.c.position_only,
         _mvt_geom(func.ST_Transform(geom, 3857), z, x, y).label("geom"),
     ).where(geom.op("&&")(drawn), *conditions, ~small)  # fmt: skip
     alone = (
@@ -207,6 +208,7 @@ def _clustered_tile(
             p.c.progress,
             cast(null(), Integer),
             cast(null(), Text),
+            p.c.position_only,
             _mvt_geom(centre, z, x, y),
         )  # fmt: skip
         .select_from(cells)
@@ -214,7 +216,7 @@ def _clustered_tile(
         .where(cells.c.n == 1)
     )
     groups = select(
-        null(), null(), cells.c.kind, null(), null(), cells.c.n, cells.c.kinds,
+        null(), null(), cells.c.kind, null(), null(), cells.c.n, cells.c.kinds, null(),
         _mvt_geom(centre, z, x, y),
     ).where(cells.c.n > 1)  # fmt: skip
     features = union_all(large, alone, groups)

@@ -65,8 +65,15 @@ class Project(Base):
         CheckConstraint(f"kind IN {sql_list(KINDS)}", name="kind"),
         CheckConstraint(f"status IN {sql_list(STATUSES)}", name="status"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+        # A line kind is a line, or a point marked position_only (a list gave no more).
         CheckConstraint(
-            f"kind NOT IN {sql_list(LINE_KINDS)} OR ST_Dimension(geom) = 1", name="line_kinds"
+            f"kind NOT IN {sql_list(LINE_KINDS)} OR ST_Dimension(geom) = 1 OR position_only",
+            name="line_kinds",
+        ),
+        CheckConstraint(
+            f"NOT position_only OR (kind IN {sql_list(LINE_KINDS)}"
+            " AND GeometryType(geom) = 'POINT')",
+            name="position_only",
         ),
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
         CheckConstraint(
@@ -104,6 +111,8 @@ class Project(Base):
     funding: Mapped[str | None] = mapped_column(Text)
     responsible_section: Mapped[str | None] = mapped_column(Text)
     geom: Mapped[WKBElement] = mapped_column(Geometry(srid=4326, spatial_index=True))
+    # A road, pavement or revetment known only by its position: its point stands for a line.
+    position_only: Mapped[bool] = mapped_column(server_default="false")
     # A withdrawn work (取り下げ) is kept with its history but shown nowhere public and
     # counted nowhere (see visible_works); restoring it clears these three.
     withdrawn_at: Mapped[datetime | None]

@@ -27,6 +27,7 @@ from tracker.geo.geometry import (
     check_shape,
     farthest_outside_city_each,
     flat_geometry,
+    is_position_only,
 )
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import fields_changed_since, record_change, record_changes
@@ -141,6 +142,8 @@ class NewProject:
     facility_id: int | None = None
     # The works-register fields (register.REGISTER_FIELDS) given, by name.
     register: tuple[tuple[str, Any], ...] = ()
+    # A line kind given as one point is accepted (and marked so) only when this is asked for.
+    position_only: bool = False
 
 
 def _check_new(spec: NewProject, *, entered: bool) -> NewProject:
@@ -175,9 +178,12 @@ def _check_new(spec: NewProject, *, entered: bool) -> NewProject:
     if unknown:
         raise BadInput("not a field of a project", field=unknown[0])
     register = check_register(dict(spec.register))
-    geometry = check_shape(flat_geometry(spec.geometry), spec.kind)
+    geometry = check_shape(
+        flat_geometry(spec.geometry), spec.kind, point_allowed=spec.position_only
+    )
     return replace(
         spec,
+        position_only=is_position_only(geometry, spec.kind),
         name=name,
         department=department.strip(),
         description=check_text("description", spec.description, limit=DESCRIPTION_MAX),
@@ -279,6 +285,7 @@ def _row_values(spec: NewProject) -> dict[str, Any]:
         "description": spec.description,
         "external_id": spec.external_id,
         "geom": from_shape(spec.geometry, srid=4326),
+        "position_only": spec.position_only,
         **dict(spec.register),
     }
 
@@ -418,7 +425,8 @@ def _insert_projects(session: Session, specs: list[NewProject]) -> list[int]:
         )
     )
     columns = ("name", "kind", "status", "progress", *DATE_FIELDS, "department", "is_public",
-               "description", "external_id", "facility_id", *REGISTER_FIELDS)  # fmt: skip
+               "description", "external_id", "facility_id", "position_only",
+               *REGISTER_FIELDS)  # fmt: skip
     # Hex EWKB with its SRID: what PostGIS reads for a geometry column in COPY.
     shapes = shapely.set_srid(np.array([spec.geometry for spec in specs], dtype=object), 4326)
     ewkb = shapely.to_wkb(shapes, hex=True, include_srid=True)
@@ -469,6 +477,7 @@ def update_project(
     expected_version: int,
     user: User | None,
     also_changed: dict[str, dict[str, Any]] | None = None,
+    point_allowed: bool = False,
 ) -> Project:
     """Apply changed fields (API names) to a project made at `expected_version`, and audit them.
 
@@ -478,6 +487,8 @@ def update_project(
     update, the city's number): they share this edit's one version step and audit entry.
     Only who may change the work's department may edit it (OtherDepartment), and moving it
     to another department also needs the right to change that one's works.
+    A road, pavement or revetment may be given one point (its position only) when
+    `point_allowed` says so or when it is already position only.
     """
     check_may_change(user, project.department)
     if project.version != expected_version:
@@ -531,8 +542,9 @@ def update_project(
             _("位置・形状として読み取れません"), code="geometry_unreadable", field="geometry"
         )
     new["geometry"] = flat_geometry(new["geometry"])
+    point_allowed = point_allowed or project.position_only
     if new["kind"] != old["kind"] or not _same_shape(new["geometry"], old["geometry"]):
-        check_geometry(session, new["geometry"], new["kind"])
+        check_geometry(session, new["geometry"], new["kind"], point_allowed=point_allowed)
     plan_items = find_plan_items(session, new["plan_items"])
     indicators = find_indicators(session, new["indicators"])
     new["plan_items"] = sorted(item.code for item in plan_items)
@@ -566,6 +578,9 @@ def update_project(
         project.is_public = new["public"]
     if "geometry" in diff:
         project.geom = from_shape(new["geometry"], srid=4326)
+    if "geometry" in diff or "kind" in diff:
+        # A line drawn (or a kind not measured along its length) ends "position only".
+        project.position_only = point_allowed and is_position_only(new["geometry"], new["kind"])
     if "plan_items" in diff:
         project.plan_items = plan_items
     if "indicators" in diff:
@@ -601,6 +616,7 @@ def update_with_status(
     fallback_note: str = "",
     actual_end: date | None = None,
     user: User | None,
+    point_allowed: bool = False,
 ) -> Project:
     """Change a project's status (under the rules), its fields and its number as one edit.
 
@@ -634,6 +650,7 @@ def update_with_status(
             expected_version=project.version,
             user=user,
             also_changed=moved,
+            point_allowed=point_allowed,
         )
     announce_status(session, staged)
     return project

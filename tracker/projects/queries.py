@@ -406,6 +406,7 @@ def project_property_pairs(p: FromClause, *, full: bool, internal: bool = False)
         "progress", p.c.progress, "planned_start", p.c.planned_start,
         "planned_end", p.c.planned_end, "actual_start", p.c.actual_start,
         "actual_end", p.c.actual_end, "sample", p.c.is_sample,
+        "position_only", p.c.position_only,
     ]  # fmt: skip
     if full:
         pairs += [

@@ -35,6 +35,49 @@ STATUSES = {
     "suspended": N_("中断"),
 }
 
+# Other words a works list uses for a kind or a status, read by the import beside the codes,
+# the labels and the labels' English (compared without case, spaces or width differences).
+# A word names one code only (checked by the tests).
+KIND_SYNONYMS = {
+    "road": ("道路改良", "道路工事", "道路新設", "市道", "road", "roads", "road works"),
+    "bridge": ("橋", "橋りょう", "橋梁補修", "bridge", "bridges", "bridge repair"),
+    "revetment": (
+        "護岸",
+        "河川",
+        "河川改修",
+        "河川護岸",
+        "revetment",
+        "river revetment",
+        "river embankment",
+    ),
+    "sabo": ("砂防", "治山", "砂防・治山", "砂防治山", "砂防/治山", "sabo", "erosion control"),
+    "shelter": ("避難所", "避難所整備", "shelter", "shelter works"),
+    "pavement": ("舗装", "舗装補修", "舗装修繕", "pavement", "resurfacing", "road resurfacing"),
+    "seismic": (
+        "耐震",
+        "耐震補強",
+        "耐震改修",
+        "seismic",
+        "seismic retrofit",
+        "earthquake-proofing",
+    ),  # fmt: skip
+}
+STATUS_SYNONYMS = {
+    "planned": ("未着手", "計画中", "着手前", "予定", "planned", "not started"),
+    "design": ("設計", "設計中", "測量設計中", "design", "in design"),
+    "construction": (
+        "施工中",
+        "工事中",
+        "実施中",
+        "着工",
+        "in progress",
+        "under construction",
+        "construction",
+    ),
+    "completed": ("完成", "竣工", "完了", "済", "completed", "complete", "done", "finished"),
+    "suspended": ("中断", "一時中止", "休止", "suspended", "on hold"),
+}
+
 # What a status means to a resident, said as a sentence.
 STATUS_PLAIN = {
     "planned": N_("まだ始まっていません"),

@@ -41,7 +41,17 @@ FIELDS = {
     "funding": ("財源", "funding", "財源区分"),
     "responsible_section": ("担当係", "responsible_section", "section"),
     # Written by the exports for people, not read back.
-    "ignore": ("延長（m）", "length_m", "サンプル", "sample"),
+    "ignore": (
+        "延長（m）",
+        "length_m",
+        "サンプル",
+        "sample",
+        "計画項目（名称）",
+        "成果指標（名称）",
+        "plan_items_names",
+        "indicators_names",
+        "position_only",
+    ),
 }
 # Labels of the columns that are not project fields (those are named by tracker.words.vocab).
 COLUMN_LABELS = {

@@ -4,9 +4,11 @@ import re
 import unicodedata
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+
 from tracker.core.errors import BadInput
 from tracker.words.formatting import YEAR_RANGE
-from tracker.words.vocab import FUNDING_SOURCES, KINDS, STATUSES
+from tracker.words.vocab import FUNDING_SOURCES, KIND_SYNONYMS, KINDS, STATUS_SYNONYMS, STATUSES
 
 # First western year of each era, by the names and initials people write.
 ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988}
@@ -54,7 +56,9 @@ def parse_date(value: object, field: str) -> date | None:
             return None
         day = _read_date_text(raw.lower(), field, raw)
     if day.year not in YEAR_RANGE:
-        raise BadInput(f"2000〜2100年の日付にしてください（{day.isoformat()}）", field=field)
+        raise BadInput(
+            _("2000〜2100年の日付にしてください（%(day)s）", day=day.isoformat()), field=field
+        )
     return day
 
 
@@ -67,37 +71,62 @@ def _read_date_text(raw: str, field: str, shown: str) -> date:
         if match := WESTERN_DATE.fullmatch(raw):
             return date(*(int(part) for part in match.groups()))
     except ValueError:
-        raise BadInput(f"実在しない日付です（{shown[:20]}）", field=field) from None
+        raise BadInput(_("実在しない日付です（%(text)s）", text=shown[:20]), field=field) from None
     raise BadInput(
-        f"日付として読めません（{shown[:20]}）。2024-04-01、R6.4.1、令和6年4月1日 の形で",
+        _(
+            "日付として読めません（%(text)s）。2024-04-01、R6.4.1、令和6年4月1日 の形で",
+            text=shown[:20],
+        ),
         field=field,
     )
+
+
+def word_key(value: object) -> str:
+    """Return a word as kinds and statuses are compared: NFKC, no case, no spaces or hyphens."""
+    return re.sub(r"[\s_\-]+", "", _norm(value).casefold())
 
 
 def _by_label(value: object, field: str, words: dict[str, str]) -> str:
     raw = _norm(value)
     if raw in words:
         return raw
-    code = _CODES_BY_LABEL[field].get(raw)
+    code = _CODES_BY_WORD[field].get(word_key(raw))
     if code is None:
-        raise BadInput(f"「{raw[:20]}」は使えません（{'、'.join(words.values())}）", field=field)
+        raise BadInput(
+            _(
+                "「%(text)s」は使えません（%(words)s）",
+                text=raw[:20],
+                words=_("、").join(_(label) for label in words.values()),
+            ),
+            field=field,
+        )
     return code
 
 
+def _codes_by_word(words: dict[str, str], synonyms: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Index the codes by every word for them: the code, its label and its synonyms."""
+    found: dict[str, str] = {}
+    for code, label in words.items():
+        for word in (code, label, *synonyms.get(code, ())):
+            found[word_key(word)] = code
+    return found
+
+
 # Labels as cells are compared: NFKC turns （国庫負担） into (国庫負担).
-_CODES_BY_LABEL = {
-    field: {unicodedata.normalize("NFKC", label): code for code, label in words.items()}
-    for field, words in (("kind", KINDS), ("status", STATUSES), ("funding", FUNDING_SOURCES))
+_CODES_BY_WORD = {
+    "kind": _codes_by_word(KINDS, KIND_SYNONYMS),
+    "status": _codes_by_word(STATUSES, STATUS_SYNONYMS),
+    "funding": _codes_by_word(FUNDING_SOURCES, {}),
 }
 
 
 def parse_kind(value: object) -> str:
-    """Read a kind by its code (bridge) or its Japanese label (橋梁)."""
+    """Read a kind by its code (bridge), its label (橋梁) or another word for it (橋りょう)."""
     return _by_label(value, "kind", KINDS)
 
 
 def parse_status(value: object) -> str:
-    """Read a status by its code (construction) or its Japanese label (工事中)."""
+    """Read a status by its code (construction), its label (工事中) or another word (施工中)."""
     return _by_label(value, "status", STATUSES)
 
 
@@ -114,9 +143,13 @@ def parse_progress(value: object) -> int:
     try:
         number = float(raw)
     except ValueError:
-        raise BadInput(f"0〜100 の数で書いてください（{raw[:20]}）", field="progress") from None
+        raise BadInput(
+            _("0〜100 の数で書いてください（%(text)s）", text=raw[:20]), field="progress"
+        ) from None
     if not number.is_integer() or not 0 <= number <= 100:
-        raise BadInput(f"0〜100 の整数で書いてください（{raw[:20]}）", field="progress")
+        raise BadInput(
+            _("0〜100 の整数で書いてください（%(text)s）", text=raw[:20]), field="progress"
+        )
     return int(number)
 
 
@@ -129,7 +162,7 @@ def parse_public(value: object) -> bool:
         return True
     if raw in FALSE_WORDS:
         return False
-    raise BadInput(f"「{raw[:20]}」は読めません（公開 か 職員のみ）", field="public")
+    raise BadInput(_("「%(text)s」は読めません（公開 か 職員のみ）", text=raw[:20]), field="public")
 
 
 def parse_codes(value: object) -> list[str]:
@@ -147,4 +180,4 @@ def parse_number(value: object, field: str) -> float:
     try:
         return float(raw)
     except ValueError:
-        raise BadInput(f"数として読めません（{raw[:20]}）", field=field) from None
+        raise BadInput(_("数として読めません（%(text)s）", text=raw[:20]), field=field) from None

@@ -137,34 +137,110 @@ def wkt_of(row: Row[Any]) -> str:
     return shapely.to_wkt(shapely.from_wkb(row.geom_wkb), rounding_precision=-1)
 
 
+# Beside the codes in the Excel export, the names they stand for (not read back by the import).
+NAME_COLUMNS = {"plan_items": "計画項目（名称）", "indicators": "成果指標（名称）"}
+# Column widths in the Excel export, in characters (a kanji counts about two); others 12.
+XLSX_WIDTHS = {
+    "id": 7,
+    "name": 40,
+    "kind": 12,
+    "status": 10,
+    "progress": 10,
+    "department": 14,
+    "planned_start": 12,
+    "planned_end": 12,
+    "actual_start": 12,
+    "actual_end": 12,
+    "length_m": 11,
+    "plan_items": 16,
+    "indicators": 16,
+    "plan_items_names": 48,
+    "indicators_names": 48,
+    "public": 9,
+    "sample": 10,
+    "external_id": 14,
+    "description": 50,
+    "facility_id": 9,
+    "planned_cost": 18,
+    "contract_amount": 18,
+    "contractor": 24,
+    "spent_amount": 18,
+    "funding": 26,
+    "responsible_section": 14,
+    "wkt": 40,
+}
+YEN_FORMAT = '#,##0"円"'
+DATE_FORMAT = "yyyy-mm-dd"
+
+
+def xlsx_columns(register: Collection[str] = ()) -> list[tuple[str, str]]:
+    """Return the (field, header) pairs of the Excel export: the export's columns, each
+    list of codes followed by the names they stand for, and the shape as WKT last."""
+    columns: list[tuple[str, str]] = []
+    for field, header in export_columns(register):
+        columns.append((field, header))
+        if field in NAME_COLUMNS:
+            columns.append((f"{field}_names", NAME_COLUMNS[field]))
+    return [*columns, ("wkt", WKT_HEADER)]
+
+
 def projects_xlsx(
-    rows: Iterable[Row[Any]], *, register: Collection[str] = (), as_of: date | None = None
+    rows: Iterable[Row[Any]],
+    *,
+    register: Collection[str] = (),
+    as_of: date | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> bytes:
     """Return the rows as an Excel workbook with Japanese headers and real date cells
     (with the works-register fields named in `register`); an export of a past date names
-    the day in the sheet's title and in a line above the headers."""
+    the day in the sheet's title and in a line above the headers.
+
+    The header row is frozen and filtered, columns have widths to read them by, amounts are
+    yen numbers (they still sum), and plan items and indicators have their names (`names`,
+    by code) beside their codes.
+    """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
+    names = names or {}
     book = Workbook(write_only=True)
     sheet = book.create_sheet(f"事業一覧（{as_of:%Y%m%d}時点）" if as_of else "事業一覧")
+    columns = xlsx_columns(register)
+    # Write-only sheets take their layout before the first row.
+    for index, (field, _header) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = XLSX_WIDTHS.get(field, 12)
+    header_row = 2 if as_of else 1
+    last = get_column_letter(len(columns))
+    sheet.freeze_panes = f"A{header_row + 1}"
     bold = Font(bold=True)
+    wrapped = Alignment(wrap_text=True, vertical="top")
     if as_of:
         sheet.append([_xlsx_cell(sheet, as_of_words(as_of))])
-    columns = export_columns(register)
-    headers = [header for _f, header in columns] + [WKT_HEADER]
     header_cells = []
-    for header in headers:
+    for _field, header in columns:
         cell = WriteOnlyCell(sheet, header)
         cell.font = bold
+        cell.alignment = wrapped
         header_cells.append(cell)
     sheet.append(header_cells)
+    count = 0
     for row in rows:
         values = export_values(row)
-        cells = [_xlsx_cell(sheet, values[f]) for f, _header in columns]
-        cells.append(_xlsx_cell(sheet, wkt_of(row)))
+        for field in NAME_COLUMNS:
+            codes = str(values[field] or "").split()
+            values[f"{field}_names"] = "、".join(names.get(code, code) for code in codes)
+        values["wkt"] = wkt_of(row)
+        cells = []
+        for field, _header in columns:
+            cell = _xlsx_cell(sheet, values[field])
+            if field in AMOUNT_FIELDS:
+                cell.number_format = YEN_FORMAT
+            cells.append(cell)
         sheet.append(cells)
+        count += 1
+    sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(count, 1)}"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -178,7 +254,7 @@ def _xlsx_cell(sheet: "WriteOnlyWorksheet", value: Any) -> "Cell":
         # Text stays text: a name starting with "=" is not a formula to run.
         cell.data_type = "s"
     elif value is not None and hasattr(value, "isoformat"):
-        cell.number_format = "yyyy-mm-dd"
+        cell.number_format = DATE_FORMAT
     return cell
 
 

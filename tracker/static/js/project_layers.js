@@ -50,6 +50,7 @@
     undecided: "未定",
     unnamed: "（名称未設定）",
     sample: "サンプルデータ",
+    positiononly: "位置のみ（線はまだ描かれていません）",
     details: "詳細を見る",
     loading: "読み込み中…",
     count: "事業 {n} 件",
@@ -107,6 +108,7 @@
     var root = el("div", "aso-popup");
     el("strong", "aso-popup__name", root).textContent = props.name ? String(props.name) : TEXT.unnamed;
     if (props.sample) el("span", "aso-popup__sample", root).textContent = TEXT.sample;
+    if (props.position_only) el("p", "aso-popup__position-only", root).textContent = TEXT.positiononly;
     var facts = el("dl", "aso-popup__facts", root);
     [
       [TEXT.kind, kind.label],
@@ -164,9 +166,18 @@
     ctx.fillStyle = "#ffffff";
     ctx.fill();
     roundedRect(ctx, p.x - w / 2 + 3, p.y - h / 2 + 3, w - 6, h - 6, pin.shape === "square" ? 1 : h / 2 - 3);
-    ctx.fillStyle = pin.fill;
-    ctx.fill();
-    ctx.fillStyle = pin.ink;
+    if (pin.hollow) {
+      // Position only (a line kind known by a point): a ring of the status colour, white inside.
+      ctx.lineWidth = 3;
+      ctx.setLineDash([4, 2]);
+      ctx.strokeStyle = pin.fill;
+      ctx.stroke();
+      ctx.setLineDash([]);
+    } else {
+      ctx.fillStyle = pin.fill;
+      ctx.fill();
+    }
+    ctx.fillStyle = pin.hollow ? "#222222" : pin.ink;
     ctx.font = "bold 12px sans-serif";
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
@@ -196,11 +207,11 @@
   }
 
   var pinCache = {};
-  function pinFor(kind, status) {
-    var key = kind.glyph + status.color;
+  function pinFor(kind, status, hollow) {
+    var key = kind.glyph + status.color + (hollow ? "hollow" : "");
     if (!pinCache[key]) {
-      pinCache[key] = { text: kind.glyph, fill: status.color, ink: status.ink, shape: kind.shape,
-        width: 24, height: 24 };
+      pinCache[key] = { text: kind.glyph, fill: status.color, ink: status.ink,
+        shape: kind.shape || "circle", width: 24, height: 24, hollow: !!hollow };
     }
     return pinCache[key];
   }
@@ -242,7 +253,7 @@
       var kind = kindOf(props.kind);
       var status = STATUSES[props.status] || UNKNOWN_STATUS;
       var main = L.extend(
-        { pin: pinFor(kind, status), radius: 12, color: status.color, opacity: 0.95,
+        { pin: pinFor(kind, status, props.position_only), radius: 12, color: status.color, opacity: 0.95,
           fillColor: status.color, fillOpacity: 0.3, fill: true },
         kind.line
       );
@@ -299,6 +310,9 @@
         }
         el("span", null, item).textContent = kind.label;
       });
+      var hollow = el("p", "aso-legend__position-only", details);
+      el("span", "aso-pin aso-pin--hollow aso-legend__pin", hollow).textContent = KINDS.road.glyph;
+      el("span", null, hollow).textContent = TEXT.positiononly;
       legend.status = el("p", "aso-legend__status", box);
       legend.status.setAttribute("role", "status");
       legend.status.textContent = TEXT.loading;
