@@ -1,5 +1,8 @@
 """The English catalogue holds a translation of every piece of interface text in the code."""
 
+import re
+from collections import Counter
+
 from babel.messages.checkers import python_format
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
@@ -33,3 +36,11 @@ def test_every_message_in_the_code_has_an_english_translation(tmp_path):
 
 class _Empty:
     string = ""
+
+
+def test_each_message_is_defined_once():
+    # Gettext keeps the first of two definitions and Babel the last: a second one would make
+    # the English depend on the tool that compiled it.
+    keys = re.findall(r'^(?:msgctxt (".*")\n)?msgid ((?:".*"\n)+)', PO.read_text(), flags=re.M)
+    repeated = [key for key, count in Counter(keys).items() if count > 1]
+    assert repeated == []
