@@ -16,6 +16,8 @@ from shapely.ops import nearest_points
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from tracker.accounts.access import can_see_private
+from tracker.city.districts import districts
 from tracker.city.places import RADIUS_CHOICES, StartPlace, find_place, start_places
 from tracker.core import clock
 from tracker.core.db import get_session
@@ -36,13 +38,19 @@ from tracker.near.queries import (
     parse_point,
     parse_radius,
 )
+from tracker.near.restriction_list import read_filters, restriction_list
 from tracker.projects.queries import Circle
-from tracker.restrictions.wording import hours_label
+from tracker.restrictions.wording import (
+    daily_hours_label,
+    hours_label,
+    next_start_label,
+    weekday_day_label,
+)
 from tracker.serving.assets import vendor_url
 from tracker.serving.contract import GEOJSON, READ, Answers, checked_query, contract
 from tracker.words import wording
 from tracker.words.i18n import locale
-from tracker.words.vocab import kind_glyph, status_label
+from tracker.words.vocab import RESTRICTION_KINDS, kind_glyph, status_label
 
 bp = Blueprint("near", __name__)
 
@@ -158,6 +166,7 @@ def near_page() -> ResponseReturnValue:
         error=error,
         w=wording,
         hours_label=hours_label,
+        next_start_label=next_start_label,
         today=today,
         map_config=_map_config(choice, results, shelters),
         vendor_url=vendor_url,
@@ -286,6 +295,43 @@ def _map_config(choice: Choice, results: list, shelters: list) -> dict:
 def _closest(geometry: dict, circle: Circle) -> tuple[float, float]:
     point = nearest_points(shape(geometry), Point(circle.lon, circle.lat))[0]
     return point.y, point.x
+
+
+@bp.get("/restrictions")
+def restrictions_page() -> ResponseReturnValue:
+    """List every traffic restriction in force or announced, and lay them on a timeline of the
+    coming days; ?kind= and ?area= (a district) narrow both. Works without JavaScript."""
+    session = get_session()
+    areas = districts()
+    error = None
+    try:
+        kind, area_key = read_filters(request.args, areas)
+    except BadInput as exc:
+        error, kind, area_key = exc.text, "", ""
+    found = restriction_list(
+        session,
+        at=clock.now(),
+        today=clock.today(),
+        include_private=can_see_private(),
+        areas=areas,
+        kind=kind,
+        area_key=area_key,
+    )
+    html = render_template(
+        "near/restriction_list.html",
+        found=found,
+        areas=areas,
+        kinds=RESTRICTION_KINDS,
+        error=error,
+        lang=locale(),
+        w=wording,
+        hours_label=hours_label,
+        next_start_label=next_start_label,
+        weekday_day_label=weekday_day_label,
+        daily_hours_label=daily_hours_label,
+        today=clock.today(),
+    )
+    return html, 400 if error else 200
 
 
 @bp.get("/near/feed.atom")
