@@ -198,7 +198,7 @@ def test_changes_since_a_date_lists_new_status_changes_and_completions(
         status="construction",
         progress=60,
         recorded_at=at("2024-09-20 09:00"),
-    )  # progress only: not a change of status
+    )  # progress only: a report of progress, listed apart from changes of status
     append_past_status(
         session,
         old.id,
@@ -211,11 +211,11 @@ def test_changes_since_a_date_lists_new_status_changes_and_completions(
 
     html = client.get("/plan/changes?since=2024-09-01&until=2024-12-31").get_data(as_text=True)
     categories = re.findall(r'<tr data-category="(\w+)">', html)
-    assert categories == ["completed", "new", "status"]  # newest first
+    assert categories == ["completed", "progress", "new", "status"]  # newest first
     assert "新しい事業" in html and "古い事業" not in html
     assert "工事中" in html and "完了" in html
     until = client.get("/plan/changes?since=2024-09-01&until=2024-09-30").get_data(as_text=True)
-    assert re.findall(r'<tr data-category="(\w+)">', until) == ["new", "status"]
+    assert re.findall(r'<tr data-category="(\w+)">', until) == ["progress", "new", "status"]
 
 
 @pytest.mark.parametrize(

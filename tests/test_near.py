@@ -211,7 +211,7 @@ def test_sample_restrictions_load_onto_sample_projects(session):
     load_sample_projects(session, ROOT / "geodata" / "sample_projects.geojson")
     message = load_sample_restrictions(session, ROOT / "geodata" / "sample_restrictions.csv")
 
-    assert message == "sample restrictions: loaded 7"
+    assert message == "sample restrictions: loaded 6"
     names = session.scalars(
         select(Project.name).join(TrafficRestriction, TrafficRestriction.project_id == Project.id)
     ).all()

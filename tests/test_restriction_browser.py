@@ -6,9 +6,11 @@ import re
 from datetime import timedelta
 from xml.etree import ElementTree as ET
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import MIYAJI_STATION
+from tests.test_restrictions import weekday_morning  # noqa: F401  (a fixture)
 from tests.test_staff_browser import sign_in
 from tracker.core import clock
 
@@ -27,6 +29,8 @@ def draw_line(page, points: list[tuple[float, float]]) -> None:
     page.get_by_role("link", name="完了", exact=True).click()
 
 
+# A weekday daytime restriction: in force (and on today's maps) on a working day at 10:00.
+@pytest.mark.usefixtures("weekday_morning")
 def test_a_restriction_drawn_as_a_line_shows_everywhere(
     live_server, page, client, login_as, make_user, make_project, artifacts_dir
 ):

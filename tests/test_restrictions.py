@@ -5,10 +5,11 @@ project page, /near and the feed."""
 import json
 import re
 import warnings
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from xml.etree import ElementTree as ET
 
 import pytest
+import time_machine
 from shapely.geometry import LineString, Point
 from sqlalchemy import select
 
@@ -23,6 +24,7 @@ from tracker.restrictions.operations import (
     change_restriction,
     end_restriction,
 )
+from tracker.restrictions.schedule import is_workday
 from tracker.restrictions.wording import hours_label
 
 LON, LAT = MIYAJI_STATION
@@ -42,6 +44,17 @@ def history(session, restriction):
 @pytest.fixture
 def road(make_project):
     return make_project(name="市道 宮地駅前線 改良", kind="road")
+
+
+@pytest.fixture
+def weekday_morning():
+    """Travel to the next working day (no weekend, no public holiday) at 10:00 in Japan, when a
+    weekday daytime restriction is in force."""
+    day = clock.today() + timedelta(days=1)
+    while not is_workday(day):
+        day += timedelta(days=1)
+    with time_machine.travel(datetime.combine(day, time(10, 0), clock.JST), tick=False):
+        yield
 
 
 @pytest.fixture
@@ -232,7 +245,7 @@ def test_a_restriction_without_a_section_is_shown_where_its_work_is(client, sess
     assert feature["properties"]["section_drawn"] is False
 
 
-def test_the_map_layer_names_kind_period_and_hours(client, closure):
+def test_the_map_layer_names_kind_period_and_hours(weekday_morning, client, closure):
     body = client.get("/map/restrictions.geojson").get_json()
     props = body["features"][0]["properties"]
     assert props["kind_label"] == "通行止め" and props["hours_label"] == "平日 8:30〜17:00"
@@ -241,7 +254,9 @@ def test_the_map_layer_names_kind_period_and_hours(client, closure):
     assert english["features"][0]["properties"]["kind_label"] == "Road closed"
 
 
-def test_the_project_page_lists_its_restrictions_and_draws_their_lines(client, road, closure):
+def test_the_project_page_lists_its_restrictions_and_draws_their_lines(
+    weekday_morning, client, road, closure
+):
     page = client.get(f"/projects/{road.id}").text
     section = page[page.index('id="restrictions-heading"') :]
     assert "通行止め" in section and "平日 8:30〜17:00" in section and "舗装工事のため" in section
@@ -249,7 +264,9 @@ def test_the_project_page_lists_its_restrictions_and_draws_their_lines(client, r
     assert '"className":"aso-section"' in page and '"className":"aso-detour"' in page
 
 
-def test_near_shows_hours_reason_contact_and_draws_the_lines(client, road, closure):
+def test_near_shows_hours_reason_contact_and_draws_the_lines(
+    weekday_morning, client, road, closure
+):
     page = client.get(f"/near?lat={LAT}&lon={LON}&radius=500").text
     banner = page[page.index('class="restrictions-now"') : page.index('aria-labelledby="h-works"')]
     assert "平日 8:30〜17:00" in banner and "舗装工事のため" in banner and "阿蘇市 建設課" in banner
@@ -334,7 +351,7 @@ def test_the_sample_restrictions_have_their_lines(session):
     load_sample_restrictions(session, ROOT / "geodata" / "sample_restrictions.csv")
     rows = session.scalars(select(TrafficRestriction)).all()
     assert (
-        sum(r.geom is not None for r in rows) == 6
+        sum(r.geom is not None for r in rows) == 5
         and sum(r.detour_geom is not None for r in rows) == 2
     )
     assert {r.days for r in rows} == {"every_day", "weekdays"}

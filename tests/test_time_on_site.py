@@ -221,11 +221,23 @@ def test_the_form_without_javascript_shows_the_newer_values_when_stale(
     login_as(make_user())
     page = client.post(
         f"/staff/projects/{project.id}",
-        data={"status": "construction", "progress": "73", "base_version": str(opened_at)},
+        data={
+            "status": "construction",
+            "progress": "73",
+            "note": "型枠を組みました",
+            "base_version": str(opened_at),
+        },
     )
     assert page.status_code == 409
+    assert ">型枠を組みました</textarea>" in page.text
     assert "阿蘇 一郎さんが" in page.text and "74% と記録しました" in page.text
     assert 'id="now-progress">74%' in page.text
+    # What the person typed stays in the form; the stored values are said beside it, and
+    # the entry recorded meanwhile is in 「最近の記録」.
+    assert 'required value="73">' in page.text
+    assert '<span id="stale-current-values">工事中 74%</span>' in page.text
+    recent = page.text[page.text.index('id="history"') :]
+    assert "進捗 72% → 74%" in recent and "阿蘇 一郎" in recent
     assert f'name="base_version" id="base_version" value="{project.version}"' in page.text
     assert "進捗を下げるときは、理由をメモに" not in page.text
 

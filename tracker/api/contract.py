@@ -79,7 +79,8 @@ class RestrictionsQuery(Query):
 
     active_on: QueryDay = Field(
         None,
-        description="YYYY-MM-DD: those in force that day (default: in force or to come today).",
+        description="YYYY-MM-DD: those that hold that day, one of their days (default: in "
+        "force or to come today).",
     )
     bbox: Annotated[tuple[float, float, float, float] | None, BBOX] = None
 
@@ -213,6 +214,16 @@ class RestrictionProperties(Answer):
     detour: Geometry | None = None
     lifted_at: str | None = Field(None, json_schema_extra={"format": "date-time"})
     updated_at: str | None = Field(None, json_schema_extra={"format": "date-time"})
+    in_force_now: bool = Field(
+        description="In force at this instant: its dates, its days (平日 leave out Saturdays, "
+        "Sundays and Japanese public holidays; 土日祝 are those) and its hours in Japan time."
+    )
+    next_in_force_at: str | None = Field(
+        None,
+        description="The next instant it comes into force; null when it holds without a break "
+        "to its end, or does not begin again.",
+        json_schema_extra={"format": "date-time"},
+    )
 
 
 class RestrictionFeature(Answer):

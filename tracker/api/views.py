@@ -121,7 +121,9 @@ def list_restrictions() -> Response:
     (or the work's own, when `section_drawn` is false); properties: id, project_id,
     project_name, sample, kind, starts_on, ends_on, days, time_from, time_until,
     description, reason, contact, section_drawn, detour (a GeoJSON line or null),
-    lifted_at, updated_at. Restrictions of staff-only works for signed-in users only.
+    lifted_at, updated_at, in_force_now (its days, hours and Japanese public holidays at
+    this instant) and next_in_force_at. Restrictions of staff-only works for signed-in
+    users only.
     """
     query = checked_query(RestrictionsQuery)
     filt = RestrictionFilter(

@@ -140,6 +140,7 @@ def _render(
         days=RESTRICTION_DAYS,
         hours_label=hours_label,
         today=clock.today(),
+        now=clock.now(),
         error=error,
         stale=stale,
         form=form,

@@ -354,16 +354,17 @@ def build_project_map(
         max_zoom=PROJECT_ZOOM,
         css_class="aso-position-only" if position_only else "",
     ).add_to(m)
-    if detours:
-        collection = {"type": "GeometryCollection", "geometries": list(detours)}
-        Shapes(
-            collection, DETOUR_STYLE, max_zoom=PROJECT_ZOOM, fit=False, css_class="aso-detour"
-        ).add_to(m)
     if sections:
         collection = {"type": "GeometryCollection", "geometries": list(sections)}
         Shapes(collection, SECTION_CASING_STYLE, max_zoom=PROJECT_ZOOM, fit=False).add_to(m)
         Shapes(
             collection, SECTION_STYLE, max_zoom=PROJECT_ZOOM, fit=False, css_class="aso-section"
+        ).add_to(m)
+    # Detours over the sections: a way round is never hidden under a red line.
+    if detours:
+        collection = {"type": "GeometryCollection", "geometries": list(detours)}
+        Shapes(
+            collection, DETOUR_STYLE, max_zoom=PROJECT_ZOOM, fit=False, css_class="aso-detour"
         ).add_to(m)
     finish_controls(m, labels)
     return m

@@ -5,7 +5,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, case, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from tracker.city.models import CityBoundary
@@ -21,6 +32,7 @@ from tracker.projects.models import (
 )
 from tracker.projects.queries import ProjectFilter, end_of_day, filtered_projects, linked_codes
 from tracker.projects.register import AMOUNT_FIELDS, REGISTER_FIELDS
+from tracker.restrictions.models import RestrictionChange, TrafficRestriction
 from tracker.words.vocab import KINDS, STATUSES
 
 POLICY1_MEASURES = ("p1.m1", "p1.m2")
@@ -211,57 +223,152 @@ def policy1_coverage(
     ]
 
 
+# The categories of the changes list, in the order their totals are shown.
+CHANGE_CATEGORIES = (
+    "new", "status", "completed", "progress",
+    "restriction_added", "restriction_changed", "restriction_lifted",
+)  # fmt: skip
+RESTRICTION_CATEGORIES = {
+    "create": "restriction_added",
+    "update": "restriction_changed",
+    "lift": "restriction_lifted",
+}
+
+
 @dataclass
 class Change:
-    """One entry of the "changes since" list, at its time on site."""
+    """One entry of the "changes since" list, at its time on site (a restriction's change:
+    when it was recorded)."""
 
     observed_at: datetime
     project_id: int
     name: str
     kind: str
-    category: str  # new / completed / status
+    category: str  # one of CHANGE_CATEGORIES
     previous_status: str | None
     status: str
     note: str
+    progress: int | None = None
+    previous_progress: int | None = None
+    restriction_kind: str | None = None
 
 
 def changes_since(
     session: Session, since: date, *, until: date | None, include_private: bool
 ) -> tuple[list[Change], dict[str, int]]:
-    """Return new projects, status changes and completed works from the start of `since`."""
+    """Return, from the start of `since`, every change a meeting asks about: new projects,
+    status changes, completed works, progress reports (a new figure or a note), and
+    restrictions added, changed or lifted; newest first, with the totals by category."""
     start = datetime.combine(since, time(0, 0), tzinfo=JST)
+    end = end_of_day(until) if until is not None else None
+    status_rows = _status_changes(session, start, end, include_private)
+    restriction_rows = _restriction_changes(session, start, end, include_private)
+    every = sorted(
+        status_rows + restriction_rows, key=lambda c: (c.observed_at, c.project_id), reverse=True
+    )
+    totals = dict.fromkeys(CHANGE_CATEGORIES, 0)
+    for change in every:
+        totals[change.category] += 1
+    return every[:CHANGES_LIMIT], totals
+
+
+def _status_changes(
+    session: Session, start: datetime, end: datetime | None, include_private: bool
+) -> list[Change]:
+    u = StatusUpdate
+    # Each report beside the one before it: a progress report counts when its figure moved
+    # or it says something.
+    history = select(
+        u.id,
+        u.project_id,
+        u.observed_at,
+        u.previous_status,
+        u.status,
+        u.progress,
+        u.note,
+        func.lag(u.progress)
+        .over(partition_by=u.project_id, order_by=(u.observed_at, u.id))
+        .label("previous_progress"),
+    ).subquery("history")
+    h = history.c
+    same_status = h.previous_status == h.status
     category = case(
-        (StatusUpdate.previous_status.is_(None), "new"),
-        (StatusUpdate.status == "completed", "completed"),
-        else_="status",
+        (h.previous_status.is_(None), "new"),
+        (not_(same_status) & (h.status == "completed"), "completed"),
+        (not_(same_status), "status"),
+        else_="progress",
     ).label("category")
     conditions = [
-        StatusUpdate.observed_at >= start,
+        h.observed_at >= start,
         or_(
-            StatusUpdate.previous_status.is_(None),
-            StatusUpdate.previous_status != StatusUpdate.status,
+            h.previous_status.is_(None),
+            not_(same_status),
+            h.note != "",
+            h.previous_progress.is_distinct_from(h.progress),
         ),
+        visible_works(Project, include_private=include_private),
     ]
-    if until is not None:
-        conditions.append(StatusUpdate.observed_at < end_of_day(until))
-    conditions.append(visible_works(Project, include_private=include_private))
-    base = (
-        select(StatusUpdate, Project.name, Project.kind, category)
-        .join(Project)
-        .where(and_(*conditions))
-    )
-    totals = dict.fromkeys(("new", "status", "completed"), 0)
-    sub = base.subquery()
-    for name, n in session.execute(select(sub.c.category, func.count()).group_by(sub.c.category)):
-        totals[name] = n
+    if end is not None:
+        conditions.append(h.observed_at < end)
     rows = session.execute(
-        base.order_by(StatusUpdate.observed_at.desc(), StatusUpdate.id.desc()).limit(CHANGES_LIMIT)
+        select(
+            h.observed_at,
+            h.project_id,
+            Project.name,
+            Project.kind,
+            category,
+            h.previous_status,
+            h.status,
+            h.note,
+            h.progress,
+            h.previous_progress,
+        )  # fmt: skip
+        .join(Project, Project.id == h.project_id)
+        .where(and_(*conditions))
+        .order_by(h.observed_at.desc(), h.id.desc())
+        .limit(CHANGES_LIMIT)
     )
-    changes = [
-        Change(u.observed_at, u.project_id, name, kind, cat, u.previous_status, u.status, u.note)
-        for u, name, kind, cat in rows
+    return [Change(*row) for row in rows]
+
+
+def _restriction_changes(
+    session: Session, start: datetime, end: datetime | None, include_private: bool
+) -> list[Change]:
+    c, r = RestrictionChange, TrafficRestriction
+    conditions = [c.recorded_at >= start, visible_works(Project, include_private=include_private)]
+    if end is not None:
+        conditions.append(c.recorded_at < end)
+    rows = session.execute(
+        select(
+            c.recorded_at,
+            r.project_id,
+            Project.name,
+            Project.kind,
+            c.action,
+            Project.status,
+            r.description,
+            r.kind,
+        )  # fmt: skip
+        .join(r, r.id == c.restriction_id)
+        .join(Project, Project.id == r.project_id)
+        .where(and_(*conditions))
+        .order_by(c.recorded_at.desc(), c.id.desc())
+        .limit(CHANGES_LIMIT)
+    )
+    return [
+        Change(
+            at,
+            project_id,
+            name,
+            kind,
+            RESTRICTION_CATEGORIES[action],
+            None,
+            status,
+            description,
+            restriction_kind=restriction_kind,
+        )  # fmt: skip
+        for at, project_id, name, kind, action, status, description, restriction_kind in rows
     ]
-    return changes, totals
 
 
 def map_svg_parts(session: Session, filt: ProjectFilter) -> dict | None:

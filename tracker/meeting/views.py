@@ -1,6 +1,6 @@
 """The meeting pages under /plan: the filtered map, dashboard, coverage, changes, print, exports."""
 
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -37,6 +37,8 @@ from tracker.worksfiles import writing
 bp = Blueprint("meeting", __name__, url_prefix="/plan")
 
 PAPER_SIZES = ("A4", "A3")
+# /plan/changes without a date shows this many days back from today.
+CHANGES_DEFAULT_DAYS = 30
 # How many works the sheet lists and numbers on its map: what fits beside the map on one
 # sheet; the rest are in the CSV.
 PRINT_LIST_LIMIT = {"A4": 12, "A3": 24}
@@ -339,20 +341,23 @@ def coverage() -> ResponseReturnValue:
 
 @bp.get("/changes")
 def changes() -> ResponseReturnValue:
-    """List new projects, status changes and completed works since a date."""
-    since = parse_day(request.args.get("since"), "since")
+    """List every change since a date (the last CHANGES_DEFAULT_DAYS days unless one is
+    chosen): new projects, status changes, completions, progress reports and restrictions
+    added, changed or lifted."""
+    chosen = parse_day(request.args.get("since"), "since")
     until = parse_day(request.args.get("until"), "until")
-    if since and until and until < since:
+    since = chosen or clock.today() - timedelta(days=CHANGES_DEFAULT_DAYS)
+    if until and until < since:
         raise BadInput(_("開始日より前の日付です"), code="ends_before_start", field="until")
-    found: list[queries.Change] = []
-    totals: dict[str, int] | None = None
-    if since:
-        found, totals = queries.changes_since(
-            get_session(), since, until=until, include_private=can_see_private()
-        )
+    found, totals = queries.changes_since(
+        get_session(), since, until=until, include_private=can_see_private()
+    )
     return render_template(
         "meeting/changes.html",
         since=since,
+        default_range=chosen is None,
+        default_days=CHANGES_DEFAULT_DAYS,
+        categories=queries.CHANGE_CATEGORIES,
         until=until,
         changes=found,
         totals=totals,

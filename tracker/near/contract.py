@@ -51,7 +51,16 @@ class NearbyRestriction(Answer):
     starts_on: date
     ends_on: date | None
     description: str
-    in_force: bool
+    in_force: bool = Field(description="The same as in_force_now (kept for older clients).")
+    in_force_now: bool = Field(
+        description="In force at this instant: its dates, days (平日 leave out public "
+        "holidays) and hours in Japan time."
+    )
+    next_in_force_at: str | None = Field(
+        None,
+        description="The next instant it comes into force; null when none begins again.",
+        json_schema_extra={"format": "date-time"},
+    )
 
 
 class NearbyProperties(Answer):

@@ -1,10 +1,10 @@
 """An Atom feed (RFC 4287) of public status changes and new projects near a point."""
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
-from xml.sax.saxutils import escape
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -22,7 +22,6 @@ FEED_LIMIT = 50
 
 ATOM = "http://www.w3.org/2005/Atom"
 XHTML = "http://www.w3.org/1999/xhtml"
-QUOTE = {'"': "&quot;"}
 ET.register_namespace("", ATOM)
 # XML 1.0 cannot carry these at all, not even escaped: one in a name would make the whole
 # feed unreadable, so they are dropped from what the feed says.
@@ -62,23 +61,66 @@ def _when(entry: FeedEntry | RestrictionEvent) -> datetime:
     return entry.observed_at if isinstance(entry, FeedEntry) else entry.recorded_at
 
 
-def build_feed(
-    session: Session, circle: Circle, locale: str, *, stylesheet: str | None = None
-) -> bytes:
-    """Return the feed as UTF-8 XML, newest entry first: status changes, new projects and
-    traffic restrictions added, changed or lifted; `stylesheet` (an XSLT's URL) lets a
-    browser show it as a page."""
+def feed_entries(session: Session, circle: Circle) -> list[FeedEntry | RestrictionEvent]:
+    """Return the feed's entries, newest first: status changes, new projects and traffic
+    restrictions added, changed or lifted."""
     entries = recent_changes(session, circle, FEED_LIMIT) + restriction_events(
         session, circle.lon, circle.lat, circle.radius_m, FEED_LIMIT
     )
-    entries = sorted(entries, key=_when, reverse=True)[:FEED_LIMIT]
+    return sorted(entries, key=_when, reverse=True)[:FEED_LIMIT]
+
+
+def feed_title(circle: Circle) -> str:
+    """Name the feed (and its page) by its radius."""
+    radius = wording.distance_label(circle.radius_m)
+    return _("阿蘇市 近くの工事（半径 %(radius)s）", radius=radius)
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """An entry as the feed's page shows it: title, when, where it links, what it says, and
+    the staff's own words (Japanese) apart."""
+
+    title: str
+    when: datetime
+    link: str
+    summary: str
+    quoted: str | None = None
+
+
+def feed_items(entries: list[FeedEntry | RestrictionEvent], locale: str) -> list[FeedItem]:
+    """Say each entry as the Atom feed does, for the feed's page in a browser."""
+    items = []
+    for entry in entries:
+        link = url_for("web.project_page", project_id=entry.project_id)
+        if isinstance(entry, FeedEntry):
+            items.append(
+                FeedItem(_status_title(entry), entry.observed_at, link, _status_summary(entry))
+            )
+        else:
+            items.append(
+                FeedItem(
+                    _restriction_title(entry),
+                    entry.recorded_at,
+                    link,
+                    _restriction_period(entry, locale) + ": ",
+                    entry.description,
+                )
+            )
+    return items
+
+
+def build_feed(session: Session, circle: Circle, locale: str) -> bytes:
+    """Return the feed as UTF-8 XML, newest entry first: status changes, new projects and
+    traffic restrictions added, changed or lifted. Browsers are answered the feed's page
+    (feed_items) instead: no stylesheet is referenced."""
+    entries = feed_entries(session, circle)
     # The feed's id is its own canonical address, whatever order or extra arguments the request
     # came with: the same circle in the same language is always the same feed.
     feed_url = circle_url("near.near_feed", circle, locale, external=True)
     root = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": locale})
     _el(root, "id", feed_url)
-    radius = wording.distance_label(circle.radius_m)
-    _el(root, "title", _("阿蘇市 近くの工事（半径 %(radius)s）", radius=radius))
+    _el(root, "title", feed_title(circle))
     _el(
         root,
         "subtitle",
@@ -97,17 +139,10 @@ def build_feed(
         else:
             _restriction_entry(root, entry, locale)
     body = ET.tostring(root, encoding="unicode")
-    instruction = ""
-    if stylesheet:
-        # ElementTree writes no processing instruction before the root: put it in by hand.
-        instruction = f'<?xml-stylesheet type="text/xsl" href="{escape(stylesheet, QUOTE)}"?>\n'
-    return f'<?xml version="1.0" encoding="utf-8"?>\n{instruction}{body}'.encode()
+    return f'<?xml version="1.0" encoding="utf-8"?>\n{body}'.encode()
 
 
-def _entry(root: ET.Element, entry: FeedEntry) -> None:
-    item = _el(root, "entry")
-    link = external_url("web.project_page", project_id=entry.project_id)
-    _el(item, "id", f"{link}#status-update-{entry.id}")
+def _status_title(entry: FeedEntry) -> str:
     status = status_label(entry.status)
     if entry.previous_status is None:
         title = _("新しい事業: %(name)s（%(status)s）", name=entry.name, status=status)
@@ -128,25 +163,29 @@ def _entry(root: ET.Element, entry: FeedEntry) -> None:
         )
     if entry.is_sample:
         title += " " + _("［サンプル］")
-    _el(item, "title", title)
-    _el(item, "updated", _iso(entry.observed_at))
-    _el(item, "published", _iso(entry.observed_at))
-    _el(item, "link", rel="alternate", type="text/html", href=link)
-    _el(
-        item,
-        "summary",
-        _(
-            "%(plain)s（進捗 %(progress)s%%）",
-            plain=status_plain(entry.status),
-            progress=entry.progress,
-        ),
+    return title
+
+
+def _status_summary(entry: FeedEntry) -> str:
+    return _(
+        "%(plain)s（進捗 %(progress)s%%）",
+        plain=status_plain(entry.status),
+        progress=entry.progress,
     )
 
 
-def _restriction_entry(root: ET.Element, event: RestrictionEvent, locale: str) -> None:
+def _entry(root: ET.Element, entry: FeedEntry) -> None:
     item = _el(root, "entry")
-    link = external_url("web.project_page", project_id=event.project_id)
-    _el(item, "id", f"{link}#restriction-change-{event.id}")
+    link = external_url("web.project_page", project_id=entry.project_id)
+    _el(item, "id", f"{link}#status-update-{entry.id}")
+    _el(item, "title", _status_title(entry))
+    _el(item, "updated", _iso(entry.observed_at))
+    _el(item, "published", _iso(entry.observed_at))
+    _el(item, "link", rel="alternate", type="text/html", href=link)
+    _el(item, "summary", _status_summary(entry))
+
+
+def _restriction_title(event: RestrictionEvent) -> str:
     kind, name = restriction_label(event.kind), event.project_name
     if event.action == "create":
         title = _("新しい通行規制: %(kind)s（%(name)s）", kind=kind, name=name)
@@ -156,13 +195,24 @@ def _restriction_entry(root: ET.Element, event: RestrictionEvent, locale: str) -
         title = _("通行規制の変更: %(kind)s（%(name)s）", kind=kind, name=name)
     if event.is_sample:
         title += " " + _("［サンプル］")
-    _el(item, "title", title)
+    return title
+
+
+def _restriction_period(event: RestrictionEvent, locale: str) -> str:
+    return wording.period_label(
+        event.starts_on.isoformat(), event.ends_on.isoformat() if event.ends_on else None, locale
+    )
+
+
+def _restriction_entry(root: ET.Element, event: RestrictionEvent, locale: str) -> None:
+    item = _el(root, "entry")
+    link = external_url("web.project_page", project_id=event.project_id)
+    _el(item, "id", f"{link}#restriction-change-{event.id}")
+    _el(item, "title", _restriction_title(event))
     _el(item, "updated", _iso(event.recorded_at))
     _el(item, "published", _iso(event.recorded_at))
     _el(item, "link", rel="alternate", type="text/html", href=link)
-    period = wording.period_label(
-        event.starts_on.isoformat(), event.ends_on.isoformat() if event.ends_on else None, locale
-    )
+    period = _restriction_period(event, locale)
     _el(item, "summary", f"{period}: {event.description}")
     # The same as marked-up content, with the staff's words marked as Japanese: an English
     # reader's feed (and its page) tells its own words from the data it quotes.

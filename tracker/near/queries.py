@@ -29,11 +29,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import CITY_CODE, check_lon_lat
 from tracker.projects.history import StatusUpdate
 from tracker.projects.queries import Circle, feature_json, nearest_projects
 from tracker.restrictions.queries import coming_restrictions_json
+from tracker.restrictions.schedule import sql_params
 
 RADIUS_MIN_M = 1
 RADIUS_MAX_M = 10_000
@@ -152,13 +154,14 @@ def parse_limit(args: Mapping[str, str]) -> int:
 
 
 def nearby_params(circle: Circle, *, today: date, limit: int = DEFAULT_LIMIT) -> dict:
-    """Return the bind parameters of the nearby statements."""
+    """Return the bind parameters of the nearby statements; restrictions are timed now."""
     return {
         "lat": circle.lat,
         "lon": circle.lon,
         "radius": circle.radius_m,
         "today": today,
         "limit": limit,
+        **sql_params(clock.now()),
     }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from shapely.geometry import Point, shape
@@ -16,6 +16,8 @@ from shapely.ops import nearest_points
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from tracker.accounts.access import can_see_private
+from tracker.city.districts import districts
 from tracker.city.places import RADIUS_CHOICES, StartPlace, find_place, start_places
 from tracker.core import clock
 from tracker.core.db import get_session
@@ -36,15 +38,23 @@ from tracker.near.queries import (
     parse_point,
     parse_radius,
 )
+from tracker.near.restriction_list import read_filters, restriction_list
 from tracker.projects.queries import Circle
-from tracker.restrictions.wording import hours_label
+from tracker.restrictions.wording import (
+    daily_hours_label,
+    hours_label,
+    next_start_label,
+    weekday_day_label,
+)
 from tracker.serving.assets import vendor_url
 from tracker.serving.contract import GEOJSON, READ, Answers, checked_query, contract
 from tracker.words import wording
 from tracker.words.i18n import locale
-from tracker.words.vocab import kind_glyph, status_label
+from tracker.words.vocab import RESTRICTION_KINDS, kind_glyph, status_label
 
 bp = Blueprint("near", __name__)
+
+ATOM = "application/atom+xml"
 
 PAGE_LIMIT = 50
 SHELTER_COUNT = 3
@@ -158,6 +168,7 @@ def near_page() -> ResponseReturnValue:
         error=error,
         w=wording,
         hours_label=hours_label,
+        next_start_label=next_start_label,
         today=today,
         map_config=_map_config(choice, results, shelters),
         vendor_url=vendor_url,
@@ -288,30 +299,77 @@ def _closest(geometry: dict, circle: Circle) -> tuple[float, float]:
     return point.y, point.x
 
 
-@bp.get("/near/feed.atom")
-def near_feed() -> Response:
-    """Answer an Atom feed of status changes and new projects within the circle.
+@bp.get("/restrictions")
+def restrictions_page() -> ResponseReturnValue:
+    """List every traffic restriction in force or announced, and lay them on a timeline of the
+    coming days; ?kind= and ?area= (a district) narrow both. Works without JavaScript."""
+    session = get_session()
+    areas = districts()
+    error = None
+    try:
+        kind, area_key = read_filters(request.args, areas)
+    except BadInput as exc:
+        error, kind, area_key = exc.text, "", ""
+    found = restriction_list(
+        session,
+        at=clock.now(),
+        today=clock.today(),
+        include_private=can_see_private(),
+        areas=areas,
+        kind=kind,
+        area_key=area_key,
+    )
+    html = render_template(
+        "near/restriction_list.html",
+        found=found,
+        areas=areas,
+        kinds=RESTRICTION_KINDS,
+        error=error,
+        lang=locale(),
+        w=wording,
+        hours_label=hours_label,
+        next_start_label=next_start_label,
+        weekday_day_label=weekday_day_label,
+        daily_hours_label=daily_hours_label,
+        today=clock.today(),
+    )
+    return html, 400 if error else 200
 
-    A browser (which prefers HTML) gets the same feed as XML, which it shows through the
-    feed's stylesheet; feed readers get application/atom+xml.
-    """
+
+@bp.get("/near/feed.atom")
+def near_feed() -> ResponseReturnValue:
+    """Answer an Atom feed of status changes, new projects and restriction changes within the
+    circle. Feed readers get application/atom+xml; a browser (which prefers HTML) gets the
+    same entries as a page of the app (feed_page), at the same address."""
     session = get_session()
     circle = circle_from_args(session, request.args)
-    lang = locale()
-    stylesheet = url_for("near.feed_stylesheet", lang=lang if lang != "ja" else None)
-    body = feed.build_feed(session, circle, lang, stylesheet=stylesheet)
     wanted = request.accept_mimetypes.best_match(["application/atom+xml", "text/html"])
-    mimetype = "application/xml" if wanted == "text/html" else "application/atom+xml"
-    response = Response(body, mimetype=mimetype)
+    if wanted == "text/html" and request.accept_mimetypes["text/html"] > 0:
+        response = make_response(_feed_page(session, circle))
+    else:
+        response = Response(feed.build_feed(session, circle, locale()), mimetype=ATOM)
     response.vary.add("Accept")
     return response
 
 
-@bp.get("/near/feed.xsl")
-def feed_stylesheet() -> Response:
-    """Answer the stylesheet that shows the feed as a readable page in a browser."""
-    body = render_template("near/feed.xsl", lang=locale())
-    return Response(body, mimetype="text/xsl")
+@bp.get("/near/feed")
+def feed_page() -> ResponseReturnValue:
+    """Show the feed of the circle as a page: its latest entries and how to follow it."""
+    session = get_session()
+    return _feed_page(session, circle_from_args(session, request.args))
+
+
+def _feed_page(session: Session, circle: Circle) -> str:
+    lang = locale()
+    items = feed.feed_items(feed.feed_entries(session, circle), lang)
+    return render_template(
+        "near/feed.html",
+        title=feed.feed_title(circle),
+        items=items,
+        feed_url=feed.circle_url("near.near_feed", circle, lang, external=True),
+        page_url=feed.circle_url("near.near_page", circle, lang),
+        follow_url=feed.circle_url("near.follow_page", circle, lang),
+    )
 
 
 @bp.get("/near/follow")

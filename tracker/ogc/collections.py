@@ -7,7 +7,7 @@ it answers; paging, bbox, datetime, CRS, tiles and formats are the same for ever
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -32,10 +32,12 @@ SAMPLE_CREDIT = "阿蘇市（多くはサンプルデータ）"
 
 @dataclass(frozen=True)
 class Request:
-    """Who asks, and on which day (restrictions in force depend on it)."""
+    """Who asks, on which day and at which minute (restrictions in force depend on them)."""
 
     include_private: bool
     today: date
+    # Not part of the key of a kept answer: only a `timed` layer's answers depend on it.
+    at: datetime = field(compare=False)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Collection:
     periods: tuple[tuple[str, str], ...] = ()
     # Small features of one kind that share a tile cell are drawn as one counted point.
     clustered_tiles: bool = False
+    # Its rows change with the time of day (restrictions in force): answers are kept by minute.
+    timed: bool = False
 
 
 def _public_only(args: MultiDict[str, str]) -> bool:
@@ -132,7 +136,10 @@ def _restriction_filter(
 
 def _restriction_rows(filt: dict, request: Request) -> Select:
     return restriction_rows(
-        today=request.today, include_private=request.include_private, kinds=filt["kinds"]
+        today=request.today,
+        include_private=request.include_private,
+        kinds=filt["kinds"],
+        at=request.at,
     )
 
 
@@ -142,7 +149,8 @@ def _restriction_properties(p: FromClause) -> list:
         "kind", p.c.kind, "starts_on", p.c.starts_on, "ends_on", p.c.ends_on,
         "days", p.c.days, "time_from", p.c.time_from, "time_until", p.c.time_until,
         "description", p.c.description, "reason", p.c.reason, "contact", p.c.contact,
-        "in_force", p.c.in_force, "section_drawn", p.c.section_drawn,
+        "in_force", p.c.in_force, "next_in_force_at", p.c.next_in_force_at,
+        "section_drawn", p.c.section_drawn,
         "has_detour", p.c.has_detour,
     ]  # fmt: skip
 
@@ -191,10 +199,12 @@ COLLECTIONS = {
                 "time_from",
                 "time_until",
                 "in_force",
+                "next_in_force_at",
                 "section_drawn",
             ),  # fmt: skip
             queryables={"kind": RESTRICTION_KINDS},
             periods=(("starts_on", "ends_on"),),
+            timed=True,
         ),
         Collection(
             id="shelters",

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -110,8 +111,15 @@ def _wants_html() -> bool:
     return _format() == "html"
 
 
+def _minute(found: Collection, req: Request) -> datetime | None:
+    """The minute a timed layer's answer holds for, as part of its key."""
+    return req.at if found.timed else None
+
+
 def _request() -> Request:
-    return Request(include_private=can_see_private(), today=clock.today())
+    # Restrictions are in force by the minute: answers kept for a minute stay right.
+    at = clock.now().replace(second=0, microsecond=0)
+    return Request(include_private=can_see_private(), today=clock.today(), at=at)
 
 
 def _collection(cid: str) -> Collection:
@@ -231,7 +239,7 @@ def items(cid: str) -> Response:
     session, req = get_session(), _request()
     query = read_items_query(found, request.args, req, session)
     page = cached(
-        request_key(cid, req), lambda: items_page(session, found, query, req),
+        request_key(cid, req, _minute(found, req)), lambda: items_page(session, found, query, req),
         lambda page: len(page.features),
     )  # fmt: skip
     links = [
@@ -342,7 +350,7 @@ def tile(cid: str, z: int, y: int, x: int) -> Response:
     args.pop("f", None)
     query = read_items_query(found, args, req, session)
     body = cached(
-        request_key(cid, z, x, y, req),
+        request_key(cid, z, x, y, req, _minute(found, req)),
         lambda: tiles.tile_bytes(session, found, query, req, z, x, y), len,
     )  # fmt: skip
     return _conditional(Response(body, mimetype=documents.MVT), body)

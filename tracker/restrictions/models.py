@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.accounts.models import User
 from tracker.core.db import Base, stamp_now
 from tracker.projects.models import Project
+from tracker.restrictions import schedule
 from tracker.words.vocab import RESTRICTION_DAYS, RESTRICTION_KINDS, sql_list
 
 DESCRIPTION_MAX = 200
@@ -75,12 +76,16 @@ class TrafficRestriction(Base):
     __mapper_args__ = {"version_id_col": version}
 
     def applies_on(self, day: date) -> bool:
-        """Tell whether the restriction is in force on the day."""
-        return (
-            self.ended_at is None
-            and self.starts_on <= day
-            and (self.ends_on is None or day <= self.ends_on)
-        )
+        """Tell whether the restriction holds on the day: one of its days, not lifted."""
+        return schedule.applies_on(self, day)
+
+    def in_force_at(self, at: datetime) -> bool:
+        """Tell whether the restriction is in force at the instant (its days and hours)."""
+        return schedule.in_force_at(self, at)
+
+    def next_in_force_at(self, at: datetime) -> datetime | None:
+        """Return when after `at` the restriction next comes into force, if it does."""
+        return schedule.next_in_force_at(self, at)
 
 
 class RestrictionChange(Base):

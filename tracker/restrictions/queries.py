@@ -3,7 +3,7 @@ and nearby pages and the feed all read from here."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +26,11 @@ from tracker.core import clock
 from tracker.projects.models import Project, visible_works
 from tracker.projects.queries import end_of_day
 from tracker.restrictions.models import RestrictionChange, TrafficRestriction
+from tracker.restrictions.schedule import (
+    applies_on_sql,
+    in_force_sql,
+    next_in_force_sql,
+)
 
 COORDINATE_DECIMALS = 6
 
@@ -34,8 +39,9 @@ COORDINATE_DECIMALS = 6
 class RestrictionFilter:
     """Which restrictions to read.
 
-    With `active_on`, those in force on that day (not lifted before it ended); without,
-    those in force or still to come today. Only restrictions of public projects unless
+    With `active_on`, those that hold on that day (one of their days, not lifted before it
+    ended); without, those in force or still to come today. Each says whether it is in
+    force at `at` (default: now) and when it next comes into force. Only restrictions of public projects unless
     `include_private`, and never those of withdrawn works unless `include_withdrawn` (the
     work's own page, for those who may restore it).
     """
@@ -47,6 +53,7 @@ class RestrictionFilter:
     # With `project_id`: past and lifted ones too, for the project's own page.
     every: bool = False
     include_withdrawn: bool = False
+    at: datetime | None = None
 
 
 def _time(column: SQLColumnExpression[Any]) -> ColumnElement[str]:
@@ -72,8 +79,19 @@ def _what_and_when(r: type[TrafficRestriction]) -> list:
     ]  # fmt: skip
 
 
-def restriction_properties(r: type[TrafficRestriction], p: type[Project]) -> list:
-    """Return (name, value, ...) pairs of a restriction's public properties."""
+def _timing(r: Any, at: datetime | None) -> list:
+    """Return (name, value, ...) pairs: in force at the instant, and when it next begins."""
+    return [
+        "in_force_now", in_force_sql(r, at),
+        "next_in_force_at", next_in_force_sql(r, at),
+    ]  # fmt: skip
+
+
+def restriction_properties(
+    r: type[TrafficRestriction], p: type[Project], at: datetime | None = None
+) -> list:
+    """Return (name, value, ...) pairs of a restriction's public properties, timed at `at`
+    (default: now)."""
     return [
         "id", r.id,
         "project_id", r.project_id,
@@ -85,6 +103,7 @@ def restriction_properties(r: type[TrafficRestriction], p: type[Project]) -> lis
         "detour", _line(r.detour_geom),
         "lifted_at", r.ended_at,
         "updated_at", r.updated_at,
+        *_timing(r, at or clock.now()),
     ]  # fmt: skip
 
 
@@ -105,7 +124,7 @@ def restriction_query(filt: RestrictionFilter) -> Select:
             where.append(r.ended_at.is_(None))
         else:
             where += [
-                r.starts_on <= day,
+                applies_on_sql(r, day),
                 or_(r.ended_at.is_(None), r.ended_at >= end_of_day(day)),
             ]
     shape = func.coalesce(r.geom, p.geom)
@@ -115,15 +134,19 @@ def restriction_query(filt: RestrictionFilter) -> Select:
         "type", "Feature",
         "id", r.id,
         "geometry", _line(shape),
-        "properties", func.json_build_object(*restriction_properties(r, p)),
+        "properties", func.json_build_object(*restriction_properties(r, p, filt.at)),
     )  # fmt: skip
     return select(feature.label("feature"), r.starts_on, r.id).where(and_(*where))
 
 
-def restriction_rows(*, today: date, include_private: bool, kinds: Sequence[str] = ()) -> Select:
+def restriction_rows(
+    *, today: date, include_private: bool, kinds: Sequence[str] = (), at: datetime | None = None
+) -> Select:
     """Select the restrictions in force or announced on `today` as plain columns, with `geom`
     the closed or narrowed section (the work's own geometry when none was drawn): the rows
-    of layers built elsewhere, such as the OGC API's items and tiles."""
+    of layers built elsewhere, such as the OGC API's items and tiles. `in_force` tells
+    whether each is in force at `at` (default: now), `next_in_force_at` when it next begins."""
+    at = at or clock.now()
     r, p = TrafficRestriction.__table__, Project.__table__
     query = (
         select(
@@ -140,7 +163,8 @@ def restriction_rows(*, today: date, include_private: bool, kinds: Sequence[str]
             r.c.description,
             r.c.reason,
             r.c.contact,
-            (r.c.starts_on <= today).label("in_force"),
+            in_force_sql(r.c, at).label("in_force"),
+            next_in_force_sql(r.c, at).label("next_in_force_at"),
             r.c.geom.is_not(None).label("section_drawn"),
             r.c.detour_geom.is_not(None).label("has_detour"),
             func.coalesce(r.c.geom, p.c.geom).label("geom"),
@@ -177,8 +201,9 @@ def coming_restrictions_json(
 ) -> ColumnElement[Any]:
     """Return a correlated JSON array of a project's restrictions in force or still to come.
 
-    Lifted or past ones stay out; each says whether it is in force today, with its hours,
-    reason, contact, and its section and detour lines when drawn.
+    Lifted or past ones stay out; each says whether it is in force at the instant bound by
+    schedule.sql_params() (`in_force`, and `in_force_now` alike) and when it next begins, with
+    its hours, reason, contact, and its section and detour lines when drawn.
     """
     r = TrafficRestriction
     entry = func.json_build_object(
@@ -186,7 +211,9 @@ def coming_restrictions_json(
         *_what_and_when(r),
         "section", _line(r.geom),
         "detour", _line(r.detour_geom),
-        "in_force", r.starts_on <= today,
+        "in_force", in_force_sql(r),
+        "in_force_now", in_force_sql(r),
+        "next_in_force_at", next_in_force_sql(r),
     )  # fmt: skip
     return (
         select(
@@ -249,3 +276,72 @@ def restriction_events(
         .limit(limit)
     )
     return [RestrictionEvent(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ListedRestriction:
+    """A restriction in force or announced, for the city-wide list and its timeline."""
+
+    id: int
+    project_id: int
+    project_name: str
+    is_sample: bool
+    kind: str
+    starts_on: date
+    ends_on: date | None
+    days: str
+    time_from: time | None
+    time_until: time | None
+    description: str
+    reason: str
+    contact: str
+    has_detour: bool
+    in_force_now: bool
+    next_in_force_at: datetime | None
+    # A point on its section (or its work), to name the area it is in.
+    lon: float
+    lat: float
+    ended_at: datetime | None = None
+
+
+def listed_restrictions(
+    session: Session, *, at: datetime, include_private: bool, kinds: Sequence[str] = ()
+) -> list[ListedRestriction]:
+    """Return the restrictions in force or announced at `at` (not lifted, not past their end),
+    earliest start first, each timed at `at` by the one rule."""
+    r, p = TrafficRestriction, Project
+    today = at.astimezone(clock.JST).date()
+    point = func.ST_PointOnSurface(func.coalesce(r.geom, p.geom))
+    query = (
+        select(
+            r.id,
+            r.project_id,
+            p.name,
+            p.is_sample,
+            r.kind,
+            r.starts_on,
+            r.ends_on,
+            r.days,
+            r.time_from,
+            r.time_until,
+            r.description,
+            r.reason,
+            r.contact,
+            r.detour_geom.is_not(None),
+            in_force_sql(r, at),
+            next_in_force_sql(r, at),
+            func.ST_X(point),
+            func.ST_Y(point),
+            r.ended_at,
+        )  # fmt: skip
+        .join(p, p.id == r.project_id)
+        .where(
+            visible_works(p, include_private=include_private),
+            r.ended_at.is_(None),
+            or_(r.ends_on.is_(None), r.ends_on >= today),
+        )
+        .order_by(r.starts_on, r.id)
+    )
+    if kinds:
+        query = query.where(r.kind.in_(list(kinds)))
+    return [ListedRestriction(*row) for row in session.execute(query)]

@@ -37,6 +37,9 @@ from tracker.words.vocab import status_label
 
 bp = Blueprint("updates_api", __name__, url_prefix="/api")
 
+# How many of a work's latest entries its update form lists (「最近の記録」).
+RECENT_UPDATES = 5
+
 
 @bp.errorhandler(BadInput)
 def _refused(error: BadInput) -> ResponseReturnValue:
@@ -58,6 +61,7 @@ def _refused(error: BadInput) -> ResponseReturnValue:
     if isinstance(error, StaleUpdate):
         body["current"] = state_json(error.project)
         body["changes"] = [change.sentence() for change in error.changes]
+        body["recent"] = [update_json(u, full=True) for u in recent_updates(error.project)]
         return jsonify(body), 409
     if isinstance(error, ClientIdReused):
         body["update"] = update_json(error.update, full=True)
@@ -132,6 +136,13 @@ def list_updates(project_id: int) -> Response:
         project_id=project_id,
         updates=[update_json(u, full=full) for u in with_previous_progress(list(updates))],
     )
+
+
+def recent_updates(project: Project) -> list[StatusUpdate]:
+    """Return the project's last RECENT_UPDATES entries, oldest first, each with the progress
+    before it, read afresh: the entries someone else added meanwhile are among them."""
+    get_session().refresh(project, ["updates"])
+    return with_previous_progress(list(project.updates))[-RECENT_UPDATES:]
 
 
 def state_json(project: Project) -> dict:

@@ -201,6 +201,9 @@ class StaleUpdateAnswer(Answer):
     message: str | None = None
     current: ProjectState | None = None
     changes: list[str] = []
+    recent: list[Update] = Field(
+        [], description="The work's latest entries, oldest first: those recorded meanwhile too."
+    )
 
 
 class ClientIdReusedAnswer(Answer):

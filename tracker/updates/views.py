@@ -33,11 +33,11 @@ from tracker.projects.history import (
     StaleUpdate,
     allowed_next,
     append_status,
-    with_previous_progress,
 )
 from tracker.projects.models import Project
 from tracker.projects.queries import nearest_projects, project_or_404
 from tracker.serving.assets import vendor_url
+from tracker.updates.api import recent_updates
 from tracker.updates.contract import parse_update
 from tracker.updates.photo_files import photo_url
 from tracker.updates.photos import attach_photos_once
@@ -62,6 +62,8 @@ VENDOR_ASSETS = (
     VECTORGRID_JS,
 )
 WRITERS = ("staff", "admin")
+# What a person typed that a refused form gives back to them as it was.
+TYPED_FIELDS = ("status", "progress", "note", "actual_end")
 NEAR_RADIUS_M = 10_000
 NEAR_LIMIT = 10  # a phone screen or two; the search and the map find the rest
 
@@ -151,9 +153,11 @@ def submit_update(project_id: int) -> ResponseReturnValue:
         update = append_status(session, project.id, user=current_user(), **fields.status_fields())
         attach_photos_once(session, update, fields.photos)
     except StaleUpdate as stale:
-        # The form comes back with the values stored now and says who changed them.
+        # The form comes back with what the person typed, says who changed what and shows
+        # the values stored now, with the entries recorded meanwhile in the list.
         sentences = [change.sentence() for change in stale.changes]
-        return _render_form(stale.project, stale=sentences), 409
+        typed = {name: request.form.get(name, "") for name in TYPED_FIELDS}
+        return _render_form(stale.project, stale=sentences, typed=typed), 409
     except BadInput as error:
         # 400 rolls the request back (tracker.core.db), so nothing of the refused update stays.
         return _render_form(project, error=refusal_text(error)), error.status
@@ -161,16 +165,21 @@ def submit_update(project_id: int) -> ResponseReturnValue:
     return redirect(url_for("staff.update_form", project_id=project.id), code=303)
 
 
-def _render_form(project: Project, error: str | None = None, stale: list[str] | None = None) -> str:
-    history = with_previous_progress(list(project.updates))
+def _render_form(
+    project: Project,
+    error: str | None = None,
+    stale: list[str] | None = None,
+    typed: dict[str, str] | None = None,
+) -> str:
     return render_template(
         "staff/update.html",
         project=project,
         statuses={code: status_label(code) for code in STATUSES},
         next_statuses=allowed_next(project.status),
-        recent=list(reversed(history[-5:])),
+        recent=list(reversed(recent_updates(project))),
         error=error,
         stale=stale,
+        typed=typed or {},
         photo_url=photo_url,
     )
 

@@ -30,7 +30,7 @@ from tracker.projects.queries import (
 )
 from tracker.projects.register import visible_register_fields
 from tracker.restrictions.queries import RestrictionFilter, restriction_features
-from tracker.restrictions.wording import hours_label
+from tracker.restrictions.wording import hours_label, next_start_label
 from tracker.serving.answer_cache import cached
 from tracker.serving.assets import vendor_url
 from tracker.words.formatting import parse_day, period_label
@@ -107,6 +107,7 @@ def labelled(features: list[dict]) -> list[dict]:
         props["kind_label"] = restriction_label(props["kind"])
         props["period_label"] = period_label(props["starts_on"], props["ends_on"], lang)
         props["hours_label"] = hours_label(props["days"], props["time_from"], props["time_until"])
+        props["next_label"] = next_start_label(props.get("next_in_force_at"), lang)
     return features
 
 

@@ -123,12 +123,11 @@
     control.addOverlay(group, escapeHtml(TEXT.restrictions));
     return fetchJson(options.url).then(function (collection) {
       var count = 0;
+      var detours = [];
       (collection.features || []).forEach(function (feature) {
         var props = feature.properties || {};
         var popup = function () { return restrictionPopup(props, options); };
-        if (props.detour) {
-          L.geoJSON(props.detour, { style: function () { return DETOUR; } }).bindPopup(popup).addTo(group);
-        }
+        if (props.detour) detours.push([props.detour, popup]);
         if (!feature.geometry) return;
         count += 1;
         if (!props.section_drawn) {
@@ -142,6 +141,10 @@
         L.geoJSON(feature.geometry, { style: function () { return SECTION_CASING; }, interactive: false }).addTo(group);
         L.geoJSON(feature.geometry, { style: function () { return SECTION; } }).bindPopup(popup).addTo(group);
         L.geoJSON(feature.geometry, { style: function () { return SECTION_GAP; }, interactive: false }).addTo(group);
+      });
+      // Detours last, over every section: a way round is never hidden under a red line.
+      detours.forEach(function (d) {
+        L.geoJSON(d[0], { style: function () { return DETOUR; } }).bindPopup(d[1]).addTo(group);
       });
       map.getContainer().setAttribute("data-restrictions-drawn", String(count));
       return count;

@@ -103,14 +103,16 @@
   }
 
   // Restrictions: red dashes over a dark casing for the section, green dots for the detour,
-  // as on the city map.
+  // as on the city map; every detour after every section, so that none is hidden under red.
   (config.restrictions || []).forEach(function (r) {
-    if (r.detour) {
-      L.geoJSON(r.detour, { style: function () { return { color: "#00796b", weight: 5, dashArray: "2 8", className: "near-detour" }; }, interactive: false }).addTo(map);
-    }
     if (r.section) {
       L.geoJSON(r.section, { style: function () { return { color: "#4d0010", weight: 11, opacity: 0.9 }; }, interactive: false }).addTo(map);
       L.geoJSON(r.section, { style: function () { return { color: "#d7191c", weight: 7, dashArray: "12 8", className: "near-section" }; }, interactive: false }).addTo(map);
+    }
+  });
+  (config.restrictions || []).forEach(function (r) {
+    if (r.detour) {
+      L.geoJSON(r.detour, { style: function () { return { color: "#00796b", weight: 5, dashArray: "2 8", className: "near-detour" }; }, interactive: false }).addTo(map);
     }
   });
 

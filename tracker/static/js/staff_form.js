@@ -188,8 +188,9 @@
     if (state.version) form.base_version.value = form.base_version.defaultValue = String(state.version);
   }
 
-  // Someone else recorded meanwhile: say who and what, show the values stored now, and let
-  // the person decide again. What they typed in the note and the photos they chose stay.
+  // Someone else recorded meanwhile: say who and what, show the values stored now and the
+  // entries recorded meanwhile, and let the person decide again. What they typed (status,
+  // progress, note) and the photos they chose stay as they were.
   function showStale(stale) {
     var list = staleNotice.querySelector(".stale-changes");
     list.textContent = "";
@@ -199,10 +200,23 @@
       list.appendChild(li);
     });
     if (stale.current) {
+      var typedStatus = chosenStatus();
+      var typedProgress = number.value;
       showState(stale.current);
-      form.querySelectorAll("input[name=status]").forEach(function (r) { r.checked = r.defaultChecked; });
-      number.value = range.value = stale.current.progress;
+      var still = form.querySelector("input[name=status][value='" + typedStatus + "']");
+      form.querySelectorAll("input[name=status]").forEach(function (r) {
+        r.checked = still ? r === still : r.defaultChecked;
+      });
+      number.value = range.value = typedProgress;
       syncStatus();
+      var stored = document.getElementById("stale-current-values");
+      stored.textContent = (stale.current.status_label || statuses[stale.current.status]) + " " +
+        stale.current.progress + "%";
+    }
+    if (stale.recent && stale.recent.length) {
+      history.textContent = "";
+      stale.recent.forEach(addToHistory);
+      Array.prototype.forEach.call(history.children, function (li) { li.classList.remove("just-sent"); });
     }
     message.hidden = true;
     staleNotice.hidden = false;

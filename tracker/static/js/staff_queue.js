@@ -153,7 +153,7 @@
         // as it is cannot help; a person reads why, then fixes and resends it or discards it.
         item.state = "failed";
         item.error = data.message || data.error || String(response.status);
-        item.stale = response.status === 409 ? { changes: data.changes || [], current: data.current } : null;
+        item.stale = response.status === 409 ? { changes: data.changes || [], current: data.current, recent: data.recent || [] } : null;
         return put(item).then(function () {
           return { state: "failed", error: item.error, stale: item.stale };
         });
