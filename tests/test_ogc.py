@@ -93,9 +93,14 @@ def test_landing_conformance_and_api_description(client):
     assert "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt" in conformance
     api = client.get("/ogc/api")
     assert api.mimetype == "application/vnd.oai.openapi+json"
-    paths = api.get_json()["paths"]
+    document = api.get_json()
+    paths = document["paths"]
     assert "/collections/projects/items/{featureId}" in paths
-    names = {p["name"] for p in paths["/collections/projects/items"]["get"]["parameters"]}
+    shared = document["components"]["parameters"]
+    names = {
+        (shared[p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p)["name"]
+        for p in paths["/collections/projects/items"]["get"]["parameters"]
+    }
     assert {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "kind", "status"} <= names
 
 

@@ -1,5 +1,6 @@
 """GDAL's OGC API – Features driver (Debian's gdal-bin) reading /ogc from a live server."""
 
+import re
 import sqlite3
 import subprocess
 
@@ -82,3 +83,29 @@ def test_plane_rectangular_coordinates_match_postgis_to_the_centimetre(live_serv
     assert len(got) == len(expected)
     for (northing, easting), (x, y) in zip(got, expected, strict=True):
         assert abs(northing - y) < 0.01 and abs(easting - x) < 0.01
+
+
+def test_ogrinfo_where_goes_to_the_server_as_cql_and_finds_exactly_the_public_matches(
+    live_server, session, works
+):
+    condition = "kind = 'sabo' AND status = 'planned' AND planned_start >= '2022-01-01'"
+    done = subprocess.run(
+        ["ogrinfo", "-ro", "-al", "-q", "--debug", "on", f"OAPIF:{live_server}/ogc", "projects",
+         "-where", condition],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # GDAL 3.6 finds the filter in /ogc/api and sends the whole condition to the server
+    # (as the draft's cql-text); no part of it is left to be evaluated on the client.
+    fetched = [line for line in done.stderr.splitlines() if "Fetch(" in line and "filter=" in line]
+    assert fetched and all("filter-lang=cql-text" in line for line in fetched), done.stderr
+    assert "Only part of the filter" not in done.stderr
+    found = sorted(int(n) for n in re.findall(r"^  id \(Integer\) = (\d+)$", done.stdout, re.M))
+    expected = session.scalars(
+        text(
+            "SELECT id FROM projects WHERE is_public AND kind = 'sabo' AND status = 'planned'"
+            " AND planned_start >= DATE '2022-01-01' ORDER BY id"
+        )
+    ).all()
+    assert found == expected and len(found) == 1
+    assert "内部検討" not in done.stdout

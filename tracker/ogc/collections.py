@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from tracker.core.errors import BadInput
 from tracker.facilities.queries import facility_query
+from tracker.ogc.queryables import Queryable, queryable
 from tracker.projects.queries import (
     ProjectFilter,
     filtered_projects,
@@ -24,7 +25,7 @@ from tracker.projects.queries import (
     project_property_pairs,
 )
 from tracker.restrictions.queries import restriction_rows
-from tracker.words.vocab import KINDS, RESTRICTION_KINDS, STATUSES
+from tracker.words.vocab import KINDS, RESTRICTION_DAYS, RESTRICTION_KINDS, STATUSES
 
 GSI_SHELTER_CREDIT = "出典：国土地理院（指定緊急避難場所・指定避難所データ）"
 SAMPLE_CREDIT = "阿蘇市（多くはサンプルデータ）"
@@ -55,8 +56,10 @@ class Collection:
     rows: Callable[[Any, Request], Select]  # takes the filter its own parse returned
     properties: Callable[[FromClause], list]
     tile_properties: tuple[str, ...]
-    # Property filters: name -> allowed values (None: any text), for the API description.
-    queryables: dict[str, dict | None] = field(default_factory=dict)
+    # The query parameters its own `parse` reads: name -> allowed values (None: any text).
+    parameters: dict[str, dict | None] = field(default_factory=dict)
+    # The properties CQL2 filters and plain query parameters may read (queryables.py).
+    queryables: tuple[Queryable, ...] = ()
     # Pairs of (start, end) columns that `datetime=` is matched against: any may overlap.
     periods: tuple[tuple[str, str], ...] = ()
     # Small features of one kind that share a tile cell are drawn as one counted point.
@@ -147,6 +150,59 @@ def _restriction_properties(p: FromClause) -> list:
     ]  # fmt: skip
 
 
+def _geometry(title: str, geometry_format: str = "geometry-any") -> Queryable:
+    return queryable("geometry", "geometry", title, column="geom", geometry_format=geometry_format)
+
+
+# Every column of the layer's properties that is a single value, under its property name.
+PROJECT_QUERYABLES = (
+    queryable("id", "integer", _l("事業番号（この API の）")),
+    queryable("name", "string", _l("事業名")),
+    queryable("kind", "string", _l("種別"), values=tuple(KINDS)),
+    queryable("status", "string", _l("状況"), values=tuple(STATUSES)),
+    queryable("progress", "integer", _l("進捗（%）")),
+    queryable("planned_start", "date", _l("予定開始日")),
+    queryable("planned_end", "date", _l("予定終了日")),
+    queryable("actual_start", "date", _l("着手日")),
+    queryable("actual_end", "date", _l("完了日")),
+    queryable("department", "string", _l("担当課")),
+    queryable("public", "boolean", _l("公開"), column="is_public"),
+    queryable("sample", "boolean", _l("サンプルデータ"), column="is_sample"),
+    queryable("facility_id", "integer", _l("施設番号")),
+    queryable("planned_cost", "integer", _l("事業費（円）")),
+    queryable("contract_amount", "integer", _l("契約額（円）")),
+    queryable("contractor", "string", _l("施工業者")),
+    _geometry(_l("位置・区間・範囲")),
+)
+
+RESTRICTION_QUERYABLES = (
+    queryable("id", "integer", _l("規制番号")),
+    queryable("project_id", "integer", _l("事業番号")),
+    queryable("project_name", "string", _l("事業名")),
+    queryable("sample", "boolean", _l("サンプルデータ")),
+    queryable("kind", "string", _l("規制の種類"), values=tuple(RESTRICTION_KINDS)),
+    queryable("starts_on", "date", _l("開始日")),
+    queryable("ends_on", "date", _l("終了日")),
+    queryable("days", "string", _l("曜日"), values=tuple(RESTRICTION_DAYS)),
+    queryable("description", "string", _l("内容")),
+    queryable("reason", "string", _l("理由")),
+    queryable("contact", "string", _l("問い合わせ先")),
+    queryable("in_force", "boolean", _l("実施中")),
+    queryable("section_drawn", "boolean", _l("区間の線あり")),
+    queryable("has_detour", "boolean", _l("迂回路あり")),
+    _geometry(_l("規制区間")),
+)
+
+SHELTER_QUERYABLES = (
+    queryable("id", "integer", _l("施設番号")),
+    queryable("name", "string", _l("名称")),
+    queryable("address", "string", _l("住所")),
+    queryable("gsi_common_id", "string", _l("共通ID")),
+    queryable("capacity", "integer", _l("収容人数")),
+    _geometry(_l("位置"), "geometry-point"),
+)
+
+
 def _no_filter(args: MultiDict[str, str], request: Request, session: Session | None) -> None:
     return None
 
@@ -166,7 +222,8 @@ COLLECTIONS = {
             rows=_project_rows,
             properties=_project_properties,
             tile_properties=("id", "name", "kind", "status", "progress"),
-            queryables={"kind": KINDS, "status": STATUSES, "public": {"true": "true"}},
+            parameters={"kind": KINDS, "status": STATUSES, "public": {"true": "true"}},
+            queryables=PROJECT_QUERYABLES,
             periods=(("planned_start", "planned_end"), ("actual_start", "actual_end")),
             clustered_tiles=True,
         ),
@@ -193,7 +250,8 @@ COLLECTIONS = {
                 "in_force",
                 "section_drawn",
             ),  # fmt: skip
-            queryables={"kind": RESTRICTION_KINDS},
+            parameters={"kind": RESTRICTION_KINDS},
+            queryables=RESTRICTION_QUERYABLES,
             periods=(("starts_on", "ends_on"),),
         ),
         Collection(
@@ -207,6 +265,7 @@ COLLECTIONS = {
             rows=_shelter_rows,
             properties=_shelter_properties,
             tile_properties=("id", "name"),
+            queryables=SHELTER_QUERYABLES,
         ),
     )
 }

@@ -26,6 +26,7 @@ from tracker.ogc.collections import COLLECTIONS, Collection, Request
 from tracker.ogc.crs import content_crs_header
 from tracker.ogc.items import items_page, one_item, read_items_query, spatial_extent
 from tracker.ogc.parameters import Format, FormatParameters, ItemParameters, read_parameters
+from tracker.ogc.queryables import JSON_SCHEMA, queryables_document
 from tracker.ogc.refusals import INVALID_PARAMETER, refused_parameter
 from tracker.serving.answer_cache import cached, request_key
 from tracker.serving.links import external_url
@@ -221,6 +222,18 @@ def _page_url(cid: str, fmt: str, offset: int | None = None) -> str:
     if offset:
         args.append(("offset", str(offset)))
     return external_url("ogc.items", cid=cid) + "?" + urlencode(args)
+
+
+@bp.get("/collections/<cid>/queryables")
+def queryables(cid: str) -> Response:
+    """Answer the properties a filter may read, as a JSON Schema (Part 3)."""
+    found = _collection(cid)
+    document = queryables_document(
+        external_url("ogc.queryables", cid=cid), found.title, found.queryables
+    )
+    if _wants_html():
+        return _html("ogc/queryables.html", document=document, collection=found)
+    return _json(document, JSON_SCHEMA)
 
 
 @bp.get("/collections/<cid>/items")
