@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
@@ -64,6 +64,11 @@ class Collection:
     periods: tuple[tuple[str, str], ...] = ()
     # Small features of one kind that share a tile cell are drawn as one counted point.
     clustered_tiles: bool = False
+    # Points, lines and polygons in one layer: its first page opens with one feature of
+    # each type, as GDAL and QGIS read a layer's type from its first page.
+    mixed_geometry: bool = False
+    # Properties that are not queryables, with their JSON Schema type (the feature schema).
+    more_properties: dict[str, str] = field(default_factory=dict)
 
 
 def _public_only(args: MultiDict[str, str]) -> bool:
@@ -100,7 +105,35 @@ def _project_rows(filt: ProjectFilter, request: Request) -> Select:
 
 
 def _project_properties(p: FromClause) -> list:
-    return project_property_pairs(p, full=True)
+    pairs = project_property_pairs(p, full=True)
+    # Lists travel as comma-separated text: a GIS attribute table (a GeoPackage, a
+    # shapefile) has no list type, and GDAL would warn on converting one.
+    found: list = []
+    for name, value in zip(pairs[::2], pairs[1::2], strict=True):
+        found += [name, text_list(value) if name in PROJECT_LISTS else value]
+    return found
+
+
+def text_list(values: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Return an SQL array as comma-separated text; none when empty."""
+    return func.nullif(func.array_to_string(values, ","), "")
+
+
+# The dimension (ST_Dimension) of each per-type layer of the works, and its Multi* type.
+_DIMENSIONS = {"points": 0, "lines": 1, "polygons": 2}
+
+
+def _typed_project_rows(dimension: int) -> Callable[[ProjectFilter, Request], Select]:
+    def rows(filt: ProjectFilter, request: Request) -> Select:
+        every = filtered_projects(filt).subquery("every")
+        # One type per layer whatever a file imported: Point and MultiPoint both become
+        # MultiPoint, so that a GeoPackage layer takes every row.
+        columns = [c for c in every.c if c.name != "geom"]
+        return select(*columns, func.ST_Multi(every.c.geom).label("geom")).where(
+            func.ST_Dimension(every.c.geom) == dimension
+        )
+
+    return rows
 
 
 def _without(args: MultiDict[str, str], name: str) -> MultiDict[str, str]:
@@ -120,7 +153,8 @@ def _shelter_rows(filt: None, request: Request) -> Select:
 def _shelter_properties(p: FromClause) -> list:
     return [
         "name", p.c.name, "address", p.c.address, "gsi_common_id", p.c.gsi_common_id,
-        "designations", p.c.designations, "hazards", p.c.hazards, "capacity", p.c.capacity,
+        "designations", text_list(p.c.designations), "hazards", text_list(p.c.hazards),
+        "capacity", p.c.capacity,
     ]  # fmt: skip
 
 
@@ -169,8 +203,8 @@ PROJECT_QUERYABLES = (
     queryable("public", "boolean", _l("公開"), column="is_public"),
     queryable("sample", "boolean", _l("サンプルデータ"), column="is_sample"),
     queryable("facility_id", "integer", _l("施設番号")),
-    queryable("planned_cost", "integer", _l("事業費（円）")),
-    queryable("contract_amount", "integer", _l("契約額（円）")),
+    queryable("planned_cost", "integer", _l("事業費（円）"), large=True),
+    queryable("contract_amount", "integer", _l("契約額（円）"), large=True),
     queryable("contractor", "string", _l("施工業者")),
     _geometry(_l("位置・区間・範囲")),
 )
@@ -192,6 +226,14 @@ RESTRICTION_QUERYABLES = (
     queryable("has_detour", "boolean", _l("迂回路あり")),
     _geometry(_l("規制区間")),
 )
+
+PROJECT_PARAMETERS: dict[str, dict | None] = {
+    "kind": KINDS, "status": STATUSES, "public": {"true": "true"},
+}  # fmt: skip
+PROJECT_TILE_PROPERTIES = ("id", "name", "kind", "status", "progress")
+PROJECT_PERIODS = (("planned_start", "planned_end"), ("actual_start", "actual_end"))
+# Plan item and indicator codes, comma-separated.
+PROJECT_LISTS = {"plan_items": "string", "indicators": "string"}
 
 SHELTER_QUERYABLES = (
     queryable("id", "integer", _l("施設番号")),
@@ -221,11 +263,41 @@ COLLECTIONS = {
             parse=_project_filter,
             rows=_project_rows,
             properties=_project_properties,
-            tile_properties=("id", "name", "kind", "status", "progress"),
-            parameters={"kind": KINDS, "status": STATUSES, "public": {"true": "true"}},
+            tile_properties=PROJECT_TILE_PROPERTIES,
+            parameters=PROJECT_PARAMETERS,
             queryables=PROJECT_QUERYABLES,
-            periods=(("planned_start", "planned_end"), ("actual_start", "actual_end")),
+            periods=PROJECT_PERIODS,
             clustered_tiles=True,
+            mixed_geometry=True,
+            more_properties=PROJECT_LISTS,
+        ),
+        *(
+            Collection(
+                id=f"projects_{shape}",
+                title=title,
+                description=_l(
+                    "復旧・復興事業のうち%(shape)sで表すもの（projects と同じ事業・属性）。"
+                    "GIS のレイヤは図形の種類が一つなので、GeoPackage などにはこちらを。",
+                    shape=words,
+                ),
+                attribution=SAMPLE_CREDIT,
+                parse=_project_filter,
+                rows=_typed_project_rows(_DIMENSIONS[shape]),
+                properties=_project_properties,
+                tile_properties=PROJECT_TILE_PROPERTIES,
+                parameters=PROJECT_PARAMETERS,
+                queryables=(
+                    *PROJECT_QUERYABLES[:-1],
+                    _geometry(_l("図形"), f"geometry-multi{kind}"),
+                ),
+                periods=PROJECT_PERIODS,
+                more_properties=PROJECT_LISTS,
+            )
+            for shape, kind, title, words in (
+                ("points", "point", _l("復旧・復興事業（点）"), _l("点")),
+                ("lines", "linestring", _l("復旧・復興事業（線）"), _l("線")),
+                ("polygons", "polygon", _l("復旧・復興事業（面）"), _l("面")),
+            )
         ),
         Collection(
             id="restrictions",
@@ -253,6 +325,8 @@ COLLECTIONS = {
             parameters={"kind": RESTRICTION_KINDS},
             queryables=RESTRICTION_QUERYABLES,
             periods=(("starts_on", "ends_on"),),
+            mixed_geometry=True,
+            more_properties={"time_from": "string", "time_until": "string"},
         ),
         Collection(
             id="shelters",
@@ -266,6 +340,7 @@ COLLECTIONS = {
             properties=_shelter_properties,
             tile_properties=("id", "name"),
             queryables=SHELTER_QUERYABLES,
+            more_properties={"designations": "string", "hazards": "string"},
         ),
     )
 }

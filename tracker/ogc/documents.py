@@ -16,6 +16,9 @@ GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 MVT = "application/vnd.mapbox-vector-tile"
 TILESETS_REL = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+QML = "application/vnd.qgis.qml"
+# The layers that have a QGIS style: one per geometry type (tracker/ogc/styles/).
+STYLED = ("projects_points", "projects_lines", "projects_polygons")
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -88,14 +91,57 @@ def collection_document(collection: Collection, extent: list | None) -> dict:
             link(_url("ogc.items", cid=cid, f="json"), "items", GEOJSON),
             link(_url("ogc.items", cid=cid, f="html"), "items", "text/html"),
             link(_url("ogc.tilesets", cid=cid, f="json"), TILESETS_REL, "application/json"),
-            link(
-                _url("ogc.queryables", cid=cid, f="json"), QUERYABLES_REL, JSON_SCHEMA, "Queryables"
-            ),
+            link(_url("ogc.queryables", cid=cid, f="json"), QUERYABLES_REL, JSON_SCHEMA,
+                 "Queryables"),
+            # GDAL's OAPIF driver takes its fields' types from this link, spelt so.
+            link(_url("ogc.feature_schema", cid=cid), "describedBy", JSON_SCHEMA,
+                 "Schema of the features"),
+            *[link(_url("ogc.style", cid=style), "stylesheet", QML, f"QGIS style ({style})")
+              for style in qgis_styles(collection)],
         ],
-    }
+    }  # fmt: skip
     if extent:
         found["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84.uri}}
     return found
+
+
+def qgis_styles(collection: Collection) -> list[str]:
+    """Return the layers whose QGIS style suits the collection: the mixed works take all three."""
+    if collection.id in STYLED:
+        return [collection.id]
+    return list(STYLED) if collection.id == "projects" else []
+
+
+def feature_schema(collection: Collection) -> dict:
+    """Return the JSON Schema of the collection's GeoJSON features (describedBy).
+
+    GDAL makes its fields of it: a string of format date a Date, an integer a 32-bit
+    Integer (so amounts in yen are numbers: Real), a number a Real, a boolean a Boolean.
+    """
+    properties: dict[str, dict] = {}
+    for q in collection.queryables:
+        # GDAL takes the id from the features themselves, and would name a second one id2.
+        if q.type == "geometry" or q.name == "id":
+            continue
+        found = q.schema()
+        if q.large:
+            found["type"] = "number"
+        found.pop("enum", None)
+        properties[q.name] = found
+    properties |= {name: {"type": kind} for name, kind in collection.more_properties.items()}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": _url("ogc.feature_schema", cid=collection.id),
+        "title": str(collection.title),
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer"},
+            "geometry": {"type": "object"},
+            "properties": {"type": "object", "properties": properties},
+        },
+    }
 
 
 def tileset_list(collection: Collection) -> dict:
@@ -149,11 +195,17 @@ def tileset(collection: Collection, query: str = "") -> dict:
     return found
 
 
+_TILE_FIELD_TYPES = {"integer": "Number", "number": "Number", "boolean": "Boolean"}
+
+
 def tilejson(collection: Collection, extent: list | None, query: str = "") -> dict:
     """Return TileJSON 3.0.0 for the collection's vector tiles."""
-    fields = {name: name for name in collection.tile_properties}
+    # Each field's type, in the words tippecanoe writes and GDAL's MVT driver reads.
+    types = {q.name: _TILE_FIELD_TYPES.get(q.type, "String") for q in collection.queryables}
+    fields = {name: types.get(name, "String") for name in collection.tile_properties}
     if collection.clustered_tiles:
-        fields["count"] = f"features drawn as one point below zoom {tiles.CLUSTER_BELOW_ZOOM}"
+        # Below zoom tiles.CLUSTER_BELOW_ZOOM, the number of features drawn as one point.
+        fields["count"] = "Number"
     return {
         "tilejson": "3.0.0",
         "name": str(collection.title),
@@ -382,6 +434,13 @@ def openapi(title: str) -> dict:
         paths[f"/collections/{cid}/items"] = _get(
             f"Features of {cid}", {GEOJSON: "featureCollection"}, common + filters
         )
+        paths[f"/collections/{cid}/schema"] = _get(
+            f"JSON Schema of the features of {cid}", {JSON_SCHEMA: "queryables"}, html=False
+        )
+        if cid in STYLED:
+            paths[f"/collections/{cid}/style.qml"] = _get(
+                f"QGIS style of {cid}", {QML: None}, html=False
+            )
         paths[f"/collections/{cid}/queryables"] = _get(
             f"The properties a filter on {cid} may read", {JSON_SCHEMA: "queryables"},
             json_or_html,

@@ -140,27 +140,43 @@ def items_page(
     """Read one page of the collection's features, ordered by id."""
     p, conditions = selected_rows(collection, query, request)
     matched = session.execute(select(func.count()).select_from(p).where(*conditions)).scalar_one()
+    rows, where, first = _ranked(collection, p, conditions)
     page = (
-        select(p.c.id, _feature(collection, p, query.crs).label("feature"))
-        .where(*conditions)
-        .order_by(p.c.id)
+        select(rows.c.id, _feature(collection, rows, query.crs).label("feature"), *first)
+        .where(*where)
+        .order_by(*[f.desc() for f in first], rows.c.id)
         .limit(query.limit)
         .offset(query.offset)
         .subquery("page")
     )
+    in_order = aggregate_order_by(
+        page.c.feature, *[page.c[f.name].desc() for f in first], page.c.id
+    )
     features, returned = session.execute(
         select(
-            cast(
-                func.coalesce(
-                    func.json_agg(aggregate_order_by(page.c.feature, page.c.id)),
-                    text("'[]'::json"),
-                ),
-                Text,
-            ),
+            cast(func.coalesce(func.json_agg(in_order), text("'[]'::json")), Text),
             func.count(),
         ).select_from(page)
     ).one()
     return ItemsPage(features=features, matched=matched, returned=returned)
+
+
+def _ranked(
+    collection: Collection, p: Subquery, conditions: list[ColumnElement[bool]]
+) -> tuple[Subquery, list[ColumnElement[bool]], list[Any]]:
+    """Return the rows, the conditions left to apply and the column saying a row comes first.
+
+    Features go by id, but in a layer of points, lines and polygons one feature of each
+    type comes first: GDAL and QGIS read a layer's geometry type from its first page, and
+    a first page of lines only would type the layer as lines, which a GeoPackage layer
+    would then refuse points and polygons into. With every type on it, they type the
+    layer as generic geometry instead.
+    """
+    if not collection.mixed_geometry:
+        return p, conditions, []
+    first = func.row_number().over(partition_by=func.ST_GeometryType(p.c.geom), order_by=p.c.id)
+    ranked = select(p, (first == 1).label("first_of_type")).where(*conditions).subquery("ranked")
+    return ranked, [], [ranked.c.first_of_type]
 
 
 def one_item(

@@ -48,6 +48,9 @@ class Queryable:
     values: tuple[str, ...] = ()
     # The geometry's JSON Schema format: geometry-any, geometry-point, ...
     geometry_format: str = "geometry-any"
+    # Whole numbers beyond 32 bits (yen): a GIS field for them must be wider than GDAL's
+    # integer, which it makes of a JSON Schema integer.
+    large: bool = False
 
     def of(self, p: FromClause) -> ColumnElement[Any]:
         """Return the property's column in the layer's rows `p`."""

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -236,6 +237,25 @@ def queryables(cid: str) -> Response:
     return _json(document, JSON_SCHEMA)
 
 
+@bp.get("/collections/<cid>/schema")
+def feature_schema(cid: str) -> Response:
+    """Answer the JSON Schema of the collection's features, from which GDAL types its fields."""
+    return _json(documents.feature_schema(_collection(cid)), JSON_SCHEMA)
+
+
+STYLES = Path(__file__).parent / "styles"
+
+
+@bp.get("/collections/<cid>/style.qml")
+def style(cid: str) -> Response:
+    """Answer the QGIS style (QML) of a layer of works: coloured by status, as the maps are."""
+    if cid not in documents.STYLED:
+        abort(404, description=_("%(cid)s には QGIS のスタイルがありません", cid=cid[:40]))
+    body = (STYLES / f"{cid}.qml").read_bytes()
+    headers = {"Content-Disposition": f'inline; filename="{cid}.qml"'}
+    return _conditional(Response(body, mimetype=documents.QML, headers=headers), body)
+
+
 @bp.get("/collections/<cid>/items")
 def items(cid: str) -> Response:
     """Answer a page of the collection's features: GeoJSON or an HTML table."""
@@ -343,6 +363,17 @@ def tilejson(cid: str) -> Response:
     found = _collection(cid)
     extent = spatial_extent(get_session(), found, _request())
     return _json(documents.tilejson(found, extent, _tile_query()))
+
+
+@bp.get(f"/collections/<cid>/tiles/{tiles.TMS_ID}/tilejson/<int:z>/<int:x>/<int:y>.pbf")
+def xyz_tile(cid: str, z: int, x: int, y: int) -> Response:
+    """Answer the same tile at {z}/{x}/{y}.pbf, beside the TileJSON, for GDAL's MVT driver.
+
+    GDAL reads a tileset as a directory of {z}/{x}/{y}.pbf and takes its metadata from
+    "<directory>.json" (tileserver-gl's layout): `MVT:…/WebMercatorQuad/tilejson/14` opens
+    zoom 14 with tilejson.json as its metadata. It cannot open a TileJSON URL by itself.
+    """
+    return tile(cid, z, y, x)
 
 
 @bp.get(f"/collections/<cid>/tiles/{tiles.TMS_ID}/<int:z>/<int:y>/<int:x>")
