@@ -96,3 +96,12 @@ def test_tilejson_fields_say_their_types(client):
     fields = tilejson.get_json()["vector_layers"][0]["fields"]
     assert fields == {"id": "Number", "name": "String", "kind": "String", "status": "String",
                       "progress": "Number", "count": "Number"}  # fmt: skip
+
+
+def test_per_type_layers_take_the_meeting_filters_too(client, make_project):
+    lines_then_a_point_and_a_polygon(make_project)
+    found = client.get("/ogc/collections/projects_lines/items?q=市道 1&department=建設課")
+    assert found.status_code == 200
+    assert {f["properties"]["name"] for f in found.get_json()["features"]} == {
+        "市道 1", "市道 10", "市道 11"
+    }  # fmt: skip

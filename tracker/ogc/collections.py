@@ -67,6 +67,8 @@ class Collection:
     # Points, lines and polygons in one layer: its first page opens with one feature of
     # each type, as GDAL and QGIS read a layer's type from its first page.
     mixed_geometry: bool = False
+    # It also takes the meeting map's filters (plan_item, indicator, ..., as_of).
+    meeting_filters: bool = False
     # Properties that are not queryables, with their JSON Schema type (the feature schema).
     more_properties: dict[str, str] = field(default_factory=dict)
 
@@ -267,6 +269,7 @@ COLLECTIONS = {
             parameters=PROJECT_PARAMETERS,
             queryables=PROJECT_QUERYABLES,
             periods=PROJECT_PERIODS,
+            meeting_filters=True,
             clustered_tiles=True,
             mixed_geometry=True,
             more_properties=PROJECT_LISTS,
@@ -291,6 +294,7 @@ COLLECTIONS = {
                     _geometry(_l("図形"), f"geometry-multi{kind}"),
                 ),
                 periods=PROJECT_PERIODS,
+                meeting_filters=True,
                 more_properties=PROJECT_LISTS,
             )
             for shape, kind, title, words in (

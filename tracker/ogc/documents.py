@@ -410,7 +410,7 @@ def openapi(title: str) -> dict:
                 f"Only features whose {name} is one of these (comma-separated)")
             for name, values in collection.parameters.items()
         }  # fmt: skip
-        if cid == "projects":
+        if collection.meeting_filters:
             own |= {
                 name: _parameter(name, {"type": "string"}, "A filter of the meeting map")
                 for name in sorted(PROJECT_EXTRA_PARAMETERS)

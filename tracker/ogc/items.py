@@ -56,7 +56,7 @@ def read_items_query(
 ) -> ItemsQuery:
     """Read and check the query string of an items request."""
     own = set(collection.parameters)
-    if collection.id == "projects":
+    if collection.meeting_filters:
         own |= PROJECT_EXTRA_PARAMETERS
     plain = {q.name: q for q in collection.queryables if q.type != "geometry" and q.name not in own}
     unknown = sorted(set(args) - COMMON_PARAMETERS - FILTER_PARAMETERS - own - set(plain))
