@@ -21,7 +21,7 @@ say() { printf '== %s\n' "$*"; }
 # --- System packages -------------------------------------------------------
 packages=(python3-venv nodejs npm)
 [ -z "${DATABASE_URL:-}" ] && packages+=(postgresql-15 postgresql-15-postgis-3)
-[ "$want_test" = 1 ] && packages+=(chromium fonts-noto-cjk gdal-bin openssl nginx pgbackrest)
+[ "$want_test" = 1 ] && packages+=(chromium fonts-noto-cjk gdal-bin python3-gdal openssl nginx pgbackrest)
 [ "$want_bench" = 1 ] && packages+=(wrk chromium fonts-noto-cjk)
 # pg_dump and pg_restore (backup, restore) must be there even with an outside database.
 [ -n "${DATABASE_URL:-}" ] && packages+=(postgresql-client-15)

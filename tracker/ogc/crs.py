@@ -55,6 +55,33 @@ def parse_crs(raw: str | None, name: str) -> Crs:
     return crs
 
 
+# filter-crs also takes EPSG:4326, the CRS84 of GIS programs with latitude first.
+WGS84_LATITUDE_FIRST = Crs(EPSG_URI.format(code=4326), 4326, True, 8, "WGS 84")
+FILTER_CRS = (*SUPPORTED, WGS84_LATITUDE_FIRST)
+_FILTER_BY_NAME = _BY_NAME | {
+    WGS84_LATITUDE_FIRST.uri: WGS84_LATITUDE_FIRST,
+    "EPSG:4326": WGS84_LATITUDE_FIRST,
+    "[EPSG:4326]": WGS84_LATITUDE_FIRST,
+}
+
+
+def filter_crs(raw: str | None) -> Crs:
+    """Read filter-crs= (the CRS of a filter's geometries); CRS84 when absent."""
+    if raw is None or not raw.strip():
+        return CRS84
+    crs = _FILTER_BY_NAME.get(raw.strip())
+    if crs is None:
+        raise InvalidParameter(
+            "filter-crs",
+            _(
+                "対応していない座標参照系です（%(value)s）。%(known)s のどれかを指定してください",
+                value=raw[:100],
+                known=_("、").join(c.uri for c in FILTER_CRS),
+            ),
+        )
+    return crs
+
+
 def content_crs_header(crs: Crs) -> str:
     """Return the Content-Crs header value for answers in this CRS."""
     return f"<{crs.uri}>"

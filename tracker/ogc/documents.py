@@ -5,15 +5,20 @@ from typing import Any
 
 from tracker.ogc import tiles
 from tracker.ogc.collections import COLLECTIONS, Collection
-from tracker.ogc.crs import CRS84, SUPPORTED
+from tracker.ogc.cql import CQL2_TEXT, FILTER_LANGS
+from tracker.ogc.crs import CRS84, FILTER_CRS, SUPPORTED
 from tracker.ogc.items import PROJECT_EXTRA_PARAMETERS
 from tracker.ogc.parameters import DEFAULT_LIMIT, MAX_LIMIT
+from tracker.ogc.queryables import JSON_SCHEMA, QUERYABLES_REL, Queryable
 from tracker.serving.links import external_url
 
 GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 MVT = "application/vnd.mapbox-vector-tile"
 TILESETS_REL = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+QML = "application/vnd.qgis.qml"
+# The layers that have a QGIS style: one per geometry type (tracker/ogc/styles/).
+STYLED = ("projects_points", "projects_lines", "projects_polygons")
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -21,6 +26,18 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    # Part 3: queryables, also as plain query parameters, and CQL2 filters on items.
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
@@ -74,11 +91,57 @@ def collection_document(collection: Collection, extent: list | None) -> dict:
             link(_url("ogc.items", cid=cid, f="json"), "items", GEOJSON),
             link(_url("ogc.items", cid=cid, f="html"), "items", "text/html"),
             link(_url("ogc.tilesets", cid=cid, f="json"), TILESETS_REL, "application/json"),
+            link(_url("ogc.queryables", cid=cid, f="json"), QUERYABLES_REL, JSON_SCHEMA,
+                 "Queryables"),
+            # GDAL's OAPIF driver takes its fields' types from this link, spelt so.
+            link(_url("ogc.feature_schema", cid=cid), "describedBy", JSON_SCHEMA,
+                 "Schema of the features"),
+            *[link(_url("ogc.style", cid=style), "stylesheet", QML, f"QGIS style ({style})")
+              for style in qgis_styles(collection)],
         ],
-    }
+    }  # fmt: skip
     if extent:
         found["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84.uri}}
     return found
+
+
+def qgis_styles(collection: Collection) -> list[str]:
+    """Return the layers whose QGIS style suits the collection: the mixed works take all three."""
+    if collection.id in STYLED:
+        return [collection.id]
+    return list(STYLED) if collection.id == "projects" else []
+
+
+def feature_schema(collection: Collection) -> dict:
+    """Return the JSON Schema of the collection's GeoJSON features (describedBy).
+
+    GDAL makes its fields of it: a string of format date a Date, an integer a 32-bit
+    Integer (so amounts in yen are numbers: Real), a number a Real, a boolean a Boolean.
+    """
+    properties: dict[str, dict] = {}
+    for q in collection.queryables:
+        # GDAL takes the id from the features themselves, and would name a second one id2.
+        if q.type == "geometry" or q.name == "id":
+            continue
+        found = q.schema()
+        if q.large:
+            found["type"] = "number"
+        found.pop("enum", None)
+        properties[q.name] = found
+    properties |= {name: {"type": kind} for name, kind in collection.more_properties.items()}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": _url("ogc.feature_schema", cid=collection.id),
+        "title": str(collection.title),
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer"},
+            "geometry": {"type": "object"},
+            "properties": {"type": "object", "properties": properties},
+        },
+    }
 
 
 def tileset_list(collection: Collection) -> dict:
@@ -132,11 +195,17 @@ def tileset(collection: Collection, query: str = "") -> dict:
     return found
 
 
+_TILE_FIELD_TYPES = {"integer": "Number", "number": "Number", "boolean": "Boolean"}
+
+
 def tilejson(collection: Collection, extent: list | None, query: str = "") -> dict:
     """Return TileJSON 3.0.0 for the collection's vector tiles."""
-    fields = {name: name for name in collection.tile_properties}
+    # Each field's type, in the words tippecanoe writes and GDAL's MVT driver reads.
+    types = {q.name: _TILE_FIELD_TYPES.get(q.type, "String") for q in collection.queryables}
+    fields = {name: types.get(name, "String") for name in collection.tile_properties}
     if collection.clustered_tiles:
-        fields["count"] = f"features drawn as one point below zoom {tiles.CLUSTER_BELOW_ZOOM}"
+        # Below zoom tiles.CLUSTER_BELOW_ZOOM, the number of features drawn as one point.
+        fields["count"] = "Number"
     return {
         "tilejson": "3.0.0",
         "name": str(collection.title),
@@ -269,6 +338,15 @@ SCHEMAS: dict[str, dict] = {
         "required": ["error", "code"],
         "properties": {"error": {"type": "string"}, "code": {"type": "string"}},
     },
+    "queryables": {
+        "type": "object",
+        "required": ["type", "properties"],
+        "properties": {
+            "$id": {"type": "string"},
+            "type": {"type": "string", "enum": ["object"]},
+            "properties": {"type": "object"},
+        },
+    },
     "page": {"type": "string"},
 }
 
@@ -322,18 +400,29 @@ def openapi(title: str) -> dict:
         "/api": _get("This description", {OPENAPI: None}, json_or_html),
         "/collections": _get("The collections", {"application/json": "collections"}, json_or_html),
     }
+    components: dict[str, dict] = dict(_filter_parameters())
     for collection in COLLECTIONS.values():
         cid = collection.id
-        filters = [
-            _parameter(name, {"type": "string", **({"enum": list(values)} if values else {})},
-                       f"Only features whose {name} is one of these (comma-separated)")
-            for name, values in collection.queryables.items()
-        ]  # fmt: skip
-        if cid == "projects":
-            filters += [
-                _parameter(name, {"type": "string"}, "A filter of the meeting map")
+        # Referenced components, as clients such as GDAL look for the parameters there.
+        own = {
+            name: _parameter(
+                name, {"type": "string", **({"enum": list(values)} if values else {})},
+                f"Only features whose {name} is one of these (comma-separated)")
+            for name, values in collection.parameters.items()
+        }  # fmt: skip
+        if collection.meeting_filters:
+            own |= {
+                name: _parameter(name, {"type": "string"}, "A filter of the meeting map")
                 for name in sorted(PROJECT_EXTRA_PARAMETERS)
-            ]
+            }
+        own |= {
+            q.name: _parameter(q.name, _plain_schema(q), f"Only features whose {q.name} is this")
+            for q in collection.queryables
+            if q.type != "geometry" and q.name not in own
+        }
+        components |= {f"{cid}.{name}": parameter for name, parameter in own.items()}
+        filters = [_component(f"{cid}.{name}") for name in own]
+        filters += [_component(name) for name in ("filter", "filter-lang", "filter-crs")]
         id_param = _path_parameter("featureId", {"type": "integer"}, "Feature id")
         tile_params = [
             _path_parameter(name, {"type": "integer", "minimum": 0}, name)
@@ -345,6 +434,17 @@ def openapi(title: str) -> dict:
         paths[f"/collections/{cid}/items"] = _get(
             f"Features of {cid}", {GEOJSON: "featureCollection"}, common + filters
         )
+        paths[f"/collections/{cid}/schema"] = _get(
+            f"JSON Schema of the features of {cid}", {JSON_SCHEMA: "queryables"}, html=False
+        )
+        if cid in STYLED:
+            paths[f"/collections/{cid}/style.qml"] = _get(
+                f"QGIS style of {cid}", {QML: None}, html=False
+            )
+        paths[f"/collections/{cid}/queryables"] = _get(
+            f"The properties a filter on {cid} may read", {JSON_SCHEMA: "queryables"},
+            json_or_html,
+        )  # fmt: skip
         paths[f"/collections/{cid}/items/{{featureId}}"] = _get(
             f"One feature of {cid}", {GEOJSON: "feature"}, [id_param, crs, f, lang]
         )
@@ -366,8 +466,35 @@ def openapi(title: str) -> dict:
         "info": {"title": str(title), "version": "1.0.0"},
         "servers": [{"url": _url("ogc.landing").rstrip("/")}],
         "paths": paths,
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "parameters": components},
     }
+
+
+def _component(name: str) -> dict:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def _plain_schema(q: Queryable) -> dict:
+    """Return the schema of a queryable given as a plain query parameter."""
+    schema = q.schema()
+    schema.pop("title", None)
+    return schema
+
+
+def _filter_parameters() -> dict[str, dict]:
+    """Return the parameters of a CQL2 filter (Part 3), shared by every collection."""
+    crs = [c.uri for c in FILTER_CRS]
+    return {
+        "filter": _parameter(
+            "filter", {"type": "string"},
+            "A CQL2 filter on the queryables (/collections/{collectionId}/queryables)"),
+        "filter-lang": _parameter(
+            "filter-lang", {"type": "string", "enum": list(FILTER_LANGS), "default": CQL2_TEXT},
+            "The filter's encoding (cql-text is the draft's name of cql2-text)"),
+        "filter-crs": _parameter(
+            "filter-crs", {"type": "string", "format": "uri", "enum": crs, "default": CRS84.uri},
+            "The CRS of the filter's geometries"),
+    }  # fmt: skip
 
 
 def _get(

@@ -24,12 +24,16 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from tracker.ogc.collections import COLLECTIONS, Collection, Request, overlaps_any
+from tracker.ogc.cql import filter_where
 from tracker.ogc.crs import Crs
 from tracker.ogc.parameters import COMMON_PARAMETERS, ItemsParameters, read_parameters
+from tracker.ogc.queryables import Where, equals, read_plain_value
 from tracker.ogc.refusals import InvalidParameter
 
 # The meeting map's filters, which the projects layer also reads (see collections.py).
 PROJECT_EXTRA_PARAMETERS = {"plan_item", "indicator", "department", "fiscal_year", "q", "as_of"}
+# OGC API – Features Part 3: a CQL2 filter, its encoding and the CRS of its geometries.
+FILTER_PARAMETERS = {"filter", "filter-lang", "filter-crs"}
 
 
 @dataclass(frozen=True)
@@ -43,19 +47,32 @@ class ItemsQuery:
     crs: Crs
     period: tuple[date | None, date | None] | None
     filter: object
+    # CQL2 and the queryables given as plain parameters, each a condition on the rows.
+    where: tuple[Where, ...] = ()
 
 
 def read_items_query(
     collection: Collection, args: MultiDict[str, str], request: Request, session: Session
 ) -> ItemsQuery:
     """Read and check the query string of an items request."""
-    known = COMMON_PARAMETERS | set(collection.queryables)
-    if collection.id == "projects":
-        known |= PROJECT_EXTRA_PARAMETERS
-    unknown = sorted(set(args) - known)
+    own = set(collection.parameters)
+    if collection.meeting_filters:
+        own |= PROJECT_EXTRA_PARAMETERS
+    plain = {q.name: q for q in collection.queryables if q.type != "geometry" and q.name not in own}
+    unknown = sorted(set(args) - COMMON_PARAMETERS - FILTER_PARAMETERS - own - set(plain))
     if unknown:
         raise InvalidParameter(unknown[0], _("このコレクションにはないパラメータです"))
     found = read_parameters(ItemsParameters, args)
+    where = [
+        equals(q, read_plain_value(q, args[name]))
+        for name, q in plain.items()
+        if args.get(name, "").strip()
+    ]
+    cql = filter_where(
+        args.get("filter"), args.get("filter-lang"), args.get("filter-crs"), collection.queryables
+    )
+    if cql is not None:
+        where.append(cql)
     return ItemsQuery(
         limit=found.limit,
         offset=found.offset,
@@ -64,6 +81,7 @@ def read_items_query(
         crs=found.crs,
         period=found.period,
         filter=collection.parse(args, request, session),
+        where=tuple(where),
     )
 
 
@@ -82,6 +100,8 @@ def selected_rows(
         conditions.append(func.ST_Intersects(p.c.geom, envelope))
     if query.period is not None:
         conditions.append(overlaps_any(p, collection.periods, *query.period))
+    # The rows already leave out what the caller may not see: a filter only narrows them.
+    conditions += [where(p) for where in query.where]
     return p, conditions
 
 
@@ -120,27 +140,43 @@ def items_page(
     """Read one page of the collection's features, ordered by id."""
     p, conditions = selected_rows(collection, query, request)
     matched = session.execute(select(func.count()).select_from(p).where(*conditions)).scalar_one()
+    rows, where, first = _ranked(collection, p, conditions)
     page = (
-        select(p.c.id, _feature(collection, p, query.crs).label("feature"))
-        .where(*conditions)
-        .order_by(p.c.id)
+        select(rows.c.id, _feature(collection, rows, query.crs).label("feature"), *first)
+        .where(*where)
+        .order_by(*[f.desc() for f in first], rows.c.id)
         .limit(query.limit)
         .offset(query.offset)
         .subquery("page")
     )
+    in_order = aggregate_order_by(
+        page.c.feature, *[page.c[f.name].desc() for f in first], page.c.id
+    )
     features, returned = session.execute(
         select(
-            cast(
-                func.coalesce(
-                    func.json_agg(aggregate_order_by(page.c.feature, page.c.id)),
-                    text("'[]'::json"),
-                ),
-                Text,
-            ),
+            cast(func.coalesce(func.json_agg(in_order), text("'[]'::json")), Text),
             func.count(),
         ).select_from(page)
     ).one()
     return ItemsPage(features=features, matched=matched, returned=returned)
+
+
+def _ranked(
+    collection: Collection, p: Subquery, conditions: list[ColumnElement[bool]]
+) -> tuple[Subquery, list[ColumnElement[bool]], list[Any]]:
+    """Return the rows, the conditions left to apply and the column saying a row comes first.
+
+    Features go by id, but in a layer of points, lines and polygons one feature of each
+    type comes first: GDAL and QGIS read a layer's geometry type from its first page, and
+    a first page of lines only would type the layer as lines, which a GeoPackage layer
+    would then refuse points and polygons into. With every type on it, they type the
+    layer as generic geometry instead.
+    """
+    if not collection.mixed_geometry:
+        return p, conditions, []
+    first = func.row_number().over(partition_by=func.ST_GeometryType(p.c.geom), order_by=p.c.id)
+    ranked = select(p, (first == 1).label("first_of_type")).where(*conditions).subquery("ranked")
+    return ranked, [], [ranked.c.first_of_type]
 
 
 def one_item(

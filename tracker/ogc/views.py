@@ -3,6 +3,7 @@
 import hashlib
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,7 @@ from tracker.ogc.collections import COLLECTIONS, Collection, Request
 from tracker.ogc.crs import content_crs_header
 from tracker.ogc.items import items_page, one_item, read_items_query, spatial_extent
 from tracker.ogc.parameters import Format, FormatParameters, ItemParameters, read_parameters
+from tracker.ogc.queryables import JSON_SCHEMA, queryables_document
 from tracker.ogc.refusals import INVALID_PARAMETER, refused_parameter
 from tracker.serving.answer_cache import cached, request_key
 from tracker.serving.links import external_url
@@ -231,6 +233,37 @@ def _page_url(cid: str, fmt: str, offset: int | None = None) -> str:
     return external_url("ogc.items", cid=cid) + "?" + urlencode(args)
 
 
+@bp.get("/collections/<cid>/queryables")
+def queryables(cid: str) -> Response:
+    """Answer the properties a filter may read, as a JSON Schema (Part 3)."""
+    found = _collection(cid)
+    document = queryables_document(
+        external_url("ogc.queryables", cid=cid), found.title, found.queryables
+    )
+    if _wants_html():
+        return _html("ogc/queryables.html", document=document, collection=found)
+    return _json(document, JSON_SCHEMA)
+
+
+@bp.get("/collections/<cid>/schema")
+def feature_schema(cid: str) -> Response:
+    """Answer the JSON Schema of the collection's features, from which GDAL types its fields."""
+    return _json(documents.feature_schema(_collection(cid)), JSON_SCHEMA)
+
+
+STYLES = Path(__file__).parent / "styles"
+
+
+@bp.get("/collections/<cid>/style.qml")
+def style(cid: str) -> Response:
+    """Answer the QGIS style (QML) of a layer of works: coloured by status, as the maps are."""
+    if cid not in documents.STYLED:
+        abort(404, description=_("%(cid)s には QGIS のスタイルがありません", cid=cid[:40]))
+    body = (STYLES / f"{cid}.qml").read_bytes()
+    headers = {"Content-Disposition": f'inline; filename="{cid}.qml"'}
+    return _conditional(Response(body, mimetype=documents.QML, headers=headers), body)
+
+
 @bp.get("/collections/<cid>/items")
 def items(cid: str) -> Response:
     """Answer a page of the collection's features: GeoJSON or an HTML table."""
@@ -338,6 +371,17 @@ def tilejson(cid: str) -> Response:
     found = _collection(cid)
     extent = spatial_extent(get_session(), found, _request())
     return _json(documents.tilejson(found, extent, _tile_query()))
+
+
+@bp.get(f"/collections/<cid>/tiles/{tiles.TMS_ID}/tilejson/<int:z>/<int:x>/<int:y>.pbf")
+def xyz_tile(cid: str, z: int, x: int, y: int) -> Response:
+    """Answer the same tile at {z}/{x}/{y}.pbf, beside the TileJSON, for GDAL's MVT driver.
+
+    GDAL reads a tileset as a directory of {z}/{x}/{y}.pbf and takes its metadata from
+    "<directory>.json" (tileserver-gl's layout): `MVT:…/WebMercatorQuad/tilejson/14` opens
+    zoom 14 with tilejson.json as its metadata. It cannot open a TileJSON URL by itself.
+    """
+    return tile(cid, z, y, x)
 
 
 @bp.get(f"/collections/<cid>/tiles/{tiles.TMS_ID}/<int:z>/<int:y>/<int:x>")
