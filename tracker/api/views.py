@@ -1,6 +1,7 @@
 """The JSON API: projects as GeoJSON (RFC 7946, lon/lat), read by anyone, written by staff."""
 
 import re
+from collections.abc import Hashable
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
@@ -39,6 +40,8 @@ from tracker.projects.withdrawal import delete_project
 from tracker.restrictions.queries import RestrictionFilter, restriction_collection
 from tracker.serving.answer_cache import cached, request_key
 from tracker.serving.contract import GEOJSON, READ, WRITE, Answers, checked, checked_query, contract
+from tracker.serving.freshness import PUBLIC_MAX_AGE, kept_for
+from tracker.words.i18n import locale
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -105,7 +108,16 @@ def get_project(project_id: int) -> Response:
     return response
 
 
+def _day_and_language() -> tuple[Hashable, ...]:
+    return (clock.today(), locale())
+
+
+def _signed_in() -> bool:
+    return current_user() is not None
+
+
 @bp.get("/restrictions")
+@kept_for(PUBLIC_MAX_AGE, _day_and_language, _signed_in)
 @contract.validate(
     query=RestrictionsQuery,
     resp=Answers(200, Restrictions, "The restrictions.", media_type=GEOJSON),

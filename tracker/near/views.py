@@ -4,7 +4,7 @@ Everything here reads with include_private off and an explicit list of public fi
 whoever is signed in: the page may be shown on a staff member's phone to a resident.
 """
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -16,6 +16,7 @@ from shapely.ops import nearest_points
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from tracker.accounts.access import current_user
 from tracker.city.places import RADIUS_CHOICES, StartPlace, find_place, start_places
 from tracker.core import clock
 from tracker.core.db import get_session
@@ -40,6 +41,7 @@ from tracker.projects.queries import Circle
 from tracker.restrictions.wording import hours_label
 from tracker.serving.assets import vendor_url
 from tracker.serving.contract import GEOJSON, READ, Answers, checked_query, contract
+from tracker.serving.freshness import PUBLIC_MAX_AGE, kept_for
 from tracker.words import wording
 from tracker.words.i18n import locale
 from tracker.words.vocab import kind_glyph, status_label
@@ -109,7 +111,21 @@ def _page_error(error: BadInput) -> str:
     return _("場所または範囲の指定を読み取れませんでした。一覧から選び直してください。")
 
 
+def _signed_in() -> bool:
+    return current_user() is not None
+
+
+def _day_and_language() -> tuple[Hashable, ...]:
+    return (clock.today(), locale())
+
+
+def _feed_parts() -> tuple[Hashable, ...]:
+    wanted = request.accept_mimetypes.best_match(["application/atom+xml", "text/html"])
+    return (clock.today(), locale(), wanted)
+
+
 @bp.get("/near")
+@kept_for(PUBLIC_MAX_AGE, _day_and_language, _signed_in)
 def near_page() -> ResponseReturnValue:
     """Show works, traffic restrictions and shelters near a chosen place."""
     session = get_session()
@@ -289,6 +305,7 @@ def _closest(geometry: dict, circle: Circle) -> tuple[float, float]:
 
 
 @bp.get("/near/feed.atom")
+@kept_for(PUBLIC_MAX_AGE, _feed_parts, _signed_in)
 def near_feed() -> Response:
     """Answer an Atom feed of status changes and new projects within the circle.
 
