@@ -461,6 +461,41 @@ def feature_collection(session: Session, filt: ProjectFilter, *, full: bool = Tr
     return session.execute(select(cast(collection, Text))).scalar_one()
 
 
+def feature_page(
+    session: Session, filt: ProjectFilter, *, after: int, limit: int
+) -> tuple[str, int | None]:
+    """Return one page of the filtered projects as GeoJSON FeatureCollection text, the first
+    `limit` by id after the id `after`, and the last id shown when more follow (else None).
+
+    One row more than the limit is read, straight off the primary key in order, which tells
+    whether another page follows; a page costs its own size, wherever it starts.
+    """
+    p, feature = _features(filt, full=True, internal=filt.include_private)
+    rows = (
+        select(p.c.id, feature.label("feature"))
+        .select_from(p)
+        .where(p.c.id > after)
+        .order_by(p.c.id)
+        .limit(limit + 1)
+        .subquery("f")
+    )
+    rank = func.row_number().over(order_by=rows.c.id)
+    ranked = select(rows.c.id, rows.c.feature, rank.label("n")).subquery("r")
+    shown = ranked.c.n <= limit
+    collection = func.json_build_object(
+        "type", "FeatureCollection",
+        "numberReturned", func.count().filter(shown),
+        "features", func.coalesce(
+            func.json_agg(aggregate_order_by(ranked.c.feature, ranked.c.n)).filter(shown),
+            text("'[]'::json"),
+        ),
+    )  # fmt: skip
+    body, last, more = session.execute(
+        select(cast(collection, Text), func.max(ranked.c.id).filter(shown), func.count() > limit)
+    ).one()
+    return body, last if more else None
+
+
 def status_counts(session: Session, filt: ProjectFilter) -> dict[str, int]:
     """Count the filtered projects by status, every status present (zero when none)."""
     p = filtered_projects(filt).subquery("p")
