@@ -1,6 +1,6 @@
 """Read projects as GeoJSON built in SQL; the map, the API and the exports all read from here."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -459,6 +459,26 @@ def feature_collection(session: Session, filt: ProjectFilter, *, full: bool = Tr
         members += ["as_of", filt.as_of.isoformat()]
     collection = func.json_build_object(*members, "features", features)
     return session.execute(select(cast(collection, Text))).scalar_one()
+
+
+def streamed_collection(
+    session: Session, filt: ProjectFilter, *, batch: int = 1000
+) -> Iterator[str]:
+    """Yield the text of feature_collection a piece at a time: its opening, then `batch`
+    features a piece (read from a server-side cursor), then its close. A whole city's
+    GeoJSON never lies in memory at once; the first piece leaves before any row is read."""
+    p, feature = _features(filt, full=True, internal=filt.include_private)
+    query = select(cast(feature, Text)).select_from(p).order_by(p.c.id)
+    opening = '{"type": "FeatureCollection", '
+    if filt.as_of is not None:
+        opening += f'"as_of": "{filt.as_of.isoformat()}", '
+    yield opening + '"features": ['
+    rows = session.execute(query, execution_options={"yield_per": batch}).scalars()
+    first = True
+    for part in rows.partitions():
+        yield ("" if first else ",") + ",".join(part)
+        first = False
+    yield "]}"
 
 
 def feature_page(
