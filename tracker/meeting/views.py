@@ -299,8 +299,12 @@ def indicator_page(code: str) -> ResponseReturnValue:
     value, as_of = _indicator(code)
     session = get_session()
     definition = DEFINITIONS.get(code)
+    counted = sorted(value.project_ids)
+    pages = max(1, -(-len(counted) // INDICATOR_WORKS_PER_PAGE))
+    page = min(_page_number(), pages)
+    shown = counted[(page - 1) * INDICATOR_WORKS_PER_PAGE : page * INDICATOR_WORKS_PER_PAGE]
     projects = session.scalars(
-        select(Project).where(Project.id.in_(value.project_ids)).order_by(Project.id)
+        select(Project).where(Project.id.in_(shown)).order_by(Project.id)
     ).all()
     return render_template(
         "meeting/indicator.html",
@@ -312,7 +316,24 @@ def indicator_page(code: str) -> ResponseReturnValue:
         printed=printed_row(current_app.config["GEODATA_DIR"], value.name),
         method_text=METHOD_TEXT[value.method],
         projects=projects,
+        counted_total=len(counted),
+        page=page,
+        pages=pages,
     )
+
+
+# An indicator counts thousands of works in a large city: its page lists them this many at
+# a time (the meeting map shows them all).
+INDICATOR_WORKS_PER_PAGE = 100
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
+        raise BadInput(
+            _("ページは 1 以上の整数で指定してください"), code="out_of_range", field="page"
+        )
+    return int(raw)
 
 
 @bp.get("/indicators/<code>.csv")
