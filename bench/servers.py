@@ -4,9 +4,9 @@ import os
 import re
 import shutil
 import socket
-import tempfile
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
