@@ -122,4 +122,7 @@ def load_config() -> dict:
         # Each app process keeps answers of the OGC API and its tiles, per data version,
         # up to this many megabytes (0: none).
         "ANSWER_CACHE_MB": int(os.environ.get("ANSWER_CACHE_MB", 128)),
+        # Database connections each process keeps open: one per thread that may need one
+        # (gunicorn.conf.py sets it to its THREADS), so that none is opened per request.
+        "DB_POOL_SIZE": int(os.environ.get("DB_POOL_SIZE", 5)),
     }
