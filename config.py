@@ -131,4 +131,7 @@ def load_config() -> dict:
             "DATA_LICENSE_URL", "https://creativecommons.org/licenses/by/4.0/"
         ),
         "DATA_LICENSE_NAME": os.environ.get("DATA_LICENSE_NAME", "CC BY 4.0"),
+        # Database connections each process keeps open: one per thread that may need one
+        # (gunicorn.conf.py sets it to its THREADS), so that none is opened per request.
+        "DB_POOL_SIZE": int(os.environ.get("DB_POOL_SIZE", 5)),
     }

@@ -1,9 +1,12 @@
 """Real HTTP servers for the bench: the app as `make run` serves it, the development server, and tipg."""
 
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +18,9 @@ from config import ROOT
 # tipg lives in a virtualenv of the bench's own, never in requirements.txt.
 TIPG_VENV = ROOT / ".bench-tipg"
 TIPG_PACKAGES = ("tipg==1.6.1", "uvicorn==0.54.0")
+# So does locust (gevent and its own web stack), pinned in bench/locust-requirements.txt.
+LOCUST_VENV = ROOT / ".bench-locust"
+LOCUST_REQUIREMENTS = ROOT / "bench" / "locust-requirements.txt"
 
 
 def free_port() -> int:
@@ -99,6 +105,23 @@ def ensure_tipg() -> Path:
     return python
 
 
+def ensure_locust() -> Path:
+    """Create the bench-only virtualenv with locust once (scripts/setup.sh --bench does it
+    too); return its locust command."""
+    locust = LOCUST_VENV / "bin" / "locust"
+    marker = LOCUST_VENV / ".installed"
+    wanted = LOCUST_REQUIREMENTS.read_text()
+    if not marker.exists() or marker.read_text() != wanted:
+        subprocess.run([sys.executable, "-m", "venv", str(LOCUST_VENV)], check=True)
+        subprocess.run(
+            [str(LOCUST_VENV / "bin" / "pip"), "install", "-q", "--disable-pip-version-check",
+             "-r", str(LOCUST_REQUIREMENTS)],
+            check=True,
+        )  # fmt: skip
+        marker.write_text(wanted)
+    return locust
+
+
 @contextmanager
 def tipg_server(database_url: str):
     """Serve tipg on the same bench database; yield its base URL."""
@@ -115,3 +138,58 @@ def tipg_server(database_url: str):
     base = f"http://127.0.0.1:{port}"
     with _serving(command, env, base + "/collections"):
         yield base
+
+
+NGINX_SITE = ROOT / "deploy" / "nginx" / "aso-tracker.conf"
+
+
+def _bench_site(folder: Path, port: int, redirect_port: int, app_base: str) -> str:
+    """Return the shipped nginx site for this machine: its cache, caching rules and upstream
+    as shipped, on plain HTTP (the bench measures the cache, not TLS)."""
+    site = NGINX_SITE.read_text()
+    changes = {
+        "proxy_cache_path /var/cache/nginx/aso-tracker": f"proxy_cache_path {folder}/cache",
+        "server 127.0.0.1:5000;": f"server {app_base.removeprefix('http://')};",
+        "listen 80;\n    listen [::]:80;": f"listen 127.0.0.1:{redirect_port};",
+        "listen 443 ssl http2;\n    listen [::]:443 ssl http2;": f"listen 127.0.0.1:{port};",
+    }
+    for shipped, here in changes.items():
+        if shipped not in site:
+            raise RuntimeError(f"the nginx site no longer has {shipped!r}")
+        site = site.replace(shipped, here)
+    return re.sub(r"^\s*ssl_[^\n]*\n", "", site, flags=re.MULTILINE)
+
+
+@contextmanager
+def nginx_proxy(app_base: str):
+    """Put the shipped nginx site (with its proxy cache) in front of a running app; yield
+    the proxy's base URL. nginx comes from Debian (scripts/setup.sh --test or --bench)."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    with tempfile.TemporaryDirectory(prefix="aso-bench-nginx-") as work:
+        folder = Path(work)
+        port, redirect_port = free_port(), free_port()
+        temp = "\n".join(
+            f"  {kind}_temp_path {folder}/{kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        site = _bench_site(folder, port, redirect_port, app_base)
+        (folder / "nginx.conf").write_text(
+            f"""
+user root;
+worker_processes 2;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log;
+daemon off;
+events {{ worker_connections 1024; }}
+http {{
+  include /etc/nginx/mime.types;
+  access_log off;
+{temp}
+{site}
+}}
+"""
+        )
+        command = [nginx, "-c", str(folder / "nginx.conf"), "-p", str(folder)]
+        base = f"http://127.0.0.1:{port}"
+        with _serving(command, {}, base + "/ogc/conformance"):
+            yield base

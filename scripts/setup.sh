@@ -4,8 +4,10 @@
 # Usage: scripts/setup.sh [--test|--bench]
 #   --test also installs the browser the tests drive, openssl (the tests' certificates),
 #   nginx (the shipped proxy site is tested in front of the app) and pgbackrest (point-in-time
-#   recovery is tested on a throwaway cluster); --bench also installs wrk,
-#   the HTTP load generator of `make bench`.
+#   recovery is tested on a throwaway cluster); --bench also installs wrk (the HTTP load
+#   generator of `make bench`), nginx (its crowd goes through the shipped proxy site too),
+#   and locust in a virtualenv of the bench's own (.bench-locust, bench/locust-requirements.txt);
+#   Lighthouse comes with the front-end packages (npm ci, pinned in package.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +24,7 @@ say() { printf '== %s\n' "$*"; }
 packages=(python3-venv nodejs npm)
 [ -z "${DATABASE_URL:-}" ] && packages+=(postgresql-15 postgresql-15-postgis-3)
 [ "$want_test" = 1 ] && packages+=(chromium fonts-noto-cjk gdal-bin python3-gdal openssl nginx pgbackrest)
-[ "$want_bench" = 1 ] && packages+=(wrk chromium fonts-noto-cjk)
+[ "$want_bench" = 1 ] && packages+=(wrk chromium fonts-noto-cjk nginx)
 # pg_dump and pg_restore (backup, restore) must be there even with an outside database.
 [ -n "${DATABASE_URL:-}" ] && packages+=(postgresql-client-15)
 missing=()
@@ -61,6 +63,16 @@ if [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.ins
   say "installing front-end packages"
   npm ci --silent --no-audit --no-fund
   touch node_modules/.installed
+fi
+
+# --- The bench's load generator (locust), apart from the app's packages ------
+if [ "$want_bench" = 1 ]; then
+  if [ ! -f .bench-locust/.installed ] || ! cmp -s bench/locust-requirements.txt .bench-locust/.installed; then
+    say "installing locust for the bench"
+    python3 -m venv .bench-locust
+    .bench-locust/bin/pip install -q --disable-pip-version-check -r bench/locust-requirements.txt
+    cp bench/locust-requirements.txt .bench-locust/.installed
+  fi
 fi
 
 # --- PostgreSQL + PostGIS --------------------------------------------------

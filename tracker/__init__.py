@@ -45,6 +45,7 @@ def create_app(config_override: dict | None = None) -> Flask:
         compression,
         hashed_assets,
         headers,
+        icons,
         input_guards,
         metrics,
         request_log,
@@ -79,6 +80,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(metrics_bp)
     alerts_cli.init_app(app)
     app.register_blueprint(assets.bp)
+    app.register_blueprint(icons.bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(two_factor_bp)

@@ -9,6 +9,7 @@ from pydantic import Field, StrictBool, StrictInt, StrictStr
 from pydantic.json_schema import SkipJsonSchema
 from werkzeug.datastructures import MultiDict
 
+from tracker.core.errors import BadInput
 from tracker.core.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
 from tracker.geo.geometry import GeometryRefused, parse_geometry
 from tracker.projects.contract import Day, Kind, Progress, QueryDay, Status
@@ -23,6 +24,7 @@ from tracker.serving.contract import (
     OneOf,
     Parsed,
     Query,
+    read_cursor,
 )
 from tracker.words.vocab import (
     FUNDING_SOURCES,
@@ -62,8 +64,31 @@ FacilityId = Annotated[StrictInt | None, Field(ge=1, le=ID_MAX)]
 Funding = Annotated[StrictStr, OneOf(FUNDING_SOURCES)]
 
 
+PAGE_DEFAULT = 1000
+PAGE_MAX = 10_000
+
+
+def _cursor(value: Any, field: str) -> int:
+    """Read the opaque cursor of a Link: rel="next" (the last id of the page before)."""
+    after = read_cursor(value) if isinstance(value, str) else None
+    if after is None:
+        raise BadInput(
+            _(
+                "ページの続きの指定（cursor）が読み取れません。前のページの Link ヘッダーの URL をそのまま使ってください"
+            ),
+            code="invalid_cursor",
+            field=field,
+        )
+    return after
+
+
+CURSOR = Parsed(
+    _cursor, {"type": "string", "description": 'From the previous page\'s Link: rel="next".'}
+)
+
+
 class ProjectsQuery(Query):
-    """GET /api/projects: filters."""
+    """GET /api/projects: filters, and the page (by id; follow Link: rel="next" for the rest)."""
 
     kind: Annotated[list[str], _codes_of(KINDS)] = Field(
         [], description="One or several kinds, comma-separated."
@@ -72,6 +97,13 @@ class ProjectsQuery(Query):
         [], description="One or several statuses, comma-separated."
     )
     bbox: Annotated[tuple[float, float, float, float] | None, BBOX] = None
+    limit: int = Field(
+        PAGE_DEFAULT,
+        ge=1,
+        le=PAGE_MAX,
+        description=f"Projects per page (default {PAGE_DEFAULT:,}, at most {PAGE_MAX:,}).",
+    )
+    cursor: Annotated[int | None, CURSOR] = None
 
 
 class RestrictionsQuery(Query):
@@ -185,9 +217,11 @@ class Project(Answer):
 
 
 class Projects(Answer):
-    """Projects as a GeoJSON FeatureCollection."""
+    """One page of projects as a GeoJSON FeatureCollection, by id; when more follow, the
+    `Link` header names the next page (rel="next")."""
 
     type: Literal["FeatureCollection"]
+    numberReturned: int
     features: list[Project]
 
 

@@ -1,6 +1,8 @@
 """The JSON API: projects as GeoJSON (RFC 7946, lon/lat), read by anyone, written by staff."""
 
 import re
+from collections.abc import Hashable
+from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
@@ -31,14 +33,25 @@ from tracker.projects.models import Project
 from tracker.projects.operations import StaleEdit, create_project, update_project
 from tracker.projects.queries import (
     ProjectFilter,
-    feature_collection,
+    feature_page,
     project_feature,
     project_or_404,
 )
 from tracker.projects.withdrawal import delete_project
 from tracker.restrictions.queries import RestrictionFilter, restriction_collection
 from tracker.serving.answer_cache import cached, request_key
-from tracker.serving.contract import GEOJSON, READ, WRITE, Answers, checked, checked_query, contract
+from tracker.serving.contract import (
+    GEOJSON,
+    READ,
+    WRITE,
+    Answers,
+    checked,
+    checked_query,
+    contract,
+    page_cursor,
+)
+from tracker.serving.freshness import PUBLIC_MAX_AGE, kept_for, this_minute
+from tracker.words.i18n import locale
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -64,12 +77,17 @@ def etag_of(project: Project) -> str:
 @bp.get("/projects")
 @contract.validate(
     query=ProjectsQuery,
-    resp=Answers(200, Projects, "The projects.", media_type=GEOJSON),
+    resp=Answers(200, Projects, "One page of the projects.", media_type=GEOJSON),
     security=READ,
     operation_id="listProjects",
 )
 def list_projects() -> Response:
-    """Public projects (all projects for signed-in users), filtered by kind, status and bbox."""
+    """Public projects (all projects for signed-in users), filtered by kind, status and bbox.
+
+    By id, `limit` at a time (1,000 unless asked otherwise, at most 10,000): when more
+    follow, the `Link` header names the next page (rel="next", with an opaque `cursor`);
+    following those links reads every project once.
+    """
     query = checked_query(ProjectsQuery)
     filt = ProjectFilter(
         kinds=query.kind,
@@ -79,8 +97,21 @@ def list_projects() -> Response:
     )
     session = get_session()
     key = request_key(filt.include_private, clock.today())
-    body = cached(key, lambda: feature_collection(session, filt), len)
-    return Response(body, mimetype=GEOJSON)
+    after, limit = query.cursor or 0, query.limit
+    body, last = cached(
+        key, lambda: feature_page(session, filt, after=after, limit=limit), _page_size
+    )
+    response = Response(body, mimetype=GEOJSON)
+    if last is not None:
+        args: dict[str, Any] = request.args.to_dict(flat=False)
+        args["cursor"] = page_cursor(last)
+        next_page = url_for("api.list_projects", **args)
+        response.headers["Link"] = f'<{next_page}>; rel="next"'
+    return response
+
+
+def _page_size(page: tuple[str, int | None]) -> int:
+    return len(page[0])
 
 
 @bp.get("/projects/<int:project_id>")
@@ -105,7 +136,16 @@ def get_project(project_id: int) -> Response:
     return response
 
 
+def _minute_and_language() -> tuple[Hashable, ...]:
+    return (this_minute(), locale())
+
+
+def _signed_in() -> bool:
+    return current_user() is not None
+
+
 @bp.get("/restrictions")
+@kept_for(PUBLIC_MAX_AGE, _minute_and_language, _signed_in)
 @contract.validate(
     query=RestrictionsQuery,
     resp=Answers(200, Restrictions, "The restrictions.", media_type=GEOJSON),

@@ -64,9 +64,13 @@ class Base(DeclarativeBase):
 
 def init_app(app: Flask) -> None:
     """Create the engine and session factory, and commit once per successful request."""
+    # Up to DB_POOL_SIZE connections stay open; a burst beyond takes a few more, closed after.
+    pool_size = int(app.config.get("DB_POOL_SIZE", 5))
     engine = create_engine(
         app.config["DATABASE_URL"],
         pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=max(5, pool_size // 2),
         connect_args=CONNECT_ARGS | {"connect_timeout": PRIMARY_CONNECT_TIMEOUT_S},
     )
     # Tests hand in a connection inside an outer transaction; sessions then use savepoints.

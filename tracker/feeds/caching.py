@@ -12,15 +12,14 @@ from collections.abc import Callable
 from flask import Response, request
 
 from tracker.core import clock
-from tracker.core.db import get_session
-from tracker.serving.answer_cache import data_version
+from tracker.serving.freshness import PUBLIC_MAX_AGE, version_etag
 
-MAX_AGE = 60
+MAX_AGE = PUBLIC_MAX_AGE
 
 
 def current_tag() -> str:
     """Return the tag of what the feeds say now: the data version and the day."""
-    return f"{data_version(get_session())}-{clock.today().isoformat()}"
+    return version_etag(clock.today())
 
 
 def conditional(

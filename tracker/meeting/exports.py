@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -39,17 +39,23 @@ def as_of_line(as_of: date) -> list[str]:
     return [as_of_words(as_of)]
 
 
-def _csv(rows: list[list]) -> bytes:
+def _csv(rows: list[list], *, bom: bool = True) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerows(rows)
-    return (BOM + out.getvalue()).encode("utf-8")
+    return ((BOM if bom else "") + out.getvalue()).encode("utf-8")
 
 
-def projects_csv(
+# Lines per piece of a streamed export: big enough to send few pieces, small enough that a
+# piece is a few hundred kilobytes at most.
+STREAM_LINES = 500
+
+
+def projects_csv_chunks(
     rows: Iterable[Row[Any]], *, register: Collection[str] = (), as_of: date | None = None
-) -> bytes:
-    """Return the rows (with their shapes) as CSV bytes with a BOM and Japanese headers.
+) -> Iterator[bytes]:
+    """Yield the rows (with their shapes) as CSV with a BOM and Japanese headers, a piece at
+    a time: the headers first (at once, before any row is read), then STREAM_LINES lines.
 
     The works-register fields named in `register` (those the reader may see) follow the
     other columns. An export of a past date (`as_of`) opens with a line saying so; its rows
@@ -58,10 +64,23 @@ def projects_csv(
     columns = export_columns(register)
     lines = [as_of_line(as_of)] if as_of else []
     lines.append([header for _field, header in columns] + [WKT_HEADER])
+    yield _csv(lines)
+    lines = []
     for r in rows:
         values = export_values(r)
         lines.append([_cell(values[field]) for field, _header in columns] + [wkt_of(r)])
-    return _csv(lines)
+        if len(lines) >= STREAM_LINES:
+            yield _csv(lines, bom=False)
+            lines = []
+    if lines:
+        yield _csv(lines, bom=False)
+
+
+def projects_csv(
+    rows: Iterable[Row[Any]], *, register: Collection[str] = (), as_of: date | None = None
+) -> bytes:
+    """Return the whole of projects_csv_chunks as one piece."""
+    return b"".join(projects_csv_chunks(rows, register=register, as_of=as_of))
 
 
 HAZARD_HEADERS = ["災害の種類", "対象", "ID", "名称", "種別", "状況", "位置", "区域の区分"]

@@ -1,6 +1,6 @@
 """Reads for the meeting pages, all computed in SQL from the shared project filter."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -57,19 +57,11 @@ def filter_plan_items(session: Session) -> Sequence[PlanItem]:
     ).all()
 
 
-def project_rows(
-    session: Session,
-    filt: ProjectFilter,
-    *,
-    limit: int | None = LIST_LIMIT,
-    with_geometry: bool = False,
-) -> Sequence[Row[Any]]:
-    """Return the filtered projects as rows for the list and the exports, ordered by id.
+# Rows a streamed export reads from the database at a time.
+STREAM_BATCH = 1000
 
-    Each row has every works-register field; readers of public projects only are shown
-    the public ones (register.visible_register_fields). `with_geometry` adds each shape as
-    WKB (`geom_wkb`), for the exports that carry it.
-    """
+
+def _rows_query(filt: ProjectFilter, *, limit: int | None, with_geometry: bool) -> Select:
     p = filtered_projects(filt).subquery("p")
     query = select(
         p.c.id,
@@ -105,7 +97,32 @@ def project_rows(
         query = query.add_columns(func.ST_AsBinary(p.c.geom).label("geom_wkb"))
     if limit is not None:
         query = query.limit(limit)
-    return session.execute(query).all()
+    return query
+
+
+def project_rows(
+    session: Session,
+    filt: ProjectFilter,
+    *,
+    limit: int | None = LIST_LIMIT,
+    with_geometry: bool = False,
+) -> Sequence[Row[Any]]:
+    """Return the filtered projects as rows for the list and the exports, ordered by id.
+
+    Each row has every works-register field; readers of public projects only are shown
+    the public ones (register.visible_register_fields). `with_geometry` adds each shape as
+    WKB (`geom_wkb`), for the exports that carry it.
+    """
+    return session.execute(_rows_query(filt, limit=limit, with_geometry=with_geometry)).all()
+
+
+def streamed_project_rows(
+    session: Session, filt: ProjectFilter, *, with_geometry: bool = False
+) -> Iterator[Row[Any]]:
+    """Yield the rows project_rows returns (with no limit), read from a server-side cursor
+    STREAM_BATCH at a time: a whole city's export never lies in memory at once."""
+    query = _rows_query(filt, limit=None, with_geometry=with_geometry)
+    yield from session.execute(query, execution_options={"yield_per": STREAM_BATCH})
 
 
 @dataclass

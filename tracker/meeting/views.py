@@ -1,9 +1,18 @@
 """The meeting pages under /plan: the filtered map, dashboard, coverage, changes, print, exports."""
 
+from collections.abc import Hashable
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -22,13 +31,14 @@ from tracker.indicators.queries import IndicatorValue, indicator_values
 from tracker.maps.page_data import city_map_parts
 from tracker.meeting import print_map, queries
 from tracker.meeting.charts import year_chart
-from tracker.meeting.exports import hazards_csv, indicator_years_csv, projects_csv
+from tracker.meeting.exports import hazards_csv, indicator_years_csv, projects_csv_chunks
 from tracker.meeting.filters import describe_filter
 from tracker.plan.queries import names_by_code
 from tracker.projects.models import Project
-from tracker.projects.queries import ProjectFilter, feature_collection, status_counts
+from tracker.projects.queries import ProjectFilter, status_counts, streamed_collection
 from tracker.projects.register import visible_register_fields
-from tracker.serving.answer_cache import cached, request_key
+from tracker.serving.answer_cache import keeping, kept, request_key
+from tracker.serving.freshness import PUBLIC_MAX_AGE, kept_for
 from tracker.words.formatting import fiscal_year, parse_day
 from tracker.words.i18n import locale
 from tracker.words.vocab import KINDS, STATUSES
@@ -123,13 +133,32 @@ def costs() -> ResponseReturnValue:
     )
 
 
+# A whole-city answer streams; one up to this size is also kept for its data version (the
+# meeting map asks for the same filtered layer again and again).
+KEPT_GEOJSON_BYTES = 8 * 1024 * 1024
+
+
+def _signed_in() -> bool:
+    return current_user() is not None
+
+
+def _day() -> tuple[Hashable, ...]:
+    return (clock.today(),)
+
+
 @bp.get("/projects.geojson")
+@kept_for(PUBLIC_MAX_AGE, _day, _signed_in)
 def features() -> Response:
-    """Answer the filtered projects as GeoJSON: the meeting map's layer and its export."""
+    """Answer the filtered projects as GeoJSON: the meeting map's layer and its export.
+
+    Streamed from a server-side cursor, so that a whole city never lies in a worker's memory.
+    """
     filt = _filter()
-    session = get_session()
     key = request_key(filt.include_private, clock.today())
-    body = cached(key, lambda: feature_collection(session, filt), len)
+    body = kept(key)
+    if body is None:
+        pieces = streamed_collection(get_session(), filt)
+        body = stream_with_context(keeping(key, pieces, KEPT_GEOJSON_BYTES))
     response = Response(body, mimetype="application/geo+json")
     if request.args.get("download"):
         response.headers["Content-Disposition"] = _attachment("aso_projects", "geojson", filt.as_of)
@@ -137,14 +166,18 @@ def features() -> Response:
 
 
 @bp.get("/projects.csv")
+@kept_for(PUBLIC_MAX_AGE, _day, _signed_in)
 def projects_csv_export() -> Response:
-    """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers)."""
+    """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers).
+
+    Streamed: the headers leave at once and the rows follow as they are read, never the
+    whole file in memory; a client (or proxy) holding this data version's copy gets 304.
+    """
     filt = _filter()
-    rows = queries.project_rows(get_session(), filt, limit=None, with_geometry=True)
+    rows = queries.streamed_project_rows(get_session(), filt, with_geometry=True)
     register = visible_register_fields(internal=filt.include_private)
-    response = Response(
-        projects_csv(rows, register=register, as_of=filt.as_of), mimetype="text/csv"
-    )
+    chunks = projects_csv_chunks(rows, register=register, as_of=filt.as_of)
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = _attachment("aso_projects", "csv", filt.as_of)
     return response
@@ -276,8 +309,12 @@ def indicator_page(code: str) -> ResponseReturnValue:
     value, as_of = _indicator(code)
     session = get_session()
     definition = DEFINITIONS.get(code)
+    counted = sorted(value.project_ids)
+    pages = max(1, -(-len(counted) // INDICATOR_WORKS_PER_PAGE))
+    page = min(_page_number(), pages)
+    shown = counted[(page - 1) * INDICATOR_WORKS_PER_PAGE : page * INDICATOR_WORKS_PER_PAGE]
     projects = session.scalars(
-        select(Project).where(Project.id.in_(value.project_ids)).order_by(Project.id)
+        select(Project).where(Project.id.in_(shown)).order_by(Project.id)
     ).all()
     return render_template(
         "meeting/indicator.html",
@@ -289,7 +326,24 @@ def indicator_page(code: str) -> ResponseReturnValue:
         printed=printed_row(current_app.config["GEODATA_DIR"], value.name),
         method_text=METHOD_TEXT[value.method],
         projects=projects,
+        counted_total=len(counted),
+        page=page,
+        pages=pages,
     )
+
+
+# An indicator counts thousands of works in a large city: its page lists them this many at
+# a time (the meeting map shows them all).
+INDICATOR_WORKS_PER_PAGE = 100
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
+        raise BadInput(
+            _("ページは 1 以上の整数で指定してください"), code="out_of_range", field="page"
+        )
+    return int(raw)
 
 
 @bp.get("/indicators/<code>.csv")

@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import CITY_CODE, check_lon_lat
 from tracker.projects.history import StatusUpdate
+from tracker.projects.models import Project, visible_works
 from tracker.projects.queries import Circle, feature_json, nearest_projects
 from tracker.restrictions.queries import coming_restrictions_json
 from tracker.restrictions.schedule import sql_params
@@ -249,22 +251,46 @@ class FeedEntry:
 
 
 def recent_changes(session: Session, circle: Circle, limit: int = 50) -> list[FeedEntry]:
-    """Return the newest status changes and new projects within the circle."""
-    near = nearest_projects((circle.lon, circle.lat), radius_m=circle.radius_m).subquery("near")
+    """Return the newest status changes and new projects within the circle.
+
+    The works within the circle are read once, off the geography index, into a CTE; their
+    history is then read through its (project, observed_at) index, at most `limit` entries
+    per work, and the newest `limit` of those kept. The cost follows the works in the
+    circle and the entries shown, never their product (a distance-sorted subquery joined to
+    the whole history was read again for each history row).
+    """
+    here = func.geography(func.ST_SetSRID(func.ST_MakePoint(circle.lon, circle.lat), 4326))
+    there = func.geography(Project.geom)
+    near = (
+        select(Project.id, Project.name, Project.is_sample)
+        .where(visible_works(Project, include_private=False))
+        .where(func.ST_DWithin(there, here, circle.radius_m))
+        .cte("near")
+        .prefix_with("MATERIALIZED")
+    )
     u = StatusUpdate
+    # Each work's newest entries, straight from the index in order.
+    newest = (
+        select(u.id, u.observed_at, u.previous_status, u.status, u.progress)  # fmt: skip
+        .where(u.project_id == near.c.id)
+        .order_by(u.observed_at.desc(), u.id.desc())
+        .limit(limit)
+        .lateral("newest")
+    )
     rows = session.execute(
         select(
-            u.id,
-            u.project_id,
+            newest.c.id,
+            near.c.id,
             near.c.name,
             near.c.is_sample,
-            u.observed_at,
-            u.previous_status,
-            u.status,
-            u.progress,
+            newest.c.observed_at,
+            newest.c.previous_status,
+            newest.c.status,
+            newest.c.progress,
         )  # fmt: skip
-        .join(near, near.c.id == u.project_id)
-        .order_by(u.observed_at.desc(), u.id.desc())
+        .select_from(near)
+        .join(newest, true())
+        .order_by(newest.c.observed_at.desc(), newest.c.id.desc())
         .limit(limit)
     )
     return [FeedEntry(*row) for row in rows]

@@ -1,6 +1,6 @@
 """Read projects as GeoJSON built in SQL; the map, the API and the exports all read from here."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -460,6 +460,61 @@ def feature_collection(session: Session, filt: ProjectFilter, *, full: bool = Tr
         members += ["as_of", filt.as_of.isoformat()]
     collection = func.json_build_object(*members, "features", features)
     return session.execute(select(cast(collection, Text))).scalar_one()
+
+
+def streamed_collection(
+    session: Session, filt: ProjectFilter, *, batch: int = 1000
+) -> Iterator[str]:
+    """Yield the text of feature_collection a piece at a time: its opening, then `batch`
+    features a piece (read from a server-side cursor), then its close. A whole city's
+    GeoJSON never lies in memory at once; the first piece leaves before any row is read."""
+    p, feature = _features(filt, full=True, internal=filt.include_private)
+    query = select(cast(feature, Text)).select_from(p).order_by(p.c.id)
+    opening = '{"type": "FeatureCollection", '
+    if filt.as_of is not None:
+        opening += f'"as_of": "{filt.as_of.isoformat()}", '
+    yield opening + '"features": ['
+    rows = session.execute(query, execution_options={"yield_per": batch}).scalars()
+    first = True
+    for part in rows.partitions():
+        yield ("" if first else ",") + ",".join(part)
+        first = False
+    yield "]}"
+
+
+def feature_page(
+    session: Session, filt: ProjectFilter, *, after: int, limit: int
+) -> tuple[str, int | None]:
+    """Return one page of the filtered projects as GeoJSON FeatureCollection text, the first
+    `limit` by id after the id `after`, and the last id shown when more follow (else None).
+
+    One row more than the limit is read, straight off the primary key in order, which tells
+    whether another page follows; a page costs its own size, wherever it starts.
+    """
+    p, feature = _features(filt, full=True, internal=filt.include_private)
+    rows = (
+        select(p.c.id, feature.label("feature"))
+        .select_from(p)
+        .where(p.c.id > after)
+        .order_by(p.c.id)
+        .limit(limit + 1)
+        .subquery("f")
+    )
+    rank = func.row_number().over(order_by=rows.c.id)
+    ranked = select(rows.c.id, rows.c.feature, rank.label("n")).subquery("r")
+    shown = ranked.c.n <= limit
+    collection = func.json_build_object(
+        "type", "FeatureCollection",
+        "numberReturned", func.count().filter(shown),
+        "features", func.coalesce(
+            func.json_agg(aggregate_order_by(ranked.c.feature, ranked.c.n)).filter(shown),
+            text("'[]'::json"),
+        ),
+    )  # fmt: skip
+    body, last, more = session.execute(
+        select(cast(collection, Text), func.max(ranked.c.id).filter(shown), func.count() > limit)
+    ).one()
+    return body, last if more else None
 
 
 def status_counts(session: Session, filt: ProjectFilter) -> dict[str, int]:

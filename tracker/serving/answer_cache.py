@@ -9,7 +9,7 @@ than its key.
 """
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any, NamedTuple, TypeVar, cast
 
 from cachetools import LRUCache
@@ -97,6 +97,45 @@ def cached(key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T
     if answer is not None:  # nothing found is not kept: it costs as much to ask again
         store.put(versioned, answer, size(answer))
     return answer
+
+
+def _versioned(key: Hashable) -> tuple | None:
+    if current_app.extensions.get("answer_cache") is None:
+        return None
+    if "data_version" not in g:
+        g.data_version = data_version(get_session())
+    return (g.data_version, key)
+
+
+def kept(key: Hashable) -> Any:
+    """Return the answer kept for `key` at this request's data version, or None."""
+    versioned = _versioned(key)
+    if versioned is None:
+        return None
+    answer = current_app.extensions["answer_cache"].get(versioned)
+    CACHED_ANSWERS.labels("miss" if answer is None else "hit").inc()
+    return answer
+
+
+def keeping(key: Hashable, pieces: Iterator[str], max_bytes: int) -> Iterator[bytes]:
+    """Pass a streamed answer's pieces on (as UTF-8) and, if the whole came to at most
+    `max_bytes`, keep it for `key` at this request's data version once the last is sent.
+
+    Past `max_bytes` the pieces are no longer held: a large answer streams in bounded memory.
+    """
+    versioned = _versioned(key)
+    held: list[bytes] | None = [] if versioned is not None else None
+    size = 0
+    for piece in pieces:
+        data = piece.encode()
+        size += len(data)
+        if held is not None and size <= max_bytes:
+            held.append(data)
+        else:
+            held = None
+        yield data
+    if held is not None and versioned is not None:
+        current_app.extensions["answer_cache"].put(versioned, b"".join(held), size)
 
 
 def init_app(app: Flask) -> None:

@@ -7,6 +7,7 @@ A request the models refuse is answered like any other refusal (`{"error", "code
 into a `BadInput` naming the field.
 """
 
+import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar
@@ -363,3 +364,20 @@ class Geometry(Answer):
     type: Literal[GEOMETRY_TYPES]  # type: ignore[valid-type]
     coordinates: list[Any] | None = None
     geometries: list[Any] | None = None
+
+
+def page_cursor(after: int) -> str:
+    """Return the opaque cursor of the page that follows the id `after`."""
+    return base64.urlsafe_b64encode(f"after:{after}".encode()).decode().rstrip("=")
+
+
+def read_cursor(cursor: str) -> int | None:
+    """Return the id a cursor of page_cursor names, or None if it is not one."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    prefix, _, number = text.partition(":")
+    if prefix != "after" or not number.isdigit() or len(number) > 18:
+        return None
+    return int(number)

@@ -55,7 +55,10 @@ def content_security_policy(nonce: str) -> str:
 
 def _add_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
+    # A 304's headers replace the kept copy's: a new nonce there would block the scripts of
+    # the page the browser shows from its cache.
+    if response.status_code != 304:
+        headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", PERMISSIONS)

@@ -45,9 +45,10 @@
   }
 
   // Use my location: only offered where the browser can do it.
+  // The button is there from the first paint (no shift); hidden only where it cannot work.
   var locate = document.getElementById("near-locate");
+  if (locate && !("geolocation" in navigator)) locate.hidden = true;
   if (locate && "geolocation" in navigator) {
-    locate.hidden = false;
     locate.addEventListener("click", function () {
       say(config.text.locating);
       navigator.geolocation.getCurrentPosition(
@@ -62,9 +63,11 @@
     });
   }
 
-  if (typeof L === "undefined") return;
   var wrap = document.getElementById("near-map-wrap");
-  wrap.hidden = false;
+  if (typeof L === "undefined") {
+    wrap.hidden = true; // the map's scripts did not arrive: no empty box
+    return;
+  }
 
   var map = L.map("near-map", { maxZoom: config.maxZoom, tap: true, zoomControl: false });
   L.control.zoom(config.zoom).addTo(map);
@@ -210,8 +213,6 @@
     respread();
   }
   if (toggle) {
-    var apply = document.getElementById("hide-old-apply");
-    if (apply) apply.hidden = true; // the box acts at once; the button is for pages without JS
     toggle.addEventListener("change", applyToggle);
   }
   applyToggle();
