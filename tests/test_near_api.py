@@ -116,7 +116,7 @@ def test_a_point_just_outside_the_city_is_served(client):
 PUBLIC_PROPERTIES = {
     "id", "name", "kind", "status", "progress", "planned_start", "planned_end",
     "actual_start", "actual_end", "sample", "designated_shelter", "address",
-    "distance_m", "restrictions",
+    "distance_m", "restrictions", "position_only",
 }  # fmt: skip
 
 
