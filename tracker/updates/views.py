@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path
 
 from flask import (
@@ -26,8 +25,7 @@ from tracker.accounts.departments import department_refusal, may_change_works_of
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import check_lon_lat
-from tracker.maps.city_map import VECTORGRID_JS
-from tracker.maps.page_data import city_map_parts, static_url
+from tracker.maps.page_data import city_map_parts
 from tracker.projects.departments import WithdrawnWork
 from tracker.projects.history import (
     StaleUpdate,
@@ -37,7 +35,6 @@ from tracker.projects.history import (
 )
 from tracker.projects.models import Project
 from tracker.projects.queries import nearest_projects, project_or_404
-from tracker.serving.assets import vendor_url
 from tracker.updates.contract import parse_update
 from tracker.updates.photo_files import photo_url
 from tracker.updates.photos import attach_photos_once
@@ -47,20 +44,6 @@ from tracker.words.vocab import STATUSES, kind_label, status_label
 bp = Blueprint("staff", __name__)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-OWN_ASSETS = (
-    "css/site.css",
-    "css/map.css",
-    "css/staff.css",
-    "js/project_layers.js",
-    "js/staff_queue.js",
-    "js/staff_home.js",
-    "js/staff_form.js",
-)
-VENDOR_ASSETS = (
-    "leaflet/dist/leaflet.js",
-    "leaflet/dist/leaflet.css",
-    VECTORGRID_JS,
-)
 WRITERS = ("staff", "admin")
 NEAR_RADIUS_M = 10_000
 NEAR_LIMIT = 10  # a phone screen or two; the search and the map find the rest
@@ -186,14 +169,17 @@ def csrf() -> ResponseReturnValue:
 
 @bp.get("/staff/sw.js")
 def service_worker() -> ResponseReturnValue:
-    """Serve the service worker from /staff/, so that its scope covers the staff pages."""
-    assets = [static_url(path) for path in OWN_ASSETS]
-    assets += [vendor_url(path) for path in VENDOR_ASSETS]
-    config = {
-        "version": _assets_version(current_app.static_folder),
-        "precache": [url_for("staff.home"), *assets],
-    }
+    """Serve the service worker from /staff/, so that its scope covers the staff pages.
+
+    The worker keeps each staff page with the scripts and styles the page itself names
+    (their hashed addresses), so nothing here lists them; its version follows every
+    static file's hash, so a changed asset replaces the phone's copy.
+    """
     script = (STATIC / "js" / "staff_sw.js").read_text(encoding="utf-8")
+    config = {
+        "version": _assets_version(current_app.extensions.get("hashed_assets", {}), script),
+        "precache": [url_for("staff.home")],
+    }
     body = f"self.ASO_SW = {json.dumps(config)};\n{script}"
     response = Response(body, mimetype="application/javascript")
     response.headers["Service-Worker-Allowed"] = url_for("staff.home")
@@ -202,9 +188,8 @@ def service_worker() -> ResponseReturnValue:
     return response
 
 
-@lru_cache(maxsize=4)
-def _assets_version(static_folder: str | None) -> str:
-    digest = hashlib.sha256()
-    for path in (*OWN_ASSETS, "js/staff_sw.js"):
-        digest.update(Path(static_folder or STATIC, path).read_bytes())
+def _assets_version(manifest: dict[str, dict[str, str]], script: str) -> str:
+    """Return a short hash of every static file's hashed name and of the worker itself."""
+    digest = hashlib.sha256(script.encode())
+    digest.update(json.dumps(manifest, sort_keys=True).encode())
     return digest.hexdigest()[:12]
