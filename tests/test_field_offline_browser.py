@@ -56,3 +56,83 @@ def test_the_staff_map_opens_offline_with_its_scripts_and_no_error(
     assert page.evaluate("typeof window.AsoOverlays") == "object"
     assert page.errors == []
     assert errors == []
+
+
+def keep_area_of_view(page, zooms: int = 1) -> None:
+    """Keep the map's current view at its zoom and `zooms` more, the size shown first."""
+    zoom = round(page.evaluate("window.AsoProjects.currentMap().getZoom()"))
+    page.locator("#area-zmin").select_option(str(zoom))
+    page.locator("#area-zmax").select_option(str(zoom + zooms))
+    page.get_by_label("名前").fill("宮地の現場")
+    save = page.get_by_role("button", name="この範囲を保存する")
+    expect(save).to_be_disabled()
+    page.get_by_role("button", name="大きさを見る").click()
+    expect(page.locator("#area-size")).to_contain_text("MB")
+    expect(save).to_be_enabled()
+    save.click()
+    expect(page.locator("#area-size")).to_have_text("保存しました", timeout=60_000)
+
+
+def test_an_offline_area_draws_its_tiles_works_and_overlays_without_signal(
+    live_server, tiles, page, client, login_as, make_user, make_project, artifacts_dir
+):
+    work = make_project(name="宮地駅前橋 補修")
+    sign_in(page, live_server, client, login_as, make_user("staff"))
+    errors = console_errors(page)
+    open_staff_map(page, live_server)
+    page.wait_for_function("() => window.asoMapReady === true")
+    keep_area_of_view(page)
+
+    item = page.locator("#area-list li")
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text("宮地の現場")
+    expect(item).to_contain_text("MB")
+    expect(page.locator("#area-storage")).to_contain_text("使える量")
+
+    go_offline(page)
+    served_before = len(tiles.requested)
+    errors.clear()
+    page.reload()
+    page.wait_for_function("() => window.asoOverlaysReady === true && window.asoMapReady === true")
+    # The base map comes from the kept tiles: drawn, and not one asked of the tile source.
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-tile-pane img.leaflet-tile-loaded').length > 0"
+    )
+    assert len(tiles.requested) == served_before
+    page.wait_for_function(f"() => window.AsoProjects.drawnIds().indexOf({work.id}) >= 0")
+    notice = page.locator("#offline-notice")
+    expect(notice).to_contain_text("電波がありません")
+    expect(notice).to_contain_text("宮地の現場")
+    page.screenshot(path=str(artifacts_dir / "staff_offline_area_375.png"), full_page=True)
+    assert page.errors == []
+    assert errors == []
+
+    # Leaving the kept area: the page says the map is missing there.
+    page.evaluate("window.AsoProjects.currentMap().setView([33.3, 130.5], 12)")
+    expect(notice).to_contain_text("保存した範囲の外")
+
+
+def test_an_expired_area_says_so_and_an_area_can_be_deleted(
+    live_server, tiles, page, client, login_as, make_user
+):
+    sign_in(page, live_server, client, login_as, make_user("staff"))
+    open_staff_map(page, live_server)
+    page.wait_for_function("() => window.asoMapReady === true")
+    keep_area_of_view(page, zooms=0)
+    assert page.evaluate("caches.keys()").count(
+        "aso-area-" + page.evaluate("window.AsoAreas.list()[0].id")
+    )
+
+    # A month and a day later (the phone's clock), the area asks to be refreshed.
+    page.evaluate("""() => {
+        const list = window.AsoAreas.list();
+        list[0].expires_at = Date.now() - 1000;
+        localStorage.setItem("aso-offline-areas", JSON.stringify(list));
+    }""")
+    page.reload()
+    item = page.locator("#area-list li")
+    expect(item).to_contain_text("期限切れ")
+
+    item.get_by_role("button", name="削除").click()
+    expect(item).to_have_count(0)
+    assert not [k for k in page.evaluate("caches.keys()") if k.startswith("aso-area-")]

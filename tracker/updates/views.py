@@ -16,16 +16,19 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Session
 
 from tracker.accounts.access import current_user, roles_required
 from tracker.accounts.departments import department_refusal, may_change_works_of
+from tracker.city.districts import districts
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import check_lon_lat
-from tracker.maps.page_data import city_map_parts
+from tracker.maps.city_map import MAX_ZOOM, tile_url
+from tracker.maps.page_data import city_map_parts, hazard_layers, map_layer_urls
 from tracker.projects.departments import WithdrawnWork
 from tracker.projects.history import (
     StaleUpdate,
@@ -46,6 +49,8 @@ bp = Blueprint("staff", __name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
 WRITERS = ("staff", "admin")
 NEAR_RADIUS_M = 10_000
+# How long an offline map area is trusted before the page asks to refresh it.
+OFFLINE_AREA_DAYS = 30
 NEAR_LIMIT = 10  # a phone screen or two; the search and the map find the rest
 
 
@@ -56,7 +61,28 @@ def home() -> ResponseReturnValue:
     parts = city_map_parts("staff.update_form")
     query = request.args.get("q", "").strip()[:100]
     results = _projects_near(get_session(), None, query) if query else []
-    return render_template("staff/index.html", map=parts, query=query, results=results)
+    return render_template(
+        "staff/index.html", map=parts, query=query, results=results, areas=_offline_sources()
+    )
+
+
+def _offline_sources() -> dict:
+    """Return what an offline map area keeps: the base tiles' and the works' tile templates,
+    the overlays' URLs (as the map asks for them), and the districts to choose from."""
+    layers = map_layer_urls()
+    overlays = [url_for("web.map_facilities"), url_for("web.map_restrictions")]
+    overlays += [layer["url"] for layer in hazard_layers()]
+    return {
+        "base_tiles": tile_url(current_app.config.get("MAP_TILE_URL"), "std", "png"),
+        "work_tiles": layers["tiles_url"],
+        "overlays": overlays,
+        "districts": [
+            {"key": d.key, "name": d.label(str(get_locale())), "lat": d.lat, "lon": d.lon}
+            for d in districts()
+        ],
+        "expiry_days": OFFLINE_AREA_DAYS,
+        "max_zoom": MAX_ZOOM,
+    }
 
 
 def _projects_near(session: Session, point: tuple[float, float] | None, name: str) -> list[dict]:
