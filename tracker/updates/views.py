@@ -28,7 +28,12 @@ from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import check_lon_lat
 from tracker.maps.city_map import MAX_ZOOM, tile_url
-from tracker.maps.page_data import city_map_parts, hazard_layers, map_layer_urls
+from tracker.maps.page_data import (
+    city_map_parts,
+    gsi_attribution,
+    hazard_layers,
+    map_layer_urls,
+)
 from tracker.projects.departments import WithdrawnWork
 from tracker.projects.history import (
     StaleUpdate,
@@ -38,11 +43,19 @@ from tracker.projects.history import (
 )
 from tracker.projects.models import Project
 from tracker.projects.queries import nearest_projects, project_or_404
+from tracker.serving.assets import vendor_url
 from tracker.updates.contract import parse_update
+from tracker.updates.field_works import (
+    changed_works,
+    create_field_work,
+    read_bbox,
+    read_field_work,
+)
+from tracker.updates.parsing import read_instant
 from tracker.updates.photo_files import photo_url
 from tracker.updates.photos import attach_photos_once
 from tracker.words.i18n import refusal_text
-from tracker.words.vocab import STATUSES, kind_label, status_label
+from tracker.words.vocab import KINDS, LINE_KINDS, STATUSES, kind_label, status_label
 
 bp = Blueprint("staff", __name__)
 
@@ -181,6 +194,80 @@ def _render_form(project: Project, error: str | None = None, stale: list[str] | 
         error=error,
         stale=stale,
         photo_url=photo_url,
+    )
+
+
+@bp.get("/staff/works/new")
+@roles_required(*WRITERS)
+def new_work_form() -> ResponseReturnValue:
+    """Show the form that records a new work from the site, online or without signal."""
+    user = current_user()
+    departments = user.department_names if user is not None else []
+    return render_template(
+        "staff/new_work.html",
+        kinds={code: kind_label(code) for code in KINDS},
+        line_kinds=sorted(LINE_KINDS),
+        statuses={code: status_label(code) for code in allowed_next("planned")},
+        departments=departments,
+        tiles=tile_url(current_app.config.get("MAP_TILE_URL"), "std", "png"),
+        attribution=str(gsi_attribution()),
+        vendor_url=vendor_url,
+    )
+
+
+@bp.post("/staff/works")
+@roles_required(*WRITERS)
+def create_work() -> ResponseReturnValue:
+    """Create a work sent from the phone with its first update; 201, or 200 when the same
+    client_id made it before (a resend). Refusals say why, for the outbox's fix and resend."""
+    user = current_user()
+    if user is None:
+        return jsonify(error="login"), 401
+    session = get_session()
+    work = read_field_work(dict(request.form.items()), request.files.getlist("photos"))
+    project, new = create_field_work(session, work, user)
+    answer = {
+        "project": {
+            "id": project.id,
+            "name": project.name,
+            "version": project.version,
+            "url": url_for("staff.update_form", project_id=project.id),
+            "api": url_for("updates_api.post_update", project_id=project.id),
+        }
+    }
+    return jsonify(answer), 201 if new else 200
+
+
+@bp.get("/staff/sync")
+@roles_required(*WRITERS)
+def sync_report() -> ResponseReturnValue:
+    """Show, after a time without signal, what was sent, what was refused and why, and what
+    changed on the server meanwhile for the works in the person's offline areas."""
+    return render_template("staff/sync.html")
+
+
+@bp.get("/staff/changes.json")
+@roles_required(*WRITERS)
+def changes_since() -> ResponseReturnValue:
+    """Answer the works changed since ?since= (ISO time) inside ?bbox=west,south,east,north:
+    what the sync report shows as changed on the server while the phone was away."""
+    since = read_instant(request.args.get("since"))
+    if since is None:
+        raise BadInput(_("since を指定してください"), field="since")
+    boxes = [read_bbox(text) for text in request.args.getlist("bbox")]
+    rows = changed_works(get_session(), since, boxes)
+    return jsonify(
+        works=[
+            {
+                "id": row.id,
+                "name": row.name,
+                "status_label": status_label(row.status),
+                "progress": row.progress,
+                "updated_at": row.updated_at.isoformat(),
+                "url": url_for("staff.update_form", project_id=row.id),
+            }
+            for row in rows
+        ]
     )
 
 
