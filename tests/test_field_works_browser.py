@@ -52,13 +52,14 @@ def history(session, name: str) -> list[StatusUpdate]:
 
 def test_a_road_traced_offline_and_updated_arrives_once_in_order(
     live_server,
-    tiles,
+    tiles,  # noqa: F811
     page,
     session,
     client,
     login_as,
     make_user,
-    artifacts_dir,  # noqa: F811
+    make_project,
+    artifacts_dir,
 ):
     sign_in(page, live_server, client, login_as, make_user("staff"))
     open_staff_map(page, live_server)
@@ -95,10 +96,65 @@ def test_a_road_traced_offline_and_updated_arrives_once_in_order(
     project = session.get(Project, first.project_id)
     assert project.kind == "road" and project.department == "建設課"
 
+    # Meanwhile someone else recorded another work: the report lists it, not this phone's own.
+    make_project(name="宮地 水路の補修")
     page.goto(f"{live_server}/staff/sync")
+    changed = page.locator("#sync-changed")
+    expect(changed).to_contain_text("宮地 水路の補修")
+    expect(changed).not_to_contain_text("宮地 市道の崩落")
     sent = page.locator("#sync-sent li")
     expect(sent).to_have_count(2)
     expect(sent.nth(0)).to_contain_text("新しい事業")
     expect(sent.nth(1)).to_contain_text("設計中 5%")
     page.screenshot(path=str(artifacts_dir / "staff_sync_report_375.png"), full_page=True)
+    assert page.errors == []
+
+
+def tap(page, points) -> None:
+    """Tap the new work's map at these pixel positions."""
+    for x, y in points:
+        # Apart in time, so that two taps are never read as a double tap (a zoom).
+        page.locator("#work-map").click(position={"x": x, "y": y}, delay=50)
+        page.wait_for_timeout(400)
+
+
+def test_refused_creations_say_why_and_are_fixed_and_resent(
+    live_server, page, session, client, login_as, make_user
+):
+    sign_in(page, live_server, client, login_as, make_user("staff"))
+    open_new_work(page, live_server)
+
+    # A road drawn by taps that crosses itself.
+    page.get_by_label("種別").select_option("road")
+    page.get_by_label("事業名").fill("交差する道")
+    tap(page, [(120, 60), (220, 160), (220, 60), (120, 160)])
+    page.get_by_role("button", name="記録する", exact=True).click()
+    refused = page.locator("#outbox-failed li")
+    expect(refused).to_have_count(1)
+    crossing = refused.filter(has_text="交差する道")
+    expect(crossing).to_contain_text("交差しています")
+
+    # A bridge placed by GPS in Kumamoto city, outside Aso.
+    page.context.grant_permissions(["geolocation"])
+    page.context.set_geolocation({"latitude": 32.8032, "longitude": 130.7079})
+    page.get_by_label("種別").select_option("bridge")
+    page.get_by_label("事業名").fill("場外の橋")
+    page.get_by_role("button", name="現在地（点）").click()
+    expect(page.locator("#shape-status")).to_contain_text("1 点")
+    page.get_by_role("button", name="記録する", exact=True).click()
+    expect(refused).to_have_count(2)
+    expect(refused.filter(has_text="場外の橋")).to_contain_text("阿蘇市の区域から")
+
+    # Fixed: the line drawn again without crossing, then sent from the same entry.
+    crossing.get_by_role("link", name="直して送る").click()
+    expect(page.locator("#form-message")).to_contain_text("交差しています")
+    expect(page.get_by_label("事業名")).to_have_value("交差する道")
+    page.get_by_role("button", name="位置を消す").click()
+    tap(page, [(120, 60), (220, 160), (260, 200)])
+    page.get_by_role("button", name="記録する", exact=True).click()
+    expect(page.locator("#form-message")).to_have_text("直した内容を送りました")
+    expect(page.locator("#outbox-failed li")).to_have_count(1)  # the bridge still waits
+    session.expire_all()
+    road = session.scalars(select(Project).where(Project.name == "交差する道")).one()
+    assert road.kind == "road"
     assert page.errors == []

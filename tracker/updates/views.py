@@ -263,6 +263,7 @@ def changes_since() -> ResponseReturnValue:
                 "name": row.name,
                 "status_label": status_label(row.status),
                 "progress": row.progress,
+                "version": row.version,
                 "updated_at": row.updated_at.isoformat(),
                 "url": url_for("staff.update_form", project_id=row.id),
             }

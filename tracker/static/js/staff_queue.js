@@ -293,7 +293,8 @@
       client_id: item.client_id, kind: item.kind || "update", name: item.project_name,
       state: state, error: error, at: new Date().toISOString(),
       observed_at: item.fields && item.fields.observed_at,
-      project_id: project ? project.id : item.project_id,
+      project_id: project && project.id ? project.id : item.project_id,
+      version: project ? project.version : null,
       url: project && project.url ? project.url : item.form_url,
       what: (item.fields.status_label || item.fields.status || "") + " " + (item.fields.progress || 0) + "%"
     });

@@ -49,14 +49,11 @@
       .then(function (r) { return r.ok ? r.json() : { works: [] }; })
       .then(function (data) {
         list.textContent = "";
-        // This phone's own sends are listed above; here only what others changed since.
+        // This phone's own sends are listed above; here only what others changed since:
+        // a work whose version is still the one this phone's last send produced is left out.
         var mine = {};
-        entries.forEach(function (e) {
-          if (e.state === "sent" && (!mine[e.project_id] || mine[e.project_id] < e.at)) mine[e.project_id] = e.at;
-        });
-        data.works = data.works.filter(function (w) {
-          return !mine[w.id] || new Date(w.updated_at) > new Date(mine[w.id]);
-        });
+        entries.forEach(function (e) { if (e.state === "sent" && e.version) mine[e.project_id] = e.version; });
+        data.works = data.works.filter(function (w) { return mine[w.id] !== w.version; });
         if (!data.works.length) { line(list, [text.noneChanged]); return; }
         data.works.forEach(function (w) {
           line(list, [w.name, w.status_label + " " + w.progress + "%", window.AsoOutbox.localTime(w.updated_at)], w.url);
