@@ -8,7 +8,12 @@ from datetime import timedelta
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.test_field_offline_browser import keep_area_of_view, open_staff_map, tiles  # noqa: F401
+from tests.test_field_offline_browser import (  # noqa: F401 - tiles is a fixture
+    console_errors,
+    keep_area_of_view,
+    open_staff_map,
+    tiles,
+)
 from tests.test_staff_browser import PHONE, camera_jpeg, sign_in
 from tests.test_staff_outbox_browser import go_offline
 from tracker.core import clock
@@ -63,15 +68,23 @@ def test_a_road_traced_offline_and_updated_arrives_once_in_order(
 ):
     sign_in(page, live_server, client, login_as, make_user("staff"))
     open_staff_map(page, live_server)
+    page.wait_for_function("() => window.asoMapReady === true")
+    keep_area_of_view(page, zooms=0)
     open_new_work(page, live_server)
+    errors = console_errors(page)
     go_offline(page)
-    page.reload()  # opens from the phone's copy
+    errors.clear()  # the probes of go_offline fail, as they should
+    page.goto(f"{live_server}/staff/")  # the staff map from the kept area
+    page.wait_for_function("() => window.asoOverlaysReady === true && window.asoMapReady === true")
+    expect(page.locator("#offline-notice")).to_contain_text("宮地の現場")
+    page.goto(f"{live_server}/staff/works/new")  # opens from the phone's copy
     # Seen on site two hours before the signal returns.
     seen = (clock.now() - timedelta(hours=2)).replace(microsecond=0)
     page.clock.set_fixed_time(seen)
 
     walk(page, WALK)
     fill_work(page, "宮地 市道の崩落", "路肩が崩れている")
+    page.get_by_role("textbox", name="路線名").fill("市道宮地線")  # the shown, road one
     page.locator("#work-photos").set_input_files(
         files=[{"name": "site.jpg", "mimeType": "image/jpeg", "buffer": camera_jpeg()}]
     )
@@ -95,6 +108,9 @@ def test_a_road_traced_offline_and_updated_arrives_once_in_order(
     assert created.recorded_at <= first.recorded_at < update.recorded_at
     project = session.get(Project, first.project_id)
     assert project.kind == "road" and project.department == "建設課"
+    assert project.details == {"route_name": "市道宮地線"}
+    assert page.errors == []
+    assert errors == []
 
     # Meanwhile someone else recorded another work: the report lists it, not this phone's own.
     make_project(name="宮地 水路の補修")

@@ -55,7 +55,7 @@ from tracker.updates.parsing import read_instant
 from tracker.updates.photo_files import photo_url
 from tracker.updates.photos import attach_photos_once
 from tracker.words.i18n import refusal_text
-from tracker.words.vocab import KINDS, LINE_KINDS, STATUSES, kind_label, status_label
+from tracker.words.vocab import KIND_DETAILS, KINDS, LINE_KINDS, STATUSES, kind_label, status_label
 
 bp = Blueprint("staff", __name__)
 
@@ -206,6 +206,18 @@ def new_work_form() -> ResponseReturnValue:
     return render_template(
         "staff/new_work.html",
         kinds={code: kind_label(code) for code in KINDS},
+        kind_details={
+            kind: [
+                {
+                    "name": name,
+                    "label": _(label),
+                    "type": type_,
+                    "choices": [(code, _(word)) for code, word in choices],
+                }
+                for name, label, type_, choices in fields
+            ]
+            for kind, fields in KIND_DETAILS.items()
+        },
         line_kinds=sorted(LINE_KINDS),
         statuses={code: status_label(code) for code in allowed_next("planned")},
         departments=departments,

@@ -81,14 +81,32 @@
     redraw();
   });
   document.getElementById("shape-clear").addEventListener("click", function () { points = []; redraw(); });
-  form.kind.addEventListener("change", redraw);
+  // Only the chosen kind's own fields are shown and sent.
+  function detailsBox() { return form.querySelector('.kind-details[data-kind="' + form.kind.value + '"]'); }
+  function showDetails() {
+    Array.prototype.forEach.call(form.querySelectorAll(".kind-details"), function (box) {
+      box.hidden = box.getAttribute("data-kind") !== form.kind.value;
+    });
+  }
+  function details() {
+    var values = {};
+    var box = detailsBox();
+    if (box) {
+      Array.prototype.forEach.call(box.querySelectorAll("[data-detail]"), function (input) {
+        if (input.value.trim()) values[input.getAttribute("data-detail")] = input.value.trim();
+      });
+    }
+    return JSON.stringify(values);
+  }
+  form.kind.addEventListener("change", function () { showDetails(); redraw(); });
+  showDetails();
 
   function fields() {
     var kindOption = form.kind.options[form.kind.selectedIndex];
     var statusOption = form.status.options[form.status.selectedIndex];
     return {
       kind: form.kind.value, kind_label: kindOption.text, name: form.name.value.trim(),
-      department: form.department.value, geometry: geometry(),
+      department: form.department.value, geometry: geometry(), details: details(),
       status: form.status.value, status_label: statusOption.text,
       progress: form.progress.value || "0", note: form.note.value,
       observed_at: new Date().toISOString()
@@ -143,6 +161,13 @@
       var f = item.fields;
       form.kind.value = f.kind; form.name.value = f.name; form.department.value = f.department;
       form.status.value = f.status; form.progress.value = f.progress; form.note.value = f.note || "";
+      showDetails();
+      var kept = JSON.parse(f.details || "{}");
+      var box = detailsBox();
+      Object.keys(kept).forEach(function (name) {
+        var input = box && box.querySelector('[data-detail="' + name + '"]');
+        if (input) input.value = kept[name];
+      });
       try {
         var g = JSON.parse(f.geometry);
         var coords = g.type === "Point" ? [g.coordinates] : g.coordinates;

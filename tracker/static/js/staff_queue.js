@@ -117,6 +117,7 @@
   function sendNow(item, token) {
     // An update of a work made offline waits until that work has been created.
     if (!item.url) return Promise.resolve({ state: "waiting" });
+    if (navigator.onLine === false) return Promise.resolve({ state: "offline" });
     return post(item, token).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.status === 201 || (item.kind === "create" && response.status === 200)) {
@@ -318,6 +319,8 @@
   /* Send every waiting entry, oldest first; one pass at a time. */
   function flush() {
     if (flushing) return flushing;
+    // Without signal, sending can only fail: the entries wait for the "online" event.
+    if (navigator.onLine === false) return changed();
     flushing = list().then(function (items) {
       var pending = items.filter(function (i) { return i.state !== "failed"; });
       if (!pending.length) return items;
