@@ -1,6 +1,8 @@
 """A day in the field without signal, in headless Chromium on a 375 px phone: the staff map
 opens offline with every script it needs and no error, from the tiles and data kept."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -86,7 +88,7 @@ def test_an_offline_area_draws_its_tiles_works_and_overlays_without_signal(
     item = page.locator("#area-list li")
     expect(item).to_have_count(1)
     expect(item).to_contain_text("宮地の現場")
-    expect(item).to_contain_text("MB")
+    expect(item).to_contain_text(re.compile(r"\d+(\.\d)? (KB|MB) · 保存 "))
     expect(page.locator("#area-storage")).to_contain_text("使える量")
 
     go_offline(page)
