@@ -2,6 +2,7 @@
 opens offline with every script it needs and no error, from the tiles and data kept."""
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -90,6 +91,12 @@ def test_an_offline_area_draws_its_tiles_works_and_overlays_without_signal(
     expect(item).to_contain_text("宮地の現場")
     expect(item).to_contain_text(re.compile(r"\d+(\.\d)? (KB|MB) · 保存 "))
     expect(page.locator("#area-storage")).to_contain_text("使える量")
+    # The update forms of the works inside the area are kept too.
+    form = f"{live_server}/staff/projects/{work.id}"
+    deadline = time.monotonic() + 15
+    while not page.evaluate("(u) => caches.match(u).then(Boolean)", form):
+        assert time.monotonic() < deadline, "the work's form was not kept with the area"
+        page.wait_for_timeout(100)
 
     go_offline(page)
     served_before = len(tiles.requested)
@@ -112,6 +119,10 @@ def test_an_offline_area_draws_its_tiles_works_and_overlays_without_signal(
     # Leaving the kept area: the page says the map is missing there.
     page.evaluate("window.AsoProjects.currentMap().setView([33.3, 130.5], 12)")
     expect(notice).to_contain_text("保存した範囲の外")
+
+    # A work of the area can be updated without signal, though its form was never opened.
+    page.goto(form)
+    expect(page.locator("h1")).to_contain_text("宮地駅前橋 補修")
 
 
 def test_an_expired_area_says_so_and_an_area_can_be_deleted(
@@ -138,3 +149,26 @@ def test_an_expired_area_says_so_and_an_area_can_be_deleted(
     item.get_by_role("button", name="削除").click()
     expect(item).to_have_count(0)
     assert not [k for k in page.evaluate("caches.keys()") if k.startswith("aso-area-")]
+
+
+def test_an_area_around_a_work_found_by_name(
+    live_server, tiles, page, client, login_as, make_user, make_project
+):
+    work = make_project(name="宮地駅前橋 補修")
+    sign_in(page, live_server, client, login_as, make_user("staff"))
+    open_staff_map(page, live_server)
+    page.get_by_label("事業名で探す").fill("宮地駅前橋")
+    page.get_by_role("button", name="探す", exact=True).click()
+    expect(page.locator("#project-list li")).to_have_count(1)
+    page.locator("#area-choice").select_option(f"work:{work.id}")
+    page.get_by_label("半径（km、地区・事業の周り）").fill("0.5")
+    page.locator("#area-zmin").select_option("14")
+    page.locator("#area-zmax").select_option("14")
+    page.get_by_role("button", name="大きさを見る").click()
+    expect(page.locator("#area-size")).to_contain_text("背景地図")
+    page.get_by_role("button", name="この範囲を保存する").click()
+    expect(page.locator("#area-size")).to_have_text("保存しました", timeout=60_000)
+    area = page.evaluate("window.AsoAreas.list()[0]")
+    lon, lat = 131.11879, 32.937  # the work's place (make_project's default)
+    assert area["west"] < lon < area["east"] and area["south"] < lat < area["north"]
+    assert area["east"] - area["west"] < 0.02  # about 1 km across, not the whole view

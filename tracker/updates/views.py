@@ -88,6 +88,8 @@ def _offline_sources() -> dict:
     return {
         "base_tiles": tile_url(current_app.config.get("MAP_TILE_URL"), "std", "png"),
         "work_tiles": layers["tiles_url"],
+        "feature_url": layers["feature_url_template"],
+        "changes_url": url_for("staff.changes_since"),
         "overlays": overlays,
         "districts": [
             {"key": d.key, "name": d.label(str(get_locale())), "lat": d.lat, "lon": d.lon}

@@ -68,25 +68,67 @@
     return { base: base, works: works, layers: layers };
   }
 
-  // The bounds chosen: the map's view, or a district's centre and a radius.
+  // A box around [west, south, east, north] grown by the radius chosen.
+  function around(box) {
+    var km = Math.max(0.5, Math.min(10, Number(document.getElementById("area-radius").value) || 2));
+    var dLat = km / 111.32;
+    var dLon = km / (111.32 * Math.cos((box[1] + box[3]) / 2 * Math.PI / 180));
+    return { west: box[0] - dLon, east: box[2] + dLon, south: box[1] - dLat, north: box[3] + dLat };
+  }
+
+  function boxOf(geometry) {
+    var box = [180, 90, -180, -90];
+    (function walk(c) {
+      if (typeof c[0] === "number") {
+        box = [Math.min(box[0], c[0]), Math.min(box[1], c[1]), Math.max(box[2], c[0]), Math.max(box[3], c[1])];
+      } else c.forEach(walk);
+    })(geometry.coordinates);
+    return box;
+  }
+
+  // The bounds chosen: the map's view, a district's centre or a work, with a radius.
   function chosenBounds() {
     var choice = document.getElementById("area-choice").value;
     if (choice === "view") {
       var map = theMap();
-      if (!map) return null;
+      if (!map) return Promise.resolve(null);
       var b = map.getBounds();
-      return { west: b.getWest(), east: b.getEast(), south: b.getSouth(), north: b.getNorth() };
+      return Promise.resolve({ west: b.getWest(), east: b.getEast(), south: b.getSouth(), north: b.getNorth() });
     }
     var key = choice.split(":")[1];
+    if (choice.indexOf("work:") === 0) {
+      var url = sources.feature_url.replace("{id}", encodeURIComponent(key));
+      return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (feature) { return feature && feature.geometry ? around(boxOf(feature.geometry)) : null; },
+          function () { return null; });
+    }
     var d = sources.districts.filter(function (x) { return x.key === key; })[0];
-    var km = Math.max(0.5, Math.min(10, Number(document.getElementById("area-radius").value) || 2));
-    var dLat = km / 111.32;
-    var dLon = km / (111.32 * Math.cos(d.lat * Math.PI / 180));
-    return { west: d.lon - dLon, east: d.lon + dLon, south: d.lat - dLat, north: d.lat + dLat };
+    return Promise.resolve(around([d.lon, d.lat, d.lon, d.lat]));
+  }
+
+  // The works found above (near the phone or by name) become choices of their own.
+  function listWorks() {
+    var group = document.getElementById("area-works");
+    var links = document.querySelectorAll("#project-list a");
+    var chosen = document.getElementById("area-choice").value;
+    group.textContent = "";
+    Array.prototype.forEach.call(links, function (a) {
+      var id = (/\/staff\/projects\/(\d+)/.exec(a.getAttribute("href")) || [])[1];
+      if (!id) return;
+      var option = el("option", null, group);
+      option.value = "work:" + id;
+      option.textContent = (a.querySelector(".name") || a).textContent;
+    });
+    document.getElementById("area-choice").value = chosen;
+    if (!document.getElementById("area-choice").value) document.getElementById("area-choice").value = "view";
   }
 
   function estimate() {
-    var bounds = chosenBounds();
+    return chosenBounds().then(estimateFor);
+  }
+
+  function estimateFor(bounds) {
     var size = document.getElementById("area-size");
     var save = document.getElementById("area-save");
     pending = null;
@@ -133,10 +175,32 @@
     return Promise.all(workers).then(function () { return { bytes: bytes, failed: failed }; });
   }
 
+  // The works inside the area: their update forms (kept by the service worker, as pages)
+  // and their data for the map's popups go with the area.
+  function worksOf(area) {
+    var params = new URLSearchParams({ since: "2000-01-01T00:00:00Z", bbox: [area.west, area.south, area.east, area.north].join(",") });
+    return fetch(sources.changes_url + "?" + params.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { works: [] }; })
+      .then(function (data) { return data.works; }, function () { return []; });
+  }
+
+  function keepForms(works) {
+    if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return;
+    works.forEach(function (w) { navigator.serviceWorker.controller.postMessage({ keep: w.url, ask: 0 }); });
+  }
+
   function keepArea(area) {
+    return worksOf(area).then(function (works) {
+      keepForms(works);
+      var data = works.map(function (w) { return new URL(sources.feature_url.replace("{id}", w.id), location.href).href; });
+      return keepTiles(area, data);
+    });
+  }
+
+  function keepTiles(area, extra) {
     var status = document.getElementById("area-size");
     var urls = urlsOf(area);
-    var all = urls.base.concat(urls.works, urls.layers);
+    var all = urls.base.concat(urls.works, urls.layers, extra);
     var name = "aso-area-" + area.id;
     // Refreshing starts from an empty cache: nothing stale stays behind.
     return caches["delete"](name).then(function () { return caches.open(name); }).then(function (cache) {
@@ -271,6 +335,9 @@
     zmax.value = String(Math.max(6, Math.min(Math.round(z) + 2, sources.max_zoom)));
     if (map) map.on("moveend", sayOffline);
     document.getElementById("area-estimate").addEventListener("click", estimate);
+    listWorks();
+    var projects = document.getElementById("project-list");
+    if (projects && window.MutationObserver) new MutationObserver(listWorks).observe(projects, { childList: true });
     document.getElementById("area-save").addEventListener("click", save);
     ["area-choice", "area-radius", "area-zmin", "area-zmax"].forEach(function (id) {
       document.getElementById(id).addEventListener("change", function () {
