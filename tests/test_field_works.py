@@ -45,6 +45,9 @@ def test_a_work_sent_twice_is_made_once_with_its_time_on_site(client, session, l
     assert count(session, "市道 崩落箇所") == 1
     project = session.get(Project, first.json["project"]["id"])
     assert project.details == {"route_name": "市道宮地線", "length_m": 45.0}
+    form = client.get(f"/staff/projects/{project.id}").get_data(as_text=True)
+    assert "<dt>路線名</dt><dd>市道宮地線</dd>" in form
+    assert "<dt>延長（m）</dt><dd>45</dd>" in form
     seen = [u for u in project.updates if u.note == "現地で確認"]
     assert len(seen) == 1
     assert seen[0].observed_at == datetime.fromisoformat(sent["observed_at"])

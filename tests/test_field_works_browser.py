@@ -128,10 +128,9 @@ def test_a_road_traced_offline_and_updated_arrives_once_in_order(
 
 def tap(page, points) -> None:
     """Tap the new work's map at these pixel positions."""
-    for x, y in points:
-        # Apart in time, so that two taps are never read as a double tap (a zoom).
-        page.locator("#work-map").click(position={"x": x, "y": y}, delay=50)
-        page.wait_for_timeout(400)
+    for n, (x, y) in enumerate(points, start=1):
+        page.locator("#work-map").click(position={"x": x, "y": y})
+        expect(page.locator("#shape-status")).to_contain_text(f"{n} 点")
 
 
 def test_refused_creations_say_why_and_are_fixed_and_resent(

@@ -196,7 +196,23 @@ def _render_form(project: Project, error: str | None = None, stale: list[str] | 
         error=error,
         stale=stale,
         photo_url=photo_url,
+        kind_details=_kind_facts(project),
     )
+
+
+def _kind_facts(project: Project) -> list[tuple[str, str]]:
+    """Return the work's own fields of its kind (KIND_DETAILS) as (label, value), as set."""
+    facts = []
+    for name, label, type_, choices in KIND_DETAILS.get(project.kind, ()):
+        value = (project.details or {}).get(name)
+        if value in (None, ""):
+            continue
+        if type_ == "choice":
+            value = _(dict(choices).get(value, str(value)))
+        elif type_ == "number":
+            value = f"{value:g}"
+        facts.append((_(label), str(value)))
+    return facts
 
 
 @bp.get("/staff/works/new")
@@ -305,7 +321,7 @@ def service_worker() -> ResponseReturnValue:
     """
     script = (STATIC / "js" / "staff_sw.js").read_text(encoding="utf-8")
     config = {
-        "version": _assets_version(current_app.extensions.get("hashed_assets", {}), script),
+        "version": assets_version(current_app.extensions.get("hashed_assets", {}), script),
         "precache": [url_for("staff.home")],
     }
     body = f"self.ASO_SW = {json.dumps(config)};\n{script}"
@@ -316,7 +332,7 @@ def service_worker() -> ResponseReturnValue:
     return response
 
 
-def _assets_version(manifest: dict[str, dict[str, str]], script: str) -> str:
+def assets_version(manifest: dict[str, dict[str, str]], script: str) -> str:
     """Return a short hash of every static file's hashed name and of the worker itself."""
     digest = hashlib.sha256(script.encode())
     digest.update(json.dumps(manifest, sort_keys=True).encode())

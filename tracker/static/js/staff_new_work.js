@@ -15,7 +15,8 @@
   var watchId = null;
   var resendId = new URLSearchParams(location.search).get("resend");
 
-  var map = L.map("work-map", { zoomControl: true }).setView([32.95, 131.12], 12);
+  // Taps place points here, so two quick taps must not zoom the map.
+  var map = L.map("work-map", { zoomControl: true, doubleClickZoom: false }).setView([32.95, 131.12], 12);
   L.tileLayer(words.tiles, { attribution: words.attribution, maxZoom: 18 }).addTo(map);
   var drawn = L.layerGroup().addTo(map);
 
