@@ -146,6 +146,12 @@ def test_an_expired_area_says_so_and_an_area_can_be_deleted(
     item = page.locator("#area-list li")
     expect(item).to_contain_text("期限切れ")
 
+    # Refreshed where there is signal: kept again, for another 30 days.
+    item.get_by_role("button", name="更新").click()
+    expect(page.locator("#area-size")).to_have_text("保存しました", timeout=60_000)
+    expect(item).not_to_contain_text("期限切れ")
+    assert page.evaluate("window.AsoAreas.list()[0].expires_at > Date.now()")
+
     item.get_by_role("button", name="削除").click()
     expect(item).to_have_count(0)
     assert not [k for k in page.evaluate("caches.keys()") if k.startswith("aso-area-")]
