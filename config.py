@@ -18,6 +18,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
+GSI_TILE_URL = "https://cyberjapandata.gsi.go.jp/xyz/{tileset}/{z}/{x}/{y}.{ext}"
+
 LOCAL_DATABASE_URL = "postgresql+psycopg://tracker:tracker@127.0.0.1:5432/aso_tracker"
 
 
@@ -74,6 +76,9 @@ def load_config() -> dict:
         # Static files under content-hashed names, built when the app starts (not in git).
         "STATIC_BUILD_DIR": os.environ.get("STATIC_BUILD_DIR", str(ROOT / "build" / "public")),
         "GEODATA_DIR": str(ROOT / "geodata"),
+        # The base map tiles: a template with {tileset} (std, pale, seamlessphoto), {ext},
+        # {z}, {x}, {y}. 地理院タイル by default; its terms ask for the credit the maps show.
+        "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", GSI_TILE_URL),
         # load-data brings the sample works along unless SAMPLE_DATA=0 (a production install).
         "SAMPLE_DATA": os.environ.get("SAMPLE_DATA", "1") != "0",
         # Room for one status update with its most photos (10 of up to 10 MB each) and the form.

@@ -60,6 +60,8 @@ def staff_pages(session, make_project, make_user):
         "paths": [
             "/staff/",
             f"/staff/projects/{work.id}",
+            "/staff/works/new",
+            "/staff/sync",
             f"/projects/{work.id}",
             f"/projects/{work.id}/edit",
             "/projects/new",

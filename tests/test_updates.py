@@ -1,6 +1,7 @@
 """Status updates: the transition table, append-only history, the API, idempotent
 client_id, concurrent senders and the staff pages."""
 
+import json
 import re
 import secrets
 import threading
@@ -22,6 +23,7 @@ from tracker.core.errors import BadInput
 from tracker.projects.history import TRANSITIONS, StatusUpdate, allowed_next, append_status
 from tracker.projects.models import Project
 from tracker.projects.operations import create_project
+from tracker.updates.views import assets_version
 
 
 def history(session, project):
@@ -530,7 +532,14 @@ def test_the_service_worker_is_served_with_the_staff_scope(client):
     assert response.status_code == 200
     assert response.mimetype == "application/javascript"
     assert response.headers["Service-Worker-Allowed"] == "/staff/"
-    assert re.search(r"/static/js/staff_form\.[0-9a-f]{12}\.js", response.text)
+    # The worker reads each page's scripts and styles from the page itself; its version
+    # follows every static file's hashed name, so a changed asset makes a new worker.
+    config = json.loads(re.search(r"self.ASO_SW = (\{.*?\});", response.text).group(1))
+    assert config["precache"] == ["/staff/"]
+    before = {"static": {"js/staff_form.js": "js/staff_form.111111111111.js"}}
+    after = {"static": {"js/staff_form.js": "js/staff_form.222222222222.js"}}
+    assert assets_version(before, "worker") != assets_version(after, "worker")
+    assert assets_version(before, "worker") == assets_version(before, "worker")
 
 
 # --- CSRF, as the app runs for real -------------------------------------------------------

@@ -36,6 +36,8 @@ BASE_LAYERS = (
     ("地理院 淡色地図", "pale", "png"),
     ("地理院 写真", "seamlessphoto", "jpg"),
 )
+# The GSI's tiles, unless the app is set to another source (MAP_TILE_URL).
+GSI_TILE_TEMPLATE = "https://cyberjapandata.gsi.go.jp/xyz/{tileset}/{z}/{x}/{y}.{ext}"
 MAX_ZOOM = 18
 PROJECT_ZOOM = 16  # a single point project is shown at this zoom
 ASO_CENTER = (32.95, 131.12)  # only used before bounds are known
@@ -426,12 +428,18 @@ def _gsi_layer(name: str, tileset: str, ext: str, *, show: bool, labels: dict) -
     # xyzservices' ~1,000 named providers first, which costs ~8 ms per layer.
     provider = xyzservices.TileProvider(
         name=name,
-        url=f"https://cyberjapandata.gsi.go.jp/xyz/{tileset}/{{z}}/{{x}}/{{y}}.{ext}",
+        url=tile_url(labels.get("tile_url"), tileset, ext),
         attribution="地理院タイル",
         html_attribution=labels.get("attribution", GSI_ATTRIBUTION),
         max_zoom=MAX_ZOOM,
     )
     return folium.TileLayer(tiles=provider, name=name, show=show)
+
+
+def tile_url(template: str | None, tileset: str, ext: str) -> str:
+    """Return a base layer's {z}/{x}/{y} URL from the tile template (MAP_TILE_URL)."""
+    template = template or GSI_TILE_TEMPLATE
+    return template.replace("{tileset}", tileset).replace("{ext}", ext)
 
 
 def _geometries(geojson: dict) -> list:

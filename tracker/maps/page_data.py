@@ -3,7 +3,7 @@
 import json
 from datetime import date
 
-from flask import abort, url_for
+from flask import abort, current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from markupsafe import Markup, escape
@@ -68,6 +68,8 @@ def hazard_layers() -> list[dict]:
 def map_labels() -> dict:
     """Return the words of every map (credits, controls, legend, popups) in the reader's language."""
     return {
+        # Not a word, but every map builder reads its labels: the base tiles' source.
+        "tile_url": current_app.config.get("MAP_TILE_URL"),
         "base_layers": {
             "std": _("地理院 標準地図"),
             "pale": _("地理院 淡色地図"),

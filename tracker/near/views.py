@@ -25,7 +25,7 @@ from tracker.core.errors import BadInput
 from tracker.facilities.queries import nearest_facilities
 from tracker.hazards.codes import hazard_zone_sentences
 from tracker.hazards.queries import shelter_zones, zones_at
-from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, MAX_ZOOM
+from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, MAX_ZOOM, tile_url
 from tracker.maps.page_data import map_labels, map_layer_urls
 from tracker.near import feed
 from tracker.near.contract import Nearby, NearbyQuery
@@ -253,7 +253,7 @@ def _map_config(choice: Choice, results: list, shelters: list) -> dict:
     return {
         "center": [circle.lat, circle.lon] if circle else list(ASO_CENTER),
         "radius": circle.radius_m if circle else None,
-        "tiles": f"https://cyberjapandata.gsi.go.jp/xyz/{tileset}/{{z}}/{{x}}/{{y}}.{ext}",
+        "tiles": tile_url(labels.get("tile_url"), tileset, ext),
         "attribution": labels["attribution"],
         "attributionPrefix": labels["attribution_prefix"],
         "zoom": labels["zoom"],

@@ -20,7 +20,9 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
@@ -113,6 +115,8 @@ class Project(Base):
     geom: Mapped[WKBElement] = mapped_column(Geometry(srid=4326, spatial_index=True))
     # A road, pavement or revetment known only by its position: its point stands for a line.
     position_only: Mapped[bool] = mapped_column(server_default="false")
+    # The fields of the work's kind (words.vocab.KIND_DETAILS: a bridge's number and span…).
+    details: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     # A withdrawn work (取り下げ) is kept with its history but shown nowhere public and
     # counted nowhere (see visible_works); restoring it clears these three.
     withdrawn_at: Mapped[datetime | None]

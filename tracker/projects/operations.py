@@ -215,11 +215,13 @@ def create_project(
     indicator_codes: Sequence[str] = (),
     created_at: datetime | None = None,
     user: User | None = None,
+    details: dict[str, Any] | None = None,
     **register: Any,
 ) -> Project:
     """Create a project after checking its fields and geometry, with its first history entry.
 
-    `register` takes the works-register fields (register.REGISTER_FIELDS) by name.
+    `register` takes the works-register fields (register.REGISTER_FIELDS) by name;
+    `details` the fields of its kind, already checked (updates.field_works.check_details).
     """
     spec = _check_new(
         NewProject(
@@ -247,6 +249,7 @@ def create_project(
         address=address,
         facility_id=check_facility(session, facility_id),
         is_sample=is_sample,
+        details=details or {},
         plan_items=find_plan_items(session, plan_item_codes),
         indicators=find_indicators(session, indicator_codes),
     )

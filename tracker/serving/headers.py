@@ -5,10 +5,12 @@ carries this request's nonce, so an injected script without it does not run.
 """
 
 import secrets
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
-# The GSI tiles are the only thing a page loads from elsewhere.
+# The base map tiles (MAP_TILE_URL, the GSI's by default) are the only thing a page loads
+# from elsewhere; the staff pages also fetch them to keep an offline map area.
 TILE_HOST = "https://cyberjapandata.gsi.go.jp"
 
 POLICY = (
@@ -17,8 +19,8 @@ POLICY = (
     ("style-src", "'self' 'nonce-{nonce}'"),
     # Leaflet's controls and the charts set style attributes; those cannot run code.
     ("style-src-attr", "'unsafe-inline'"),
-    ("img-src", f"'self' data: blob: {TILE_HOST}"),
-    ("connect-src", "'self'"),
+    ("img-src", "'self' data: blob: {tiles}"),
+    ("connect-src", "'self' {tiles}"),
     ("font-src", "'self'"),
     ("worker-src", "'self'"),
     ("manifest-src", "'self'"),
@@ -48,9 +50,19 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
-def content_security_policy(nonce: str) -> str:
-    """Return the Content-Security-Policy header value for a nonce."""
-    return "; ".join(f"{name} {value.format(nonce=nonce)}" for name, value in POLICY)
+def content_security_policy(nonce: str, tile_origin: str = TILE_HOST) -> str:
+    """Return the Content-Security-Policy header value for a nonce and the tiles' origin."""
+    return "; ".join(
+        f"{name} {value.format(nonce=nonce, tiles=tile_origin)}" for name, value in POLICY
+    )
+
+
+def tile_origin(tile_url: str | None) -> str:
+    """Return the scheme and host of the base map tile template (MAP_TILE_URL)."""
+    if not tile_url:
+        return TILE_HOST
+    parts = urlsplit(tile_url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _add_headers(response: Response) -> Response:
@@ -58,7 +70,8 @@ def _add_headers(response: Response) -> Response:
     # A 304's headers replace the kept copy's: a new nonce there would block the scripts of
     # the page the browser shows from its cache.
     if response.status_code != 304:
-        headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
+        tiles = tile_origin(current_app.config.get("MAP_TILE_URL"))
+        headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce(), tiles))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", PERMISSIONS)

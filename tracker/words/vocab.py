@@ -161,6 +161,31 @@ FACILITY_HAZARDS = {
 # Roads, pavement renewals and revetments are measured along their length.
 LINE_KINDS = frozenset({"road", "pavement", "revetment"})
 
+# The fields each kind of work asks for on the forms, stored in the work's `details`:
+# kind → (field, label, type, choices). Types: "text", "number" (≥ 0, metres or as labelled),
+# "choice" (one of the choices' codes). The one table the forms and the checks read.
+KIND_DETAILS: dict[str, tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...]] = {
+    "road": (
+        ("route_name", N_("路線名"), "text", ()),
+        ("length_m", N_("延長（m）"), "number", ()),
+    ),
+    "bridge": (
+        ("bridge_number", N_("橋梁番号"), "text", ()),
+        ("span_m", N_("橋長（m）"), "number", ()),
+    ),
+    "revetment": (
+        ("length_m", N_("延長（m）"), "number", ()),
+        ("bank", N_("左岸・右岸"), "choice", (("left", N_("左岸")), ("right", N_("右岸")))),
+    ),
+    "sabo": (("facility_type", N_("施設の種類（堰堤・谷止工など）"), "text", ()),),
+    "pavement": (
+        ("route_name", N_("路線名"), "text", ()),
+        ("area_m2", N_("面積（㎡）"), "number", ()),
+    ),
+    "shelter": (("facility_name", N_("施設名"), "text", ()),),
+    "seismic": (("building_name", N_("建物名"), "text", ()),),
+}
+
 DATE_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
 
 # Labels of project fields, by the names the API, the audit trail and the forms share.

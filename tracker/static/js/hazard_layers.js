@@ -53,6 +53,10 @@
         fetch(spec.url, { credentials: "same-origin" })
           .then(function (response) {
             if (!response.ok) throw new Error("HTTP " + response.status);
+            // Not kept for offline use (staff_sw.js): the page says it is missing.
+            if (response.headers.get("X-Aso-Offline")) {
+              window.dispatchEvent(new CustomEvent("aso:offline-missing", { detail: { url: spec.url } }));
+            }
             return response.json();
           })
           .then(function (collection) {

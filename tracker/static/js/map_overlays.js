@@ -63,8 +63,16 @@
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" } })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
+        missingOffline(response, url);
         return response.json();
       });
+  }
+
+  // Without signal the staff pages' service worker answers a layer it did not keep with an
+  // empty one marked X-Aso-Offline; the page says so (staff_areas.js) instead of failing.
+  function missingOffline(response, url) {
+    if (!response.headers.get("X-Aso-Offline")) return;
+    window.dispatchEvent(new CustomEvent("aso:offline-missing", { detail: { url: url } }));
   }
 
   function facilityLayer(map, options, control) {

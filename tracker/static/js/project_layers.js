@@ -362,7 +362,8 @@
     var url = opts.featureUrl.replace("{id}", encodeURIComponent(String(id)));
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
       .then(function (response) {
-        if (response.status === 404) return null;
+        // 404, or without signal a work not kept for offline use (staff_sw.js).
+        if (response.status === 404 || response.headers.get("X-Aso-Offline")) return null;
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.json();
       });

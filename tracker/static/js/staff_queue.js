@@ -115,13 +115,18 @@
   }
 
   function sendNow(item, token) {
+    // An update of a work made offline waits until that work has been created.
+    if (!item.url) return Promise.resolve({ state: "waiting" });
+    if (navigator.onLine === false) return Promise.resolve({ state: "offline" });
     return post(item, token).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (response.status === 201) {
+        if (response.status === 201 || (item.kind === "create" && response.status === 200)) {
           loginNeeded = false;
           return remove(item.client_id).then(function () {
+            if (item.kind === "create") return adopt(item, data.project);
             return rebase(item, data.project && data.project.version);
           }).then(function () {
+            logSync(item, "sent", null, data.project);
             window.dispatchEvent(new CustomEvent("aso:sent", { detail: { item: item, update: data } }));
             return { state: "sent", update: data };
           });
@@ -154,6 +159,7 @@
         item.state = "failed";
         item.error = data.message || data.error || String(response.status);
         item.stale = response.status === 409 ? { changes: data.changes || [], current: data.current, recent: data.recent || [] } : null;
+        logSync(item, "failed", item.error, null);
         return put(item).then(function () {
           return { state: "failed", error: item.error, stale: item.stale };
         });
@@ -227,6 +233,75 @@
     });
   }
 
+  /* A work made offline now exists: the updates queued for its temporary number go to
+     the real work, on the version its creation produced. */
+  function adopt(created, project) {
+    if (!project) return Promise.resolve();
+    return list().then(function (items) {
+      var following = items.filter(function (i) { return i.project_id === created.project_id && i.kind !== "create"; });
+      return Promise.all(following.map(function (i) {
+        i.project_id = project.id;
+        i.url = project.api;
+        i.form_url = project.url;
+        i.fields.base_version = String(project.version);
+        return withStore("readwrite", function (s) { s.put(i); });
+      }));
+    });
+  }
+
+  /* Keep a new work made on site, then try to send it. It has a temporary number
+     ("仮-…") until the server creates it; updates can be queued for that number. */
+  function create(url, fields, files) {
+    var clientId = newClientId();
+    var item = {
+      client_id: clientId,
+      kind: "create",
+      url: url,
+      project_id: "仮-" + clientId.slice(0, 6),
+      project_name: fields.name,
+      form_url: location.pathname,
+      created_at: new Date().toISOString(),
+      state: "pending",
+      fields: fields,
+      photos: files.map(function (f) { return { name: f.name, type: f.type, blob: f }; })
+    };
+    return put(item).then(function () { return item; });
+  }
+
+  /* Queue an update of a work made offline (a temporary number): sent after its creation. */
+  function updateNew(tempId, projectName, fields) {
+    var item = {
+      client_id: newClientId(),
+      url: null,
+      project_id: tempId,
+      project_name: projectName,
+      form_url: location.pathname,
+      created_at: new Date().toISOString(),
+      state: "pending",
+      fields: fields,
+      photos: []
+    };
+    return put(item).then(function () { return item; });
+  }
+
+  // What was sent or refused, kept on the phone for the sync report (staff_sync.js).
+  var SYNC_LOG = "aso-sync-log";
+  function logSync(item, state, error, project) {
+    var log;
+    try { log = JSON.parse(localStorage.getItem(SYNC_LOG)) || []; } catch (e) { log = []; }
+    log = log.filter(function (e) { return e.client_id !== item.client_id; });
+    log.push({
+      client_id: item.client_id, kind: item.kind || "update", name: item.project_name,
+      state: state, error: error, at: new Date().toISOString(),
+      observed_at: item.fields && item.fields.observed_at,
+      project_id: project && project.id ? project.id : item.project_id,
+      version: project ? project.version : null,
+      url: project && project.url ? project.url : item.form_url,
+      what: (item.fields.status_label || item.fields.status || "") + " " + (item.fields.progress || 0) + "%"
+    });
+    localStorage.setItem(SYNC_LOG, JSON.stringify(log.slice(-200)));
+  }
+
   /* Send a refused entry again with what the person corrected. Its time on site and its
      photos stay as they were; it stays in the list of refused ones if refused again. */
   function resubmit(clientId, changes) {
@@ -244,6 +319,8 @@
   /* Send every waiting entry, oldest first; one pass at a time. */
   function flush() {
     if (flushing) return flushing;
+    // Without signal, sending can only fail: the entries wait for the "online" event.
+    if (navigator.onLine === false) return changed();
     flushing = list().then(function (items) {
       var pending = items.filter(function (i) { return i.state !== "failed"; });
       if (!pending.length) return items;
@@ -259,7 +336,10 @@
                 wakeAt(fresh.retry_at);
                 return true;
               }
-              return send(fresh, token).then(function (r) { return r.state === "offline" || r.state === "login"; });
+              return send(fresh, token).then(function (r) {
+                // "waiting" (its work not created yet) holds that entry alone.
+                return r.state === "offline" || r.state === "login";
+              });
             });
           });
         }, Promise.resolve(false));
@@ -300,7 +380,8 @@
     li.appendChild(badge);
     var what = document.createElement("span");
     what.className = "outbox-what";
-    what.textContent = item.project_name + " — " + (item.fields.status_label || item.fields.status) +
+    what.textContent = (item.kind === "create" ? (text.created || "") + " " : "") + item.project_name +
+      " [" + item.project_id + "]" + " — " + (item.fields.status_label || item.fields.status) +
       " " + item.fields.progress + "%" + (item.photos && item.photos.length ? " 📷" + item.photos.length : "");
     li.appendChild(what);
     var when = observedText(item, text);
@@ -371,6 +452,8 @@
 
   window.AsoOutbox = {
     submit: submit,
+    create: create,
+    updateNew: updateNew,
     resubmit: resubmit,
     flush: flush,
     list: list,
