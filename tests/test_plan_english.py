@@ -122,3 +122,22 @@ def test_indicator_dashboard_in_english_in_chromium(live_server, browser, width)
         assert "道路改良延長" not in page.locator("main").inner_text()
     finally:
         context.close()
+
+
+def test_an_english_feed_links_to_the_works_pages_in_english(client, make_project):
+    from xml.etree import ElementTree as ET
+
+    from shapely.geometry import Point
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    project = make_project(name="宮地橋 補修", geometry=Point(131.10, 32.901))
+    for lang, suffix in (("en", "?lang=en"), ("ja", "")):
+        answer = client.get(
+            "/near/feed.atom",
+            query_string={"lat": 32.90, "lon": 131.10, "radius": 1000, "lang": lang},
+        )
+        entry = ET.fromstring(answer.data).find(f"{atom}entry")
+        href = entry.find(f"{atom}link").get("href")
+        assert href.endswith(f"/projects/{project.id}{suffix}")
+        # The entry's id stays the same address in every language.
+        assert entry.find(f"{atom}id").text.split("#")[0].endswith(f"/projects/{project.id}")

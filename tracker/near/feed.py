@@ -93,7 +93,7 @@ def build_feed(
     _el(author, "name", _("阿蘇市"))
     for entry in entries:
         if isinstance(entry, FeedEntry):
-            _entry(root, entry)
+            _entry(root, entry, locale)
         else:
             _restriction_entry(root, entry, locale)
     body = ET.tostring(root, encoding="unicode")
@@ -104,7 +104,12 @@ def build_feed(
     return f'<?xml version="1.0" encoding="utf-8"?>\n{instruction}{body}'.encode()
 
 
-def _entry(root: ET.Element, entry: FeedEntry) -> None:
+def _page_link(link: str, locale: str) -> str:
+    """Return a work's page address in the feed's language: its id stays the plain address."""
+    return link if locale == "ja" else f"{link}?lang={locale}"
+
+
+def _entry(root: ET.Element, entry: FeedEntry, locale: str) -> None:
     item = _el(root, "entry")
     link = external_url("web.project_page", project_id=entry.project_id)
     _el(item, "id", f"{link}#status-update-{entry.id}")
@@ -131,7 +136,7 @@ def _entry(root: ET.Element, entry: FeedEntry) -> None:
     _el(item, "title", title)
     _el(item, "updated", _iso(entry.observed_at))
     _el(item, "published", _iso(entry.observed_at))
-    _el(item, "link", rel="alternate", type="text/html", href=link)
+    _el(item, "link", rel="alternate", type="text/html", href=_page_link(link, locale))
     _el(
         item,
         "summary",
@@ -159,7 +164,7 @@ def _restriction_entry(root: ET.Element, event: RestrictionEvent, locale: str) -
     _el(item, "title", title)
     _el(item, "updated", _iso(event.recorded_at))
     _el(item, "published", _iso(event.recorded_at))
-    _el(item, "link", rel="alternate", type="text/html", href=link)
+    _el(item, "link", rel="alternate", type="text/html", href=_page_link(link, locale))
     period = wording.period_label(
         event.starts_on.isoformat(), event.ends_on.isoformat() if event.ends_on else None, locale
     )
