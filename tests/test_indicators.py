@@ -12,7 +12,7 @@ from tracker.core import clock
 from tracker.core.clock import JST
 from tracker.indicators.operations import record_figure
 from tracker.indicators.queries import indicator_values
-from tracker.meeting.charts import axis_ticks
+from tracker.meeting.charts import axis_ticks, needs_break
 from tracker.projects.history import append_past_status
 from tracker.words.formatting import fiscal_year
 
@@ -398,9 +398,14 @@ def test_year_charts_give_their_axis_values(client, make_project):
     # 18 → 40 bridges: the axis starts at zero and climbs in tens.
     assert re.findall(r'class="tick">([\d.,]+)<', bridges) == ["0", "10", "20", "30", "40"]
     assert re.findall(r'class="bar-value">([\d.,]+)<', bridges) == ["19"]  # this year's bar
+    assert 'data-broken="true"' not in bridges
     road = charts["m13_road_improved"]
-    # 426.9 → 429.4 km: from zero too, so that a 0.6 % change does not look like a leap.
-    assert re.findall(r'class="tick">([\d.,]+)<', road) == ["0", "100", "200", "300", "400", "500"]
+    # 426.9 → 429.4 km, a 0.6 % change: from zero it would be bars of one height, so the
+    # axis starts just under the values and is marked as cut.
+    assert re.findall(r'class="tick">([\d.,]+)<', road) == [
+        "426.5", "427", "427.5", "428", "428.5", "429", "429.5"
+    ]  # fmt: skip
+    assert 'data-broken="true"' in road and 'class="break-mark"' in road
 
 
 @pytest.mark.parametrize(
@@ -414,3 +419,22 @@ def test_year_charts_give_their_axis_values(client, make_project):
 )
 def test_axis_values_are_round_and_cover_the_data(low, high, ticks):
     assert axis_ticks(Decimal(low), Decimal(high)) == [Decimal(t) for t in ticks]
+
+
+@pytest.mark.parametrize(
+    "low, high, ticks",
+    [
+        ("426.9", "429.4", ["426.5", "427", "427.5", "428", "428.5", "429", "429.5"]),
+        ("47.3", "50", ["47", "48", "49", "50"]),
+        # A value on a round step still gets a bar: the axis starts a step under it.
+        ("47", "50", ["46", "47", "48", "49", "50"]),
+    ],
+)
+def test_a_cut_axis_starts_just_under_the_values(low, high, ticks):
+    assert needs_break(Decimal(low), Decimal(high))
+    assert axis_ticks(Decimal(low), Decimal(high), from_zero=False) == [Decimal(t) for t in ticks]
+
+
+@pytest.mark.parametrize("low, high", [("18", "40"), ("4.3", "7.1"), ("0", "160"), ("36.3", "60")])
+def test_a_change_large_against_the_values_keeps_the_axis_from_zero(low, high):
+    assert not needs_break(Decimal(low), Decimal(high))

@@ -345,7 +345,7 @@ def test_removing_the_app_needs_the_password(app, client, session, make_user, lo
     assert user.totp_secret is None and codes_left(session, user) == 0
     assert "totp_removed" in _actions(session, user)
     # Signing in needs the password alone again.
-    assert _login(app.test_client(), "tanaka").headers["Location"] == "/"
+    assert _login(app.test_client(), "tanaka").headers["Location"] == "/staff/"
 
 
 def test_an_admin_keeps_the_last_factor(app, client, session, make_user, login_as):

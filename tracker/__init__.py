@@ -39,6 +39,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.meeting.views import bp as meeting_bp
     from tracker.near.views import bp as near_bp
     from tracker.ogc.views import bp as ogc_bp
+    from tracker.plan import names as plan_names
     from tracker.serving import (
         answer_cache,
         assets,
@@ -69,6 +70,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     formatting.init_app(app)
     vocab.init_app(app)
     units.init_app(app)
+    plan_names.init_app(app)
     compression.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -210,7 +210,16 @@ def finish_sign_in(
         )
         return response
 
-    return safe_next(next_target) or url_for("web.city_map")
+    return safe_next(next_target) or landing_page(user)
+
+
+# Those who record and change the works start where they do it; anyone else on the map.
+WORKS_ROLES = ("staff", "admin")
+
+
+def landing_page(user: User) -> str:
+    """Return where a person lands after signing in when no page asked for the sign-in."""
+    return url_for("staff.home") if user.role in WORKS_ROLES else url_for("web.city_map")
 
 
 def throttled_words(error: LoginThrottled) -> tuple[str, dict[str, str]]:

@@ -22,6 +22,9 @@ class Official(Answer):
     value: float
     source: str
     sample: bool
+    from_plan: bool = Field(
+        False, description="the baseline as the plan prints it, until a figure is recorded"
+    )
 
 
 class IndicatorValue(Answer):

@@ -40,6 +40,12 @@ class Figure:
     value: Decimal
     source: str
     is_sample: bool
+    # The plan's own printed baseline, standing in until a figure is recorded.
+    from_plan: bool = False
+
+
+# The published figure every indicator has: its baseline, as the plan prints it.
+PLAN_SOURCE = "第2次阿蘇市総合計画 後期基本計画（基準値）"
 
 
 @dataclass
@@ -249,8 +255,13 @@ def indicator_values(
         )
         recorded = figures.get(ind.id, {})
         value.figures = recorded
-        if recorded:
-            value.official = recorded[max(recorded)]
+        # The plan publishes the baseline year's value: the official figure until another.
+        official_figure = (
+            recorded[max(recorded)]
+            if recorded
+            else Figure(ind.baseline_year, ind.baseline, PLAN_SOURCE, False, True)
+        )
+        value.official = official_figure
         derived_by_year = {}
         for index, year in enumerate(years):
             official = recorded.get(year)
@@ -262,6 +273,8 @@ def indicator_values(
             else:
                 n, metres, _ids = totals.get((index, ind.id), (0, 0, []))
                 derived_by_year[year] = ind.baseline + _amount(ind.unit, method, n, metres)
+                if official is None and year == ind.baseline_year:
+                    official = Figure(year, ind.baseline, PLAN_SOURCE, False, True)
                 value.series.append(
                     (year, derived_by_year[year], official.value if official else None)
                 )
@@ -273,13 +286,14 @@ def indicator_values(
             )
         if method == "recorded":
             # Before the first recorded year the plan's own baseline is the latest known value.
-            value.current = value.official.value if value.official else ind.baseline
+            value.current = official_figure.value
         else:
             value.derived = value.current = derived_by_year[last_year]
             value.project_ids = list(totals.get((len(years) - 1, ind.id), (0, 0, []))[2])
-            if value.official:
-                # A figure for a year not yet over is checked against the latest value.
-                year = min(value.official.fiscal_year, last_year)
+            if not official_figure.from_plan:
+                # A figure for a year not yet over is checked against the latest value; the
+                # baseline is where the derived values start, so it needs no check.
+                year = min(official_figure.fiscal_year, last_year)
                 value.derived_for_official = derived_by_year.get(year)
         values.append(value)
     return values

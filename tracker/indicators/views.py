@@ -51,6 +51,7 @@ def list_indicators() -> Response:
                 "value": _number(v.official.value),
                 "source": v.official.source,
                 "sample": v.official.is_sample,
+                "from_plan": v.official.from_plan,
             },
             "difference": _number(v.difference),
             "progress_percent": None if v.share is None else round(v.share, 1),

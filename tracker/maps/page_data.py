@@ -146,12 +146,14 @@ def city_map_parts(
     count: int | None = None,
     kind_control: bool = True,
     restrictions_on: date | None = None,
+    shelters_shown: bool = False,
 ) -> MapParts:
     """Render the city map for a page: its projects from the vector tiles, filtered by
     `query`, each linking to `project_endpoint` (an endpoint taking project_id); `count` says
     how many projects the tiles hold; `kind_control` as build_city_map. The designated
     shelters, the traffic restrictions in force on `restrictions_on` (default today) and the
-    loaded hazard layers come with it, each a layer of its own."""
+    loaded hazard layers come with it, each a layer of its own; the shelters are off until
+    switched on, unless `shelters_shown`: on these maps the works are the subject."""
     project_url = url_for(project_endpoint, project_id=1)[:-1] + "{id}"
     on = restrictions_on.isoformat() if restrictions_on else None
     m = build_city_map(
@@ -167,6 +169,7 @@ def city_map_parts(
             "facilities": {
                 "url": url_for("web.map_facilities"),
                 "pageUrl": url_for("web.facility_page", facility_id=1)[:-1] + "{id}",
+                "shown": shelters_shown,
             },
             "restrictions": {
                 "url": url_for("web.map_restrictions", active_on=on),

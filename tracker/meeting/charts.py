@@ -10,6 +10,9 @@ WIDTH, HEIGHT = 440, 220
 LEFT, RIGHT, TOP, BOTTOM = 48, 62, 18, 36
 LABEL_GAP = 14  # px between the baseline's and the target's names
 STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
+# A change smaller than this share of the largest value would vanish on an axis from zero
+# (426.9 → 429.4 km is 0.6 %): such a chart's axis starts near the values, marked as cut.
+BREAK_SHARE = Decimal("0.2")
 
 
 @dataclass
@@ -51,33 +54,47 @@ class Chart:
     axis_y: float
     left: int
     right: int
+    # The axis starts near the values, not at zero: the template marks the cut on the axis
+    # and on each bar.
+    broken: bool = False
 
 
-def axis_ticks(low: Decimal, high: Decimal) -> list[Decimal]:
-    """Return round axis values from zero (or `low`, when below zero) to at least `high`.
+def axis_ticks(low: Decimal, high: Decimal, *, from_zero: bool = True) -> list[Decimal]:
+    """Return round axis values from zero (or `low`, when below zero) to at least `high`;
+    without `from_zero`, from a round value below `low`, so that the lowest bar still shows.
 
-    Bars always start at zero: an axis cut at 426 km would make 426.9 → 429.4 km look like a
-    leap. About five steps; the steps are 1, 2, 2.5 or 5 times a power of ten.
+    About five steps; the steps are 1, 2, 2.5 or 5 times a power of ten.
     """
-    low = min(Decimal(0), low)
+    if from_zero:
+        low = min(Decimal(0), low)
     rough = (high - low or Decimal(1)) / 5
     magnitude = Decimal(1).scaleb(rough.adjusted())
     step = next(m * magnitude for m in STEPS if m * magnitude >= rough)
     first = (low / step).to_integral_value(rounding="ROUND_FLOOR") * step
     ticks = [first]
+    if not from_zero and first >= low:
+        ticks = [first - step]
     while ticks[-1] < high or len(ticks) < 2:
         ticks.append(ticks[-1] + step)
     return ticks
 
 
+def needs_break(low: Decimal, high: Decimal) -> bool:
+    """Tell whether values between `low` and `high` (all above zero) differ so little against
+    their size that an axis from zero would draw them as equal bars."""
+    return low > 0 and (high - low) < BREAK_SHARE * high
+
+
 def year_chart(value: IndicatorValue, lang: str = "ja") -> Chart:
-    """Lay out a bar per fiscal year with a valued axis from zero, and the baseline and target
-    lines; `lang` is the reader's language."""
+    """Lay out a bar per fiscal year with a valued axis, and the baseline and target lines;
+    `lang` is the reader's language. The axis starts at zero, unless the change is small
+    against the values (needs_break): then near them, marked as cut, so that the change shows."""
     amounts = [a for _, a, _ in value.series if a is not None]
     amounts += [o for _, _, o in value.series if o is not None]
-    ticks = axis_ticks(
-        min([value.baseline, value.target, *amounts]), max([value.baseline, value.target, *amounts])
-    )
+    smallest = min([value.baseline, value.target, *amounts])
+    largest = max([value.baseline, value.target, *amounts])
+    broken = needs_break(smallest, largest)
+    ticks = axis_ticks(smallest, largest, from_zero=not broken)
     low, high = ticks[0], ticks[-1]
     plot_h = HEIGHT - TOP - BOTTOM
     plot_w = WIDTH - LEFT - RIGHT
@@ -121,4 +138,5 @@ def year_chart(value: IndicatorValue, lang: str = "ja") -> Chart:
         axis_y=y(low),
         left=LEFT,
         right=WIDTH - RIGHT,
+        broken=broken,
     )

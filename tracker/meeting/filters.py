@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.plan.models import Indicator, PlanItem
+from tracker.plan.names import plan_name
 from tracker.projects.queries import ProjectFilter
 from tracker.words.formatting import fiscal_year_label
 from tracker.words.vocab import kind_label, status_label
@@ -16,8 +17,8 @@ from tracker.words.vocab import kind_label, status_label
 class Condition:
     """One condition of the filter: what it is about, and its values in words.
 
-    `data` marks values that are names from the plan or the projects (Japanese in every
-    language), as opposed to words of the interface.
+    `data` marks values that are names from the projects (Japanese in every language), as
+    opposed to words of the interface and the plan's names, said in the reader's language.
     """
 
     label: str
@@ -33,13 +34,9 @@ def describe_filter(session: Session, filt: ProjectFilter) -> list[Condition]:
     if filt.statuses:
         conditions.append(Condition(_("状況"), tuple(status_label(s) for s in filt.statuses)))
     if filt.plan_items:
-        conditions.append(
-            Condition(_("計画項目"), _names(session, PlanItem, filt.plan_items), data=True)
-        )
+        conditions.append(Condition(_("計画項目"), _names(session, PlanItem, filt.plan_items)))
     if filt.indicators:
-        conditions.append(
-            Condition(_("成果指標"), _names(session, Indicator, filt.indicators), data=True)
-        )
+        conditions.append(Condition(_("成果指標"), _names(session, Indicator, filt.indicators)))
     if filt.departments:
         conditions.append(Condition(_("担当課"), tuple(filt.departments), data=True))
     if filt.fiscal_years:
@@ -57,4 +54,4 @@ def _names(
     names = dict(
         session.execute(select(model.code, model.name).where(model.code.in_(codes))).tuples().all()
     )
-    return tuple(names.get(code, code) for code in codes)
+    return tuple(plan_name(code, names[code]) if code in names else code for code in codes)

@@ -18,6 +18,10 @@ KX = math.cos(math.radians(33))
 KM_PER_UNIT = 111.32  # a degree of latitude, and of longitude once shrunk by KX
 MARGIN = 0.006
 SCALE_KM = 5
+# Sizes relative to the picture's font (the template draws them so): place names are a
+# little larger than the numbers, whose circles have this radius.
+PLACE_FONT = 1.1
+NUMBER_RADIUS = 0.75
 # The district centres (geodata/aso_districts.csv) named on the printed map: the main ones,
 # spread over the caldera, so that the names do not crowd the works.
 MAIN_PLACES = (
@@ -60,6 +64,8 @@ class PrintMap:
     numbers: list[Label]
     places: list[Label]
     font: float
+    place_font: float
+    number_radius: float
     scale_x: float
     scale_y: float
     scale_length: float
@@ -89,11 +95,16 @@ def layout(parts: dict, rows: Sequence[Row[Any]], places: list[StartPlace], lang
         ],
         gap=font * 1.7,
     )
-    named = [
-        Label(*_point(p.lon, p.lat), p.label(lang))
-        for p in places
-        if p.key.removeprefix("d-") in MAIN_PLACES
-    ]
+    named = place_names(
+        [
+            Label(*_point(p.lon, p.lat), p.label(lang))
+            for p in places
+            if p.key.removeprefix("d-") in MAIN_PLACES
+        ],
+        numbers,
+        font=font * PLACE_FONT,
+        number_radius=font * NUMBER_RADIUS,
+    )
     return PrintMap(
         view_box=f"{left:.5f} {top:.5f} {width:.5f} {height:.5f}",
         kx=KX,
@@ -102,6 +113,8 @@ def layout(parts: dict, rows: Sequence[Row[Any]], places: list[StartPlace], lang
         numbers=numbers,
         places=named,
         font=round(font, 5),
+        place_font=round(font * PLACE_FONT, 5),
+        number_radius=round(font * NUMBER_RADIUS, 5),
         scale_x=round(left + 2 * MARGIN, 5),
         scale_y=round(top + height - 0.012, 5),
         scale_length=round(SCALE_KM / KM_PER_UNIT, 5),
@@ -125,3 +138,57 @@ def spread(labels: list[Label], gap: float) -> list[Label]:
             step += 1
         placed.append(Label(round(x, 5), round(y, 5), label.text, label.x, label.y))
     return placed
+
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+
+
+def text_width(text: str, font: float) -> float:
+    """Return a generous width of a line of text: a full em for a kanji or kana, 0.7 em for
+    a Latin letter or digit (sans-serif averages about 0.55; tiny text is hinted wider)."""
+    return sum(font if ord(ch) > 0x2E80 else font * 0.7 for ch in text)
+
+
+def _text_box(x: float, y: float, text: str, font: float) -> Box:
+    # Centred on x, y the baseline: ascenders reach about 0.9 em up, descenders 0.25 em down.
+    half = text_width(text, font) / 2 + font * 0.15
+    return (x - half, y - font * 0.95, x + half, y + font * 0.3)
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_names(
+    names: list[Label], numbers: list[Label], *, font: float, number_radius: float
+) -> list[Label]:
+    """Place each name where it covers no number and no name placed before it: on its place,
+    else beside it (above, below, right, left, then diagonally, then farther out). A name
+    with no free spot near its place is left out: the numbers are what the sheet is for."""
+    pad = font * 0.15
+    taken: list[Box] = [
+        (n.x - number_radius - pad, n.y - number_radius - pad, n.x + number_radius + pad,
+         n.y + number_radius + pad)
+        for n in numbers
+    ]  # fmt: skip
+    placed: list[Label] = []
+    for name in names:
+        width = text_width(name.text, font)
+        for x, y in _candidates(name.x, name.y, width, font):
+            box = _text_box(x, y, name.text, font)
+            if not any(_overlap(box, other) for other in taken):
+                taken.append(box)
+                placed.append(Label(round(x, 5), round(y, 5), name.text, name.x, name.y))
+                break
+    return placed
+
+
+def _candidates(x: float, y: float, width: float, font: float) -> list[tuple[float, float]]:
+    spots = [(x, y)]
+    for ring in (1, 2, 3, 4):
+        dy, dx = font * 1.3 * ring, (width / 2 + font) * ring
+        spots += [
+            (x, y - dy), (x, y + dy), (x + dx, y), (x - dx, y),
+            (x + dx, y - dy), (x - dx, y - dy), (x + dx, y + dy), (x - dx, y + dy),
+        ]  # fmt: skip
+    return spots

@@ -259,6 +259,7 @@ def hazards() -> ResponseReturnValue:
         "meeting/hazards.html",
         sections=sections,
         layers=hazard_queries.loaded_layers(session),
+        loaded=hazard_queries.loaded_hazards(session),
         filt=filt,
         query=_query(filt),
         statuses=STATUSES,

@@ -135,11 +135,16 @@ def build_feed(session: Session, circle: Circle, locale: str) -> bytes:
     _el(author, "name", _("阿蘇市"))
     for entry in entries:
         if isinstance(entry, FeedEntry):
-            _entry(root, entry)
+            _entry(root, entry, locale)
         else:
             _restriction_entry(root, entry, locale)
     body = ET.tostring(root, encoding="unicode")
     return f'<?xml version="1.0" encoding="utf-8"?>\n{body}'.encode()
+
+
+def _page_link(link: str, locale: str) -> str:
+    """Return a work's page address in the feed's language: its id stays the plain address."""
+    return link if locale == "ja" else f"{link}?lang={locale}"
 
 
 def _status_title(entry: FeedEntry) -> str:
@@ -174,14 +179,14 @@ def _status_summary(entry: FeedEntry) -> str:
     )
 
 
-def _entry(root: ET.Element, entry: FeedEntry) -> None:
+def _entry(root: ET.Element, entry: FeedEntry, locale: str) -> None:
     item = _el(root, "entry")
     link = external_url("web.project_page", project_id=entry.project_id)
     _el(item, "id", f"{link}#status-update-{entry.id}")
     _el(item, "title", _status_title(entry))
     _el(item, "updated", _iso(entry.observed_at))
     _el(item, "published", _iso(entry.observed_at))
-    _el(item, "link", rel="alternate", type="text/html", href=link)
+    _el(item, "link", rel="alternate", type="text/html", href=_page_link(link, locale))
     _el(item, "summary", _status_summary(entry))
 
 
@@ -211,7 +216,7 @@ def _restriction_entry(root: ET.Element, event: RestrictionEvent, locale: str) -
     _el(item, "title", _restriction_title(event))
     _el(item, "updated", _iso(event.recorded_at))
     _el(item, "published", _iso(event.recorded_at))
-    _el(item, "link", rel="alternate", type="text/html", href=link)
+    _el(item, "link", rel="alternate", type="text/html", href=_page_link(link, locale))
     period = _restriction_period(event, locale)
     _el(item, "summary", f"{period}: {event.description}")
     # The same as marked-up content, with the staff's words marked as Japanese: an English

@@ -45,11 +45,9 @@ from tracker.outbox.operations import record_event
 from tracker.projects.audit import changes_after, record_change
 from tracker.projects.departments import check_may_change, check_not_withdrawn
 from tracker.projects.models import Project, lock_project
-from tracker.words.vocab import STATUSES, sql_list, status_label
+from tracker.words.vocab import REGISTERED_NOTE, STATUSES, sql_list, status_label
 
 MAX_NOTE_LENGTH = 2000
-# The note of a project's first entry.
-REGISTERED_NOTE = "登録"
 # A phone's clock may run a little ahead of the server's, and a phone may wait days for
 # signal; a time on site beyond these bounds is a wrong clock or a forgotten draft.
 OBSERVED_AHEAD_MAX = timedelta(minutes=10)

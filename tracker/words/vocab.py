@@ -4,6 +4,7 @@ Codes are what the database and the API keep; the Japanese words beside them are
 text of the translation catalogue, so a label is translated where it is shown and nowhere else.
 """
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -377,6 +378,29 @@ def sql_array(values: Iterable[str]) -> str:
     return "ARRAY[" + ", ".join(f"'{v}'" for v in sorted(values)) + "]::text[]"
 
 
+# The note of a project's first entry, and of an entry an import wrote without one: stored
+# as they are (Japanese) and said in the reader's language (stored_note).
+REGISTERED_NOTE = "登録"
+IMPORTED_NOTE = re.compile(r"^(?P<source>.+) から取込$")
+
+
+def stored_note(note: str) -> str:
+    """Return a history entry's note in the reader's language where the app wrote it itself
+    (「登録」, 「… から取込」); a note a person wrote stays as written."""
+    if note == REGISTERED_NOTE:
+        return pgettext("history note", "登録")
+    imported = IMPORTED_NOTE.match(note)
+    if imported:
+        return gettext("%(source)s から取込", source=imported["source"])
+    return note
+
+
+def note_lang(note: str) -> str | None:
+    """Return the language of a note as stored_note shows it: None for the app's own words
+    (the page's language), "ja" for a note a person wrote."""
+    return None if note == REGISTERED_NOTE or IMPORTED_NOTE.match(note) else "ja"
+
+
 def init_app(app: Flask) -> None:
     """Let templates name kinds, statuses, restrictions, fields and field values."""
     for function in (
@@ -392,5 +416,7 @@ def init_app(app: Flask) -> None:
         field_label,
         field_value,
         history_change,
+        stored_note,
+        note_lang,
     ):
         app.add_template_global(function)

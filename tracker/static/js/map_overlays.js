@@ -2,9 +2,9 @@
  * Layers drawn beside the works on the city maps: the designated shelters (places, not
  * works) and the traffic restrictions (closed or narrowed sections and their detours).
  *
- * AsoOverlays.addTo(map, {layerControl, facilities: {url, pageUrl}, restrictions: {url},
- * labels}) fetches each GeoJSON layer once and adds it to the map and to the layer
- * control, where it can be switched off. Text reaches the page only through textContent.
+ * AsoOverlays.addTo(map, {layerControl, facilities: {url, pageUrl, shown}, restrictions: {url},
+ * labels}) adds each layer to the layer control, where it can be switched on and off, and
+ * fetches its GeoJSON once, when it is first shown: the shelters only with `shown`. Text reaches the page only through textContent.
  */
 (function () {
   "use strict";
@@ -75,38 +75,130 @@
     window.dispatchEvent(new CustomEvent("aso:offline-missing", { detail: { url: url } }));
   }
 
-  function facilityLayer(map, options, control) {
-    var group = L.featureGroup().addTo(map);
-    control.addOverlay(group, escapeHtml(TEXT.facilities)); // the control inserts names as HTML
-    return fetchJson(options.url).then(function (collection) {
-      var count = 0;
-      L.geoJSON(collection, {
-        pointToLayer: function (feature, latlng) {
-          var name = String(feature.properties.name || "");
-          var icon = L.divIcon({ className: "aso-facility-pin", iconSize: [22, 22], html: "" });
-          var marker = L.marker(latlng, { icon: icon, title: name, alt: name, keyboard: false });
-          marker.on("add", function () {
-            var node = marker.getElement();
-            if (node) node.textContent = TEXT.glyph || "避";
-          });
-          return marker;
-        },
-        onEachFeature: function (feature, layer) {
-          count += 1;
-          layer.bindPopup(function () {
-            var props = feature.properties;
-            var root = el("div", "aso-popup aso-popup--facility");
-            el("strong", "aso-popup__name", root).textContent = String(props.name || "");
-            el("span", "aso-popup__badge", root).textContent = (props.designation_labels || [TEXT.facilities]).join("・");
-            facts(root, [[TEXT.address, props.address]]);
-            if (options.pageUrl) link(root, options.pageUrl.replace("{id}", encodeURIComponent(String(props.id))));
-            return root;
-          });
-        }
-      }).addTo(group);
-      map.getContainer().setAttribute("data-facilities-drawn", String(count));
-      return count;
+  // Shelters are places beside the works, not the works: small pins in a pane under the
+  // works' own (project_layers.js), gathered into counted circles while zoomed out.
+  var SHELTER_PANE = "asoShelters";
+  var SHELTER_PIN = 16;
+  var CLUSTER_CELL = 56;      // px: shelters closer than this on screen share one circle
+  var CLUSTER_UNTIL_ZOOM = 14; // from this zoom on every shelter is drawn on its own
+
+  function shelterPopup(feature, options) {
+    var props = feature.properties;
+    var root = el("div", "aso-popup aso-popup--facility");
+    el("strong", "aso-popup__name", root).textContent = String(props.name || "");
+    el("span", "aso-popup__badge", root).textContent = (props.designation_labels || [TEXT.facilities]).join("・");
+    facts(root, [[TEXT.address, props.address]]);
+    if (options.pageUrl) link(root, options.pageUrl.replace("{id}", encodeURIComponent(String(props.id))));
+    return root;
+  }
+
+  function shelterMarker(feature, latlng, options) {
+    var name = String(feature.properties.name || "");
+    var icon = L.divIcon({ className: "aso-facility-pin", iconSize: [SHELTER_PIN, SHELTER_PIN], html: "" });
+    var marker = L.marker(latlng, { icon: icon, title: name, alt: name, keyboard: false, pane: SHELTER_PANE });
+    marker.on("add", function () {
+      var node = marker.getElement();
+      if (!node) return;
+      node.textContent = TEXT.glyph || "避";
+      node._asoMarker = marker;
     });
+    marker.bindPopup(function () { return shelterPopup(feature, options); });
+    return marker;
+  }
+
+  function clusterMarker(map, members) {
+    var lat = 0, lng = 0;
+    members.forEach(function (m) { lat += m.latlng.lat; lng += m.latlng.lng; });
+    var centre = L.latLng(lat / members.length, lng / members.length);
+    var size = members.length < 10 ? 24 : 28;
+    var icon = L.divIcon({ className: "aso-facility-cluster", iconSize: [size, size], html: "" });
+    var label = TEXT.facilities + " " + members.length;
+    var marker = L.marker(centre, { icon: icon, title: label, alt: label, keyboard: false, pane: SHELTER_PANE });
+    marker.on("add", function () {
+      var node = marker.getElement();
+      if (!node) return;
+      node.textContent = String(members.length);
+      node._asoMarker = marker;
+    });
+    marker.on("click", function () {
+      var bounds = L.latLngBounds(members.map(function (m) { return m.latlng; }));
+      map.fitBounds(bounds.pad(0.3), { maxZoom: CLUSTER_UNTIL_ZOOM });
+    });
+    return marker;
+  }
+
+  // Group the shelters into screen cells of the current zoom: a cell of one keeps its pin.
+  function drawShelters(map, group, shelters) {
+    group.clearLayers();
+    var zoom = map.getZoom();
+    if (zoom >= CLUSTER_UNTIL_ZOOM) {
+      shelters.forEach(function (s) { group.addLayer(s.marker); });
+      return;
+    }
+    var cells = {};
+    shelters.forEach(function (s) {
+      var p = map.project(s.latlng, zoom);
+      var key = Math.floor(p.x / CLUSTER_CELL) + ":" + Math.floor(p.y / CLUSTER_CELL);
+      (cells[key] = cells[key] || []).push(s);
+    });
+    Object.keys(cells).forEach(function (key) {
+      var members = cells[key];
+      group.addLayer(members.length === 1 ? members[0].marker : clusterMarker(map, members));
+    });
+  }
+
+  // The works' canvas lies over the shelters, so a click it does not use reaches the map:
+  // pass it on to the shelter pin or circle under the pointer.
+  function forwardClicks(map) {
+    map.on("click", function (event) {
+      var e = event.originalEvent;
+      if (!e || e._asoHandled || !document.elementsFromPoint) return;
+      var hits = document.elementsFromPoint(e.clientX, e.clientY);
+      for (var i = 0; i < hits.length; i++) {
+        if (hits[i]._asoMarker) {
+          hits[i]._asoMarker.fire("click", { latlng: hits[i]._asoMarker.getLatLng(), originalEvent: e });
+          return;
+        }
+      }
+    });
+  }
+
+  function facilityLayer(map, options, control) {
+    if (!map.getPane(SHELTER_PANE)) map.createPane(SHELTER_PANE).style.zIndex = 250;
+    var group = L.featureGroup();
+    control.addOverlay(group, escapeHtml(TEXT.facilities)); // the control inserts names as HTML
+    var shelters = null;
+    var loading = null;
+    function load() {
+      if (!loading) {
+        loading = fetchJson(options.url).then(function (collection) {
+          shelters = (collection.features || []).filter(function (f) {
+            return f.geometry && f.geometry.type === "Point";
+          }).map(function (feature) {
+            var c = feature.geometry.coordinates;
+            var latlng = L.latLng(c[1], c[0]);
+            return { latlng: latlng, marker: shelterMarker(feature, latlng, options) };
+          });
+          map.getContainer().setAttribute("data-facilities-drawn", String(shelters.length));
+          return shelters.length;
+        });
+      }
+      return loading;
+    }
+    function redraw() {
+      if (shelters && map.hasLayer(group)) drawShelters(map, group, shelters);
+    }
+    group.on("add", function () {
+      load().then(redraw, function (error) { window.asoOverlaysError = String(error); });
+    });
+    map.on("zoomend", redraw);
+    forwardClicks(map);
+    // Off where the works are the subject; the layer control switches them on.
+    if (options.shown) {
+      group.addTo(map);
+      return load();
+    }
+    return Promise.resolve(0);
   }
 
   function restrictionPopup(props, options) {

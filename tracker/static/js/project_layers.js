@@ -73,6 +73,15 @@
     labels: null                     // {text, statuses, kinds, glyphs}: words in the page's language
   };
 
+  // Work symbols grow on wide screens (a projector in a meeting room), where 24 px pins and
+  // 6 px lines read as specks from across the room; the stylesheet (map.css) grows the
+  // legend's samples at the same width.
+  var PROJECTOR_WIDTH = 1600;
+  var SIZE = window.matchMedia && window.matchMedia("(min-width: " + PROJECTOR_WIDTH + "px)").matches ? 1.6 : 1;
+  // The works' own pane: above the base tiles and the shelters (map_overlays.js, 250),
+  // under the hazard zones and the restrictions drawn over them.
+  var WORKS_PANE = "asoWorks";
+
   // Leaflet 1.8 dropped the helper VectorGrid's canvas tiles call when a feature is clicked.
   if (!L.DomEvent.fakeStop) {
     L.DomEvent.fakeStop = function (e) { e._stopped = true; };
@@ -162,10 +171,12 @@
     ctx.fillStyle = "#222222";
     ctx.fill();
     ctx.shadowColor = "transparent";
+    var ring = Math.round(2 * SIZE);
     roundedRect(ctx, p.x - w / 2 + 1, p.y - h / 2 + 1, w - 2, h - 2, pin.shape === "square" ? 2 : h / 2 - 1);
     ctx.fillStyle = "#ffffff";
     ctx.fill();
-    roundedRect(ctx, p.x - w / 2 + 3, p.y - h / 2 + 3, w - 6, h - 6, pin.shape === "square" ? 1 : h / 2 - 3);
+    roundedRect(ctx, p.x - w / 2 + 1 + ring, p.y - h / 2 + 1 + ring, w - 2 - 2 * ring, h - 2 - 2 * ring,
+      pin.shape === "square" ? 1 : h / 2 - 1 - ring);
     if (pin.hollow) {
       // Position only (a line kind known by a point): a ring of the status colour, white inside.
       ctx.lineWidth = 3;
@@ -178,7 +189,7 @@
       ctx.fill();
     }
     ctx.fillStyle = pin.hollow ? "#222222" : pin.ink;
-    ctx.font = "bold 12px sans-serif";
+    ctx.font = "bold " + pin.font + "px sans-serif";
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
     ctx.fillText(pin.text, p.x, p.y + 1);
@@ -199,6 +210,20 @@
     _updatePoly: function (layer, closed) {
       L.Canvas.Tile.prototype._updatePoly.call(this, layer, closed);
       if (this._drawing && layer._parts && layer._parts.length) noteDrawn();
+    },
+    // Leaflet leaves a canvas's clicks to its renderer, and VectorGrid's drops those that
+    // hit no work: hand them to the map, as Leaflet's own canvas does, so that what lies
+    // under the works (the shelters, map_overlays.js) and the map's own clicks get them.
+    _onClick: function (e) {
+      var point = this._map.mouseEventToLayerPoint(e).subtract(this.getOffset());
+      for (var id in this._layers) {
+        var layer = this._layers[id];
+        if (layer.options.interactive && layer._containsPoint(point) && !this._map._draggableMoved(layer)) {
+          L.Canvas.Tile.prototype._onClick.call(this, e);
+          return;
+        }
+      }
+      if (e.type === "click") this._map._fireDOMEvent(e, "click");
     }
   });
 
@@ -210,14 +235,16 @@
   function pinFor(kind, status, hollow) {
     var key = kind.glyph + status.color + (hollow ? "hollow" : "");
     if (!pinCache[key]) {
-      pinCache[key] = { text: kind.glyph, fill: status.color, ink: status.ink,
-        shape: kind.shape || "circle", width: 24, height: 24, hollow: !!hollow };
+      pinCache[key] = { text: kind.glyph, fill: status.color, ink: status.ink, shape: kind.shape || "circle",
+        width: Math.round(24 * SIZE), height: Math.round(24 * SIZE), font: Math.round(12 * SIZE), hollow: !!hollow };
     }
     return pinCache[key];
   }
 
   // A group's pill: the kind's glyph and the count, or (kinds mixed) the count alone on grey.
-  // It stays narrower than a tile cell (64 px), so pills on the cell grid never touch.
+  // It stays narrower than a tile cell (64 px), so pills on the cell grid never touch; on a
+  // projector it grows less than a work's pin for that reason.
+  var PILL = Math.min(SIZE, 1.2);
   function clusterPin(kind, count) {
     var number = count > 999 ? "999+" : String(count);
     var text = kind ? kind.glyph + " " + number : number;
@@ -225,7 +252,7 @@
       return sum + (ch.charCodeAt(0) > 0x2e80 ? 12 : 7.5);
     }, 0);
     return { text: text, fill: kind ? "#333333" : "#5a5a5a", ink: "#ffffff", shape: "pill",
-      width: Math.min(60, Math.ceil(width)), height: 26 };
+      width: Math.min(62, Math.ceil(width * PILL)), height: Math.round(26 * PILL), font: Math.round(12 * PILL) };
   }
 
   // A group's kinds and counts ("bridge:3,road:2"), less the kinds switched off.
@@ -253,13 +280,14 @@
       var kind = kindOf(props.kind);
       var status = STATUSES[props.status] || UNKNOWN_STATUS;
       var main = L.extend(
-        { pin: pinFor(kind, status, props.position_only), radius: 12, color: status.color, opacity: 0.95,
+        { pin: pinFor(kind, status, props.position_only), radius: 12 * SIZE, color: status.color, opacity: 0.95,
           fillColor: status.color, fillOpacity: 0.3, fill: true },
-        kind.line
+        kind.line,
+        { weight: kind.line.weight * SIZE }
       );
       if (!kind.casing) return main;
       // Drawn first, wider and dark: reads as a double line around the status colour.
-      return [{ color: kind.casing, weight: kind.line.weight + 6, opacity: 0.95, fill: false,
+      return [{ color: kind.casing, weight: (kind.line.weight + 6) * SIZE, opacity: 0.95, fill: false,
         interactive: false }, main];
     };
   }
@@ -391,7 +419,9 @@
     var hidden = {};
     var styles = {};
     styles[opts.layerName] = styleFor(hidden);
+    if (!map.getPane(WORKS_PANE)) map.createPane(WORKS_PANE).style.zIndex = 300;
     var grid = L.vectorGrid.protobuf(opts.tiles, {
+      pane: WORKS_PANE,
       rendererFactory: tileRenderer,
       vectorTileLayerStyles: styles,
       interactive: opts.interactive,
@@ -528,6 +558,7 @@
   window.AsoProjects = {
     addTo: addTo, show: show, drawnIds: drawnIds, drawnPins: drawnPins,
     currentMap: function () { return shown ? shown.map : null; },
+    sizeFactor: SIZE,
     STATUSES: STATUSES, KINDS: KINDS, TEXT: TEXT
   };
 })();
