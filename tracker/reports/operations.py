@@ -171,7 +171,7 @@ def check_limits(
                 hours = int(window.total_seconds() // 3600)
                 raise TooManyReports(
                     _(
-                        "短い間に多くの通報がありました（%(hours)d時間に%(limit)d件まで）。時間をおいてから送ってください。急ぎの危険は市役所（0967-22-3111）へお電話ください。",
+                        "短い間に多くの通報がありました（%(hours)d時間に%(limit)d件まで）。時間をおいてから送ってください。急ぎの危険は市役所へお電話ください。",
                         hours=hours,
                         limit=limit,
                     ),
