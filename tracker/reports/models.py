@@ -152,8 +152,9 @@ class ReportPhoto(Base):
     content_type: Mapped[str] = mapped_column(Text)
     width: Mapped[int]
     height: Mapped[int]
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    thumb: Mapped[bytes] = mapped_column(LargeBinary)
+    # Read only when a photo is served: lists name photos by id.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    thumb: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
     report: Mapped[Report] = relationship(back_populates="photos")
 

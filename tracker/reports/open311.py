@@ -167,7 +167,7 @@ def _request_data(report: Report, lang: str) -> dict:
         "media_url": None,
     }
     if report.is_public:
-        lon, lat = queries._point(report)
+        lon, lat = queries.point_of(report)
         data["lat"], data["long"] = lat, lon
         if report.photos:
             data["media_url"] = url_for(

@@ -4,8 +4,9 @@ from datetime import datetime
 
 from flask import url_for
 from flask_babel import gettext as _
+from geoalchemy2.shape import to_shape
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from tracker.accounts.models import User
 from tracker.reports.models import (
@@ -54,10 +55,8 @@ def lon_lat(session: Session, report: Report) -> tuple[float, float]:
     return float(row[0]), float(row[1])
 
 
-def _point(report: Report) -> tuple[float, float]:
-    # geoalchemy2 gives WKB; shapely reads it without a query.
-    from geoalchemy2.shape import to_shape
-
+def point_of(report: Report) -> tuple[float, float]:
+    """Return a report's (lon, lat), read from its row without a query."""
     shape = to_shape(report.geom)
     return float(shape.x), float(shape.y)  # type: ignore[attr-defined]
 
@@ -75,7 +74,7 @@ def public_summary(report: Report, lang: str) -> dict:
         "url": url_for("reports.public_report", report_id=report.id),
     }
     if report.is_public:
-        lon, lat = _point(report)
+        lon, lat = point_of(report)
         summary.update(
             {
                 "lon": lon,
@@ -111,7 +110,11 @@ def staff_queue(
 ) -> list[tuple[Report, float | None]]:
     """Return the reports a staff member's queue shows (unassigned ones and those of their
     departments), newest first or nearest a point first, with the distance in metres."""
-    query = select(Report).where(visible_to(user), Report.duplicate_of.is_(None))
+    query = (
+        select(Report)
+        .where(visible_to(user), Report.duplicate_of.is_(None))
+        .options(selectinload(Report.photos))
+    )
     if state == "open":
         query = query.where(Report.state.in_(OPEN_STATES))
     elif state in STATES:

@@ -84,7 +84,7 @@ def queue() -> ResponseReturnValue:
     lang = str(get_locale())
     points = []
     for report, _distance in rows:
-        lon, lat = queries.lon_lat(session, report)
+        lon, lat = queries.point_of(report)
         points.append(
             {
                 "id": report.id,
