@@ -408,3 +408,34 @@ def test_open311_services_and_requests_in_json_and_xml(
         json.loads(client.get("/open311/v2/requests.json?start_date=nonsense").data)[0]["code"]
         == 400
     )
+
+
+def test_admins_edit_the_categories(client, session, make_user, login_as):
+    login_as(make_user("staff"))
+    assert client.get("/admin/report-categories").status_code == 403
+    login_as(make_user("admin"))
+    client.post(
+        "/admin/report-categories",
+        data={
+            "code": "tree",
+            "name_ja": "倒木・枝",
+            "name_en": "Fallen tree or branch",
+            "position": "2",
+        },
+    )
+    added = client.post(
+        "/admin/report-categories",
+        data={"new": "1", "code": "sign", "name_ja": "標識", "name_en": "Sign", "position": "9"},
+    )
+    assert added.status_code == 303
+    refused = client.post(
+        "/admin/report-categories",
+        data={"new": "1", "code": "Bad Code", "name_ja": "x", "name_en": "x", "position": "1"},
+    )
+    assert refused.status_code == 400 and "半角英小文字" in refused.get_data(as_text=True)
+    form = client.get("/report").get_data(as_text=True)
+    assert "標識" in form and "倒木・枝" not in form  # "tree" was saved without "active": retired
+    assert post_report(client, category="tree").status_code == 400
+    assert "/open311" not in form
+    codes = [s["service_code"] for s in client.get("/open311/v2/services.json").json]
+    assert "sign" in codes and "tree" not in codes

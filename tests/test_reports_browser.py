@@ -148,6 +148,9 @@ def test_report_pages_pass_axe_and_speak_one_language(
     app, browser, session, client, login_as, make_user, lang, size
 ):
     width = WIDTHS[size]
+    admin = app.test_client()
+    login_as(make_user("admin"), admin)
+    admin_cookie = admin.get_cookie("session").value
     cookie = staff_cookie(client, login_as, make_user)
     resident = app.test_client()
     resident.post(
@@ -202,5 +205,8 @@ def test_report_pages_pass_axe_and_speak_one_language(
         ]:
             page.goto(base + path)
             check(page, name, lang, width, report, problems)
+        context.add_cookies([{"name": "session", "value": admin_cookie, "url": base}])
+        page.goto(base + "/admin/report-categories")
+        check(page, "admin: report categories", lang, width, report, problems)
         context.close()
     assert problems == [], "\n".join(problems)

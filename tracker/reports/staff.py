@@ -6,6 +6,7 @@ Each action is one POST form (no JavaScript needed) that redirects back to the r
 """
 
 import hashlib
+import re
 import secrets
 from typing import Any
 
@@ -21,9 +22,10 @@ from tracker.city.places import find_place, start_places
 from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.limits import check_name
 from tracker.projects.models import Project
 from tracker.reports import queries
-from tracker.reports.models import STATES, Open311Key, Report
+from tracker.reports.models import STATES, Open311Key, Report, ReportCategory
 from tracker.reports.operations import (
     KIND_OF_CATEGORY,
     accept,
@@ -256,3 +258,53 @@ def keys() -> ResponseReturnValue:
                 session.flush()
     listed = list(session.scalars(select(Open311Key).order_by(Open311Key.created_at.desc())))
     return render_template("reports/keys.html", keys=listed, new_key=new_key, **context)
+
+
+CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,31}")
+
+
+@bp.route("/admin/report-categories", methods=["GET", "POST"])
+@roles_required("admin")
+def categories_page() -> ResponseReturnValue:
+    """The categories residents choose from: rename, reorder, retire (never delete: reports
+    keep theirs) or add one."""
+    session = get_session()
+    error = None
+    if request.method == "POST":
+        form = request.form
+        try:
+            code = form.get("code", "").strip()
+            name_ja = check_name("name_ja", form.get("name_ja"), limit=100)
+            name_en = check_name("name_en", form.get("name_en"), limit=100)
+            try:
+                position = int(form.get("position", "0"))
+            except ValueError:
+                raise BadInput(_("順番は数字で入れてください"), field="position") from None
+            category = session.get(ReportCategory, code)
+            if form.get("new"):
+                if not CODE_PATTERN.fullmatch(code):
+                    raise BadInput(
+                        _("コードは半角英小文字で始まる英数字と _ で、2〜32文字です"), field="code"
+                    )
+                if category is not None:
+                    raise BadInput(_("このコードはもう使われています"), field="code")
+                category = ReportCategory(code=code)
+                session.add(category)
+            elif category is None:
+                abort(404)
+            category.name_ja, category.name_en, category.position = name_ja, name_en, position
+            category.active = bool(form.get("active")) or bool(form.get("new"))
+            session.flush()
+            flash(_("種類を保存しました"), "success")
+            return redirect(url_for(".categories_page"), code=303)
+        except BadInput as refused:
+            session.rollback()
+            error = refused.text
+    listed = list(
+        session.scalars(
+            select(ReportCategory).order_by(ReportCategory.position, ReportCategory.code)
+        )
+    )
+    return render_template("reports/categories.html", categories=listed, error=error), (
+        400 if error else 200
+    )
