@@ -439,3 +439,17 @@ def test_admins_edit_the_categories(client, session, make_user, login_as):
     assert "/open311" not in form
     codes = [s["service_code"] for s in client.get("/open311/v2/services.json").json]
     assert "sign" in codes and "tree" not in codes
+
+
+def test_the_phone_outbox_and_open311_need_no_csrf_token_but_the_form_does(csrf_app, session, api_key):
+    client = csrf_app.test_client()
+    data = {"category": "tree", "place": "d-miyaji", "description": "倒木"}
+    assert client.post("/report", data=data).status_code == 400  # no token: refused
+    assert count_reports(session) == 0
+    assert client.post("/report/send", data=data).status_code == 201
+    filed = client.post(
+        "/open311/v2/requests.json",
+        data={"api_key": api_key, "service_code": "tree", "lat": "32.9", "long": "131.1", "description": "x"},
+    )
+    assert filed.status_code == 201, filed.data
+    assert count_reports(session) == 2

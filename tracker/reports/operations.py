@@ -17,6 +17,7 @@ from geoalchemy2.elements import WKTElement
 from shapely import wkt
 from shapely.geometry import Point
 from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.accounts.departments import may_change_works_of
@@ -261,7 +262,17 @@ def create_report(
         )
         for p in new.photos
     ]
-    session.add(report)
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        # The same report sent twice at once (a retry crossing the first send): the first
+        # one stands, and this answer names it.
+        existing = session.scalar(select(Report).where(Report.client_id == client_id))
+        if client_id is None or existing is None:
+            raise
+        return existing
     session.add(ReportIntake(device_key=device_key, client_key=client_key))
     session.flush()
     session.add(ReportStateChange(report_id=report.id, previous_state=None, state=report.state))
