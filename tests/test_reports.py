@@ -441,7 +441,9 @@ def test_admins_edit_the_categories(client, session, make_user, login_as):
     assert "sign" in codes and "tree" not in codes
 
 
-def test_the_phone_outbox_and_open311_need_no_csrf_token_but_the_form_does(csrf_app, session, api_key):
+def test_the_phone_outbox_and_open311_need_no_csrf_token_but_the_form_does(
+    csrf_app, session, api_key
+):
     client = csrf_app.test_client()
     data = {"category": "tree", "place": "d-miyaji", "description": "倒木"}
     assert client.post("/report", data=data).status_code == 400  # no token: refused
@@ -449,7 +451,52 @@ def test_the_phone_outbox_and_open311_need_no_csrf_token_but_the_form_does(csrf_
     assert client.post("/report/send", data=data).status_code == 201
     filed = client.post(
         "/open311/v2/requests.json",
-        data={"api_key": api_key, "service_code": "tree", "lat": "32.9", "long": "131.1", "description": "x"},
+        data={
+            "api_key": api_key,
+            "service_code": "tree",
+            "lat": "32.9",
+            "long": "131.1",
+            "description": "x",
+        },
     )
     assert filed.status_code == 201, filed.data
     assert count_reports(session) == 2
+
+
+def test_open311_over_plain_http(live_server, session, api_key):
+    """As an Open311 client would: plain HTTP, UTF-8 bodies, JSON and XML parsed as they come."""
+    from urllib.parse import urlencode
+    from urllib.request import Request, urlopen
+
+    def get(path):
+        with urlopen(live_server + path) as answer:
+            assert "charset=utf-8" in answer.headers["Content-Type"]
+            return answer.read()
+
+    services = json.loads(get("/open311/v2/services.json").decode("utf-8"))
+    assert {"service_code": "road", "service_name": "道路の陥没・損傷"}.items() <= services[
+        0
+    ].items()
+    xml_services = ET.fromstring(get("/open311/v2/services.xml"))
+    assert [s.findtext("service_code") for s in xml_services] == [
+        s["service_code"] for s in services
+    ]
+    body = urlencode(
+        {
+            "api_key": api_key,
+            "service_code": "flooding",
+            "lat": 32.9717,
+            "long": 131.04,
+            "description": "冠水",
+        }
+    ).encode()
+    with urlopen(Request(live_server + "/open311/v2/requests.xml", data=body)) as answer:
+        assert answer.status == 201
+        request_id = ET.fromstring(answer.read()).findtext("request/service_request_id")
+    mine = json.loads(get(f"/open311/v2/requests.json?service_request_id={request_id}"))
+    assert mine[0]["status"] == "open" and mine[0]["service_code"] == "flooding"
+    assert (
+        ET.fromstring(get(f"/open311/v2/requests/{request_id}.xml")).findtext("request/status")
+        == "open"
+    )
+    assert session.get(Report, int(request_id)).channel == "open311"
