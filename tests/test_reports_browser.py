@@ -4,6 +4,7 @@ a report without JavaScript; axe-core on every report page in both languages and
 
 import io
 import re
+import time
 
 import pytest
 from PIL import Image
@@ -18,6 +19,20 @@ from tracker.reports.models import Open311Key, Report
 from tracker.reports.staff import key_hash
 
 PUBLIC_URL = "https://tracker.example.jp"
+
+
+KEPT = """(path) => caches.keys()
+  .then((keys) => Promise.all(keys.map((k) => caches.open(k).then((c) => c.match(path)))))
+  .then((hits) => hits.some(Boolean))"""
+
+
+def wait_until_kept(page, path: str) -> None:
+    """Wait until the service worker has kept the page (polled from here: wait_for_function
+    would take the returned Promise as true at once)."""
+    deadline = time.monotonic() + 15
+    while not page.evaluate(KEPT, path):
+        assert time.monotonic() < deadline, "the service worker never kept the page"
+        page.wait_for_timeout(100)
 
 
 def send_mails(app) -> None:
@@ -42,8 +57,11 @@ def test_an_offline_report_arrives_once_and_follows_its_work(
         phone.route("**/*", local_only)
         page = watched_page(phone)
         page.goto(base + "/report")
-        page.wait_for_selector("#report-map .leaflet-tile-pane", state="attached")
+        # The first visit keeps the page on the phone; later it opens without signal.
+        wait_until_kept(page, "/report")
         go_offline(page)
+        page.goto(base + "/report")
+        page.wait_for_selector("#report-map .leaflet-tile-pane", state="attached")
         page.get_by_label("道路の陥没・損傷").check()
         page.select_option("#report-place", "d-uchinomaki")
         page.set_input_files(

@@ -7,8 +7,11 @@ once staff have accepted it; a report's own page otherwise shows its category, i
 and the city's answer, which is what its reporter needs.
 """
 
+import hashlib
+import json
 import secrets
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -181,6 +184,8 @@ def _form_html(**context: Any) -> str:
         limits=LIMITS,
         config=map_config(
             sendUrl=url_for("reports.send"),
+            serviceWorker=url_for("reports.service_worker"),
+            scope=url_for("reports.report_page"),
             similarUrl=url_for("reports.similar"),
             text={
                 "locating": _("現在地を調べています…"),
@@ -200,6 +205,32 @@ def _form_html(**context: Any) -> str:
         ),
         **context,
     )
+
+
+# What the report page needs to open without signal (the map tiles excepted).
+OFFLINE_ASSETS = (
+    ("static", "css/site.css"),
+    ("editing.static", "forms.css"),
+    ("reports.static", "reports.css"),
+    ("reports.static", "report.js"),
+)
+VENDOR_ASSETS = ("leaflet/dist/leaflet.css", "leaflet/dist/leaflet.js")
+SW_SCRIPT = Path(__file__).parent / "static" / "report_sw.js"
+
+
+@bp.get("/report-sw.js")
+def service_worker() -> ResponseReturnValue:
+    """Serve the report page's service worker (scope /report), with the assets it keeps."""
+    assets = [url_for(endpoint, filename=name) for endpoint, name in OFFLINE_ASSETS]
+    assets += [vendor_url(path) for path in VENDOR_ASSETS]
+    script = SW_SCRIPT.read_text(encoding="utf-8")
+    version = hashlib.sha256("\n".join([*assets, script]).encode()).hexdigest()[:12]
+    config = {"version": version, "page": url_for("reports.report_page"), "precache": assets}
+    response = Response(f"self.ASO_REPORT_SW = {json.dumps(config)};\n{script}")
+    response.mimetype = "application/javascript"
+    # Browsers check for a new worker on each visit; an old cached one would pin old assets.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/report")

@@ -130,6 +130,11 @@
     });
   });
 
+  // The page itself opens without signal once a visit has kept it.
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(config.serviceWorker, { scope: config.scope }).then(function () {}, function () {});
+  }
+
   window.addEventListener("online", flush);
   setInterval(function () { if (navigator.onLine) flush(); }, RETRY_MS);
   showWaiting().then(function (items) { if (items.length && navigator.onLine) flush(); });
