@@ -2,7 +2,7 @@
 
 A report's state is written only by `operations.set_state`, which appends a history row
 with it (the same rule as a work's status). The reporter's address is kept in the report
-row alone, and only until the report is closed and told (or the reporter unsubscribes).
+row alone, never in a mail row, and is forgotten when the reporter unsubscribes.
 """
 
 from datetime import datetime
