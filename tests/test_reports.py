@@ -500,3 +500,15 @@ def test_open311_over_plain_http(live_server, session, api_key):
         == "open"
     )
     assert session.get(Report, int(request_id)).channel == "open311"
+
+
+def test_the_staff_queue_nearest_first(client, session, make_user, login_as):
+    resident = client.application.test_client()
+    for place in ("d-uchinomaki", "d-miyaji", "d-kurokawa"):
+        assert (
+            post_report(resident, place=place, description=place, new_anyway="1").status_code == 303
+        )
+    login_as(make_user("staff"))
+    page = client.get("/staff/reports?place=d-miyaji").get_data(as_text=True)
+    order = [page.index(f">{name}<") for name in ("d-miyaji", "d-kurokawa", "d-uchinomaki")]
+    assert order == sorted(order)

@@ -122,8 +122,10 @@ def staff_queue(
     if near is not None:
         point = func.geography(func.ST_SetSRID(func.ST_MakePoint(*near), 4326))
         distance = func.ST_Distance(func.geography(Report.geom), point)
+        # <-> walks ix_reports_geog nearest first instead of measuring every report.
+        nearest = func.geography(Report.geom).op("<->")(point)
         rows = session.execute(
-            query.add_columns(distance).order_by(distance, Report.id).limit(limit)
+            query.add_columns(distance).order_by(nearest, Report.id).limit(limit)
         ).all()
         return [(r, float(d)) for r, d in rows]
     query = query.order_by(Report.received_at.desc(), Report.id.desc()).limit(limit)
