@@ -40,6 +40,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     from tracker.near.views import bp as near_bp
     from tracker.ogc.views import bp as ogc_bp
     from tracker.plan import names as plan_names
+    from tracker.reports import views as reports
     from tracker.serving import (
         answer_cache,
         assets,
@@ -105,6 +106,7 @@ def create_app(config_override: dict | None = None) -> Flask:
     app.register_blueprint(updates_api_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(photos_bp)
+    reports.init_app(app)
     # Last: it reads every blueprint's static folder, and serves ahead of the app.
     hashed_assets.init_app(app)
     if app.config.get("PROXY_FIX"):

@@ -9,6 +9,7 @@ inserts into status_updates.
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -111,6 +112,10 @@ Index(
     postgresql_where=text("status = 'completed'"),
 )
 Index("ix_status_updates_observed_at", StatusUpdate.observed_at)
+
+# Called with each change of status appended now, after its outbox event and in the same
+# transaction: a feature above this layer (residents' reports) follows a work's status so.
+STATUS_FOLLOWERS: list[Callable[[Session, "StatusUpdate"], None]] = []
 
 # History in the order things happened on site; the id settles entries of the same instant.
 HISTORY_ORDER = (StatusUpdate.observed_at, StatusUpdate.id)
@@ -519,6 +524,8 @@ def announce_status(session: Session, staged: StagedStatus) -> StatusUpdate:
                 "progress": update.progress,
             },
         )
+        for follow in STATUS_FOLLOWERS:
+            follow(session, update)
     update.is_new = True
     return update
 

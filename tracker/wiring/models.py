@@ -13,6 +13,7 @@ from tracker.plan import models as plan_models  # noqa: F401
 from tracker.projects import audit as project_audit_models  # noqa: F401
 from tracker.projects import history as project_history_models  # noqa: F401
 from tracker.projects import models as project_models  # noqa: F401
+from tracker.reports import models as report_models  # noqa: F401
 from tracker.restrictions import models as restriction_models  # noqa: F401
 from tracker.serving import answer_cache as answer_cache_models  # noqa: F401
 from tracker.updates import models as update_models  # noqa: F401
