@@ -121,3 +121,35 @@ def test_catalogue_page_lists_the_same_datasets_and_links(client, published, lan
         assert f'href="{path}"' in text
     assert ("交通規制" in text) == (lang == "ja")
     assert ("Traffic restrictions" in text) == (lang == "en")
+
+
+def test_residents_reports_are_listed_once_one_is_public(
+    app, client, session, published, make_user, login_as
+):
+    resident = app.test_client()
+    sent = resident.post(
+        "/report",
+        data={"category": "road", "place": "d-uchinomaki", "description": "道路が陥没しています"},
+        environ_base={"REMOTE_ADDR": "192.0.2.30"},
+    )
+    assert sent.status_code == 303
+    keys = {str(graph_of(client).value(d, DCTERMS.identifier)) for d in
+            graph_of(client).subjects(RDF.type, DCAT.Dataset)}  # fmt: skip
+    assert "reports" not in keys  # received, not yet accepted: nothing public
+
+    report_id = int(sent.headers["Location"].rstrip("/").split("/")[-1].split("?")[0])
+    login_as(make_user("staff"))
+    assert client.post(f"/staff/reports/{report_id}/accept", data={}).status_code == 303
+    graph = graph_of(client)
+    reports = next(
+        d for d in graph.subjects(RDF.type, DCAT.Dataset)
+        if str(graph.value(d, DCTERMS.identifier)) == "reports"
+    )  # fmt: skip
+    formats = {
+        str(graph.value(x, DCTERMS["format"])) for x in graph.objects(reports, DCAT.distribution)
+    }
+    assert formats == {"Open311", "HTML"}
+    for distribution in graph.objects(reports, DCAT.distribution):
+        url = urlsplit(str(graph.value(distribution, DCAT.accessURL)))
+        with client.get(url.path, query_string=url.query) as answer:
+            assert answer.status_code == 200, url

@@ -231,12 +231,14 @@ def test_staff_create_a_work_and_the_confirmed_reporter_gets_one_mail(
     login_as(staff)
     answer = client.post(
         f"/staff/reports/{report.id}/create",
-        data={"name": "内牧 道路陥没 復旧", "kind": "bridge", "department": "建設課"},
+        data={"name": "内牧 道路陥没 復旧", "kind": "road", "department": "建設課"},
     )
     assert answer.status_code == 303
     session.refresh(report)
     assert report.state == "in_progress" and report.project_id is not None and report.is_public
     project = session.get(Project, report.project_id)
+    # A road known by the reported point only, until staff draw its line.
+    assert project.kind == "road" and project.position_only
     assert project.description == report.description
     assert len(project.updates[0].photos) == 1
     send_mails(app)

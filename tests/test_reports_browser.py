@@ -116,7 +116,7 @@ def test_an_offline_report_arrives_once_and_follows_its_work(
         staff.goto(base + "/staff/reports")
         staff.get_by_role("link", name=re.compile(f"受付番号 {report.id}")).click()
         staff.fill("#create-name", "内牧 道路陥没 復旧")
-        staff.select_option("#create-kind", "bridge")
+        staff.select_option("#create-kind", "road")
         staff.select_option("#create-department", "建設課")
         staff.get_by_role("button", name="工事を作る").click()
         staff.wait_for_selector("text=工事を作成しました")

@@ -22,6 +22,8 @@ from tracker.feeds.publishing import CITY_BBOX, Publisher
 from tracker.hazards.codes import HAZARD_LAYER, HAZARDS, LAYER_CREDITS, LAYERS
 from tracker.hazards.queries import loaded_hazards, loaded_layers
 from tracker.projects.models import Project, visible_works
+from tracker.reports.models import ReportStateChange
+from tracker.reports.queries import public_where
 from tracker.restrictions.models import TrafficRestriction
 
 # EU Publications Office frequency vocabulary, as DCAT-AP uses it.
@@ -34,6 +36,7 @@ MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 OGC_FEATURES = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 WZDX = "https://github.com/usdot-jpo-ode/wzdx/tree/main/spec-content"
 CIFS = "https://developers.google.com/waze/data-feed/cifs-specification"
+OPEN311 = "http://wiki.open311.org/GeoReport_v2/"
 GSI_CREDIT = "出典：国土地理院（指定緊急避難場所・指定避難所データ）"
 SAMPLE_NOTE = _l("工事と交通規制には、説明用のサンプルデータが含まれます（サンプルと表示）。")
 
@@ -223,13 +226,54 @@ def _hazards(session: Session) -> list[Dataset]:
     ]
 
 
-# The kinds of data the catalogue lists, in its order. Residents' reports, for one, would be
-# one more function here once they are published.
+def _reports(session: Session) -> list[Dataset]:
+    public = public_where().subquery()
+    row = session.execute(
+        select(func.min(public.c.made_at), func.max(ReportStateChange.at)).join(
+            ReportStateChange, ReportStateChange.report_id == public.c.id
+        )
+    ).one()
+    if row[0] is None:
+        return []
+    return [
+        Dataset(
+            key="reports",
+            title=_l("住民からの通報"),
+            description=_l(
+                "住民から寄せられた道路・河川・斜面などの損傷の通報のうち、市が確認して公開したもの。"
+                "種類、場所、状況、市の回答。通報者のメールアドレスは含みません。"
+            ),
+            keywords=(_l("通報"), _l("Open311"), _l("災害")),
+            frequency="UPDATE_CONT",
+            modified=row[1],
+            temporal=(row[0].date(), None),
+            distributions=(
+                Distribution(
+                    _l("Open311 GeoReport v2（JSON）"), "Open311", "application/json",
+                    "open311.list_requests", {"fmt": "json"}, download=False,
+                    conforms_to=OPEN311,
+                ),
+                Distribution(
+                    _l("Open311 GeoReport v2（XML）"), "Open311", "application/xml",
+                    "open311.list_requests", {"fmt": "xml"}, download=False,
+                    conforms_to=OPEN311,
+                ),
+                Distribution(
+                    _l("通報の一覧と地図"), "HTML", "text/html", "reports.public_list",
+                    download=False,
+                ),
+            ),
+        )
+    ]  # fmt: skip
+
+
+# The kinds of data the catalogue lists, in its order.
 DATASET_SOURCES: tuple[Callable[[Session], list[Dataset]], ...] = (
     _works,
     _restrictions,
     _shelters,
     _hazards,
+    _reports,
 )
 
 

@@ -216,12 +216,14 @@ def create_project(
     created_at: datetime | None = None,
     user: User | None = None,
     details: dict[str, Any] | None = None,
+    position_only: bool = False,
     **register: Any,
 ) -> Project:
     """Create a project after checking its fields and geometry, with its first history entry.
 
     `register` takes the works-register fields (register.REGISTER_FIELDS) by name;
-    `details` the fields of its kind, already checked (updates.field_works.check_details).
+    `details` the fields of its kind, already checked (updates.field_works.check_details);
+    `position_only` lets a line kind be given as a point (marked so until a line is drawn).
     """
     spec = _check_new(
         NewProject(
@@ -239,11 +241,12 @@ def create_project(
             description=description,
             external_id=external_id,
             register=tuple(register.items()),
+            position_only=position_only,
         ),
         entered=user is not None,
     )
     check_may_change(user, spec.department)
-    check_geometry(session, spec.geometry, kind)
+    check_geometry(session, spec.geometry, kind, point_allowed=spec.position_only)
     project = Project(
         **_row_values(spec),
         address=address,

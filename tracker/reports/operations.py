@@ -447,6 +447,9 @@ def create_project_from_report(
         department=department,
         description=report.description,
         user=user,
+        # A report is a point: a road or revetment made from it is placed by position only
+        # until staff draw its line.
+        position_only=True,
     )
     first = session.scalar(select(StatusUpdate).where(StatusUpdate.project_id == project.id))
     photos = [*report.photos, *[p for d in _followers(session, report) for p in d.photos]]
