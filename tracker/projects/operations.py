@@ -221,7 +221,7 @@ def create_project(
     """Create a project after checking its fields and geometry, with its first history entry.
 
     `register` takes the works-register fields (register.REGISTER_FIELDS) by name;
-    `details` the fields of its kind, already checked (updates.field_works.check_details).
+    `details` the fields of its kind, already checked (words.details.check_details).
     """
     spec = _check_new(
         NewProject(
