@@ -233,3 +233,19 @@ def test_the_excel_export_is_ready_to_read(client, session, make_project, make_u
               for h, i in column.items()}  # fmt: skip
     assert widths["事業名"] >= 30 and widths["ID"] < 10 and widths["事業費（円）"] >= 14
     assert widths["計画項目（名称）"] >= 30
+
+
+def test_what_the_reader_found_is_said_in_the_readers_language(app, client, staff, login_as):
+    login_as(staff)
+    data = csv_bytes([HEADER, f"宮地の橋,橋梁,工事中,10,建設課,2027-04-01,{MIYAJI}"], "cp932")
+    page = finished(app, client, upload(client, data, "works.csv", epsg="4301"))
+    japanese = page.get_data(as_text=True)
+    assert "文字コード: Shift_JIS（cp932）" in japanese
+    assert (
+        "座標系（指定）: EPSG:4301" in japanese and "日本測地系：世界測地系に変換します" in japanese
+    )
+    english = client.get(f"{page.request.path}?lang=en").get_data(as_text=True)
+    assert "Encoding: Shift_JIS (cp932)" in english
+    assert "Coordinate system (as given): EPSG:4301" in english
+    assert "Old Japanese datum (Tokyo): converted to JGD2011" in english
+    assert "文字コード" not in english and "座標系" not in english

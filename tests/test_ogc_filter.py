@@ -260,3 +260,19 @@ def test_the_api_description_offers_the_filter_to_clients(client):
     refs = {p["$ref"].rsplit("/", 1)[1] for p in items if "$ref" in p}
     assert {"filter", "filter-lang", "filter-crs", "projects.kind", "projects.progress"} <= refs
     assert "/collections/shelters/queryables" in document["paths"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "id=72950493079074464",
+        "filter=id%3D72950493079074464",
+        "filter=id%3D7295049307907446400000000",
+    ],
+)
+def test_an_id_beyond_any_work_matches_nothing_or_is_refused_never_a_500(client, query):
+    for collection in ("projects", "restrictions"):
+        response = client.get(f"/ogc/collections/{collection}/items?{query}")
+        assert response.status_code in (200, 400), (collection, query, response.status_code)
+        if response.status_code == 200:
+            assert response.get_json()["numberReturned"] == 0

@@ -38,6 +38,7 @@ def works(make_project, session):
             indicator_codes=["m13_bridges_repaired"],
             external_id="R6-001",
             description="- 支承の取替え",
+            details={"bridge_number": "B-12", "span_m": 35.5},
             planned_cost=48_510_000,
             contract_amount=45_100_000,
             contractor="=阿蘇建設（株）",

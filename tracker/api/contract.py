@@ -127,6 +127,10 @@ class EditHeaders(Query):
     )
 
 
+# A kind's own fields by name: texts, numbers (≥ 0) and choices' codes.
+KindDetails = dict[str, StrictStr | float] | None
+
+
 class ProjectProperties(Body):
     """What a client may send of a project: the properties GET answers, and the description."""
 
@@ -152,6 +156,11 @@ class ProjectProperties(Body):
     spent_amount: Amount = None
     funding: Funding | None = None
     responsible_section: RegisterText = None
+    details: KindDetails = Field(
+        None,
+        description="The fields of the work's kind (a bridge's number and span, a revetment's "
+        "length and bank: see KIND_DETAILS); one the kind does not have is refused.",
+    )
     # Answered by GET and harmless to send back: a fetched Feature can be PATCHed as is.
     id: int | None = Field(None, description="read-only; ignored")
     sample: bool | None = Field(None, description="read-only; ignored")
@@ -205,6 +214,7 @@ class ProjectPropertiesAnswer(Answer):
     spent_amount: Amount = Field(None, description="Signed-in users.")
     funding: Funding | None = Field(None, description="Signed-in users.")
     responsible_section: RegisterText = Field(None, description="Signed-in users.")
+    details: KindDetails = Field(None, description="The fields of the work's kind.")
 
 
 class Project(Answer):

@@ -16,6 +16,7 @@ from tracker.accounts.departments import department_refusal, may_change_works_of
 from tracker.accounts.models import Department
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.editing.details import detail_fields, sent_details
 from tracker.editing.forms import ProjectForm
 from tracker.editing.map import build_editor_map
 from tracker.facilities.models import Facility
@@ -37,7 +38,7 @@ from tracker.projects.queries import project_or_404
 from tracker.serving.assets import vendor_url
 from tracker.serving.input_guards import MAX_DB_INTEGER
 from tracker.words.i18n import refusal_text
-from tracker.words.vocab import STATUSES, field_label, field_value
+from tracker.words.vocab import KINDS, STATUSES, field_label, field_value
 
 bp = Blueprint(
     "editing",
@@ -76,6 +77,7 @@ def new_project() -> ResponseReturnValue:
                 plan_item_codes=form.plan_items.data or [],
                 indicator_codes=form.indicators.data or [],
                 facility_id=int(form.facility_id.data) if form.facility_id.data else None,
+                details=sent_details(form.kind.data),
                 user=current_user(),
                 **form.register(),
             )
@@ -111,7 +113,7 @@ def edit_project(project_id: int) -> ResponseReturnValue:
             update_project(
                 session,
                 project,
-                form.changes(geometry),
+                form.changes(geometry) | {"details": sent_details(form.kind.data)},
                 expected_version=_int(form.version.data),
                 user=current_user(),
             )
@@ -171,6 +173,7 @@ def _conflicts(form: ProjectForm, current: dict) -> list[dict]:
             "indicators": sorted(form.indicators.data or []),
             "facility_id": int(form.facility_id.data) if form.facility_id.data else None,
             "geometry": None,
+            "details": sent_details(form.kind.data),
         }
         | form.register()
     )
@@ -304,6 +307,11 @@ def _render(
             repaired=repaired,
             conflicts=conflicts,
             statuses=STATUSES,
+            detail_fields=detail_fields(
+                form.kind.data or next(iter(KINDS)),
+                project.details if project is not None else {},
+                sent=form.is_submitted(),
+            ),
         ),
         status,
     )

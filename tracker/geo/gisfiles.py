@@ -39,14 +39,20 @@ def read_crs(value: object, where: str) -> CRS:
     return crs
 
 
-def describe(crs: CRS) -> str:
-    """Name a CRS for people: 'EPSG:6670 JGD2011 / Japan Plane Rectangular CS II'."""
+def describe(crs: CRS, *, datum_note: bool = True) -> str:
+    """Name a CRS for people: 'EPSG:6670 JGD2011 / Japan Plane Rectangular CS II', with a
+    word on the old Japanese datum unless `datum_note` is false (the caller says it)."""
     code = crs.to_epsg()
     name = f"EPSG:{code} {crs.name}" if code else crs.name
-    datum = crs.geodetic_crs.datum if crs.geodetic_crs is not None else None
-    if datum is not None and datum.name.startswith("Tokyo"):
+    if datum_note and on_tokyo_datum(crs):
         name += "（日本測地系：世界測地系に変換します）"
     return name
+
+
+def on_tokyo_datum(crs: CRS) -> bool:
+    """Tell whether a CRS stands on the old Japanese datum (日本測地系), moved on reading."""
+    datum = crs.geodetic_crs.datum if crs.geodetic_crs is not None else None
+    return datum is not None and datum.name.startswith("Tokyo")
 
 
 def transformer_to_lonlat(crs: CRS) -> Transformer | None:

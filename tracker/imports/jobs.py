@@ -232,7 +232,8 @@ def _perform(
     }
     mapping = recognise(table.headers, chosen)
     result["columns"] = [[i, h, mapping[i]] for i, h in enumerate(table.headers)]
-    result["notes"] = table.notes
+    # Kept as their words, so that the page says them in its reader's language.
+    result["notes"] = [note.as_json() for note in table.notes]
     importing = job.kind == "import"
     try:
         report = import_table(

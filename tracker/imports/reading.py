@@ -14,12 +14,20 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from flask_babel import gettext
 from pyproj import CRS
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from tracker.core.errors import BadInput
-from tracker.geo.gisfiles import cpg_encoding, describe, extract_shapefiles, read_crs, to_lonlat
+from tracker.geo.gisfiles import (
+    cpg_encoding,
+    describe,
+    extract_shapefiles,
+    on_tokyo_datum,
+    read_crs,
+    to_lonlat,
+)
 from tracker.imports.limits import (
     LINES_ABOVE_ROWS,
     MAX_COLUMNS,
@@ -29,6 +37,7 @@ from tracker.imports.limits import (
     too_many_features,
     too_many_rows,
 )
+from tracker.words.vocab import N_
 from tracker.worksfiles.writing import is_as_of_line
 
 # Larger files are refused before they are read: a city's works list is far smaller, and the
@@ -46,6 +55,48 @@ FORMATS = {
 BOM = b"\xef\xbb\xbf"
 
 
+class ReaderNote(str):
+    """What the reader found (the encoding, the coordinate system, a line skipped): the
+    Japanese text as a string, and in the reader's language through `said()`.
+
+    The page that shows a check's result later keeps `as_json()` and says it with note_text.
+    """
+
+    template: str
+    params: dict[str, str]
+
+    def __new__(cls, template: str, **params: object) -> "ReaderNote":
+        kept = {name: str(value) for name, value in params.items()}
+        note = super().__new__(cls, template % kept if kept else template)
+        note.template = template
+        note.params = kept
+        return note
+
+    def as_json(self) -> dict:
+        """Return the note to keep: its source words and their values."""
+        return {"template": self.template, "params": self.params}
+
+
+# Values of a note that are themselves words to translate (an encoding's description).
+NOTE_WORDS = ("encoding",)
+
+
+def datum_notes(crs: CRS) -> list[ReaderNote]:
+    """Return the note that a file on the old Japanese datum is moved to JGD2011, if it is."""
+    return [ReaderNote(N_("日本測地系：世界測地系に変換します"))] if on_tokyo_datum(crs) else []
+
+
+def note_text(kept: str | dict) -> str:
+    """Say a kept note in the reader's language (a note kept as text is said as it is)."""
+    if isinstance(kept, str):
+        return kept
+    params = dict(kept.get("params") or {})
+    for name in NOTE_WORDS:
+        if params.get(name):
+            params[name] = gettext(params[name])
+    return str(gettext(kept["template"], **params))
+
+
 @dataclass
 class SourceTable:
     """A file's rows: headers, raw values, line numbers and lon/lat geometries (if any)."""
@@ -56,7 +107,7 @@ class SourceTable:
     rows: list[list]
     lines: list[int]
     geometries: list[BaseGeometry | None] | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[ReaderNote] = field(default_factory=list)
 
 
 def read_table(data: bytes, filename: str, *, epsg: int | None = None) -> SourceTable:
@@ -110,7 +161,7 @@ def check_upload(data: bytes, filename: str) -> str:
 def decode_text(data: bytes) -> tuple[str, str]:
     """Decode CSV bytes as UTF-8 (with or without BOM) or cp932; say which, or refuse."""
     if data.startswith(BOM):
-        return data[len(BOM) :].decode("utf-8", errors="strict"), "UTF-8（BOM付き）"
+        return data[len(BOM) :].decode("utf-8", errors="strict"), N_("UTF-8（BOM付き）")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
         raise BadInput(
             "UTF-16 などの文字コードは読めません。UTF-8 か Shift_JIS（cp932）で保存してください",
@@ -121,7 +172,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp932"), "Shift_JIS（cp932）"
+        return data.decode("cp932"), N_("Shift_JIS（cp932）")
     except UnicodeDecodeError as exc:
         raise BadInput(
             "文字コードが UTF-8 でも Shift_JIS（cp932）でもありません"
@@ -140,10 +191,14 @@ def _read_csv(data: bytes, filename: str, epsg: int | None) -> SourceTable:
             f"CSV として読めません（{reader.line_num} 行目: {exc}）", field="file"
         ) from None
     records = [(line, row) for line, row in records if any(cell.strip() for cell in row)]
-    notes = [f"文字コード: {encoding}"]
+    notes = [ReaderNote(N_("文字コード: %(encoding)s"), encoding=encoding)]
     if records and is_as_of_line(records[0][1]):
         # This app's export of a past date: its first line says the day, then the headers.
-        notes.append(f"1 行目「{records[0][1][0]}」は日付の行として読み飛ばしました")
+        notes.append(
+            ReaderNote(
+                N_("1 行目「%(line)s」は日付の行として読み飛ばしました"), line=records[0][1][0]
+            )
+        )
         records = records[1:]
     if not records:
         raise BadInput("見出しの行がありません", field="file")
@@ -157,7 +212,11 @@ def _read_csv(data: bytes, filename: str, epsg: int | None) -> SourceTable:
         notes=notes,
     )
     if epsg:
-        table.notes.append(f"座標系（指定）: {describe(read_crs(f'EPSG:{epsg}', 'epsg'))}")
+        crs = read_crs(f"EPSG:{epsg}", "epsg")
+        table.notes.append(
+            ReaderNote(N_("座標系（指定）: %(crs)s"), crs=describe(crs, datum_note=False))
+        )
+        table.notes += datum_notes(crs)
     return table
 
 
@@ -185,10 +244,12 @@ def _read_xlsx(data: bytes, filename: str, epsg: int | None) -> SourceTable:
                     raise too_many_rows(len(rows) - 1)
     finally:
         book.close()
-    notes = [f"シート: {sheet.title}"]
+    notes = [ReaderNote(N_("シート: %(sheet)s"), sheet=sheet.title)]
     if rows and is_as_of_line(rows[0][1]):
         # This app's export of a past date: a line saying the day sits above the headers.
-        notes.append(f"{rows[0][0]} 行目は日付の行として読み飛ばしました")
+        notes.append(
+            ReaderNote(N_("%(line)s 行目は日付の行として読み飛ばしました"), line=rows[0][0])
+        )
         rows = rows[1:]
     if not rows:
         raise BadInput("最初のシートに見出しの行がありません", field="file")
@@ -232,7 +293,8 @@ def _read_geojson(data: bytes, filename: str, epsg: int | None) -> SourceTable:
     crs = read_crs(declared or "EPSG:4326", "crs")
     table = SourceTable(filename, "geojson", list(headers), rows, list(range(1, len(rows) + 1)))
     table.geometries = _to_lonlat(geometries, crs)
-    table.notes.append(f"座標系: {describe(crs)}")
+    table.notes.append(ReaderNote(N_("座標系: %(crs)s"), crs=describe(crs, datum_note=False)))
+    table.notes += datum_notes(crs)
     return table
 
 
@@ -270,9 +332,16 @@ def _read_shapefile_zip(data: bytes, filename: str, epsg: int | None) -> SourceT
             table = _read_ogr(shp, filename, "shp", epsg, encoding=encoding)
             table.notes.insert(
                 0,
-                f"{shp.stem}: 文字コード {encoding}（.cpg による）"
+                ReaderNote(
+                    N_("%(file)s: 文字コード %(encoding)s（.cpg による）"),
+                    file=shp.stem,
+                    encoding=encoding,
+                )
                 if cpg.exists()
-                else f"{shp.stem}: 文字コード cp932（.cpg がないため Shift_JIS として読みました）",
+                else ReaderNote(
+                    N_("%(file)s: 文字コード cp932（.cpg がないため Shift_JIS として読みました）"),
+                    file=shp.stem,
+                ),
             )
             tables.append(table)
     return _joined(tables, filename)
@@ -329,7 +398,8 @@ def _read_ogr(
             geometries.append(_Broken(f"{n} 番目の地物の形状が壊れています"))
     table = SourceTable(filename, fmt, headers, rows, list(range(1, len(rows) + 1)))
     table.geometries = _to_lonlat(geometries, crs)
-    table.notes.append(f"座標系: {describe(crs)}")
+    table.notes.append(ReaderNote(N_("座標系: %(crs)s"), crs=describe(crs, datum_note=False)))
+    table.notes += datum_notes(crs)
     return table
 
 

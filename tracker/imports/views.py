@@ -21,7 +21,7 @@ from tracker.imports import samples
 from tracker.imports.jobs import EDITORS, queue_again, queue_upload
 from tracker.imports.limits import MAX_COLUMNS, MAX_ROWS
 from tracker.imports.models import ImportJob
-from tracker.imports.reading import MAX_FILE_BYTES, check_upload
+from tracker.imports.reading import MAX_FILE_BYTES, check_upload, note_text
 from tracker.imports.results import ShownReport, errors_csv
 from tracker.imports.wording import outcome_label, reason_text
 from tracker.words.i18n import locale
@@ -126,7 +126,7 @@ def job_page(job_id: int) -> ResponseReturnValue:
     context["epsg"] = job.options.get("epsg") or ""
     context["position_only"] = bool(job.options.get("position_only"))
     context["columns"] = result.get("columns")
-    context["notes"] = result.get("notes", [])
+    context["notes"] = [note_text(note) for note in result.get("notes", [])]
     report = ShownReport.from_json(result["report"]) if "report" in result else None
     message = job.error or _failure_words(result.get("failure"))
     # The import button needs the checked file, which an import has used.

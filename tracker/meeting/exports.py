@@ -2,7 +2,7 @@
 
 import csv
 import io
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -12,14 +12,15 @@ from tracker.hazards.codes import hazard_label
 from tracker.hazards.queries import ExposedShelter, ExposedWork
 from tracker.indicators.queries import IndicatorValue
 from tracker.indicators.units import amount_text
+from tracker.plan.names import plan_name
 from tracker.words.formatting import japanese_fiscal_year
 from tracker.words.vocab import KINDS, STATUSES
 from tracker.worksfiles.values import FORMULA_START
 from tracker.worksfiles.writing import (
     WKT_HEADER,
     as_of_words,
-    export_columns,
-    export_values,
+    named_columns,
+    named_values,
     wkt_of,
 )
 
@@ -52,22 +53,28 @@ STREAM_LINES = 500
 
 
 def projects_csv_chunks(
-    rows: Iterable[Row[Any]], *, register: Collection[str] = (), as_of: date | None = None
+    rows: Iterable[Row[Any]],
+    *,
+    register: Collection[str] = (),
+    as_of: date | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Iterator[bytes]:
     """Yield the rows (with their shapes) as CSV with a BOM and Japanese headers, a piece at
     a time: the headers first (at once, before any row is read), then STREAM_LINES lines.
 
     The works-register fields named in `register` (those the reader may see) follow the
-    other columns. An export of a past date (`as_of`) opens with a line saying so; its rows
-    already hold that date's state (see projects.queries.filtered_projects).
+    other columns; plan items and indicators have their names (`names`, by code, in the
+    reader's language) beside their codes, and the kind's own fields follow. An export of a
+    past date (`as_of`) opens with a line saying so; its rows already hold that date's
+    state (see projects.queries.filtered_projects).
     """
-    columns = export_columns(register)
+    columns = named_columns(register)
     lines = [as_of_line(as_of)] if as_of else []
     lines.append([header for _field, header in columns] + [WKT_HEADER])
     yield _csv(lines)
     lines = []
     for r in rows:
-        values = export_values(r)
+        values = named_values(r, names or {})
         lines.append([_cell(values[field]) for field, _header in columns] + [wkt_of(r)])
         if len(lines) >= STREAM_LINES:
             yield _csv(lines, bom=False)
@@ -77,10 +84,14 @@ def projects_csv_chunks(
 
 
 def projects_csv(
-    rows: Iterable[Row[Any]], *, register: Collection[str] = (), as_of: date | None = None
+    rows: Iterable[Row[Any]],
+    *,
+    register: Collection[str] = (),
+    as_of: date | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> bytes:
     """Return the whole of projects_csv_chunks as one piece."""
-    return b"".join(projects_csv_chunks(rows, register=register, as_of=as_of))
+    return b"".join(projects_csv_chunks(rows, register=register, as_of=as_of, names=names))
 
 
 HAZARD_HEADERS = ["災害の種類", "対象", "ID", "名称", "種別", "状況", "位置", "区域の区分"]
@@ -113,7 +124,8 @@ def hazards_csv(works: Iterable[ExposedWork], shelters: Iterable[ExposedShelter]
 def indicator_years_csv(value: IndicatorValue, as_of: date | None) -> bytes:
     """Return one indicator's value for each fiscal year, rounded as its unit is read."""
     lines: list[list] = [as_of_line(as_of)] if as_of else []
-    lines.append([f"成果指標: {value.name}"])
+    # The indicator by its name in the reader's language; the headers stay Japanese.
+    lines.append([f"成果指標: {plan_name(value.code, value.name)}"])
     lines.append(INDICATOR_HEADERS)
     for year, amount, official in value.series:
         figure = value.figures.get(year)

@@ -79,6 +79,7 @@ def _rows_query(filt: ProjectFilter, *, limit: int | None, with_geometry: bool) 
         p.c.external_id,
         p.c.facility_id,
         p.c.description,
+        p.c.details,
         func.array_to_string(
             linked_codes(project_plan_items.c.plan_item_id, PlanItem, p.c.id), literal(" ")
         ).label("plan_items"),

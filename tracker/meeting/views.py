@@ -146,6 +146,11 @@ def _day() -> tuple[Hashable, ...]:
     return (clock.today(),)
 
 
+def _day_and_language() -> tuple[Hashable, ...]:
+    # Plan items, indicators and the kind's own fields are named in the reader's language.
+    return (clock.today(), locale())
+
+
 @bp.get("/projects.geojson")
 @kept_for(PUBLIC_MAX_AGE, _day, _signed_in)
 def features() -> Response:
@@ -166,7 +171,7 @@ def features() -> Response:
 
 
 @bp.get("/projects.csv")
-@kept_for(PUBLIC_MAX_AGE, _day, _signed_in)
+@kept_for(PUBLIC_MAX_AGE, _day_and_language, _signed_in)
 def projects_csv_export() -> Response:
     """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers).
 
@@ -176,7 +181,8 @@ def projects_csv_export() -> Response:
     filt = _filter()
     rows = queries.streamed_project_rows(get_session(), filt, with_geometry=True)
     register = visible_register_fields(internal=filt.include_private)
-    chunks = projects_csv_chunks(rows, register=register, as_of=filt.as_of)
+    names = names_by_code(get_session())
+    chunks = projects_csv_chunks(rows, register=register, as_of=filt.as_of, names=names)
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = _attachment("aso_projects", "csv", filt.as_of)

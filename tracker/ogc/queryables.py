@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, Literal
 
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, ColumnElement, Date, FromClause, Integer, Numeric, Text, literal
+from sqlalchemy import BigInteger, Boolean, ColumnElement, Date, FromClause, Numeric, Text, literal
 from sqlalchemy.types import TypeEngine
 
 from tracker.ogc.refusals import InvalidParameter
@@ -25,9 +25,12 @@ Where = Callable[[FromClause], ColumnElement[bool]]
 JSON_SCHEMA = "application/schema+json"
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 
+BIGINT_MAX = 2**63 - 1
 _SQL_TYPES: dict[str, TypeEngine[Any]] = {
     "string": Text(),
-    "integer": Integer(),
+    # Wider than any integer column: a number beyond a column's range matches nothing rather
+    # than failing the query.
+    "integer": BigInteger(),
     "number": Numeric(),
     "boolean": Boolean(),
     "date": Date(),
@@ -58,6 +61,8 @@ class Queryable:
 
     def bound(self, value: object) -> ColumnElement[Any]:
         """Return `value` as a bound parameter of the property's SQL type."""
+        if self.type == "integer" and isinstance(value, int) and abs(value) > BIGINT_MAX:
+            raise InvalidParameter(self.name, _expected(self))
         return literal(value, _SQL_TYPES[self.type])
 
     def schema(self) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from tracker.projects.history import (
 from tracker.projects.models import Project, project_indicators, project_plan_items
 from tracker.projects.register import REGISTER_FIELDS, check_register
 from tracker.serving.input_guards import MAX_DB_INTEGER
+from tracker.words.details import check_details, detail_names
 from tracker.words.formatting import YEAR_RANGE
 from tracker.words.vocab import DATE_FIELDS, KINDS, STATUSES
 
@@ -64,6 +65,8 @@ EDITABLE_FIELDS = (
     "indicators",
     "facility_id",
     *REGISTER_FIELDS,
+    # The fields of the work's kind (words.vocab.KIND_DETAILS), as one mapping.
+    "details",
 )
 # Every field the audit trail records (also what an edit form shows).
 AUDITED_FIELDS = (*EDITABLE_FIELDS[:2], "status", "progress", *EDITABLE_FIELDS[2:])
@@ -222,7 +225,7 @@ def create_project(
     """Create a project after checking its fields and geometry, with its first history entry.
 
     `register` takes the works-register fields (register.REGISTER_FIELDS) by name;
-    `details` the fields of its kind, already checked (updates.field_works.check_details);
+    `details` the fields of its kind (checked by words.details.check_details);
     `position_only` lets a line kind be given as a point (marked so until a line is drawn).
     """
     spec = _check_new(
@@ -252,7 +255,7 @@ def create_project(
         address=address,
         facility_id=check_facility(session, facility_id),
         is_sample=is_sample,
-        details=details or {},
+        details=check_details(kind, details),
         plan_items=find_plan_items(session, plan_item_codes),
         indicators=find_indicators(session, indicator_codes),
     )
@@ -469,6 +472,8 @@ def _spec_values(spec: NewProject) -> dict[str, Any]:
         "plan_items": sorted(set(spec.plan_item_codes)),
         "indicators": sorted(set(spec.indicator_codes)),
         "facility_id": spec.facility_id,
+        # Works imported in bulk start without their kind's fields.
+        "details": {},
     }
     values |= {f: _jsonable(getattr(spec, f)) for f in DATE_FIELDS}
     values |= {f: dict(spec.register).get(f) for f in REGISTER_FIELDS}
@@ -542,6 +547,12 @@ def update_project(
         )
     if new["facility_id"] != old["facility_id"]:
         check_facility(session, new["facility_id"])
+    if "details" in changes:
+        new["details"] = check_details(new["kind"], new["details"])
+    elif new["kind"] != old["kind"]:
+        # Another kind keeps the fields it shares with the old one (a road's length for a
+        # revetment) and drops the others.
+        new["details"] = {k: v for k, v in old["details"].items() if k in detail_names(new["kind"])}
     new.update(check_register({field: new[field] for field in REGISTER_FIELDS}))
     if not isinstance(new["geometry"], BaseGeometry):
         raise BadInput(
@@ -575,6 +586,7 @@ def update_project(
         "department",
         "description",
         "facility_id",
+        "details",
         *DATE_FIELDS,
         *REGISTER_FIELDS,
     ):
@@ -721,6 +733,7 @@ def project_values(project: Project, *, geometry_as_shape: bool = False) -> dict
         "plan_items": sorted(item.code for item in project.plan_items),
         "indicators": sorted(item.code for item in project.indicators),
         "facility_id": project.facility_id,
+        "details": dict(project.details or {}),
     }
     for field in REGISTER_FIELDS:
         values[field] = getattr(project, field)

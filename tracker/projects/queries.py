@@ -395,11 +395,13 @@ def linked_codes(
     )
 
 
-def project_property_pairs(p: FromClause, *, full: bool, internal: bool = False) -> list:
+def project_property_pairs(
+    p: FromClause, *, full: bool, internal: bool = False, details: bool = False
+) -> list:
     """Return the GeoJSON properties of a project row of `p` as alternating names and values.
 
     `full` adds the fields beyond the map's; `internal` the register fields only staff and
-    viewers read.
+    viewers read; `details` the fields of the work's kind (one object, words.vocab.KIND_DETAILS).
     """
     pairs = [
         "id", p.c.id, "name", p.c.name, "kind", p.c.kind, "status", p.c.status,
@@ -418,6 +420,8 @@ def project_property_pairs(p: FromClause, *, full: bool, internal: bool = False)
         ]  # fmt: skip
         for name in REGISTER_FIELDS if internal else PUBLIC_REGISTER_FIELDS:
             pairs += [name, p.c[name]]
+    if details:
+        pairs += ["details", p.c.details]
     return pairs
 
 
@@ -429,7 +433,8 @@ def feature_json(
     Public fields only unless `full`; `internal` adds the register fields for staff and
     viewers; `extra` adds (name, value, name, value, ...) properties.
     """
-    pairs = project_property_pairs(p, full=full, internal=internal)
+    # The OGC layers keep flat properties; the API and GeoJSON carry the kind's fields too.
+    pairs = project_property_pairs(p, full=full, internal=internal, details=full)
     return func.json_build_object(
         "type", "Feature",
         "id", p.c.id,

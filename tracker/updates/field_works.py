@@ -30,7 +30,7 @@ from tracker.projects.models import Project
 from tracker.projects.operations import create_project
 from tracker.updates.parsing import read_instant, read_photos
 from tracker.updates.photos import PreparedPhoto, attach_photos_once
-from tracker.words.vocab import KIND_DETAILS
+from tracker.words.details import check_details
 
 
 @dataclass
@@ -164,51 +164,3 @@ def changed_works(
             or_(*(Project.geom.ST_Intersects(func.ST_MakeEnvelope(*box, 4326)) for box in boxes))
         )
     return list(session.scalars(query.order_by(Project.updated_at.desc()).limit(CHANGED_LIMIT)))
-
-
-DETAIL_TEXT_MAX = 200
-
-
-def check_details(kind: str, sent: Any) -> dict[str, Any]:
-    """Return the kind's own fields (KIND_DETAILS) as sent, checked; empty ones are left out."""
-    if sent in (None, ""):
-        return {}
-    try:
-        values = json.loads(sent) if isinstance(sent, str) else sent
-    except ValueError:
-        values = None
-    if not isinstance(values, dict):
-        raise BadInput(_("種別ごとの項目を読み取れませんでした"), field="details")
-    fields = {
-        name: (label, kind_of, choices)
-        for name, label, kind_of, choices in KIND_DETAILS.get(kind, ())
-    }
-    checked: dict[str, Any] = {}
-    for name, value in values.items():
-        if name not in fields:
-            raise BadInput(
-                _("この種別にない項目です: %(name)s", name=name),
-                field="details",
-                code="unknown_value",
-            )
-        label, kind_of, choices = fields[name]
-        text = str(value).strip()
-        if not text:
-            continue
-        if kind_of == "number":
-            try:
-                number = float(text)
-            except ValueError:
-                number = -1.0
-            if not 0 <= number < 1e7:
-                raise BadInput(
-                    _("%(label)s は0以上の数で入れてください", label=_(label)), field="details"
-                )
-            checked[name] = number
-        elif kind_of == "choice":
-            if text not in dict(choices):
-                raise BadInput(_("%(label)s を選んでください", label=_(label)), field="details")
-            checked[name] = text
-        else:
-            checked[name] = text[:DETAIL_TEXT_MAX]
-    return checked

@@ -54,6 +54,7 @@ from tracker.updates.field_works import (
 from tracker.updates.parsing import read_instant
 from tracker.updates.photo_files import photo_url
 from tracker.updates.photos import attach_photos_once
+from tracker.words.details import kind_facts
 from tracker.words.i18n import refusal_text
 from tracker.words.vocab import KIND_DETAILS, KINDS, LINE_KINDS, STATUSES, kind_label, status_label
 
@@ -211,17 +212,7 @@ def _render_form(
 
 def _kind_facts(project: Project) -> list[tuple[str, str]]:
     """Return the work's own fields of its kind (KIND_DETAILS) as (label, value), as set."""
-    facts = []
-    for name, label, type_, choices in KIND_DETAILS.get(project.kind, ()):
-        value = (project.details or {}).get(name)
-        if value in (None, ""):
-            continue
-        if type_ == "choice":
-            value = _(dict(choices).get(value, str(value)))
-        elif type_ == "number":
-            value = f"{value:g}"
-        facts.append((_(label), str(value)))
-    return facts
+    return kind_facts(project.kind, project.details)
 
 
 @bp.get("/staff/works/new")

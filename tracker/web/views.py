@@ -33,6 +33,7 @@ from tracker.restrictions.queries import RestrictionFilter, restriction_features
 from tracker.restrictions.wording import hours_label, next_start_label
 from tracker.serving.answer_cache import cached
 from tracker.serving.assets import vendor_url
+from tracker.words.details import kind_facts
 from tracker.words.formatting import parse_day, period_label
 from tracker.words.i18n import locale
 from tracker.words.vocab import designation_label, restriction_label
@@ -180,6 +181,7 @@ def project_page(project_id: int) -> ResponseReturnValue:
         # Who changed what is for admins only.
         audit_rows=audit_rows(session, project.id) if user and user.role == "admin" else [],
         plan_names=names_by_code(session),
+        kind_facts=kind_facts(project.kind, project.details),
     )
 
 

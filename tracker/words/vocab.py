@@ -212,6 +212,7 @@ FIELD_LABELS = {
     "spent_amount": N_("執行額"),
     "funding": N_("財源"),
     "responsible_section": N_("担当係"),
+    "details": N_("種別ごとの項目"),
     # Audited when a work is withdrawn or restored; not a field an edit changes.
     "withdrawn_reason": N_("取り下げの理由"),
 }
@@ -334,7 +335,7 @@ def shape_label(geom_type: str) -> str:
 def field_value(field: str, value: Any, names: dict[str, str] | None = None) -> str:
     """Write a project field's value as people read it; `names` gives plan items and
     indicators their printed names by code."""
-    if value is None or value == "" or value == []:
+    if value is None or value in ("", [], {}):
         return gettext("（なし）") if field != "geometry" else gettext("（入力欄のとおり）")
     if field == "kind":
         return kind_label(value)
@@ -354,6 +355,30 @@ def field_value(field: str, value: Any, names: dict[str, str] | None = None) -> 
         return funding_label(value)
     if isinstance(value, list):
         return gettext("、").join((names or {}).get(code, code) for code in value)
+    if isinstance(value, dict):
+        return gettext("、").join(
+            gettext("%(label)s：%(text)s", label=detail_label(name), text=_detail_word(item))
+            for name, item in value.items()
+        )
+    return str(value)
+
+
+def detail_label(name: str) -> str:
+    """Return the label of a kind's own field by its name, in the reader's language."""
+    for fields in KIND_DETAILS.values():
+        for field, label, _type, _choices in fields:
+            if field == name:
+                return gettext(label)
+    return name
+
+
+def _detail_word(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    for fields in KIND_DETAILS.values():
+        for _field, _label, _type, choices in fields:
+            if value in dict(choices):
+                return gettext(dict(choices)[value])
     return str(value)
 
 

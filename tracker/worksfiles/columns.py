@@ -50,6 +50,8 @@ FIELDS = {
         "成果指標（名称）",
         "plan_items_names",
         "indicators_names",
+        "種別ごとの項目",
+        "details",
         "position_only",
     ),
 }

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from tracker.core.errors import BadInput
+from tracker.words.details import details_text
 from tracker.words.vocab import FUNDING_SOURCES, KINDS, STATUSES
 from tracker.worksfiles.columns import SHAPEFILE_NAMES
 
@@ -137,8 +138,10 @@ def wkt_of(row: Row[Any]) -> str:
     return shapely.to_wkt(shapely.from_wkb(row.geom_wkb), rounding_precision=-1)
 
 
-# Beside the codes in the Excel export, the names they stand for (not read back by the import).
+# Beside the codes in the CSV and Excel exports, the names they stand for, and the kind's own
+# fields (words.details) as people read them: neither is read back by the import.
 NAME_COLUMNS = {"plan_items": "計画項目（名称）", "indicators": "成果指標（名称）"}
+DETAILS_HEADER = "種別ごとの項目"
 # Column widths in the Excel export, in characters (a kanji counts about two); others 12.
 XLSX_WIDTHS = {
     "id": 7,
@@ -155,6 +158,7 @@ XLSX_WIDTHS = {
     "plan_items": 16,
     "indicators": 16,
     "plan_items_names": 48,
+    "details": 36,
     "indicators_names": 48,
     "public": 9,
     "sample": 10,
@@ -173,15 +177,32 @@ YEN_FORMAT = '#,##0"円"'
 DATE_FORMAT = "yyyy-mm-dd"
 
 
-def xlsx_columns(register: Collection[str] = ()) -> list[tuple[str, str]]:
-    """Return the (field, header) pairs of the Excel export: the export's columns, each
-    list of codes followed by the names they stand for, and the shape as WKT last."""
+def named_columns(register: Collection[str] = ()) -> list[tuple[str, str]]:
+    """Return the (field, header) pairs of the CSV and Excel exports: the export's columns,
+    each list of codes followed by the names they stand for, then the kind's own fields."""
     columns: list[tuple[str, str]] = []
     for field, header in export_columns(register):
         columns.append((field, header))
         if field in NAME_COLUMNS:
             columns.append((f"{field}_names", NAME_COLUMNS[field]))
-    return [*columns, ("wkt", WKT_HEADER)]
+    return [*columns, ("details", DETAILS_HEADER)]
+
+
+def xlsx_columns(register: Collection[str] = ()) -> list[tuple[str, str]]:
+    """Return the (field, header) pairs of the Excel export: the named columns and the
+    shape as WKT last."""
+    return [*named_columns(register), ("wkt", WKT_HEADER)]
+
+
+def named_values(row: Row[Any], names: Mapping[str, str]) -> dict:
+    """Return a row's export values with the names of its plan items and indicators (`names`,
+    by code, in the reader's language) and its kind's own fields as people read them."""
+    values = export_values(row)
+    for field in NAME_COLUMNS:
+        codes = str(values[field] or "").split()
+        values[f"{field}_names"] = "、".join(names.get(code, code) for code in codes)
+    values["details"] = details_text(row.kind, getattr(row, "details", None))
+    return values
 
 
 def projects_xlsx(
@@ -227,10 +248,7 @@ def projects_xlsx(
     sheet.append(header_cells)
     count = 0
     for row in rows:
-        values = export_values(row)
-        for field in NAME_COLUMNS:
-            codes = str(values[field] or "").split()
-            values[f"{field}_names"] = "、".join(names.get(code, code) for code in codes)
+        values = named_values(row, names)
         values["wkt"] = wkt_of(row)
         cells = []
         for field, _header in columns:
