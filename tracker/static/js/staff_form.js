@@ -95,6 +95,15 @@
     return statuses[update.status] + " " + update.progress + "%";
   }
 
+  // The app's own notes (登録, … から取込) in the page's language, as the page's own entries
+  // say them; a note a person wrote stays as written, marked as Japanese.
+  function shownNote(text) {
+    if (text === "登録") return { text: history.dataset.registeredNote, lang: "" };
+    var imported = /^(.+) から取込$/.exec(text);
+    if (imported) return { text: history.dataset.importedNote.replace("{source}", imported[1]), lang: "" };
+    return { text: text, lang: "ja" };
+  }
+
   function addToHistory(update) {
     var li = document.createElement("li");
     li.className = "just-sent";
@@ -122,7 +131,9 @@
     if (update.note) {
       var note = document.createElement("p");
       note.className = "note";
-      note.textContent = update.note;
+      var shown = shownNote(update.note);
+      note.textContent = shown.text;
+      if (shown.lang) note.lang = shown.lang;
       li.appendChild(note);
     }
     if (update.photos && update.photos.length) {
