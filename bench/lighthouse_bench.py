@@ -61,8 +61,15 @@ def _audit(url: str, folder: Path, headers: dict[str, str]) -> dict[str, float]:
         f"--extra-headers={extra}", "--blocked-url-patterns=*cyberjapandata.gsi.go.jp*",
         "--max-wait-for-load=60000",
     ]  # fmt: skip
-    subprocess.run(command, env=os.environ | {"CHROME_PATH": CHROMIUM}, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)  # fmt: skip
+    # Once more if Chrome fails to start or gives up on a loaded machine; then say why.
+    for attempt in range(2):
+        done = subprocess.run(command, env=os.environ | {"CHROME_PATH": CHROMIUM},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              timeout=300)  # fmt: skip
+        if done.returncode == 0:
+            break
+        if attempt == 1:
+            raise RuntimeError(f"Lighthouse on {url} failed:\n{done.stderr[-2000:]}")
     result = json.loads(report.read_text())
     audits = result["audits"]
     if result.get("runtimeError"):

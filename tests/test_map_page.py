@@ -1,5 +1,7 @@
 """The city map and project pages, in real Chromium with no internet."""
 
+import re
+
 from shapely.geometry import LineString
 
 from tests.conftest import assert_no_csp_violations, local_only, watched_page
@@ -165,3 +167,17 @@ def test_an_injected_inline_script_is_blocked_and_reported(live_server, page):
     page.wait_for_timeout(100)  # the console message of the same violation
     assert any("Content Security Policy" in text for text in page.csp_violations)
     page.csp_violations.clear()
+
+
+def test_map_pages_never_wait_for_a_script_before_their_first_paint(client, make_project):
+    # A phone on a slow network shows the page while Leaflet and the layers still load:
+    # every script file is deferred, and the map's own script waits for them.
+    project = make_project(name="宮地橋 補修")
+    for path in ("/", "/plan", f"/projects/{project.id}"):
+        html = client.get(path).get_data(as_text=True)
+        files = re.findall(r"<script\b[^>]*\bsrc=[^>]*>", html)
+        assert files and all(" defer" in tag for tag in files), (path, files)
+        inline = re.findall(r"<script\b(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, re.DOTALL)
+        map_scripts = [s for s in inline if "L.map(" in s]
+        assert len(map_scripts) == 1, path
+        assert map_scripts[0].startswith('document.addEventListener("DOMContentLoaded"'), path

@@ -102,6 +102,30 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
 
 
+def open_pool(app: Flask) -> int:
+    """Open every connection the app's pools keep, before the first request; return how many.
+
+    A worker that starts with an empty pool opens a connection for each of its threads on
+    the first busy moment, each costing a request tens of milliseconds: under load that
+    doubled gunicorn's 99th percentile (the development server's smaller pool opened fewer).
+    """
+    opened = 0
+    for name in ("db_engine", "db_read_engine"):
+        engine = app.extensions.get(name)
+        if engine is None:
+            continue
+        # All at once, so that each is a new connection, then all back into the pool.
+        connections = []
+        try:
+            for _ in range(engine.pool.size()):
+                connections.append(engine.connect())
+        finally:
+            for connection in connections:
+                connection.close()
+        opened += len(connections)
+    return opened
+
+
 # Read-only requests a streaming replica may answer: maps, tiles, the GET API and feeds.
 # Everything else (staff pages, forms, sign-in) reads the primary, and so does any request
 # with credentials in its Authorization header (API tokens): such a client reads its own

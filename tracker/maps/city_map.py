@@ -6,6 +6,7 @@ and showing the map costs the same for ten projects or a hundred thousand.
 """
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ GSI_TILE_TEMPLATE = "https://cyberjapandata.gsi.go.jp/xyz/{tileset}/{z}/{x}/{y}.
 MAX_ZOOM = 18
 PROJECT_ZOOM = 16  # a single point project is shown at this zoom
 ASO_CENTER = (32.95, 131.12)  # only used before bounds are known
+CITY_ZOOM = 12  # with ASO_CENTER: the view of a map that has nothing to fit to
 
 VECTORGRID_JS = "leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"
 
@@ -74,7 +76,12 @@ def _default_static_url(path: str) -> str:
 @dataclass(frozen=True)
 class MapParts:
     """A rendered map for a page: header in <head>, html where the map goes,
-    script (plain JavaScript) inside a <script> element after html."""
+    script (plain JavaScript) inside a <script> element after html.
+
+    The header's scripts are deferred, so that they never hold up the page's first paint;
+    the script waits for them (DOMContentLoaded) before it draws the map. A page's own
+    scripts that use the map are deferred too, after the header's.
+    """
 
     header: str
     html: str
@@ -92,8 +99,10 @@ class _PageMap(folium.Map):
         <div class="aso-map {{ this.css_class }}" id="{{ this.get_name() }}"></div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
+        {# No view yet: the layers wait for the first one, which fitting the map to its
+           shapes sets (or, failing that, the end of the script), so that no tiles are
+           fetched and drawn for a view that is left at once. #}
         var {{ this.get_name() }} = L.map({{ this.get_name()|tojson }}, {
-            center: {{ this.location|tojson }},
             ...{{ this.options|tojavascript }}
         });
         {# Our own zoom control: Leaflet's says "Zoom in" in English on every page. #}
@@ -380,11 +389,30 @@ def render_parts(m: folium.Map) -> MapParts:
     # The page declares its own charset; a second declaration is invalid HTML.
     root.header._children.pop("meta_http", None)
     root.render()  # every element adds its pieces to root.header / html / script
-    return MapParts(
-        header=Markup(root.header.render()),
-        html=Markup(root.html.render()),
-        script=Markup(root.script.render()),
+    name = m.get_name()
+    # A map with nothing to fit to shows the city.
+    fallback = (
+        f"if (!{name}._loaded) {name}.setView({script_json(list(ASO_CENTER))}, {CITY_ZOOM});\n"
     )
+    return MapParts(
+        header=Markup(_deferred(root.header.render())),
+        html=Markup(root.html.render()),
+        script=Markup(_after_deferred_scripts(root.script.render() + fallback)),
+    )
+
+
+def _deferred(header: str) -> str:
+    """Return the header with its script files deferred: fetched while the page is read and
+    run, in order, once it has been."""
+    return _SCRIPT_FILE.sub(r"<script defer\1", header)
+
+
+_SCRIPT_FILE = re.compile(r"<script(\s+src=)")
+
+
+def _after_deferred_scripts(script: str) -> str:
+    """Return the map's script wrapped to run once the deferred scripts have (Leaflet first)."""
+    return f'document.addEventListener("DOMContentLoaded", function () {{\n{script}\n}});\n'
 
 
 def base_map(
@@ -394,7 +422,7 @@ def base_map(
 
     `labels` gives the page's words; "zoom" holds the zoom buttons' titles.
     """
-    m = _PageMap(location=ASO_CENTER, zoom_start=12, tiles=None, zoom_control=False)
+    m = _PageMap(location=ASO_CENTER, zoom_start=CITY_ZOOM, tiles=None, zoom_control=False)
     m.css_class = css_class
     m.zoom_titles = {
         "zoomInTitle": "拡大",
@@ -404,6 +432,9 @@ def base_map(
     m.options["max_zoom"] = MAX_ZOOM
     # Half zoom steps let the whole city fill a phone's width when the map fits its bounds.
     m.options["zoom_snap"] = 0.5
+    # Tiles shown at once: fading each in redraws every tile on each frame of the page's
+    # busiest moment, which a phone's slow processor feels most.
+    m.options["fade_animation"] = False
     # New lists on the instance: folium's defaults are CDN URLs in module-level
     # lists shared by every map, so they must be neither used nor mutated.
     m.default_js = [("leaflet", vendor_url("leaflet/dist/leaflet.js"))]

@@ -224,7 +224,7 @@
     return fetchJson(options.url).then(function (collection) {
       var count = 0;
       var detours = [];
-      (collection.features || []).forEach(function (feature) {
+      return inSlices(collection.features || [], function (feature) {
         var props = feature.properties || {};
         var popup = function () { return restrictionPopup(props, options); };
         if (props.detour) detours.push([props.detour, popup]);
@@ -241,13 +241,30 @@
         L.geoJSON(feature.geometry, { style: function () { return SECTION_CASING; }, interactive: false }).addTo(group);
         L.geoJSON(feature.geometry, { style: function () { return SECTION; } }).bindPopup(popup).addTo(group);
         L.geoJSON(feature.geometry, { style: function () { return SECTION_GAP; }, interactive: false }).addTo(group);
+      }).then(function () {
+        // Detours last, over every section: a way round is never hidden under a red line.
+        return inSlices(detours, function (d) {
+          L.geoJSON(d[0], { style: function () { return DETOUR; } }).bindPopup(d[1]).addTo(group);
+        });
+      }).then(function () {
+        map.getContainer().setAttribute("data-restrictions-drawn", String(count));
+        return count;
       });
-      // Detours last, over every section: a way round is never hidden under a red line.
-      detours.forEach(function (d) {
-        L.geoJSON(d[0], { style: function () { return DETOUR; } }).bindPopup(d[1]).addTo(group);
-      });
-      map.getContainer().setAttribute("data-restrictions-drawn", String(count));
-      return count;
+    });
+  }
+
+  // Call `each` on every item, a few at a time with a pause between, so that drawing many
+  // restrictions never holds a phone's page still; resolves once all are done, in order.
+  var SLICE = 8;
+  function inSlices(items, each) {
+    return new Promise(function (resolve) {
+      var next = 0;
+      (function slice() {
+        var end = Math.min(next + SLICE, items.length);
+        for (; next < end; next += 1) each(items[next]);
+        if (next < items.length) setTimeout(slice, 0);
+        else resolve();
+      })();
     });
   }
 

@@ -107,6 +107,12 @@
     return value === null || value === undefined || value === "" || isNaN(n) ? "—" : Math.round(n) + "%";
   }
 
+  // 12,345: both of the page's languages group digits so; toLocaleString would load the
+  // browser's locale data on the page's busiest moment.
+  function grouped(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  }
+
   function kindOf(code) {
     return Object.prototype.hasOwnProperty.call(KINDS, code) ? KINDS[code] : OTHER_KIND;
   }
@@ -472,7 +478,7 @@
       if (ready) return;
       ready = true;
       if (legend) {
-        legend.status.textContent = count === null ? "" : TEXT.count.replace("{n}", count.toLocaleString());
+        legend.status.textContent = count === null ? "" : TEXT.count.replace("{n}", grouped(count));
       }
       map.getContainer().setAttribute("data-features-drawn", String(count));
       window.asoFeatureCount = count;
