@@ -31,7 +31,8 @@ SECONDS = int(os.environ.get("CROWD_SECONDS", "30"))
 PLACES = 300
 RADII = (500, 1000, 1000, 3000)  # the page's default most often
 TILE_ZOOM = 14
-LOCUSTFILE = ROOT / "bench" / "crowd_locustfile.py"
+# Outside the bench package: only locust's own virtualenv can import it.
+LOCUSTFILE = ROOT / "bench" / "locust" / "crowd.py"
 
 
 def _tiles_around(lat: float, lon: float) -> list[str]:
