@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from tracker.alerts.models import AlertDelivery
 from tracker.alerts.sending import send_alerts
-from tracker.core.smtp import SmtpTransport, parse_smtp_url
+from tracker.core.smtp import configured_transport
 
 
 def init_app(app: Flask) -> None:
@@ -19,13 +19,10 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def send_alerts_command() -> None:
     """Match new changes to subscriptions and send the mails that are due over SMTP_URL."""
-    url = current_app.config["SMTP_URL"]
-    transport = None
-    if url:
-        try:
-            transport = SmtpTransport(parse_smtp_url(url), current_app.config["SMTP_CA_FILE"])
-        except ValueError as error:
-            raise click.UsageError(str(error)) from None
+    try:
+        transport = configured_transport(current_app.config)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     sessions = current_app.extensions["db_sessionmaker"]
     report = send_alerts(sessions, transport)
     for line in report.lines():

@@ -9,8 +9,10 @@ SMTP_URL names the server:
 import contextlib
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 SCHEMES = {"smtp": "plain", "smtp+starttls": "starttls", "smtps": "tls"}
@@ -133,3 +135,12 @@ class SmtpTransport:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self._smtp.quit()
             self._smtp = None
+
+
+def configured_transport(config: Mapping[str, Any]) -> SmtpTransport | None:
+    """Return the transport the app's SMTP_URL names, or None when it is unset (the mails then
+    stay on this machine). A malformed URL raises ValueError, saying what is wrong."""
+    url = config.get("SMTP_URL")
+    if not url:
+        return None
+    return SmtpTransport(parse_smtp_url(url), config.get("SMTP_CA_FILE"))

@@ -4,7 +4,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from tracker.core.smtp import SmtpTransport, parse_smtp_url
+from tracker.core.smtp import configured_transport
 from tracker.reports.mails import send_report_mails
 from tracker.reports.operations import purge_intake_log
 
@@ -18,13 +18,10 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def send_report_mails_command() -> None:
     """Send the reporters' mails that wait (confirmations, changes of state) over SMTP_URL."""
-    url = current_app.config["SMTP_URL"]
-    transport = None
-    if url:
-        try:
-            transport = SmtpTransport(parse_smtp_url(url), current_app.config["SMTP_CA_FILE"])
-        except ValueError as error:
-            raise click.UsageError(str(error)) from None
+    try:
+        transport = configured_transport(current_app.config)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     sessions = current_app.extensions["db_sessionmaker"]
     with sessions() as session, session.begin():
         purge_intake_log(session)
