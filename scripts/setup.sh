@@ -82,11 +82,21 @@ if [ -n "${DATABASE_URL:-}" ]; then
 fi
 
 pg_port=5432
-if ! pg_isready -q -h 127.0.0.1 -p "$pg_port"; then
-  if ! pg_lsclusters -h | grep -q '^15 \+main '; then
-    say "creating PostgreSQL cluster 15/main"
-    as_root pg_createcluster 15 main >/dev/null
+if ! pg_lsclusters -h | grep -q '^15 \+main '; then
+  say "creating PostgreSQL cluster 15/main"
+  as_root pg_createcluster 15 main >/dev/null
+fi
+# Each gunicorn worker keeps a connection per thread (gunicorn.conf.py): the tests, a bench
+# and a served app side by side need more than PostgreSQL's default of 100.
+local_conf=/etc/postgresql/15/main/conf.d/aso-tracker-local.conf
+if [ "$(cat "$local_conf" 2>/dev/null)" != "max_connections = 300" ]; then
+  echo "max_connections = 300" | as_root tee "$local_conf" >/dev/null
+  if pg_isready -q -h 127.0.0.1 -p "$pg_port"; then
+    say "restarting PostgreSQL for its new settings"
+    as_root pg_ctlcluster 15 main restart
   fi
+fi
+if ! pg_isready -q -h 127.0.0.1 -p "$pg_port"; then
   say "starting PostgreSQL"
   as_root pg_ctlcluster 15 main start
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p "$pg_port" && break; sleep 1; done

@@ -60,6 +60,8 @@ class PrintMap:
     view_box: str
     kx: float
     boundary: str
+    # The works' paths are in cells of the grid (map_svg_parts): this puts them in place.
+    cells_transform: str
     paths: dict[str, str]
     numbers: list[Label]
     places: list[Label]
@@ -109,6 +111,9 @@ def layout(parts: dict, rows: Sequence[Row[Any]], places: list[StartPlace], lang
         view_box=f"{left:.5f} {top:.5f} {width:.5f} {height:.5f}",
         kx=KX,
         boundary=parts["boundary"],
+        cells_transform=(
+            f"translate({parts['xmin']:.6f} {-parts['ymax']:.6f}) scale({parts['cell']:.8f})"
+        ),
         paths=parts["paths"],
         numbers=numbers,
         places=named,

@@ -389,6 +389,10 @@ def _restriction_changes(
     ]
 
 
+# The print sheet's map is about 700 CSS pixels wide and a work's dot 4 pixels across.
+PRINT_DOTS_ACROSS = 175
+
+
 def map_svg_parts(session: Session, filt: ProjectFilter) -> dict | None:
     """Return the boundary and one SVG path per status for a printable map picture."""
     b = session.execute(
@@ -402,24 +406,38 @@ def map_svg_parts(session: Session, filt: ProjectFilter) -> dict | None:
     ).one_or_none()
     if b is None:
         return None
-    # Points become zero-length round-capped strokes and areas their outlines, so each
-    # status is one path: the picture costs the same for ten projects or a hundred thousand.
+    # Each status is one path. Works are drawn on a grid whose cell is about a printed dot:
+    # a point is a dot in its cell, a line the steps between the cells it passes through
+    # (areas by their outlines), and each dot or step is drawn once. So the picture costs
+    # the same for a hundred works or a million, and coordinates are small whole numbers
+    # of cells from the top left corner (the template scales them back).
+    grid = b.width / PRINT_DOTS_ACROSS
     p = filtered_projects(filt).subquery("p")
-    dim = func.ST_Dimension(p.c.geom)
-    point = func.ST_PointOnSurface(p.c.geom)
-    shape = case(
-        (dim == 0, func.ST_MakeLine(point, func.ST_Translate(point, 0.00001, 0))),
-        (dim == 2, func.ST_Boundary(p.c.geom)),
-        else_=p.c.geom,
-    )
-    shapes = select(p.c.status, shape.label("geom")).subquery("shapes")
+    shape = case((func.ST_Dimension(p.c.geom) == 2, func.ST_Boundary(p.c.geom)), else_=p.c.geom)
+    in_cells = func.ST_Affine(shape, 1 / grid, 0, 0, 1 / grid, -b.xmin / grid, -b.ymax / grid)
+    shapes = select(p.c.status, in_cells.label("geom")).subquery("shapes")
     parts = select(
         shapes.c.status, literal_column("(ST_Dump(shapes.geom)).geom").label("g")
     ).subquery("parts")
+    snapped = func.ST_SnapToGrid(func.ST_Segmentize(parts.c.g, 1), 1)
+    dot = func.ST_SnapToGrid(func.ST_PointOnSurface(parts.c.g), 1)
+    # A point, or a line within one cell (which snapping empties), is a zero-length stroke.
+    drawn = case(
+        (and_(func.ST_Dimension(snapped) == 1, ~func.ST_IsEmpty(snapped)), snapped),
+        else_=func.ST_MakeLine(dot, dot),
+    )
+    lines = select(parts.c.status, drawn.label("g")).subquery("lines")
+    steps = select(
+        lines.c.status, literal_column("(ST_DumpSegments(lines.g)).geom").label("g")
+    ).subquery("steps")
+    # A step is the same whichever way it was walked.
+    cells = (
+        select(steps.c.status, func.ST_Normalize(steps.c.g).label("g")).distinct().subquery("cells")
+    )
     paths = dict(
         session.execute(
-            select(parts.c.status, func.ST_AsSVG(func.ST_Collect(parts.c.g), 0, 4)).group_by(
-                parts.c.status
+            select(cells.c.status, func.ST_AsSVG(func.ST_Collect(cells.c.g), 1, 0)).group_by(
+                cells.c.status
             )
         )
         .tuples()
@@ -431,6 +449,7 @@ def map_svg_parts(session: Session, filt: ProjectFilter) -> dict | None:
         "ymax": b.ymax,
         "width": b.width,
         "height": b.height,
+        "cell": grid,
         "paths": {status: paths[status] for status in STATUSES if paths.get(status)},
     }
 
