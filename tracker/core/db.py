@@ -35,7 +35,10 @@ NAMING_CONVENTION = {
 
 # PostGIS declares its functions costly, so the planner JIT-compiles queries that run in
 # milliseconds; compiling a vector tile query took seconds. Every query here is short.
-CONNECT_ARGS = {"options": "-c jit=off"}
+# psycopg prepares a statement run five times, and PostgreSQL may then plan it once for any
+# values: a tile's plan made for one zoom read a million works at another (30 ms became 4 s).
+# Each run is planned for its own values.
+CONNECT_ARGS = {"options": "-c jit=off -c plan_cache_mode=force_custom_plan"}
 # A database host that does not answer at all (not even a refusal) costs a request this
 # long before it is answered 503, or before its reads go to the primary.
 PRIMARY_CONNECT_TIMEOUT_S = 10

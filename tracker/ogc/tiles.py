@@ -7,30 +7,40 @@ a few hundred points, not 100,000 shapes for the browser to hold. A cell holding
 feature sends that feature, drawn at the cell's centre too: every marker then sits on the
 grid, one per cell, and none covers another (a marker is narrower than a cell). Features
 larger than half a cell (a long road) are always drawn as they are.
+
+Up to SUMMARY_ZOOM, a tile of every work the reader may see reads its counts from the cells'
+table (cells.py) instead of counting the works: a prefecture's million works cost a view of
+the whole of it no more than a city's.
 """
 
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Integer,
     Subquery,
     Text,
+    and_,
     case,
     cast,
     func,
+    literal,
     literal_column,
     null,
+    or_,
     select,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from tracker.ogc.cells import SUMMARY_ZOOM, WorkCell
 from tracker.ogc.collections import Collection, Request
 from tracker.ogc.items import ItemsQuery, selected_rows
 from tracker.ogc.refusals import InvalidParameter
+from tracker.projects.queries import ProjectFilter
 
 TMS_ID = "WebMercatorQuad"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
@@ -76,7 +86,17 @@ def tile_bytes(
     """Build one vector tile of the collection, with one layer named after it."""
     p, conditions = selected_rows(collection, query, request)
     if collection.clustered_tiles and z < CLUSTER_BELOW_ZOOM:
-        tile = _clustered_tile(session, collection, p, conditions, z, x, y)
+        filt = query.filter
+        summed = (
+            z <= SUMMARY_ZOOM
+            and not conditions
+            and isinstance(filt, ProjectFilter)
+            and filt.narrows_only_visibility()
+        )
+        tile = _clustered_tile(
+            session, collection, p, conditions, z, x, y,
+            summed=summed, include_private=isinstance(filt, ProjectFilter) and filt.include_private,
+        )  # fmt: skip
     else:
         tile = _plain_tile(session, collection, p, conditions, z, x, y)
     return bytes(tile or b"")
@@ -131,45 +151,25 @@ def _clustered_tile(
     z: int,
     x: int,
     y: int,
+    *,
+    summed: bool,
+    include_private: bool,
 ) -> bytes | None:
     # Cells are aligned on the world grid, so every tile agrees on which features a cluster
     # holds. Small features are counted from one cell beyond the tile: one seen at the tile's
     # edge may belong to a neighbouring cell, whose count decides whether it is drawn alone,
-    # and a cluster of that cell may reach into this tile's buffer. Positions are the rows' stored Web Mercator
-    # numbers; only the features drawn as they are get transformed.
+    # and a cluster of that cell may reach into this tile's buffer. Positions are the rows'
+    # stored Web Mercator numbers; only the features drawn as they are get transformed.
     width = 2 * WORLD / 2**z
     cell = width / CELLS_PER_TILE
     geom = p.c.geom
     small = p.c.mercator_size <= cell / 2
-    x0, y1 = -WORLD + x * width, WORLD - y * width
-    placed = (
-        select(
-            p.c.id,
-            p.c.kind,
-            p.c.mercator_x.label("mx"),
-            p.c.mercator_y.label("my"),
-        )
-        .where(
-            p.c.mercator_x.between(x0 - cell, x0 + width + cell),
-            p.c.mercator_y.between(y1 - width - cell, y1 + cell),
-            small,
-            *conditions,
-        )
-        .subquery("placed")
-    )
-    col = cast(func.floor((placed.c.mx + WORLD) / cell), Integer)
-    row = cast(func.floor((placed.c.my + WORLD) / cell), Integer)
-    per_kind = (
-        select(
-            placed.c.kind,
-            col.label("cx"),
-            row.label("cy"),
-            func.count().label("n"),
-            func.min(placed.c.id).label("id"),
-        )
-        .group_by(placed.c.kind, col, row)
-        .cte("per_kind")
-    )
+    col = cast(func.floor((p.c.mercator_x + WORLD) / cell), Integer)
+    row = cast(func.floor((p.c.mercator_y + WORLD) / cell), Integer)
+    if summed:
+        per_kind = _summed_cells(include_private, z, x, y)
+    else:
+        per_kind = _counted_cells(p, conditions, small, col, row, z, x, y)
     # One group per cell across kinds; `kind` only when the cell holds one kind.
     cells = (
         select(
@@ -212,7 +212,20 @@ def _clustered_tile(
             _mvt_geom(centre, z, x, y),
         )  # fmt: skip
         .select_from(cells)
-        .join(p, p.c.id == cells.c.id)
+        .join(
+            p,
+            p.c.id == cells.c.id
+            if not summed
+            else and_(
+                # The one work of the cell: found by position, the counts name no work.
+                p.c.mercator_x.between(cells.c.cx * cell - WORLD, (cells.c.cx + 1) * cell - WORLD),
+                p.c.mercator_y.between(cells.c.cy * cell - WORLD, (cells.c.cy + 1) * cell - WORLD),
+                col == cells.c.cx,
+                row == cells.c.cy,
+                small,
+                *conditions,
+            ),
+        )  # fmt: skip
         .where(cells.c.n == 1)
     )
     groups = select(
@@ -221,6 +234,75 @@ def _clustered_tile(
     ).where(cells.c.n > 1)  # fmt: skip
     features = union_all(large, alone, groups)
     return _as_mvt(session, features.subquery("features"), collection.id)
+
+
+def _counted_cells(
+    p: Subquery,
+    conditions: list[ColumnElement[bool]],
+    small: ColumnElement[bool],
+    col: ColumnElement[int],
+    row: ColumnElement[int],
+    z: int,
+    x: int,
+    y: int,
+) -> CTE:
+    """Count the small works of each cell and kind around the tile, with one id each."""
+    width = 2 * WORLD / 2**z
+    cell = width / CELLS_PER_TILE
+    x0, y1 = -WORLD + x * width, WORLD - y * width
+    placed = (
+        select(p.c.id, p.c.kind, col.label("cx"), row.label("cy"))
+        .where(
+            p.c.mercator_x.between(x0 - cell, x0 + width + cell),
+            p.c.mercator_y.between(y1 - width - cell, y1 + cell),
+            small,
+            *conditions,
+        )
+        .subquery("placed")
+    )
+    return (
+        select(
+            placed.c.kind,
+            placed.c.cx,
+            placed.c.cy,
+            func.count().label("n"),
+            func.min(placed.c.id).label("id"),
+        )
+        .group_by(placed.c.kind, placed.c.cx, placed.c.cy)
+        .cte("per_kind")
+    )
+
+
+def _summed_cells(include_private: bool, z: int, x: int, y: int) -> CTE:
+    """Sum the cells' table into the tile's cells (and one beyond), per kind, without ids."""
+    shift = SUMMARY_ZOOM - z
+    # The tile's cells in the table's units: a zoom z cell is 2**shift of them across.
+    first_col, last_col = (
+        (CELLS_PER_TILE * x - 1) << shift,
+        (CELLS_PER_TILE * (x + 1) + 1 << shift) - 1,
+    )
+    rows_below = CELLS_PER_TILE * (2**z - y - 1)
+    first_row, last_row = rows_below - 1 << shift, (rows_below + CELLS_PER_TILE + 1 << shift) - 1
+    cx = WorkCell.cx.op(">>")(shift)
+    cy = WorkCell.cy.op(">>")(shift)
+    return (
+        select(
+            WorkCell.kind,
+            cx.label("cx"),
+            cy.label("cy"),
+            cast(func.sum(WorkCell.works), Integer).label("n"),
+            cast(null(), Integer).label("id"),
+        )
+        .where(
+            WorkCell.cx.between(first_col, last_col),
+            WorkCell.cy.between(first_row, last_row),
+            WorkCell.small_to_zoom >= z,
+            or_(literal(include_private), WorkCell.is_public.is_(True)),
+        )
+        .group_by(WorkCell.kind, cx, cy)
+        .having(func.sum(WorkCell.works) > 0)
+        .cte("per_kind")
+    )
 
 
 def tile_matrix_limits(z: int) -> dict:

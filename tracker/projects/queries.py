@@ -77,6 +77,10 @@ class ProjectFilter:
     # Read status and progress as they stood at the end of this day in Japan time.
     as_of: date | None = None
 
+    def narrows_only_visibility(self) -> bool:
+        """Tell whether the filter keeps every work the reader may see."""
+        return self == ProjectFilter(include_private=self.include_private)
+
     @classmethod
     def from_args(
         cls, args: MultiDict[str, str], *, include_private: bool = False

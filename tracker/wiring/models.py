@@ -8,6 +8,7 @@ from tracker.facilities import models as facility_models  # noqa: F401
 from tracker.hazards import models as hazard_models  # noqa: F401
 from tracker.imports import models as import_models  # noqa: F401
 from tracker.indicators import models as indicator_models  # noqa: F401
+from tracker.ogc import cells as ogc_cell_models  # noqa: F401
 from tracker.outbox import models as outbox_models  # noqa: F401
 from tracker.plan import models as plan_models  # noqa: F401
 from tracker.projects import audit as project_audit_models  # noqa: F401
