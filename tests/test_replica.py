@@ -76,6 +76,11 @@ def replica(primary_url):
         "psql", "-h", PRIMARY_SOCKETS, "-p", str(primary.port or 5432), "-tAc", "SHOW wal_level"
     ).stdout.strip()
     assert wal_level in ("replica", "logical"), f"the primary cannot stream: wal_level={wal_level}"
+    # A standby needs at least the primary's limits.
+    connections = as_postgres(
+        "psql", "-h", PRIMARY_SOCKETS, "-p", str(primary.port or 5432), "-tAc",
+        "SHOW max_connections",
+    ).stdout.strip()  # fmt: skip
     data = Path(tempfile.mkdtemp(prefix="aso-replica-"))
     shutil.chown(data, "postgres", "postgres")
     data.chmod(0o700)
@@ -90,8 +95,7 @@ def replica(primary_url):
             "postgresql.conf": (
                 f"port = {port}\nlisten_addresses = '127.0.0.1'\n"
                 f"unix_socket_directories = '{data}'\nhot_standby = on\n"
-                # A standby needs at least the primary's limits; 200 covers a default of 100.
-                "max_connections = 200\nshared_buffers = 32MB\nlogging_collector = off\n"
+                f"max_connections = {connections}\nshared_buffers = 32MB\nlogging_collector = off\n"
             ),
             "pg_hba.conf": "local all postgres peer\nhost all all 127.0.0.1/32 scram-sha-256\n",
             "pg_ident.conf": "",

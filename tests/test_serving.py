@@ -74,6 +74,8 @@ def test_one_log_line_per_request_without_secrets(client, session, make_user, ca
     client.post("/login", data={"login": "tanaka", "password": PASSWORD})
     client.post("/login", data={"login": "tanaka", "password": "wrong horse battery"})
     response = client.get("/api/projects?kind=bridge", headers={"Authorization": f"Bearer {token}"})
+    # Read to its end, as a client does: the test client holds an unread stream's contexts.
+    response.get_data()
     client.get("/staff/", headers={"X-Request-ID": "proxy-given.id-1"})
 
     requests = [r.getMessage() for r in caplog.records if r.name == "tracker.requests"]

@@ -23,7 +23,7 @@ from tracker.api.contract import (
     Project as ProjectAnswer,
 )
 from tracker.core import clock
-from tracker.core.db import get_session
+from tracker.core.db import get_session, streamed_from_database
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import GeometryRefused, to_geojson
 from tracker.projects.audit import fields_changed_since
@@ -33,13 +33,14 @@ from tracker.projects.models import Project
 from tracker.projects.operations import StaleEdit, create_project, update_project
 from tracker.projects.queries import (
     ProjectFilter,
-    feature_page,
+    page_end,
     project_feature,
     project_or_404,
+    streamed_page,
 )
 from tracker.projects.withdrawal import delete_project
 from tracker.restrictions.queries import RestrictionFilter, restriction_collection
-from tracker.serving.answer_cache import cached, request_key
+from tracker.serving.answer_cache import keeping, kept, request_key
 from tracker.serving.contract import (
     GEOJSON,
     READ,
@@ -56,6 +57,9 @@ from tracker.words.i18n import locale
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 REQUIRED_ON_CREATE = ("name", "kind", "department")
+# A page of the default 1,000 projects is kept (about 0.5 MB); the largest (10,000) stream
+# each time, so that harvesters reading the whole city never fill a worker's memory.
+KEPT_PAGE_BYTES = 2 * 1024 * 1024
 
 
 @bp.errorhandler(GeometryRefused)
@@ -96,22 +100,23 @@ def list_projects() -> Response:
         include_private=can_see_private(),
     )
     session = get_session()
+    after = query.cursor or 0
+    end = page_end(session, filt, after=after, limit=query.limit)
     key = request_key(filt.include_private, clock.today())
-    after, limit = query.cursor or 0, query.limit
-    body, last = cached(
-        key, lambda: feature_page(session, filt, after=after, limit=limit), _page_size
-    )
+    body = kept(key)
+    if body is None:
+        body = streamed_from_database(
+            lambda session: keeping(
+                key, streamed_page(session, filt, after=after, end=end), KEPT_PAGE_BYTES
+            )
+        )
     response = Response(body, mimetype=GEOJSON)
-    if last is not None:
+    if end.more and end.last is not None:
         args: dict[str, Any] = request.args.to_dict(flat=False)
-        args["cursor"] = page_cursor(last)
+        args["cursor"] = page_cursor(end.last)
         next_page = url_for("api.list_projects", **args)
         response.headers["Link"] = f'<{next_page}>; rel="next"'
     return response
-
-
-def _page_size(page: tuple[str, int | None]) -> int:
-    return len(page[0])
 
 
 @bp.get("/projects/<int:project_id>")

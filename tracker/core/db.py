@@ -1,10 +1,10 @@
 """Database engine, declarative base and the per-request session."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, AnyStr, ClassVar
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, stream_with_context
 from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, create_engine, text
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -238,6 +238,21 @@ def get_session() -> Session:
             session = _primary_session()
         g.db_session = session
     return g.db_session
+
+
+def streamed_from_database(pieces: Callable[[Session], Iterable[AnyStr]]) -> Iterator[AnyStr]:
+    """Stream a response body read from the database while it is sent.
+
+    Flask closes the request's session when the view returns, before the body is sent; a
+    session taken then and used by the stream would open a connection that nothing closes
+    (each streamed export kept one until the pool ran dry). The pieces are therefore made
+    from a session taken as the stream starts, which Flask closes when the stream ends.
+    """
+
+    def stream() -> Iterator[AnyStr]:
+        yield from pieces(get_session())
+
+    return stream_with_context(stream())
 
 
 def _primary_session() -> Session:

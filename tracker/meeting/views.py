@@ -1,6 +1,6 @@
 """The meeting pages under /plan: the filtered map, dashboard, coverage, changes, print, exports."""
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -11,7 +11,6 @@ from flask import (
     current_app,
     render_template,
     request,
-    stream_with_context,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.city.districts import districts
 from tracker.core import clock
-from tracker.core.db import get_session
+from tracker.core.db import get_session, streamed_from_database
 from tracker.core.errors import BadInput
 from tracker.hazards import queries as hazard_queries
 from tracker.hazards.codes import HAZARDS, LAYER_CREDITS, hazard_label
@@ -162,8 +161,9 @@ def features() -> Response:
     key = request_key(filt.include_private, clock.today())
     body = kept(key)
     if body is None:
-        pieces = streamed_collection(get_session(), filt)
-        body = stream_with_context(keeping(key, pieces, KEPT_GEOJSON_BYTES))
+        body = streamed_from_database(
+            lambda session: keeping(key, streamed_collection(session, filt), KEPT_GEOJSON_BYTES)
+        )
     response = Response(body, mimetype="application/geo+json")
     if request.args.get("download"):
         response.headers["Content-Disposition"] = _attachment("aso_projects", "geojson", filt.as_of)
@@ -179,11 +179,14 @@ def projects_csv_export() -> Response:
     whole file in memory; a client (or proxy) holding this data version's copy gets 304.
     """
     filt = _filter()
-    rows = queries.streamed_project_rows(get_session(), filt, with_geometry=True)
     register = visible_register_fields(internal=filt.include_private)
     names = names_by_code(get_session())
-    chunks = projects_csv_chunks(rows, register=register, as_of=filt.as_of, names=names)
-    response = Response(stream_with_context(chunks), mimetype="text/csv")
+
+    def chunks(session: Session) -> Iterator[bytes]:
+        rows = queries.streamed_project_rows(session, filt, with_geometry=True)
+        yield from projects_csv_chunks(rows, register=register, as_of=filt.as_of, names=names)
+
+    response = Response(streamed_from_database(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = _attachment("aso_projects", "csv", filt.as_of)
     return response

@@ -491,39 +491,51 @@ def streamed_collection(
     yield "]}"
 
 
-def feature_page(
-    session: Session, filt: ProjectFilter, *, after: int, limit: int
-) -> tuple[str, int | None]:
-    """Return one page of the filtered projects as GeoJSON FeatureCollection text, the first
-    `limit` by id after the id `after`, and the last id shown when more follow (else None).
+@dataclass(frozen=True)
+class PageEnd:
+    """The last id a page shows (None when it is empty) and whether another page follows."""
 
-    One row more than the limit is read, straight off the primary key in order, which tells
+    last: int | None
+    more: bool
+
+
+def page_end(session: Session, filt: ProjectFilter, *, after: int, limit: int) -> PageEnd:
+    """Find where the page of the first `limit` filtered projects by id after `after` ends.
+
+    One id more than the limit is read, straight off the primary key in order, which tells
     whether another page follows; a page costs its own size, wherever it starts.
     """
-    p, feature = _features(filt, full=True, internal=filt.include_private)
-    rows = (
-        select(p.c.id, feature.label("feature"))
-        .select_from(p)
-        .where(p.c.id > after)
-        .order_by(p.c.id)
-        .limit(limit + 1)
-        .subquery("f")
-    )
-    rank = func.row_number().over(order_by=rows.c.id)
-    ranked = select(rows.c.id, rows.c.feature, rank.label("n")).subquery("r")
-    shown = ranked.c.n <= limit
-    collection = func.json_build_object(
-        "type", "FeatureCollection",
-        "numberReturned", func.count().filter(shown),
-        "features", func.coalesce(
-            func.json_agg(aggregate_order_by(ranked.c.feature, ranked.c.n)).filter(shown),
-            text("'[]'::json"),
-        ),
-    )  # fmt: skip
-    body, last, more = session.execute(
-        select(cast(collection, Text), func.max(ranked.c.id).filter(shown), func.count() > limit)
+    p = filtered_projects(filt).subquery("p")
+    ids = select(p.c.id).where(p.c.id > after).order_by(p.c.id).limit(limit + 1).subquery("i")
+    rank = func.row_number().over(order_by=ids.c.id)
+    ranked = select(ids.c.id, rank.label("n")).subquery("r")
+    last, more = session.execute(
+        select(func.max(ranked.c.id).filter(ranked.c.n <= limit), func.count() > limit)
     ).one()
-    return body, last if more else None
+    return PageEnd(last=last, more=bool(more))
+
+
+def streamed_page(
+    session: Session, filt: ProjectFilter, *, after: int, end: PageEnd, batch: int = 500
+) -> Iterator[str]:
+    """Yield one page (the projects after `after` up to `end.last`) as GeoJSON text a piece
+    at a time, read from a server-side cursor: a page of 10,000 never lies in memory at once.
+    `numberReturned` comes last, counting what was sent."""
+    yield '{"type": "FeatureCollection", "features": ['
+    sent = 0
+    if end.last is not None:
+        p, feature = _features(filt, full=True, internal=filt.include_private)
+        query = (
+            select(cast(feature, Text))
+            .select_from(p)
+            .where(p.c.id > after, p.c.id <= end.last)
+            .order_by(p.c.id)
+        )
+        rows = session.execute(query, execution_options={"yield_per": batch}).scalars()
+        for part in rows.partitions():
+            yield ("," if sent else "") + ",".join(part)
+            sent += len(part)
+    yield f'], "numberReturned": {sent}}}'
 
 
 def status_counts(session: Session, filt: ProjectFilter) -> dict[str, int]:
