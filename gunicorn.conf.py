@@ -16,13 +16,15 @@ wsgi_app = "tracker:create_app()"
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="aso-tracker-metrics-"))
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-# One process per core, each with many threads. Requests mostly wait on PostgreSQL, so the
-# threads rarely contend for the GIL. What matters is that a process can serve every
-# connection it holds at once: a kept-alive connection stays with the process that accepted
-# it, and the kernel hands them out unevenly (20 clients on 4 processes: 11, 4, 4 and 1).
-# With 4 threads each, the process holding 11 made 7 of them wait behind the others, which
-# tripled the 99th percentile against the development server (a thread per connection),
-# while the other processes sat idle.
+# One process per core, each with many threads (README, Deploying, has the figures). A
+# nearby search takes more CPU in Python (about 4 ms) than in PostgreSQL (about 3 ms), so a
+# process's busy threads do contend for its GIL: they share it, each answer taking as much
+# longer as there are others under way in that process. A kept-alive connection stays with
+# the process that accepted it, and the kernel hands them out unevenly (20 clients on 2
+# processes: 14 and 6, 12 and 8, 20 and none): the busier process shares its GIL among more
+# requests, and its slowest answers make the 99th percentile. Fewer threads do not cure that
+# (the connections then queue behind them), nor does one process (the cached maps and tiles,
+# all Python, answer half as fast), nor closing connections after each request.
 workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
 threads = int(os.environ.get("THREADS") or 16)
 worker_class = "gthread"

@@ -4,7 +4,11 @@ the development server (`flask run`), 20 concurrent clients each, in the same ru
 The load comes from wrk (Debian's package, installed by `scripts/setup.sh --bench`): a C
 client that keeps 20 connections busy with little CPU of its own, which matters on a
 2-core machine where a Python client would take much of the time it measures. Each figure
-runs for a bounded time; the two servers run one after the other, never side by side.
+runs for a bounded time; the two servers run one after the other, never side by side, in
+LOAD_ROUNDS rounds (2) that alternate which goes first: each figure is the median of its
+rounds, so that neither server is always the one measured on the machine the other has just
+warmed (PostgreSQL's caches), nor always the one at the quieter moment of a shared machine.
+`load_average` is the machine's load average at the end, for reading the figures.
 
 The map is drawn from vector tiles now; `load_map_geojson_rps` is the map's GeoJSON layer
 for download and the meeting list (/plan/projects.geojson), and `load_map_tiles_rps` the
@@ -16,6 +20,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import tempfile
 from pathlib import Path
@@ -29,6 +34,11 @@ from tracker.ogc.tiles import TMS_ID
 PROJECTS = 10_000
 CLIENTS = 20
 SECONDS = int(os.environ.get("LOAD_SECONDS", "10"))
+ROUNDS = int(os.environ.get("LOAD_ROUNDS", "2"))
+# Before each server's figures: this long under the same load, so that every thread has its
+# pooled connection and psycopg has prepared the nearby statement on each of them (after 5
+# uses per connection) — gunicorn's 32 connections take longer to get there than flask run's.
+WARM_UP_SECONDS = 3
 # The city's extent (lon, lat) and the zooms a resident's phone shows it at.
 CITY = (131.0, 32.85, 131.25, 33.05)
 TILE_ZOOMS = (12, 13, 14)
@@ -85,6 +95,7 @@ def _measure(base: str, scripts: dict[str, Path], seconds: int) -> dict[str, flo
     # A warm-up first: every worker connects to PostgreSQL and fills its caches.
     for path in ("/api/projects", "/plan/projects.geojson"):
         requests.get(base + path, timeout=120)
+    _wrk(base, min(seconds, WARM_UP_SECONDS), scripts["nearby"])
     nearby_rps, nearby_p99 = _wrk(base, seconds, scripts["nearby"])
     return {
         "load_nearby_rps": nearby_rps,
@@ -107,17 +118,21 @@ def run(ctx):
         f"/api/projects/nearby?lat={lat:.5f}&lon={lon:.5f}&radius={rng.choice(RADII)}"
         for lat, lon in _random_points(url, 300)
     ]
-    figures = {}
+    servers = (("gunicorn", app_server), ("flask_run", flask_run_server))
+    rounds: dict[str, list[dict[str, float]]] = {name: [] for name, _ in servers}
     with tempfile.TemporaryDirectory() as work:
         scripts = {
             "nearby": _script(work, "nearby", nearby),
             "tiles": _script(work, "tiles", _tile_paths()),
         }
-        for name, server in (("gunicorn", app_server), ("flask_run", flask_run_server)):
-            with server(url) as base:
-                figures[name] = _measure(base, scripts, seconds)
-    for name, value in figures["gunicorn"].items():
-        yield name, round(value, 1)
-        yield f"{name}_flask_run", round(figures["flask_run"][name], 1)
+        for number in range(1 if ctx.small else ROUNDS):
+            for name, server in servers if number % 2 == 0 else servers[::-1]:
+                with server(url) as base:
+                    rounds[name].append(_measure(base, scripts, seconds))
+    for figure in rounds["gunicorn"][0]:
+        for name, suffix in (("gunicorn", ""), ("flask_run", "_flask_run")):
+            yield f"{figure}{suffix}", round(statistics.median(r[figure] for r in rounds[name]), 1)
     yield "load_clients", CLIENTS
     yield "load_seconds_per_figure", seconds
+    yield "load_rounds", len(rounds["gunicorn"])
+    yield "load_average", round(os.getloadavg()[0], 1)

@@ -38,7 +38,9 @@ def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> 
         try:
             requests.get(url, timeout=2)
             return
-        except requests.ConnectionError:
+        # Refused before the server listens; unanswered while its workers still boot (the
+        # port listens, no worker takes the connection yet) on a busy machine.
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     raise RuntimeError(f"server did not answer in {seconds} s: {url}")
 
