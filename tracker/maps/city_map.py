@@ -302,9 +302,11 @@ def build_city_map(
     """
     labels = labels or {}
     m = base_map("aso-map--city", vendor_url, static_url, labels=labels)
-    add_base_layers(m, labels)
     credit = labels.get("city_data_attribution", CITY_DATA_ATTRIBUTION)
+    # The outline first: fitted to it, the map has its view before any layer is added, and
+    # each layer is then drawn in a step of its own (render_parts), not all at once.
     Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM, attribution=credit).add_to(m)
+    add_base_layers(m, labels)
     # Collapsed is Leaflet's phone-friendly default; project_layers.js opens it on wide maps.
     control = folium.LayerControl(collapsed=True).add_to(m)
     # Added after the control: its script refers to the control's variable.

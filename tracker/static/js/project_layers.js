@@ -419,7 +419,7 @@
   // and the dozen or more that a view needs, made at once, held a phone's page still. The
   // tiles nearest the middle come first (Leaflet sorts them so); the grid's "load" waits
   // for the tiles still to be added.
-  var TILES_PER_TASK = 4;
+  var TILES_PER_TASK = 3;
   var ProjectGrid = L.VectorGrid.Protobuf.extend({
     _update: function (center) {
       this._tilesThisTask = 0;
