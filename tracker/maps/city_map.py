@@ -238,21 +238,24 @@ class Shapes(MacroElement):
         # again by branca as a Jinja template, which for a detailed boundary took
         # longer than everything else put together (and would read "{{" in data).
         circle = "function (feature, latlng) { return L.circleMarker(latlng, {radius: 10}); }"
+        map_name = self._parent.get_name()
+        layer = self.get_name()
+        # The view is set first, the shapes drawn in the next step (render_parts): each is
+        # a good part of building a map, too much for one task on a phone.
         script = (
-            "(function (map) {\n"
-            f"  var options = L.extend({script_json(self.options)}, {{pointToLayer: {circle}}});\n"
-            f"  var layer = L.geoJSON({script_json(self.geometries)}, options).addTo(map);\n"
+            f"var {layer} = L.geoJSON({script_json(self.geometries)},\n"
+            f"  L.extend({script_json(self.options)}, {{pointToLayer: {circle}}}));\n"
             + (
-                "  var bounds = layer.getBounds();\n"
+                f"if ({layer}.getBounds().isValid())\n"
                 # At once, not animated: the first tiles are then those of the fitted view.
-                "  if (bounds.isValid())\n"
-                f"    map.fitBounds(bounds, {{maxZoom: {int(self.max_zoom)}, animate: false}});\n"
+                f"  {map_name}.fitBounds({layer}.getBounds(),"
+                f" {{maxZoom: {int(self.max_zoom)}, animate: false}});\n"
                 if self.fit
                 else ""
             )
-            + f"}})({self._parent.get_name()});\n"
         )
-        root.script.add_child(_Text(script), name=self.get_name())
+        root.script.add_child(_Text(script), name=layer)
+        root.script.add_child(_Text(f"{layer}.addTo({map_name});\n"), name=f"{layer}_drawn")
 
 
 class _Text(Element):
@@ -299,9 +302,11 @@ def build_city_map(
     """
     labels = labels or {}
     m = base_map("aso-map--city", vendor_url, static_url, labels=labels)
-    add_base_layers(m, labels)
     credit = labels.get("city_data_attribution", CITY_DATA_ATTRIBUTION)
+    # The outline first: fitted to it, the map has its view before any layer is added, and
+    # each layer is then drawn in a step of its own (render_parts), not all at once.
     Shapes(boundary, BOUNDARY_STYLE, max_zoom=MAX_ZOOM, attribution=credit).add_to(m)
+    add_base_layers(m, labels)
     # Collapsed is Leaflet's phone-friendly default; project_layers.js opens it on wide maps.
     control = folium.LayerControl(collapsed=True).add_to(m)
     # Added after the control: its script refers to the control's variable.
@@ -394,10 +399,11 @@ def render_parts(m: folium.Map) -> MapParts:
     fallback = (
         f"if (!{name}._loaded) {name}.setView({script_json(list(ASO_CENTER))}, {CITY_ZOOM});\n"
     )
+    steps = [child.render() for child in root.script._children.values()] + [fallback]
     return MapParts(
         header=Markup(_deferred(root.header.render())),
         html=Markup(root.html.render()),
-        script=Markup(_after_deferred_scripts(root.script.render() + fallback)),
+        script=Markup(_after_deferred_scripts(steps, name)),
     )
 
 
@@ -410,9 +416,29 @@ def _deferred(header: str) -> str:
 _SCRIPT_FILE = re.compile(r"<script(\s+src=)")
 
 
-def _after_deferred_scripts(script: str) -> str:
-    """Return the map's script wrapped to run once the deferred scripts have (Leaflet first)."""
-    return f'document.addEventListener("DOMContentLoaded", function () {{\n{script}\n}});\n'
+# Between two steps of the map's script that follow a few milliseconds of work, the browser
+# may draw a frame and answer a tap: on a phone's slow processor the whole map built at once
+# held the page still for a long moment. Light steps (a layer object made) run on together.
+_NEXT_STEP = """var stepStart = performance.now();
+var nextStep = async function () {
+  if (performance.now() - stepStart < 4) return;
+  await (window.scheduler && scheduler.yield ? scheduler.yield()
+    : new Promise(function (resolve) { setTimeout(resolve, 0); }));
+  stepStart = performance.now();
+};
+"""
+
+
+def _after_deferred_scripts(steps: list[str], name: str) -> str:
+    """Return the map's script steps wrapped to run once the deferred scripts have (Leaflet
+    first), a step that follows a few milliseconds of work in a task of its own; then the map
+    says it is built: window.asoMapBuilt holds it, and the window gets the event aso:mapbuilt."""
+    body = "\nawait nextStep();\n".join(steps)
+    built = f'window.asoMapBuilt = {name};\nwindow.dispatchEvent(new Event("aso:mapbuilt"));\n'
+    return (
+        'document.addEventListener("DOMContentLoaded", async function () {\n'
+        f"{_NEXT_STEP}{body}\n{built}}});\n"
+    )
 
 
 def base_map(

@@ -100,10 +100,16 @@
   // Before a place is chosen, the works are drawn from the vector tiles in the city map's
   // colours and shapes (a tap still means "search here"). Once one is, only the numbered
   // pins of the results are drawn, so each work shows once and the toggle hides it whole.
-  if (config.layer && window.AsoProjects && L.vectorGrid) {
-    AsoProjects.addTo(map, L.extend({ legend: false, kindSwitches: false, interactive: false },
-      config.layer));
-  }
+  // They are added in a task after this one (the map, its view and base tiles), which on a
+  // phone's slow processor would otherwise hold the page still for a long moment.
+  var worksLayer = config.layer && window.AsoProjects && L.vectorGrid;
+  setTimeout(function () {
+    if (worksLayer) {
+      AsoProjects.addTo(map, L.extend({ legend: false, kindSwitches: false, interactive: false },
+        config.layer));
+    }
+    window.asoNearReady = true;
+  }, 0);
 
   // Restrictions: red dashes over a dark casing for the section, green dots for the detour,
   // as on the city map; every detour after every section, so that none is hidden under red.
@@ -231,5 +237,4 @@
     return counts;
   }
   window.AsoNear = { map: map, spreadPins: spreadPins, drawn: drawn };
-  window.asoNearReady = true;
 })();

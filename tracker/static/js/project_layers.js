@@ -415,6 +415,47 @@
     return { latlng: middle ? L.latLng(middle[1], middle[0]) : bounds.getCenter(), bounds: bounds };
   }
 
+  // The works' tiles, a few added per task: each tile makes a canvas and asks for its data,
+  // and the dozen or more that a view needs, made at once, held a phone's page still. The
+  // tiles nearest the middle come first (Leaflet sorts them so); the grid's "load" waits
+  // for the tiles still to be added.
+  var TILES_PER_TASK = 3;
+  var ProjectGrid = L.VectorGrid.Protobuf.extend({
+    _update: function (center) {
+      this._tilesThisTask = 0;
+      L.VectorGrid.Protobuf.prototype._update.call(this, center);
+    },
+    _addTile: function (coords, container) {
+      if (this._tilesThisTask >= TILES_PER_TASK) {
+        this._addRestLater();
+        return;
+      }
+      this._tilesThisTask += 1;
+      L.VectorGrid.Protobuf.prototype._addTile.call(this, coords, container);
+    },
+    _addRestLater: function () {
+      if (this._restLater) return;
+      var grid = this;
+      this._restLater = setTimeout(function () {
+        grid._restLater = null;
+        var map = grid._map;
+        // A zoom under way adds its own tiles once it ends (Leaflet's moveend).
+        if (!map || map._animatingZoom) return;
+        grid._update();
+        // The tiles added earlier may all have loaded meanwhile, with none left to add.
+        if (!grid._restLater && grid._loading && grid._noTilesToLoad()) grid._tileReadyAll();
+      }, 0);
+    },
+    _noTilesToLoad: function () {
+      return !this._restLater && L.VectorGrid.Protobuf.prototype._noTilesToLoad.call(this);
+    },
+    _tileReadyAll: function () {
+      this._loading = false;
+      this.fire("load");
+      L.Util.requestAnimFrame(this._pruneTiles, this);
+    }
+  });
+
   // The map drawn last, so that a list beside it can point at one of its projects.
   var shown = null;
 
@@ -426,7 +467,7 @@
     var styles = {};
     styles[opts.layerName] = styleFor(hidden);
     if (!map.getPane(WORKS_PANE)) map.createPane(WORKS_PANE).style.zIndex = 300;
-    var grid = L.vectorGrid.protobuf(opts.tiles, {
+    var grid = new ProjectGrid(opts.tiles, {
       pane: WORKS_PANE,
       rendererFactory: tileRenderer,
       vectorTileLayerStyles: styles,
@@ -451,11 +492,16 @@
     }
     var control = !opts.kindSwitches ? null
       : opts.layerControl || L.control.layers(null, null, { collapsed: false }).addTo(map);
-    if (control) Object.keys(KINDS).concat(["other"]).forEach(function (code) {
-      var label = code === "other" ? OTHER_KIND.label : KINDS[code].label;
-      var toggle = new KindSwitch(code, setKind).addTo(map);
-      control.addOverlay(toggle, escapeHtml(label)); // the control inserts names as HTML
-    });
+    if (control) {
+      Object.keys(KINDS).concat(["other"]).forEach(function (code) {
+        var label = code === "other" ? OTHER_KIND.label : KINDS[code].label;
+        var toggle = new KindSwitch(code, setKind).addTo(map);
+        // The control inserts names as HTML. Its addOverlay rebuilds the whole list each
+        // time: the switches go in together, and the list is built once.
+        control._addLayer(toggle, escapeHtml(label), true);
+      });
+      if (control._map) control._update();
+    }
 
     grid.on("click", function (event) {
       var props = (event.layer && event.layer.properties) || {};

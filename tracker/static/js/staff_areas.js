@@ -350,6 +350,16 @@
   }
 
   window.AsoAreas = { list: areas, estimate: estimate, save: save, remove: removeArea };
-  if (document.readyState === "complete") start();
-  else window.addEventListener("load", start);
+  // Once the map is built (its script says so), in a task of its own: building the map is the
+  // page's busiest moment. Without Leaflet (its file failed to load) no map is built; the
+  // list of areas still starts with the page.
+  var started = false;
+  function startOnce() {
+    if (started) return;
+    started = true;
+    start();
+  }
+  if (window.asoMapBuilt) setTimeout(startOnce, 0);
+  else window.addEventListener("aso:mapbuilt", function () { setTimeout(startOnce, 0); });
+  window.addEventListener("load", function () { if (!window.L) startOnce(); });
 })();
