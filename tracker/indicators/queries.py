@@ -164,9 +164,14 @@ def _completed(
                 "Asia/Tokyo",
                 cast(func.make_date(Indicator.baseline_year + 1, 4, 1), TIMESTAMP),
             ).label("baseline_end"),
+            # Measured on the ellipsoid only where a length is counted (km, m), not for
+            # indicators that count works.
             case(
                 (
-                    func.ST_Dimension(Project.geom) == 1,
+                    and_(
+                        Indicator.unit.in_(list(METRES_PER_UNIT)),
+                        func.ST_Dimension(Project.geom) == 1,
+                    ),
                     cast(func.ST_Length(func.geography(Project.geom)), NUMERIC),
                 ),
                 else_=0,
