@@ -143,6 +143,36 @@ def test_indicator_values_follow_the_status_history(session, make_project):
     assert series[2021] == 18 and series[2022] == 19 and series[2024] == 19
 
 
+def test_a_work_completed_twice_counts_in_each_year_it_stood_completed(session, make_project):
+    first = make_project(
+        kind="bridge", indicator_codes=["m13_bridges_repaired"], created_at=at("2021-05-01 10:00")
+    )
+    second = make_project(
+        kind="bridge", indicator_codes=["m13_bridges_repaired"], created_at=at("2021-05-01 10:00")
+    )
+    for status, when in (
+        ("completed", "2021-10-01 09:00"),
+        ("construction", "2022-06-01 09:00"),  # reopened for repairs
+        ("completed", "2023-06-01 09:00"),
+    ):
+        append_past_status(session, first.id, status=status, progress=100, recorded_at=at(when))
+    append_past_status(
+        session, second.id, status="completed", progress=100, recorded_at=at("2022-08-01 09:00")
+    )
+
+    def bridges(day):
+        return by_code(indicator_values(session, as_of=day))["m13_bridges_repaired"]
+
+    reopened = bridges(date(2022, 7, 1))
+    assert reopened.current == 18 and reopened.project_ids == []
+    later = bridges(date(2024, 6, 30))
+    series = dict((year, value) for year, value, _ in later.series)
+    # FY2021 ends with the first done; FY2022 with it reopened and the second done.
+    assert series[2021] == 19 and series[2022] == 19 and series[2023] == 20
+    assert later.current == 20
+    assert later.project_ids == sorted([first.id, second.id])
+
+
 def test_seismic_rates_show_the_latest_recorded_year(session):
     record_figure(
         session,

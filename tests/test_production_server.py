@@ -163,3 +163,31 @@ def test_each_worker_opens_its_database_connections_before_its_first_request(
             threading.Event().wait(0.2)
         assert len(opened) >= 2 * 4
     engine.dispose()
+
+
+def test_one_ogc_feature_is_read_outside_a_transaction_as_inside_one(server, live_database):
+    # gunicorn's requests read one feature in autocommit; the same answer as a session's.
+    base, _process = server
+    engine = create_engine(live_database)
+    with engine.begin() as conn:
+        shown, hidden = conn.scalars(
+            text(
+                "INSERT INTO projects (name, kind, department, is_public, geom) VALUES"
+                " ('一つだけの橋', 'bridge', '建設課', true,"
+                "  ST_SetSRID(ST_MakePoint(131.05, 32.95), 4326)),"
+                " ('職員だけの橋', 'bridge', '建設課', false,"
+                "  ST_SetSRID(ST_MakePoint(131.06, 32.95), 4326))"
+                " RETURNING id"
+            )
+        ).all()
+    engine.dispose()
+    items = f"{base}/ogc/collections/projects/items"
+    feature = requests.get(f"{items}/{shown}", timeout=30)
+    assert feature.status_code == 200
+    body = feature.json()
+    assert body["id"] == shown and body["properties"]["name"] == "一つだけの橋"
+    assert body["geometry"] == {"type": "Point", "coordinates": [131.05, 32.95]}
+    assert body["links"][0]["href"].endswith(f"/ogc/collections/projects/items/{shown}?f=json")
+    assert requests.get(f"{items}/{hidden}", timeout=30).status_code == 404
+    # The connection went back to the pool usable: the next read in a transaction works.
+    assert requests.get(f"{base}/ogc/collections/projects/items?limit=1", timeout=30).ok

@@ -1,11 +1,21 @@
 """Database engine, declarative base and the per-request session."""
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, AnyStr, ClassVar
+from typing import TYPE_CHECKING, Any, AnyStr, ClassVar
 
 from flask import Flask, Response, current_app, g, request, stream_with_context
-from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, create_engine, text
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    Engine,
+    Executable,
+    MetaData,
+    Result,
+    Table,
+    create_engine,
+    text,
+)
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -253,6 +263,24 @@ def streamed_from_database(pieces: Callable[[Session], Iterable[AnyStr]]) -> Ite
         yield from pieces(get_session())
 
     return stream_with_context(stream())
+
+
+def read_alone(statement: Executable, params: Mapping[str, Any]) -> Any:
+    """Return the first column of the first row of one read, or None if there is no row.
+
+    A request that has read nothing yet reads it outside a transaction (autocommit): one
+    round trip to the server, where the session sends BEGIN, the statement and COMMIT, each
+    a wait on a busy server. One statement sees one snapshot either way. A request already
+    in a transaction (an earlier read, the replica's check, tests' outer transaction) reads
+    it on its session.
+    """
+    session = get_session()
+    bind = session.get_bind()
+    if session.in_transaction() or not isinstance(bind, Engine):
+        return session.scalar(statement, params)
+    with bind.connect() as connection:
+        alone = connection.execution_options(isolation_level="AUTOCOMMIT")
+        return alone.scalar(statement, params)
 
 
 def _primary_session() -> Session:

@@ -65,22 +65,13 @@ def hazard_layers() -> list[dict]:
     ]
 
 
-def map_labels() -> dict:
-    """Return the words of every map (credits, controls, legend, popups) in the reader's language."""
+def base_map_labels() -> dict:
+    """Return what a map's base needs in the reader's language: its tiles' source, their
+    credits and the zoom buttons (a page with a small map needs no more of map_labels)."""
     return {
         # Not a word, but every map builder reads its labels: the base tiles' source.
         "tile_url": current_app.config.get("MAP_TILE_URL"),
-        "base_layers": {
-            "std": _("地理院 標準地図"),
-            "pale": _("地理院 淡色地図"),
-            "seamlessphoto": _("地理院 写真"),
-        },
         "attribution": str(gsi_attribution()),
-        "city_data_attribution": str(
-            escape(_("「国土数値情報（行政区域データ）」（国土交通省）を加工して作成"))
-            + " | "
-            + escape(_("指定避難所: 国土地理院"))
-        ),
         "zoom": {"zoomInTitle": _("拡大"), "zoomOutTitle": _("縮小")},
         "attribution_prefix": str(
             Markup(
@@ -88,6 +79,27 @@ def map_labels() -> dict:
                 "Leaflet</a>"
             ).format(title=_("地図を表示するライブラリ"))
         ),
+    }
+
+
+def map_labels() -> dict:
+    """Return the words of every map (credits, controls, legend, popups) in the reader's language."""
+    base = base_map_labels()
+    return {
+        "tile_url": base["tile_url"],
+        "base_layers": {
+            "std": _("地理院 標準地図"),
+            "pale": _("地理院 淡色地図"),
+            "seamlessphoto": _("地理院 写真"),
+        },
+        "attribution": base["attribution"],
+        "city_data_attribution": str(
+            escape(_("「国土数値情報（行政区域データ）」（国土交通省）を加工して作成"))
+            + " | "
+            + escape(_("指定避難所: 国土地理院"))
+        ),
+        "zoom": base["zoom"],
+        "attribution_prefix": base["attribution_prefix"],
         "layers": _("表示する地図・事業"),
         "statuses": {code: status_label(code) for code in STATUSES},
         "kinds": {code: kind_label(code) for code in KINDS},

@@ -26,7 +26,7 @@ from tracker.facilities.queries import nearest_facilities
 from tracker.hazards.codes import hazard_zone_sentences
 from tracker.hazards.queries import shelter_zones, zones_at
 from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, MAX_ZOOM, tile_url
-from tracker.maps.page_data import map_labels, map_layer_urls
+from tracker.maps.page_data import base_map_labels, map_labels, map_layer_urls
 from tracker.near import feed
 from tracker.near.contract import Nearby, NearbyQuery
 from tracker.near.queries import (
@@ -247,7 +247,8 @@ def _follow_url(choice: Choice, lang: str) -> str | None:
 
 def _map_config(choice: Choice, results: list, shelters: list) -> dict:
     """Return what near.js needs to draw the map; names travel as data, never as HTML."""
-    labels = map_labels()
+    # The results' map draws no layer of its own: the base's words are all it needs.
+    labels = base_map_labels()
     name, tileset, ext = BASE_LAYERS[0]
     circle = choice.circle
     return {
@@ -268,7 +269,7 @@ def _map_config(choice: Choice, results: list, shelters: list) -> dict:
             "tiles": map_layer_urls("public=true")["tiles_url"],
             "featureUrl": map_layer_urls()["feature_url_template"],
             "projectUrl": url_for("web.project_page", project_id=1)[:-1] + "{id}",
-            "labels": labels,
+            "labels": map_labels(),
         },
         # Each work's number sits where it comes closest to the chosen point, in its status's
         # colour; `old` marks works finished long ago, which the page may hide.

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from tracker.core.db import read_alone
 from tracker.ogc.collections import COLLECTIONS, Collection, Request, overlaps_any
 from tracker.ogc.cql import filter_where
 from tracker.ogc.crs import Crs
@@ -179,12 +180,10 @@ def _ranked(
     return ranked, [], [ranked.c.first_of_type]
 
 
-def one_item(
-    session: Session, collection: Collection, feature_id: int, crs: Crs, request: Request
-) -> str | None:
+def one_item(collection: Collection, feature_id: int, crs: Crs, request: Request) -> str | None:
     """Return one feature of the collection as GeoJSON text, or None if it is not visible."""
     statement = _item_statement(collection.id, crs, request)
-    return session.scalar(statement, {"feature_id": feature_id})
+    return read_alone(statement, {"feature_id": feature_id})
 
 
 @lru_cache(maxsize=64)

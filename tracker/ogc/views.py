@@ -325,7 +325,7 @@ def item(cid: str, fid: int) -> Response:
         ItemParameters, request.args, _("一つの地物には使えないパラメータです")
     ).crs
     # Not kept: reading the data version would cost as much as reading the one feature.
-    geojson = one_item(get_session(), found, fid, crs, _request())
+    geojson = one_item(found, fid, crs, _request())
     if geojson is None:
         abort(404, description=_("%(cid)s に地物 %(fid)s はありません", cid=cid, fid=fid))
     feature = json.loads(geojson)

@@ -236,38 +236,43 @@ def status_at(instant: datetime | None, project_ids: Select | None = None) -> Su
     return query.subquery("h")
 
 
-def status_spans(project_ids: Select | None = None) -> Subquery:
-    """Return a subquery of status spans: (project_id, status, since, until).
+def status_spans(status: str, project_ids: Select) -> Subquery:
+    """Return a subquery of the spans in which the projects had `status`: (project_id, since,
+    until).
 
-    A status holds from the entry that changed to it until the next change (until is NULL
-    while it still holds), so one pass over the history answers "status at" for many
-    instants at once; status_at answers one instant for every project.
+    A span starts at an entry that changed to the status and lasts until the first later
+    entry with another one (until is NULL while it still holds), so one pass over the
+    history answers "had it then" for many instants at once; status_at answers one instant
+    for every project. The pass reads the history newest first, the order of its index
+    (project, observed_at DESC, id DESC): no sort. Looking back from each entry, the one
+    before it comes next, and the end is the earliest of those already read with another
+    status.
     """
     u = StatusUpdate
-    order = (u.observed_at, u.id)
-    entries = select(
-        u.id,
-        u.project_id,
-        u.status,
-        u.observed_at,
-        func.lag(u.status).over(partition_by=u.project_id, order_by=order).label("before"),
+    newest_first = (u.observed_at.desc(), u.id.desc())
+    history = (
+        select(
+            u.project_id,
+            u.status,
+            u.observed_at,
+            func.lead(u.status)
+            .over(partition_by=u.project_id, order_by=newest_first)
+            .label("before"),
+            func.min(u.observed_at)
+            .filter(u.status != status)
+            .over(partition_by=u.project_id, order_by=newest_first, rows=(None, -1))
+            .label("until"),
+        )
+        .where(u.project_id.in_(project_ids))
+        .subquery("history")
     )
-    if project_ids is not None:
-        entries = entries.where(u.project_id.in_(project_ids))
-    history = entries.subquery("history")
     return (
         select(
             history.c.project_id,
-            history.c.status,
             history.c.observed_at.label("since"),
-            func.lead(history.c.observed_at)
-            .over(
-                partition_by=history.c.project_id,
-                order_by=(history.c.observed_at, history.c.id),
-            )
-            .label("until"),
+            history.c.until,
         )
-        .where(history.c.before.is_distinct_from(history.c.status))
+        .where(history.c.status == status, history.c.before.is_distinct_from(status))
         .subquery("spans")
     )
 
