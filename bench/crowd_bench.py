@@ -14,6 +14,7 @@ import math
 import os
 import random
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -103,6 +104,11 @@ def _crowd(base: str, plan_file: Path, users: int, seconds: int, folder: Path) -
         total = next(row for row in csv.DictReader(stats) if row["Name"] == "Aggregated")
     if int(total["Request Count"]) == 0:
         raise RuntimeError(f"the crowd made no request against {base}")
+    # Each kind of failure once, with how often, so that a run with errors says which.
+    with open(f"{prefix}_failures.csv", encoding="utf-8") as failures:
+        for row in csv.DictReader(failures):
+            print(f"crowd failure against {base}: {row['Method']} {row['Name']}: {row['Error']}"
+                  f" ({row['Occurrences']} times)", file=sys.stderr)  # fmt: skip
     return {
         "p99_ms": float(total["99%"]),
         "errors": int(total["Failure Count"]),
