@@ -84,22 +84,17 @@ def base_map_labels() -> dict:
 
 def map_labels() -> dict:
     """Return the words of every map (credits, controls, legend, popups) in the reader's language."""
-    base = base_map_labels()
-    return {
-        "tile_url": base["tile_url"],
+    return base_map_labels() | {
         "base_layers": {
             "std": _("地理院 標準地図"),
             "pale": _("地理院 淡色地図"),
             "seamlessphoto": _("地理院 写真"),
         },
-        "attribution": base["attribution"],
         "city_data_attribution": str(
             escape(_("「国土数値情報（行政区域データ）」（国土交通省）を加工して作成"))
             + " | "
             + escape(_("指定避難所: 国土地理院"))
         ),
-        "zoom": base["zoom"],
-        "attribution_prefix": base["attribution_prefix"],
         "layers": _("表示する地図・事業"),
         "statuses": {code: status_label(code) for code in STATUSES},
         "kinds": {code: kind_label(code) for code in KINDS},

@@ -87,16 +87,16 @@ def tile_bytes(
     p, conditions = selected_rows(collection, query, request)
     if collection.clustered_tiles and z < CLUSTER_BELOW_ZOOM:
         filt = query.filter
-        summed = (
-            z <= SUMMARY_ZOOM
+        # Every work the reader may see: counted by the cells' table (None: count the works).
+        summed_for = (
+            filt.include_private
+            if z <= SUMMARY_ZOOM
             and not conditions
             and isinstance(filt, ProjectFilter)
             and filt.narrows_only_visibility()
+            else None
         )
-        tile = _clustered_tile(
-            session, collection, p, conditions, z, x, y,
-            summed=summed, include_private=isinstance(filt, ProjectFilter) and filt.include_private,
-        )  # fmt: skip
+        tile = _clustered_tile(session, collection, p, conditions, z, x, y, summed_for)
     else:
         tile = _plain_tile(session, collection, p, conditions, z, x, y)
     return bytes(tile or b"")
@@ -151,9 +151,7 @@ def _clustered_tile(
     z: int,
     x: int,
     y: int,
-    *,
-    summed: bool,
-    include_private: bool,
+    summed_for: bool | None,
 ) -> bytes | None:
     # Cells are aligned on the world grid, so every tile agrees on which features a cluster
     # holds. Small features are counted from one cell beyond the tile: one seen at the tile's
@@ -166,10 +164,10 @@ def _clustered_tile(
     small = p.c.mercator_size <= cell / 2
     col = cast(func.floor((p.c.mercator_x + WORLD) / cell), Integer)
     row = cast(func.floor((p.c.mercator_y + WORLD) / cell), Integer)
-    if summed:
-        per_kind = _summed_cells(include_private, z, x, y)
-    else:
+    if summed_for is None:
         per_kind = _counted_cells(p, conditions, small, col, row, z, x, y)
+    else:
+        per_kind = _summed_cells(summed_for, z, x, y)
     # One group per cell across kinds; `kind` only when the cell holds one kind.
     cells = (
         select(
@@ -186,6 +184,17 @@ def _clustered_tile(
         .group_by(per_kind.c.cx, per_kind.c.cy)
         .cte("cells")
     )
+    if summed_for is None:
+        the_one_work = p.c.id == cells.c.id
+    else:
+        # The counts name no work: the cell's one work is found by its position.
+        the_one_work = and_(
+            p.c.mercator_x.between(cells.c.cx * cell - WORLD, (cells.c.cx + 1) * cell - WORLD),
+            p.c.mercator_y.between(cells.c.cy * cell - WORLD, (cells.c.cy + 1) * cell - WORLD),
+            col == cells.c.cx,
+            row == cells.c.cy,
+            small,
+        )
     centre = func.ST_SetSRID(
         func.ST_MakePoint((cells.c.cx + 0.5) * cell - WORLD, (cells.c.cy + 0.5) * cell - WORLD),
         3857,
@@ -212,20 +221,7 @@ def _clustered_tile(
             _mvt_geom(centre, z, x, y),
         )  # fmt: skip
         .select_from(cells)
-        .join(
-            p,
-            p.c.id == cells.c.id
-            if not summed
-            else and_(
-                # The one work of the cell: found by position, the counts name no work.
-                p.c.mercator_x.between(cells.c.cx * cell - WORLD, (cells.c.cx + 1) * cell - WORLD),
-                p.c.mercator_y.between(cells.c.cy * cell - WORLD, (cells.c.cy + 1) * cell - WORLD),
-                col == cells.c.cx,
-                row == cells.c.cy,
-                small,
-                *conditions,
-            ),
-        )  # fmt: skip
+        .join(p, the_one_work)
         .where(cells.c.n == 1)
     )
     groups = select(

@@ -482,18 +482,25 @@ def streamed_collection(
     """Yield the text of feature_collection a piece at a time: its opening, then `batch`
     features a piece (read from a server-side cursor), then its close. A whole city's
     GeoJSON never lies in memory at once; the first piece leaves before any row is read."""
-    p, feature = _features(filt, full=True, internal=filt.include_private)
-    query = select(cast(feature, Text)).select_from(p).order_by(p.c.id)
     opening = '{"type": "FeatureCollection", '
     if filt.as_of is not None:
         opening += f'"as_of": "{filt.as_of.isoformat()}", '
     yield opening + '"features": ['
-    rows = session.execute(query, execution_options={"yield_per": batch}).scalars()
-    first = True
-    for part in rows.partitions():
-        yield ("" if first else ",") + ",".join(part)
-        first = False
+    for n, part in enumerate(_feature_batches(session, filt, batch=batch)):
+        yield ("," if n else "") + ",".join(part)
     yield "]}"
+
+
+def _feature_batches(
+    session: Session, filt: ProjectFilter, *, batch: int, ids: tuple[int, int] | None = None
+) -> Iterator[Sequence[str]]:
+    """Yield the filtered features' GeoJSON texts by id, `batch` at a time, from a
+    server-side cursor; with `ids` = (after, last), those with after < id <= last."""
+    p, feature = _features(filt, full=True, internal=filt.include_private)
+    query = select(cast(feature, Text)).select_from(p).order_by(p.c.id)
+    if ids is not None:
+        query = query.where(p.c.id > ids[0], p.c.id <= ids[1])
+    yield from session.execute(query, execution_options={"yield_per": batch}).scalars().partitions()
 
 
 @dataclass(frozen=True)
@@ -511,13 +518,11 @@ def page_end(session: Session, filt: ProjectFilter, *, after: int, limit: int) -
     whether another page follows; a page costs its own size, wherever it starts.
     """
     p = filtered_projects(filt).subquery("p")
-    ids = select(p.c.id).where(p.c.id > after).order_by(p.c.id).limit(limit + 1).subquery("i")
-    rank = func.row_number().over(order_by=ids.c.id)
-    ranked = select(ids.c.id, rank.label("n")).subquery("r")
-    last, more = session.execute(
-        select(func.max(ranked.c.id).filter(ranked.c.n <= limit), func.count() > limit)
-    ).one()
-    return PageEnd(last=last, more=bool(more))
+    ids = list(
+        session.scalars(select(p.c.id).where(p.c.id > after).order_by(p.c.id).limit(limit + 1))
+    )
+    shown = ids[:limit]
+    return PageEnd(last=shown[-1] if shown else None, more=len(ids) > limit)
 
 
 def streamed_page(
@@ -529,15 +534,7 @@ def streamed_page(
     yield '{"type": "FeatureCollection", "features": ['
     sent = 0
     if end.last is not None:
-        p, feature = _features(filt, full=True, internal=filt.include_private)
-        query = (
-            select(cast(feature, Text))
-            .select_from(p)
-            .where(p.c.id > after, p.c.id <= end.last)
-            .order_by(p.c.id)
-        )
-        rows = session.execute(query, execution_options={"yield_per": batch}).scalars()
-        for part in rows.partitions():
+        for part in _feature_batches(session, filt, batch=batch, ids=(after, end.last)):
             yield ("," if sent else "") + ",".join(part)
             sent += len(part)
     yield f'], "numberReturned": {sent}}}'
