@@ -185,3 +185,33 @@ def test_a_limit_keeps_the_nearest_and_says_more_exist(client, make_project):
     assert data["numberReturned"] == 2 and data["truncated"] is True
     assert nearby(client, limit=3).get_json()["truncated"] is False
     assert nearby(client, limit=0).status_code == 400
+
+
+def test_the_long_nearby_statement_is_converted_for_the_driver_once(client, monkeypatch):
+    # psycopg keeps converted statements only up to a length; the nearby search is longer
+    # than its default, and converting it anew on every request cost more than anything else.
+    from psycopg import _queries
+
+    def ask(lat: float) -> None:
+        query = {"lat": lat, "lon": HERE[0], "radius": 1000}
+        assert client.get("/api/projects/nearby", query_string=query).status_code == 200
+
+    ask(HERE[1])
+    converted = []
+    kept, afresh = _queries._query2pg, _queries._query2pg_nocache
+
+    def convert_afresh(query, *args):
+        converted.append(query)
+        return afresh(query, *args)
+
+    def convert_or_recall(query, *args):
+        misses = kept.cache_info().misses
+        answer = kept(query, *args)
+        if kept.cache_info().misses > misses:
+            converted.append(query)
+        return answer
+
+    monkeypatch.setattr(_queries, "_query2pg_nocache", convert_afresh)
+    monkeypatch.setattr(_queries, "_query2pg", convert_or_recall)
+    ask(HERE[1] + 0.001)
+    assert not [q for q in converted if b"FeatureCollection" in q or b"json_build_object" in q]

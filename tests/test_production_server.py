@@ -191,3 +191,33 @@ def test_one_ogc_feature_is_read_outside_a_transaction_as_inside_one(server, liv
     assert requests.get(f"{items}/{hidden}", timeout=30).status_code == 404
     # The connection went back to the pool usable: the next read in a transaction works.
     assert requests.get(f"{base}/ogc/collections/projects/items?limit=1", timeout=30).ok
+
+
+def test_nearby_search_is_read_outside_a_transaction_and_still_refuses_far_points(
+    server, live_database
+):
+    # One statement checks the point and searches; gunicorn's requests read it in autocommit.
+    base, _process = server
+    engine = create_engine(live_database)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO projects (name, kind, department, is_public, geom) VALUES"
+                " ('近くの橋', 'bridge', '建設課', true,"
+                "  ST_SetSRID(ST_MakePoint(131.1001, 32.9501), 4326)),"
+                " ('職員だけの橋の2', 'bridge', '建設課', false,"
+                "  ST_SetSRID(ST_MakePoint(131.1002, 32.9502), 4326))"
+            )
+        )
+    engine.dispose()
+    nearby = f"{base}/api/projects/nearby"
+    answer = requests.get(nearby, params={"lat": 32.95, "lon": 131.1, "radius": 100}, timeout=30)
+    assert answer.status_code == 200
+    names = [f["properties"]["name"] for f in answer.json()["features"]]
+    assert names == ["近くの橋"]
+    # Tokyo: far beyond the city, refused with the distance in the message.
+    far = requests.get(nearby, params={"lat": 35.68, "lon": 139.76, "radius": 100}, timeout=30)
+    assert far.status_code == 400
+    assert far.json()["code"] == "outside_area"
+    assert "阿蘇市の境界から約" in far.json()["error"]
+    assert requests.get(f"{base}/ogc/collections/projects/items?limit=1", timeout=30).ok

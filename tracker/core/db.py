@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, AnyStr, ClassVar
 
+import psycopg._queries
 from flask import Flask, Response, current_app, g, request, stream_with_context
 from sqlalchemy import (
     CursorResult,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Executable,
     MetaData,
     Result,
+    Row,
     Table,
     create_engine,
     text,
@@ -32,6 +34,14 @@ from tracker.core.replica import (
     Verdict,
     parse_lsn,
 )
+
+# psycopg turns a statement's %(name)s placeholders into $n with a regex on every run, unless
+# the statement is short enough for its cache (4 KB, 50 parameters). The nearby search, a
+# tile and an OGC feature are 5–10 KB with up to 70 parameters: each run converted them afresh,
+# the largest single cost of a nearby answer in Python. The cache holds 128 statements, so a
+# few MB at most; statements with more parameters (long IN lists of varying length) stay out.
+psycopg._queries.MAX_CACHED_STATEMENT_LENGTH = 16_384
+psycopg._queries.MAX_CACHED_STATEMENT_PARAMS = 100
 
 # Named constraints let Alembic drop and rename them later.
 NAMING_CONVENTION = {
@@ -274,13 +284,19 @@ def read_alone(statement: Executable, params: Mapping[str, Any]) -> Any:
     in a transaction (an earlier read, the replica's check, tests' outer transaction) reads
     it on its session.
     """
+    row = read_row_alone(statement, params)
+    return None if row is None else row[0]
+
+
+def read_row_alone(statement: Executable, params: Mapping[str, Any]) -> Row[Any] | None:
+    """Return the first row of one read, read as read_alone reads it, or None."""
     session = get_session()
     bind = session.get_bind()
     if session.in_transaction() or not isinstance(bind, Engine):
-        return session.scalar(statement, params)
+        return session.execute(statement, params).first()
     with bind.connect() as connection:
         alone = connection.execution_options(isolation_level="AUTOCOMMIT")
-        return alone.scalar(statement, params)
+        return alone.execute(statement, params).first()
 
 
 def _primary_session() -> Session:

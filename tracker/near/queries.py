@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     Float,
     Integer,
+    ScalarSelect,
     Select,
     Subquery,
     Text,
@@ -30,7 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from tracker.city.models import CityBoundary
 from tracker.core import clock
+from tracker.core.db import read_row_alone
 from tracker.core.errors import BadInput
 from tracker.geo.geometry import CITY_CODE, check_lon_lat
 from tracker.projects.history import StatusUpdate
@@ -117,20 +120,26 @@ class OutsideCity(BadInput):
         self.distance_m = distance_m
 
 
-def check_near_city(session: Session, lat: float, lon: float) -> None:
-    """Refuse a point more than 20 km beyond the city boundary."""
-    distance = session.scalar(
-        text(
-            """
-            SELECT ST_Distance(b.geom::geography,
-                               ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography)
-            FROM city_boundaries b WHERE b.code = :code
-            """
-        ),
-        {"lat": lat, "lon": lon, "code": CITY_CODE},
+def _beyond_city_m() -> ScalarSelect[float]:
+    """Select how far the point (lat, lon) lies from the city boundary, in metres (0 inside)."""
+    here = func.ST_SetSRID(
+        func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float)), 4326
     )
+    return (
+        select(func.ST_Distance(func.geography(CityBoundary.geom), func.geography(here)))
+        .where(CityBoundary.code == CITY_CODE)
+        .scalar_subquery()
+    )
+
+
+def _refuse_far(distance: float | None) -> None:
     if distance is not None and distance > MAX_OUTSIDE_CITY_M:
         raise OutsideCity(distance)
+
+
+def check_near_city(session: Session, lat: float, lon: float) -> None:
+    """Refuse a point more than 20 km beyond the city boundary."""
+    _refuse_far(session.scalar(select(_beyond_city_m()), {"lat": lat, "lon": lon}))
 
 
 def circle_from_args(session: Session, args: Mapping[str, str]) -> Circle:
@@ -220,17 +229,33 @@ def _nearby_features_statement() -> Select:
     return select(hits.c.feature).order_by(hits.c.rank)
 
 
-def nearby_collection(
-    session: Session, circle: Circle, *, today: date, limit: int = DEFAULT_LIMIT
-) -> str:
-    """Return public projects within the circle as GeoJSON text, nearest first."""
-    return session.scalar(nearby_statement(), nearby_params(circle, today=today, limit=limit))
+@cache
+def _nearby_answer_statement() -> Select:
+    # The point's check and the search in one statement: one round trip for the whole answer.
+    return select(
+        nearby_statement().scalar_subquery().label("collection"),
+        _beyond_city_m().label("beyond_m"),
+    )
+
+
+def nearby_answer(circle: Circle, *, today: date, limit: int = DEFAULT_LIMIT) -> str:
+    """Return public projects within the circle as GeoJSON text, nearest first.
+
+    A point more than 20 km beyond the city is refused (OutsideCity). The request's only
+    read, it is read outside a transaction (read_alone).
+    """
+    row = read_row_alone(
+        _nearby_answer_statement(), nearby_params(circle, today=today, limit=limit)
+    )
+    assert row is not None  # an aggregate and a scalar: always one row
+    _refuse_far(row.beyond_m)
+    return str(row.collection)
 
 
 def nearby_features(
     session: Session, circle: Circle, *, today: date, limit: int = DEFAULT_LIMIT
 ) -> tuple[list[dict], bool]:
-    """Return the same features as nearby_collection, nearest first, and whether more exist."""
+    """Return the same features as nearby_answer, nearest first, and whether more exist."""
     params = nearby_params(circle, today=today, limit=limit)
     features = list(session.scalars(_nearby_features_statement(), params))
     return features[:limit], len(features) > limit

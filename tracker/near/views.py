@@ -33,7 +33,7 @@ from tracker.near.queries import (
     OutsideCity,
     check_near_city,
     circle_from_args,
-    nearby_collection,
+    nearby_answer,
     nearby_features,
     parse_point,
     parse_radius,
@@ -72,11 +72,9 @@ OLD_WORK_DAYS = 365
 )
 def nearby_api() -> Response:
     """Public projects within `radius` metres of lat/lon, nearest first."""
-    session = get_session()
     query = checked_query(NearbyQuery)
-    check_near_city(session, query.lat, query.lon)
     circle = Circle(query.lat, query.lon, query.radius)
-    body = nearby_collection(session, circle, today=clock.today(), limit=query.limit)
+    body = nearby_answer(circle, today=clock.today(), limit=query.limit)
     return Response(body, mimetype=GEOJSON)
 
 
