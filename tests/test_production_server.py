@@ -1,6 +1,7 @@
 """gunicorn as `make run` starts it, on a database with committed writes: the health check,
 graceful shutdown on SIGTERM, and a sign-in throttle that concurrent tries cannot race."""
 
+import http.client
 import re
 import signal
 import socket
@@ -221,3 +222,17 @@ def test_nearby_search_is_read_outside_a_transaction_and_still_refuses_far_point
     assert far.json()["code"] == "outside_area"
     assert "阿蘇市の境界から約" in far.json()["error"]
     assert requests.get(f"{base}/ogc/collections/projects/items?limit=1", timeout=30).ok
+
+
+def test_a_kept_alive_connection_outlasts_a_pause_between_taps(server):
+    # A phone reads a page for a few seconds, then taps again on the same connection: had the
+    # server closed it meanwhile, the request would meet the close (a reset, no answer).
+    base, _process = server
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.request("GET", "/api/restrictions")
+    connection.getresponse().read()
+    threading.Event().wait(6)
+    connection.request("GET", "/api/restrictions")
+    assert connection.getresponse().status == 200
+    connection.close()
