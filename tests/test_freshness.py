@@ -1,8 +1,14 @@
 """What a crowd reads (/near, the feed, /api/restrictions) is cacheable by a proxy: public
-max-age, an ETag of the data version, and 304 for a client holding the current copy."""
+max-age, an ETag of the data version, and 304 for a client holding the current copy; the app
+keeps an answer for anyone itself, made once per data version."""
+
+import re
 
 import pytest
 from shapely.geometry import Point
+from sqlalchemy import event
+
+from tracker.accounts.operations import create_token
 
 NEAR = "/near?lat=32.9&lon=131.1&radius=1000"
 FEED = "/near/feed.atom?lat=32.9&lon=131.1&radius=1000"
@@ -61,3 +67,56 @@ def test_refused_requests_are_not_kept(client):
     assert answer.status_code == 400
     assert "ETag" not in answer.headers
     assert "public" not in answer.headers.get("Cache-Control", "")
+
+
+def _reads_while(connection, ask):
+    """Return what `ask` returns and the reads it made on the test's connection."""
+    reads = []
+
+    def note(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            reads.append(statement)
+
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        return ask(), reads
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
+
+
+@pytest.mark.parametrize("url", [NEAR, FEED, RESTRICTIONS])
+def test_an_answer_for_anyone_is_made_once_per_data_version(client, connection, make_project, url):
+    first = client.get(url)
+
+    again, reads = _reads_while(connection, lambda: client.get(url))
+    assert again.status_code == 200 and again.data == first.data
+    # Only the data version is read: the view did not run again.
+    assert len(reads) == 1 and "data_version" in reads[0]
+
+    make_project(name="新しい橋", geometry=Point(131.1, 32.9005))
+    changed, reads = _reads_while(connection, lambda: client.get(url))
+    assert changed.status_code == 200 and len(reads) > 1
+    if url == NEAR:
+        assert "新しい橋" in changed.get_data(as_text=True)
+
+
+def test_a_kept_page_is_sent_with_the_policy_of_its_own_nonce(client):
+    first = client.get(NEAR)
+    again = client.get(NEAR)
+
+    nonce = re.search(r"'nonce-([^']+)'", again.headers["Content-Security-Policy"]).group(1)
+    assert nonce == re.search(r"'nonce-([^']+)'", first.headers["Content-Security-Policy"]).group(1)
+    assert f'nonce="{nonce}"' in again.get_data(as_text=True)
+
+
+def test_a_reader_with_a_session_or_token_is_answered_afresh(
+    app, client, connection, session, make_user
+):
+    client.get(RESTRICTIONS)
+
+    token = {"Authorization": f"Bearer {create_token(session, make_user(role='viewer'))}"}
+    answer, reads = _reads_while(connection, lambda: client.get(RESTRICTIONS, headers=token))
+    assert answer.status_code == 200 and len(reads) > 1
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], "someone")
+    _, reads = _reads_while(connection, lambda: client.get(RESTRICTIONS))
+    assert len(reads) > 1

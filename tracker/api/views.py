@@ -150,7 +150,7 @@ def _signed_in() -> bool:
 
 
 @bp.get("/restrictions")
-@kept_for(PUBLIC_MAX_AGE, _minute_and_language, _signed_in)
+@kept_for(PUBLIC_MAX_AGE, _minute_and_language, _signed_in, kept_here=True)
 @contract.validate(
     query=RestrictionsQuery,
     resp=Answers(200, Restrictions, "The restrictions.", media_type=GEOJSON),

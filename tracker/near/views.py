@@ -132,7 +132,7 @@ def _feed_parts() -> tuple[Hashable, ...]:
 
 
 @bp.get("/near")
-@kept_for(PUBLIC_MAX_AGE, _minute_and_language, _signed_in)
+@kept_for(PUBLIC_MAX_AGE, _minute_and_language, _signed_in, kept_here=True)
 def near_page() -> ResponseReturnValue:
     """Show works, traffic restrictions and shelters near a chosen place."""
     session = get_session()
@@ -351,7 +351,7 @@ def restrictions_page() -> ResponseReturnValue:
 
 
 @bp.get("/near/feed.atom")
-@kept_for(PUBLIC_MAX_AGE, _feed_parts, _signed_in)
+@kept_for(PUBLIC_MAX_AGE, _feed_parts, _signed_in, kept_here=True)
 def near_feed() -> ResponseReturnValue:
     """Answer an Atom feed of status changes, new projects and restriction changes within the
     circle. Feed readers get application/atom+xml; a browser (which prefers HTML) gets the

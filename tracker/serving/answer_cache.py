@@ -117,6 +117,13 @@ def kept(key: Hashable) -> Any:
     return answer
 
 
+def keep(key: Hashable, answer: object, size: int) -> None:
+    """Keep `answer` (of `size` bytes) for `key` at this request's data version."""
+    versioned = _versioned(key)
+    if versioned is not None:
+        current_app.extensions["answer_cache"].put(versioned, answer, size)
+
+
 def keeping(key: Hashable, pieces: Iterator[str], max_bytes: int) -> Iterator[bytes]:
     """Pass a streamed answer's pieces on (as UTF-8) and, if the whole came to at most
     `max_bytes`, keep it for `key` at this request's data version once the last is sent.
