@@ -17,7 +17,7 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="aso-t
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 # One process per core, each with many threads (README, Deploying, has the figures). A
-# nearby search takes more CPU in Python (about 4 ms) than in PostgreSQL (about 3 ms), so a
+# nearby search takes more CPU in Python (about 3 ms) than in PostgreSQL (about 2 ms), so a
 # process's busy threads do contend for its GIL: they share it, each answer taking as much
 # longer as there are others under way in that process. A kept-alive connection stays with
 # the process that accepted it, and the kernel hands them out unevenly (20 clients on 2
