@@ -55,9 +55,9 @@ class BenchContext:
             self._urls[projects] = url
         return self._urls[projects]
 
-    def app(self, projects: int):
-        """Return the app bound to the bench database of this size."""
-        return create_app({"DATABASE_URL": self.database(projects)})
+    def app(self, projects: int, **settings: object):
+        """Return the app bound to the bench database of this size, with any other settings."""
+        return create_app({"DATABASE_URL": self.database(projects), **settings})
 
 
 def _analyze(url: str) -> None:

@@ -236,3 +236,28 @@ def test_a_kept_alive_connection_outlasts_a_pause_between_taps(server):
     connection.request("GET", "/api/restrictions")
     assert connection.getresponse().status == 200
     connection.close()
+
+
+def test_kept_answers_are_served_after_reading_the_data_version_on_its_own(server, live_database):
+    # Through gunicorn the data version is read outside a transaction; a kept answer is the
+    # same as the one first made, and a committed change is seen at once.
+    base, _process = server
+    near = f"{base}/near?lat=32.9&lon=131.2&radius=300"
+    first = requests.get(near, timeout=30)
+    assert first.status_code == 200 and "あとから来た橋" not in first.text
+    again = requests.get(near, timeout=30)
+    assert again.text == first.text
+    restrictions = [requests.get(f"{base}/api/restrictions", timeout=30) for _ in range(2)]
+    assert [r.status_code for r in restrictions] == [200, 200]
+    assert restrictions[0].json() == restrictions[1].json()
+    engine = create_engine(live_database)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO projects (name, kind, department, is_public, geom) VALUES"
+                " ('あとから来た橋', 'bridge', '建設課', true,"
+                "  ST_SetSRID(ST_MakePoint(131.2001, 32.9001), 4326))"
+            )
+        )
+    engine.dispose()
+    assert "あとから来た橋" in requests.get(near, timeout=30).text

@@ -20,8 +20,7 @@ from flask import Response, current_app, g, make_response, request
 from flask.typing import ResponseReturnValue
 
 from tracker.core import clock
-from tracker.core.db import get_session
-from tracker.serving.answer_cache import data_version, keep, kept
+from tracker.serving.answer_cache import keep, kept, request_data_version
 
 P = ParamSpec("P")
 
@@ -39,12 +38,10 @@ def this_minute() -> datetime:
 
 def version_etag(*parts: Hashable) -> str:
     """Return the (unquoted) entity tag of this request's answer at the current data version."""
-    if "data_version" not in g:
-        g.data_version = data_version(get_session())
     args = sorted(request.args.items(multi=True))
     seed = repr((request.path, args, parts)).encode()
     digest = hashlib.blake2b(seed, digest_size=10).hexdigest()
-    return f"d{g.data_version}-{digest}"
+    return f"d{request_data_version()}-{digest}"
 
 
 class _KeptAnswer(NamedTuple):
