@@ -19,6 +19,25 @@ from tracker.accounts.passwords import hash_password
 PASSWORD = "correct horse battery"
 
 
+def _commit_bridges(database_url, *bridges):
+    """Commit bridges (name, public, lon, lat) to the live database; return their ids."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        ids = [
+            conn.scalar(
+                text(
+                    "INSERT INTO projects (name, kind, department, is_public, geom)"
+                    " VALUES (:name, 'bridge', '建設課', :public,"
+                    "  ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) RETURNING id"
+                ),
+                {"name": name, "public": public, "lon": lon, "lat": lat},
+            )
+            for name, public, lon, lat in bridges
+        ]
+    engine.dispose()
+    return ids
+
+
 @pytest.fixture(scope="module")
 def live_database(database_url):
     """A committed database of its own, dropped with the module's tests."""
@@ -169,19 +188,9 @@ def test_each_worker_opens_its_database_connections_before_its_first_request(
 def test_one_ogc_feature_is_read_outside_a_transaction_as_inside_one(server, live_database):
     # gunicorn's requests read one feature in autocommit; the same answer as a session's.
     base, _process = server
-    engine = create_engine(live_database)
-    with engine.begin() as conn:
-        shown, hidden = conn.scalars(
-            text(
-                "INSERT INTO projects (name, kind, department, is_public, geom) VALUES"
-                " ('一つだけの橋', 'bridge', '建設課', true,"
-                "  ST_SetSRID(ST_MakePoint(131.05, 32.95), 4326)),"
-                " ('職員だけの橋', 'bridge', '建設課', false,"
-                "  ST_SetSRID(ST_MakePoint(131.06, 32.95), 4326))"
-                " RETURNING id"
-            )
-        ).all()
-    engine.dispose()
+    shown, hidden = _commit_bridges(
+        live_database, ("一つだけの橋", True, 131.05, 32.95), ("職員だけの橋", False, 131.06, 32.95)
+    )
     items = f"{base}/ogc/collections/projects/items"
     feature = requests.get(f"{items}/{shown}", timeout=30)
     assert feature.status_code == 200
@@ -199,18 +208,11 @@ def test_nearby_search_is_read_outside_a_transaction_and_still_refuses_far_point
 ):
     # One statement checks the point and searches; gunicorn's requests read it in autocommit.
     base, _process = server
-    engine = create_engine(live_database)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO projects (name, kind, department, is_public, geom) VALUES"
-                " ('近くの橋', 'bridge', '建設課', true,"
-                "  ST_SetSRID(ST_MakePoint(131.1001, 32.9501), 4326)),"
-                " ('職員だけの橋の2', 'bridge', '建設課', false,"
-                "  ST_SetSRID(ST_MakePoint(131.1002, 32.9502), 4326))"
-            )
-        )
-    engine.dispose()
+    _commit_bridges(
+        live_database,
+        ("近くの橋", True, 131.1001, 32.9501),
+        ("職員だけの橋の2", False, 131.1002, 32.9502),
+    )
     nearby = f"{base}/api/projects/nearby"
     answer = requests.get(nearby, params={"lat": 32.95, "lon": 131.1, "radius": 100}, timeout=30)
     assert answer.status_code == 200
@@ -250,14 +252,5 @@ def test_kept_answers_are_served_after_reading_the_data_version_on_its_own(serve
     restrictions = [requests.get(f"{base}/api/restrictions", timeout=30) for _ in range(2)]
     assert [r.status_code for r in restrictions] == [200, 200]
     assert restrictions[0].json() == restrictions[1].json()
-    engine = create_engine(live_database)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO projects (name, kind, department, is_public, geom) VALUES"
-                " ('あとから来た橋', 'bridge', '建設課', true,"
-                "  ST_SetSRID(ST_MakePoint(131.2001, 32.9001), 4326))"
-            )
-        )
-    engine.dispose()
+    _commit_bridges(live_database, ("あとから来た橋", True, 131.2001, 32.9001))
     assert "あとから来た橋" in requests.get(near, timeout=30).text

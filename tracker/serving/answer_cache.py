@@ -33,9 +33,12 @@ class DataVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
+_VERSION = select(DataVersion.version)
+
+
 def data_version(session: Session) -> int:
     """Return the data version as this session sees it."""
-    return session.execute(select(DataVersion.version)).scalar_one()
+    return session.execute(_VERSION).scalar_one()
 
 
 def request_data_version() -> int:
@@ -45,7 +48,7 @@ def request_data_version() -> int:
     one round trip away, not three (BEGIN, the read, COMMIT).
     """
     if "data_version" not in g:
-        g.data_version = read_alone(select(DataVersion.version), {})
+        g.data_version = read_alone(_VERSION, {})
     return int(g.data_version)
 
 
