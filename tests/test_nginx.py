@@ -20,7 +20,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from config import ROOT
-from tests.live_database import build_database, free_port, gunicorn, sibling_url
+from tests.live_database import build_database, free_ports, gunicorn, sibling_url
 from tests.smtp_server import smtp_server
 from tracker.accounts.models import Department, User
 from tracker.accounts.passwords import hash_password
@@ -114,7 +114,7 @@ def proxied(database_url, tmp_path_factory):
          "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
         check=True, capture_output=True,
     )  # fmt: skip
-    https_port, http_port = free_port(), free_port()
+    https_port, http_port = free_ports(2)
     public_url = f"https://localhost:{https_port}"
     settings = {"PROXY_FIX": "1", "PUBLIC_URL": public_url, "TRUSTED_HOSTS": "localhost,127.0.0.1"}
     with gunicorn(database, folder / "instance", **settings) as (app_base, _process):
