@@ -8,13 +8,13 @@ from typing import Any
 
 from flask import Response, abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from sqlalchemy import Update, and_, or_, select, update
 
 from tracker.accounts.models import ROLES, ApiToken, LoginSession, User
 from tracker.core import clock
 from tracker.core.db import get_session, reads_from_replica
 from tracker.core.errors import wants_json
+from tracker.core.translate import gettext as _
 from tracker.serving.request_log import auth_event
 
 SESSION_KEY = "sid"

@@ -4,9 +4,8 @@ Admins change every work, staff the works of their own departments (担当課), 
 Reads are not limited by department.
 """
 
-from flask_babel import gettext as _
-
 from tracker.accounts.models import User
+from tracker.core.translate import gettext as _
 
 
 def may_change_works_of(user: User, department: str) -> bool:

@@ -1,11 +1,11 @@
 """Forms shared by the account pages."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo
 
 from tracker.accounts.passwords import MAX_LENGTH
+from tracker.core.translate import lazy_gettext as _l
 
 
 class ChoosePasswordForm(FlaskForm):

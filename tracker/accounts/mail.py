@@ -17,13 +17,13 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from flask import current_app, render_template
-from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
 from tracker.core import clock
 from tracker.core.smtp import SmtpTransport, parse_smtp_url
+from tracker.core.translate import force_locale
 
 log = logging.getLogger("tracker.mail")
 

@@ -4,7 +4,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from tracker.core import clock
 from tracker.core.db import rows_changed
 from tracker.core.errors import BadInput
 from tracker.core.limits import DISPLAY_NAME_MAX, LOGIN_MAX, check_name
+from tracker.core.translate import gettext as _
 
 # Every API token starts with this: it says what the string is, and a token never starts
 # with "-", which a command line (revoke-token TOKEN) would read as an option.

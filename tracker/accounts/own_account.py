@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, select, text, update
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from tracker.accounts.operations import end_sessions
 from tracker.accounts.passwords import check_new_password, hash_password, verify_password
 from tracker.core import clock
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 
 # Reset mails asked for one e-mail address or login, and asks from one network address,
 # within RESET_WINDOW: past these the same answer is given, but no mail goes (per person)

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, request, session
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from webauthn import (
@@ -36,6 +35,7 @@ from tracker.accounts.audit import record
 from tracker.accounts.models import Passkey, User
 from tracker.core import clock
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 
 RP_NAME = "Aso City recovery works"
 CHALLENGE_KEY = "webauthn_challenge"

@@ -4,10 +4,10 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import gettext as _
 from zxcvbn import zxcvbn
 
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 
 _hasher = PasswordHasher()
 # Verified against when the login is unknown, so that a wrong login costs as long as a

@@ -10,8 +10,6 @@ have no one left to run its people.
 import re
 from collections.abc import Callable, Iterable
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
@@ -24,6 +22,8 @@ from tracker.accounts.passwords import check_new_password, hash_password
 from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.core.limits import DISPLAY_NAME_MAX, LOGIN_MAX, check_name
+from tracker.core.translate import force_locale
+from tracker.core.translate import gettext as _
 
 # What no Argon2 hash can match: an invitee has no password until they choose one.
 UNUSABLE_PASSWORD = "!"

@@ -4,7 +4,6 @@ answers, the signed-in user in templates."""
 from flask import Flask, Response, abort, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -17,6 +16,7 @@ from tracker.accounts.access import (
 )
 from tracker.core import clock
 from tracker.core.errors import error_response, wants_json
+from tracker.core.translate import gettext as _
 from tracker.serving.request_log import auth_event
 
 csrf = CSRFProtect()

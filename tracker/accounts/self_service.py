@@ -21,8 +21,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select, update
 from wtforms import PasswordField, SelectField, StringField
@@ -50,6 +48,8 @@ from tracker.accounts.own_account import (
 from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
+from tracker.core.translate import lazy_gettext as _l
 
 bp = Blueprint(
     "account",

@@ -23,8 +23,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import PasswordField
@@ -55,6 +53,8 @@ from tracker.accounts.views import (
 )
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
+from tracker.core.translate import lazy_gettext as _l
 from tracker.serving.request_log import auth_event
 
 bp = Blueprint(

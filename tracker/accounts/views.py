@@ -29,8 +29,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, PasswordField, StringField
@@ -58,6 +56,8 @@ from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.core.limits import LOGIN_MAX
+from tracker.core.translate import gettext as _
+from tracker.core.translate import lazy_gettext as _l
 from tracker.serving.request_log import auth_event
 
 bp = Blueprint("accounts", __name__)

@@ -6,7 +6,6 @@ assignment, and the text of every work of that department, each as an audited ed
 work (a new version, so a form opened before the rename does not overwrite it).
 """
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,6 +14,7 @@ from tracker.accounts.models import Department, User, user_departments
 from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.core.limits import DEPARTMENT_MAX, check_name
+from tracker.core.translate import gettext as _
 from tracker.projects.audit import record_change
 from tracker.projects.models import Project
 

@@ -17,8 +17,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -35,6 +33,8 @@ from tracker.admin.departments import (
 )
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
+from tracker.core.translate import lazy_gettext as _l
 
 bp = Blueprint(
     "admin_users",

@@ -4,11 +4,11 @@ from pathlib import Path
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 
 from tracker.accounts.access import roles_required
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext
 from tracker.hazards.codes import LAYER_CREDITS, LAYERS, LAYOUTS
 from tracker.hazards.loading import MAX_HAZARD_FILE_BYTES, HazardLoad, load_hazard_file
 from tracker.hazards.queries import loaded_layers

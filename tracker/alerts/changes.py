@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from tracker.city.places import start_places
 from tracker.core.clock import JST
+from tracker.core.translate import force_locale
+from tracker.core.translate import gettext as _
 from tracker.outbox.models import OutboxEvent
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project

@@ -14,8 +14,6 @@ from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -24,6 +22,8 @@ from tracker.alerts.models import FREQUENCIES, TOPICS, AlertSubscription
 from tracker.alerts.tokens import LIFETIMES, token_for
 from tracker.city.places import find_place
 from tracker.core import clock
+from tracker.core.translate import force_locale
+from tracker.core.translate import gettext as _
 from tracker.projects.models import Project
 from tracker.serving.links import external_url
 from tracker.words.wording import distance_label

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask_babel import gettext as _
 from geoalchemy2.elements import WKTElement
 from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from tracker.alerts.tokens import LIFETIMES, address_key
 from tracker.city.places import RADIUS_CHOICES
 from tracker.core import clock
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.words.i18n import LANGUAGES
 
 # An unconfirmed request is forgotten, address and all, once its confirmation link has

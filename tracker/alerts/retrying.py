@@ -4,13 +4,13 @@ failed: there is no address left to send it to."""
 
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tracker.alerts.models import AlertDelivery
 from tracker.core import clock
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 
 
 @dataclass(frozen=True)

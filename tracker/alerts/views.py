@@ -12,7 +12,6 @@ from typing import Any, NoReturn
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from shapely.geometry import Point
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -47,6 +46,7 @@ from tracker.city.places import RADIUS_CHOICES, find_place, start_places
 from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.geo.geometry import check_lon_lat, distance_outside_city
 from tracker.projects.models import Project
 from tracker.projects.queries import project_or_404

@@ -4,13 +4,13 @@ checked against these models and `/api/openapi.json` is made from them."""
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from flask_babel import gettext as _
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 from pydantic.json_schema import SkipJsonSchema
 from werkzeug.datastructures import MultiDict
 
 from tracker.core.errors import BadInput
 from tracker.core.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX
+from tracker.core.translate import gettext as _
 from tracker.geo.geometry import GeometryRefused, parse_geometry
 from tracker.projects.contract import Day, Kind, Progress, QueryDay, Status
 from tracker.projects.queries import parse_bbox, parse_codes

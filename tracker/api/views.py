@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from tracker.accounts.access import can_see_private, current_user, roles_required
@@ -25,6 +24,7 @@ from tracker.api.contract import (
 from tracker.core import clock
 from tracker.core.db import get_session, streamed_from_database
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.geo.geometry import GeometryRefused, to_geojson
 from tracker.projects.audit import fields_changed_since
 from tracker.projects.contract import ChangeRefused

@@ -1,1 +1,1 @@
-"""Infrastructure under everything: the database, errors, limits, the clock."""
+"""Infrastructure under everything: the database, errors, limits, the clock, translation."""

@@ -11,11 +11,11 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from tracker.core.db import database_unavailable
+from tracker.core.translate import lazy_gettext as _l
 
 
 class BadInput(ValueError):

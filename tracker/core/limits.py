@@ -8,9 +8,9 @@ the longest sample name is under 40 characters, and a description is a few parag
 import re
 
 import numpy as np
-from flask_babel import gettext as _
 
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 
 NAME_MAX = 200  # a project's name
 DEPARTMENT_MAX = 100  # 担当課, e.g. 土木部 建設課 道路維持係

@@ -5,8 +5,8 @@ the phone's form (words.details.check_details, in the operations)."""
 from typing import Any
 
 from flask import request
-from flask_babel import gettext as _
 
+from tracker.core.translate import gettext as _
 from tracker.words.vocab import KIND_DETAILS
 
 

@@ -3,8 +3,6 @@
 from collections.abc import Callable
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from shapely.geometry.base import BaseGeometry
 from wtforms import (
@@ -23,6 +21,8 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from tracker.core.limits import DESCRIPTION_MAX, NAME_MAX
+from tracker.core.translate import gettext as _
+from tracker.core.translate import lazy_gettext as _l
 from tracker.projects.models import Project
 from tracker.projects.register import AMOUNT_FIELDS, REGISTER_FIELDS
 from tracker.words.vocab import DATE_FIELDS, FUNDING_SOURCES, KINDS, STATUSES

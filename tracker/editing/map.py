@@ -6,11 +6,11 @@ or narrowed section and the detour. Each hands its shapes to a small script of i
 """
 
 import folium
-from flask_babel import gettext as _
 from folium.elements import JSCSSMixin
 from folium.plugins import Draw
 from folium.template import Template
 
+from tracker.core.translate import gettext as _
 from tracker.maps.city_map import (
     BOUNDARY_STYLE,
     MAX_ZOOM,

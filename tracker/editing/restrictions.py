@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 
@@ -15,6 +14,7 @@ from tracker.accounts.access import current_user, roles_required
 from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.editing.map import build_restriction_map
 from tracker.geo.geometry import GeometryRefused, parse_geometry, to_geojson
 from tracker.maps.city_map import render_parts

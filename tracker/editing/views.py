@@ -5,7 +5,6 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 # SelectChoice came in WTForms 3.3; types-WTForms does not have it yet.
@@ -16,6 +15,7 @@ from tracker.accounts.departments import department_refusal, may_change_works_of
 from tracker.accounts.models import Department
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.editing.details import detail_fields, sent_details
 from tracker.editing.forms import ProjectForm
 from tracker.editing.map import build_editor_map

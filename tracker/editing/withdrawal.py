@@ -7,11 +7,11 @@ withdrawn or deleted by a single stray click.
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
 from tracker.accounts.access import current_user, roles_required
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.projects.models import Project
 from tracker.projects.queries import project_or_404
 from tracker.projects.withdrawal import (

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort
-from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -21,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from tracker.core.translate import gettext as _
 from tracker.facilities.models import Facility
 
 COORDINATE_DECIMALS = 6

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tracker.core.translate import force_locale
+from tracker.core.translate import lazy_gettext as _l
 from tracker.facilities.models import Facility
 from tracker.feeds.closures import last_change
 from tracker.feeds.publishing import CITY_BBOX, Publisher

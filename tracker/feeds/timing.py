@@ -5,9 +5,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
-
+from tracker.core.translate import force_locale
+from tracker.core.translate import gettext as _
 from tracker.feeds.closures import FeedRestriction
 from tracker.restrictions.wording import hours_label
 

@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 import shapely
-from flask_babel import gettext as _
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity, make_valid
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tracker.core.errors import BadInput
 from tracker.core.limits import NESTING_MAX, VERTICES_MAX, nesting_depth
+from tracker.core.translate import gettext as _
 from tracker.words.vocab import KINDS, LINE_KINDS, N_, kind_label, shape_label
 
 # Points drawn on a phone at the city's edge may fall just outside the simplified boundary.

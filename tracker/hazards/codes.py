@@ -9,8 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from flask_babel import gettext
-
+from tracker.core.translate import gettext
 from tracker.words.vocab import N_
 
 if TYPE_CHECKING:

@@ -17,7 +17,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext
 from sqlalchemy import and_, func, insert, literal, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker, undefer
@@ -26,6 +25,7 @@ from tracker.accounts.models import User
 from tracker.core import clock
 from tracker.core.db import rows_changed
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext
 from tracker.imports.models import ImportJob
 from tracker.imports.operations import import_table
 from tracker.imports.reading import read_table

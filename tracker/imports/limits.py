@@ -17,9 +17,8 @@ from pathlib import PurePosixPath
 from typing import IO
 from xml.etree import ElementTree
 
-from flask_babel import gettext
-
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext
 
 MAX_ROWS = 20_000
 MAX_COLUMNS = 100

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ARRAY, Integer, Text, any_, cast, or_, select
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.accounts.models import User
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.geo.geometry import GeometryRefused, check_shape, is_position_only, parse_geometry
 from tracker.geo.gisfiles import TARGET, read_crs, to_lonlat
 from tracker.imports.reading import SourceTable, is_broken

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from flask_babel import gettext
 from pyproj import CRS
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext
 from tracker.geo.gisfiles import (
     cpg_encoding,
     describe,

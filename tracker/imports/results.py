@@ -5,8 +5,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext
-
+from tracker.core.translate import gettext
 from tracker.imports.operations import OUTCOMES, ImportReport
 from tracker.imports.wording import reason_text
 from tracker.worksfiles.values import FORMULA_START

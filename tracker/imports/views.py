@@ -11,12 +11,12 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 from sqlalchemy import select
 
 from tracker.accounts.access import current_user, roles_required
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext
 from tracker.imports import samples
 from tracker.imports.jobs import EDITORS, queue_again, queue_upload
 from tracker.imports.limits import MAX_COLUMNS, MAX_ROWS
@@ -118,10 +118,8 @@ def job_page(job_id: int) -> ResponseReturnValue:
     if job.state in ("queued", "running"):
         return _render(None, message=None, status=202, progress=_progress_words(job), **context)
     if job.state == "expired":
-        message = gettext(
-            "このファイルは1日を過ぎたため消しました。もう一度ファイルを選んでください"
-        )
-        return _render(None, message=message, status=410, **context)
+        gone = gettext("このファイルは1日を過ぎたため消しました。もう一度ファイルを選んでください")
+        return _render(None, message=gone, status=410, **context)
     result = job.result or {}
     context["epsg"] = job.options.get("epsg") or ""
     context["position_only"] = bool(job.options.get("position_only"))

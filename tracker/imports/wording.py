@@ -1,8 +1,7 @@
 """Say in Japanese what became of a row and why one was refused."""
 
-from flask_babel import gettext
-
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext
 from tracker.geo.geometry import GeometryRefused
 from tracker.words.vocab import N_
 from tracker.worksfiles.columns import FIELDS, column_label

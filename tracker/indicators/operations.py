@@ -3,12 +3,12 @@
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.accounts.models import User
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.indicators.models import IndicatorFigure
 from tracker.plan.models import Indicator
 from tracker.words.formatting import YEAR_RANGE

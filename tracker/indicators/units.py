@@ -7,8 +7,8 @@ unit can honestly tell: km to 0.1, m and bridges to whole numbers, % to 0.1.
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask
-from flask_babel import gettext
 
+from tracker.core.translate import gettext
 from tracker.words.vocab import N_
 
 # Decimals shown per unit; a unit not listed keeps one.

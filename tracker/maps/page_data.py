@@ -4,13 +4,13 @@ import json
 from datetime import date
 
 from flask import abort, current_app, url_for
-from flask_babel import gettext as _
-from flask_babel import pgettext
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from tracker.city.models import CityBoundary
 from tracker.core.db import get_session
+from tracker.core.translate import gettext as _
+from tracker.core.translate import pgettext
 from tracker.geo.geometry import CITY_CODE
 from tracker.hazards.codes import HAZARD_LAYER, LAYER_CREDITS, hazard_label
 from tracker.hazards.queries import loaded_hazards

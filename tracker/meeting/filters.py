@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.core.translate import gettext as _
 from tracker.plan.models import Indicator, PlanItem
 from tracker.plan.names import plan_name
 from tracker.projects.queries import ProjectFilter

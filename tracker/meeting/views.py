@@ -13,7 +13,6 @@ from flask import (
     request,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from tracker.city.districts import districts
 from tracker.core import clock
 from tracker.core.db import get_session, streamed_from_database
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.hazards import queries as hazard_queries
 from tracker.hazards.codes import HAZARDS, LAYER_CREDITS, hazard_label
 from tracker.indicators.definitions import DEFINITIONS, METHOD_TEXT, plan_shisaku, printed_row

@@ -7,10 +7,10 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from flask import url_for
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from tracker.core import clock
+from tracker.core.translate import gettext as _
 from tracker.near.queries import FeedEntry, recent_changes
 from tracker.projects.queries import Circle
 from tracker.restrictions.queries import RestrictionEvent, restriction_events

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 
-from flask_babel import gettext as _
 from sqlalchemy import (
     NUMERIC,
     Date,
@@ -35,6 +34,7 @@ from tracker.city.models import CityBoundary
 from tracker.core import clock
 from tracker.core.db import read_row_alone
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.geo.geometry import CITY_CODE, check_lon_lat
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project, visible_works

@@ -5,11 +5,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from tracker.city.districts import StartPlace
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.projects.queries import LON_SCALE
 from tracker.restrictions.queries import ListedRestriction, listed_restrictions
 from tracker.restrictions.schedule import Schedule, is_public_holiday

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 from sqlalchemy.orm import Session
@@ -22,6 +21,7 @@ from tracker.city.places import RADIUS_CHOICES, StartPlace, find_place, start_pl
 from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.facilities.queries import nearest_facilities
 from tracker.hazards.codes import hazard_zone_sentences
 from tracker.hazards.queries import shelter_zones, zones_at

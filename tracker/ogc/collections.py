@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from tracker.core.errors import BadInput
+from tracker.core.translate import lazy_gettext as _l
 from tracker.facilities.queries import facility_query
 from tracker.ogc.queryables import Queryable, queryable
 from tracker.projects.queries import (

@@ -20,12 +20,12 @@ from datetime import date, datetime
 from typing import Any
 
 import shapely
-from flask_babel import gettext as _
 from lark.exceptions import UnexpectedInput
 from pygeofilter import ast, values
 from shapely.geometry import box, shape
 from sqlalchemy import ColumnElement, FromClause, and_, false, func, literal, not_, or_, true
 
+from tracker.core.translate import gettext as _
 from tracker.ogc.crs import CRS84, Crs, filter_crs
 from tracker.ogc.queryables import Queryable, Where
 from tracker.ogc.refusals import InvalidParameter

@@ -3,8 +3,7 @@
 import math
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
-
+from tracker.core.translate import gettext as _
 from tracker.ogc.refusals import InvalidParameter
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"

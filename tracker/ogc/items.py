@@ -5,7 +5,6 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from tracker.core.db import read_alone
+from tracker.core.translate import gettext as _
 from tracker.ogc.collections import COLLECTIONS, Collection, Request, overlaps_any
 from tracker.ogc.cql import filter_where
 from tracker.ogc.crs import Crs

@@ -9,14 +9,14 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Literal, TypeVar
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic.functional_validators import AfterValidator, BeforeValidator, PlainValidator
 from pydantic_core import ErrorDetails
 
 from tracker.core.clock import JST
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
+from tracker.core.translate import lazy_gettext as _l
 from tracker.ogc.crs import CRS84, Crs, parse_bbox, parse_crs
 from tracker.ogc.refusals import InvalidParameter
 

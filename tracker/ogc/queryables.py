@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from flask_babel import gettext as _
 from sqlalchemy import BigInteger, Boolean, ColumnElement, Date, FromClause, Numeric, Text, literal
 from sqlalchemy.types import TypeEngine
 
+from tracker.core.translate import gettext as _
 from tracker.ogc.refusals import InvalidParameter
 
 QueryableType = Literal["string", "integer", "number", "boolean", "date", "geometry"]

@@ -15,7 +15,6 @@ the whole of it no more than a city's.
 
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import (
     CTE,
     ColumnElement,
@@ -36,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from tracker.core.translate import gettext as _
 from tracker.ogc.cells import SUMMARY_ZOOM, WorkCell
 from tracker.ogc.collections import Collection, Request
 from tracker.ogc.items import ItemsQuery, selected_rows

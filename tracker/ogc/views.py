@@ -9,8 +9,6 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from tracker.accounts.access import can_see_private, current_user
@@ -23,6 +21,8 @@ from tracker.core.errors import (
     http_error_words,
     outage_instead,
 )
+from tracker.core.translate import gettext as _
+from tracker.core.translate import lazy_gettext as _l
 from tracker.ogc import documents, tiles
 from tracker.ogc.collections import COLLECTIONS, Collection, Request
 from tracker.ogc.crs import content_crs_header

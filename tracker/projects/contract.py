@@ -3,10 +3,10 @@
 from datetime import date
 from typing import Annotated, Any
 
-from flask_babel import gettext as _
 from pydantic import Field, StrictInt, StrictStr
 
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.serving.contract import Answer, OneOf, Parsed
 from tracker.words.formatting import parse_day
 from tracker.words.vocab import KINDS, STATUSES

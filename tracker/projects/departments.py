@@ -7,13 +7,13 @@ viewers none. `user=None` is the city itself (loaders, the command line). A with
 changes only by being restored (`check_not_withdrawn`).
 """
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.accounts.departments import department_refusal, may_change_works_of
 from tracker.accounts.models import Department, User
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.projects.models import Project
 
 

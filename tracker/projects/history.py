@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from flask_babel import gettext as _
 from geoalchemy2 import Geometry, WKBElement
 from geoalchemy2.elements import WKTElement
 from geoalchemy2.shape import to_shape
@@ -41,6 +40,7 @@ from tracker.core import clock
 from tracker.core.clock import JST
 from tracker.core.db import Base, stamp_now
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.geo.geometry import check_lon_lat
 from tracker.outbox.operations import record_event
 from tracker.projects.audit import changes_after, record_change

@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 import shapely
-from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import column, select, text
@@ -19,6 +18,7 @@ from tracker.core import clock
 from tracker.core.db import copy_rows
 from tracker.core.errors import BadInput
 from tracker.core.limits import DEPARTMENT_MAX, DESCRIPTION_MAX, NAME_MAX, check_name, check_text
+from tracker.core.translate import gettext as _
 from tracker.facilities.models import Facility
 from tracker.geo.geometry import (
     GeometryRefused,

@@ -7,8 +7,6 @@ from typing import Any
 
 import numpy as np
 from flask import abort
-from flask_babel import gettext
-from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -36,6 +34,8 @@ from werkzeug.datastructures import MultiDict
 
 from tracker.core.clock import JST
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext
+from tracker.core.translate import gettext as _
 from tracker.plan.models import Indicator, PlanItem
 from tracker.projects.audit import ProjectChange
 from tracker.projects.history import StatusUpdate

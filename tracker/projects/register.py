@@ -9,10 +9,9 @@ import re
 import unicodedata
 from typing import Any
 
-from flask_babel import gettext as _
-
 from tracker.core.errors import BadInput
 from tracker.core.limits import check_name
+from tracker.core.translate import gettext as _
 from tracker.words.vocab import FUNDING_SOURCES
 
 # By the names the API, the audit trail, the forms and the exports share.

@@ -11,7 +11,6 @@ Admins, and staff of the work's department, do all three (departments.check_may_
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +18,7 @@ from tracker.accounts.models import User
 from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.core.limits import check_text
+from tracker.core.translate import gettext as _
 from tracker.outbox.models import RESTRICTION_EVENTS, OutboxEvent
 from tracker.projects.audit import ProjectChange, record_change
 from tracker.projects.departments import check_may_change

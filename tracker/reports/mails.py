@@ -12,14 +12,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.alerts.sending import MailTransport
 from tracker.core import clock
 from tracker.core.smtp import PermanentRefusal, ServerUnavailable, TemporaryRefusal
+from tracker.core.translate import force_locale
+from tracker.core.translate import gettext as _
 from tracker.reports.links import make_link_token
 from tracker.reports.models import STATES, Report, ReportMail, ReportStateChange
 from tracker.serving.links import external_url

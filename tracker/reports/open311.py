@@ -14,7 +14,6 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, json, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracker.accounts.security import csrf
@@ -22,6 +21,7 @@ from tracker.core import clock
 from tracker.core.clock import JST
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.reports import queries
 from tracker.reports.models import (
     CLOSED_STATES,

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from geoalchemy2.elements import WKTElement
 from shapely import wkt
 from shapely.geometry import Point
@@ -26,6 +25,7 @@ from tracker.alerts.operations import check_email
 from tracker.core import clock
 from tracker.core.errors import BadInput
 from tracker.core.limits import check_text
+from tracker.core.translate import gettext as _
 from tracker.geo.geometry import check_lon_lat, distance_outside_city
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project

@@ -8,10 +8,10 @@ the image type it claims (a "photo.jpg" that is a PNG, a script, a PDF) is refus
 import io
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 10 * 1024 * 1024

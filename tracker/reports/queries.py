@@ -3,12 +3,12 @@
 from datetime import datetime
 
 from flask import url_for
-from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.accounts.models import User
+from tracker.core.translate import gettext as _
 from tracker.reports.models import (
     OPEN_STATES,
     STATE_COLOURS,

@@ -13,7 +13,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracker.accounts.access import current_user, roles_required
@@ -23,6 +22,7 @@ from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
 from tracker.core.limits import check_name
+from tracker.core.translate import gettext as _
 from tracker.projects.models import Project
 from tracker.reports import queries
 from tracker.reports.models import STATES, Open311Key, Report, ReportCategory

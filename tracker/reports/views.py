@@ -27,7 +27,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -37,6 +36,7 @@ from tracker.accounts.security import csrf
 from tracker.city.places import find_place, start_places
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.maps.city_map import ASO_CENTER, BASE_LAYERS, MAX_ZOOM
 from tracker.maps.page_data import map_labels
 from tracker.reports import queries

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from flask_babel import gettext as _
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from tracker.accounts.models import User
 from tracker.core import clock
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.geo.geometry import LINE_TYPES, check_placed, flat_geometry, parse_geometry
 from tracker.outbox.operations import record_event
 from tracker.projects.departments import check_may_change, check_not_withdrawn

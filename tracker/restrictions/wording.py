@@ -2,9 +2,8 @@
 
 from datetime import date, datetime, time
 
-from flask_babel import gettext as _
-
 from tracker.core.clock import JST
+from tracker.core.translate import gettext as _
 from tracker.words.formatting import MONTHS_EN
 from tracker.words.vocab import restriction_days_label
 

@@ -14,7 +14,6 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from flask import Response as FlaskResponse
 from flask import make_response, request
-from flask_babel import gettext as _
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -31,6 +30,7 @@ from spectree.models import SecureType, SecuritySchemeData
 from spectree.plugins.flask_plugin import FlaskPlugin
 
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.serving.input_guards import MAX_DB_INTEGER
 
 JSON = "application/json"

@@ -6,7 +6,8 @@ their hashed addresses (a year's caching), and these fixed addresses are kept a 
 """
 
 from flask import Blueprint, Response, current_app, jsonify, send_from_directory, url_for
-from flask_babel import gettext as _
+
+from tracker.core.translate import gettext as _
 
 bp = Blueprint("icons", __name__)
 

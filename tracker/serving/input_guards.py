@@ -3,11 +3,11 @@
 from collections.abc import Iterator
 
 from flask import Flask, request
-from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
 from tracker.core.errors import BadInput
 from tracker.core.limits import CONTROL, JSON_BODY_MAX, NESTING_MAX, nesting_depth
+from tracker.core.translate import gettext as _
 
 
 def init_app(app: Flask) -> None:

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from tracker.accounts.access import can_see_private, current_user, roles_required
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.projects.contract import ChangeRefused
 from tracker.projects.history import (
     HISTORY_ORDER,

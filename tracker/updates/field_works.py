@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext as _
 from shapely.geometry import LineString, MultiLineString, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, or_, select
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from tracker.accounts.models import User
 from tracker.core import clock
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.projects.history import (
     StatusUpdate,
     append_status,

@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.serving.input_guards import MAX_DB_INTEGER
 from tracker.updates.photos import MAX_PHOTOS, PreparedPhoto, prepare_photo
 

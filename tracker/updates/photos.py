@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from tracker.core.errors import BadInput
 from tracker.core.limits import CONTROL
+from tracker.core.translate import gettext as _
 from tracker.projects.history import ClientIdReused, StatusUpdate
 from tracker.updates.models import CONTENT_TYPES, MAX_PHOTO_BYTES, Photo
 

@@ -17,7 +17,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Session
 
@@ -26,6 +25,7 @@ from tracker.accounts.departments import department_refusal, may_change_works_of
 from tracker.city.districts import districts
 from tracker.core.db import get_session
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.geo.geometry import check_lon_lat
 from tracker.maps.city_map import MAX_ZOOM, tile_url
 from tracker.maps.page_data import (

@@ -4,13 +4,13 @@ import json
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tracker.accounts.access import can_see_private, can_see_withdrawn, current_user
 from tracker.city.districts import StartPlace, districts
 from tracker.core import clock
 from tracker.core.db import get_session
+from tracker.core.translate import gettext as _
 from tracker.facilities.queries import facility_collection, facility_or_404
 from tracker.hazards.codes import HAZARDS
 from tracker.hazards.queries import hazard_geojson

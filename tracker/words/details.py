@@ -7,9 +7,8 @@ the pages, the API and the exports say them with kind_facts and details_text.
 import json
 from typing import Any
 
-from flask_babel import gettext as _
-
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.words.vocab import KIND_DETAILS
 
 DETAIL_TEXT_MAX = 200

@@ -5,10 +5,10 @@ from datetime import date, datetime
 
 from flask import Flask
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
 from tracker.core.clock import JST
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 
 # Eras by the first fiscal year named in them, newest first.
 ERAS = (("令和", 2019), ("平成", 1989))

@@ -4,9 +4,10 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, get_locale
-from flask_babel import gettext as _
 
+from tracker.core import translate
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.words.vocab import input_label
 
 LANGUAGES = {"ja": "日本語", "en": "English"}
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
     """Set up translations and the remembered language switch."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=select_locale)
+    translate.init_app(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["languages"] = LANGUAGES
     app.jinja_env.globals["lang_switch_url"] = switch_url

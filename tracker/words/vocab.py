@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
-from flask_babel import gettext, pgettext
+
+from tracker.core.translate import gettext, pgettext
 
 
 def N_(text: str) -> str:
@@ -354,7 +355,8 @@ def field_value(field: str, value: Any, names: dict[str, str] | None = None) -> 
     if field == "funding":
         return funding_label(value)
     if isinstance(value, list):
-        return gettext("、").join((names or {}).get(code, code) for code in value)
+        printed, codes = names or {}, [str(code) for code in value]
+        return gettext("、").join(printed.get(code, code) for code in codes)
     if isinstance(value, dict):
         return gettext("、").join(
             gettext("%(label)s：%(text)s", label=detail_label(name), text=_detail_word(item))

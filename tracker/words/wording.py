@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask_babel import gettext as _
+from tracker.core.translate import gettext as _
 
 # The day and period labels are shared with the other pages that name dates.
 from tracker.words.formatting import (  # noqa: F401  (period_label: near.html reads it here)

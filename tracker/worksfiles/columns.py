@@ -3,8 +3,7 @@
 import re
 import unicodedata
 
-from flask_babel import gettext
-
+from tracker.core.translate import gettext
 from tracker.words.vocab import N_, field_label
 
 # Each field the import reads, with the headers that name it. The first header is the one

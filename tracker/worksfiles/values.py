@@ -4,9 +4,8 @@ import re
 import unicodedata
 from datetime import date, datetime
 
-from flask_babel import gettext as _
-
 from tracker.core.errors import BadInput
+from tracker.core.translate import gettext as _
 from tracker.words.formatting import YEAR_RANGE
 from tracker.words.vocab import FUNDING_SOURCES, KIND_SYNONYMS, KINDS, STATUS_SYNONYMS, STATUSES
 
