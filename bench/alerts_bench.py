@@ -19,6 +19,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
+from tests.live_database import free_port
 from tracker import create_app
 from tracker.alerts.models import AlertDelivery
 from tracker.alerts.sending import SendReport, prepare, send_alerts
@@ -43,12 +44,6 @@ ADD_SUBSCRIBERS = text(
     FROM projects p, generate_series(1, :n) n WHERE p.id = :project_id
     """
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for(port: int) -> None:
@@ -124,7 +119,7 @@ def run(ctx):
 
             with tempfile.TemporaryDirectory() as tmp:
                 maildir = Path(tmp) / "mail"  # made by the server as a Maildir
-                port = _free_port()
+                port = free_port()
                 # A mail server is another process, as it would be in production.
                 server = subprocess.Popen(
                     [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",

@@ -3,7 +3,6 @@
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -14,6 +13,7 @@ from pathlib import Path
 import requests
 
 from config import ROOT
+from tests.live_database import free_port, free_ports
 
 # tipg lives in a virtualenv of the bench's own, never in requirements.txt.
 TIPG_VENV = ROOT / ".bench-tipg"
@@ -21,13 +21,6 @@ TIPG_PACKAGES = ("tipg==1.6.1", "uvicorn==0.54.0")
 # So does locust (gevent and its own web stack), pinned in bench/locust-requirements.txt.
 LOCUST_VENV = ROOT / ".bench-locust"
 LOCUST_REQUIREMENTS = ROOT / "bench" / "locust-requirements.txt"
-
-
-def free_port() -> int:
-    """Return a free local TCP port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
@@ -169,7 +162,7 @@ def nginx_proxy(app_base: str):
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     with tempfile.TemporaryDirectory(prefix="aso-bench-nginx-") as work:
         folder = Path(work)
-        port, redirect_port = free_port(), free_port()
+        port, redirect_port = free_ports(2)
         temp = "\n".join(
             f"  {kind}_temp_path {folder}/{kind};"
             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")

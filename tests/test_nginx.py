@@ -8,7 +8,9 @@ import random
 import re
 import shutil
 import subprocess
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -223,6 +225,23 @@ def test_plain_http_is_sent_to_https_and_static_files_are_cached_a_year(proxied)
     assert "max-age=31536000" in first.headers["Cache-Control"]
     assert first.headers["Content-Encoding"] == "gzip"
     assert again.headers["X-Cache"] == "HIT"
+
+
+def test_a_crowd_asking_at_once_for_a_new_page_costs_the_app_one_answer(proxied):
+    # Ten phones open the same place's page at the same instant, before anyone has.
+    url = f"{proxied['base']}/near?lat=32.9401&lon=131.1203&radius=500"
+    start = threading.Barrier(10)
+
+    def open_page(_n: int) -> str:
+        start.wait()
+        answer = requests.get(url, verify=proxied["cert"], timeout=30)
+        assert answer.status_code == 200 and "宮地駅前橋" in answer.text
+        return answer.headers["X-Cache"]
+
+    with ThreadPoolExecutor(10) as phones:
+        statuses = list(phones.map(open_page, range(10)))
+    # One went to the app; the others waited for its answer (without the lock: one each).
+    assert sorted(statuses) == ["HIT"] * 9 + ["MISS"], statuses
 
 
 def test_feed_entries_and_alert_mails_link_to_the_public_https_address(proxied):
