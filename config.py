@@ -127,6 +127,10 @@ def load_config() -> dict:
         # Each app process keeps answers of the OGC API and its tiles, per data version,
         # up to this many megabytes (0: none).
         "ANSWER_CACHE_MB": int(os.environ.get("ANSWER_CACHE_MB", 128)),
+        # How many seconds a proxy and a phone may keep an answer for anyone (a nearby page,
+        # a feed, the restrictions, the OGC API) before asking again with its ETag: a minute
+        # shows a changed status soon, and lets a proxy answer a crowd meanwhile.
+        "PUBLIC_MAX_AGE": int(os.environ.get("PUBLIC_MAX_AGE", 60)),
         # The open data's publisher, contact and licence: the catalogue (/catalog) and the
         # work-zone feeds (/feeds/...) name them.
         "DATA_PUBLISHER": os.environ.get("DATA_PUBLISHER", "阿蘇市"),

@@ -244,6 +244,59 @@ def test_a_crowd_asking_at_once_for_a_new_page_costs_the_app_one_answer(proxied)
     assert sorted(statuses) == ["HIT"] * 9 + ["MISS"], statuses
 
 
+def _answered_304(app_base: str, route: str) -> float:
+    """How many 304s the app has answered on `route`, from its own figures."""
+    figures = requests.get(f"{app_base}/metrics", timeout=30).text
+    pattern = rf'^tracker_http_requests_total{{[^}}]*route="{re.escape(route)}"[^}}]*status="304"[^}}]*}} (\S+)$'
+    return sum(float(found) for found in re.findall(pattern, figures, flags=re.MULTILINE))
+
+
+def test_an_expired_copy_is_asked_again_by_its_etag_and_given_out_while_the_app_is_down(
+    proxied, tmp_path
+):
+    # Its own app and nginx: this app's answers may be kept one second, and it is stopped.
+    for name in ("cert.pem", "key.pem"):
+        shutil.copy(Path(proxied["cert"]).parent / name, tmp_path / name)
+    https_port, http_port = free_ports(2)
+    settings = proxied["settings"] | {"PUBLIC_MAX_AGE": "1"}
+    with gunicorn(proxied["database"], tmp_path / "instance", **settings) as (app_base, app):
+        app_port = int(app_base.rsplit(":", 1)[1])
+        site = render_site(tmp_path, https_port=https_port, http_port=http_port, app_port=app_port)
+        (tmp_path / "nginx.conf").write_text(nginx_conf(tmp_path, site))
+        nginx = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")])
+        try:
+            wait_for_port(https_port, tmp_path / "cert.pem", nginx, tmp_path / "error.log")
+            url = f"https://localhost:{https_port}/ogc/conformance"
+            get = lambda: requests.get(url, verify=str(tmp_path / "cert.pem"), timeout=30)  # noqa: E731
+            first = get()
+            assert first.headers["X-Cache"] == "MISS"
+            assert first.headers["Cache-Control"] == "public, max-age=1"
+
+            # Expired: the copy is given out at once while nginx asks the app again with its
+            # ETag, and the app's 304 makes it fresh. nginx counts whole seconds and takes a
+            # copy as expired once its last second has fully passed: up to 2 s for max-age=1.
+            time.sleep(2.2)
+            stale = get()
+            assert stale.headers["X-Cache"] in ("STALE", "UPDATING")
+            assert stale.content == first.content
+            deadline = time.monotonic() + 20
+            while get().headers["X-Cache"] != "HIT":
+                assert time.monotonic() < deadline, "the expired copy was never refreshed"
+                time.sleep(0.1)
+            assert _answered_304(app_base, "/ogc/conformance") >= 1
+
+            # The app stops: the last copy is still given out, not an error.
+            app.terminate()
+            app.wait(timeout=40)
+            time.sleep(2.2)
+            down = get()
+            assert down.status_code == 200 and down.headers["X-Cache"] == "STALE"
+            assert down.content == first.content
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=30)
+
+
 def test_feed_entries_and_alert_mails_link_to_the_public_https_address(proxied):
     base, cert = proxied["base"], proxied["cert"]
     lon, lat = MIYAJI

@@ -51,7 +51,7 @@ from tracker.serving.contract import (
     contract,
     page_cursor,
 )
-from tracker.serving.freshness import PUBLIC_MAX_AGE, kept_for, this_minute
+from tracker.serving.freshness import kept_for, this_minute
 from tracker.words.i18n import locale
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -150,7 +150,7 @@ def _signed_in() -> bool:
 
 
 @bp.get("/restrictions")
-@kept_for(PUBLIC_MAX_AGE, _minute_and_language, _signed_in, kept_here=True)
+@kept_for(_minute_and_language, _signed_in, kept_here=True)
 @contract.validate(
     query=RestrictionsQuery,
     resp=Answers(200, Restrictions, "The restrictions.", media_type=GEOJSON),

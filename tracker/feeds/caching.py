@@ -12,9 +12,7 @@ from collections.abc import Callable
 from flask import Response, request
 
 from tracker.core import clock
-from tracker.serving.freshness import PUBLIC_MAX_AGE, version_etag
-
-MAX_AGE = PUBLIC_MAX_AGE
+from tracker.serving.freshness import public_max_age, version_etag
 
 
 def current_tag() -> str:
@@ -37,6 +35,6 @@ def conditional(
         body, mimetype = build()
         response = Response(body, mimetype=mimetype)
     response.set_etag(tag, weak=True)
-    response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    response.headers["Cache-Control"] = f"public, max-age={public_max_age()}"
     response.headers.update(headers or {})
     return response

@@ -37,7 +37,7 @@ from tracker.projects.models import Project
 from tracker.projects.queries import ProjectFilter, status_counts, streamed_collection
 from tracker.projects.register import visible_register_fields
 from tracker.serving.answer_cache import keeping, kept, request_key
-from tracker.serving.freshness import PUBLIC_MAX_AGE, kept_for
+from tracker.serving.freshness import kept_for
 from tracker.words.formatting import fiscal_year, parse_day
 from tracker.words.i18n import locale
 from tracker.words.vocab import KINDS, STATUSES
@@ -151,7 +151,7 @@ def _day_and_language() -> tuple[Hashable, ...]:
 
 
 @bp.get("/projects.geojson")
-@kept_for(PUBLIC_MAX_AGE, _day, _signed_in)
+@kept_for(_day, _signed_in)
 def features() -> Response:
     """Answer the filtered projects as GeoJSON: the meeting map's layer and its export.
 
@@ -171,7 +171,7 @@ def features() -> Response:
 
 
 @bp.get("/projects.csv")
-@kept_for(PUBLIC_MAX_AGE, _day_and_language, _signed_in)
+@kept_for(_day_and_language, _signed_in)
 def projects_csv_export() -> Response:
     """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers).
 

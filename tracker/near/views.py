@@ -48,7 +48,7 @@ from tracker.restrictions.wording import (
 )
 from tracker.serving.assets import vendor_url
 from tracker.serving.contract import GEOJSON, READ, Answers, checked_query, contract
-from tracker.serving.freshness import PUBLIC_MAX_AGE, kept_for, this_minute
+from tracker.serving.freshness import kept_for, this_minute
 from tracker.words import wording
 from tracker.words.i18n import locale
 from tracker.words.vocab import RESTRICTION_KINDS, kind_glyph, status_label
@@ -132,7 +132,7 @@ def _feed_parts() -> tuple[Hashable, ...]:
 
 
 @bp.get("/near")
-@kept_for(PUBLIC_MAX_AGE, _minute_and_language, _signed_in, kept_here=True)
+@kept_for(_minute_and_language, _signed_in, kept_here=True)
 def near_page() -> ResponseReturnValue:
     """Show works, traffic restrictions and shelters near a chosen place."""
     session = get_session()
@@ -351,7 +351,7 @@ def restrictions_page() -> ResponseReturnValue:
 
 
 @bp.get("/near/feed.atom")
-@kept_for(PUBLIC_MAX_AGE, _feed_parts, _signed_in, kept_here=True)
+@kept_for(_feed_parts, _signed_in, kept_here=True)
 def near_feed() -> ResponseReturnValue:
     """Answer an Atom feed of status changes, new projects and restriction changes within the
     circle. Feed readers get application/atom+xml; a browser (which prefers HTML) gets the

@@ -31,6 +31,7 @@ from tracker.ogc.parameters import Format, FormatParameters, ItemParameters, rea
 from tracker.ogc.queryables import JSON_SCHEMA, queryables_document
 from tracker.ogc.refusals import INVALID_PARAMETER, refused_parameter
 from tracker.serving.answer_cache import cached, request_key
+from tracker.serving.freshness import public_max_age
 from tracker.serving.links import external_url
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -40,9 +41,6 @@ DESCRIPTION = _l(
     "阿蘇市の復旧・復興事業、交通規制、指定避難所を OGC API – Features と OGC API – Tiles で"
     "提供します。QGIS や GDAL からレイヤとして追加できます。"
 )
-# Short enough that a changed status shows within a minute; long enough for a crowd to be
-# answered by a proxy or a CDN.
-MAX_AGE = 60
 
 
 @bp.errorhandler(BadInput)
@@ -142,7 +140,7 @@ def _conditional(response: Response, body: bytes) -> Response:
     """Add ETag, Cache-Control and Vary, and answer 304 when the client's copy is current."""
     response.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest(), weak=True)
     scope = "public" if current_user() is None else "private"
-    response.headers["Cache-Control"] = f"{scope}, max-age={MAX_AGE}"
+    response.headers["Cache-Control"] = f"{scope}, max-age={public_max_age()}"
     # What one caller sees depends on who they are and the format they asked for.
     response.vary.update(["Accept", "Authorization", "Cookie"])
     # Turns the answer into a 304 in place when the client's copy is current.

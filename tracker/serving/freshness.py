@@ -24,10 +24,14 @@ from tracker.serving.answer_cache import keep, kept, request_data_version
 
 P = ParamSpec("P")
 
-# What a crowd may be given from a proxy's copy: a minute old at most.
-PUBLIC_MAX_AGE = 60
 # Signed-in readers may see more (and their names): their browser asks again every time.
 PRIVATE_CACHE_CONTROL = "private, no-cache"
+
+
+def public_max_age() -> int:
+    """Return how many seconds a proxy or a phone may keep an answer for anyone before asking
+    again (PUBLIC_MAX_AGE: a minute unless set)."""
+    return int(current_app.config["PUBLIC_MAX_AGE"])
 
 
 def this_minute() -> datetime:
@@ -79,13 +83,12 @@ def _answer_for_anyone(etag: str, view: Callable[[], ResponseReturnValue]) -> Re
 
 
 def kept_for(
-    max_age: int,
     parts: Callable[[], tuple[Hashable, ...]],
     signed_in: Callable[[], bool],
     *,
     kept_here: bool = False,
 ) -> Callable[[Callable[P, ResponseReturnValue]], Callable[P, Response]]:
-    """Mark a view's answers cacheable for `max_age` seconds under a data-version ETag.
+    """Mark a view's answers cacheable for public_max_age() under a data-version ETag.
 
     `parts` names what else the answer depends on (the day, the language); an anonymous
     reader's answer is public (a proxy keeps it), a signed-in one's private. A client whose
@@ -109,7 +112,7 @@ def kept_for(
             # Weak: the same answer is sent gzipped or not.
             response.set_etag(etag, weak=True)
             response.headers["Cache-Control"] = (
-                PRIVATE_CACHE_CONTROL if private else f"public, max-age={max_age}"
+                PRIVATE_CACHE_CONTROL if private else f"public, max-age={public_max_age()}"
             )
             # Who asks (a cookie) and in which language change the answer.
             response.vary.update(["Cookie", "Accept-Language", "Accept-Encoding"])
