@@ -1,6 +1,6 @@
-"""What a crowd reads (/near, the feed, /api/restrictions) is cacheable by a proxy: public
-max-age, an ETag of the data version, and 304 for a client holding the current copy; the app
-keeps an answer for anyone itself, made once per data version."""
+"""What a crowd reads (/near, the feed, /api/restrictions, a work's page) is cacheable by a
+proxy: public max-age, an ETag of the data version, and 304 for a client holding the current
+copy; the app keeps an answer for anyone itself, made once per data version."""
 
 import re
 
@@ -120,3 +120,24 @@ def test_a_reader_with_a_session_or_token_is_answered_afresh(
     client.set_cookie(app.config["SESSION_COOKIE_NAME"], "someone")
     _, reads = _reads_while(connection, lambda: client.get(RESTRICTIONS))
     assert len(reads) > 1
+
+
+def test_a_work_page_is_kept_for_anyone_and_never_a_staff_only_one(
+    client, connection, make_project, make_user, login_as
+):
+    work = make_project(name="宮地駅前橋", geometry=Point(131.1, 32.9))
+    hidden = make_project(name="内部検討中の砂防", kind="sabo", is_public=False)
+
+    first = client.get(f"/projects/{work.id}")
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "public, max-age=60"
+    again, reads = _reads_while(connection, lambda: client.get(f"/projects/{work.id}"))
+    assert again.data == first.data and len(reads) == 1 and "data_version" in reads[0]
+    assert client.get(f"/projects/{hidden.id}").status_code == 404
+
+    # Staff read the staff-only work and the internal fields afresh, kept by nobody.
+    login_as(make_user(role="staff"))
+    for project in (hidden, work):
+        answer, reads = _reads_while(connection, lambda p=project: client.get(f"/projects/{p.id}"))
+        assert answer.status_code == 200 and len(reads) > 1
+        assert "public" not in answer.headers["Cache-Control"]
+    assert "内部検討中の砂防" in client.get(f"/projects/{hidden.id}").get_data(as_text=True)

@@ -43,6 +43,11 @@ def current_user() -> User | None:
     return g.current_user
 
 
+def signed_in() -> bool:
+    """Tell whether a staff member or a token is behind this request."""
+    return current_user() is not None
+
+
 def idle_limit(user: User) -> timedelta:
     """Return how long this person's sign-in lasts without a request."""
     config = current_app.config

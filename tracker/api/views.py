@@ -1,14 +1,13 @@
 """The JSON API: projects as GeoJSON (RFC 7946, lon/lat), read by anyone, written by staff."""
 
 import re
-from collections.abc import Hashable
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from tracker.accounts.access import can_see_private, current_user, roles_required
+from tracker.accounts.access import can_see_private, current_user, roles_required, signed_in
 from tracker.api.contract import (
     EditConflict,
     EditHeaders,
@@ -51,8 +50,7 @@ from tracker.serving.contract import (
     contract,
     page_cursor,
 )
-from tracker.serving.freshness import kept_for, this_minute
-from tracker.words.i18n import locale
+from tracker.serving.freshness import kept_for, minute_and_language
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -141,16 +139,8 @@ def get_project(project_id: int) -> Response:
     return response
 
 
-def _minute_and_language() -> tuple[Hashable, ...]:
-    return (this_minute(), locale())
-
-
-def _signed_in() -> bool:
-    return current_user() is not None
-
-
 @bp.get("/restrictions")
-@kept_for(_minute_and_language, _signed_in, kept_here=True)
+@kept_for(minute_and_language, signed_in, kept_here=True)
 @contract.validate(
     query=RestrictionsQuery,
     resp=Answers(200, Restrictions, "The restrictions.", media_type=GEOJSON),

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.accounts.access import can_see_private, current_user, roles_required
+from tracker.accounts.access import can_see_private, current_user, roles_required, signed_in
 from tracker.city.districts import districts
 from tracker.core import clock
 from tracker.core.db import get_session, streamed_from_database
@@ -137,10 +137,6 @@ def costs() -> ResponseReturnValue:
 KEPT_GEOJSON_BYTES = 8 * 1024 * 1024
 
 
-def _signed_in() -> bool:
-    return current_user() is not None
-
-
 def _day() -> tuple[Hashable, ...]:
     return (clock.today(),)
 
@@ -151,7 +147,7 @@ def _day_and_language() -> tuple[Hashable, ...]:
 
 
 @bp.get("/projects.geojson")
-@kept_for(_day, _signed_in)
+@kept_for(_day, signed_in)
 def features() -> Response:
     """Answer the filtered projects as GeoJSON: the meeting map's layer and its export.
 
@@ -171,7 +167,7 @@ def features() -> Response:
 
 
 @bp.get("/projects.csv")
-@kept_for(_day_and_language, _signed_in)
+@kept_for(_day_and_language, signed_in)
 def projects_csv_export() -> Response:
     """Answer the filtered list as CSV for Excel (UTF-8 with BOM, Japanese headers).
 

@@ -15,7 +15,7 @@ from shapely.ops import nearest_points
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from tracker.accounts.access import can_see_private, current_user
+from tracker.accounts.access import can_see_private, signed_in
 from tracker.city.districts import districts
 from tracker.city.places import RADIUS_CHOICES, StartPlace, find_place, start_places
 from tracker.core import clock
@@ -48,7 +48,7 @@ from tracker.restrictions.wording import (
 )
 from tracker.serving.assets import vendor_url
 from tracker.serving.contract import GEOJSON, READ, Answers, checked_query, contract
-from tracker.serving.freshness import kept_for, this_minute
+from tracker.serving.freshness import kept_for, minute_and_language
 from tracker.words import wording
 from tracker.words.i18n import locale
 from tracker.words.vocab import RESTRICTION_KINDS, kind_glyph, status_label
@@ -118,21 +118,13 @@ def _page_error(error: BadInput) -> str:
     return _("場所または範囲の指定を読み取れませんでした。一覧から選び直してください。")
 
 
-def _signed_in() -> bool:
-    return current_user() is not None
-
-
-def _minute_and_language() -> tuple[Hashable, ...]:
-    return (this_minute(), locale())
-
-
 def _feed_parts() -> tuple[Hashable, ...]:
     wanted = request.accept_mimetypes.best_match(["application/atom+xml", "text/html"])
     return (clock.today(), locale(), wanted)
 
 
 @bp.get("/near")
-@kept_for(_minute_and_language, _signed_in, kept_here=True)
+@kept_for(minute_and_language, signed_in, kept_here=True)
 def near_page() -> ResponseReturnValue:
     """Show works, traffic restrictions and shelters near a chosen place."""
     session = get_session()
@@ -351,7 +343,7 @@ def restrictions_page() -> ResponseReturnValue:
 
 
 @bp.get("/near/feed.atom")
-@kept_for(_feed_parts, _signed_in, kept_here=True)
+@kept_for(_feed_parts, signed_in, kept_here=True)
 def near_feed() -> ResponseReturnValue:
     """Answer an Atom feed of status changes, new projects and restriction changes within the
     circle. Feed readers get application/atom+xml; a browser (which prefers HTML) gets the

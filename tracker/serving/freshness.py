@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 
 from tracker.core import clock
 from tracker.serving.answer_cache import keep, kept, request_data_version
+from tracker.words.i18n import locale
 
 P = ParamSpec("P")
 
@@ -38,6 +39,11 @@ def this_minute() -> datetime:
     """Return the current minute: answers that say which restrictions are in force now change
     with it (at a restriction's daily hours), not only with the data."""
     return clock.now().replace(second=0, microsecond=0)
+
+
+def minute_and_language() -> tuple[Hashable, ...]:
+    """What an answer that says which restrictions are in force depends on besides the data."""
+    return (this_minute(), locale())
 
 
 def version_etag(*parts: Hashable) -> str:

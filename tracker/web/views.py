@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
-from tracker.accounts.access import can_see_private, can_see_withdrawn, current_user
+from tracker.accounts.access import can_see_private, can_see_withdrawn, current_user, signed_in
 from tracker.city.districts import StartPlace, districts
 from tracker.core import clock
 from tracker.core.db import get_session
@@ -33,6 +33,7 @@ from tracker.restrictions.queries import RestrictionFilter, restriction_features
 from tracker.restrictions.wording import hours_label, next_start_label
 from tracker.serving.answer_cache import cached
 from tracker.serving.assets import vendor_url
+from tracker.serving.freshness import kept_for, minute_and_language
 from tracker.words.details import kind_facts
 from tracker.words.formatting import parse_day, period_label
 from tracker.words.i18n import locale
@@ -128,6 +129,7 @@ def map_restrictions() -> Response:
 
 
 @bp.get("/projects/<int:project_id>")
+@kept_for(minute_and_language, signed_in, kept_here=True)
 def project_page(project_id: int) -> ResponseReturnValue:
     """Show one project: details, a small map with its traffic restrictions, its plan links
     and its status history."""
