@@ -11,6 +11,7 @@ from tests.conftest import MIYAJI_STATION
 from tests.test_ogc import decode_tile, get_tile, tile_of
 from tracker.core import clock
 from tracker.ogc.cells import SUMMARY_ZOOM, WorkCell
+from tracker.ogc.tiles import _summed_tile_statement
 from tracker.projects.models import Project
 from tracker.words.vocab import STATUSES
 
@@ -66,3 +67,14 @@ def test_tiles_from_the_counts_equal_tiles_counted_from_the_works(
     login_as(make_user(role="viewer"))
     _same_tiles(client, tmp_path)
     _same_tiles(client, tmp_path, public="true")
+
+
+def test_whole_layer_tiles_share_one_statement(client, make_project):
+    # Its numbers are bound: tiles of any place and zoom up to SUMMARY_ZOOM run the same one.
+    lon, lat = MIYAJI_STATION
+    make_project(kind="bridge", geometry=Point(lon, lat))
+    _summed_tile_statement.cache_clear()
+    for z in (11, 13, SUMMARY_ZOOM):
+        assert get_tile(client, z, *tile_of(lon, lat, z)).status_code == 200
+    info = _summed_tile_statement.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
