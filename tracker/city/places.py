@@ -1,6 +1,8 @@
 """Places a resident can start from: district centres and landmarks, all stored locally."""
 
-from sqlalchemy import func, select
+from functools import cache
+
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tracker.city.districts import StartPlace, districts
@@ -31,11 +33,7 @@ LANDMARK_KINDS = ("rail_station", "road_interchange", "cultural_heritage", "road
 
 def landmarks(session: Session) -> list[StartPlace]:
     """Return the landmarks inside the city, east to west as people picture the caldera."""
-    rows = session.execute(
-        select(Place.id, Place.name, func.ST_Y(Place.geom), func.ST_X(Place.geom))
-        .where(Place.inside_city.is_(True), Place.kind.in_(LANDMARK_KINDS))
-        .order_by(func.ST_X(Place.geom).desc())
-    )
+    rows = session.execute(_landmarks())
     return [
         StartPlace(
             key=f"p-{place_id}",
@@ -47,6 +45,16 @@ def landmarks(session: Session) -> list[StartPlace]:
         )
         for place_id, name, lat, lon in rows
     ]
+
+
+# Built once: the nearby page lists the landmarks for every place asked.
+@cache
+def _landmarks() -> Select:
+    return (
+        select(Place.id, Place.name, func.ST_Y(Place.geom), func.ST_X(Place.geom))
+        .where(Place.inside_city.is_(True), Place.kind.in_(LANDMARK_KINDS))
+        .order_by(func.ST_X(Place.geom).desc())
+    )
 
 
 def start_places(session: Session) -> list[StartPlace]:

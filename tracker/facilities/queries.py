@@ -2,6 +2,7 @@
 nearest ones to a point, and one by id."""
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flask import abort
@@ -9,12 +10,13 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     FromClause,
+    Integer,
     Select,
     Text,
     any_,
+    bindparam,
     cast,
     func,
-    literal,
     select,
     text,
 )
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from tracker.core.translate import gettext as _
 from tracker.facilities.models import Facility
+from tracker.geo.geometry import point_parameter
 
 COORDINATE_DECIMALS = 6
 
@@ -83,9 +86,17 @@ def nearest_facilities(
     session: Session, lon: float, lat: float, *, count: int = 3, designation: str = "shelter"
 ) -> list[NearFacility]:
     """Return the facilities in force with this designation nearest to the point."""
-    here = func.geography(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326))
+    found = {"lon": lon, "lat": lat, "count": count, "designation": designation}
+    return [NearFacility(*row) for row in session.execute(_nearest(), found)]
+
+
+# Built once (a nearby page asks for every place): only its parameters change.
+@cache
+def _nearest() -> Select:
+    here = func.geography(point_parameter())
     there = func.geography(Facility.geom)
-    rows = session.execute(
+    designation = bindparam("designation", type_=Text)
+    return (
         select(
             Facility.id,
             Facility.name,
@@ -94,11 +105,10 @@ def nearest_facilities(
             func.ST_X(Facility.geom),
             func.ST_Distance(there, here),
         )
-        .where(Facility.withdrawn_at.is_(None), literal(designation) == any_(Facility.designations))
+        .where(Facility.withdrawn_at.is_(None), designation == any_(Facility.designations))
         .order_by(func.ST_Distance(there, here), Facility.id)
-        .limit(count)
+        .limit(bindparam("count", type_=Integer))
     )
-    return [NearFacility(*row) for row in rows]
 
 
 def facility_or_404(session: Session, facility_id: int) -> Facility:

@@ -13,7 +13,7 @@ import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity, make_valid
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, Float, bindparam, func, text
 from sqlalchemy.orm import Session
 
 from tracker.core.errors import BadInput
@@ -414,3 +414,10 @@ def farthest_outside_city_each(
 def to_geojson(geom: BaseGeometry) -> dict:
     """Return the geometry as a GeoJSON dict."""
     return mapping(geom)
+
+
+def point_parameter() -> ColumnElement[Any]:
+    """Return the point (SRID 4326) of the bound parameters `lon` and `lat`: statements built
+    once and run for any place take it."""
+    lon, lat = bindparam("lon", type_=Float), bindparam("lat", type_=Float)
+    return func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)

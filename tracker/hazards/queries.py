@@ -1,17 +1,22 @@
 """Hazard zones read in SQL: map layers, the works and shelters inside them, a point's zones."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     ColumnElement,
     FromClause,
+    Integer,
+    Row,
     Select,
     Text,
     and_,
     any_,
+    bindparam,
     case,
     cast,
     func,
@@ -25,6 +30,7 @@ from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
 from tracker.facilities.models import Facility
+from tracker.geo.geometry import point_parameter
 from tracker.hazards.codes import HAZARDS, ZONE_HAZARDS_BY_FACILITY_HAZARD
 from tracker.hazards.models import HazardLayer, HazardZone
 from tracker.projects.models import Project
@@ -229,33 +235,42 @@ class PointZone:
 
 def zones_at(session: Session, lon: float, lat: float) -> list[PointZone]:
     """Return the zones the point lies in, one per hazard and class, in table order."""
-    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
-    rows = session.execute(
-        select(HazardZone.hazard, HazardZone.zone_class, func.min(HazardZone.name))
-        .where(func.ST_Intersects(HazardZone.geom, point))
-        .group_by(HazardZone.hazard, HazardZone.zone_class)
-    ).all()
+    return _in_table_order(session.execute(_zones_at(), {"lon": lon, "lat": lat}))
+
+
+def shelter_zones(session: Session, shelter_id: int) -> list[PointZone]:
+    """Return the zones a designated shelter lies in, of the hazards it is meant for."""
+    return _in_table_order(session.execute(_shelter_zones(), {"shelter_id": shelter_id}))
+
+
+def _in_table_order(rows: Iterable[Row[Any]]) -> list[PointZone]:
     order = list(HAZARDS)
     return sorted(
         (PointZone(*r) for r in rows), key=lambda z: (order.index(z.hazard), z.zone_class)
     )
 
 
-def shelter_zones(session: Session, shelter_id: int) -> list[PointZone]:
-    """Return the zones a designated shelter lies in, of the hazards it is meant for."""
+# Built once (a nearby page reads both for every place asked): only their parameters change.
+@cache
+def _zones_at() -> Select:
+    return (
+        select(HazardZone.hazard, HazardZone.zone_class, func.min(HazardZone.name))
+        .where(func.ST_Intersects(HazardZone.geom, point_parameter()))
+        .group_by(HazardZone.hazard, HazardZone.zone_class)
+    )
+
+
+@cache
+def _shelter_zones() -> Select:
     s = designated_shelters().subquery("s")
     z = HazardZone.__table__
-    rows = session.execute(
+    return (
         select(z.c.hazard, z.c.zone_class, func.min(z.c.name))
         .select_from(s)
         .join(
             z,
             and_(func.ST_Intersects(s.c.geom, z.c.geom), z.c.hazard == func.any(s.c.hazards)),
         )
-        .where(s.c.id == shelter_id)
+        .where(s.c.id == bindparam("shelter_id", type_=Integer))
         .group_by(z.c.hazard, z.c.zone_class)
-    ).all()
-    order = list(HAZARDS)
-    return sorted(
-        (PointZone(*r) for r in rows), key=lambda z: (order.index(z.hazard), z.zone_class)
     )

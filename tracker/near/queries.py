@@ -35,7 +35,7 @@ from tracker.core import clock
 from tracker.core.db import read_row_alone
 from tracker.core.errors import BadInput
 from tracker.core.translate import gettext as _
-from tracker.geo.geometry import CITY_CODE, check_lon_lat
+from tracker.geo.geometry import CITY_CODE, check_lon_lat, point_parameter
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project, visible_works
 from tracker.projects.queries import Circle, feature_json, nearest_projects
@@ -122,9 +122,7 @@ class OutsideCity(BadInput):
 
 def _beyond_city_m() -> ScalarSelect[float]:
     """Select how far the point (lat, lon) lies from the city boundary, in metres (0 inside)."""
-    here = func.ST_SetSRID(
-        func.ST_MakePoint(bindparam("lon", type_=Float), bindparam("lat", type_=Float)), 4326
-    )
+    here = point_parameter()
     return (
         select(func.ST_Distance(func.geography(CityBoundary.geom), func.geography(here)))
         .where(CityBoundary.code == CITY_CODE)
@@ -139,7 +137,12 @@ def _refuse_far(distance: float | None) -> None:
 
 def check_near_city(session: Session, lat: float, lon: float) -> None:
     """Refuse a point more than 20 km beyond the city boundary."""
-    _refuse_far(session.scalar(select(_beyond_city_m()), {"lat": lat, "lon": lon}))
+    _refuse_far(session.scalar(_beyond_city_statement(), {"lat": lat, "lon": lon}))
+
+
+@cache
+def _beyond_city_statement() -> Select:
+    return select(_beyond_city_m())
 
 
 def circle_from_args(session: Session, args: Mapping[str, str]) -> Circle:

@@ -1,14 +1,16 @@
 """Reads of reports: the public's (accepted reports, public words only) and the staff queue."""
 
 from datetime import datetime
+from functools import cache
 
 from flask import url_for
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Select, func, select
+from sqlalchemy import Float, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.accounts.models import User
 from tracker.core.translate import gettext as _
+from tracker.geo.geometry import point_parameter
 from tracker.reports.models import (
     OPEN_STATES,
     STATE_COLOURS,
@@ -37,14 +39,21 @@ def public_reports(session: Session, *, state: str | None = None) -> list[Report
 
 def public_reports_near(session: Session, lon: float, lat: float, radius_m: int) -> list[Report]:
     """Return accepted reports within a circle, nearest first."""
-    point = func.geography(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326))
-    query = (
+    circle = {"lon": lon, "lat": lat, "radius": radius_m}
+    return list(session.scalars(_public_near(), circle))
+
+
+# Built once (a nearby page asks for every place): only its parameters change.
+@cache
+def _public_near() -> Select:
+    point = func.geography(point_parameter())
+    radius = bindparam("radius", type_=Float)
+    return (
         public_where()
-        .where(func.ST_DWithin(func.geography(Report.geom), point, radius_m))
+        .where(func.ST_DWithin(func.geography(Report.geom), point, radius))
         .order_by(func.ST_Distance(func.geography(Report.geom), point))
         .limit(50)
     )
-    return list(session.scalars(query))
 
 
 def lon_lat(session: Session, report: Report) -> tuple[float, float]:
