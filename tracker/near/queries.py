@@ -180,6 +180,7 @@ def nearby_params(circle: Circle, *, today: date, limit: int = DEFAULT_LIMIT) ->
 
 
 _LIMIT = bindparam("limit", type_=Integer)
+_RADIUS = bindparam("radius", type_=Float)
 
 
 def _nearby_hits() -> Subquery:
@@ -189,9 +190,7 @@ def _nearby_hits() -> Subquery:
     Restrictions still to come or in force travel with each feature.
     """
     point = (bindparam("lon", type_=Float), bindparam("lat", type_=Float))
-    p = nearest_projects(
-        point, radius_m=bindparam("radius", type_=Float), limit=_LIMIT + 1
-    ).subquery("p")
+    p = nearest_projects(point, radius_m=_RADIUS, limit=_LIMIT + 1).subquery("p")
     # A work done on a designated shelter (its retrofit, a warehouse): the shelters
     # themselves are facilities, listed apart.
     feature = feature_json(
@@ -287,12 +286,18 @@ def recent_changes(session: Session, circle: Circle, limit: int = 50) -> list[Fe
     circle and the entries shown, never their product (a distance-sorted subquery joined to
     the whole history was read again for each history row).
     """
-    here = func.geography(func.ST_SetSRID(func.ST_MakePoint(circle.lon, circle.lat), 4326))
+    circle_at = {"lon": circle.lon, "lat": circle.lat, "radius": circle.radius_m, "limit": limit}
+    return [FeedEntry(*row) for row in session.execute(_recent_changes(), circle_at)]
+
+
+# Built once (every feed asks it for its own circle): only its parameters change.
+@cache
+def _recent_changes() -> Select:
     there = func.geography(Project.geom)
     near = (
         select(Project.id, Project.name, Project.is_sample)
         .where(visible_works(Project, include_private=False))
-        .where(func.ST_DWithin(there, here, circle.radius_m))
+        .where(func.ST_DWithin(there, func.geography(point_parameter()), _RADIUS))
         .cte("near")
         .prefix_with("MATERIALIZED")
     )
@@ -302,10 +307,10 @@ def recent_changes(session: Session, circle: Circle, limit: int = 50) -> list[Fe
         select(u.id, u.observed_at, u.previous_status, u.status, u.progress)  # fmt: skip
         .where(u.project_id == near.c.id)
         .order_by(u.observed_at.desc(), u.id.desc())
-        .limit(limit)
+        .limit(_LIMIT)
         .lateral("newest")
     )
-    rows = session.execute(
+    return (
         select(
             newest.c.id,
             near.c.id,
@@ -319,6 +324,5 @@ def recent_changes(session: Session, circle: Circle, limit: int = 50) -> list[Fe
         .select_from(near)
         .join(newest, true())
         .order_by(newest.c.observed_at.desc(), newest.c.id.desc())
-        .limit(limit)
+        .limit(_LIMIT)
     )
-    return [FeedEntry(*row) for row in rows]

@@ -4,15 +4,19 @@ and nearby pages and the feed all read from here."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     ColumnElement,
+    Float,
+    Integer,
     Select,
     SQLColumnExpression,
     Text,
     and_,
+    bindparam,
     cast,
     func,
     or_,
@@ -23,6 +27,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from tracker.core import clock
+from tracker.geo.geometry import point_parameter
 from tracker.projects.models import Project, visible_works
 from tracker.projects.queries import end_of_day
 from tracker.restrictions.models import RestrictionChange, TrafficRestriction
@@ -252,10 +257,18 @@ def restriction_events(
 ) -> list[RestrictionEvent]:
     """Return the newest restriction events of public projects whose section (or, without
     one, whose project) lies within `radius_m` of the point."""
+    circle = {"lon": lon, "lat": lat, "radius": radius_m, "limit": limit}
+    return [RestrictionEvent(*row) for row in session.execute(_restriction_events(), circle)]
+
+
+# Built once (every feed asks it for its own circle): only its parameters change.
+@cache
+def _restriction_events() -> Select:
     r, p, c = TrafficRestriction, Project, RestrictionChange
-    here = func.geography(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326))
+    here = func.geography(point_parameter())
     shape = func.geography(func.coalesce(r.geom, p.geom))
-    rows = session.execute(
+    radius = bindparam("radius", type_=Float)
+    return (
         select(
             c.id,
             c.restriction_id,
@@ -271,11 +284,10 @@ def restriction_events(
         )
         .join(r, r.id == c.restriction_id)
         .join(p, p.id == r.project_id)
-        .where(visible_works(p, include_private=False), func.ST_DWithin(shape, here, radius_m))
+        .where(visible_works(p, include_private=False), func.ST_DWithin(shape, here, radius))
         .order_by(c.recorded_at.desc(), c.id.desc())
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
-    return [RestrictionEvent(*row) for row in rows]
 
 
 @dataclass(frozen=True)
