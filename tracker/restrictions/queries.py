@@ -4,12 +4,13 @@ and nearby pages and the feed all read from here."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import cache
-from typing import Any
+from functools import cache, lru_cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
     ColumnElement,
+    Date,
     Float,
     Integer,
     Select,
@@ -35,6 +36,7 @@ from tracker.restrictions.schedule import (
     applies_on_sql,
     in_force_sql,
     next_in_force_sql,
+    sql_params,
 )
 
 COORDINATE_DECIMALS = 6
@@ -92,11 +94,9 @@ def _timing(r: Any, at: datetime | None) -> list:
     ]  # fmt: skip
 
 
-def restriction_properties(
-    r: type[TrafficRestriction], p: type[Project], at: datetime | None = None
-) -> list:
-    """Return (name, value, ...) pairs of a restriction's public properties, timed at `at`
-    (default: now)."""
+def restriction_properties(r: type[TrafficRestriction], p: type[Project]) -> list:
+    """Return (name, value, ...) pairs of a restriction's public properties, timed at the
+    instant schedule.sql_params() binds."""
     return [
         "id", r.id,
         "project_id", r.project_id,
@@ -108,38 +108,74 @@ def restriction_properties(
         "detour", _line(r.detour_geom),
         "lifted_at", r.ended_at,
         "updated_at", r.updated_at,
-        *_timing(r, at or clock.now()),
+        *_timing(r, None),
     ]  # fmt: skip
 
 
-def restriction_query(filt: RestrictionFilter) -> Select:
-    """Select (restriction feature json, starts_on, id) rows matching the filter."""
+class _Shape(NamedTuple):
+    """What a filter's statement is made of; its values (the day, the work, the box, the
+    instant) are bound parameters, so that one statement serves every request of a shape."""
+
+    active_on: date | None
+    bbox: bool
+    project: bool
+    include_private: bool
+    every: bool
+    include_withdrawn: bool
+
+
+_BBOX = ("bbox_west", "bbox_south", "bbox_east", "bbox_north")
+
+
+def _shape_and_values(filt: RestrictionFilter) -> tuple[_Shape, dict[str, Any]]:
+    shape = _Shape(
+        filt.active_on,
+        filt.bbox is not None,
+        filt.project_id is not None,
+        filt.include_private,
+        filt.every,
+        filt.include_withdrawn,
+    )
+    values = sql_params(filt.at or clock.now())
+    values |= {
+        "restriction_day": filt.active_on or clock.today(),
+        "restriction_project": filt.project_id,
+    }
+    values |= dict(zip(_BBOX, filt.bbox or (), strict=False))
+    return shape, values
+
+
+# Built once per shape (the API, every work's page and the map layers ask again and again).
+@lru_cache(maxsize=64)
+def _rows(shape: _Shape) -> Select:
+    """Select (restriction feature json, starts_on, id) rows of a filter of this shape."""
     r, p = TrafficRestriction, Project
     where = [r.project_id == p.id]
-    if not filt.include_withdrawn:
-        where.append(visible_works(p, include_private=filt.include_private))
-    elif not filt.include_private:
+    if not shape.include_withdrawn:
+        where.append(visible_works(p, include_private=shape.include_private))
+    elif not shape.include_private:
         where.append(p.is_public.is_(True))
-    if filt.project_id is not None:
-        where.append(r.project_id == filt.project_id)
-    if not filt.every:
-        day = filt.active_on or clock.today()
+    if shape.project:
+        where.append(r.project_id == bindparam("restriction_project", type_=Integer))
+    if not shape.every:
+        day = bindparam("restriction_day", type_=Date)
         where.append(or_(r.ends_on.is_(None), r.ends_on >= day))
-        if filt.active_on is None:
+        if shape.active_on is None:
             where.append(r.ended_at.is_(None))
         else:
             where += [
-                applies_on_sql(r, day),
-                or_(r.ended_at.is_(None), r.ended_at >= end_of_day(day)),
+                applies_on_sql(r, shape.active_on),
+                or_(r.ended_at.is_(None), r.ended_at >= end_of_day(shape.active_on)),
             ]
-    shape = func.coalesce(r.geom, p.geom)
-    if filt.bbox is not None:
-        where.append(shape.intersects(func.ST_MakeEnvelope(*filt.bbox, 4326)))
+    geom = func.coalesce(r.geom, p.geom)
+    if shape.bbox:
+        box = [bindparam(name, type_=Float) for name in _BBOX]
+        where.append(geom.intersects(func.ST_MakeEnvelope(*box, 4326)))
     feature = func.json_build_object(
         "type", "Feature",
         "id", r.id,
-        "geometry", _line(shape),
-        "properties", func.json_build_object(*restriction_properties(r, p, filt.at)),
+        "geometry", _line(geom),
+        "properties", func.json_build_object(*restriction_properties(r, p)),
     )  # fmt: skip
     return select(feature.label("feature"), r.starts_on, r.id).where(and_(*where))
 
@@ -186,19 +222,30 @@ def restriction_rows(
 
 def restriction_collection(session: Session, filt: RestrictionFilter) -> str:
     """Return the restrictions as GeoJSON FeatureCollection text, earliest start first."""
-    rows = restriction_query(filt).subquery("rows")
+    shape, values = _shape_and_values(filt)
+    return session.execute(_collection(shape), values).scalar_one()
+
+
+@lru_cache(maxsize=64)
+def _collection(shape: _Shape) -> Select:
+    rows = _rows(shape).subquery("rows")
     features = func.coalesce(
         func.json_agg(aggregate_order_by(rows.c.feature, rows.c.starts_on, rows.c.id)),
         text("'[]'::json"),
     )
     collection = func.json_build_object("type", "FeatureCollection", "features", features)
-    return session.execute(select(cast(collection, Text))).scalar_one()
+    return select(cast(collection, Text))
 
 
 def restriction_features(session: Session, filt: RestrictionFilter) -> list[dict]:
     """Return the restrictions as GeoJSON Feature dicts, earliest start first."""
-    query = restriction_query(filt).order_by(TrafficRestriction.starts_on, TrafficRestriction.id)
-    return [row.feature for row in session.execute(query)]
+    shape, values = _shape_and_values(filt)
+    return [row.feature for row in session.execute(_in_order(shape), values)]
+
+
+@lru_cache(maxsize=64)
+def _in_order(shape: _Shape) -> Select:
+    return _rows(shape).order_by(TrafficRestriction.starts_on, TrafficRestriction.id)
 
 
 def coming_restrictions_json(
