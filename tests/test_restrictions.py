@@ -24,7 +24,7 @@ from tracker.restrictions.operations import (
     change_restriction,
     end_restriction,
 )
-from tracker.restrictions.queries import _rows
+from tracker.restrictions.queries import _in_order
 from tracker.restrictions.schedule import is_workday
 from tracker.restrictions.wording import hours_label
 
@@ -366,10 +366,9 @@ def test_the_sample_restrictions_have_their_lines(session):
 def test_each_work_and_instant_reads_through_one_kept_statement(client, closure, make_project):
     # The work, the day and the instant are bound: every work's page runs one statement.
     other = make_project(name="県道 阿蘇公園線 補修", kind="road")
-    _rows.cache_clear()
+    _in_order.cache_clear()
     for work_id in (closure.project_id, other.id, closure.project_id):
         assert client.get(f"/projects/{work_id}").status_code == 200
-    info = _rows.cache_info()
-    assert info.misses == 1
+    assert _in_order.cache_info().misses == 1
     page = client.get(f"/projects/{closure.project_id}?lang=en").get_data(as_text=True)
     assert "平日昼間は通行止め" in page
