@@ -151,7 +151,7 @@ def _tile_numbers(z: int, x: int, y: int) -> dict[str, float | int]:
 
 
 def _square(name: str) -> ColumnElement[Any]:
-    """Return the square `name` (tile, drawn, counted) of the tile's numbers, in Web Mercator."""
+    """Return the square `name` (tile, drawn) of the tile's numbers, in Web Mercator."""
     corners = [_number(f"{name}_{corner}") for corner in ("xmin", "ymin", "xmax", "ymax")]
     return func.ST_MakeEnvelope(*corners, 3857)
 
