@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -119,25 +120,35 @@ def proxied(database_url, tmp_path_factory):
     https_port, http_port = free_ports(2)
     public_url = f"https://localhost:{https_port}"
     settings = {"PROXY_FIX": "1", "PUBLIC_URL": public_url, "TRUSTED_HOSTS": "localhost,127.0.0.1"}
-    with gunicorn(database, folder / "instance", **settings) as (app_base, _process):
-        app_port = int(app_base.rsplit(":", 1)[1])
-        site = render_site(folder, https_port=https_port, http_port=http_port, app_port=app_port)
-        conf = folder / "nginx.conf"
-        conf.write_text(nginx_conf(folder, site))
-        checked = subprocess.run(
-            ["nginx", "-t", "-p", str(folder), "-c", str(conf)], capture_output=True, text=True
-        )
-        assert checked.returncode == 0, checked.stderr
-        nginx = subprocess.Popen(["nginx", "-p", str(folder), "-c", str(conf)])
-        try:
-            wait_for_port(https_port, folder / "cert.pem", nginx, folder / "error.log")
-            yield {
-                "base": public_url, "cert": str(folder / "cert.pem"), "work_id": work_id,
-                "database": database, "settings": settings, "http_port": http_port,
-            }  # fmt: skip
-        finally:
-            nginx.terminate()
-            nginx.wait(timeout=30)
+    with (
+        gunicorn(database, folder / "instance", **settings) as (app_base, _process),
+        nginx_in_front(folder, app_base, https_port=https_port, http_port=http_port),
+    ):
+        yield {
+            "base": public_url, "cert": str(folder / "cert.pem"), "work_id": work_id,
+            "database": database, "settings": settings, "http_port": http_port,
+        }  # fmt: skip
+
+
+@contextmanager
+def nginx_in_front(folder: Path, app_base: str, *, https_port: int, http_port: int):
+    """Run the shipped site (checked by `nginx -t` first) in front of the app at `app_base`,
+    with the certificate and key in `folder`; stop it on leaving."""
+    app_port = int(app_base.rsplit(":", 1)[1])
+    site = render_site(folder, https_port=https_port, http_port=http_port, app_port=app_port)
+    conf = folder / "nginx.conf"
+    conf.write_text(nginx_conf(folder, site))
+    checked = subprocess.run(
+        ["nginx", "-t", "-p", str(folder), "-c", str(conf)], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+    nginx = subprocess.Popen(["nginx", "-p", str(folder), "-c", str(conf)])
+    try:
+        wait_for_port(https_port, folder / "cert.pem", nginx, folder / "error.log")
+        yield
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=30)
 
 
 def _session(cert: str) -> requests.Session:
@@ -259,42 +270,36 @@ def test_an_expired_copy_is_asked_again_by_its_etag_and_given_out_while_the_app_
         shutil.copy(Path(proxied["cert"]).parent / name, tmp_path / name)
     https_port, http_port = free_ports(2)
     settings = proxied["settings"] | {"PUBLIC_MAX_AGE": "1"}
-    with gunicorn(proxied["database"], tmp_path / "instance", **settings) as (app_base, app):
-        app_port = int(app_base.rsplit(":", 1)[1])
-        site = render_site(tmp_path, https_port=https_port, http_port=http_port, app_port=app_port)
-        (tmp_path / "nginx.conf").write_text(nginx_conf(tmp_path, site))
-        nginx = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")])
-        try:
-            wait_for_port(https_port, tmp_path / "cert.pem", nginx, tmp_path / "error.log")
-            url = f"https://localhost:{https_port}/ogc/conformance"
-            get = lambda: requests.get(url, verify=str(tmp_path / "cert.pem"), timeout=30)  # noqa: E731
-            first = get()
-            assert first.headers["X-Cache"] == "MISS"
-            assert first.headers["Cache-Control"] == "public, max-age=1"
+    with (
+        gunicorn(proxied["database"], tmp_path / "instance", **settings) as (app_base, app),
+        nginx_in_front(tmp_path, app_base, https_port=https_port, http_port=http_port),
+    ):
+        url = f"https://localhost:{https_port}/ogc/conformance"
+        get = lambda: requests.get(url, verify=str(tmp_path / "cert.pem"), timeout=30)  # noqa: E731
+        first = get()
+        assert first.headers["X-Cache"] == "MISS"
+        assert first.headers["Cache-Control"] == "public, max-age=1"
 
-            # Expired: the copy is given out at once while nginx asks the app again with its
-            # ETag, and the app's 304 makes it fresh. nginx counts whole seconds and takes a
-            # copy as expired once its last second has fully passed: up to 2 s for max-age=1.
-            time.sleep(2.2)
-            stale = get()
-            assert stale.headers["X-Cache"] in ("STALE", "UPDATING")
-            assert stale.content == first.content
-            deadline = time.monotonic() + 20
-            while get().headers["X-Cache"] != "HIT":
-                assert time.monotonic() < deadline, "the expired copy was never refreshed"
-                time.sleep(0.1)
-            assert _answered_304(app_base, "/ogc/conformance") >= 1
+        # Expired: the copy is given out at once while nginx asks the app again with its
+        # ETag, and the app's 304 makes it fresh. nginx counts whole seconds and takes a
+        # copy as expired once its last second has fully passed: up to 2 s for max-age=1.
+        time.sleep(2.2)
+        stale = get()
+        assert stale.headers["X-Cache"] in ("STALE", "UPDATING")
+        assert stale.content == first.content
+        deadline = time.monotonic() + 20
+        while get().headers["X-Cache"] != "HIT":
+            assert time.monotonic() < deadline, "the expired copy was never refreshed"
+            time.sleep(0.1)
+        assert _answered_304(app_base, "/ogc/conformance") >= 1
 
-            # The app stops: the last copy is still given out, not an error.
-            app.terminate()
-            app.wait(timeout=40)
-            time.sleep(2.2)
-            down = get()
-            assert down.status_code == 200 and down.headers["X-Cache"] == "STALE"
-            assert down.content == first.content
-        finally:
-            nginx.terminate()
-            nginx.wait(timeout=30)
+        # The app stops: the last copy is still given out, not an error.
+        app.terminate()
+        app.wait(timeout=40)
+        time.sleep(2.2)
+        down = get()
+        assert down.status_code == 200 and down.headers["X-Cache"] == "STALE"
+        assert down.content == first.content
 
 
 def test_feed_entries_and_alert_mails_link_to_the_public_https_address(proxied):

@@ -421,3 +421,10 @@ def point_parameter() -> ColumnElement[Any]:
     once and run for any place take it."""
     lon, lat = bindparam("lon", type_=Float), bindparam("lat", type_=Float)
     return func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+
+
+def in_circle(geography: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Return whether `geography` lies within the bound `radius` (metres, on the ellipsoid)
+    of point_parameter(): the circle of a nearby page, a feed or a place's reports."""
+    centre = func.geography(point_parameter())
+    return func.ST_DWithin(geography, centre, bindparam("radius", type_=Float))

@@ -35,7 +35,7 @@ from tracker.core import clock
 from tracker.core.db import read_row_alone
 from tracker.core.errors import BadInput
 from tracker.core.translate import gettext as _
-from tracker.geo.geometry import CITY_CODE, check_lon_lat, point_parameter
+from tracker.geo.geometry import CITY_CODE, check_lon_lat, in_circle, point_parameter
 from tracker.projects.history import StatusUpdate
 from tracker.projects.models import Project, visible_works
 from tracker.projects.queries import Circle, feature_json, nearest_projects
@@ -293,11 +293,10 @@ def recent_changes(session: Session, circle: Circle, limit: int = 50) -> list[Fe
 # Built once (every feed asks it for its own circle): only its parameters change.
 @cache
 def _recent_changes() -> Select:
-    there = func.geography(Project.geom)
     near = (
         select(Project.id, Project.name, Project.is_sample)
         .where(visible_works(Project, include_private=False))
-        .where(func.ST_DWithin(there, func.geography(point_parameter()), _RADIUS))
+        .where(in_circle(func.geography(Project.geom)))
         .cte("near")
         .prefix_with("MATERIALIZED")
     )

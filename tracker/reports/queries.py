@@ -5,12 +5,12 @@ from functools import cache
 
 from flask import url_for
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Float, Select, bindparam, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.accounts.models import User
 from tracker.core.translate import gettext as _
-from tracker.geo.geometry import point_parameter
+from tracker.geo.geometry import in_circle, point_parameter
 from tracker.reports.models import (
     OPEN_STATES,
     STATE_COLOURS,
@@ -46,12 +46,11 @@ def public_reports_near(session: Session, lon: float, lat: float, radius_m: int)
 # Built once (a nearby page asks for every place): only its parameters change.
 @cache
 def _public_near() -> Select:
-    point = func.geography(point_parameter())
-    radius = bindparam("radius", type_=Float)
+    place = func.geography(Report.geom)
     return (
         public_where()
-        .where(func.ST_DWithin(func.geography(Report.geom), point, radius))
-        .order_by(func.ST_Distance(func.geography(Report.geom), point))
+        .where(in_circle(place))
+        .order_by(func.ST_Distance(place, func.geography(point_parameter())))
         .limit(50)
     )
 

@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from tracker.core import clock
-from tracker.geo.geometry import point_parameter
+from tracker.geo.geometry import in_circle
 from tracker.projects.models import Project, visible_works
 from tracker.projects.queries import end_of_day
 from tracker.restrictions.models import RestrictionChange, TrafficRestriction
@@ -312,9 +312,7 @@ def restriction_events(
 @cache
 def _restriction_events() -> Select:
     r, p, c = TrafficRestriction, Project, RestrictionChange
-    here = func.geography(point_parameter())
     shape = func.geography(func.coalesce(r.geom, p.geom))
-    radius = bindparam("radius", type_=Float)
     return (
         select(
             c.id,
@@ -331,7 +329,7 @@ def _restriction_events() -> Select:
         )
         .join(r, r.id == c.restriction_id)
         .join(p, p.id == r.project_id)
-        .where(visible_works(p, include_private=False), func.ST_DWithin(shape, here, radius))
+        .where(visible_works(p, include_private=False), in_circle(shape))
         .order_by(c.recorded_at.desc(), c.id.desc())
         .limit(bindparam("limit", type_=Integer))
     )
