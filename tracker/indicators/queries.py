@@ -22,9 +22,9 @@ from tracker.core import clock
 from tracker.indicators.models import IndicatorFigure
 from tracker.indicators.units import rounded
 from tracker.plan.models import Indicator, PlanItem
-from tracker.projects.history import StatusUpdate
+from tracker.projects.history import CompletedSpan
 from tracker.projects.models import Project, project_indicators, visible_works
-from tracker.projects.queries import end_of_day, status_spans
+from tracker.projects.queries import end_of_day
 from tracker.words.formatting import fiscal_year
 
 MEASURE_CODE = "p5.m13"
@@ -132,7 +132,7 @@ CUTOFFS = func.array_replace(
 
 def _counting_session(session: Session) -> None:
     # The estimate for a million works starts PostgreSQL's JIT compiler, which took longer
-    # (0.4 s) than it saved, and spilled the history's sort to disk. For this transaction.
+    # (0.4 s) than it saved. For this transaction.
     session.execute(text("SET LOCAL jit = off"))
 
 
@@ -141,9 +141,10 @@ def _completed(
 ) -> dict[tuple[int, int], tuple[int, Decimal, list[int]]]:
     """Return {(cutoff index, indicator id): (count, metres, ids)}; a None cutoff means now.
 
-    A linked project counts at a cutoff when its status then is completed (read from the
-    status history) and it was last completed after its indicator's baseline year, since the
-    baseline already holds what was finished before. Only the last cutoff lists its projects.
+    A linked project counts at a cutoff when its status then is completed (one of its
+    completed spans holds it) and it was last completed after its indicator's baseline year,
+    since the baseline already holds what was finished before. Only the last cutoff lists its
+    projects.
 
     Each completed span counts at a run of consecutive cutoffs (they are in order), found
     with width_bucket; the database sums the spans by indicator and run, a few dozen rows,
@@ -153,7 +154,7 @@ def _completed(
         None in cutoffs[:-1]
     ):
         raise ValueError("cutoffs must be in order, with now (None) last")
-    ever_completed = select(StatusUpdate.project_id).where(StatusUpdate.status == "completed")
+    ever_completed = select(CompletedSpan.project_id)
     linked_query = (
         select(
             project_indicators.c.indicator_id,
@@ -184,9 +185,7 @@ def _completed(
     linked_query = linked_query.where(visible_works(Project, include_private=include_private))
     # Measured once, then joined to the spans.
     linked = linked_query.cte("linked").prefix_with("MATERIALIZED")
-    # The history of every work ever completed, read in the order of its index and joined
-    # by merging: cheaper than looking up the linked ones one by one and sorting.
-    spans = status_spans("completed", ever_completed)
+    spans = select(CompletedSpan).subquery("spans")
     last = len(cutoffs)
     # Counted at cutoff n when since < at and created_at < at and (until IS NULL or
     # until >= at): n runs from the number of cutoffs at or before the later of since and

@@ -113,6 +113,26 @@ Index(
 )
 Index("ix_status_updates_observed_at", StatusUpdate.observed_at)
 
+
+class CompletedSpan(Base):
+    """A span of time in which a work stood completed, from the entry that completed it to
+    the first later one with another status (None while it still holds).
+
+    Written only by a trigger on status_updates (migration cs1), from the work's whole
+    history each time an entry is appended to it: the indicators count works completed at
+    many instants from these, without passing over the history.
+    """
+
+    __tablename__ = "completed_spans"
+
+    update_id: Mapped[int] = mapped_column(
+        ForeignKey("status_updates.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(index=True)
+    since: Mapped[datetime]
+    until: Mapped[datetime | None]
+
+
 # Called with each change of status appended now, after its outbox event and in the same
 # transaction: a feature above this layer (residents' reports) follows a work's status so.
 STATUS_FOLLOWERS: list[Callable[[Session, "StatusUpdate"], None]] = []

@@ -236,47 +236,6 @@ def status_at(instant: datetime | None, project_ids: Select | None = None) -> Su
     return query.subquery("h")
 
 
-def status_spans(status: str, project_ids: Select) -> Subquery:
-    """Return a subquery of the spans in which the projects had `status`: (project_id, since,
-    until).
-
-    A span starts at an entry that changed to the status and lasts until the first later
-    entry with another one (until is NULL while it still holds), so one pass over the
-    history answers "had it then" for many instants at once; status_at answers one instant
-    for every project. The pass reads the history newest first, the order of its index
-    (project, observed_at DESC, id DESC): no sort. Looking back from each entry, the one
-    before it comes next, and the end is the earliest of those already read with another
-    status.
-    """
-    u = StatusUpdate
-    newest_first = (u.observed_at.desc(), u.id.desc())
-    history = (
-        select(
-            u.project_id,
-            u.status,
-            u.observed_at,
-            func.lead(u.status)
-            .over(partition_by=u.project_id, order_by=newest_first)
-            .label("before"),
-            func.min(u.observed_at)
-            .filter(u.status != status)
-            .over(partition_by=u.project_id, order_by=newest_first, rows=(None, -1))
-            .label("until"),
-        )
-        .where(u.project_id.in_(project_ids))
-        .subquery("history")
-    )
-    return (
-        select(
-            history.c.project_id,
-            history.c.observed_at.label("since"),
-            history.c.until,
-        )
-        .where(history.c.status == status, history.c.before.is_distinct_from(status))
-        .subquery("spans")
-    )
-
-
 def register_at(instant: datetime) -> Subquery:
     """Return a subquery of each project's works-register values just before `instant`,
     read from the audit trail (the newest recorded value of each field)."""
