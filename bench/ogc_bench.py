@@ -32,18 +32,23 @@ def _ms(session: requests.Session, url: str, repeat: int = 5) -> float:
     return statistics.median(times)
 
 
+def raise_data_version(database_url: str) -> None:
+    """Raise the data version, as any change does: no answer kept before is given again."""
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE data_version SET version = version + 1"))
+    finally:
+        engine.dispose()
+
+
 def _cold_ms(session: requests.Session, url: str, database_url: str, repeat: int = 5) -> float:
     """Return the median time of GET url in ms, each time just after the data version rose
     (as after any change), so that no kept answer can serve it."""
-    engine = create_engine(database_url)
     times = []
-    try:
-        for _ in range(repeat):
-            with engine.begin() as conn:
-                conn.execute(text("UPDATE data_version SET version = version + 1"))
-            times += _each_ms(session, [url])
-    finally:
-        engine.dispose()
+    for _ in range(repeat):
+        raise_data_version(database_url)
+        times += _each_ms(session, [url])
     return statistics.median(times)
 
 

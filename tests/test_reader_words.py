@@ -15,6 +15,7 @@ from tracker.core import clock
 from tracker.indicators.units import amount_text, quantity_text
 from tracker.projects.history import append_past_status
 from tracker.projects.operations import update_project
+from tracker.projects.queries import ProjectFilter, works_by_area
 from tracker.words.formatting import fiscal_year_label, fiscal_year_name, japanese_fiscal_year
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -518,6 +519,29 @@ def test_the_city_map_lists_works_by_district_for_readers_without_the_map(client
     full = client.get("/works?area=d-miyaji").get_data(as_text=True)
     assert "宮地の橋" in full and "内牧の橋" not in full
     assert client.get("/works?area=d-nowhere").status_code == 404
+
+
+def test_each_district_keeps_its_first_works_by_name_and_counts_them_all(session, make_project):
+    miyaji, uchinomaki = (131.119, 32.941), (131.041, 32.972)
+    names = ["宮地 c", "宮地 a", "Miyaji", "宮地 b", "aso"]
+    works = [
+        make_project(name=name, geometry=Point(miyaji[0] + i * 0.001, miyaji[1]))
+        for i, name in enumerate(names)
+    ]
+    other = make_project(name="内牧", geometry=Point(*uchinomaki))
+    centres = [("miyaji", *miyaji), ("uchinomaki", *uchinomaki)]
+    found = works_by_area(
+        session, ProjectFilter(ids=[w.id for w in works] + [other.id]), centres, per_area=3
+    )
+    # Code point order: capitals, small letters, then kana and kanji.
+    assert (
+        [w.name for w in found["miyaji"].works] == sorted(names)[:3] == ["Miyaji", "aso", "宮地 a"]
+    )
+    assert found["miyaji"].total == 5
+    assert [w.name for w in found["uchinomaki"].works] == ["内牧"] and found[
+        "uchinomaki"
+    ].total == 1
+    assert works_by_area(session, ProjectFilter(ids=[]), centres) == {}
 
 
 # --- The OGC API's own pages ----------------------------------------------------------------

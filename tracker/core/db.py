@@ -14,6 +14,7 @@ from sqlalchemy import (
     MetaData,
     Result,
     Row,
+    Select,
     Table,
     create_engine,
     text,
@@ -383,6 +384,27 @@ def rows_changed(result: Result) -> int:
     if not isinstance(result, CursorResult):
         raise TypeError(f"a change answers with a CursorResult, not {type(result).__name__}")
     return result.rowcount
+
+
+def read_row_binary(session: Session, statement: Select[Any]) -> tuple[Any, ...]:
+    """Read the one row of `statement` on the session's own connection (inside its
+    transaction), in PostgreSQL's binary format.
+
+    For rows of large arrays: psycopg parses a million-element array sent as text in about a
+    second, twice as long as the same array in binary.
+    """
+    connection = session.connection()
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    raw = connection.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the session's connection has no database connection under it")
+    with raw.cursor(binary=True) as cursor:
+        row = cursor.execute(str(compiled), compiled.params).fetchone()
+    if row is None:
+        raise ValueError("the statement answered no row")
+    return tuple(row)
 
 
 def copy_rows(

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from tracker.core.clock import JST
+from tracker.core.db import read_row_binary
 from tracker.core.errors import BadInput
 from tracker.core.translate import gettext
 from tracker.core.translate import gettext as _
@@ -641,19 +642,26 @@ def works_by_area(
     if not centres:
         return {}
     p = filtered_projects(filt).subquery("p")
-    # First where every work is, as three arrays in name order (one row: the database hands
-    # over arrays far faster than rows): the middle of its bounding box, which PostGIS keeps
-    # with the shape, costs a tenth of a point on the shape. Names sort in code point order
-    # ("C"): the database's collation sorts Japanese no better, at six times the cost.
+    # First where every work is, as three arrays in name order (one row, read in binary: the
+    # database hands over arrays far faster than rows): the middle of its bounding box, which
+    # PostGIS keeps with the shape, costs a tenth of a point on the shape. Names sort in code
+    # point order ("C"): the database's collation sorts Japanese no better, at six times the
+    # cost. Sorted once, in a subquery whose order the arrays take (an ORDER BY in each
+    # aggregate sorts the works once per array: 2.1 s instead of 0.8 at 1,000,000).
     box = func.box2d(p.c.geom)
-    order = (p.c.name.collate("C"), p.c.id)
-    ids, xs, ys = session.execute(
+    placed = (
         select(
-            func.array_agg(aggregate_order_by(p.c.id, *order)),
-            func.array_agg(aggregate_order_by((func.ST_XMin(box) + func.ST_XMax(box)) / 2, *order)),
-            func.array_agg(aggregate_order_by((func.ST_YMin(box) + func.ST_YMax(box)) / 2, *order)),
+            p.c.id,
+            ((func.ST_XMin(box) + func.ST_XMax(box)) / 2).label("x"),
+            ((func.ST_YMin(box) + func.ST_YMax(box)) / 2).label("y"),
         )
-    ).one()
+        .order_by(p.c.name.collate("C"), p.c.id)
+        .subquery("placed")
+    )
+    ids, xs, ys = read_row_binary(
+        session,
+        select(func.array_agg(placed.c.id), func.array_agg(placed.c.x), func.array_agg(placed.c.y)),
+    )
     if not ids:
         return {}
     # The nearest centre of every work at once. Degrees (longitudes shrunk by cos 33°) tell

@@ -58,7 +58,8 @@ def _works_by_area(
     centres = [(a.key, a.lon, a.lat) for a in areas]
     filt = ProjectFilter(include_private=can_see_private())
     session = get_session()
-    # Every work is placed on each build (400 ms at 100,000): kept until the data changes.
+    # Every work is placed on each build (110 ms at 100,000 works, 1 s at 1,000,000): kept
+    # until the data changes.
     found = cached(
         ("works_by_area", filt.include_private, per_area, only),
         lambda: works_by_area(session, filt, centres, per_area=per_area, only=only),
