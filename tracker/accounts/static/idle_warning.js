@@ -87,6 +87,11 @@
       });
   }
 
+  // The server counts from the moment it wrote the last use down, a little before this page
+  // heard of it, and timers may fire a little early: the page says the sign-in ended only
+  // once the server has surely ended it (a "continue" pressed before that still works).
+  var END_GRACE_MS = 1000;
+
   function start(seconds) {
     clearTimers();
     // Five minutes before the end, or at half of a shorter time.
@@ -94,7 +99,7 @@
     timers.push(setTimeout(function () {
       show(script.dataset.warningText, true);
     }, (seconds - warnBefore) * 1000));
-    timers.push(setTimeout(ended, seconds * 1000));
+    timers.push(setTimeout(ended, seconds * 1000 + END_GRACE_MS));
   }
 
   start(left);
