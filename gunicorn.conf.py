@@ -89,10 +89,13 @@ def child_exit(server, worker):
 
 
 def post_worker_init(worker):
-    """Open the worker's database connections before it takes requests: opened on the first
-    busy moment instead, they made the slowest answers twice as slow (README, Deploying)."""
+    """Open the worker's database connections and do what its first requests would otherwise
+    wait for, before it takes requests: opened on the first busy moment instead, the
+    connections made the slowest answers twice as slow (README, Deploying)."""
     from tracker.core.db import open_pool
+    from tracker.wiring.warm_up import warm_up
 
+    warm_up(worker.wsgi)
     try:
         opened = open_pool(worker.wsgi)
     except Exception as exc:  # the database may be down: serve anyway (/healthz says so)

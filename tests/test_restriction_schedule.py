@@ -3,6 +3,7 @@ Japan time, read alike in Python and in SQL, on every page and answer that says 
 
 from datetime import date, datetime, time, timedelta
 
+import jpholiday
 import pytest
 import time_machine
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from tracker.restrictions.models import TrafficRestriction
 from tracker.restrictions.operations import add_restriction
 from tracker.restrictions.schedule import (
     Schedule,
+    holidays_between,
     in_force_at,
     in_force_sql,
     is_public_holiday,
@@ -43,6 +45,21 @@ def test_the_calendar_knows_the_public_holidays():
     assert HOLIDAY.weekday() == 4 and is_public_holiday(HOLIDAY)
     assert SUNDAY.weekday() == 6 and MONDAY.weekday() == 0
     assert not is_public_holiday(MONDAY)
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        (date(2028, 11, 2), date(2028, 11, 3)),  # a span of two days, ending on a holiday
+        (date(2026, 12, 31), date(2030, 1, 1)),  # across years, as the SQL side asks
+        (date(2019, 4, 1), date(2021, 12, 31)),  # the moved holidays of 2019-2021
+        (date(2028, 11, 4), date(2028, 11, 4)),  # none
+    ],
+)
+def test_the_holidays_of_a_span_are_the_calendars_own(first, last):
+    expected = [day for day, _name in jpholiday.between(first, last)]
+    assert holidays_between(first, last) == expected
+    assert expected or first == last
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,20 @@ def day_kinds(day: date) -> tuple[str, str]:
 
 def holidays_between(first: date, last: date) -> list[date]:
     """Return the public holidays from `first` to `last`, both included."""
-    return [day for day, _name in jpholiday.between(first, last)]
+    return [
+        day
+        for year in range(first.year, last.year + 1)
+        for day in _holidays_of(year)
+        if first <= day <= last
+    ]
+
+
+@cache
+def _holidays_of(year: int) -> tuple[date, ...]:
+    # A year at once, kept: jpholiday asks every rule about every day of a span (three
+    # years took 0.6 s, paid anew each day by each worker's first request); a year's list
+    # holds the same days (tests/test_restriction_schedule.py).
+    return tuple(day for day, _name in jpholiday.year_holidays(year))
 
 
 @dataclass(frozen=True)
