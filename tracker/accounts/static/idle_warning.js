@@ -89,7 +89,8 @@
 
   // The server counts from the moment it wrote the last use down, a little before this page
   // heard of it, and timers may fire a little early: the page says the sign-in ended only
-  // once the server has surely ended it (a "continue" pressed before that still works).
+  // once the server has surely ended it ("continue" pressed in that second is answered that
+  // it has).
   var END_GRACE_MS = 1000;
 
   function start(seconds) {
