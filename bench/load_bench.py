@@ -83,7 +83,11 @@ def _wrk(url: str, seconds: int, script: Path | None = None) -> tuple[float, flo
     command += ["-H", "Accept-Encoding: gzip"]
     if script is not None:
         command += ["-s", str(script)]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    done = subprocess.run([*command, url], capture_output=True, text=True)
+    if done.returncode != 0:
+        # wrk says why on stderr (a connection it could not open, for one).
+        raise RuntimeError(f"wrk failed on {url} ({done.returncode}):\n{done.stderr}{done.stdout}")
+    out = done.stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"errors under load on {url}:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
