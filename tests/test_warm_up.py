@@ -1,11 +1,10 @@
 """A worker does before its first request what that request would otherwise wait for."""
 
-from tracker.restrictions.schedule import _holidays_from, _holidays_of
+from tracker.restrictions.schedule import _holidays_of
 from tracker.wiring.warm_up import warm_up
 
 
 def test_a_worker_knows_the_holidays_ahead_and_has_every_template_compiled(app):
-    _holidays_from.cache_clear()
     _holidays_of.cache_clear()
     app.jinja_env.cache.clear()
     warm_up(app)

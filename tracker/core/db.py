@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, AnyStr, ClassVar
 
+import psycopg
 import psycopg._queries
 from flask import Flask, Response, current_app, g, request, stream_with_context
 from sqlalchemy import (
@@ -394,6 +395,14 @@ def rows_changed(result: Result) -> int:
     return result.rowcount
 
 
+def _driver_connection(session: Session) -> psycopg.Connection[Any]:
+    """Return the psycopg connection under the session's own (inside its transaction)."""
+    raw = session.connection().connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the session's connection has no database connection under it")
+    return raw
+
+
 def read_row_binary(session: Session, statement: Select[Any]) -> tuple[Any, ...]:
     """Read the one row of `statement` on the session's own connection (inside its
     transaction), in PostgreSQL's binary format.
@@ -401,14 +410,10 @@ def read_row_binary(session: Session, statement: Select[Any]) -> tuple[Any, ...]
     For rows of large arrays: psycopg parses a million-element array sent as text in about a
     second, twice as long as the same array in binary.
     """
-    connection = session.connection()
     compiled = statement.compile(
-        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        dialect=session.connection().dialect, compile_kwargs={"render_postcompile": True}
     )
-    raw = connection.connection.driver_connection
-    if raw is None:
-        raise RuntimeError("the session's connection has no database connection under it")
-    with raw.cursor(binary=True) as cursor:
+    with _driver_connection(session).cursor(binary=True) as cursor:
         row = cursor.execute(str(compiled), compiled.params).fetchone()
     if row is None:
         raise ValueError("the statement answered no row")
@@ -424,10 +429,10 @@ def copy_rows(
     triggers still apply. Geometries go in as hex EWKB, JSON as text.
     """
     session.flush()
-    raw = session.connection().connection.driver_connection
-    if raw is None:
-        raise RuntimeError("the session's connection has no database connection under it")
     names = ", ".join(columns)
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+    with (
+        _driver_connection(session).cursor() as cursor,
+        cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+    ):
         for row in rows:
             copy.write_row(row)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from flask import Response, request
 
 from tracker.core import clock
-from tracker.serving.freshness import public_max_age, version_etag
+from tracker.serving.freshness import kept_for_a_while, version_etag
 
 
 def current_tag() -> str:
@@ -35,6 +35,6 @@ def conditional(
         body, mimetype = build()
         response = Response(body, mimetype=mimetype)
     response.set_etag(tag, weak=True)
-    response.headers["Cache-Control"] = f"public, max-age={public_max_age()}"
+    response.headers["Cache-Control"] = kept_for_a_while()
     response.headers.update(headers or {})
     return response

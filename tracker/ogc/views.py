@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from tracker.accounts.access import can_see_private, current_user
+from tracker.accounts.access import can_see_private, signed_in
 from tracker.core import clock
 from tracker.core.db import get_session
 from tracker.core.errors import (
@@ -31,7 +31,7 @@ from tracker.ogc.parameters import Format, FormatParameters, ItemParameters, rea
 from tracker.ogc.queryables import JSON_SCHEMA, queryables_document
 from tracker.ogc.refusals import INVALID_PARAMETER, refused_parameter
 from tracker.serving.answer_cache import cached, request_key
-from tracker.serving.freshness import public_max_age
+from tracker.serving.freshness import kept_for_a_while
 from tracker.serving.links import external_url
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -139,8 +139,7 @@ def _collection(cid: str) -> Collection:
 def _conditional(response: Response, body: bytes) -> Response:
     """Add ETag, Cache-Control and Vary, and answer 304 when the client's copy is current."""
     response.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest(), weak=True)
-    scope = "public" if current_user() is None else "private"
-    response.headers["Cache-Control"] = f"{scope}, max-age={public_max_age()}"
+    response.headers["Cache-Control"] = kept_for_a_while("private" if signed_in() else "public")
     # What one caller sees depends on who they are and the format they asked for.
     response.vary.update(["Accept", "Authorization", "Cookie"])
     # Turns the answer into a 304 in place when the client's copy is current.

@@ -214,7 +214,6 @@ def sql_params(at: datetime) -> dict[str, Any]:
     }
 
 
-@cache
 def _holidays_from(first: date) -> list[date]:
     return holidays_between(first, first + timedelta(days=HOLIDAY_SPAN_DAYS))
 

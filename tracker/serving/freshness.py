@@ -29,10 +29,10 @@ P = ParamSpec("P")
 PRIVATE_CACHE_CONTROL = "private, no-cache"
 
 
-def public_max_age() -> int:
-    """Return how many seconds a proxy or a phone may keep an answer for anyone before asking
-    again (PUBLIC_MAX_AGE: a minute unless set)."""
-    return int(current_app.config["PUBLIC_MAX_AGE"])
+def kept_for_a_while(scope: str = "public") -> str:
+    """Return the Cache-Control of an answer a proxy (public) or only the reader's browser
+    (private) may keep for PUBLIC_MAX_AGE seconds (a minute unless set) before asking again."""
+    return f"{scope}, max-age={int(current_app.config['PUBLIC_MAX_AGE'])}"
 
 
 def this_minute() -> datetime:
@@ -94,7 +94,7 @@ def kept_for(
     *,
     kept_here: bool = False,
 ) -> Callable[[Callable[P, ResponseReturnValue]], Callable[P, Response]]:
-    """Mark a view's answers cacheable for public_max_age() under a data-version ETag.
+    """Mark a view's answers cacheable for PUBLIC_MAX_AGE under a data-version ETag.
 
     `parts` names what else the answer depends on (the day, the language); an anonymous
     reader's answer is public (a proxy keeps it), a signed-in one's private. A client whose
@@ -118,7 +118,7 @@ def kept_for(
             # Weak: the same answer is sent gzipped or not.
             response.set_etag(etag, weak=True)
             response.headers["Cache-Control"] = (
-                PRIVATE_CACHE_CONTROL if private else f"public, max-age={public_max_age()}"
+                PRIVATE_CACHE_CONTROL if private else kept_for_a_while()
             )
             # Who asks (a cookie) and in which language change the answer.
             response.vary.update(["Cookie", "Accept-Language", "Accept-Encoding"])
