@@ -627,22 +627,27 @@ class AreaWorks:
     total: int = 0
 
 
-def works_by_area(
+# Each area's key: the ids of its first works by name, and how many it holds in all.
+Placement = dict[str, tuple[list[int], int]]
+
+
+def place_works(
     session: Session,
     filt: ProjectFilter,
     centres: Sequence[tuple[str, float, float]],
     *,
     per_area: int | None = None,
     only: str | None = None,
-) -> dict[str, AreaWorks]:
+) -> Placement:
     """Group the filtered projects by the nearest of `centres` (key, lon, lat).
 
-    Each area keeps its works by name, at most `per_area` of them; `only` keeps one area.
+    Each area keeps the ids of its works by name, at most `per_area` of them; `only` keeps
+    one area. Reads no more than each work's name, place and visibility.
     """
     if not centres:
         return {}
     p = filtered_projects(filt).subquery("p")
-    # First where every work is, as three arrays in name order (one row, read in binary: the
+    # Where every work is, as three arrays in name order (one row, read in binary: the
     # database hands over arrays far faster than rows): the middle of its bounding box, which
     # PostGIS keeps with the shape, costs a tenth of a point on the shape. Names sort in code
     # point order ("C"): the database's collation sorts Japanese no better, at six times the
@@ -671,7 +676,7 @@ def works_by_area(
     x = np.array(xs, dtype=float)[:, None] * LON_SCALE
     y = np.array(ys, dtype=float)[:, None]
     nearest = np.argmin((x - centre_x) ** 2 + (y - centre_y) ** 2, axis=1)
-    chosen = {}
+    chosen: Placement = {}
     for index, key in enumerate(c[0] for c in centres):
         if only is not None and key != only:
             continue
@@ -679,15 +684,36 @@ def works_by_area(
         if len(members):
             shown = members if per_area is None else members[:per_area]
             chosen[key] = ([ids[i] for i in shown], len(members))
-    # Then the names and states of the works shown.
-    wanted = [i for shown, _ in chosen.values() for i in shown]
+    return chosen
+
+
+def area_works(session: Session, filt: ProjectFilter, placement: Placement) -> dict[str, AreaWorks]:
+    """Return the works of a placement with their names and states, as they are now."""
+    p = filtered_projects(filt).subquery("p")
+    wanted = [i for shown, _ in placement.values() for i in shown]
     rows = {
         row.id: row
         for row in session.execute(
             select(p.c.id, p.c.name, p.c.kind, p.c.status, p.c.is_sample).where(p.c.id.in_(wanted))
         )
     }
+    # A work the placement shows that is no longer visible has changed the placement too:
+    # left out rather than shown.
     return {
-        key: AreaWorks(key, [rows[i] for i in shown], total)
-        for key, (shown, total) in chosen.items()
+        key: AreaWorks(key, [rows[i] for i in shown if i in rows], total)
+        for key, (shown, total) in placement.items()
     }
+
+
+def works_by_area(
+    session: Session,
+    filt: ProjectFilter,
+    centres: Sequence[tuple[str, float, float]],
+    *,
+    per_area: int | None = None,
+    only: str | None = None,
+) -> dict[str, AreaWorks]:
+    """Group the filtered projects by the nearest of `centres` (key, lon, lat), each area's
+    works by name, at most `per_area` of them; `only` keeps one area."""
+    placement = place_works(session, filt, centres, per_area=per_area, only=only)
+    return area_works(session, filt, placement)

@@ -17,7 +17,7 @@ from flask import Flask, current_app, g, request
 from sqlalchemy import BigInteger, CheckConstraint, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tracker.core.db import Base, read_alone
+from tracker.core.db import Base, read_row_alone
 from tracker.serving.metrics import CACHED_ANSWERS
 
 T = TypeVar("T")
@@ -31,9 +31,11 @@ class DataVersion(Base):
 
     one: Mapped[bool] = mapped_column(primary_key=True, server_default=true())
     version: Mapped[int] = mapped_column(BigInteger)
+    places: Mapped[int] = mapped_column(BigInteger, server_default="1")
 
 
 _VERSION = select(DataVersion.version)
+_VERSIONS = select(DataVersion.version, DataVersion.places)
 
 
 def data_version(session: Session) -> int:
@@ -44,12 +46,23 @@ def data_version(session: Session) -> int:
 def request_data_version() -> int:
     """Return the data version this request's answers are kept under, read once per request.
 
-    Read on its own (read_alone) when the request has read nothing yet: a kept answer is then
+    Read on its own (read_row_alone) when the request has read nothing yet: a kept answer is then
     one round trip away, not three (BEGIN, the read, COMMIT).
     """
-    if "data_version" not in g:
-        g.data_version = read_alone(_VERSION, {})
-    return int(g.data_version)
+    return _request_versions()[0]
+
+
+def request_places_version() -> int:
+    """Return the places version of this request, read with its data version."""
+    return _request_versions()[1]
+
+
+def _request_versions() -> tuple[int, int]:
+    if "data_versions" not in g:
+        row = read_row_alone(_VERSIONS, {})
+        assert row is not None  # migration ogc2 writes the one row
+        g.data_versions = (int(row.version), int(row.places))
+    return cast(tuple[int, int], g.data_versions)
 
 
 class _Kept(NamedTuple):
@@ -92,14 +105,20 @@ def request_key(*parts: Hashable) -> tuple:
     return (request.endpoint, *parts, args)
 
 
-def cached(key: Hashable, build: Callable[[], T], size: Callable[[T], int]) -> T:
-    """Return the answer for `key` at this request's data version, built once per version."""
+def cached(
+    key: Hashable,
+    build: Callable[[], T],
+    size: Callable[[T], int],
+    version: Callable[[], int] = request_data_version,
+) -> T:
+    """Return the answer for `key` at this request's data version (or the `version` given,
+    such as request_places_version), built once per version."""
     store: AnswerCache | None = current_app.extensions.get("answer_cache")
     if store is None:
         return build()
     # Read once per request (a page may keep several answers), from the database that
     # builds them: the primary or the replica.
-    versioned = (request_data_version(), key)
+    versioned = (version(), key)
     kept = store.get(versioned)
     if kept is not None:
         CACHED_ANSWERS.labels("hit").inc()

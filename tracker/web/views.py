@@ -22,16 +22,17 @@ from tracker.projects.history import with_previous_progress
 from tracker.projects.queries import (
     AreaWorks,
     ProjectFilter,
+    area_works,
+    place_works,
     project_feature,
     project_or_404,
     projects_at_facility,
     status_counts,
-    works_by_area,
 )
 from tracker.projects.register import visible_register_fields
 from tracker.restrictions.queries import RestrictionFilter, restriction_features
 from tracker.restrictions.wording import hours_label, next_start_label
-from tracker.serving.answer_cache import cached
+from tracker.serving.answer_cache import cached, request_places_version
 from tracker.serving.assets import vendor_url
 from tracker.serving.freshness import kept_for, minute_and_language
 from tracker.words.details import kind_facts
@@ -58,11 +59,18 @@ def _works_by_area(
     centres = [(a.key, a.lon, a.lat) for a in areas]
     filt = ProjectFilter(include_private=can_see_private())
     session = get_session()
-    # Every work is placed on each build (110 ms at 100,000 works, 1 s at 1,000,000): kept
-    # until the data changes.
+    key = (filt.include_private, per_area, only)
+    # Placing every work (110 ms at 100,000 works, 1 s at 1,000,000) reads only names, places
+    # and visibility: kept until one of those changes, across changes of status.
+    placement = cached(
+        ("works_placed", *key),
+        lambda: place_works(session, filt, centres, per_area=per_area, only=only),
+        lambda placed: 8 * sum(len(shown) for shown, _ in placed.values()),
+        version=request_places_version,
+    )  # fmt: skip
     found = cached(
-        ("works_by_area", filt.include_private, per_area, only),
-        lambda: works_by_area(session, filt, centres, per_area=per_area, only=only),
+        ("works_by_area", *key),
+        lambda: area_works(session, filt, placement),
         lambda found: WORK_ROW_BYTES * sum(len(area.works) for area in found.values()),
     )  # fmt: skip
     return [a for a in areas if a.key in found], found
