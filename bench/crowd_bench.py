@@ -81,10 +81,11 @@ def _warm(base: str, plan: dict) -> None:
         f"/projects/{plan['projects'][0]}",
         *plan["tiles"][0],
     ]
-    with requests.Session() as http:
-        for _ in range(8):
-            for path in paths:
-                http.get(base + path, timeout=60).raise_for_status()
+    # A connection of its own for each request: a kept-alive one stays with the worker that
+    # accepted it, and the others would meet the crowd cold.
+    for _ in range(8):
+        for path in paths:
+            requests.get(base + path, timeout=60, headers={"Connection": "close"}).raise_for_status()
 
 
 def _crowd(base: str, plan_file: Path, users: int, seconds: int, folder: Path) -> dict:

@@ -129,6 +129,20 @@ def test_an_answer_one_worker_made_is_served_by_the_others(
     assert _reads_while(connection, lambda: other.get(url))[0].data == changed.data
 
 
+def test_a_shared_folder_that_cannot_be_used_only_means_each_worker_makes_its_own(
+    database_url, connection, tmp_path, caplog
+):
+    not_a_folder = tmp_path / "answers"
+    not_a_folder.write_text("a file where the folder should be")
+    app = _test_app(database_url, connection, tmp_path, SHARED_ANSWERS_DIR=str(not_a_folder))
+    client = app.test_client()
+
+    assert client.get(NEAR).status_code == 200
+    again, reads = _reads_while(connection, lambda: client.get(NEAR))
+    assert again.status_code == 200 and len(reads) == 1  # kept in the worker all the same
+    assert "shared answers not written" in caplog.text
+
+
 def test_a_kept_page_is_sent_with_the_policy_of_its_own_nonce(client):
     first = client.get(NEAR)
     again = client.get(NEAR)

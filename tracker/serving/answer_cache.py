@@ -14,6 +14,8 @@ Answers for anyone (pages, tiles) are also kept in a folder the workers of one s
 """
 
 import hashlib
+import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any, NamedTuple, TypeVar, cast
@@ -28,6 +30,8 @@ from tracker.core.db import Base, read_row_alone
 from tracker.serving.metrics import CACHED_ANSWERS
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class DataVersion(Base):
@@ -127,14 +131,23 @@ class SharedAnswers:
                     self._cache = diskcache.Cache(self.folder, size_limit=self.max_bytes)
         return self._cache
 
-    def get(self, key: Hashable) -> "_Kept | None":
-        """Return the answer kept under `key` with its size, or None."""
-        found = self._opened().get(_shared_key(key))
+    def get(self, key: Hashable) -> _Kept | None:
+        """Return the answer kept under `key` with its size, or None (also when the folder
+        cannot be read: the answer is then made here)."""
+        try:
+            found = self._opened().get(_shared_key(key))
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("shared answers unreadable in %s: %s", self.folder, exc)
+            return None
         return None if found is None else _Kept(*found)
 
     def put(self, key: Hashable, answer: object, size: int) -> None:
-        """Keep an answer of `size` bytes for every worker."""
-        self._opened().set(_shared_key(key), (answer, size))
+        """Keep an answer of `size` bytes for every worker, if the folder takes it (a full
+        disk only means the others make it too)."""
+        try:
+            self._opened().set(_shared_key(key), (answer, size))
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("shared answers not written in %s: %s", self.folder, exc)
 
 
 def _shared_key(key: Hashable) -> str:
