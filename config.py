@@ -127,11 +127,6 @@ def load_config() -> dict:
         # Each app process keeps answers of the OGC API and its tiles, per data version,
         # up to this many megabytes (0: none).
         "ANSWER_CACHE_MB": int(os.environ.get("ANSWER_CACHE_MB", 128)),
-        # ...and the answers for anyone (pages, tiles) in a folder all the processes of one
-        # server share, up to this many megabytes. gunicorn.conf.py gives each run its own
-        # folder; none (empty) keeps them only in each process.
-        "SHARED_ANSWERS_DIR": os.environ.get("SHARED_ANSWERS_DIR", ""),
-        "SHARED_ANSWERS_MB": int(os.environ.get("SHARED_ANSWERS_MB", 256)),
         # How many seconds a proxy and a phone may keep an answer for anyone (a nearby page,
         # a feed, the restrictions, the OGC API) before asking again with its ETag: a minute
         # shows a changed status soon, and lets a proxy answer a crowd meanwhile.

@@ -14,14 +14,6 @@ wsgi_app = "tracker:create_app()"
 # before any worker imports the app. A folder of this run's own, emptied at the start, so
 # that figures of an earlier run are not added in.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="aso-tracker-metrics-"))
-# The answers for anyone the workers share (serving.answer_cache.SharedAnswers): a folder of
-# this run's own too (removed at the end), or the one set, emptied at the start. They are kept
-# under data versions, which count again from where a database starts: answers of an earlier
-# run may be of another database. SHARED_ANSWERS_DIR= (empty) keeps them in each worker only.
-ANSWERS_DIR_MADE = None
-if "SHARED_ANSWERS_DIR" not in os.environ:
-    ANSWERS_DIR_MADE = tempfile.mkdtemp(prefix="aso-tracker-answers-")
-    os.environ["SHARED_ANSWERS_DIR"] = ANSWERS_DIR_MADE
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 # One process per core, each with many threads (README, Deploying, has the figures). A
@@ -63,18 +55,12 @@ control_socket_disable = True
 
 
 def on_starting(server):
-    """Before any worker starts, empty the figures' and the shared answers' folders and tidy
-    the photo files of uploads a crash interrupted."""
+    """Before any worker starts, empty the figures' folder and tidy the photo files of uploads
+    a crash interrupted."""
     from datetime import timedelta
-
-    import diskcache
 
     for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
         stale.unlink()
-    if os.environ["SHARED_ANSWERS_DIR"]:
-        # Closed before the workers fork: each opens its own.
-        with diskcache.Cache(os.environ["SHARED_ANSWERS_DIR"]) as answers:
-            answers.clear()
 
     from tracker import create_app
     from tracker.updates.sweep import sweep_photos
@@ -93,14 +79,6 @@ def on_starting(server):
         result.removed,
         result.completed,
     )
-
-
-def on_exit(server):
-    """Remove the shared answers' folder made for this run."""
-    import shutil
-
-    if ANSWERS_DIR_MADE:
-        shutil.rmtree(ANSWERS_DIR_MADE, ignore_errors=True)
 
 
 def child_exit(server, worker):

@@ -8,7 +8,6 @@ import pytest
 from shapely.geometry import Point
 from sqlalchemy import event
 
-from tests.conftest import _test_app
 from tracker.accounts.operations import create_token
 
 NEAR = "/near?lat=32.9&lon=131.1&radius=1000"
@@ -99,48 +98,6 @@ def test_an_answer_for_anyone_is_made_once_per_data_version(client, connection, 
     assert changed.status_code == 200 and len(reads) > 1
     if url == NEAR:
         assert "新しい橋" in changed.get_data(as_text=True)
-
-
-TILE = "/ogc/collections/projects/tiles/WebMercatorQuad/14/6604/14158"
-
-
-@pytest.mark.parametrize("url", [NEAR, FEED, RESTRICTIONS, TILE])
-def test_an_answer_one_worker_made_is_served_by_the_others(
-    database_url, connection, make_project, tmp_path, url
-):
-    make_project(name="宮地駅前橋", geometry=Point(131.1, 32.9005))
-    # Two workers of one server: apps of their own, one folder between them.
-    workers = [
-        _test_app(database_url, connection, tmp_path, SHARED_ANSWERS_DIR=str(tmp_path / "shared"))
-        for _ in range(2)
-    ]
-    first = workers[0].test_client().get(url)
-    assert first.status_code == 200
-
-    other = workers[1].test_client()
-    again, reads = _reads_while(connection, lambda: other.get(url))
-    assert again.status_code == 200 and again.data == first.data
-    assert len(reads) == 1 and "data_version" in reads[0]
-
-    # After a change, each worker reads afresh, and what one made the other serves again.
-    make_project(name="新しい橋", geometry=Point(131.1, 32.9006))
-    changed, reads = _reads_while(connection, lambda: workers[0].test_client().get(url))
-    assert len(reads) > 1
-    assert _reads_while(connection, lambda: other.get(url))[0].data == changed.data
-
-
-def test_a_shared_folder_that_cannot_be_used_only_means_each_worker_makes_its_own(
-    database_url, connection, tmp_path, caplog
-):
-    not_a_folder = tmp_path / "answers"
-    not_a_folder.write_text("a file where the folder should be")
-    app = _test_app(database_url, connection, tmp_path, SHARED_ANSWERS_DIR=str(not_a_folder))
-    client = app.test_client()
-
-    assert client.get(NEAR).status_code == 200
-    again, reads = _reads_while(connection, lambda: client.get(NEAR))
-    assert again.status_code == 200 and len(reads) == 1  # kept in the worker all the same
-    assert "shared answers not written" in caplog.text
 
 
 def test_a_kept_page_is_sent_with_the_policy_of_its_own_nonce(client):

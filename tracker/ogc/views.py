@@ -392,6 +392,6 @@ def tile(cid: str, z: int, y: int, x: int) -> Response:
     query = read_items_query(found, args, req, session)
     body = cached(
         request_key(cid, z, x, y, req, _minute(found, req)),
-        lambda: tiles.tile_bytes(session, found, query, req, z, x, y), len, shared=True,
+        lambda: tiles.tile_bytes(session, found, query, req, z, x, y), len,
     )  # fmt: skip
     return _conditional(Response(body, mimetype=documents.MVT), body)

@@ -8,19 +8,12 @@ used answers make room. The version is read before the answer, so an answer is n
 than its key. Beside it, the places version (migration pv1) rises only when works are added,
 removed, moved, renamed, hidden or shown: what depends on no more than that is kept across
 changes of status.
-
-Answers for anyone (pages, tiles) are also kept in a folder the workers of one server share
-(SharedAnswers), so that a page one worker made is not made again by each of the others.
 """
 
-import hashlib
-import logging
-import sqlite3
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any, NamedTuple, TypeVar, cast
 
-import diskcache
 from cachetools import LRUCache
 from flask import Flask, current_app, g, request
 from sqlalchemy import BigInteger, CheckConstraint, select, true
@@ -30,8 +23,6 @@ from tracker.core.db import Base, read_row_alone
 from tracker.serving.metrics import CACHED_ANSWERS
 
 T = TypeVar("T")
-
-log = logging.getLogger(__name__)
 
 
 class DataVersion(Base):
@@ -109,52 +100,6 @@ class AnswerCache:
             self._entries[key] = _Kept(answer, size)
 
 
-class SharedAnswers:
-    """Answers kept in a folder that every worker of one server reads and writes (diskcache,
-    SQLite underneath), bounded by size: the least recently stored make room.
-
-    The crowd's pages are asked for at many places, each by a few phones whose requests
-    land on any worker: kept only in a worker, a page was made up to once per worker. Opened
-    on first use, in the worker that uses it (an SQLite connection does not survive a fork).
-    """
-
-    def __init__(self, folder: str, max_bytes: int) -> None:
-        self.folder = folder
-        self.max_bytes = max_bytes
-        self._cache: diskcache.Cache | None = None
-        self._lock = threading.Lock()
-
-    def _opened(self) -> diskcache.Cache:
-        if self._cache is None:
-            with self._lock:
-                if self._cache is None:
-                    self._cache = diskcache.Cache(self.folder, size_limit=self.max_bytes)
-        return self._cache
-
-    def get(self, key: Hashable) -> _Kept | None:
-        """Return the answer kept under `key` with its size, or None (also when the folder
-        cannot be read: the answer is then made here)."""
-        try:
-            found = self._opened().get(_shared_key(key))
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("shared answers unreadable in %s: %s", self.folder, exc)
-            return None
-        return None if found is None else _Kept(*found)
-
-    def put(self, key: Hashable, answer: object, size: int) -> None:
-        """Keep an answer of `size` bytes for every worker, if the folder takes it (a full
-        disk only means the others make it too)."""
-        try:
-            self._opened().set(_shared_key(key), (answer, size))
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("shared answers not written in %s: %s", self.folder, exc)
-
-
-def _shared_key(key: Hashable) -> str:
-    # Workers are forks of one server process: the same key has the same repr in each.
-    return hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
-
-
 def request_key(*parts: Hashable) -> tuple:
     """Key this request's answer by its endpoint, the parts given (who may see what, the
     day) and its query string, all but the format, which changes only the wrapping."""
@@ -167,45 +112,24 @@ def cached(
     build: Callable[[], T],
     size: Callable[[T], int],
     version: Callable[[], int] = request_data_version,
-    *,
-    shared: bool = False,
 ) -> T:
     """Return the answer for `key` at this request's data version (or the `version` given,
-    such as request_places_version), built once per version; `shared` keeps it for the
-    other workers too (answers for anyone, small and costly to make)."""
+    such as request_places_version), built once per version."""
     store: AnswerCache | None = current_app.extensions.get("answer_cache")
     if store is None:
         return build()
     # Read once per request (a page may keep several answers), from the database that
     # builds them: the primary or the replica.
     versioned = (version(), key)
-    found = _find(store, versioned, shared)
-    if found is not None:
-        return cast(T, found)  # kept under this key by this function, so of the same type
+    kept = store.get(versioned)
+    if kept is not None:
+        CACHED_ANSWERS.labels("hit").inc()
+        return cast(T, kept)  # kept under this key by this function, so of the same type
+    CACHED_ANSWERS.labels("miss").inc()
     answer = build()
     if answer is not None:  # nothing found is not kept: it costs as much to ask again
-        _put(store, versioned, answer, size(answer), shared)
+        store.put(versioned, answer, size(answer))
     return answer
-
-
-def _find(store: AnswerCache, versioned: Hashable, shared: bool) -> Any:
-    """Return the answer kept in this worker, or else (if `shared`) by another, or None."""
-    found = store.get(versioned)
-    others: SharedAnswers | None = current_app.extensions.get("shared_answers")
-    if found is None and shared and others is not None:
-        from_others = others.get(versioned)
-        if from_others is not None:
-            found = from_others.answer
-            store.put(versioned, found, from_others.size)
-    CACHED_ANSWERS.labels("miss" if found is None else "hit").inc()
-    return found
-
-
-def _put(store: AnswerCache, versioned: Hashable, answer: object, size: int, shared: bool) -> None:
-    store.put(versioned, answer, size)
-    others: SharedAnswers | None = current_app.extensions.get("shared_answers")
-    if shared and others is not None:
-        others.put(versioned, answer, size)
 
 
 def _versioned(key: Hashable) -> tuple | None:
@@ -214,21 +138,21 @@ def _versioned(key: Hashable) -> tuple | None:
     return (request_data_version(), key)
 
 
-def kept(key: Hashable, *, shared: bool = False) -> Any:
-    """Return the answer kept for `key` at this request's data version, or None; `shared`
-    looks among the other workers' answers too."""
+def kept(key: Hashable) -> Any:
+    """Return the answer kept for `key` at this request's data version, or None."""
     versioned = _versioned(key)
     if versioned is None:
         return None
-    return _find(current_app.extensions["answer_cache"], versioned, shared)
+    answer = current_app.extensions["answer_cache"].get(versioned)
+    CACHED_ANSWERS.labels("miss" if answer is None else "hit").inc()
+    return answer
 
 
-def keep(key: Hashable, answer: object, size: int, *, shared: bool = False) -> None:
-    """Keep `answer` (of `size` bytes) for `key` at this request's data version; `shared`
-    keeps it for the other workers too."""
+def keep(key: Hashable, answer: object, size: int) -> None:
+    """Keep `answer` (of `size` bytes) for `key` at this request's data version."""
     versioned = _versioned(key)
     if versioned is not None:
-        _put(current_app.extensions["answer_cache"], versioned, answer, size, shared)
+        current_app.extensions["answer_cache"].put(versioned, answer, size)
 
 
 def keeping(key: Hashable, pieces: Iterator[str], max_bytes: int) -> Iterator[bytes]:
@@ -253,14 +177,7 @@ def keeping(key: Hashable, pieces: Iterator[str], max_bytes: int) -> Iterator[by
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its store, of ANSWER_CACHE_MB megabytes (0 turns it off), and the folder
-    its server's workers share (SHARED_ANSWERS_DIR, set by gunicorn.conf.py), of
-    SHARED_ANSWERS_MB."""
+    """Give the app its store, of ANSWER_CACHE_MB megabytes (0 turns it off)."""
     megabytes = int(app.config.get("ANSWER_CACHE_MB", 128))
-    if megabytes <= 0:
-        return
-    app.extensions["answer_cache"] = AnswerCache(megabytes * 1024 * 1024)
-    folder = app.config.get("SHARED_ANSWERS_DIR")
-    if folder:
-        shared_mb = int(app.config.get("SHARED_ANSWERS_MB", 256))
-        app.extensions["shared_answers"] = SharedAnswers(folder, shared_mb * 1024 * 1024)
+    if megabytes > 0:
+        app.extensions["answer_cache"] = AnswerCache(megabytes * 1024 * 1024)

@@ -72,7 +72,7 @@ def _for_anyone() -> bool:
 
 def _answer_for_anyone(etag: str, view: Callable[[], ResponseReturnValue]) -> Response:
     key = ("answer for anyone", request.host_url, etag)
-    found = kept(key, shared=True)
+    found = kept(key)
     if found is not None:
         if found.nonce is not None:
             g.csp_nonce = found.nonce
@@ -84,8 +84,7 @@ def _answer_for_anyone(etag: str, view: Callable[[], ResponseReturnValue]) -> Re
         and "Set-Cookie" not in response.headers
     ):
         body = response.get_data()
-        answer = _KeptAnswer(body, list(response.headers), g.get("csp_nonce"))
-        keep(key, answer, len(body), shared=True)
+        keep(key, _KeptAnswer(body, list(response.headers), g.get("csp_nonce")), len(body))
     return response
 
 
