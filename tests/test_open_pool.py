@@ -1,11 +1,11 @@
 """A worker opens its database connections before it serves (gunicorn's post_worker_init),
-each with what its first request would otherwise load: PostGIS and the works' table."""
+each with what its first request would otherwise load: PostGIS and every table's catalogue."""
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from tracker import create_app
-from tracker.core.db import WARM_UP, open_pool
+from tracker.core.db import open_pool, warm_up_statement
 
 
 def test_every_kept_connection_is_opened_and_warmed_before_the_first_request(database_url):
@@ -15,7 +15,7 @@ def test_every_kept_connection_is_opened_and_warmed_before_the_first_request(dat
 
     @event.listens_for(engine, "before_cursor_execute")
     def note_warm_up(conn, cursor, statement, parameters, context, executemany):
-        if statement == WARM_UP.text:
+        if statement == warm_up_statement().text:
             warmed.add(conn.connection.driver_connection.info.backend_pid)
 
     try:
