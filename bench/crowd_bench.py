@@ -85,7 +85,9 @@ def _warm(base: str, plan: dict) -> None:
     # accepted it, and the others would meet the crowd cold.
     for _ in range(8):
         for path in paths:
-            requests.get(base + path, timeout=60, headers={"Connection": "close"}).raise_for_status()
+            requests.get(
+                base + path, timeout=60, headers={"Connection": "close"}
+            ).raise_for_status()
 
 
 def _crowd(base: str, plan_file: Path, users: int, seconds: int, folder: Path) -> dict:
