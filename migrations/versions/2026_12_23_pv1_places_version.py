@@ -30,8 +30,10 @@ $$
 """
 
 # The columns a placement reads. An update that leaves them as they were (a new status, a
-# new progress) queues nothing.
-PLACED_COLUMNS = ("name", "geom", "is_public", "withdrawn_at")
+# new progress) queues nothing. Shapes are compared as their bytes: a dump prints IS DISTINCT
+# FROM without the operator's schema, and with a restore's empty search_path PostGIS's
+# geometry = is not found.
+PLACED_COLUMNS = ("name", "geom::bytea", "is_public", "withdrawn_at")
 CHANGED = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in PLACED_COLUMNS)
 
 
