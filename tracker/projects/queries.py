@@ -627,22 +627,18 @@ class AreaWorks:
     total: int = 0
 
 
-# Each area's key: the ids of its first works by name, and how many it holds in all.
-Placement = dict[str, tuple[list[int], int]]
+# Each area's key: the ids of all its works, in name order.
+Placement = dict[str, np.ndarray]
 
 
 def place_works(
-    session: Session,
-    filt: ProjectFilter,
-    centres: Sequence[tuple[str, float, float]],
-    *,
-    per_area: int | None = None,
-    only: str | None = None,
+    session: Session, filt: ProjectFilter, centres: Sequence[tuple[str, float, float]]
 ) -> Placement:
-    """Group the filtered projects by the nearest of `centres` (key, lon, lat).
+    """Group the filtered projects by the nearest of `centres` (key, lon, lat), each area's
+    ids in name order; areas with no work are left out.
 
-    Each area keeps the ids of its works by name, at most `per_area` of them; `only` keeps
-    one area. Reads no more than each work's name, place and visibility.
+    Reads no more than each work's name, place and visibility. Every page that lists works
+    by area takes its slice of the same placement (area_works).
     """
     if not centres:
         return {}
@@ -676,21 +672,28 @@ def place_works(
     x = np.array(xs, dtype=float)[:, None] * LON_SCALE
     y = np.array(ys, dtype=float)[:, None]
     nearest = np.argmin((x - centre_x) ** 2 + (y - centre_y) ** 2, axis=1)
-    chosen: Placement = {}
-    for index, key in enumerate(c[0] for c in centres):
-        if only is not None and key != only:
-            continue
-        members = np.flatnonzero(nearest == index)
-        if len(members):
-            shown = members if per_area is None else members[:per_area]
-            chosen[key] = ([ids[i] for i in shown], len(members))
-    return chosen
+    all_ids = np.array(ids, dtype=np.int64)
+    members = {key: all_ids[nearest == index] for index, (key, _, _) in enumerate(centres)}
+    return {key: area_ids for key, area_ids in members.items() if len(area_ids)}
 
 
-def area_works(session: Session, filt: ProjectFilter, placement: Placement) -> dict[str, AreaWorks]:
-    """Return the works of a placement with their names and states, as they are now."""
+def area_works(
+    session: Session,
+    filt: ProjectFilter,
+    placement: Placement,
+    *,
+    per_area: int | None = None,
+    only: str | None = None,
+) -> dict[str, AreaWorks]:
+    """Return each area's first `per_area` works of a placement (all without it), with their
+    names and states as they are now, and how many the area holds; `only` keeps one area."""
+    shown = {
+        key: area_ids[:per_area].tolist()
+        for key, area_ids in placement.items()
+        if only is None or key == only
+    }
     p = filtered_projects(filt).subquery("p")
-    wanted = [i for shown, _ in placement.values() for i in shown]
+    wanted = [i for ids in shown.values() for i in ids]
     rows = {
         row.id: row
         for row in session.execute(
@@ -700,8 +703,8 @@ def area_works(session: Session, filt: ProjectFilter, placement: Placement) -> d
     # A work the placement shows that is no longer visible has changed the placement too:
     # left out rather than shown.
     return {
-        key: AreaWorks(key, [rows[i] for i in shown if i in rows], total)
-        for key, (shown, total) in placement.items()
+        key: AreaWorks(key, [rows[i] for i in ids if i in rows], len(placement[key]))
+        for key, ids in shown.items()
     }
 
 
@@ -715,5 +718,5 @@ def works_by_area(
 ) -> dict[str, AreaWorks]:
     """Group the filtered projects by the nearest of `centres` (key, lon, lat), each area's
     works by name, at most `per_area` of them; `only` keeps one area."""
-    placement = place_works(session, filt, centres, per_area=per_area, only=only)
-    return area_works(session, filt, placement)
+    placement = place_works(session, filt, centres)
+    return area_works(session, filt, placement, per_area=per_area, only=only)

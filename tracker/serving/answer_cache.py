@@ -48,8 +48,9 @@ def data_version(session: Session) -> int:
 def request_data_version() -> int:
     """Return the data version this request's answers are kept under, read once per request.
 
-    Read on its own (read_row_alone) when the request has read nothing yet: a kept answer is then
-    one round trip away, not three (BEGIN, the read, COMMIT).
+    Read on its own (read_row_alone), with the places version, when the request has read
+    nothing yet: a kept answer is then one round trip away, not three (BEGIN, the read,
+    COMMIT).
     """
     return _request_versions()[0]
 

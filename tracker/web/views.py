@@ -59,18 +59,18 @@ def _works_by_area(
     centres = [(a.key, a.lon, a.lat) for a in areas]
     filt = ProjectFilter(include_private=can_see_private())
     session = get_session()
-    key = (filt.include_private, per_area, only)
     # Placing every work (110 ms at 100,000 works, 1 s at 1,000,000) reads only names, places
-    # and visibility: kept until one of those changes, across changes of status.
+    # and visibility: kept until one of those changes, across changes of status, and shared
+    # by the map's page and every list of works by area, each of which takes its slice.
     placement = cached(
-        ("works_placed", *key),
-        lambda: place_works(session, filt, centres, per_area=per_area, only=only),
-        lambda placed: 8 * sum(len(shown) for shown, _ in placed.values()),
+        ("works_placed", filt.include_private),
+        lambda: place_works(session, filt, centres),
+        lambda placed: sum(area_ids.nbytes for area_ids in placed.values()),
         version=request_places_version,
     )  # fmt: skip
     found = cached(
-        ("works_by_area", *key),
-        lambda: area_works(session, filt, placement),
+        ("works_by_area", filt.include_private, per_area, only),
+        lambda: area_works(session, filt, placement, per_area=per_area, only=only),
         lambda found: WORK_ROW_BYTES * sum(len(area.works) for area in found.values()),
     )  # fmt: skip
     return [a for a in areas if a.key in found], found

@@ -13,8 +13,8 @@ def warm_up(app: Flask) -> None:
     """Set up the models' relationships, the public holidays ahead and every template."""
     # Else done by the first query through the models (0.2 s).
     configure_mappers()
-    # The holidays from yesterday on, which every reading of the restrictions binds (0.2 s
-    # or more: the calendar works them out day by day).
+    # The holidays from yesterday's year on, which every reading of the restrictions binds
+    # (0.2 s: jpholiday works each year out rule by rule).
     sql_params(clock.now())
     # About 1 s for all of them; a page's first reader otherwise waits for its templates.
     for name in app.jinja_env.list_templates():
