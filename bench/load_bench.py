@@ -10,6 +10,11 @@ rounds, so that neither server is always the one measured on the machine the oth
 warmed (PostgreSQL's caches), nor always the one at the quieter moment of a shared machine.
 `load_average` is the machine's load average at the end, for reading the figures.
 
+`load_nearby_sql_p99_ms` is the database's share alone: the nearby API's own statement, with
+the parameters of the same requests, run by pgbench (PostgreSQL's C client) with the same 20
+clients on the same machine, each statement prepared as the app prepares it. What the web
+tier adds is the gap between it and `load_nearby_p99_ms`.
+
 The map is drawn from vector tiles now; `load_map_geojson_rps` is the map's GeoJSON layer
 for download and the meeting list (/plan/projects.geojson), and `load_map_tiles_rps` the
 tiles a phone fetches while it pans over the city.
@@ -25,11 +30,18 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import psycopg
 import requests
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import make_url
 
 from bench.nearby_bench import RADII, _random_points
+from bench.run import percentile
 from bench.servers import app_server, flask_run_server
+from tracker.core import clock
+from tracker.near.queries import nearby_answer_statement, nearby_params
 from tracker.ogc.tiles import TMS_ID
+from tracker.projects.queries import Circle
 
 PROJECTS = 10_000
 CLIENTS = 20
@@ -42,6 +54,11 @@ WARM_UP_SECONDS = 3
 # The city's extent (lon, lat) and the zooms a resident's phone shows it at.
 CITY = (131.0, 32.85, 131.25, 33.05)
 TILE_ZOOMS = (12, 13, 14)
+
+# pgbench takes at most 128 scripts: the bare statement runs with the first of the requests.
+PGBENCH_SCRIPTS = 128
+# pgbench reads ":name" as one of its variables, even in a quoted literal ('HH24:MI').
+PGBENCH_VARIABLE = re.compile(r"(?<!:):(?=[A-Za-z_])")
 
 # Each request takes a random path from a list: 300 points inside the city, or its tiles.
 RANDOM_PATH = """
@@ -110,20 +127,72 @@ def _measure(base: str, scripts: dict[str, Path], seconds: int) -> dict[str, flo
     }
 
 
+def _nearby_scripts(url: str, cases: list[tuple[float, float, int]], folder: str) -> list[str]:
+    """Write the nearby API's statement with each case's parameters as a pgbench script;
+    return pgbench's arguments naming them, each as likely as the others."""
+    compiled = nearby_answer_statement().compile(dialect=postgresql.psycopg.dialect())
+    arguments = []
+    with psycopg.connect(
+        make_url(url).render_as_string(hide_password=False).replace("+psycopg", "")
+    ) as conn:
+        cursor = psycopg.ClientCursor(conn)
+        for number, (lat, lon, radius) in enumerate(cases[:PGBENCH_SCRIPTS]):
+            params = nearby_params(Circle(lat, lon, radius), today=clock.today())
+            sql = cursor.mogrify(compiled.string, compiled.construct_params(params))
+            # SQLAlchemy writes no ":name" of its own here: each one is inside a literal.
+            sql = PGBENCH_VARIABLE.sub("' || ':' || '", sql)
+            script = Path(folder, f"nearby{number}.sql")
+            script.write_text(" ".join(sql.split()) + ";\n")
+            arguments += ["-f", f"{script}@1"]
+    return arguments
+
+
+def _bare_nearby_sql(url: str, cases: list[tuple[float, float, int]], seconds: int, folder: str):
+    """Run the nearby API's statement with each case's parameters from CLIENTS pgbench
+    clients for `seconds`; return (statements/s, p99 ms)."""
+    if shutil.which("pgbench") is None:
+        raise RuntimeError("pgbench is missing: run scripts/setup.sh --bench")
+    scripts = _nearby_scripts(url, cases, folder)
+    where = make_url(url)
+    connect = [f"--host={where.host}", f"--port={where.port or 5432}",
+               f"--username={where.username}", str(where.database)]  # fmt: skip
+    log = Path(folder, "pgbench")
+    # A warm-up first, as for the servers: each connection prepares its statements.
+    for length, logged in (
+        (min(seconds, WARM_UP_SECONDS), []),
+        (seconds, ["--log", f"--log-prefix={log}"]),
+    ):
+        command = ["pgbench", "--no-vacuum", "--protocol=prepared", f"--client={CLIENTS}",
+                   "--jobs=2", f"--time={length}", *logged, *scripts, *connect]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True,
+                              env=os.environ | {"PGPASSWORD": where.password or ""})  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"pgbench failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    # One line per statement: client, number, latency in microseconds, ...
+    latencies = [
+        int(entry.split()[2]) / 1000
+        for part in Path(folder).glob("pgbench*")
+        for entry in part.read_text().splitlines()
+    ]
+    return len(latencies) / seconds, percentile(latencies, 99)
+
+
 def run(ctx):
-    """Yield each load figure for gunicorn, with the same figure for `flask run` beside it."""
+    """Yield each load figure for gunicorn, with the same figure for `flask run` beside it,
+    and the nearby figures of the bare statement."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is missing: run scripts/setup.sh --bench")
     url = ctx.database(ctx.size(PROJECTS))
     # The quick run only proves the bench works: a second per figure.
     seconds = 1 if ctx.small else SECONDS
     rng = random.Random(9)
+    cases = [(lat, lon, rng.choice(RADII)) for lat, lon in _random_points(url, 300)]
     nearby = [
-        f"/api/projects/nearby?lat={lat:.5f}&lon={lon:.5f}&radius={rng.choice(RADII)}"
-        for lat, lon in _random_points(url, 300)
+        f"/api/projects/nearby?lat={lat:.5f}&lon={lon:.5f}&radius={radius}"
+        for lat, lon, radius in cases
     ]
     servers = (("gunicorn", app_server), ("flask_run", flask_run_server))
-    rounds: dict[str, list[dict[str, float]]] = {name: [] for name, _ in servers}
+    rounds: dict[str, list[dict[str, float]]] = {"sql": [], **{name: [] for name, _ in servers}}
     with tempfile.TemporaryDirectory() as work:
         scripts = {
             "nearby": _script(work, "nearby", nearby),
@@ -133,9 +202,14 @@ def run(ctx):
             for name, server in servers if number % 2 == 0 else servers[::-1]:
                 with server(url) as base:
                     rounds[name].append(_measure(base, scripts, seconds))
+            sql_rps, sql_p99 = _bare_nearby_sql(url, cases, seconds, tempfile.mkdtemp(dir=work))
+            rounds["sql"].append({"load_nearby_rps": sql_rps, "load_nearby_p99_ms": sql_p99})
     for figure in rounds["gunicorn"][0]:
         for name, suffix in (("gunicorn", ""), ("flask_run", "_flask_run")):
             yield f"{figure}{suffix}", round(statistics.median(r[figure] for r in rounds[name]), 1)
+    for figure in ("load_nearby_rps", "load_nearby_p99_ms"):
+        bare = statistics.median(r[figure] for r in rounds["sql"])
+        yield figure.replace("nearby", "nearby_sql"), round(bare, 1)
     yield "load_clients", CLIENTS
     yield "load_seconds_per_figure", seconds
     yield "load_rounds", len(rounds["gunicorn"])

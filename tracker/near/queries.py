@@ -232,8 +232,9 @@ def _nearby_features_statement() -> Select:
 
 
 @cache
-def _nearby_answer_statement() -> Select:
-    # The point's check and the search in one statement: one round trip for the whole answer.
+def nearby_answer_statement() -> Select:
+    """Select the nearby answer and how far the point lies beyond the city, in one statement:
+    one round trip for the whole answer (the load bench runs it bare too)."""
     return select(
         nearby_statement().scalar_subquery().label("collection"),
         _beyond_city_m().label("beyond_m"),
@@ -246,9 +247,7 @@ def nearby_answer(circle: Circle, *, today: date, limit: int = DEFAULT_LIMIT) ->
     A point more than 20 km beyond the city is refused (OutsideCity). The request's only
     read, it is read outside a transaction (read_alone).
     """
-    row = read_row_alone(
-        _nearby_answer_statement(), nearby_params(circle, today=today, limit=limit)
-    )
+    row = read_row_alone(nearby_answer_statement(), nearby_params(circle, today=today, limit=limit))
     assert row is not None  # an aggregate and a scalar: always one row
     _refuse_far(row.beyond_m)
     return str(row.collection)
