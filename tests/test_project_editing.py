@@ -361,6 +361,24 @@ def test_only_admins_see_the_audit_trail(client, session, make_user, login_as, b
     assert "システム（データ読込）" in audit  # the fixture created it without a user
 
 
+def test_the_audit_trail_names_the_plan_items_a_change_linked(
+    client, session, make_user, login_as, bridge
+):
+    update_project(
+        session,
+        bridge,
+        {"plan_items": ["p5.m13.s1", "p1.m2.i1"]},
+        expected_version=bridge.version,
+        user=make_user(role="staff"),
+    )
+    session.flush()
+    login_as(make_user(role="admin"))
+    text = client.get(f"/projects/{bridge.id}").get_data(as_text=True)
+    audit = re.sub(r"<[^>]+>", "", text[text.index("変更履歴（監査）") :])
+    assert "社会インフラの復旧・機能強化（道路・河川・橋梁）" in audit
+    assert "p1.m2.i1" not in audit
+
+
 @pytest.mark.parametrize(
     "role, sees_link", [(None, False), ("viewer", False), ("staff", True), ("admin", True)]
 )

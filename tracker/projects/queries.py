@@ -3,6 +3,7 @@
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Subquery,
     Text,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -521,11 +523,17 @@ def project_feature(
 
     `internal` adds the register fields only staff and viewers read.
     """
-    filt = ProjectFilter(
-        include_private=include_private, include_withdrawn=include_withdrawn, ids=[project_id]
-    )
-    p, feature = _features(filt, full=True, internal=internal)
-    return session.scalar(select(cast(feature, Text)).select_from(p))
+    statement = _feature_statement(include_private, include_withdrawn, internal)
+    return session.scalar(statement, {"project_id": project_id})
+
+
+# Built once per kind of reader: putting the expression together took longer than running it
+# (a work's page, the API's one project).
+@cache
+def _feature_statement(include_private: bool, include_withdrawn: bool, internal: bool) -> Select:
+    filt = ProjectFilter(include_private=include_private, include_withdrawn=include_withdrawn)
+    p = filtered_projects(filt).where(Project.id == bindparam("project_id")).subquery("p")
+    return select(cast(feature_json(p, full=True, internal=internal), Text)).select_from(p)
 
 
 def project_or_404(

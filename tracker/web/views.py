@@ -180,6 +180,7 @@ def project_page(project_id: int) -> ResponseReturnValue:
         labels=map_labels(),
     )
     user = current_user()
+    is_admin = user is not None and user.role == "admin"
     return render_template(
         "project.html",
         project=project,
@@ -189,9 +190,9 @@ def project_page(project_id: int) -> ResponseReturnValue:
         today=today,
         map=render_parts(m),
         show_internal=can_see_private(),
-        # Who changed what is for admins only.
-        audit_rows=audit_rows(session, project.id) if user and user.role == "admin" else [],
-        plan_names=names_by_code(session),
+        # Who changed what is for admins only; the plan's names are for those rows.
+        audit_rows=audit_rows(session, project.id) if is_admin else [],
+        plan_names=names_by_code(session) if is_admin else {},
         kind_facts=kind_facts(project.kind, project.details),
     )
 
