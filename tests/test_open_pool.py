@@ -1,6 +1,5 @@
 """A worker opens its database connections before it serves (gunicorn's post_worker_init),
-each with what its first request would otherwise load: PostGIS and every table's catalogue;
-the pool replaces those the server ended, and hands out the one used last."""
+each with what its first request would otherwise load: PostGIS and every table's catalogue."""
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
@@ -53,18 +52,3 @@ def test_connections_the_server_ended_while_idle_are_replaced_before_a_request_u
     finally:
         engine.dispose()
         other.dispose()
-
-
-def test_a_quiet_moment_is_answered_by_the_connection_used_last(database_url):
-    app = create_app({"DATABASE_URL": database_url, "DB_POOL_SIZE": 4})
-    engine = app.extensions["db_engine"]
-    try:
-        open_pool(app)
-        used = set()
-        for _ in range(6):  # one request after another, as a single client makes them
-            with engine.connect() as connection:
-                used.add(connection.connection.driver_connection.info.backend_pid)
-        # Its statements prepared and its caches warm; handed out in turn, all 4 would serve.
-        assert len(used) == 1
-    finally:
-        engine.dispose()

@@ -112,12 +112,7 @@ def _refuse_hung_up(dbapi_connection: Any, record: Any, proxy: Any) -> None:
 
 
 def _engine(url: str, **options: Any) -> Engine:
-    # The connection used last is handed out next (a stack, not a queue): at a quiet moment a
-    # few connections answer everything, each with its prepared statements (psycopg prepares
-    # one after 5 uses) and its server process's caches warm. Handed out in turn, each of 16
-    # connections saw every 16th request, never prepared anything, and one OGC feature took
-    # 6.5–8.1 ms against 3.9–6.1 (1,000,000 works, one client after another).
-    engine = create_engine(url, pool_use_lifo=True, **options)
+    engine = create_engine(url, **options)
     event.listen(engine, "checkout", _refuse_hung_up)
     return engine
 
