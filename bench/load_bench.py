@@ -147,7 +147,9 @@ def _nearby_scripts(url: str, cases: list[tuple[float, float, int]], folder: str
     return arguments
 
 
-def _bare_nearby_sql(url: str, cases: list[tuple[float, float, int]], seconds: int, folder: str):
+def _bare_nearby_sql(
+    url: str, cases: list[tuple[float, float, int]], seconds: int, folder: str
+) -> tuple[float, float]:
     """Run the nearby API's statement with each case's parameters from CLIENTS pgbench
     clients for `seconds`; return (statements/s, p99 ms)."""
     if shutil.which("pgbench") is None:
@@ -192,7 +194,8 @@ def run(ctx):
         for lat, lon, radius in cases
     ]
     servers = (("gunicorn", app_server), ("flask_run", flask_run_server))
-    rounds: dict[str, list[dict[str, float]]] = {"sql": [], **{name: [] for name, _ in servers}}
+    rounds: dict[str, list[dict[str, float]]] = {name: [] for name, _ in servers}
+    bare: list[tuple[float, float]] = []  # (statements/s, p99 ms) of each round
     with tempfile.TemporaryDirectory() as work:
         scripts = {
             "nearby": _script(work, "nearby", nearby),
@@ -202,14 +205,12 @@ def run(ctx):
             for name, server in servers if number % 2 == 0 else servers[::-1]:
                 with server(url) as base:
                     rounds[name].append(_measure(base, scripts, seconds))
-            sql_rps, sql_p99 = _bare_nearby_sql(url, cases, seconds, tempfile.mkdtemp(dir=work))
-            rounds["sql"].append({"load_nearby_rps": sql_rps, "load_nearby_p99_ms": sql_p99})
+            bare.append(_bare_nearby_sql(url, cases, seconds, tempfile.mkdtemp(dir=work)))
     for figure in rounds["gunicorn"][0]:
         for name, suffix in (("gunicorn", ""), ("flask_run", "_flask_run")):
             yield f"{figure}{suffix}", round(statistics.median(r[figure] for r in rounds[name]), 1)
-    for figure in ("load_nearby_rps", "load_nearby_p99_ms"):
-        bare = statistics.median(r[figure] for r in rounds["sql"])
-        yield figure.replace("nearby", "nearby_sql"), round(bare, 1)
+    yield "load_nearby_sql_rps", round(statistics.median(rps for rps, _ in bare), 1)
+    yield "load_nearby_sql_p99_ms", round(statistics.median(p99 for _, p99 in bare), 1)
     yield "load_clients", CLIENTS
     yield "load_seconds_per_figure", seconds
     yield "load_rounds", len(rounds["gunicorn"])
