@@ -150,6 +150,31 @@ def test_metrics_add_up_every_workers_figures(server):
     assert after == before + 40
 
 
+def _workers(process) -> set[str]:
+    path = f"/proc/{process.pid}/task/{process.pid}/children"
+    with open(path) as children:
+        return set(children.read().split())
+
+
+def test_the_server_removes_the_metrics_folder_it_made_when_it_stops(live_database, tmp_path):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    settings = {"TMPDIR": str(temporary), "PROMETHEUS_MULTIPROC_DIR": ""}
+    with gunicorn(live_database, tmp_path, **settings) as (base, process):
+        requests.get(f"{base}/healthz", timeout=30)
+        (folder,) = temporary.glob("aso-tracker-metrics-*")
+        assert list(folder.glob("*.db"))
+        # A reload reads the settings file again, the folder already set: still one folder.
+        first_workers = _workers(process)
+        process.send_signal(signal.SIGHUP)
+        while _workers(process) & first_workers or len(_workers(process)) < 2:
+            threading.Event().wait(0.2)
+        assert requests.get(f"{base}/healthz", timeout=30).status_code == 200
+        assert list(temporary.glob("aso-tracker-metrics-*")) == [folder]
+    assert process.returncode == 0
+    assert not list(temporary.glob("aso-tracker-metrics-*"))
+
+
 def _health_checks(text: str) -> float:
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
