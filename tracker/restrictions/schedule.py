@@ -15,7 +15,7 @@ start reads the holidays of the days it looks at from a bound array.
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import jpholiday
@@ -201,21 +201,26 @@ def next_in_force_at(restriction: Any, at: datetime) -> datetime | None:
 def sql_params(at: datetime) -> dict[str, Any]:
     """Return the bound values the SQL expressions below read, for the instant `at`."""
     local = at.astimezone(JST)
-    today = local.date()
-    yesterday = today - timedelta(days=1)
     return {
         "in_force_at": at,
-        "in_force_day": today,
-        "in_force_yesterday": yesterday,
         "in_force_time": local.time().replace(tzinfo=None),
-        "in_force_kinds": list(day_kinds(today)),
-        "in_force_yesterday_kinds": list(day_kinds(yesterday)),
-        "in_force_holidays": _holidays_from(yesterday),
+        **_day_params(local.date()),
     }
 
 
-def _holidays_from(first: date) -> list[date]:
-    return holidays_between(first, first + timedelta(days=HOLIDAY_SPAN_DAYS))
+@lru_cache(maxsize=4)
+def _day_params(today: date) -> dict[str, Any]:
+    # Worked out once a day, not per statement. The holidays go as one array literal: bound
+    # as a list, psycopg wrote each date apart (0.14 ms of a nearby answer's Python).
+    yesterday = today - timedelta(days=1)
+    holidays = holidays_between(yesterday, yesterday + timedelta(days=HOLIDAY_SPAN_DAYS))
+    return {
+        "in_force_day": today,
+        "in_force_yesterday": yesterday,
+        "in_force_kinds": list(day_kinds(today)),
+        "in_force_yesterday_kinds": list(day_kinds(yesterday)),
+        "in_force_holidays": "{" + ",".join(day.isoformat() for day in holidays) + "}",
+    }
 
 
 _TYPES: dict[str, Any] = {
@@ -225,7 +230,7 @@ _TYPES: dict[str, Any] = {
     "in_force_time": Time,
     "in_force_kinds": ARRAY(Text),
     "in_force_yesterday_kinds": ARRAY(Text),
-    "in_force_holidays": ARRAY(Date),
+    "in_force_holidays": Text,  # an array literal, cast where it is read
 }
 
 
