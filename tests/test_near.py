@@ -1,5 +1,6 @@
 """The /near page: works, restrictions and shelters near a place, without JavaScript."""
 
+import json
 import re
 from datetime import date, datetime, timedelta
 
@@ -145,6 +146,24 @@ def test_a_point_from_the_map_or_the_location_button_works_too(client, make_proj
     )
     assert "選んだ地点から500 m以内の工事" in page
     assert "地点の近くの橋" in page
+
+
+def test_each_pin_sits_where_its_work_comes_closest_to_the_chosen_point(client, make_project):
+    bridge = make_project(name="北の橋", geometry=north_of_uchinomaki(200))
+    # A road running east–west 300 m north of the point: its pin sits straight north.
+    north = north_of_uchinomaki(300).y
+    road = make_project(
+        name="北の道路",
+        kind="road",
+        geometry=LineString([(UCHINOMAKI[0] - 0.01, north), (UCHINOMAKI[0] + 0.01, north)]),
+    )
+    html = client.get(f"/near?lat={UCHINOMAKI[1]}&lon={UCHINOMAKI[0]}&radius=500").get_data(
+        as_text=True
+    )
+    config = json.loads(re.search(r'id="near-config">(.*?)</script>', html, re.S).group(1))
+    pins = {pin["id"]: (pin["lon"], pin["lat"]) for pin in config["pins"]}
+    assert pins[bridge.id] == pytest.approx((UCHINOMAKI[0], north_of_uchinomaki(200).y))
+    assert pins[road.id] == pytest.approx((UCHINOMAKI[0], north), abs=1e-6)
 
 
 def alert_of(answer) -> str:

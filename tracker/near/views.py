@@ -301,6 +301,9 @@ def _map_config(choice: Choice, results: list, shelters: list) -> dict:
 
 
 def _closest(geometry: dict, circle: Circle) -> tuple[float, float]:
+    if geometry["type"] == "Point":  # most works: no need to build shapes (~30 µs each)
+        lon, lat = geometry["coordinates"][:2]
+        return lat, lon
     point = nearest_points(shape(geometry), Point(circle.lon, circle.lat))[0]
     return point.y, point.x
 
