@@ -76,6 +76,21 @@ def app_server_process(database_url: str, **settings: str):
 
 
 @contextmanager
+def empty_wsgi_server():
+    """Serve bench/empty_wsgi.py as the app is served (gunicorn.conf.py's workers, threads,
+    worker class and keep-alive, none of its hooks); yield its base URL."""
+    port = free_port()
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"), "--chdir", str(ROOT),
+        "--workers", str(os.cpu_count() or 1), "--threads", "16", "--worker-class", "gthread",
+        "--keep-alive", "75", "--bind", f"127.0.0.1:{port}", "bench.empty_wsgi:app",
+    ]  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    with _serving(command, {}, base + "/"):
+        yield base
+
+
+@contextmanager
 def flask_run_server(database_url: str):
     """Serve the app with the development server (werkzeug, threaded), for comparison; yield its base URL."""
     port = free_port()
