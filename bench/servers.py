@@ -80,10 +80,12 @@ def empty_wsgi_server():
     """Serve bench/empty_wsgi.py as the app is served (gunicorn.conf.py's workers, threads,
     worker class and keep-alive, none of its hooks); yield its base URL."""
     port = free_port()
+    # No settings file (gunicorn would read the app's from the working folder).
     command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"), "--chdir", str(ROOT),
+        str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "/dev/null", "--chdir", str(ROOT),
         "--workers", str(os.cpu_count() or 1), "--threads", "16", "--worker-class", "gthread",
-        "--keep-alive", "75", "--bind", f"127.0.0.1:{port}", "bench.empty_wsgi:app",
+        "--keep-alive", "75", "--no-control-socket", "--bind", f"127.0.0.1:{port}",
+        "bench.empty_wsgi:app",
     ]  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     with _serving(command, {}, base + "/"):
