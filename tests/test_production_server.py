@@ -6,6 +6,7 @@ import re
 import signal
 import socket
 import threading
+import time
 from functools import partial
 
 import pytest
@@ -167,7 +168,9 @@ def test_the_server_removes_the_metrics_folder_it_made_when_it_stops(live_databa
         # A reload reads the settings file again, the folder already set: still one folder.
         first_workers = _workers(process)
         process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 60
         while _workers(process) & first_workers or len(_workers(process)) < 2:
+            assert time.monotonic() < deadline, "the workers were not replaced"
             threading.Event().wait(0.2)
         assert requests.get(f"{base}/healthz", timeout=30).status_code == 200
         assert list(temporary.glob("aso-tracker-metrics-*")) == [folder]
