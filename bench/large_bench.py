@@ -121,7 +121,7 @@ def run(ctx):
     yield f"tipg_item_ms_{n}", round(tipg_ms, 2)
     yield f"ogc_conformance_ms_{n}", round(floor_ms, 2)
     # What 1.5× tipg asks of our one feature, and gunicorn's time for an app that answers
-    # `{}` and does nothing else: the least any answer served as ours are can take.
+    # `{}` and does nothing else: the least any answer served the way ours are can take.
     yield f"ogc_item_goal_ms_{n}", round(tipg_ms / 1.5, 2)
     yield f"wsgi_empty_ms_{n}", round(empty_ms, 2)
     yield f"ogc_item_vs_tipg_{n}", round(tipg_ms / item_ms, 2)
