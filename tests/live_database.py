@@ -54,9 +54,14 @@ def gunicorn(database_url: str, instance_dir: Path, *, new_session: bool = False
     With new_session, the server and its workers form a process group of their own (to be
     killed together)."""
     port = free_port()
+    # Its temporary files (the metrics folder) within the test's folder: a server killed
+    # with SIGKILL cannot remove them itself.
+    temporary = instance_dir / "tmp"
+    temporary.mkdir(parents=True, exist_ok=True)
     environment = (
         os.environ
         | {
+            "TMPDIR": str(temporary),
             "DATABASE_URL": database_url,
             "PORT": str(port),
             "TRACKER_INSTANCE_DIR": str(instance_dir),

@@ -158,10 +158,8 @@ def _workers(process) -> set[str]:
 
 
 def test_the_server_removes_the_metrics_folder_it_made_when_it_stops(live_database, tmp_path):
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    settings = {"TMPDIR": str(temporary), "PROMETHEUS_MULTIPROC_DIR": ""}
-    with gunicorn(live_database, tmp_path, **settings) as (base, process):
+    temporary = tmp_path / "tmp"  # the server's TMPDIR (tests/live_database.py)
+    with gunicorn(live_database, tmp_path, PROMETHEUS_MULTIPROC_DIR="") as (base, process):
         requests.get(f"{base}/healthz", timeout=30)
         (folder,) = temporary.glob("aso-tracker-metrics-*")
         assert list(folder.glob("*.db"))
